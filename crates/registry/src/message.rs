@@ -1,0 +1,77 @@
+//! Messages in two languages and field-level issues.
+//!
+//! Every problem the software reports carries a stable `code` the UI can branch
+//! on (never match on message text) and a message in Simplified Chinese (the
+//! default UI language) and English.
+
+use serde::{Deserialize, Serialize};
+
+/// A text in both UI languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub zh: String,
+    pub en: String,
+}
+
+impl Message {
+    pub fn new(zh: impl Into<String>, en: impl Into<String>) -> Message {
+        Message { zh: zh.into(), en: en.into() }
+    }
+}
+
+/// How serious an [`Issue`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The record cannot be saved until this is fixed.
+    Error,
+    /// The record can be saved only once a person records why they override
+    /// it (e.g. a credit code whose check character fails: real registers hold
+    /// bad codes). Once the reason is recorded the warning is no longer raised;
+    /// the override itself stays on the record for county review.
+    Warning,
+    /// Advice only; never blocks saving.
+    Info,
+}
+
+/// A problem with one field of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Issue {
+    /// The field the UI shows the issue beside, e.g. `"resident_id"`.
+    pub field: String,
+    /// Stable machine code, e.g. `"ID_CHECKSUM"`.
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: Message,
+}
+
+impl Issue {
+    pub fn error(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Issue {
+        Issue { field: field.to_owned(), code, severity: Severity::Error, message: Message::new(zh, en) }
+    }
+
+    pub fn info(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Issue {
+        Issue { field: field.to_owned(), code, severity: Severity::Info, message: Message::new(zh, en) }
+    }
+
+    pub fn warning(field: &str, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Issue {
+        Issue { field: field.to_owned(), code, severity: Severity::Warning, message: Message::new(zh, en) }
+    }
+
+    /// The same issue reported against another field name (e.g. a nested form).
+    pub fn on_field(mut self, field: &str) -> Issue {
+        self.field = field.to_owned();
+        self
+    }
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {} ({} / {})", self.field, self.code, self.message.zh, self.message.en)
+    }
+}
+
+/// Does any issue block saving? Errors and un-overridden warnings do.
+pub fn blocks_saving(issues: &[Issue]) -> bool {
+    issues.iter().any(|i| i.severity != Severity::Info)
+}

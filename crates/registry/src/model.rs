@@ -1,0 +1,656 @@
+//! The records of the campaign and their categorical fields.
+//!
+//! The four real-name registration forms (实名制登记表) are [`GrassrootsUnion`],
+//! [`Member`], [`Cadre`] and [`Transfer`]; beside them the plan needs the
+//! legal-entity ledger ([`LegalEntity`]), the hardship archive
+//! ([`HardshipCase`]) and the area tree ([`Area`]).
+//!
+//! Collections inside a record are maps keyed by an id, never lists: two
+//! devices that each add an item offline then both keep theirs when the
+//! records merge (see the store's flat document layout).
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use time::Date;
+
+/// Declares a categorical field: serde key, Chinese label, English label.
+macro_rules! labelled_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident($key:literal, $zh:literal, $en:literal)),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $key)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in form order (for pickers and exports).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The stable key stored in documents and sent over the wire.
+            pub fn key(self) -> &'static str {
+                match self { $($name::$variant => $key,)* }
+            }
+
+            /// The label the users' forms use.
+            pub fn zh(self) -> &'static str {
+                match self { $($name::$variant => $zh,)* }
+            }
+
+            pub fn en(self) -> &'static str {
+                match self { $($name::$variant => $en,)* }
+            }
+
+            pub fn from_key(key: &str) -> Option<$name> {
+                match key { $($key => Some($name::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+labelled_enum!(
+    /// 性别
+    Sex { Male("male", "男", "male"), Female("female", "女", "female") }
+);
+
+labelled_enum!(
+    /// The four kinds of township-level area the plan distinguishes.
+    TownshipKind {
+        Town("town", "镇", "town"),
+        RuralTownship("rural_township", "乡", "rural township"),
+        UrbanOffice("urban_office", "城镇办事处（街道）", "urban sub-district office"),
+        DevelopmentZone("development_zone", "开发区", "development zone"),
+    }
+);
+
+labelled_enum!(
+    /// Levels of the area tree: county → township → community → grid.
+    AreaLevel {
+        County("county", "县", "county"),
+        Township("township", "乡镇（街道）", "township"),
+        Community("community", "社区（居委会）", "community"),
+        Grid("grid", "网格", "grid"),
+    }
+);
+
+labelled_enum!(
+    /// 法人单位类别
+    UnitKind {
+        Organ("organ", "机关法人", "government organ"),
+        Institution("institution", "事业单位法人", "public institution"),
+        Enterprise("enterprise", "企业法人", "enterprise"),
+        SocialOrganisation("social_organisation", "社会团体法人", "social organisation"),
+        Other("other", "其他", "other"),
+    }
+);
+
+labelled_enum!(
+    /// 经济类型
+    Ownership {
+        Private("private", "民营", "private"),
+        State("state", "国有", "state-owned"),
+        Collective("collective", "集体", "collective"),
+        ForeignInvested("foreign_invested", "外资及港澳台", "foreign-invested"),
+        Other("other", "其他", "other"),
+    }
+);
+
+labelled_enum!(
+    /// 行业 (the industries the plans single out first).
+    Industry {
+        RealEstate("real_estate", "房地产开发", "real estate"),
+        PropertyManagement("property_management", "物业管理", "property management"),
+        Catering("catering", "餐饮", "catering"),
+        Wholesale("wholesale", "批发", "wholesale"),
+        Retail("retail", "零售", "retail"),
+        Transport("transport", "交通运输", "transport"),
+        Entertainment("entertainment", "娱乐服务", "entertainment"),
+        Hotel("hotel", "酒店宾馆", "hotels"),
+        Supermarket("supermarket", "超市", "supermarkets"),
+        PrivateKindergarten("private_kindergarten", "民办幼儿园", "private kindergarten"),
+        Cooperative("cooperative", "专业合作社", "cooperative"),
+        ModernAgriculture("modern_agriculture", "现代农业", "modern agriculture"),
+        Manufacturing("manufacturing", "制造业", "manufacturing"),
+        Construction("construction", "建筑业", "construction"),
+        Education("education", "教育", "education"),
+        Health("health", "卫生", "health"),
+        Finance("finance", "金融", "finance"),
+        PublicAdministration("public_administration", "公共管理", "public administration"),
+        Other("other", "其他", "other"),
+    }
+);
+
+labelled_enum!(
+    /// 工会组织形式
+    UnionKind {
+        SingleUnit("single_unit", "单独建会", "single-unit union"),
+        Joint("joint", "联合基层工会", "joint grassroots union"),
+        Community("community", "社区工会", "community union"),
+        Federation("federation", "区域性、行业性工会联合会", "regional or sector union federation"),
+        Township("township", "乡镇（街道）工会", "township union"),
+    }
+);
+
+labelled_enum!(
+    /// Sector federations that cut across townships (系统工会联合会).
+    Sector {
+        Construction("construction", "建设口", "construction"),
+        Transport("transport", "交通口", "transport"),
+        Commerce("commerce", "商务口", "commerce"),
+        Education("education", "教育口", "education"),
+        GovernmentOrgans("government_organs", "机关口", "government organs"),
+    }
+);
+
+labelled_enum!(
+    /// Who approves the founding of a union (组建工会审批).
+    ApprovalBody {
+        CountyFederation("county_federation", "县总工会", "county federation"),
+        TownUnion("town_union", "镇（乡、街道）工会", "town union"),
+        CommunityUnion("community_union", "社区工会", "community union"),
+    }
+);
+
+labelled_enum!(
+    /// 文化程度
+    Education {
+        Primary("primary", "小学及以下", "primary or less"),
+        JuniorHigh("junior_high", "初中", "junior high"),
+        SeniorHigh("senior_high", "高中（中专）", "senior high / vocational"),
+        College("college", "大专", "college"),
+        Bachelor("bachelor", "本科", "bachelor"),
+        Postgraduate("postgraduate", "研究生", "postgraduate"),
+    }
+);
+
+labelled_enum!(
+    /// 政治面貌
+    PoliticalStatus {
+        CpcMember("cpc_member", "中共党员", "CPC member"),
+        CpcProbationary("cpc_probationary", "中共预备党员", "CPC probationary member"),
+        YouthLeague("youth_league", "共青团员", "Youth League member"),
+        DemocraticParty("democratic_party", "民主党派", "democratic party member"),
+        Masses("masses", "群众", "no affiliation"),
+    }
+);
+
+labelled_enum!(
+    /// 工会干部职务
+    CadreRole {
+        Chair("chair", "工会主席", "chair"),
+        ViceChair("vice_chair", "工会副主席", "vice-chair"),
+        CommitteeMember("committee_member", "工会委员", "committee member"),
+        AuditChair("audit_chair", "经费审查委员会主任", "audit committee chair"),
+        AuditMember("audit_member", "经费审查委员会委员", "audit committee member"),
+        WomenCommitteeChair("women_committee_chair", "女职工委员会主任", "women workers' committee chair"),
+        WomenCommitteeMember("women_committee_member", "女职工委员会委员", "women workers' committee member"),
+    }
+);
+
+labelled_enum!(
+    /// A cadre's relation to the owner of the enterprise the union sits in.
+    OwnerRelation {
+        Unrelated("unrelated", "无", "unrelated"),
+        Owner("owner", "企业主要负责人（出资人）", "owner"),
+        CloseRelative("close_relative", "企业主要负责人近亲属", "close relative of the owner"),
+    }
+);
+
+labelled_enum!(
+    /// 接转原因
+    TransferReason {
+        JobChange("job_change", "工作调动", "change of job"),
+        EmployerClosed("employer_closed", "单位注销或撤销", "employer closed"),
+        Relocation("relocation", "迁居", "moved home"),
+        UnionReorganised("union_reorganised", "工会撤并", "union reorganised"),
+        Other("other", "其他", "other"),
+    }
+);
+
+labelled_enum!(
+    /// 困难类型
+    HardshipKind {
+        Illness("illness", "因病", "illness"),
+        Disability("disability", "因残", "disability"),
+        Unemployment("unemployment", "失业下岗", "unemployment"),
+        Disaster("disaster", "因灾", "disaster"),
+        ChildEducation("child_education", "子女教育", "children's schooling"),
+        SingleParent("single_parent", "单亲家庭", "single parent"),
+        Other("other", "其他", "other"),
+    }
+);
+
+labelled_enum!(
+    /// What a visit to a worker in hardship gave.
+    VisitKind {
+        Assistance("assistance", "帮扶救助", "assistance"),
+        HolidayVisit("holiday_visit", "节日走访慰问", "holiday visit"),
+    }
+);
+
+labelled_enum!(
+    /// The kinds of record a store holds, one document each.
+    RecordKind {
+        Area("area", "区域", "area"),
+        Entity("entity", "法人单位", "legal entity"),
+        Union("union", "基层工会", "grassroots union"),
+        Member("member", "会员", "member"),
+        Cadre("cadre", "工会干部", "union cadre"),
+        Transfer("transfer", "会员组织关系接转", "membership transfer"),
+        Hardship("hardship", "困难职工档案", "hardship case"),
+    }
+);
+
+/// The 56 officially recognised ethnic groups (民族), in the order of GB 3304.
+pub const ETHNICITIES: [&str; 56] = [
+    "汉族", "蒙古族", "回族", "藏族", "维吾尔族", "苗族", "彝族", "壮族", "布依族", "朝鲜族", "满族", "侗族",
+    "瑶族", "白族", "土家族", "哈尼族", "哈萨克族", "傣族", "黎族", "傈僳族", "佤族", "畲族", "高山族", "拉祜族",
+    "水族", "东乡族", "纳西族", "景颇族", "柯尔克孜族", "土族", "达斡尔族", "仫佬族", "羌族", "布朗族", "撒拉族",
+    "毛南族", "仡佬族", "锡伯族", "阿昌族", "普米族", "塔吉克族", "怒族", "乌孜别克族", "俄罗斯族", "鄂温克族",
+    "德昂族", "保安族", "裕固族", "京族", "塔塔尔族", "独龙族", "鄂伦春族", "赫哲族", "门巴族", "珞巴族", "基诺族",
+];
+
+/// The id of a record (its document id): 32 lowercase hex characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct RecordId(pub String);
+
+impl RecordId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for RecordId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for RecordId {
+    fn from(s: &str) -> RecordId {
+        RecordId(s.to_owned())
+    }
+}
+
+/// Where a record sits in the area tree. The township and grid form the
+/// record's region key, which decides which devices may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Place {
+    pub township: RecordId,
+    #[serde(default)]
+    pub community: Option<RecordId>,
+    #[serde(default)]
+    pub grid: Option<RecordId>,
+}
+
+/// A node of the area tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Area {
+    pub name: String,
+    pub level: AreaLevel,
+    /// Only for townships.
+    #[serde(default)]
+    pub township_kind: Option<TownshipKind>,
+    /// None only for the county.
+    #[serde(default)]
+    pub parent: Option<RecordId>,
+    /// The township a community or grid lies in (its region key).
+    #[serde(default)]
+    pub township: Option<RecordId>,
+    /// Administrative division code, if any.
+    #[serde(default)]
+    pub code: String,
+    /// 网格长 (grids only).
+    #[serde(default)]
+    pub grid_leader: Option<String>,
+    /// 网格员 (grids only).
+    #[serde(default)]
+    pub grid_members: Vec<String>,
+    /// 定责: the grid's written duty.
+    #[serde(default)]
+    pub duty: String,
+}
+
+/// A legal entity (法人单位) of the census ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalEntity {
+    pub name: String,
+    /// Normalised Unified Social Credit Code; some small units have none yet.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    /// Why a credit code whose check character fails is kept (a surveyor's override).
+    #[serde(default)]
+    pub credit_code_override: Option<String>,
+    pub unit_kind: UnitKind,
+    pub ownership: Ownership,
+    pub industry: Industry,
+    #[serde(default)]
+    pub address: String,
+    pub place: Place,
+    pub workers: i64,
+    pub women_workers: i64,
+    /// The union that covers this entity: its own, a joint one or the community union.
+    #[serde(default)]
+    pub union_id: Option<RecordId>,
+    /// 主要负责人 (owner or legal representative).
+    #[serde(default)]
+    pub owner_name: Option<String>,
+    #[serde(default)]
+    pub contact_phone: Option<String>,
+    /// Closed down or moved away (注销、迁出): no longer counted.
+    #[serde(default)]
+    pub closed: bool,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// 六有: the six things a qualified grassroots union has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct LiuYou {
+    /// 有开展工作的场所设施
+    pub premises: bool,
+    /// 有依法选举的工会主席
+    pub elected_chair: bool,
+    /// 有独立健全的组织机构
+    pub organisation: bool,
+    /// 有服务职工的活动载体
+    pub activities: bool,
+    /// 有效能完善的制度机制
+    pub rules: bool,
+    /// 有会员满意的工作绩效
+    pub results: bool,
+}
+
+/// 八有: the eight things a private enterprise's union has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BaYou {
+    /// 有牌子
+    pub sign_board: bool,
+    /// 有批复
+    pub approval: bool,
+    /// 有印章
+    pub seal: bool,
+    /// 有经费
+    pub funds: bool,
+    /// 有场所
+    pub premises: bool,
+    /// 有制度
+    pub rules: bool,
+    /// 有活动
+    pub activities: bool,
+    /// 有档案
+    pub archives: bool,
+}
+
+/// A grassroots union organisation (基层工会组织实名制登记表).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrassrootsUnion {
+    pub name: String,
+    pub kind: UnionKind,
+    #[serde(default)]
+    pub sector: Option<Sector>,
+    pub place: Place,
+    #[serde(default)]
+    pub parent_union: Option<RecordId>,
+    #[serde(default)]
+    pub founded_on: Option<Date>,
+    #[serde(default)]
+    pub approved_on: Option<Date>,
+    #[serde(default)]
+    pub approved_by: Option<ApprovalBody>,
+    /// 批复文号
+    #[serde(default)]
+    pub approval_doc: String,
+    pub workers: i64,
+    pub women_workers: i64,
+    #[serde(default)]
+    pub has_women_committee: bool,
+    #[serde(default)]
+    pub has_audit_committee: bool,
+    #[serde(default)]
+    pub liuyou: LiuYou,
+    #[serde(default)]
+    pub bayou: BaYou,
+    /// The union's own legal-person credit code (工会法人), if registered.
+    #[serde(default)]
+    pub credit_code: Option<String>,
+    #[serde(default)]
+    pub credit_code_override: Option<String>,
+    /// Dissolved or merged into another union.
+    #[serde(default)]
+    pub dissolved_on: Option<Date>,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// A union member (工会会员实名制登记表).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    /// Normalised 18-character resident ID; the member's natural key.
+    pub resident_id: String,
+    /// Derived from the ID when left empty; must match it when typed.
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    #[serde(default)]
+    pub birth_date: Option<Date>,
+    pub ethnicity: String,
+    pub education: Education,
+    pub political_status: PoliticalStatus,
+    #[serde(default)]
+    pub employer_id: Option<RecordId>,
+    #[serde(default)]
+    pub employer_name: String,
+    /// A member belongs to exactly one union at a time.
+    pub union_id: RecordId,
+    pub joined_on: Date,
+    #[serde(default)]
+    pub card_number: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// 农民工
+    #[serde(default)]
+    pub migrant_worker: bool,
+    /// 劳务派遣工
+    #[serde(default)]
+    pub dispatched_worker: bool,
+    pub place: Place,
+    /// Left the union (retired, left the job with no new union…).
+    #[serde(default)]
+    pub left_on: Option<Date>,
+}
+
+/// Workers of 35 or younger count as young workers (青年职工).
+pub const YOUNG_WORKER_MAX_AGE: i32 = 35;
+
+impl Member {
+    /// 青年职工: derived from the birth date, never typed.
+    pub fn is_young_worker(&self, on: Date) -> bool {
+        self.birth_date.is_some_and(|b| crate::ids::age_on(b, on) <= YOUNG_WORKER_MAX_AGE)
+    }
+
+    pub fn is_active(&self, on: Date) -> bool {
+        self.left_on.is_none_or(|d| d > on)
+    }
+}
+
+/// A union cadre (工会干部实名制登记表).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cadre {
+    pub name: String,
+    #[serde(default)]
+    pub resident_id: Option<String>,
+    #[serde(default)]
+    pub member_id: Option<RecordId>,
+    pub union_id: RecordId,
+    pub role: CadreRole,
+    #[serde(default)]
+    pub elected_on: Option<Date>,
+    /// End of office; a chair who left makes the chair vacant.
+    #[serde(default)]
+    pub left_on: Option<Date>,
+    #[serde(default)]
+    pub full_time: bool,
+    pub owner_relation: OwnerRelation,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub place: Place,
+}
+
+impl Cadre {
+    pub fn in_office(&self, on: Date) -> bool {
+        self.elected_on.is_none_or(|d| d <= on) && self.left_on.is_none_or(|d| d > on)
+    }
+}
+
+/// A membership transfer (工会会员组织关系接转登记表).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    pub member_id: RecordId,
+    pub member_name: String,
+    pub from_union: RecordId,
+    pub to_union: RecordId,
+    pub date: Date,
+    pub reason: TransferReason,
+    #[serde(default)]
+    pub note: String,
+    pub place: Place,
+}
+
+/// One help or holiday visit to a worker in hardship (走访慰问).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visit {
+    pub date: Date,
+    pub kind: VisitKind,
+    pub visitor: String,
+    /// Money or goods given, in yuan.
+    #[serde(default)]
+    pub amount_yuan: i64,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A worker in hardship (困难职工档案) and the help given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardshipCase {
+    pub name: String,
+    #[serde(default)]
+    pub resident_id: Option<String>,
+    #[serde(default)]
+    pub member_id: Option<RecordId>,
+    #[serde(default)]
+    pub union_id: Option<RecordId>,
+    pub kind: HardshipKind,
+    pub situation: String,
+    pub household_size: i64,
+    /// Per-capita monthly household income, yuan.
+    pub monthly_income_yuan: i64,
+    pub registered_on: Date,
+    #[serde(default)]
+    pub closed_on: Option<Date>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    pub place: Place,
+    /// Visits keyed by a visit id, so visits added on two devices both survive.
+    #[serde(default)]
+    pub visits: BTreeMap<String, Visit>,
+}
+
+/// Any record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
+pub enum Record {
+    Area(Area),
+    Entity(LegalEntity),
+    Union(GrassrootsUnion),
+    Member(Member),
+    Cadre(Cadre),
+    Transfer(Transfer),
+    Hardship(HardshipCase),
+}
+
+/// A record's region key: who may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Region {
+    /// Empty for county-wide records (the county itself).
+    pub township: Option<RecordId>,
+    pub grid: Option<RecordId>,
+}
+
+impl Record {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::Area(_) => RecordKind::Area,
+            Record::Entity(_) => RecordKind::Entity,
+            Record::Union(_) => RecordKind::Union,
+            Record::Member(_) => RecordKind::Member,
+            Record::Cadre(_) => RecordKind::Cadre,
+            Record::Transfer(_) => RecordKind::Transfer,
+            Record::Hardship(_) => RecordKind::Hardship,
+        }
+    }
+
+    /// The name lists and search show.
+    pub fn display_name(&self) -> &str {
+        match self {
+            Record::Area(r) => &r.name,
+            Record::Entity(r) => &r.name,
+            Record::Union(r) => &r.name,
+            Record::Member(r) => &r.name,
+            Record::Cadre(r) => &r.name,
+            Record::Transfer(r) => &r.member_name,
+            Record::Hardship(r) => &r.name,
+        }
+    }
+
+    pub fn place(&self) -> Option<&Place> {
+        match self {
+            Record::Area(_) => None,
+            Record::Entity(r) => Some(&r.place),
+            Record::Union(r) => Some(&r.place),
+            Record::Member(r) => Some(&r.place),
+            Record::Cadre(r) => Some(&r.place),
+            Record::Transfer(r) => Some(&r.place),
+            Record::Hardship(r) => Some(&r.place),
+        }
+    }
+
+    /// The region key of the record with id `id`.
+    pub fn region(&self, id: &RecordId) -> Region {
+        match self {
+            Record::Area(a) => match a.level {
+                AreaLevel::County => Region::default(),
+                AreaLevel::Township => Region { township: Some(id.clone()), grid: None },
+                AreaLevel::Community => Region { township: a.township.clone(), grid: None },
+                AreaLevel::Grid => Region { township: a.township.clone(), grid: Some(id.clone()) },
+            },
+            _ => {
+                let place = self.place().expect("every other record has a place");
+                Region { township: Some(place.township.clone()), grid: place.grid.clone() }
+            }
+        }
+    }
+
+    /// The natural key that identifies the same person or entity on every
+    /// device: the resident ID of a member, the credit code of an entity.
+    /// Records without one get random ids.
+    pub fn natural_key(&self) -> Option<String> {
+        match self {
+            Record::Member(m) if !m.resident_id.is_empty() => Some(format!("member:{}", m.resident_id)),
+            Record::Entity(e) => e.credit_code.as_ref().filter(|c| !c.is_empty()).map(|c| format!("entity:{c}")),
+            _ => None,
+        }
+    }
+
+    /// The union this record belongs to, if any.
+    pub fn union_id(&self) -> Option<&RecordId> {
+        match self {
+            Record::Entity(r) => r.union_id.as_ref(),
+            Record::Member(r) => Some(&r.union_id),
+            Record::Cadre(r) => Some(&r.union_id),
+            Record::Transfer(r) => Some(&r.to_union),
+            Record::Hardship(r) => r.union_id.as_ref(),
+            Record::Area(_) | Record::Union(_) => None,
+        }
+    }
+}

@@ -1,0 +1,328 @@
+//! Field-level validation and normalisation of records.
+//!
+//! [`check`] normalises a record in place (ID numbers upper-cased and upgraded,
+//! phone numbers reduced to 11 digits, fields derived from the ID filled in)
+//! and returns every issue found, each tied to the field the UI shows it
+//! beside. A record with an [`Severity::Error`] or an un-overridden
+//! [`Severity::Warning`] must not be saved (see [`crate::message::blocks_saving`]).
+
+use crate::ids::{CreditCode, Mobile, ResidentId, age_on};
+use crate::message::{Issue, Severity};
+use crate::model::*;
+use crate::rules;
+use time::Date;
+
+/// Youngest age at which a person may work, and so join a union (劳动法: 16).
+pub const MIN_WORKING_AGE: i32 = 16;
+
+/// Normalises `record` in place and returns its issues. `today` is the
+/// device's date, used for "not in the future" checks.
+pub fn check(record: &mut Record, today: Date) -> Vec<Issue> {
+    let mut v = Issues(Vec::new());
+    match record {
+        Record::Area(r) => area(r, &mut v),
+        Record::Entity(r) => entity(r, &mut v),
+        Record::Union(r) => union(r, today, &mut v),
+        Record::Member(r) => member(r, today, &mut v),
+        Record::Cadre(r) => cadre(r, today, &mut v),
+        Record::Transfer(r) => transfer(r, today, &mut v),
+        Record::Hardship(r) => hardship(r, today, &mut v),
+    }
+    v.0
+}
+
+struct Issues(Vec<Issue>);
+
+impl Issues {
+    fn push(&mut self, issue: Issue) {
+        self.0.push(issue);
+    }
+
+    fn required(&mut self, field: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.push(Issue::error(field, "REQUIRED", "此项必填", "This field is required"));
+        }
+    }
+
+    fn required_id(&mut self, field: &str, value: &RecordId) {
+        self.required(field, value.as_str());
+    }
+
+    fn count(&mut self, field: &str, value: i64) {
+        if value < 0 {
+            self.push(Issue::error(field, "COUNT_NEGATIVE", "人数不能为负数", "A count cannot be negative"));
+        }
+    }
+
+    fn women_within_workers(&mut self, workers: i64, women: i64) {
+        if women > workers {
+            self.push(Issue::error(
+                "women_workers",
+                "WOMEN_EXCEED_WORKERS",
+                format!("女职工人数（{women}）不能超过职工总数（{workers}）"),
+                format!("Women workers ({women}) cannot exceed workers ({workers})"),
+            ));
+        }
+    }
+
+    fn not_future(&mut self, field: &str, date: Option<Date>, today: Date) {
+        if date.is_some_and(|d| d > today) {
+            self.push(Issue::error(field, "DATE_IN_FUTURE", "日期不能晚于今天", "The date cannot be in the future"));
+        }
+    }
+
+    /// `later` must not come before `earlier`.
+    fn in_order(&mut self, earlier: (&str, Option<Date>), later: (&str, Option<Date>)) {
+        if let (Some(a), Some(b)) = (earlier.1, later.1)
+            && b < a
+        {
+            self.push(Issue::error(
+                later.0,
+                "DATE_ORDER",
+                format!("此日期不能早于“{}”", field_zh(earlier.0)),
+                format!("This date cannot be before {}", earlier.0.replace('_', " ")),
+            ));
+        }
+    }
+
+    fn phone(&mut self, field: &str, phone: &mut Option<String>) {
+        if let Some(p) = phone.as_mut() {
+            if p.trim().is_empty() {
+                *phone = None;
+                return;
+            }
+            match Mobile::parse(p) {
+                Ok(m) => *p = m.as_str().to_owned(),
+                Err(issue) => self.push(issue.on_field(field)),
+            }
+        }
+    }
+
+    fn credit_code(&mut self, field: &str, code: &mut Option<String>, reason: &Option<String>) {
+        let Some(c) = code.as_mut() else { return };
+        if c.trim().is_empty() {
+            *code = None;
+            return;
+        }
+        match CreditCode::parse(c) {
+            Ok(parsed) => {
+                *c = parsed.as_str().to_owned();
+                let overridden = reason.as_deref().is_some_and(|r| !r.trim().is_empty());
+                if !overridden && let Some(w) = parsed.checksum_warning(field) {
+                    self.push(w);
+                }
+            }
+            Err(e) => self.push(e.issue(field)),
+        }
+    }
+
+    fn resident_id(&mut self, field: &str, id: &mut String, today: Date) -> Option<ResidentId> {
+        match ResidentId::parse(id, today) {
+            Ok(parsed) => {
+                *id = parsed.as_str().to_owned();
+                Some(parsed)
+            }
+            Err(e) => {
+                self.push(e.issue(field));
+                None
+            }
+        }
+    }
+
+    fn optional_resident_id(&mut self, field: &str, id: &mut Option<String>, today: Date) -> Option<ResidentId> {
+        match id {
+            Some(s) if s.trim().is_empty() => {
+                *id = None;
+                None
+            }
+            Some(s) => self.resident_id(field, s, today),
+            None => None,
+        }
+    }
+
+    fn place(&mut self, place: &Place) {
+        self.required_id("place.township", &place.township);
+    }
+}
+
+/// The Chinese label of a date field, for "cannot be before X" messages.
+fn field_zh(field: &str) -> &'static str {
+    match field {
+        "birth_date" => "出生日期",
+        "joined_on" => "入会日期",
+        "founded_on" => "成立日期",
+        "elected_on" => "当选日期",
+        "registered_on" => "建档日期",
+        _ => "前一日期",
+    }
+}
+
+fn area(r: &mut Area, v: &mut Issues) {
+    v.required("name", &r.name);
+    match r.level {
+        AreaLevel::County => {}
+        level => {
+            if r.parent.is_none() {
+                v.push(Issue::error("parent", "AREA_PARENT_REQUIRED", "请选择上级区域", "Choose the parent area"));
+            }
+            if level == AreaLevel::Township && r.township_kind.is_none() {
+                v.push(Issue::error(
+                    "township_kind",
+                    "REQUIRED",
+                    "请选择乡镇类别（镇、乡、城镇办事处、开发区）",
+                    "Choose the township kind (town, rural township, urban office, development zone)",
+                ));
+            }
+            if matches!(level, AreaLevel::Community | AreaLevel::Grid) && r.township.is_none() {
+                v.push(Issue::error("township", "REQUIRED", "请选择所属乡镇", "Choose the township"));
+            }
+        }
+    }
+    if r.level == AreaLevel::Grid && r.grid_leader.as_deref().is_none_or(|l| l.trim().is_empty()) {
+        v.push(Issue::info(
+            "grid_leader",
+            "GRID_LEADER_MISSING",
+            "网格应定人：请指定网格长",
+            "Every grid needs a named grid leader",
+        ));
+    }
+}
+
+fn entity(r: &mut LegalEntity, v: &mut Issues) {
+    v.required("name", &r.name);
+    v.credit_code("credit_code", &mut r.credit_code, &r.credit_code_override);
+    v.count("workers", r.workers);
+    v.count("women_workers", r.women_workers);
+    v.women_within_workers(r.workers, r.women_workers);
+    v.phone("contact_phone", &mut r.contact_phone);
+    v.place(&r.place);
+}
+
+fn union(r: &mut GrassrootsUnion, today: Date, v: &mut Issues) {
+    v.required("name", &r.name);
+    v.count("workers", r.workers);
+    v.count("women_workers", r.women_workers);
+    v.women_within_workers(r.workers, r.women_workers);
+    v.not_future("founded_on", r.founded_on, today);
+    v.not_future("approved_on", r.approved_on, today);
+    v.in_order(("founded_on", r.founded_on), ("dissolved_on", r.dissolved_on));
+    v.credit_code("credit_code", &mut r.credit_code, &r.credit_code_override);
+    v.place(&r.place);
+    if rules::women_committee(r.women_workers).value && !r.has_women_committee {
+        v.push(Issue::info(
+            "has_women_committee",
+            "WOMEN_COMMITTEE_MISSING",
+            "女职工10人以上的工会应建立女职工委员会",
+            "A union with 10 or more women workers should have a women workers' committee",
+        ));
+    }
+}
+
+fn member(r: &mut Member, today: Date, v: &mut Issues) {
+    v.required("name", &r.name);
+    if let Some(id) = v.resident_id("resident_id", &mut r.resident_id, today) {
+        match r.sex {
+            None => r.sex = Some(id.sex()),
+            Some(s) if s != id.sex() => v.push(Issue::error(
+                "sex",
+                "SEX_MISMATCH",
+                format!("性别与身份证号不符（身份证号显示为{}）", id.sex().zh()),
+                format!("Sex does not match the ID number (which says {})", id.sex().en()),
+            )),
+            Some(_) => {}
+        }
+        match r.birth_date {
+            None => r.birth_date = Some(id.birth_date()),
+            Some(d) if d != id.birth_date() => v.push(Issue::error(
+                "birth_date",
+                "BIRTH_DATE_MISMATCH",
+                format!("出生日期与身份证号不符（身份证号显示为{}）", id.birth_date()),
+                format!("Birth date does not match the ID number (which says {})", id.birth_date()),
+            )),
+            Some(_) => {}
+        }
+    }
+    if !ETHNICITIES.contains(&r.ethnicity.trim()) {
+        v.push(Issue::error(
+            "ethnicity",
+            "ETHNICITY_UNKNOWN",
+            "请选择56个民族之一（如“汉族”）",
+            "Choose one of the 56 ethnic groups (e.g. 汉族)",
+        ));
+    }
+    v.required_id("union_id", &r.union_id);
+    v.not_future("joined_on", Some(r.joined_on), today);
+    if let Some(born) = r.birth_date
+        && age_on(born, r.joined_on) < MIN_WORKING_AGE
+    {
+        v.push(Issue::error(
+            "joined_on",
+            "JOINED_UNDER_AGE",
+            "入会时未满16周岁",
+            "The member was under 16 on the date joined",
+        ));
+    }
+    v.in_order(("joined_on", Some(r.joined_on)), ("left_on", r.left_on));
+    v.phone("phone", &mut r.phone);
+    v.place(&r.place);
+}
+
+fn cadre(r: &mut Cadre, today: Date, v: &mut Issues) {
+    v.required("name", &r.name);
+    v.optional_resident_id("resident_id", &mut r.resident_id, today);
+    v.required_id("union_id", &r.union_id);
+    v.not_future("elected_on", r.elected_on, today);
+    v.in_order(("elected_on", r.elected_on), ("left_on", r.left_on));
+    v.phone("phone", &mut r.phone);
+    v.place(&r.place);
+    let allowed = rules::may_hold_role(r.role, r.owner_relation);
+    if !allowed.value {
+        // Recorded as found in the census, flagged for rectification: the
+        // census must be able to write down the situation it finds.
+        v.push(Issue { field: "owner_relation".into(), code: allowed.rule, severity: Severity::Info, message: allowed.why });
+    }
+}
+
+fn transfer(r: &mut Transfer, today: Date, v: &mut Issues) {
+    v.required_id("member_id", &r.member_id);
+    v.required_id("from_union", &r.from_union);
+    v.required_id("to_union", &r.to_union);
+    if r.from_union == r.to_union && !r.from_union.as_str().is_empty() {
+        v.push(Issue::error(
+            "to_union",
+            "TRANSFER_SAME_UNION",
+            "转入工会不能与转出工会相同",
+            "The receiving union must differ from the one left",
+        ));
+    }
+    v.not_future("date", Some(r.date), today);
+    v.place(&r.place);
+}
+
+fn hardship(r: &mut HardshipCase, today: Date, v: &mut Issues) {
+    v.required("name", &r.name);
+    v.optional_resident_id("resident_id", &mut r.resident_id, today);
+    v.required("situation", &r.situation);
+    if r.household_size < 1 {
+        v.push(Issue::error("household_size", "HOUSEHOLD_SIZE", "家庭人口至少为1", "A household has at least one person"));
+    }
+    if r.monthly_income_yuan < 0 {
+        v.push(Issue::error("monthly_income_yuan", "AMOUNT_NEGATIVE", "金额不能为负数", "An amount cannot be negative"));
+    }
+    v.not_future("registered_on", Some(r.registered_on), today);
+    v.in_order(("registered_on", Some(r.registered_on)), ("closed_on", r.closed_on));
+    v.phone("phone", &mut r.phone);
+    v.place(&r.place);
+    for (id, visit) in &r.visits {
+        let field = |f: &str| format!("visits.{id}.{f}");
+        if visit.date > today {
+            v.push(Issue::error(&field("date"), "DATE_IN_FUTURE", "日期不能晚于今天", "The date cannot be in the future"));
+        }
+        if visit.visitor.trim().is_empty() {
+            v.push(Issue::error(&field("visitor"), "REQUIRED", "此项必填", "This field is required"));
+        }
+        if visit.amount_yuan < 0 {
+            v.push(Issue::error(&field("amount_yuan"), "AMOUNT_NEGATIVE", "金额不能为负数", "An amount cannot be negative"));
+        }
+    }
+}
