@@ -1,0 +1,196 @@
+//! A record as one Automerge document with a flat layout.
+//!
+//! Every field of a record is one key of the document's root map, nested
+//! fields joined with dots (`place.township`, `liuyou.premises`,
+//! `visits.<visit id>.date`), and every value is a scalar. There are no
+//! nested Automerge objects. This matters for the commonest real conflict: the
+//! same person registered on two tablets offline. Both devices create the
+//! document (its id comes from the resident ID), so a nested object such as
+//! `place` would be created twice, and Automerge would keep only one of the two
+//! objects visible, hiding the other device's fields. With scalars at the root
+//! the two creations merge field by field and every value written survives,
+//! either as the winner or as a conflict a person settles. This is also why we
+//! map records ourselves instead of with autosurgeon, which creates nested
+//! objects for nested structs.
+//!
+//! Lists inside a record (only `Area::grid_members`) are stored whole as one
+//! JSON string under a key ending in `[]`; record types use id-keyed maps for
+//! anything two devices may add to concurrently.
+//!
+//! Reserved keys start with `_`: `_kind`, `_schema`, `_township`, `_grid` and
+//! the tombstone `_deleted`, `_deleted_at`, `_deleted_reason`.
+
+use crate::error::StoreError;
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjId, ROOT, ReadDoc, ScalarValue, Value};
+use registry::model::{Record, RecordKind};
+use serde_json::{Map, Number, Value as Json};
+use std::collections::BTreeMap;
+
+/// The schema version written into every document.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A record's fields as flat key → scalar.
+pub type Flat = BTreeMap<String, ScalarValue>;
+
+/// Flattens a record to the keys and scalars of its document (without the
+/// reserved `_` keys).
+pub fn flatten(record: &Record) -> Flat {
+    let json = serde_json::to_value(record).expect("records always serialise");
+    let data = json.get("data").cloned().unwrap_or(Json::Null);
+    let mut out = Flat::new();
+    flatten_into(&mut out, String::new(), &data);
+    out
+}
+
+fn flatten_into(out: &mut Flat, prefix: String, value: &Json) {
+    let key = |k: &str| if prefix.is_empty() { k.to_owned() } else { format!("{prefix}.{k}") };
+    match value {
+        Json::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Json::Object(_) => flatten_into(out, key(k), v),
+                    Json::Array(_) => {
+                        out.insert(format!("{}[]", key(k)), ScalarValue::Str(v.to_string().into()));
+                    }
+                    _ => {
+                        out.insert(key(k), scalar(v));
+                    }
+                }
+            }
+        }
+        other => {
+            out.insert(prefix, scalar(other));
+        }
+    }
+}
+
+fn scalar(v: &Json) -> ScalarValue {
+    match v {
+        Json::Null => ScalarValue::Null,
+        Json::Bool(b) => ScalarValue::Boolean(*b),
+        Json::Number(n) => match n.as_i64() {
+            Some(i) => ScalarValue::Int(i),
+            None => ScalarValue::F64(n.as_f64().unwrap_or(0.0)),
+        },
+        Json::String(s) => ScalarValue::Str(s.as_str().into()),
+        Json::Array(_) | Json::Object(_) => ScalarValue::Str(v.to_string().into()),
+    }
+}
+
+fn json(v: &ScalarValue) -> Json {
+    match v {
+        ScalarValue::Null => Json::Null,
+        ScalarValue::Boolean(b) => Json::Bool(*b),
+        ScalarValue::Int(i) => Json::Number((*i).into()),
+        ScalarValue::Uint(u) => Json::Number((*u).into()),
+        ScalarValue::F64(f) => Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        ScalarValue::Str(s) => Json::String(s.to_string()),
+        ScalarValue::Timestamp(t) => Json::Number((*t).into()),
+        ScalarValue::Counter(_) | ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } => Json::Null,
+    }
+}
+
+/// Rebuilds a record from its flat fields.
+pub fn unflatten(kind: RecordKind, flat: &Flat) -> Result<Record, StoreError> {
+    let mut root = Map::new();
+    for (key, value) in flat {
+        if key.starts_with('_') {
+            continue;
+        }
+        let (path, v) = match key.strip_suffix("[]") {
+            Some(path) => {
+                let text = match value {
+                    ScalarValue::Str(s) => s.to_string(),
+                    _ => "[]".to_owned(),
+                };
+                (path, serde_json::from_str(&text).map_err(|e| StoreError::Malformed(format!("{key}: {e}")))?)
+            }
+            None => (key.as_str(), json(value)),
+        };
+        let mut parts = path.split('.').peekable();
+        let mut node = &mut root;
+        while let Some(part) = parts.next() {
+            if parts.peek().is_none() {
+                node.insert(part.to_owned(), v);
+                break;
+            }
+            let entry = node.entry(part.to_owned()).or_insert_with(|| Json::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Json::Object(Map::new());
+            }
+            node = entry.as_object_mut().expect("just made an object");
+        }
+    }
+    let tagged = serde_json::json!({ "kind": kind.key(), "data": Json::Object(root) });
+    serde_json::from_value(tagged).map_err(|e| StoreError::Malformed(format!("{}: {e}", kind.key())))
+}
+
+/// The winning value of every root key of a document.
+pub fn read_flat(doc: &AutoCommit) -> Flat {
+    let mut out = Flat::new();
+    for item in doc.map_range(ROOT, ..) {
+        if let Value::Scalar(s) = Value::from(item.value) {
+            out.insert(item.key.to_string(), s.into_owned());
+        }
+    }
+    out
+}
+
+/// A reserved string key of the document.
+pub fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(ROOT, key).ok().flatten() {
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(s) => Some(s.to_string()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The record kind a document says it holds.
+pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, StoreError> {
+    let key = get_str(doc, "_kind").ok_or_else(|| StoreError::Malformed("document has no _kind".into()))?;
+    RecordKind::from_key(&key).ok_or_else(|| StoreError::Malformed(format!("unknown record kind {key}")))
+}
+
+/// Writes the differences between `old` and `new` into the document: only
+/// changed keys produce operations, so a one-field edit is a small change.
+pub fn write_diff(doc: &mut AutoCommit, old: &Flat, new: &Flat) -> Result<usize, StoreError> {
+    let mut ops = 0;
+    for (key, value) in new {
+        if old.get(key) != Some(value) {
+            doc.put(ROOT, key.as_str(), value.clone())?;
+            ops += 1;
+        }
+    }
+    for key in old.keys() {
+        if !key.starts_with('_') && !new.contains_key(key) {
+            doc.delete(ROOT, key.as_str())?;
+            ops += 1;
+        }
+    }
+    Ok(ops)
+}
+
+/// Every value of `key`, winner first, with the actor (device) that wrote it.
+pub fn all_values(doc: &AutoCommit, key: &str) -> Vec<(ScalarValue, Vec<u8>)> {
+    let mut out = Vec::new();
+    for (value, id) in doc.get_all(ROOT, key).unwrap_or_default() {
+        if let Value::Scalar(s) = value {
+            let actor = match &id {
+                ObjId::Id(_, actor, _) => actor.to_bytes().to_vec(),
+                ObjId::Root => Vec::new(),
+            };
+            out.push((s.into_owned(), actor));
+        }
+    }
+    // get_all lists values in op order; the winner (the visible value) is the last.
+    out.reverse();
+    out
+}
+
+/// A scalar for display (history, conflicts): strings bare, others as JSON.
+pub fn display(v: &ScalarValue) -> Json {
+    json(v)
+}

@@ -1,0 +1,84 @@
+//! The progress report computed from the projections.
+//!
+//! The store only gathers facts; every judgement (what counts as new, covered,
+//! qualified, vacant) is the registry's. The one rule restated here in SQL is
+//! "a chair is in office" (`registry::model::Cadre::in_office`), so that a
+//! county of a million members is summarised without loading its records; a
+//! test checks it against the registry's own computation on full records.
+
+use crate::error::StoreError;
+use crate::store::Store;
+use registry::Date;
+use registry::model::{RecordId, TownshipKind, UnionKind};
+use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, ProgressReport, UnionFacts};
+
+fn date(s: Option<String>) -> Option<Date> {
+    let s = s?;
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Date::parse(&s, &fmt).ok()
+}
+
+impl Store {
+    /// The progress report against `config` as of `today`.
+    pub fn progress(&self, config: &CampaignConfig, today: Date) -> Result<ProgressReport, StoreError> {
+        let conn = self.connection();
+        let mut b = ProgressBuilder::new(config.clone());
+        let mut stmt = conn.prepare("SELECT id, name, township_kind FROM areas WHERE level = 'township' ORDER BY name, id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind: Option<String> = r.get(2)?;
+            let kind = kind.as_deref().and_then(TownshipKind::from_key).unwrap_or(TownshipKind::Town);
+            b.add_township(RecordId(r.get(0)?), r.get(1)?, kind);
+        }
+        let mut stmt = conn.prepare(
+            "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise
+             FROM entities e LEFT JOIN unions u ON u.id = e.union_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let kind: Option<String> = r.get(3)?;
+            b.add_entity(&EntityFacts {
+                township: RecordId(r.get(0)?),
+                workers: r.get(1)?,
+                closed: r.get(2)?,
+                covered_by: kind.as_deref().and_then(UnionKind::from_key),
+                private: r.get(4)?,
+            });
+        }
+        let today_text = today.to_string();
+        let mut stmt = conn.prepare(
+            "SELECT u.township, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
+               EXISTS (SELECT 1 FROM entities e WHERE e.union_id = u.id AND e.private_enterprise AND NOT e.closed),
+               NOT EXISTS (SELECT 1 FROM cadres c WHERE c.union_id = u.id AND c.role = 'chair'
+                   AND (c.elected_on IS NULL OR c.elected_on <= ?1) AND (c.left_on IS NULL OR c.left_on > ?1))
+             FROM unions u",
+        )?;
+        let mut rows = stmt.query([&today_text])?;
+        while let Some(r) = rows.next()? {
+            let kind: String = r.get(1)?;
+            let dissolved = date(r.get(3)?).is_some_and(|d| d <= today);
+            let bayou_applies: bool = r.get(6)?;
+            b.add_union(&UnionFacts {
+                township: RecordId(r.get(0)?),
+                kind: UnionKind::from_key(&kind).unwrap_or(UnionKind::SingleUnit),
+                founded_on: date(r.get(2)?),
+                dissolved,
+                liuyou_complete: r.get(4)?,
+                bayou: bayou_applies.then_some(r.get(5)?),
+                chair_vacant: r.get(7)?,
+            });
+        }
+        let mut stmt = conn.prepare("SELECT township, joined_on, left_on FROM members")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let Some(joined_on) = date(r.get(1)?) else { continue };
+            let left = date(r.get(2)?);
+            b.add_member(&MemberFacts {
+                township: RecordId(r.get(0)?),
+                joined_on,
+                active: left.is_none_or(|d| d > today),
+            });
+        }
+        Ok(b.finish(today))
+    }
+}

@@ -1,0 +1,46 @@
+//! `members`: the member facts that progress and duplicate checks read.
+
+use super::{Step, date_text};
+use crate::error::StoreError;
+use registry::model::{Member, RecordId};
+use rusqlite::{Transaction, params};
+
+pub(crate) const V1: Step = Step {
+    table: "members",
+    sql: "CREATE TABLE members (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        birth_date TEXT,
+        township TEXT NOT NULL,
+        union_id TEXT NOT NULL,
+        employer_id TEXT,
+        joined_on TEXT NOT NULL,
+        left_on TEXT
+    );
+    CREATE INDEX members_name_birth ON members(name, birth_date);
+    CREATE INDEX members_union ON members(union_id);
+    CREATE INDEX members_employer ON members(employer_id);",
+};
+
+pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, m: &Member) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO members (id, name, birth_date, township, union_id, employer_id, joined_on, left_on)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        id.as_str(),
+        m.name,
+        date_text(m.birth_date),
+        m.place.township.as_str(),
+        m.union_id.as_str(),
+        m.employer_id.as_ref().map(RecordId::as_str),
+        m.joined_on.to_string(),
+        date_text(m.left_on),
+    ])?;
+    Ok(())
+}
+
+pub(crate) fn delete(tx: &Transaction<'_>, id: &RecordId) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM members WHERE id = ?1")?.execute([id.as_str()])?;
+    Ok(())
+}

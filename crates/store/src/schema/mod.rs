@@ -1,0 +1,106 @@
+//! The database schema: one module per table, each owning its migration and
+//! its row writes. `STEPS` lists every migration in the order it was added;
+//! `PRAGMA user_version` counts how many a database has applied.
+
+pub(crate) mod areas;
+pub(crate) mod cadres;
+pub(crate) mod docs;
+pub(crate) mod entities;
+pub(crate) mod members;
+pub(crate) mod meta;
+pub(crate) mod outbox;
+pub(crate) mod records;
+pub(crate) mod unions;
+
+use crate::error::StoreError;
+use registry::keys::CountySecret;
+use registry::model::{Record, RecordId};
+use rusqlite::Transaction;
+
+/// One migration of one table.
+#[derive(Debug)]
+pub(crate) struct Step {
+    pub table: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, oldest first. Append only: never edit a released step.
+pub(crate) const STEPS: &[Step] = &[
+    meta::V1,
+    docs::V1,
+    records::V1,
+    areas::V1,
+    entities::V1,
+    unions::V1,
+    members::V1,
+    cadres::V1,
+    outbox::V1,
+];
+
+/// Marks a database as a Sanjian store ("SANJ").
+pub(crate) const APPLICATION_ID: i64 = 0x5341_4E4A;
+
+/// Applies the steps a database has not yet applied, in one transaction.
+pub(crate) fn migrate(tx: &Transaction<'_>) -> Result<(), StoreError> {
+    let applied: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = STEPS.len() as i64;
+    if applied > known {
+        return Err(StoreError::TooNew { found: applied, known });
+    }
+    for step in &STEPS[applied as usize..] {
+        tx.execute_batch(step.sql)
+            .map_err(|e| StoreError::Malformed(format!("migration of table {} failed: {e}", step.table)))?;
+    }
+    tx.pragma_update(None, "user_version", known)?;
+    Ok(())
+}
+
+/// Context for writing projections.
+pub(crate) struct Projector<'a> {
+    pub secret: &'a CountySecret,
+    /// Fields of the document holding concurrent values.
+    pub conflicts: i64,
+}
+
+/// Rewrites every projection row of a record (or removes them when deleted).
+pub(crate) fn project(
+    tx: &Transaction<'_>,
+    p: &Projector<'_>,
+    id: &RecordId,
+    record: &Record,
+    deleted: bool,
+) -> Result<(), StoreError> {
+    records::delete(tx, id)?;
+    match record {
+        Record::Area(_) => areas::delete(tx, id)?,
+        Record::Entity(_) => entities::delete(tx, id)?,
+        Record::Union(_) => unions::delete(tx, id)?,
+        Record::Member(_) => members::delete(tx, id)?,
+        Record::Cadre(_) => cadres::delete(tx, id)?,
+        Record::Transfer(_) | Record::Hardship(_) => {}
+    }
+    if deleted {
+        return Ok(());
+    }
+    records::insert(tx, p, id, record)?;
+    match record {
+        Record::Area(a) => areas::insert(tx, id, a),
+        Record::Entity(e) => entities::insert(tx, id, e),
+        Record::Union(u) => unions::insert(tx, id, u),
+        Record::Member(m) => members::insert(tx, id, m),
+        Record::Cadre(c) => cadres::insert(tx, id, c),
+        Record::Transfer(_) | Record::Hardship(_) => Ok(()),
+    }
+}
+
+/// A date as stored: ISO text, which sorts like the date.
+pub(crate) fn date_text(d: Option<registry::Date>) -> Option<String> {
+    d.map(|d| d.to_string())
+}
+
+/// The tables the migrations create, for the migration test.
+pub fn tables() -> Vec<&'static str> {
+    let mut t: Vec<_> = STEPS.iter().map(|s| s.table).collect();
+    t.dedup();
+    t
+}

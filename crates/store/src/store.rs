@@ -1,0 +1,682 @@
+//! The store handle: open/create, write, read, search, merge.
+
+use crate::doc::{self, Flat};
+use crate::error::StoreError;
+use crate::schema::{self, Projector, docs, meta, outbox};
+use automerge::transaction::{CommitOptions, Transactable};
+use automerge::{ActorId, AutoCommit, ROOT, ScalarValue};
+use rand::RngCore;
+use registry::keys::{CountySecret, id_from_bytes};
+use registry::message::{Issue, Severity, blocks_saving};
+use registry::model::{Record, RecordId, RecordKind};
+use registry::{Date, validate};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Transaction, params};
+use serde::Serialize;
+use std::path::Path;
+
+/// The 32-byte key that encrypts a store.
+#[derive(Clone)]
+pub struct StoreKey([u8; 32]);
+
+impl std::fmt::Debug for StoreKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StoreKey(..)")
+    }
+}
+
+impl StoreKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> StoreKey {
+        StoreKey(bytes)
+    }
+
+    fn pragma(&self) -> String {
+        let hex: String = self.0.iter().map(|b| format!("{b:02x}")).collect();
+        format!("PRAGMA key = \"x'{hex}'\";")
+    }
+}
+
+/// What a new store is created with.
+#[derive(Debug, Clone)]
+pub struct Init {
+    pub county_secret: CountySecret,
+    /// The device's id, which is also its Automerge actor; random when None.
+    pub device_id: Option<[u8; 16]>,
+}
+
+impl Init {
+    pub fn new(county_secret: CountySecret) -> Init {
+        Init { county_secret, device_id: None }
+    }
+}
+
+/// The result of a save.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Saved {
+    pub id: RecordId,
+    /// Issues that did not block saving (advice for the UI).
+    pub issues: Vec<Issue>,
+    /// False when the record was unchanged and nothing was written.
+    pub changed: bool,
+}
+
+/// Who deleted a record, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Tombstone {
+    pub by: String,
+    pub at_ms: i64,
+    pub reason: String,
+}
+
+/// A record as read back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRecord {
+    pub id: RecordId,
+    pub record: Record,
+    pub deleted: Option<Tombstone>,
+    /// Fields holding concurrent values (see [`Store::conflicts`]).
+    pub conflicts: usize,
+}
+
+/// One row of a list or search result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ListRow {
+    pub id: RecordId,
+    pub kind: RecordKind,
+    pub name: String,
+    pub township: Option<RecordId>,
+    pub grid: Option<RecordId>,
+    pub union_id: Option<RecordId>,
+    pub conflicts: i64,
+}
+
+/// An open store.
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+    device: [u8; 16],
+    secret: CountySecret,
+    operator: String,
+}
+
+const ROW_COLUMNS: &str = "id, kind, name, township, grid, union_id, conflicts";
+
+fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListRow> {
+    let kind: String = r.get(1)?;
+    Ok(ListRow {
+        id: RecordId(r.get(0)?),
+        kind: RecordKind::from_key(&kind).unwrap_or(RecordKind::Area),
+        name: r.get(2)?,
+        township: r.get::<_, Option<String>>(3)?.map(RecordId),
+        grid: r.get::<_, Option<String>>(4)?.map(RecordId),
+        union_id: r.get::<_, Option<String>>(5)?.map(RecordId),
+        conflicts: r.get(6)?,
+    })
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn random_id() -> RecordId {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    id_from_bytes(&bytes)
+}
+
+/// Opens the SQLCipher connection and proves the key, without touching data.
+fn connect(path: &Path, key: &StoreKey, create: bool) -> Result<Connection, StoreError> {
+    let shown = path.display().to_string();
+    let existing = std::fs::metadata(path).map(|m| m.len() > 0).unwrap_or(false);
+    if create && existing {
+        return Err(StoreError::AlreadyExists(shown));
+    }
+    if !create {
+        if !existing {
+            return Err(StoreError::Missing(shown));
+        }
+        let mut head = [0u8; 16];
+        use std::io::Read;
+        let n = std::fs::File::open(path)?.read(&mut head)?;
+        if n == 16 && &head == b"SQLite format 3\0" {
+            return Err(StoreError::NotEncrypted);
+        }
+    }
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+    conn.execute_batch(&key.pragma())?;
+    // The first read proves the key: SQLCipher reports NOTADB otherwise.
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -16000;",
+    )?;
+    Ok(conn)
+}
+
+impl Store {
+    /// Creates a new store at `path`. Refuses if any file is already there.
+    pub fn create(path: &Path, key: &StoreKey, init: &Init) -> Result<Store, StoreError> {
+        let conn = connect(path, key, true)?;
+        Store::initialise(conn, init)
+    }
+
+    /// An unencrypted in-memory store, for tests and benchmarks of logic.
+    pub fn in_memory(init: &Init) -> Result<Store, StoreError> {
+        Store::initialise(Connection::open_in_memory()?, init)
+    }
+
+    fn initialise(mut conn: Connection, init: &Init) -> Result<Store, StoreError> {
+        let device = init.device_id.unwrap_or_else(|| {
+            let mut d = [0u8; 16];
+            rand::rng().fill_bytes(&mut d);
+            d
+        });
+        let tx = conn.transaction()?;
+        tx.pragma_update(None, "application_id", schema::APPLICATION_ID)?;
+        schema::migrate(&tx)?;
+        meta::set(&tx, "device_id", &device)?;
+        meta::set(&tx, "county_secret", init.county_secret.as_bytes())?;
+        meta::set(&tx, "created_at", &now_ms().to_be_bytes())?;
+        tx.commit()?;
+        Ok(Store { conn, device, secret: init.county_secret.clone(), operator: String::new() })
+    }
+
+    /// Opens an existing store. A wrong key, a damaged file, a plain SQLite
+    /// file or another program's database each give their own error; nothing
+    /// is ever re-created over an existing file.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store, StoreError> {
+        let mut conn = connect(path, key, false)?;
+        let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+        if app != schema::APPLICATION_ID {
+            return Err(StoreError::Foreign);
+        }
+        let tx = conn.transaction()?;
+        schema::migrate(&tx)?;
+        tx.commit()?;
+        let device: [u8; 16] = meta::get(&conn, "device_id")?
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| StoreError::Malformed("store has no device id".into()))?;
+        let secret: [u8; 32] = meta::get(&conn, "county_secret")?
+            .and_then(|v| v.try_into().ok())
+            .ok_or_else(|| StoreError::Malformed("store has no county secret".into()))?;
+        Ok(Store { conn, device, secret: CountySecret::from_bytes(secret), operator: String::new() })
+    }
+
+    /// The person operating this device, recorded with every change.
+    pub fn set_operator(&mut self, name: &str) {
+        self.operator = name.to_owned();
+    }
+
+    pub fn device_id(&self) -> [u8; 16] {
+        self.device
+    }
+
+    pub fn county_secret(&self) -> &CountySecret {
+        &self.secret
+    }
+
+    /// The raw connection, for read-only reports in sibling crates' tests.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    fn actor(&self) -> ActorId {
+        ActorId::from(self.device)
+    }
+
+    fn message(&self, op: &str, note: &str) -> CommitOptions {
+        Writer::of(self).message(op, note)
+    }
+
+    fn load(&self, id: &RecordId) -> Result<Option<AutoCommit>, StoreError> {
+        match docs::bytes(&self.conn, id)? {
+            Some(bytes) => {
+                let doc = AutoCommit::load(&bytes)
+                    .map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?
+                    .with_actor(self.actor());
+                Ok(Some(doc))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The id a new record gets: derived from its natural key, else random.
+    pub fn id_for(&self, record: &Record) -> RecordId {
+        match record.natural_key() {
+            Some(key) => self.secret.record_id(&key),
+            None => random_id(),
+        }
+    }
+
+    /// Validates and saves a new record. A record whose natural key is already
+    /// registered gives [`StoreError::Duplicate`] with the existing id.
+    pub fn insert(&mut self, record: Record, today: Date) -> Result<Saved, StoreError> {
+        let id = self.id_for(&record);
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        let saved = write_new(&tx, &writer, id, record, today)?;
+        tx.commit()?;
+        Ok(saved)
+    }
+
+    /// Saves many new records given with their ids in one transaction (the
+    /// synthetic county, imports). Stops at the first invalid record, writing
+    /// nothing.
+    pub fn insert_many(
+        &mut self,
+        records: impl IntoIterator<Item = (RecordId, Record)>,
+        today: Date,
+    ) -> Result<usize, StoreError> {
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        let mut n = 0;
+        for (id, record) in records {
+            write_new(&tx, &writer, id, record, today)?;
+            n += 1;
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Validates and saves an edit of record `id`. Only changed fields are
+    /// written, so concurrent edits of other fields merge cleanly.
+    pub fn update(&mut self, id: &RecordId, mut record: Record, today: Date) -> Result<Saved, StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let kind = doc::kind_of(&doc)?;
+        if kind != record.kind() {
+            return Err(StoreError::WrongKind { expected: kind.key(), found: record.kind().key() });
+        }
+        let issues = checked(&mut record, today)?;
+        let old = doc::read_flat(&doc);
+        let mut new = doc::flatten(&record);
+        add_reserved(&mut new, &old, id, &record);
+        let ops = doc::write_diff(&mut doc, &old, &new)?;
+        if ops == 0 {
+            return Ok(Saved { id: id.clone(), issues, changed: false });
+        }
+        doc.commit_with(self.message("update", ""));
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        persist(&tx, &writer, id, &mut doc, &record, true)?;
+        tx.commit()?;
+        Ok(Saved { id: id.clone(), issues, changed: true })
+    }
+
+    /// Deletes a record: a tombstone (who, when, why) in its document, never a
+    /// hard delete, so the deletion reaches every device.
+    pub fn delete(&mut self, id: &RecordId, reason: &str) -> Result<(), StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let record = hydrate(&doc)?;
+        doc.put(ROOT, "_deleted", true)?;
+        doc.put(ROOT, "_deleted_by", self.operator.as_str())?;
+        doc.put(ROOT, "_deleted_at", now_ms())?;
+        doc.put(ROOT, "_deleted_reason", reason)?;
+        doc.commit_with(self.message("delete", reason));
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        persist(&tx, &writer, id, &mut doc, &record, true)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Reads a record (deleted ones too, with their tombstone).
+    pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
+        let Some(doc) = self.load(id)? else { return Ok(None) };
+        let record = hydrate(&doc)?;
+        Ok(Some(StoredRecord {
+            id: id.clone(),
+            record,
+            deleted: tombstone(&doc),
+            conflicts: crate::history::conflicted_keys(&doc).len(),
+        }))
+    }
+
+    /// The encoded document of a record (for merging into another store).
+    pub fn export_doc(&self, id: &RecordId) -> Result<Vec<u8>, StoreError> {
+        docs::bytes(&self.conn, id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))
+    }
+
+    /// Every document id, in id order.
+    pub fn doc_ids(&self) -> Result<Vec<RecordId>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id FROM docs ORDER BY id")?;
+        let ids = stmt.query_map([], |r| Ok(RecordId(r.get(0)?)))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Merges a document received from elsewhere into the store. The result
+    /// is stored whatever the rules say of it (a merge cannot be refused
+    /// without losing someone's work); issues are reported for review.
+    /// A document that cannot be read as a record is refused whole.
+    pub fn merge_doc(&mut self, id: &RecordId, bytes: &[u8]) -> Result<Vec<Issue>, StoreError> {
+        let mut incoming =
+            AutoCommit::load(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        let mut doc = match self.load(id)? {
+            Some(mut existing) => {
+                let before = existing.get_heads();
+                existing.merge(&mut incoming)?;
+                if existing.get_heads() == before {
+                    return Ok(Vec::new());
+                }
+                existing
+            }
+            None => incoming.with_actor(self.actor()),
+        };
+        let mut record = hydrate(&doc)?;
+        let issues = validate::check(&mut record, Date::MAX);
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        persist(&tx, &writer, id, &mut doc, &record, false)?;
+        tx.commit()?;
+        Ok(issues)
+    }
+
+    /// Records whose display name starts with `prefix`, in name order.
+    pub fn search_name(&self, kind: Option<RecordKind>, prefix: &str, limit: usize) -> Result<Vec<ListRow>, StoreError> {
+        let upper = format!("{prefix}\u{10FFFF}");
+        let rows = match kind {
+            Some(kind) => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM records WHERE kind = ?1 AND name >= ?2 AND name < ?3 ORDER BY name, id LIMIT ?4"
+                ))?
+                .query_map(params![kind.key(), prefix, upper, limit as i64], list_row)?
+                .collect::<Result<Vec<_>, _>>()?,
+            None => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM records WHERE name >= ?1 AND name < ?2 ORDER BY name, id LIMIT ?3"
+                ))?
+                .query_map(params![prefix, upper, limit as i64], list_row)?
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// Persons (members, cadres, hardship cases) with this resident ID. The
+    /// lookup goes through a keyed token; the ID itself is in no index.
+    pub fn find_by_resident_id(&self, resident_id: &str, today: Date) -> Result<Vec<ListRow>, StoreError> {
+        let id = registry::ids::ResidentId::parse(resident_id, today)
+            .map_err(|e| StoreError::Invalid(vec![e.issue("resident_id")]))?;
+        self.by_token(&self.secret.search_token("resident_id", id.as_str()))
+    }
+
+    /// Entities and unions with this credit code.
+    pub fn find_by_credit_code(&self, code: &str) -> Result<Vec<ListRow>, StoreError> {
+        let code = registry::ids::CreditCode::parse(code)
+            .map_err(|e| StoreError::Invalid(vec![e.issue("credit_code")]))?;
+        self.by_token(&self.secret.search_token("credit_code", code.as_str()))
+    }
+
+    fn by_token(&self, token: &[u8; 16]) -> Result<Vec<ListRow>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM records WHERE key_token = ?1 ORDER BY name, id"))?
+            .query_map([&token[..]], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// One page of a kind's records in name order; pass the last row of the
+    /// previous page as `after` for the next (keyset paging stays fast deep
+    /// into a list of 100,000).
+    pub fn list(&self, kind: RecordKind, after: Option<&ListRow>, limit: usize) -> Result<Vec<ListRow>, StoreError> {
+        let (name, id) = after.map_or((String::new(), String::new()), |r| (r.name.clone(), r.id.0.clone()));
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM records WHERE kind = ?1 AND (name, id) > (?2, ?3) ORDER BY name, id LIMIT ?4"
+            ))?
+            .query_map(params![kind.key(), name, id, limit as i64], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Records of `kind` in an area (a township, and optionally one grid).
+    pub fn list_in_area(
+        &self,
+        kind: RecordKind,
+        township: &RecordId,
+        grid: Option<&RecordId>,
+        limit: usize,
+    ) -> Result<Vec<ListRow>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM records WHERE township = ?1 AND (?2 IS NULL OR grid = ?2) AND kind = ?3
+                 ORDER BY name, id LIMIT ?4"
+            ))?
+            .query_map(params![township.as_str(), grid.map(RecordId::as_str), kind.key(), limit as i64], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// How many live records of a kind the store holds.
+    pub fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
+        let n: i64 = self.conn.query_row("SELECT count(*) FROM records WHERE kind = ?1", [kind.key()], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Records that may be the same person or entity as `record`, for the
+    /// prompt before saving: the same natural key, or for members the same
+    /// name and birth date, for entities the same name in the same township.
+    pub fn possible_duplicates(&self, record: &Record, today: Date) -> Result<Vec<ListRow>, StoreError> {
+        let mut record = record.clone();
+        let _ = validate::check(&mut record, today);
+        let mut out = Vec::new();
+        if let Some(key) = record.natural_key() {
+            let id = self.secret.record_id(&key);
+            out.extend(
+                self.conn
+                    .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM records WHERE id = ?1"))?
+                    .query_row([id.as_str()], list_row)
+                    .optional()?,
+            );
+        }
+        let near: Vec<ListRow> = match &record {
+            Record::Member(m) => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM records WHERE id IN
+                     (SELECT id FROM members WHERE name = ?1 AND birth_date = ?2)"
+                ))?
+                .query_map(params![m.name.trim(), m.birth_date.map(|d| d.to_string())], list_row)?
+                .collect::<Result<_, _>>()?,
+            Record::Entity(e) => self
+                .conn
+                .prepare_cached(&format!(
+                    "SELECT {ROW_COLUMNS} FROM records WHERE kind = 'entity' AND name = ?1 AND township = ?2"
+                ))?
+                .query_map(params![e.name.trim(), e.place.township.as_str()], list_row)?
+                .collect::<Result<_, _>>()?,
+            _ => Vec::new(),
+        };
+        for row in near {
+            if !out.iter().any(|r| r.id == row.id) {
+                out.push(row);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Documents changed on this device and not yet acknowledged, oldest first.
+    pub fn outbox(&self) -> Result<Vec<RecordId>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT doc_id FROM outbox ORDER BY first_queued, doc_id")?;
+        let ids = stmt.query_map([], |r| Ok(RecordId(r.get(0)?)))?.collect::<Result<_, _>>()?;
+        Ok(ids)
+    }
+
+    /// Settles a field holding concurrent values by writing the chosen value
+    /// (a JSON scalar) over all of them. The result must pass validation.
+    pub fn settle(
+        &mut self,
+        id: &RecordId,
+        field: &str,
+        value: &serde_json::Value,
+        today: Date,
+    ) -> Result<Saved, StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        if !crate::history::conflicted_keys(&doc).iter().any(|k| k == field) {
+            return Err(StoreError::NoConflict(field.to_owned()));
+        }
+        let scalar = match value {
+            serde_json::Value::Null => ScalarValue::Null,
+            serde_json::Value::Bool(b) => ScalarValue::Boolean(*b),
+            serde_json::Value::Number(n) => n.as_i64().map_or(ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int),
+            serde_json::Value::String(s) => ScalarValue::Str(s.as_str().into()),
+            other => ScalarValue::Str(other.to_string().into()),
+        };
+        doc.put(ROOT, field, scalar)?;
+        let mut record = hydrate(&doc)?;
+        let issues = checked(&mut record, today)?;
+        doc.commit_with(self.message("settle", field));
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        persist(&tx, &writer, id, &mut doc, &record, true)?;
+        tx.commit()?;
+        Ok(Saved { id: id.clone(), issues, changed: true })
+    }
+
+    /// The change history of a record: who (device, operator) changed which
+    /// fields when, oldest first.
+    pub fn history(&self, id: &RecordId) -> Result<Vec<crate::history::HistoryEntry>, StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        Ok(crate::history::history(&mut doc))
+    }
+
+    /// The fields of a record that hold concurrent values from different devices.
+    pub fn conflicts(&self, id: &RecordId) -> Result<Vec<crate::history::Conflict>, StoreError> {
+        let doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        Ok(crate::history::conflicts(&doc))
+    }
+
+    /// Writes the WAL back into the main file (e.g. before a backup).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+/// What a write needs from the store, detached from the connection borrow.
+struct Writer {
+    actor: ActorId,
+    secret: CountySecret,
+    operator: String,
+}
+
+impl Writer {
+    fn of(store: &Store) -> Writer {
+        Writer { actor: store.actor(), secret: store.secret.clone(), operator: store.operator.clone() }
+    }
+
+    /// Change metadata: the operator and what they did. The device is the actor.
+    fn message(&self, op: &str, note: &str) -> CommitOptions {
+        let msg = serde_json::json!({ "op": op, "by": self.operator, "note": note }).to_string();
+        CommitOptions::default().with_message(msg).with_time(now_ms())
+    }
+}
+
+/// Validates and normalises; refuses blocking issues, returns the others.
+fn checked(record: &mut Record, today: Date) -> Result<Vec<Issue>, StoreError> {
+    let issues = validate::check(record, today);
+    if blocks_saving(&issues) {
+        return Err(StoreError::Invalid(issues.into_iter().filter(|i| i.severity != Severity::Info).collect()));
+    }
+    Ok(issues)
+}
+
+/// The reserved keys a record's document carries beside its fields.
+fn add_reserved(flat: &mut Flat, old: &Flat, id: &RecordId, record: &Record) {
+    let region = record.region(id);
+    let text = |v: Option<RecordId>| v.map_or(ScalarValue::Null, |r| ScalarValue::Str(r.0.into()));
+    flat.insert("_kind".into(), ScalarValue::Str(record.kind().key().into()));
+    flat.insert("_schema".into(), ScalarValue::Int(doc::SCHEMA_VERSION));
+    flat.insert("_township".into(), text(region.township));
+    flat.insert("_grid".into(), text(region.grid));
+    // A save over a tombstone brings the record back.
+    if old.get("_deleted") == Some(&ScalarValue::Boolean(true)) {
+        flat.insert("_deleted".into(), ScalarValue::Boolean(false));
+    }
+}
+
+fn write_new(tx: &Transaction<'_>, w: &Writer, id: RecordId, mut record: Record, today: Date) -> Result<Saved, StoreError> {
+    let issues = checked(&mut record, today)?;
+    if let Some(bytes) = docs::bytes(tx, &id)? {
+        let existing = AutoCommit::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        if tombstone(&existing).is_none() {
+            return Err(StoreError::Duplicate(id.0));
+        }
+        // Re-registering a deleted person or entity revives the same document.
+        let mut doc = existing.with_actor(w.actor.clone());
+        let old = doc::read_flat(&doc);
+        let mut new = doc::flatten(&record);
+        add_reserved(&mut new, &old, &id, &record);
+        doc::write_diff(&mut doc, &old, &new)?;
+        doc.commit_with(w.message("create", ""));
+        persist(tx, w, &id, &mut doc, &record, true)?;
+        return Ok(Saved { id, issues, changed: true });
+    }
+    let mut doc = AutoCommit::new().with_actor(w.actor.clone());
+    let mut new = doc::flatten(&record);
+    add_reserved(&mut new, &Flat::new(), &id, &record);
+    doc::write_diff(&mut doc, &Flat::new(), &new)?;
+    doc.commit_with(w.message("create", ""));
+    persist(tx, w, &id, &mut doc, &record, true)?;
+    Ok(Saved { id, issues, changed: true })
+}
+
+/// Writes a document, its projections and (for local changes) its outbox
+/// entry. Always inside the caller's transaction.
+fn persist(
+    tx: &Transaction<'_>,
+    w: &Writer,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    record: &Record,
+    local: bool,
+) -> Result<(), StoreError> {
+    let deleted = tombstone(doc).is_some();
+    let bytes = doc.save();
+    let now = now_ms();
+    let region = record.region(id);
+    docs::upsert(
+        tx,
+        &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes: &bytes, updated_at: now },
+    )?;
+    let projector = Projector { secret: &w.secret, conflicts: crate::history::conflicted_keys(doc).len() as i64 };
+    schema::project(tx, &projector, id, record, deleted)?;
+    if local {
+        outbox::queue(tx, id, now)?;
+    }
+    Ok(())
+}
+
+/// The record a document holds.
+pub(crate) fn hydrate(doc: &AutoCommit) -> Result<Record, StoreError> {
+    let kind = doc::kind_of(doc)?;
+    doc::unflatten(kind, &doc::read_flat(doc))
+}
+
+fn tombstone(doc: &AutoCommit) -> Option<Tombstone> {
+    let flat = doc::read_flat(doc);
+    if flat.get("_deleted") != Some(&ScalarValue::Boolean(true)) {
+        return None;
+    }
+    let text = |k: &str| match flat.get(k) {
+        Some(ScalarValue::Str(s)) => s.to_string(),
+        _ => String::new(),
+    };
+    let at_ms = match flat.get("_deleted_at") {
+        Some(ScalarValue::Int(i)) => *i,
+        _ => 0,
+    };
+    Some(Tombstone { by: text("_deleted_by"), at_ms, reason: text("_deleted_reason") })
+}

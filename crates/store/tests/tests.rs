@@ -1,0 +1,9 @@
+//! Integration tests of the record store.
+
+mod util;
+
+mod history;
+mod merge;
+mod open;
+// mod progress;
+mod records;
