@@ -139,7 +139,9 @@ impl ResidentId {
             return Err(IdError::FullWidth);
         }
         let upgraded;
-        let s = match s.len() {
+        // Count characters, not bytes: "11010519491231002×" has 18 characters
+        // (× is two bytes) and is wrong in its characters, not its length.
+        let s = match s.chars().count() {
             18 => s,
             15 => {
                 if !s.bytes().all(|b| b.is_ascii_digit()) {
@@ -176,10 +178,15 @@ impl ResidentId {
     }
 
     /// Builds a valid ID from its 17 leading digits (used by the synthetic
-    /// county); returns `None` when they are not digits or the date is invalid.
+    /// county); returns `None` when they are not digits, the province code is
+    /// unknown or the date is invalid. (It cannot check that the birth date is
+    /// not in the future: it has no `today`.)
     pub fn from_first17(first17: &str) -> Option<ResidentId> {
         let b = first17.as_bytes();
         if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        if !PROVINCES.contains(&((b[0] - b'0') * 10 + (b[1] - b'0'))) {
             return None;
         }
         birth_date(&b[6..14])?;
