@@ -404,7 +404,9 @@ impl ProgressBuilder {
         ];
         let founding_met = county.new_unions >= county.target_new_unions
             && county.new_members >= county.target_new_members
-            && townships.iter().all(|t| t.tally.new_unions >= t.tally.target_new_unions);
+            && townships
+                .iter()
+                .all(|t| t.tally.new_unions >= t.tally.target_new_unions && t.tally.new_members >= t.tally.target_new_members);
         let calendar = config
             .calendar
             .iter()

@@ -273,6 +273,9 @@ pub fn union_findings(
     on: Date,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
+    if union.dissolved_on.is_some_and(|d| d <= on) {
+        return out;
+    }
     let women = women_committee(union.women_workers);
     if women.value && !union.has_women_committee {
         out.push(women.into());

@@ -55,7 +55,7 @@ impl Issues {
     }
 
     fn women_within_workers(&mut self, workers: i64, women: i64) {
-        if women > workers {
+        if workers >= 0 && women > workers {
             self.push(Issue::error(
                 "women_workers",
                 "WOMEN_EXCEED_WORKERS",
@@ -205,6 +205,7 @@ fn union(r: &mut GrassrootsUnion, today: Date, v: &mut Issues) {
     v.women_within_workers(r.workers, r.women_workers);
     v.not_future("founded_on", r.founded_on, today);
     v.not_future("approved_on", r.approved_on, today);
+    v.not_future("dissolved_on", r.dissolved_on, today);
     v.in_order(("founded_on", r.founded_on), ("dissolved_on", r.dissolved_on));
     v.credit_code("credit_code", &mut r.credit_code, &r.credit_code_override);
     v.place(&r.place);

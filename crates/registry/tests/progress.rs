@@ -420,8 +420,9 @@ fn founding_not_overdue_when_every_target_is_met() {
             // The county total is reached, but r1 has founded none.
             b.add_union(&union("t1", UnionKind::Joint, Some(date!(2026 - 05 - 04)), true, None, false));
         }
-        for day in [5, 6, 7] {
-            b.add_member(&member("t1", Date::from_calendar_date(2026, time::Month::May, day).unwrap(), true));
+        // Each township reaches its member target too (1 union × 1 member).
+        for (township, day) in [("t1", 5), ("t2", 6), ("r1", 7)] {
+            b.add_member(&member(township, Date::from_calendar_date(2026, time::Month::May, day).unwrap(), true));
         }
         b.finish(date!(2026 - 06 - 01))
     };
@@ -435,6 +436,25 @@ fn founding_not_overdue_when_every_target_is_met() {
     assert_eq!(report.county.new_unions, 3);
     assert_eq!(township(&report, "r1").new_unions, 0);
     assert!(phase(&report, "founding").overdue, "a township short of its target makes the phase overdue");
+}
+
+#[test]
+fn founding_overdue_when_a_township_misses_its_member_target() {
+    let mut config =
+        CampaignConfig { county_new_unions: 1, county_new_members: 1, ..CampaignConfig::default_for(YEAR) };
+    let small = TownshipTarget { new_unions: 0, new_members_per_union: 0 };
+    config.township_targets.insert(TownshipKind::Town, TownshipTarget { new_unions: 1, new_members_per_union: 2 });
+    config.township_targets.insert(TownshipKind::RuralTownship, small);
+    let mut b = builder(config);
+    b.add_union(&union("t1", UnionKind::SingleUnit, Some(date!(2026 - 05 - 02)), true, None, false));
+    b.add_union(&union("t2", UnionKind::SingleUnit, Some(date!(2026 - 05 - 02)), true, None, false));
+    for township in ["t1", "t1", "t2"] {
+        b.add_member(&member(township, date!(2026 - 05 - 10), true));
+    }
+    let report = b.finish(date!(2026 - 06 - 01));
+    assert!(goal(&report, "new_unions").met && goal(&report, "new_members").met);
+    assert_eq!(township(&report, "t2").new_members, 1);
+    assert!(phase(&report, "founding").overdue, "t2 has 1 of its 2 new members");
 }
 
 #[test]

@@ -565,3 +565,12 @@ fn three_clears_of_nothing_is_empty() {
     let clears = three_clears(std::iter::empty::<(&RecordId, &LegalEntity)>(), |_| 0);
     assert_eq!(clears, ThreeClears::default());
 }
+
+#[test]
+fn a_dissolved_union_has_no_findings() {
+    let mut u = union(30, 12);
+    u.dissolved_on = Some(date!(2026 - 01 - 01));
+    assert!(union_findings(&u, &[], &[], date!(2026 - 11 - 25)).is_empty());
+    // The day before it was dissolved, the same union had things to fix.
+    assert!(!union_findings(&u, &[], &[], date!(2025 - 12 - 31)).is_empty());
+}
