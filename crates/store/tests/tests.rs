@@ -5,5 +5,5 @@ mod util;
 mod history;
 mod merge;
 mod open;
-// mod progress;
+mod progress;
 mod records;

@@ -1,0 +1,73 @@
+//! The progress report as text for a terminal (Chinese labels first).
+
+use registry::progress::{PhaseState, ProgressReport, Rate, Tally};
+use std::io::{self, Write};
+
+fn pct(rate: &Rate) -> String {
+    match rate.value() {
+        Some(v) => format!("{:.1}% ({}/{})", v * 100.0, rate.numerator, rate.denominator),
+        None => "—".to_owned(),
+    }
+}
+
+fn line(out: &mut impl Write, name: &str, t: &Tally) -> io::Result<()> {
+    writeln!(
+        out,
+        "{name:<14} {:>4}/{:<4} {:>6}/{:<6} {:>22} {:>22} {:>4}",
+        t.new_unions,
+        t.target_new_unions,
+        t.new_members,
+        t.target_new_members,
+        pct(&t.coverage),
+        pct(&t.qualified),
+        t.vacancies,
+    )
+}
+
+pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
+    writeln!(out, "{}年 建会建制建家 进度 / {} campaign progress, as of {}", r.year, r.year, r.as_of)?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<14} {:>9} {:>13} {:>22} {:>22} {:>4}",
+        "乡镇 township", "新建工会", "新会员", "建会率 coverage", "六有合格 qualified", "主席空缺"
+    )?;
+    for t in &r.townships {
+        line(out, &format!("{}（{}）", t.name, t.kind.zh()), &t.tally)?;
+    }
+    line(out, "全县 county", &r.county)?;
+    writeln!(out)?;
+    writeln!(out, "会员 active members: {}   法人单位 entities: {}   工会 unions: {}", r.county.active_members, r.county.entities, r.county.unions)?;
+    writeln!(
+        out,
+        "民营企业 private enterprises: {} (已建会 with a union: {})",
+        r.county.private_enterprises, r.county.private_enterprises_with_union
+    )?;
+    writeln!(out)?;
+    writeln!(out, "目标 goals:")?;
+    for g in &r.goals {
+        let actual = match g.actual {
+            Some(a) if g.target > 1.0 => format!("{a:.0}"),
+            Some(a) => format!("{:.1}%", a * 100.0),
+            None => "—".to_owned(),
+        };
+        let target = if g.target > 1.0 { format!("{:.0}", g.target) } else { format!("{:.0}%", g.target * 100.0) };
+        let mark = if g.met { "达标 met" } else { "未达标 not met" };
+        writeln!(out, "  {} / {}: {actual} (目标 target {target}) {mark}", g.zh, g.en)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "工作日程 calendar:")?;
+    for p in &r.calendar {
+        let state = match p.state {
+            PhaseState::NotStarted { starts_in_days } => format!("{starts_in_days}天后开始 starts in {starts_in_days} days"),
+            PhaseState::Open { days_left } => format!("进行中，剩{days_left}天 open, {days_left} days left"),
+            PhaseState::Ended => "已结束 ended".to_owned(),
+        };
+        let overdue = if p.overdue { "  ⚠ 逾期未完成 overdue" } else { "" };
+        writeln!(out, "  {} / {} ({} → {}): {state}{overdue}", p.phase.zh, p.phase.en, p.phase.starts, p.phase.deadline)?;
+    }
+    if r.unplaced > 0 {
+        writeln!(out, "\n⚠ {} 条记录所属乡镇不在区域树中 records outside the area tree", r.unplaced)?;
+    }
+    Ok(())
+}
