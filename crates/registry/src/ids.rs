@@ -16,8 +16,8 @@ const ID_CHECK: &[u8; 11] = b"10X98765432";
 /// Province-level codes that begin a resident ID (incl. 71 Taiwan, 81 Hong Kong,
 /// 82 Macao and 83 for the residence permits of Taiwan residents).
 const PROVINCES: [u8; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
-    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52, 53, 54, 61, 62, 63,
+    64, 65, 71, 81, 82, 83,
 ];
 
 /// A valid, normalised 18-character resident ID number (公民身份号码).
@@ -251,9 +251,13 @@ pub struct CreditCode {
 pub enum CreditCodeError {
     Empty,
     FullWidth,
-    Length { len: usize },
+    Length {
+        len: usize,
+    },
     /// A character outside the alphabet; I, O, S, V and Z are the usual culprits.
-    Char { ch: char },
+    Char {
+        ch: char,
+    },
 }
 
 impl CreditCodeError {
@@ -268,7 +272,9 @@ impl CreditCodeError {
 
     pub fn issue(&self, field: &str) -> Issue {
         let (zh, en) = match self {
-            CreditCodeError::Empty => ("请填写统一社会信用代码".to_owned(), "Unified Social Credit Code is required".to_owned()),
+            CreditCodeError::Empty => {
+                ("请填写统一社会信用代码".to_owned(), "Unified Social Credit Code is required".to_owned())
+            }
             CreditCodeError::FullWidth => (
                 "统一社会信用代码含全角字符，请改用半角".to_owned(),
                 "The credit code contains full-width characters; use half-width".to_owned(),

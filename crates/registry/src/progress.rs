@@ -99,7 +99,13 @@ impl CampaignConfig {
             coverage_goal: 0.95,
             calendar: vec![
                 phase("ledgers", "报送四种实名制登记表", "Real-name ledgers in", d(year, January, 1), d(year, May, 10)),
-                phase("founding", "组建月：建会和发展会员", "Founding drive and new members", d(year, May, 1), d(year, May, 31)),
+                phase(
+                    "founding",
+                    "组建月：建会和发展会员",
+                    "Founding drive and new members",
+                    d(year, May, 1),
+                    d(year, May, 31),
+                ),
                 phase(
                     "census",
                     "普查摸底、台账维护、主席补选",
@@ -108,7 +114,13 @@ impl CampaignConfig {
                     d(year, June, 30),
                 ),
                 phase("publicity", "宣传发动", "Publicity", d(year, May, 4), d(year, August, 31)),
-                phase("self_check", "自查整改", "Self-check and rectification", d(year, October, 1), d(year, October, 15)),
+                phase(
+                    "self_check",
+                    "自查整改",
+                    "Self-check and rectification",
+                    d(year, October, 1),
+                    d(year, October, 15),
+                ),
             ],
         }
     }
@@ -391,7 +403,13 @@ impl ProgressBuilder {
             count_goal("new_unions", "新建工会", "New unions", county.target_new_unions, county.new_unions),
             count_goal("new_members", "发展新会员", "New members", county.target_new_members, county.new_members),
             goal("coverage", "建会率", "Union coverage", config.coverage_goal, &county.coverage),
-            goal("own_union_25", "25人以上单位单独建会", "Entities of 25+ with their own union", 1.0, &county.own_union_25),
+            goal(
+                "own_union_25",
+                "25人以上单位单独建会",
+                "Entities of 25+ with their own union",
+                1.0,
+                &county.own_union_25,
+            ),
             goal("qualified", "“六有”合格率", "六有 qualified rate", config.qualified_rate_goal, &county.qualified),
             goal(
                 "township_community_qualified",
@@ -400,13 +418,19 @@ impl ProgressBuilder {
                 config.township_community_qualified_rate_goal,
                 &county.township_community_qualified,
             ),
-            goal("standard", "规范化建设（八有）达标率", "八有 standard rate", config.standard_rate_goal, &county.standard),
+            goal(
+                "standard",
+                "规范化建设（八有）达标率",
+                "八有 standard rate",
+                config.standard_rate_goal,
+                &county.standard,
+            ),
         ];
         let founding_met = county.new_unions >= county.target_new_unions
             && county.new_members >= county.target_new_members
-            && townships
-                .iter()
-                .all(|t| t.tally.new_unions >= t.tally.target_new_unions && t.tally.new_members >= t.tally.target_new_members);
+            && townships.iter().all(|t| {
+                t.tally.new_unions >= t.tally.target_new_unions && t.tally.new_members >= t.tally.target_new_members
+            });
         let calendar = config
             .calendar
             .iter()

@@ -58,7 +58,12 @@ pub fn union_requirement(workers: i64) -> Explained<UnionRequirement> {
             format!("{workers} workers: under 25, so a joint grassroots union or the community union may cover it"),
         )
     } else {
-        explained(UnionRequirement::NoWorkers, "NO_WORKERS", "无职工，暂不需建会", "No workers, so no union is needed yet")
+        explained(
+            UnionRequirement::NoWorkers,
+            "NO_WORKERS",
+            "无职工，暂不需建会",
+            "No workers, so no union is needed yet",
+        )
     }
 }
 
@@ -266,12 +271,7 @@ pub fn entity_findings(entity: &LegalEntity, covering: Option<UnionKind>) -> Vec
 }
 
 /// What the rules say about one union, given its cadres and the entities it covers.
-pub fn union_findings(
-    union: &GrassrootsUnion,
-    cadres: &[&Cadre],
-    covered: &[&LegalEntity],
-    on: Date,
-) -> Vec<Finding> {
+pub fn union_findings(union: &GrassrootsUnion, cadres: &[&Cadre], covered: &[&LegalEntity], on: Date) -> Vec<Finding> {
     let mut out = Vec::new();
     if union.dissolved_on.is_some_and(|d| d <= on) {
         return out;
@@ -323,7 +323,11 @@ pub fn union_findings(
             severity: Severity::Info,
             why: Message::new(
                 format!("“六有”缺{}项：{}", missing.len(), missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")),
-                format!("Missing {} of 六有: {}", missing.len(), missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "Missing {} of 六有: {}",
+                    missing.len(),
+                    missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")
+                ),
             ),
         });
     }
@@ -335,8 +339,16 @@ pub fn union_findings(
                 rule: "BAYOU_INCOMPLETE",
                 severity: Severity::Info,
                 why: Message::new(
-                    format!("“八有”缺{}项：{}", missing.len(), missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")),
-                    format!("Missing {} of 八有: {}", missing.len(), missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")),
+                    format!(
+                        "“八有”缺{}项：{}",
+                        missing.len(),
+                        missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")
+                    ),
+                    format!(
+                        "Missing {} of 八有: {}",
+                        missing.len(),
+                        missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")
+                    ),
                 ),
             });
         }

@@ -280,7 +280,12 @@ fn cadre(r: &mut Cadre, today: Date, v: &mut Issues) {
     if !allowed.value {
         // Recorded as found in the census, flagged for rectification: the
         // census must be able to write down the situation it finds.
-        v.push(Issue { field: "owner_relation".into(), code: allowed.rule, severity: Severity::Info, message: allowed.why });
+        v.push(Issue {
+            field: "owner_relation".into(),
+            code: allowed.rule,
+            severity: Severity::Info,
+            message: allowed.why,
+        });
     }
 }
 
@@ -305,10 +310,20 @@ fn hardship(r: &mut HardshipCase, today: Date, v: &mut Issues) {
     v.optional_resident_id("resident_id", &mut r.resident_id, today);
     v.required("situation", &r.situation);
     if r.household_size < 1 {
-        v.push(Issue::error("household_size", "HOUSEHOLD_SIZE", "家庭人口至少为1", "A household has at least one person"));
+        v.push(Issue::error(
+            "household_size",
+            "HOUSEHOLD_SIZE",
+            "家庭人口至少为1",
+            "A household has at least one person",
+        ));
     }
     if r.monthly_income_yuan < 0 {
-        v.push(Issue::error("monthly_income_yuan", "AMOUNT_NEGATIVE", "金额不能为负数", "An amount cannot be negative"));
+        v.push(Issue::error(
+            "monthly_income_yuan",
+            "AMOUNT_NEGATIVE",
+            "金额不能为负数",
+            "An amount cannot be negative",
+        ));
     }
     v.not_future("registered_on", Some(r.registered_on), today);
     v.in_order(("registered_on", Some(r.registered_on)), ("closed_on", r.closed_on));
@@ -317,13 +332,23 @@ fn hardship(r: &mut HardshipCase, today: Date, v: &mut Issues) {
     for (id, visit) in &r.visits {
         let field = |f: &str| format!("visits.{id}.{f}");
         if visit.date > today {
-            v.push(Issue::error(&field("date"), "DATE_IN_FUTURE", "日期不能晚于今天", "The date cannot be in the future"));
+            v.push(Issue::error(
+                &field("date"),
+                "DATE_IN_FUTURE",
+                "日期不能晚于今天",
+                "The date cannot be in the future",
+            ));
         }
         if visit.visitor.trim().is_empty() {
             v.push(Issue::error(&field("visitor"), "REQUIRED", "此项必填", "This field is required"));
         }
         if visit.amount_yuan < 0 {
-            v.push(Issue::error(&field("amount_yuan"), "AMOUNT_NEGATIVE", "金额不能为负数", "An amount cannot be negative"));
+            v.push(Issue::error(
+                &field("amount_yuan"),
+                "AMOUNT_NEGATIVE",
+                "金额不能为负数",
+                "An amount cannot be negative",
+            ));
         }
     }
 }

@@ -37,7 +37,11 @@ pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
     }
     line(out, "全县 county", &r.county)?;
     writeln!(out)?;
-    writeln!(out, "会员 active members: {}   法人单位 entities: {}   工会 unions: {}", r.county.active_members, r.county.entities, r.county.unions)?;
+    writeln!(
+        out,
+        "会员 active members: {}   法人单位 entities: {}   工会 unions: {}",
+        r.county.active_members, r.county.entities, r.county.unions
+    )?;
     writeln!(
         out,
         "民营企业 private enterprises: {} (已建会 with a union: {})",
@@ -59,12 +63,18 @@ pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
     writeln!(out, "工作日程 calendar:")?;
     for p in &r.calendar {
         let state = match p.state {
-            PhaseState::NotStarted { starts_in_days } => format!("{starts_in_days}天后开始 starts in {starts_in_days} days"),
+            PhaseState::NotStarted { starts_in_days } => {
+                format!("{starts_in_days}天后开始 starts in {starts_in_days} days")
+            }
             PhaseState::Open { days_left } => format!("进行中，剩{days_left}天 open, {days_left} days left"),
             PhaseState::Ended => "已结束 ended".to_owned(),
         };
         let overdue = if p.overdue { "  ⚠ 逾期未完成 overdue" } else { "" };
-        writeln!(out, "  {} / {} ({} → {}): {state}{overdue}", p.phase.zh, p.phase.en, p.phase.starts, p.phase.deadline)?;
+        writeln!(
+            out,
+            "  {} / {} ({} → {}): {state}{overdue}",
+            p.phase.zh, p.phase.en, p.phase.starts, p.phase.deadline
+        )?;
     }
     if r.unplaced > 0 {
         writeln!(out, "\n⚠ {} 条记录所属乡镇不在区域树中 records outside the area tree", r.unplaced)?;

@@ -71,7 +71,8 @@ fn validate_credit_code() {
 
 #[test]
 fn wrong_arguments_exit_2_with_usage() {
-    for args in [&[][..], &["validate-id"][..], &["frobnicate"][..], &["generate", "--members", "ten", "--db", "x"][..]] {
+    for args in [&[][..], &["validate-id"][..], &["frobnicate"][..], &["generate", "--members", "ten", "--db", "x"][..]]
+    {
         let o = sanjian(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("Usage"), "{args:?}");

@@ -24,7 +24,8 @@ fn members() -> u64 {
 
 fn db_path() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from);
-    let root = if target.is_absolute() { target } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(target) };
+    let root =
+        if target.is_absolute() { target } else { Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(target) };
     root.join("bench").join(format!("county-{}.db", members()))
 }
 
@@ -50,7 +51,8 @@ fn generate(path: &Path) {
     let tmp = path.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);
     let started = Instant::now();
-    let mut store = Store::create(&tmp, &StoreKey::from_bytes(KEY), &Init::new(CountySecret::from_bytes([1; 32]))).unwrap();
+    let mut store =
+        Store::create(&tmp, &StoreKey::from_bytes(KEY), &Init::new(CountySecret::from_bytes([1; 32]))).unwrap();
     let config = synth::SynthConfig { seed: 2026, members: members(), today: TODAY, year: 2026 };
     let secret = store.county_secret().clone();
     let mut batch = Vec::new();
@@ -83,7 +85,10 @@ fn report(name: &str, samples: &mut [Duration], target_p99_ms: f64) {
     let p50 = percentile(samples, 0.50).as_secs_f64() * 1e3;
     let p99 = percentile(samples, 0.99).as_secs_f64() * 1e3;
     let verdict = if p99 <= target_p99_ms { "meets" } else { "MISSES" };
-    println!("{name:<28} n={:<5} p50 {p50:>7.3} ms   p99 {p99:>7.3} ms   (target p99 ≤ {target_p99_ms} ms: {verdict})", samples.len());
+    println!(
+        "{name:<28} n={:<5} p50 {p50:>7.3} ms   p99 {p99:>7.3} ms   (target p99 ≤ {target_p99_ms} ms: {verdict})",
+        samples.len()
+    );
 }
 
 fn peak_rss_mib() -> f64 {
@@ -218,7 +223,12 @@ fn measure(generated: &Path) {
 
     let started = Instant::now();
     let progress = store.progress(&registry::progress::CampaignConfig::default_for(2026), TODAY).unwrap();
-    println!("{:<28} {:>7.1} ms ({} townships)", "progress report", started.elapsed().as_secs_f64() * 1e3, progress.townships.len());
+    println!(
+        "{:<28} {:>7.1} ms ({} townships)",
+        "progress report",
+        started.elapsed().as_secs_f64() * 1e3,
+        progress.townships.len()
+    );
     println!("peak RSS {:.1} MiB (target ≤ 150 MiB)", peak_rss_mib());
     drop(store);
     for suffix in ["", "-wal", "-shm"] {

@@ -39,6 +39,6 @@ pub(crate) mod schema;
 mod store;
 
 pub use error::StoreError;
-pub use schema::tables;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
+pub use schema::tables;
 pub use store::{Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone};

@@ -23,7 +23,8 @@ impl Store {
     pub fn progress(&self, config: &CampaignConfig, today: Date) -> Result<ProgressReport, StoreError> {
         let conn = self.connection();
         let mut b = ProgressBuilder::new(config.clone());
-        let mut stmt = conn.prepare("SELECT id, name, township_kind FROM areas WHERE level = 'township' ORDER BY name, id")?;
+        let mut stmt =
+            conn.prepare("SELECT id, name, township_kind FROM areas WHERE level = 'township' ORDER BY name, id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let kind: Option<String> = r.get(2)?;

@@ -357,8 +357,7 @@ impl Store {
     /// without losing someone's work); issues are reported for review.
     /// A document that cannot be read as a record is refused whole.
     pub fn merge_doc(&mut self, id: &RecordId, bytes: &[u8]) -> Result<Vec<Issue>, StoreError> {
-        let mut incoming =
-            AutoCommit::load(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        let mut incoming = AutoCommit::load(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
         let mut doc = match self.load(id)? {
             Some(mut existing) => {
                 let before = existing.get_heads();
@@ -380,7 +379,12 @@ impl Store {
     }
 
     /// Records whose display name starts with `prefix`, in name order.
-    pub fn search_name(&self, kind: Option<RecordKind>, prefix: &str, limit: usize) -> Result<Vec<ListRow>, StoreError> {
+    pub fn search_name(
+        &self,
+        kind: Option<RecordKind>,
+        prefix: &str,
+        limit: usize,
+    ) -> Result<Vec<ListRow>, StoreError> {
         let upper = format!("{prefix}\u{10FFFF}");
         let rows = match kind {
             Some(kind) => self
@@ -411,8 +415,8 @@ impl Store {
 
     /// Entities and unions with this credit code.
     pub fn find_by_credit_code(&self, code: &str) -> Result<Vec<ListRow>, StoreError> {
-        let code = registry::ids::CreditCode::parse(code)
-            .map_err(|e| StoreError::Invalid(vec![e.issue("credit_code")]))?;
+        let code =
+            registry::ids::CreditCode::parse(code).map_err(|e| StoreError::Invalid(vec![e.issue("credit_code")]))?;
         self.by_token(&self.secret.search_token("credit_code", code.as_str()))
     }
 
@@ -530,7 +534,9 @@ impl Store {
         let scalar = match value {
             serde_json::Value::Null => ScalarValue::Null,
             serde_json::Value::Bool(b) => ScalarValue::Boolean(*b),
-            serde_json::Value::Number(n) => n.as_i64().map_or(ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int),
+            serde_json::Value::Number(n) => {
+                n.as_i64().map_or(ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int)
+            }
             serde_json::Value::String(s) => ScalarValue::Str(s.as_str().into()),
             other => ScalarValue::Str(other.to_string().into()),
         };
@@ -607,7 +613,13 @@ fn add_reserved(flat: &mut Flat, old: &Flat, id: &RecordId, record: &Record) {
     }
 }
 
-fn write_new(tx: &Transaction<'_>, w: &Writer, id: RecordId, mut record: Record, today: Date) -> Result<Saved, StoreError> {
+fn write_new(
+    tx: &Transaction<'_>,
+    w: &Writer,
+    id: RecordId,
+    mut record: Record,
+    today: Date,
+) -> Result<Saved, StoreError> {
     let issues = checked(&mut record, today)?;
     if let Some(bytes) = docs::bytes(tx, &id)? {
         let existing = AutoCommit::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;

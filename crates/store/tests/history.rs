@@ -52,7 +52,10 @@ fn concurrent_edits_of_one_field_are_kept_as_a_conflict_and_can_be_settled() {
     a.settle(&saved.id, "phone", &serde_json::json!("13800000002"), TODAY).unwrap();
     assert!(a.conflicts(&saved.id).unwrap().is_empty());
     assert_eq!(as_member(&a.get(&saved.id).unwrap().unwrap().record).phone.as_deref(), Some("13800000002"));
-    assert_eq!(a.settle(&saved.id, "phone", &serde_json::json!("13800000002"), TODAY).unwrap_err().code(), "NO_CONFLICT");
+    assert_eq!(
+        a.settle(&saved.id, "phone", &serde_json::json!("13800000002"), TODAY).unwrap_err().code(),
+        "NO_CONFLICT"
+    );
     b.merge_doc(&saved.id, &a.export_doc(&saved.id).unwrap()).unwrap();
     assert!(b.conflicts(&saved.id).unwrap().is_empty(), "the settlement travels");
 }

@@ -94,12 +94,8 @@ fn apply(m: &mut Member, field: usize, value: usize, device: usize) -> (String, 
 
 /// Everything a store shows of its records, for comparing stores.
 fn snapshot(s: &Store) -> (BTreeMap<String, Record>, Vec<(String, String, String, i64)>) {
-    let records = s
-        .doc_ids()
-        .unwrap()
-        .into_iter()
-        .map(|id| (id.0.clone(), s.get(&id).unwrap().unwrap().record))
-        .collect();
+    let records =
+        s.doc_ids().unwrap().into_iter().map(|id| (id.0.clone(), s.get(&id).unwrap().unwrap().record)).collect();
     let mut stmt = s.connection().prepare("SELECT id, kind, name, conflicts FROM records ORDER BY id").unwrap();
     let rows = stmt
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))

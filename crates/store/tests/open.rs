@@ -67,8 +67,10 @@ fn an_encrypted_database_of_another_program_is_foreign() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
     let c = rusqlite::Connection::open(&path).unwrap();
-    c.execute_batch("PRAGMA key = \"x'0909090909090909090909090909090909090909090909090909090909090909'\"; CREATE TABLE t (x);")
-        .unwrap();
+    c.execute_batch(
+        "PRAGMA key = \"x'0909090909090909090909090909090909090909090909090909090909090909'\"; CREATE TABLE t (x);",
+    )
+    .unwrap();
     drop(c);
     assert_eq!(Store::open(&path, &key()).unwrap_err().code(), "STORE_FOREIGN");
 }

@@ -22,8 +22,10 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
     let mut b = ProgressBuilder::new(campaign);
     let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
         records.iter().filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None }).collect();
-    let entities: Vec<&LegalEntity> = records.iter().filter_map(|(_, r)| if let Record::Entity(e) = r { Some(e) } else { None }).collect();
-    let cadres: Vec<&Cadre> = records.iter().filter_map(|(_, r)| if let Record::Cadre(c) = r { Some(c) } else { None }).collect();
+    let entities: Vec<&LegalEntity> =
+        records.iter().filter_map(|(_, r)| if let Record::Entity(e) = r { Some(e) } else { None }).collect();
+    let cadres: Vec<&Cadre> =
+        records.iter().filter_map(|(_, r)| if let Record::Cadre(c) = r { Some(c) } else { None }).collect();
     for (id, r) in &records {
         if let Record::Area(a) = r
             && a.level == AreaLevel::Township
@@ -56,11 +58,19 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
     }
     for (_, r) in &records {
         if let Record::Member(m) = r {
-            b.add_member(&MemberFacts { township: m.place.township.clone(), joined_on: m.joined_on, active: m.is_active(TODAY) });
+            b.add_member(&MemberFacts {
+                township: m.place.township.clone(),
+                joined_on: m.joined_on,
+                active: m.is_active(TODAY),
+            });
         }
     }
     let expected = b.finish(TODAY);
     assert_eq!(from_store, expected);
-    assert_eq!(expected.county.active_members + expected.unplaced, expected.county.active_members, "every record placed");
+    assert_eq!(
+        expected.county.active_members + expected.unplaced,
+        expected.county.active_members,
+        "every record placed"
+    );
     assert!(expected.county.unions > 0 && expected.county.vacancies > 0, "the synthetic county has something to find");
 }

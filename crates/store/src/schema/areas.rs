@@ -19,15 +19,17 @@ pub(crate) const V1: Step = Step {
 };
 
 pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, a: &Area) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO areas (id, name, level, township_kind, parent, township) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
-        .execute(params![
-            id.as_str(),
-            a.name,
-            a.level.key(),
-            a.township_kind.map(|k| k.key()),
-            a.parent.as_ref().map(RecordId::as_str),
-            a.township.as_ref().map(RecordId::as_str),
-        ])?;
+    tx.prepare_cached(
+        "INSERT INTO areas (id, name, level, township_kind, parent, township) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        id.as_str(),
+        a.name,
+        a.level.key(),
+        a.township_kind.map(|k| k.key()),
+        a.parent.as_ref().map(RecordId::as_str),
+        a.township.as_ref().map(RecordId::as_str),
+    ])?;
     Ok(())
 }
 

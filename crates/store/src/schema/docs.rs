@@ -57,5 +57,8 @@ pub(crate) fn upsert(tx: &Transaction<'_>, row: &DocRow<'_>) -> Result<i64, Stor
 }
 
 pub(crate) fn bytes(conn: &rusqlite::Connection, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
-    Ok(conn.prepare_cached("SELECT bytes FROM docs WHERE id = ?1")?.query_row([id.as_str()], |r| r.get(0)).optional()?)
+    Ok(conn
+        .prepare_cached("SELECT bytes FROM docs WHERE id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
+        .optional()?)
 }

@@ -25,17 +25,8 @@ pub(crate) struct Step {
 }
 
 /// Every migration, oldest first. Append only: never edit a released step.
-pub(crate) const STEPS: &[Step] = &[
-    meta::V1,
-    docs::V1,
-    records::V1,
-    areas::V1,
-    entities::V1,
-    unions::V1,
-    members::V1,
-    cadres::V1,
-    outbox::V1,
-];
+pub(crate) const STEPS: &[Step] =
+    &[meta::V1, docs::V1, records::V1, areas::V1, entities::V1, unions::V1, members::V1, cadres::V1, outbox::V1];
 
 /// Marks a database as a Sanjian store ("SANJ").
 pub(crate) const APPLICATION_ID: i64 = 0x5341_4E4A;

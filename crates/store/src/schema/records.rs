@@ -42,7 +42,12 @@ pub(crate) fn token(p: &Projector<'_>, record: &Record) -> Option<[u8; 16]> {
     }
 }
 
-pub(crate) fn insert(tx: &Transaction<'_>, p: &Projector<'_>, id: &RecordId, record: &Record) -> Result<(), StoreError> {
+pub(crate) fn insert(
+    tx: &Transaction<'_>,
+    p: &Projector<'_>,
+    id: &RecordId,
+    record: &Record,
+) -> Result<(), StoreError> {
     let region = record.region(id);
     let place = record.place();
     tx.prepare_cached(
