@@ -21,6 +21,43 @@ pub(crate) struct Person {
     pub local: bool,
 }
 
+/// A [`Person`] kept in few bytes while waiting to be emitted.
+#[derive(Debug, Clone)]
+pub(crate) struct CompactPerson {
+    name: Box<str>,
+    resident_id: [u8; 18],
+    birth: Date,
+    ethnicity: u8,
+    sex: Sex,
+    local: bool,
+}
+
+impl Person {
+    pub(crate) fn compact(&self) -> CompactPerson {
+        CompactPerson {
+            name: self.name.as_str().into(),
+            resident_id: self.resident_id.as_bytes().try_into().expect("18 characters"),
+            birth: self.birth,
+            ethnicity: ETHNICITIES.iter().position(|e| *e == self.ethnicity).expect("one of the 56") as u8,
+            sex: self.sex,
+            local: self.local,
+        }
+    }
+}
+
+impl CompactPerson {
+    pub(crate) fn expand(self) -> Person {
+        Person {
+            name: self.name.into(),
+            resident_id: String::from_utf8(self.resident_id.to_vec()).expect("ASCII"),
+            birth: self.birth,
+            ethnicity: ETHNICITIES[usize::from(self.ethnicity)],
+            sex: self.sex,
+            local: self.local,
+        }
+    }
+}
+
 /// Sequence numbers per (registration region, birth date, sex) slot: the
 /// digits 15–17 of an ID. Each slot holds 500 IDs of each sex.
 const SLOT_CAPACITY: u16 = 500;
@@ -72,8 +109,8 @@ impl People {
             regions,
             base,
             days,
-            surnames: Weighted::new(&data::SURNAMES),
-            minorities: Weighted::new(&data::MINORITIES),
+            surnames: Weighted::new(data::SURNAMES),
+            minorities: Weighted::new(data::MINORITIES),
             today,
         }
     }
@@ -83,11 +120,11 @@ impl People {
     }
 
     pub(crate) fn given_name(&self, rng: &mut Rand, sex: Sex) -> String {
-        let pool: &[&str] = if sex == Sex::Male { &data::MALE_CHARS } else { &data::FEMALE_CHARS };
+        let pool: &[&str] = if sex == Sex::Male { data::MALE_CHARS } else { data::FEMALE_CHARS };
         if rng.random_bool(0.22) {
             (*one(rng, pool)).to_owned()
         } else {
-            let first = if rng.random_bool(0.35) { one(rng, &data::SHARED_CHARS) } else { one(rng, pool) };
+            let first = if rng.random_bool(0.35) { one(rng, data::SHARED_CHARS) } else { one(rng, pool) };
             let mut second = one(rng, pool);
             if second == first {
                 second = one(rng, pool);
@@ -106,7 +143,8 @@ impl People {
 
     /// A working-age person (18–60, women mostly at most 55) of the given sex.
     pub(crate) fn worker(&mut self, rng: &mut Rand, sex: Sex) -> Person {
-        const BANDS: [((i32, i32), u32); 5] = [((18, 25), 14), ((26, 35), 30), ((36, 45), 27), ((46, 55), 22), ((56, 60), 7)];
+        const BANDS: [((i32, i32), u32); 5] =
+            [((18, 25), 14), ((26, 35), 30), ((36, 45), 27), ((46, 55), 22), ((56, 60), 7)];
         let (mut lo, mut hi) = pick_band(rng, &BANDS);
         if sex == Sex::Female && lo > 50 {
             (lo, hi) = (46, 55);
@@ -132,21 +170,16 @@ impl People {
                 continue;
             }
             self.counters[slot] = k + 1;
-            // A bijection of 0..500 so consecutive IDs do not look sequential.
-            let seq = (u32::from(k) * 37 + 11) % u32::from(SLOT_CAPACITY);
+            // A bijection of 0..500, shifted per slot, so that IDs neither
+            // look sequential nor share their sequence digits.
+            let shift = (slot as u64).wrapping_mul(2_654_435_761) % u64::from(SLOT_CAPACITY);
+            let seq = (u32::from(k) * 37 + shift as u32) % u32::from(SLOT_CAPACITY);
             let digits = seq * 2 + u32::from(sex == Sex::Male);
             let first17 = format!("{}{}{digits:03}", self.regions[region], yyyymmdd(birth));
             let id = ResidentId::from_first17(&first17).expect("generated IDs are well-formed");
             debug_assert_eq!(id.sex(), sex);
             debug_assert_eq!(id.birth_date(), birth);
-            return Person {
-                name,
-                sex,
-                birth,
-                resident_id: id.as_str().to_owned(),
-                ethnicity,
-                local: region == 0,
-            };
+            return Person { name, sex, birth, resident_id: id.as_str().to_owned(), ethnicity, local: region == 0 };
         }
     }
 }
@@ -165,7 +198,7 @@ fn pick_band(rng: &mut Rand, bands: &[((i32, i32), u32)]) -> (i32, i32) {
 
 /// A valid mainland mobile number.
 pub(crate) fn mobile(rng: &mut Rand) -> String {
-    format!("{}{:08}", one(rng, &data::MOBILE_PREFIXES), rng.random_range(0..100_000_000u32))
+    format!("{}{:08}", one(rng, data::MOBILE_PREFIXES), rng.random_range(0..100_000_000u32))
 }
 
 /// GB 11714 organisation code check character over 8 characters.

@@ -135,7 +135,7 @@ pub(crate) fn zh_num(n: u32) -> String {
         10 => "十".to_owned(),
         11..=19 => format!("十{}", D[(n - 10) as usize]),
         20..=99 => {
-            let tail = if n % 10 == 0 { "" } else { D[(n % 10) as usize] };
+            let tail = if n.is_multiple_of(10) { "" } else { D[(n % 10) as usize] };
             format!("{}十{}", D[(n / 10) as usize], tail)
         }
         _ => n.to_string(),

@@ -273,7 +273,8 @@ fn the_county_looks_real() {
     assert!((0.03..=0.08).contains(&new_members), "new members {new_members}");
 
     // 六有, approvals, women's committees, vacancies, owners in the chair.
-    let qualified = unions.values().filter(|u| rules::liuyou(&u.liuyou).complete()).count() as f64 / unions.len() as f64;
+    let qualified =
+        unions.values().filter(|u| rules::liuyou(&u.liuyou).complete()).count() as f64 / unions.len() as f64;
     assert!((0.55..0.75).contains(&qualified), "六有 {qualified}");
     let grassroots: Vec<&&GrassrootsUnion> = unions.values().filter(|u| u.approved_by.is_some()).collect();
     let approved_right =
@@ -345,9 +346,12 @@ fn small_counties_still_have_something_to_find() {
             .iter()
             .filter(|(_, r)| matches!(r, Record::Cadre(c) if c.role == CadreRole::Chair && c.left_on.is_some()))
             .count();
-        let chairs = records.iter().filter(|(_, r)| matches!(r, Record::Cadre(c) if c.role == CadreRole::Chair)).count();
+        let chairs =
+            records.iter().filter(|(_, r)| matches!(r, Record::Cadre(c) if c.role == CadreRole::Chair)).count();
         assert!(left_or_missing > 0 || chairs < unions, "seed {seed}: a vacancy");
-        assert!(records.iter().any(|(_, r)| matches!(r, Record::Cadre(c) if c.owner_relation != OwnerRelation::Unrelated)));
+        assert!(
+            records.iter().any(|(_, r)| matches!(r, Record::Cadre(c) if c.owner_relation != OwnerRelation::Unrelated))
+        );
     }
 }
 
