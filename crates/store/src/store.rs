@@ -96,6 +96,53 @@ pub struct Store {
     device: [u8; 16],
     secret: CountySecret,
     operator: String,
+    // Fields drop in declaration order: `conn` closes first, then the
+    // checkpointer's connection, the last one, which checkpoints the WAL.
+    _checkpointer: Option<Checkpointer>,
+}
+
+/// Copies the WAL back into the database on a background thread, so that a
+/// save never waits for a checkpoint (SQLite's automatic checkpoint runs
+/// inside whichever commit crosses the threshold, stalling that save for tens
+/// of milliseconds). The store's own connection has automatic checkpoints off.
+#[derive(Debug)]
+struct Checkpointer {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    /// Checkpoint when the WAL holds more than this many pages (4 MiB).
+    const THRESHOLD_PAGES: i64 = 1000;
+
+    fn start(path: &Path, key: &StoreKey) -> Result<Checkpointer, StoreError> {
+        let conn = connect(path, key, false)?;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new().name("sanjian-checkpoint".into()).spawn(move || {
+            use std::sync::atomic::Ordering;
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::park_timeout(std::time::Duration::from_millis(250));
+                // PASSIVE never blocks writers or readers; it copies what it can.
+                // Its result row is (busy, wal pages, pages checkpointed).
+                let wal_pages = conn.query_row("PRAGMA wal_checkpoint(NOOP)", [], |r| r.get::<_, i64>(1)).unwrap_or(0);
+                if wal_pages >= Self::THRESHOLD_PAGES {
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            }
+        })?;
+        Ok(Checkpointer { stop, thread: Some(thread) })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 const ROW_COLUMNS: &str = "id, kind, name, township, grid, union_id, conflicts";
@@ -157,7 +204,8 @@ fn connect(path: &Path, key: &StoreKey, create: bool) -> Result<Connection, Stor
          PRAGMA synchronous = NORMAL;
          PRAGMA temp_store = MEMORY;
          PRAGMA foreign_keys = ON;
-         PRAGMA cache_size = -16000;",
+         PRAGMA cache_size = -16000;
+         PRAGMA busy_timeout = 5000;",
     )?;
     Ok(conn)
 }
@@ -166,7 +214,15 @@ impl Store {
     /// Creates a new store at `path`. Refuses if any file is already there.
     pub fn create(path: &Path, key: &StoreKey, init: &Init) -> Result<Store, StoreError> {
         let conn = connect(path, key, true)?;
-        Store::initialise(conn, init)
+        let mut store = Store::initialise(conn, init)?;
+        store.start_checkpointer(path, key)?;
+        Ok(store)
+    }
+
+    fn start_checkpointer(&mut self, path: &Path, key: &StoreKey) -> Result<(), StoreError> {
+        self._checkpointer = Some(Checkpointer::start(path, key)?);
+        self.conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        Ok(())
     }
 
     /// An unencrypted in-memory store, for tests and benchmarks of logic.
@@ -187,7 +243,7 @@ impl Store {
         meta::set(&tx, "county_secret", init.county_secret.as_bytes())?;
         meta::set(&tx, "created_at", &now_ms().to_be_bytes())?;
         tx.commit()?;
-        Ok(Store { conn, device, secret: init.county_secret.clone(), operator: String::new() })
+        Ok(Store { conn, device, secret: init.county_secret.clone(), operator: String::new(), _checkpointer: None })
     }
 
     /// Opens an existing store. A wrong key, a damaged file, a plain SQLite
@@ -208,7 +264,15 @@ impl Store {
         let secret: [u8; 32] = meta::get(&conn, "county_secret")?
             .and_then(|v| v.try_into().ok())
             .ok_or_else(|| StoreError::Malformed("store has no county secret".into()))?;
-        Ok(Store { conn, device, secret: CountySecret::from_bytes(secret), operator: String::new() })
+        let mut store = Store {
+            conn,
+            device,
+            secret: CountySecret::from_bytes(secret),
+            operator: String::new(),
+            _checkpointer: None,
+        };
+        store.start_checkpointer(path, key)?;
+        Ok(store)
     }
 
     /// The person operating this device, recorded with every change.

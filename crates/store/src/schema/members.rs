@@ -18,7 +18,6 @@ pub(crate) const V1: Step = Step {
         left_on TEXT
     );
     CREATE INDEX members_name_birth ON members(name, birth_date);
-    CREATE INDEX members_union ON members(union_id);
     CREATE INDEX members_employer ON members(employer_id);",
 };
 

@@ -15,7 +15,7 @@ pub(crate) const V1: Step = Step {
         first_queued INTEGER NOT NULL,
         last_queued INTEGER NOT NULL,
         changes INTEGER NOT NULL
-    );",
+    ) WITHOUT ROWID;",
 };
 
 pub(crate) fn queue(tx: &Transaction<'_>, id: &RecordId, now: i64) -> Result<(), StoreError> {
