@@ -7,7 +7,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: a C toolchain for SQLCipher (bundled) and OpenSSL's libcrypto for it.
-APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates)
+APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev)  # webkit: the Tauri app (src-tauri)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

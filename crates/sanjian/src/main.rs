@@ -109,14 +109,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// "Today" in Beijing time (UTC+8), the civil time of every county the
+/// software serves, unless `--today` says otherwise.
 fn today(arg: Option<&str>) -> Result<Date> {
     match arg {
         Some(s) => parse_date(s),
-        None => {
-            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-            let days = i64::try_from(now / 86_400)?;
-            Ok(Date::from_julian_day(2_440_588 + i32::try_from(days)?)?)
-        }
+        None => Ok(time::OffsetDateTime::from(std::time::SystemTime::now())
+            .to_offset(time::macros::offset!(+8))
+            .date()),
     }
 }
 

@@ -1,0 +1,39 @@
+//! The IPC commands. Each one unpacks its arguments, calls one registry
+//! function and maps the result into [`crate::dto`]; logic that a command
+//! would otherwise grow belongs in the registry crate.
+
+use crate::dto::{ApiError, IdInfo};
+use registry::ids::{CreditCode, ResidentId};
+use std::time::SystemTime;
+use time::{Date, OffsetDateTime, UtcOffset};
+
+/// Beijing time, UTC+8, the one civil time zone of mainland China. "Today"
+/// follows the date on the surveyor's wall, not UTC's, which is still
+/// yesterday until 08:00; the registry decides with it whether a birth date
+/// lies in the future.
+const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
+
+/// Today's date in China, from the system clock.
+fn today() -> Date {
+    OffsetDateTime::from(SystemTime::now()).to_offset(CHINA_STANDARD_TIME).date()
+}
+
+/// Validates a resident ID number (公民身份号码) as typed.
+#[tauri::command]
+pub fn validate_id(id: String) -> Result<IdInfo, ApiError> {
+    let id = ResidentId::parse(&id, today())?;
+    Ok(IdInfo::from(&id))
+}
+
+/// Validates a Unified Social Credit Code (统一社会信用代码) and returns it
+/// normalised. A wrong check character is an error here (code
+/// `CREDIT_CODE_CHECKSUM`); the full form will let a surveyor keep such a code
+/// with a reason, which the registry models as a warning.
+#[tauri::command]
+pub fn validate_credit_code(code: String) -> Result<String, ApiError> {
+    let code = CreditCode::parse(&code)?;
+    match code.checksum_warning("credit_code") {
+        None => Ok(code.as_str().to_owned()),
+        Some(warning) => Err(warning.into()),
+    }
+}
