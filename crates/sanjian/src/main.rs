@@ -102,6 +102,10 @@ fn main() -> ExitCode {
     };
     match run(cli.command) {
         Ok(code) => code,
+        // A reader that stops early (`sanjian stats | head`) is not an error.
+        Err(e) if e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) => {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("错误 error: {e:#}");
             ExitCode::from(1)

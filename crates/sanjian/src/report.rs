@@ -10,27 +10,51 @@ fn pct(rate: &Rate) -> String {
     }
 }
 
+/// Columns a string takes in a terminal: CJK characters take two.
+fn columns(s: &str) -> usize {
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
+}
+
+/// `s` padded with spaces on the right to `width` terminal columns.
+fn pad(s: &str, width: usize) -> String {
+    format!("{s}{}", " ".repeat(width.saturating_sub(columns(s))))
+}
+
+/// `s` right-aligned in `width` terminal columns.
+fn right(s: &str, width: usize) -> String {
+    format!("{}{s}", " ".repeat(width.saturating_sub(columns(s))))
+}
+
+const NAME: usize = 34;
+const COLUMNS: [usize; 5] = [16, 16, 22, 22, 22];
+
+fn row(out: &mut impl Write, name: &str, cells: [String; 5]) -> io::Result<()> {
+    let cells: Vec<String> = cells.iter().zip(COLUMNS).map(|(c, w)| right(c, w)).collect();
+    writeln!(out, "{}{}", pad(name, NAME), cells.join(""))
+}
+
 fn line(out: &mut impl Write, name: &str, t: &Tally) -> io::Result<()> {
-    writeln!(
+    row(
         out,
-        "{name:<14} {:>4}/{:<4} {:>6}/{:<6} {:>22} {:>22} {:>4}",
-        t.new_unions,
-        t.target_new_unions,
-        t.new_members,
-        t.target_new_members,
-        pct(&t.coverage),
-        pct(&t.qualified),
-        t.vacancies,
+        name,
+        [
+            format!("{}/{}", t.new_unions, t.target_new_unions),
+            format!("{}/{}", t.new_members, t.target_new_members),
+            pct(&t.coverage),
+            pct(&t.qualified),
+            t.vacancies.to_string(),
+        ],
     )
 }
 
 pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
     writeln!(out, "{}年 建会建制建家 进度 / {} campaign progress, as of {}", r.year, r.year, r.as_of)?;
     writeln!(out)?;
-    writeln!(
+    row(
         out,
-        "{:<14} {:>9} {:>13} {:>22} {:>22} {:>4}",
-        "乡镇 township", "新建工会", "新会员", "建会率 coverage", "六有合格 qualified", "主席空缺"
+        "乡镇 township",
+        ["新建工会 unions", "新会员 members", "建会率 coverage", "六有合格 qualified", "主席空缺 vacant"]
+            .map(String::from),
     )?;
     for t in &r.townships {
         line(out, &format!("{}（{}）", t.name, t.kind.zh()), &t.tally)?;

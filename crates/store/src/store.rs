@@ -4,7 +4,7 @@ use crate::doc::{self, Flat};
 use crate::error::StoreError;
 use crate::schema::{self, Projector, docs, meta, outbox};
 use automerge::transaction::{CommitOptions, Transactable};
-use automerge::{ActorId, AutoCommit, ROOT, ScalarValue};
+use automerge::{ActorId, AutoCommit, ROOT, ReadDoc, ScalarValue};
 use rand::RngCore;
 use registry::keys::{CountySecret, id_from_bytes};
 use registry::message::{Issue, Severity, blocks_saving};
@@ -742,16 +742,20 @@ pub(crate) fn hydrate(doc: &AutoCommit) -> Result<Record, StoreError> {
 }
 
 fn tombstone(doc: &AutoCommit) -> Option<Tombstone> {
-    let flat = doc::read_flat(doc);
-    if flat.get("_deleted") != Some(&ScalarValue::Boolean(true)) {
+    // Direct reads of the reserved keys: this runs on every save.
+    let get = |k: &str| match doc.get(ROOT, k).ok().flatten() {
+        Some((automerge::Value::Scalar(s), _)) => Some(s.into_owned()),
+        _ => None,
+    };
+    if get("_deleted") != Some(ScalarValue::Boolean(true)) {
         return None;
     }
-    let text = |k: &str| match flat.get(k) {
+    let text = |k: &str| match get(k) {
         Some(ScalarValue::Str(s)) => s.to_string(),
         _ => String::new(),
     };
-    let at_ms = match flat.get("_deleted_at") {
-        Some(ScalarValue::Int(i)) => *i,
+    let at_ms = match get("_deleted_at") {
+        Some(ScalarValue::Int(i)) => i,
         _ => 0,
     };
     Some(Tombstone { by: text("_deleted_by"), at_ms, reason: text("_deleted_reason") })

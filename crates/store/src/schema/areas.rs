@@ -18,9 +18,11 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX areas_parent ON areas(parent);",
 };
 
-pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, a: &Area) -> Result<(), StoreError> {
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, a: &Area) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO areas (id, name, level, township_kind, parent, township) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO areas (id, name, level, township_kind, parent, township) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, level = excluded.level, township_kind = excluded.township_kind, parent = excluded.parent, township = excluded.township",
     )?
     .execute(params![
         id.as_str(),

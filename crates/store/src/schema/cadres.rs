@@ -18,9 +18,11 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX cadres_union ON cadres(union_id, role);",
 };
 
-pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, c: &Cadre) -> Result<(), StoreError> {
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, c: &Cadre) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO cadres (id, union_id, role, elected_on, left_on, owner_relation) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO cadres (id, union_id, role, elected_on, left_on, owner_relation) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(id) DO UPDATE SET union_id = excluded.union_id, role = excluded.role, elected_on = excluded.elected_on, left_on = excluded.left_on, owner_relation = excluded.owner_relation",
     )?
     .execute(params![
         id.as_str(),

@@ -21,10 +21,11 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX entities_township ON entities(township);",
 };
 
-pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, e: &LegalEntity) -> Result<(), StoreError> {
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, e: &LegalEntity) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO entities (id, township, workers, women_workers, closed, union_id, private_enterprise, checksum_override)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO entities (id, township, workers, women_workers, closed, union_id, private_enterprise, checksum_override) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET township = excluded.township, workers = excluded.workers, women_workers = excluded.women_workers, closed = excluded.closed, union_id = excluded.union_id, private_enterprise = excluded.private_enterprise, checksum_override = excluded.checksum_override",
     )?
     .execute(params![
         id.as_str(),

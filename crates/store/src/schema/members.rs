@@ -21,10 +21,11 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX members_employer ON members(employer_id);",
 };
 
-pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, m: &Member) -> Result<(), StoreError> {
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, m: &Member) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO members (id, name, birth_date, township, union_id, employer_id, joined_on, left_on)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO members (id, name, birth_date, township, union_id, employer_id, joined_on, left_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(id) DO UPDATE SET name = excluded.name, birth_date = excluded.birth_date, township = excluded.township, union_id = excluded.union_id, employer_id = excluded.employer_id, joined_on = excluded.joined_on, left_on = excluded.left_on",
     )?
     .execute(params![
         id.as_str(),

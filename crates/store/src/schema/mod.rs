@@ -53,7 +53,9 @@ pub(crate) struct Projector<'a> {
     pub conflicts: i64,
 }
 
-/// Rewrites every projection row of a record (or removes them when deleted).
+/// Writes every projection row of a record, or removes them when it is
+/// deleted. Rows are upserted, not deleted and re-inserted, so an edit of a
+/// field no index covers rewrites no index page.
 pub(crate) fn project(
     tx: &Transaction<'_>,
     p: &Projector<'_>,
@@ -61,25 +63,24 @@ pub(crate) fn project(
     record: &Record,
     deleted: bool,
 ) -> Result<(), StoreError> {
-    records::delete(tx, id)?;
-    match record {
-        Record::Area(_) => areas::delete(tx, id)?,
-        Record::Entity(_) => entities::delete(tx, id)?,
-        Record::Union(_) => unions::delete(tx, id)?,
-        Record::Member(_) => members::delete(tx, id)?,
-        Record::Cadre(_) => cadres::delete(tx, id)?,
-        Record::Transfer(_) | Record::Hardship(_) => {}
-    }
     if deleted {
-        return Ok(());
+        records::delete(tx, id)?;
+        return match record {
+            Record::Area(_) => areas::delete(tx, id),
+            Record::Entity(_) => entities::delete(tx, id),
+            Record::Union(_) => unions::delete(tx, id),
+            Record::Member(_) => members::delete(tx, id),
+            Record::Cadre(_) => cadres::delete(tx, id),
+            Record::Transfer(_) | Record::Hardship(_) => Ok(()),
+        };
     }
-    records::insert(tx, p, id, record)?;
+    records::upsert(tx, p, id, record)?;
     match record {
-        Record::Area(a) => areas::insert(tx, id, a),
-        Record::Entity(e) => entities::insert(tx, id, e),
-        Record::Union(u) => unions::insert(tx, id, u),
-        Record::Member(m) => members::insert(tx, id, m),
-        Record::Cadre(c) => cadres::insert(tx, id, c),
+        Record::Area(a) => areas::upsert(tx, id, a),
+        Record::Entity(e) => entities::upsert(tx, id, e),
+        Record::Union(u) => unions::upsert(tx, id, u),
+        Record::Member(m) => members::upsert(tx, id, m),
+        Record::Cadre(c) => cadres::upsert(tx, id, c),
         Record::Transfer(_) | Record::Hardship(_) => Ok(()),
     }
 }

@@ -42,7 +42,8 @@ pub(crate) fn token(p: &Projector<'_>, record: &Record) -> Option<[u8; 16]> {
     }
 }
 
-pub(crate) fn insert(
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(
     tx: &Transaction<'_>,
     p: &Projector<'_>,
     id: &RecordId,
@@ -51,8 +52,8 @@ pub(crate) fn insert(
     let region = record.region(id);
     let place = record.place();
     tx.prepare_cached(
-        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, township = excluded.township, community = excluded.community, grid = excluded.grid, union_id = excluded.union_id, key_token = excluded.key_token, conflicts = excluded.conflicts",
     )?
     .execute(params![
         id.as_str(),

@@ -20,10 +20,11 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX unions_township ON unions(township);",
 };
 
-pub(crate) fn insert(tx: &Transaction<'_>, id: &RecordId, u: &GrassrootsUnion) -> Result<(), StoreError> {
+/// Writes the row; an UPDATE of unchanged indexed columns touches no index page.
+pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, u: &GrassrootsUnion) -> Result<(), StoreError> {
     tx.prepare_cached(
-        "INSERT INTO unions (id, township, kind, founded_on, dissolved_on, liuyou_complete, bayou_complete)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO unions (id, township, kind, founded_on, dissolved_on, liuyou_complete, bayou_complete) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(id) DO UPDATE SET township = excluded.township, kind = excluded.kind, founded_on = excluded.founded_on, dissolved_on = excluded.dissolved_on, liuyou_complete = excluded.liuyou_complete, bayou_complete = excluded.bayou_complete",
     )?
     .execute(params![
         id.as_str(),
