@@ -315,45 +315,28 @@ pub fn union_findings(union: &GrassrootsUnion, cadres: &[&Cadre], covered: &[&Le
             });
         }
     }
-    let six = liuyou(&union.liuyou);
-    if !six.complete() {
-        let missing: Vec<_> = six.missing().collect();
-        out.push(Finding {
-            rule: "LIUYOU_INCOMPLETE",
-            severity: Severity::Info,
-            why: Message::new(
-                format!("“六有”缺{}项：{}", missing.len(), missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")),
-                format!(
-                    "Missing {} of 六有: {}",
-                    missing.len(),
-                    missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")
-                ),
-            ),
-        });
-    }
+    out.extend(incomplete("LIUYOU_INCOMPLETE", "六有", &liuyou(&union.liuyou)));
     if bayou_applies(covered.iter().copied()) {
-        let eight = bayou(&union.bayou);
-        if !eight.complete() {
-            let missing: Vec<_> = eight.missing().collect();
-            out.push(Finding {
-                rule: "BAYOU_INCOMPLETE",
-                severity: Severity::Info,
-                why: Message::new(
-                    format!(
-                        "“八有”缺{}项：{}",
-                        missing.len(),
-                        missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")
-                    ),
-                    format!(
-                        "Missing {} of 八有: {}",
-                        missing.len(),
-                        missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")
-                    ),
-                ),
-            });
-        }
+        out.extend(incomplete("BAYOU_INCOMPLETE", "八有", &bayou(&union.bayou)));
     }
     out
+}
+
+/// An Info finding listing what a checklist (六有 / 八有) is missing, if anything.
+fn incomplete(rule: &'static str, name: &str, list: &Checklist) -> Option<Finding> {
+    let missing: Vec<_> = list.missing().collect();
+    (!missing.is_empty()).then(|| Finding {
+        rule,
+        severity: Severity::Info,
+        why: Message::new(
+            format!("“{name}”缺{}项：{}", missing.len(), missing.iter().map(|i| i.zh).collect::<Vec<_>>().join("、")),
+            format!(
+                "Missing {} of {name}: {}",
+                missing.len(),
+                missing.iter().map(|i| i.en).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+    })
 }
 
 /// One private enterprise in a three-clears list.

@@ -180,17 +180,19 @@ fn validate_id(input: &str, json: bool, today: Date) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            let issue = e.issue("resident_id");
-            if json {
-                let v = serde_json::json!({ "valid": false, "code": issue.code, "message": issue.message });
-                writeln!(out, "{v}")?;
-            } else {
-                writeln!(out, "无效 invalid [{}]: {}\n{}", issue.code, issue.message.zh, issue.message.en)?;
-            }
-            Ok(ExitCode::from(1))
-        }
+        Err(e) => invalid(&mut out, &e.issue("resident_id"), json),
     }
+}
+
+/// Prints why a value is invalid and returns exit code 1.
+fn invalid(out: &mut impl Write, issue: &registry::Issue, json: bool) -> Result<ExitCode> {
+    if json {
+        let v = serde_json::json!({ "valid": false, "code": issue.code, "message": issue.message });
+        writeln!(out, "{v}")?;
+    } else {
+        writeln!(out, "无效 invalid [{}]: {}\n{}", issue.code, issue.message.zh, issue.message.en)?;
+    }
+    Ok(ExitCode::from(1))
 }
 
 fn validate_credit_code(input: &str, json: bool) -> Result<ExitCode> {
@@ -209,13 +211,7 @@ fn validate_credit_code(input: &str, json: bool) -> Result<ExitCode> {
         },
         Err(e) => e.issue("credit_code"),
     };
-    if json {
-        let v = serde_json::json!({ "valid": false, "code": issue.code, "message": issue.message });
-        writeln!(out, "{v}")?;
-    } else {
-        writeln!(out, "无效 invalid [{}]: {}\n{}", issue.code, issue.message.zh, issue.message.en)?;
-    }
-    Ok(ExitCode::from(1))
+    invalid(&mut out, &issue, json)
 }
 
 fn key_path(db: &Path, args: &KeyArgs) -> PathBuf {
