@@ -355,6 +355,11 @@ impl Store {
     /// written, so concurrent edits of other fields merge cleanly.
     pub fn update(&mut self, id: &RecordId, mut record: Record, today: Date) -> Result<Saved, StoreError> {
         let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        if tombstone(&doc).is_some() {
+            // Editing a deleted record would silently bring it back; reviving
+            // is an explicit registration (`insert`) instead.
+            return Err(StoreError::Deleted(id.to_string()));
+        }
         let kind = doc::kind_of(&doc)?;
         if kind != record.kind() {
             return Err(StoreError::WrongKind { expected: kind.key(), found: record.kind().key() });

@@ -116,6 +116,9 @@ fn delete_leaves_a_tombstone_and_leaves_lists() {
     assert_eq!(s.count(RecordKind::Member).unwrap(), 0);
     assert!(s.search_name(None, "张", 10).unwrap().is_empty());
     assert_eq!(s.doc_ids().unwrap(), vec![saved.id.clone()], "the document stays");
+    // An edit of a deleted record is refused rather than reviving it silently.
+    let err = s.update(&saved.id, got.record.clone(), TODAY).unwrap_err();
+    assert_eq!(err.code(), "RECORD_DELETED");
     // Registering the person again revives the same record.
     let again = s.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap();
     assert_eq!(again.id, saved.id);
