@@ -195,3 +195,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_automerge_document_that_is_not_a_valid_record_is_refused_whole() {
+    use automerge::transaction::Transactable;
+    let mut a = memory_store(1);
+    let id = RecordId::from("0123456789abcdef0123456789abcdef");
+    // A real Automerge document claiming to be a member, with a count where a
+    // name should be and no resident ID.
+    let mut doc = automerge::AutoCommit::new();
+    doc.put(automerge::ROOT, "_kind", "member").unwrap();
+    doc.put(automerge::ROOT, "name", 42_i64).unwrap();
+    let err = a.merge_doc(&id, &doc.save()).unwrap_err();
+    assert_eq!(err.code(), "DOCUMENT_MALFORMED");
+    assert!(a.doc_ids().unwrap().is_empty(), "nothing half-written");
+    // And one of an unknown kind.
+    let mut doc = automerge::AutoCommit::new();
+    doc.put(automerge::ROOT, "_kind", "spaceship").unwrap();
+    assert_eq!(a.merge_doc(&id, &doc.save()).unwrap_err().code(), "DOCUMENT_MALFORMED");
+    assert!(a.doc_ids().unwrap().is_empty());
+}
