@@ -35,7 +35,7 @@ pub(crate) struct DocRow<'a> {
 }
 
 pub(crate) fn upsert(tx: &Transaction<'_>, row: &DocRow<'_>) -> Result<i64, StoreError> {
-    let seq: i64 = tx.query_row("SELECT coalesce(max(seq), 0) + 1 FROM docs", [], |r| r.get(0))?;
+    let seq: i64 = tx.prepare_cached("SELECT coalesce(max(seq), 0) + 1 FROM docs")?.query_row([], |r| r.get(0))?;
     tx.prepare_cached(
         "INSERT INTO docs (id, kind, township, grid, deleted, bytes, seq, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
