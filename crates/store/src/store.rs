@@ -532,6 +532,23 @@ impl Store {
         Ok(rows)
     }
 
+    /// Records of `kind` belonging to a union (its members, cadres, covered entities…).
+    pub fn list_in_union(
+        &self,
+        union_id: &RecordId,
+        kind: RecordKind,
+        limit: usize,
+    ) -> Result<Vec<ListRow>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM records WHERE union_id = ?1 AND kind = ?2 ORDER BY name, id LIMIT ?3"
+            ))?
+            .query_map(params![union_id.as_str(), kind.key(), limit as i64], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// How many live records of a kind the store holds.
     pub fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM records WHERE kind = ?1", [kind.key()], |r| r.get(0))?;

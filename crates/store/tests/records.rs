@@ -189,3 +189,27 @@ fn prefix_search_does_not_match_neighbouring_characters() {
     assert_eq!(rows.len(), 1);
     assert_eq!(s.search_name(Some(RecordKind::Member), "", 10).unwrap().len(), 2);
 }
+
+#[test]
+fn lists_by_area_and_by_union() {
+    let mut s = memory_store(1);
+    s.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap();
+    s.insert(member("李四", "11010519900101002", "u2"), TODAY).unwrap();
+    let mut elsewhere = member("王五", "11010519900101003", "u1");
+    if let Record::Member(m) = &mut elsewhere {
+        m.place = place("t2");
+    }
+    s.insert(elsewhere, TODAY).unwrap();
+    s.insert(entity("张家饭店", "91621202MA7XXXXX0", 5, Some("u1")), TODAY).unwrap();
+    let names = |rows: Vec<store::ListRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let u1 = RecordId::from("u1");
+    assert_eq!(names(s.list_in_union(&u1, RecordKind::Member, 10).unwrap()), ["张三", "王五"]);
+    assert_eq!(names(s.list_in_union(&u1, RecordKind::Entity, 10).unwrap()), ["张家饭店"]);
+    let t1 = RecordId::from("t1");
+    assert_eq!(names(s.list_in_area(RecordKind::Member, &t1, None, 10).unwrap()), ["张三", "李四"]);
+    assert_eq!(
+        names(s.list_in_area(RecordKind::Member, &t1, Some(&RecordId::from("g1")), 10).unwrap()),
+        ["张三", "李四"]
+    );
+    assert!(s.list_in_area(RecordKind::Member, &t1, Some(&RecordId::from("g9")), 10).unwrap().is_empty());
+}
