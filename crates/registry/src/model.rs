@@ -363,7 +363,7 @@ pub struct Area {
 }
 
 /// A legal entity (法人单位) of the census ledger.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalEntity {
     pub name: String,
     /// Normalised Unified Social Credit Code; some small units have none yet.
@@ -475,7 +475,7 @@ pub struct GrassrootsUnion {
 }
 
 /// A union member (工会会员实名制登记表).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub name: String,
     /// Normalised 18-character resident ID; the member's natural key.
@@ -526,7 +526,7 @@ impl Member {
 }
 
 /// A union cadre (工会干部实名制登记表).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cadre {
     pub name: String,
     #[serde(default)]
@@ -582,7 +582,7 @@ pub struct Visit {
 }
 
 /// A worker in hardship (困难职工档案) and the help given.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HardshipCase {
     pub name: String,
     #[serde(default)]
@@ -703,5 +703,127 @@ impl Record {
             Record::Hardship(r) => r.union_id.as_ref(),
             Record::Area(_) | Record::Union(_) => None,
         }
+    }
+}
+
+/// Debug output of personal numbers (resident IDs, phones) shows only their
+/// ends, so a record printed into a log or a panic leaks nothing.
+fn masked<T: AsMaskable + ?Sized>(value: &T) -> String {
+    value.masked()
+}
+
+trait AsMaskable {
+    fn masked(&self) -> String;
+}
+
+impl AsMaskable for str {
+    fn masked(&self) -> String {
+        let chars: Vec<char> = self.chars().collect();
+        if chars.len() <= 4 {
+            return "*".repeat(chars.len());
+        }
+        let keep = if chars.len() >= 11 { 3 } else { 1 };
+        let head: String = chars[..keep].iter().collect();
+        let tail: String = chars[chars.len() - 2..].iter().collect();
+        format!("{head}{}{tail}", "*".repeat(chars.len() - keep - 2))
+    }
+}
+
+impl AsMaskable for String {
+    fn masked(&self) -> String {
+        self.as_str().masked()
+    }
+}
+
+impl AsMaskable for Option<String> {
+    fn masked(&self) -> String {
+        match self {
+            Some(s) => format!("Some({})", s.masked()),
+            None => "None".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for LegalEntity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LegalEntity")
+            .field("name", &self.name)
+            .field("credit_code", &self.credit_code)
+            .field("credit_code_override", &self.credit_code_override)
+            .field("unit_kind", &self.unit_kind)
+            .field("ownership", &self.ownership)
+            .field("industry", &self.industry)
+            .field("address", &self.address)
+            .field("place", &self.place)
+            .field("workers", &self.workers)
+            .field("women_workers", &self.women_workers)
+            .field("union_id", &self.union_id)
+            .field("owner_name", &self.owner_name)
+            .field("contact_phone", &masked(&self.contact_phone))
+            .field("closed", &self.closed)
+            .field("notes", &self.notes)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Member")
+            .field("name", &self.name)
+            .field("resident_id", &masked(&self.resident_id))
+            .field("sex", &self.sex)
+            .field("birth_date", &self.birth_date)
+            .field("ethnicity", &self.ethnicity)
+            .field("education", &self.education)
+            .field("political_status", &self.political_status)
+            .field("employer_id", &self.employer_id)
+            .field("employer_name", &self.employer_name)
+            .field("union_id", &self.union_id)
+            .field("joined_on", &self.joined_on)
+            .field("card_number", &self.card_number)
+            .field("phone", &masked(&self.phone))
+            .field("migrant_worker", &self.migrant_worker)
+            .field("dispatched_worker", &self.dispatched_worker)
+            .field("place", &self.place)
+            .field("left_on", &self.left_on)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Cadre {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cadre")
+            .field("name", &self.name)
+            .field("resident_id", &masked(&self.resident_id))
+            .field("member_id", &self.member_id)
+            .field("union_id", &self.union_id)
+            .field("role", &self.role)
+            .field("elected_on", &self.elected_on)
+            .field("left_on", &self.left_on)
+            .field("full_time", &self.full_time)
+            .field("owner_relation", &self.owner_relation)
+            .field("phone", &masked(&self.phone))
+            .field("place", &self.place)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for HardshipCase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HardshipCase")
+            .field("name", &self.name)
+            .field("resident_id", &masked(&self.resident_id))
+            .field("member_id", &self.member_id)
+            .field("union_id", &self.union_id)
+            .field("kind", &self.kind)
+            .field("situation", &self.situation)
+            .field("household_size", &self.household_size)
+            .field("monthly_income_yuan", &self.monthly_income_yuan)
+            .field("registered_on", &self.registered_on)
+            .field("closed_on", &self.closed_on)
+            .field("phone", &masked(&self.phone))
+            .field("place", &self.place)
+            .field("visits", &self.visits)
+            .finish()
     }
 }

@@ -686,3 +686,23 @@ fn records_round_trip_through_json() {
     let back: Record = serde_json::from_str(&json).unwrap();
     assert_eq!(back, record);
 }
+
+#[test]
+fn debug_output_of_records_masks_personal_numbers() {
+    let mut m = member();
+    m.phone = Some("13912345678".into());
+    let mut c = cadre();
+    c.resident_id = Some(m.resident_id.clone());
+    c.phone = m.phone.clone();
+    let mut h = hardship();
+    h.resident_id = Some(m.resident_id.clone());
+    h.phone = m.phone.clone();
+    let mut e = entity();
+    e.contact_phone = m.phone.clone();
+    for shown in [format!("{m:?}"), format!("{c:?}"), format!("{h:?}"), format!("{e:?}")] {
+        assert!(!shown.contains(&m.resident_id), "ID number in {shown}");
+        assert!(!shown.contains("13912345678"), "phone in {shown}");
+        assert!(shown.contains("139******78"), "masked phone shown: {shown}");
+    }
+    assert!(format!("{m:?}").contains(&m.name), "other fields still shown");
+}
