@@ -35,6 +35,9 @@ pub enum StoreError {
     Malformed(String),
     #[error("the record is a {found}, not a {expected}")]
     WrongKind { expected: &'static str, found: &'static str },
+    /// Changes that depend on changes this store does not have yet.
+    #[error("changes to {0} depend on changes not received yet")]
+    MissingDependencies(String),
     #[error("no conflict on field {0}")]
     NoConflict(String),
     #[error("the disk is full; nothing was written")]
@@ -73,6 +76,7 @@ impl StoreError {
             StoreError::Duplicate(_) => "RECORD_DUPLICATE",
             StoreError::Malformed(_) => "DOCUMENT_MALFORMED",
             StoreError::WrongKind { .. } => "RECORD_WRONG_KIND",
+            StoreError::MissingDependencies(_) => "CHANGES_MISSING_DEPS",
             StoreError::NoConflict(_) => "NO_CONFLICT",
             StoreError::DiskFull => "DISK_FULL",
             StoreError::Automerge(_) => "DOCUMENT_ERROR",
@@ -96,6 +100,7 @@ impl StoreError {
             StoreError::Duplicate(_) => "该人员或单位已登记，请打开已有记录".to_owned(),
             StoreError::Malformed(_) => "记录数据格式有误，已隔离待审核".to_owned(),
             StoreError::WrongKind { .. } => "记录类型不符".to_owned(),
+            StoreError::MissingDependencies(_) => "收到的修改缺少前序修改，需重新同步".to_owned(),
             StoreError::NoConflict(_) => "该字段没有冲突".to_owned(),
             StoreError::DiskFull => "存储空间已满，未写入任何内容；请清理空间后重试".to_owned(),
             StoreError::Automerge(_) => "记录文档出错".to_owned(),

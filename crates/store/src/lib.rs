@@ -38,7 +38,8 @@ mod progress;
 pub(crate) mod schema;
 mod store;
 
+pub use automerge::ChangeHash;
 pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::tables;
-pub use store::{Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone};
+pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone};

@@ -77,6 +77,18 @@ pub struct StoredRecord {
     pub conflicts: usize,
 }
 
+/// One entry of the change feed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedEntry {
+    pub id: RecordId,
+    /// The write sequence number: the feed's cursor.
+    pub seq: i64,
+    pub kind: RecordKind,
+    pub township: Option<RecordId>,
+    pub grid: Option<RecordId>,
+    pub deleted: bool,
+}
+
 /// One row of a list or search result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ListRow {
@@ -426,18 +438,29 @@ impl Store {
     /// without losing someone's work); issues are reported for review.
     /// A document that cannot be read as a record is refused whole.
     pub fn merge_doc(&mut self, id: &RecordId, bytes: &[u8]) -> Result<Vec<Issue>, StoreError> {
-        let mut incoming = AutoCommit::load(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
-        let mut doc = match self.load(id)? {
-            Some(mut existing) => {
-                let before = existing.get_heads();
-                existing.merge(&mut incoming)?;
-                if existing.get_heads() == before {
-                    return Ok(Vec::new());
-                }
-                existing
-            }
-            None => incoming.with_actor(self.actor()),
-        };
+        self.apply_changes(id, bytes)
+    }
+
+    /// Applies changes received from elsewhere (a whole saved document or
+    /// the output of [`Store::changes_since`]) to a record's document. Applying
+    /// the same bytes twice changes nothing. Changes whose dependencies are
+    /// missing are refused ([`StoreError::MissingDependencies`]): ask the
+    /// sender for the changes since [`Store::heads`]. Bytes that are not
+    /// Automerge, or that leave the document unreadable as a record, are
+    /// refused whole and nothing is written. Like [`Store::merge_doc`], this
+    /// is not a local change and does not touch the outbox.
+    pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<Vec<Issue>, StoreError> {
+        let mut doc = self.load(id)?.unwrap_or_else(|| AutoCommit::new().with_actor(self.actor()));
+        let before = doc.get_heads();
+        doc.load_incremental(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            // Changes that build on changes we lack: refuse them whole rather
+            // than keep them in memory only; the sender resends from our heads.
+            return Err(StoreError::MissingDependencies(id.to_string()));
+        }
+        if doc.get_heads() == before {
+            return Ok(Vec::new());
+        }
         let mut record = hydrate(&doc)?;
         let issues = validate::check(&mut record, Date::MAX);
         let writer = Writer::of(self);
@@ -445,6 +468,57 @@ impl Store {
         persist(&tx, &writer, id, &mut doc, &record, false)?;
         tx.commit()?;
         Ok(issues)
+    }
+
+    /// The heads of a record's document: the hashes of its latest changes.
+    pub fn heads(&self, id: &RecordId) -> Result<Vec<automerge::ChangeHash>, StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        Ok(doc.get_heads())
+    }
+
+    /// The changes of a record that a peer holding `have` lacks, encoded for
+    /// [`Store::apply_changes`]. Empty `have` gives the whole history.
+    pub fn changes_since(&self, id: &RecordId, have: &[automerge::ChangeHash]) -> Result<Vec<u8>, StoreError> {
+        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        Ok(doc.save_after(have))
+    }
+
+    /// Documents written here (locally or by merge) after `after_seq`, in
+    /// write order: the cursor-based feed a pull serves. Pass the last
+    /// entry's `seq` to continue.
+    pub fn feed(&self, after_seq: i64, limit: usize) -> Result<Vec<FeedEntry>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT id, seq, kind, township, grid, deleted FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?
+            .query_map(params![after_seq, limit as i64], |r| {
+                let kind: String = r.get(2)?;
+                Ok(FeedEntry {
+                    id: RecordId(r.get(0)?),
+                    seq: r.get(1)?,
+                    kind: RecordKind::from_key(&kind).unwrap_or(RecordKind::Area),
+                    township: r.get::<_, Option<String>>(3)?.map(RecordId),
+                    grid: r.get::<_, Option<String>>(4)?.map(RecordId),
+                    deleted: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Records that a peer now holds `acked` of a document. The outbox entry
+    /// is cleared only if every local head is among them: a change made
+    /// after the push stays queued.
+    pub fn ack(&mut self, id: &RecordId, acked: &[automerge::ChangeHash]) -> Result<bool, StoreError> {
+        let heads = self.heads(id)?;
+        if !heads.iter().all(|h| acked.contains(h)) {
+            return Ok(false);
+        }
+        let tx = self.conn.transaction()?;
+        outbox::clear(&tx, id)?;
+        tx.commit()?;
+        Ok(true)
     }
 
     /// Records whose display name starts with `prefix`, in name order.

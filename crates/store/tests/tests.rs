@@ -7,3 +7,4 @@ mod merge;
 mod open;
 mod progress;
 mod records;
+mod sync;

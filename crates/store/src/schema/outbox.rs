@@ -26,3 +26,8 @@ pub(crate) fn queue(tx: &Transaction<'_>, id: &RecordId, now: i64) -> Result<(),
     .execute(params![id.as_str(), now])?;
     Ok(())
 }
+
+pub(crate) fn clear(tx: &Transaction<'_>, id: &RecordId) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([id.as_str()])?;
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! The primitives sync builds on: heads, changes since heads, applying
+//! changes idempotently, the write-ordered feed and outbox acknowledgement.
+
+use crate::util::*;
+use registry::model::*;
+
+fn edit_phone(s: &mut store::Store, id: &RecordId, phone: &str) {
+    let mut rec = s.get(id).unwrap().unwrap().record;
+    if let Record::Member(m) = &mut rec {
+        m.phone = Some(phone.into());
+    }
+    assert!(s.update(id, rec, TODAY).unwrap().changed);
+}
+
+#[test]
+fn changes_since_heads_bring_a_peer_up_to_date_and_replaying_changes_nothing() {
+    let mut a = memory_store(1);
+    let mut b = memory_store(2);
+    let id = a.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap().id;
+    b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap()).unwrap();
+    assert_eq!(b.heads(&id).unwrap(), a.heads(&id).unwrap());
+
+    edit_phone(&mut a, &id, "13800000001");
+    let whole = a.changes_since(&id, &[]).unwrap();
+    let delta = a.changes_since(&id, &b.heads(&id).unwrap()).unwrap();
+    assert!(
+        delta.len() < whole.len() / 2,
+        "a one-field edit is a small delta: {} vs {} bytes",
+        delta.len(),
+        whole.len()
+    );
+    let before = b.feed(0, 100).unwrap();
+    b.apply_changes(&id, &delta).unwrap();
+    assert_eq!(b.get(&id).unwrap().unwrap().record, a.get(&id).unwrap().unwrap().record);
+    // Replaying the same bytes (a retried request) changes nothing, not even the feed.
+    let after = b.feed(0, 100).unwrap();
+    assert_ne!(before, after);
+    b.apply_changes(&id, &delta).unwrap();
+    b.apply_changes(&id, &whole).unwrap();
+    assert_eq!(b.feed(0, 100).unwrap(), after);
+    assert!(b.outbox().unwrap().is_empty(), "received changes are not queued to be sent back");
+}
+
+#[test]
+fn changes_that_skip_a_step_are_refused_whole_and_can_be_resent() {
+    let mut a = memory_store(1);
+    let mut b = memory_store(2);
+    let id = a.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap().id;
+    b.apply_changes(&id, &a.changes_since(&id, &[]).unwrap()).unwrap();
+    let h1 = a.heads(&id).unwrap();
+    edit_phone(&mut a, &id, "13800000001");
+    let h2 = a.heads(&id).unwrap();
+    edit_phone(&mut a, &id, "13800000002");
+    // The second delta arrives first (a reordered response).
+    let second = a.changes_since(&id, &h2).unwrap();
+    let err = b.apply_changes(&id, &second).unwrap_err();
+    assert_eq!(err.code(), "CHANGES_MISSING_DEPS");
+    assert_eq!(b.heads(&id).unwrap(), h1, "nothing applied");
+    // Resending from the heads b holds brings it up to date.
+    b.apply_changes(&id, &a.changes_since(&id, &b.heads(&id).unwrap()).unwrap()).unwrap();
+    assert_eq!(as_member(&b.get(&id).unwrap().unwrap().record).phone.as_deref(), Some("13800000002"));
+}
+
+#[test]
+fn the_feed_lists_writes_in_order_and_resumes_from_a_cursor() {
+    let mut s = memory_store(1);
+    let a = s.insert(member("甲", "11010519900101001", "u1"), TODAY).unwrap().id;
+    let b = s.insert(member("乙", "11010519900101002", "u1"), TODAY).unwrap().id;
+    let c = s.insert(member("丙", "11010519900101003", "u1"), TODAY).unwrap().id;
+    let ids = |f: Vec<store::FeedEntry>| f.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(ids(s.feed(0, 10).unwrap()), [a.clone(), b.clone(), c.clone()]);
+    let first = s.feed(0, 2).unwrap();
+    assert_eq!(ids(s.feed(first[1].seq, 10).unwrap()), [c.clone()]);
+    // An edit moves the record to the end of the feed; a deletion travels too.
+    edit_phone(&mut s, &a, "13800000001");
+    s.delete(&b, "重复").unwrap();
+    let feed = s.feed(first[1].seq, 10).unwrap();
+    assert_eq!(ids(feed.clone()), [c, a, b]);
+    assert!(feed[2].deleted);
+    assert_eq!(feed[0].township, Some(RecordId::from("t1")));
+}
+
+#[test]
+fn the_outbox_is_cleared_only_when_every_local_change_is_acknowledged() {
+    let mut s = memory_store(1);
+    let id = s.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap().id;
+    let pushed = s.heads(&id).unwrap();
+    // An edit made while the push was in flight.
+    edit_phone(&mut s, &id, "13800000001");
+    assert!(!s.ack(&id, &pushed).unwrap(), "the later edit is not acknowledged");
+    assert_eq!(s.outbox().unwrap(), vec![id.clone()]);
+    let now = s.heads(&id).unwrap();
+    assert!(s.ack(&id, &now).unwrap());
+    assert!(s.outbox().unwrap().is_empty());
+    // Acknowledging again is harmless.
+    assert!(s.ack(&id, &now).unwrap());
+}
