@@ -58,6 +58,21 @@ enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// 三个清楚: the private enterprises of a township, community or grid, with
+    /// and without a union.
+    ThreeClears {
+        #[arg(long)]
+        db: PathBuf,
+        /// The area's name (e.g. 孙寨镇) or record id.
+        #[arg(long)]
+        area: String,
+        #[command(flatten)]
+        key: KeyArgs,
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        today: Option<String>,
+    },
     /// Report progress against the year's targets.
     Stats {
         #[arg(long)]
@@ -136,6 +151,26 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Generate { members, seed, db, key, year, today: t } => {
             let today = today(t.as_deref())?;
             generate(members, seed, &db, &key, year.unwrap_or(today.year()), today)
+        }
+        Command::ThreeClears { db, area, key, json, today: t } => {
+            let today = today(t.as_deref())?;
+            let store = Store::open(&db, &read_key(&db, &key, false)?).map_err(store_error)?;
+            let found = store.find_area(&area).map_err(store_error)?;
+            let (id, name) = match found.as_slice() {
+                [one] => (one.id.clone(), one.name.clone()),
+                [] if registry::keys::is_record_id(&area) => (registry::model::RecordId(area.clone()), area.clone()),
+                [] => bail!("没有名为“{area}”的区域 no area named {area}"),
+                _ => bail!("有多个名为“{area}”的区域，请用区域编号 several areas are named {area}; give its id"),
+            };
+            let clears = store.three_clears(&id, today).map_err(store_error)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                serde_json::to_writer_pretty(&mut out, &clears)?;
+                writeln!(out)?;
+            } else {
+                report::three_clears(&mut out, &name, &clears)?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Stats { db, key, json, year, today: t } => {
             let today = today(t.as_deref())?;

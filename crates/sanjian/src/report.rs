@@ -1,6 +1,7 @@
 //! The progress report as text for a terminal (Chinese labels first).
 
 use registry::progress::{PhaseState, ProgressReport, Rate, Tally};
+use registry::rules::{ClearsLine, ThreeClears};
 use std::io::{self, Write};
 
 fn pct(rate: &Rate) -> String {
@@ -104,4 +105,36 @@ pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
         writeln!(out, "\n⚠ {} 条记录所属乡镇不在区域树中 records outside the area tree", r.unplaced)?;
     }
     Ok(())
+}
+
+fn clears_lines(out: &mut impl Write, lines: &[ClearsLine], with_members: bool) -> io::Result<()> {
+    for l in lines {
+        if with_members {
+            writeln!(out, "  {}{:>6} 人  会员 members {}", pad(&l.name, 40), l.workers, l.members)?;
+        } else {
+            writeln!(out, "  {}{:>6} 人", pad(&l.name, 40), l.workers)?;
+        }
+    }
+    Ok(())
+}
+
+/// 三个清楚 as text.
+pub fn three_clears(out: &mut impl Write, area: &str, c: &ThreeClears) -> io::Result<()> {
+    writeln!(out, "{area} 三个清楚 / three clears")?;
+    writeln!(
+        out,
+        "\n一、民营企业 private enterprises: {} 家, 职工 workers {} 人",
+        c.private_enterprises.len(),
+        c.total_workers
+    )?;
+    clears_lines(out, &c.private_enterprises, false)?;
+    writeln!(out, "\n二、已建会 with a union: {} 家", c.with_union.len())?;
+    clears_lines(out, &c.with_union, true)?;
+    writeln!(
+        out,
+        "\n三、未建会 without a union: {} 家, 职工 workers {} 人",
+        c.without_union.len(),
+        c.workers_without_union
+    )?;
+    clears_lines(out, &c.without_union, false)
 }

@@ -103,6 +103,21 @@ fn generate_then_stats() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("全县 county") && stdout(&o).contains("建会率"), "{}", stdout(&o));
 
+    // Three clears of the first township, by name.
+    let township = v["townships"][0]["name"].as_str().unwrap().to_owned();
+    let o = sanjian(&["three-clears", "--db", db, "--area", &township, "--json", "--today", "2026-11-25"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let c: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let all = c["private_enterprises"].as_array().unwrap().len();
+    assert!(all > 0);
+    assert_eq!(all, c["with_union"].as_array().unwrap().len() + c["without_union"].as_array().unwrap().len());
+    let o = sanjian(&["three-clears", "--db", db, "--area", &township]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("三、未建会"), "{}", stdout(&o));
+    let o = sanjian(&["three-clears", "--db", db, "--area", "没有这个乡"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no area named"));
+
     // Generating over an existing store is refused; the store is kept.
     let o = sanjian(&["generate", "--members", "100", "--db", db]);
     assert_eq!(o.status.code(), Some(1));

@@ -623,6 +623,50 @@ impl Store {
         Ok(rows)
     }
 
+    /// 三个清楚 for an area (township, community or grid): every private
+    /// enterprise with its workers, those with a union and their active
+    /// members, those without. The judgement is the registry's
+    /// ([`registry::rules::three_clears`]); the store gathers the records.
+    pub fn three_clears(&self, area: &RecordId, today: Date) -> Result<registry::rules::ThreeClears, StoreError> {
+        let ids: Vec<RecordId> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM records WHERE kind = 'entity' AND (township = ?1 OR community = ?1 OR grid = ?1)",
+            )?
+            .query_map([area.as_str()], |r| Ok(RecordId(r.get(0)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut entities = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(StoredRecord { record: Record::Entity(e), deleted: None, .. }) = self.get(&id)? {
+                entities.push((id, e));
+            }
+        }
+        let mut count = self.conn.prepare_cached(
+            "SELECT count(*) FROM members WHERE employer_id = ?1 AND (left_on IS NULL OR left_on > ?2)",
+        )?;
+        let today = today.to_string();
+        let mut members = std::collections::HashMap::new();
+        for (id, _) in &entities {
+            let n: i64 = count.query_row(params![id.as_str(), today], |r| r.get(0))?;
+            members.insert(id.clone(), n as u64);
+        }
+        Ok(registry::rules::three_clears(entities.iter().map(|(id, e)| (id, e)), |id| {
+            members.get(id).copied().unwrap_or(0)
+        }))
+    }
+
+    /// Areas whose name is exactly `name`.
+    pub fn find_area(&self, name: &str) -> Result<Vec<ListRow>, StoreError> {
+        let rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM records WHERE kind = 'area' AND name = ?1 ORDER BY id"
+            ))?
+            .query_map([name], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     /// How many live records of a kind the store holds.
     pub fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
         let n: i64 = self.conn.query_row("SELECT count(*) FROM records WHERE kind = ?1", [kind.key()], |r| r.get(0))?;

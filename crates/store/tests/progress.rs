@@ -74,3 +74,45 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
     );
     assert!(expected.county.unions > 0 && expected.county.vacancies > 0, "the synthetic county has something to find");
 }
+
+#[test]
+fn three_clears_of_a_township_and_a_community_match_the_registry() {
+    let config = synth::SynthConfig { seed: 11, members: 2_000, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut s = memory_store(1);
+    s.insert_many(records.clone(), TODAY).unwrap();
+    let township = records
+        .iter()
+        .find_map(|(id, r)| matches!(r, Record::Area(a) if a.level == AreaLevel::Township).then(|| id.clone()))
+        .unwrap();
+    let community = records
+        .iter()
+        .find_map(|(id, r)| matches!(r, Record::Area(a) if a.level == AreaLevel::Community).then(|| id.clone()))
+        .unwrap();
+    for (area, in_area) in [
+        (&township, Box::new(|e: &LegalEntity| e.place.township == township) as Box<dyn Fn(&LegalEntity) -> bool>),
+        (&community, Box::new(|e: &LegalEntity| e.place.community.as_ref() == Some(&community))),
+    ] {
+        let entities: Vec<(&RecordId, &LegalEntity)> = records
+            .iter()
+            .filter_map(|(id, r)| if let Record::Entity(e) = r { in_area(e).then_some((id, e)) } else { None })
+            .collect();
+        let members_of = |entity: &RecordId| {
+            records
+                .iter()
+                .filter(|(_, r)| matches!(r, Record::Member(m) if m.employer_id.as_ref() == Some(entity) && m.is_active(TODAY)))
+                .count() as u64
+        };
+        let expected = rules::three_clears(entities.iter().copied(), members_of);
+        let got = s.three_clears(area, TODAY).unwrap();
+        assert_eq!(got, expected);
+        assert!(!got.private_enterprises.is_empty(), "the area has private enterprises");
+        assert_eq!(got.with_union.len() + got.without_union.len(), got.private_enterprises.len());
+    }
+    let name = match &records.iter().find(|(id, _)| *id == township).unwrap().1 {
+        Record::Area(a) => a.name.clone(),
+        _ => unreachable!(),
+    };
+    assert_eq!(s.find_area(&name).unwrap()[0].id, township);
+}
