@@ -17,6 +17,9 @@
 //! JSON string under a key ending in `[]`; record types use id-keyed maps for
 //! anything two devices may add to concurrently.
 //!
+//! An empty optional field (`None`) is an absent key; clearing a field
+//! deletes its key.
+//!
 //! Reserved keys start with `_`: `_kind`, `_schema`, `_township`, `_grid` and
 //! the tombstone `_deleted`, `_deleted_at`, `_deleted_reason`.
 
@@ -53,6 +56,11 @@ fn flatten_into(out: &mut Flat, prefix: String, value: &Json) {
                     Json::Array(_) => {
                         out.insert(format!("{}[]", key(k)), ScalarValue::Str(v.to_string().into()));
                     }
+                    // An empty optional field is an absent key, not a stored
+                    // null: a record registered on two devices then merges one
+                    // device's value into the other's blank instead of
+                    // showing a conflict, and a new document has fewer ops.
+                    Json::Null => {}
                     _ => {
                         out.insert(key(k), scalar(v));
                     }

@@ -845,7 +845,8 @@ fn write_new(
     add_reserved(&mut new, &Flat::new(), &id, &record);
     doc::write_diff(&mut doc, &Flat::new(), &new)?;
     doc.commit_with(w.message("create", ""));
-    persist(tx, w, &id, &mut doc, &record, true)?;
+    // A document with one change by one device has no conflicts.
+    persist_counted(tx, w, &id, &mut doc, &record, true, 0)?;
     Ok(Saved { id, issues, changed: true })
 }
 
@@ -859,6 +860,20 @@ fn persist(
     record: &Record,
     local: bool,
 ) -> Result<(), StoreError> {
+    let conflicts = crate::history::conflicted_keys(doc).len() as i64;
+    persist_counted(tx, w, id, doc, record, local, conflicts)
+}
+
+/// [`persist`] with the number of conflicted fields already known.
+fn persist_counted(
+    tx: &Transaction<'_>,
+    w: &Writer,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    record: &Record,
+    local: bool,
+    conflicts: i64,
+) -> Result<(), StoreError> {
     let deleted = tombstone(doc).is_some();
     let bytes = doc.save();
     let now = now_ms();
@@ -867,7 +882,7 @@ fn persist(
         tx,
         &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes: &bytes, updated_at: now },
     )?;
-    let projector = Projector { secret: &w.secret, conflicts: crate::history::conflicted_keys(doc).len() as i64 };
+    let projector = Projector { secret: &w.secret, conflicts };
     schema::project(tx, &projector, id, record, deleted)?;
     if local {
         outbox::queue(tx, id, now)?;

@@ -34,13 +34,30 @@ fn the_same_person_registered_on_two_devices_becomes_one_record() {
     assert_eq!(ra.record, rb.record);
     let m = as_member(&ra.record);
     assert_eq!(m.name, "张三");
-    // Fields both devices wrote identically are no conflict; the fields that
-    // differ (card number: None vs "B-7"; phone) are kept for a person to settle.
-    let mut fields: Vec<_> = a.conflicts(&sa.id).unwrap().into_iter().map(|c| c.field).collect();
-    fields.sort();
-    assert_eq!(fields, ["card_number", "phone"]);
+    // What only one device filled in is kept: the phone from a, the card from b.
+    assert_eq!(m.phone.as_deref(), Some("13912345678"));
+    assert_eq!(m.card_number.as_deref(), Some("B-7"));
+    assert!(a.conflicts(&sa.id).unwrap().is_empty(), "{:?}", a.conflicts(&sa.id).unwrap());
     let h = a.history(&sa.id).unwrap();
     assert_eq!(h.iter().filter(|e| e.op == "create").count(), 2, "both registrations are in the history");
+}
+
+#[test]
+fn the_same_person_registered_with_different_values_keeps_both_for_review() {
+    let mut a = memory_store(1);
+    let mut b = memory_store(2);
+    let mut on_b = member("张叁", "11010519900101001", "u1");
+    if let Record::Member(m) = &mut on_b {
+        m.phone = Some("13800000009".into());
+    }
+    let id = a.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap().id;
+    b.insert(on_b, TODAY).unwrap();
+    merge_all(&b, &mut a);
+    let mut fields: Vec<_> = a.conflicts(&id).unwrap().into_iter().map(|c| c.field).collect();
+    fields.sort();
+    assert_eq!(fields, ["name", "phone"]);
+    assert_eq!(a.get(&id).unwrap().unwrap().conflicts, 2);
+    assert_eq!(a.search_name(Some(RecordKind::Member), "张", 10).unwrap()[0].conflicts, 2, "lists show it");
 }
 
 #[test]

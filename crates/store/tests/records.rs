@@ -213,3 +213,17 @@ fn lists_by_area_and_by_union() {
     );
     assert!(s.list_in_area(RecordKind::Member, &t1, Some(&RecordId::from("g9")), 10).unwrap().is_empty());
 }
+
+#[test]
+fn clearing_an_optional_field_removes_it_and_the_history_says_so() {
+    let mut s = memory_store(1);
+    let id = s.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap().id;
+    let mut rec = s.get(&id).unwrap().unwrap().record;
+    if let Record::Member(m) = &mut rec {
+        m.phone = None;
+    }
+    assert!(s.update(&id, rec, TODAY).unwrap().changed);
+    assert_eq!(as_member(&s.get(&id).unwrap().unwrap().record).phone, None);
+    let last = s.history(&id).unwrap().pop().unwrap();
+    assert_eq!(last.fields, vec![store::FieldChange { field: "phone".into(), value: None }]);
+}
