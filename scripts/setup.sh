@@ -7,7 +7,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 # System packages: a C toolchain for SQLCipher (bundled) and OpenSSL's libcrypto for it.
-APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev)  # webkit: the Tauri app (src-tauri)
+# postgresql (Debian 12: PostgreSQL 15): the binaries scripts/pg.sh runs a throwaway
+# cluster from; the system service the package may start is never used.
+APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql)  # webkit: the Tauri app (src-tauri)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -8,7 +8,9 @@
 //!   device changed what; the change message says which operator and why.
 //! - Projection tables (`records`, `areas`, `entities`, `unions`, `members`,
 //!   `cadres`) are derived from the documents and rewritten with every write.
-//! - `outbox` lists documents changed locally and not yet acknowledged.
+//! - `outbox` lists documents changed locally and not yet acknowledged;
+//!   `sync_state` the heads the county server is known to hold;
+//!   `quarantine` what was received and could not be applied.
 //!
 //! # Identity
 //! Members and legal entities get ids derived from their natural key with the
@@ -37,9 +39,11 @@ mod history;
 mod progress;
 pub(crate) mod schema;
 mod store;
+mod sync;
 
 pub use automerge::ChangeHash;
 pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::tables;
-pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone};
+pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, hydrate, new_document};
+pub use sync::{Outgoing, PushAck, Pulled, PulledReport, Quarantined};

@@ -104,7 +104,7 @@ pub struct ListRow {
 /// An open store.
 #[derive(Debug)]
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
     device: [u8; 16],
     secret: CountySecret,
     operator: String,
@@ -172,7 +172,7 @@ fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListRow> {
     })
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -305,7 +305,7 @@ impl Store {
         &self.conn
     }
 
-    fn actor(&self) -> ActorId {
+    pub(crate) fn actor(&self) -> ActorId {
         ActorId::from(self.device)
     }
 
@@ -313,7 +313,7 @@ impl Store {
         Writer::of(self).message(op, note)
     }
 
-    fn load(&self, id: &RecordId) -> Result<Option<AutoCommit>, StoreError> {
+    pub(crate) fn load(&self, id: &RecordId) -> Result<Option<AutoCommit>, StoreError> {
         match docs::bytes(&self.conn, id)? {
             Some(bytes) => {
                 let doc = AutoCommit::load(&bytes)
@@ -776,22 +776,49 @@ impl Store {
 }
 
 /// What a write needs from the store, detached from the connection borrow.
-struct Writer {
+pub(crate) struct Writer {
     actor: ActorId,
     secret: CountySecret,
     operator: String,
 }
 
 impl Writer {
-    fn of(store: &Store) -> Writer {
+    pub(crate) fn of(store: &Store) -> Writer {
         Writer { actor: store.actor(), secret: store.secret.clone(), operator: store.operator.clone() }
     }
 
     /// Change metadata: the operator and what they did. The device is the actor.
     fn message(&self, op: &str, note: &str) -> CommitOptions {
-        let msg = serde_json::json!({ "op": op, "by": self.operator, "note": note }).to_string();
-        CommitOptions::default().with_message(msg).with_time(now_ms())
+        change_message(&self.operator, op, note)
     }
+
+    pub(crate) fn secret(&self) -> &CountySecret {
+        &self.secret
+    }
+}
+
+fn change_message(operator: &str, op: &str, note: &str) -> CommitOptions {
+    let msg = serde_json::json!({ "op": op, "by": operator, "note": note }).to_string();
+    CommitOptions::default().with_message(msg).with_time(now_ms())
+}
+
+/// A new record's document made outside any store (the county server's
+/// imports and demo data): validated, with its reserved keys, in one change
+/// by `actor` on behalf of `operator`.
+pub fn new_document(
+    id: &RecordId,
+    mut record: Record,
+    actor: [u8; 16],
+    operator: &str,
+    today: Date,
+) -> Result<AutoCommit, StoreError> {
+    checked(&mut record, today)?;
+    let mut doc = AutoCommit::new().with_actor(ActorId::from(actor));
+    let mut new = doc::flatten(&record);
+    add_reserved(&mut new, &Flat::new(), id, &record);
+    doc::write_diff(&mut doc, &Flat::new(), &new)?;
+    doc.commit_with(change_message(operator, "create", ""));
+    Ok(doc)
 }
 
 /// Validates and normalises; refuses blocking issues, returns the others.
@@ -852,7 +879,7 @@ fn write_new(
 
 /// Writes a document, its projections and (for local changes) its outbox
 /// entry. Always inside the caller's transaction.
-fn persist(
+pub(crate) fn persist(
     tx: &Transaction<'_>,
     w: &Writer,
     id: &RecordId,
@@ -891,7 +918,7 @@ fn persist_counted(
 }
 
 /// The record a document holds.
-pub(crate) fn hydrate(doc: &AutoCommit) -> Result<Record, StoreError> {
+pub fn hydrate(doc: &AutoCommit) -> Result<Record, StoreError> {
     let kind = doc::kind_of(doc)?;
     doc::unflatten(kind, &doc::read_flat(doc))
 }

@@ -62,3 +62,10 @@ pub(crate) fn bytes(conn: &rusqlite::Connection, id: &RecordId) -> Result<Option
         .query_row([id.as_str()], |r| r.get(0))
         .optional()?)
 }
+
+/// Removes a document outright: only for a copy that left this device's
+/// scope (the county server keeps the record).
+pub(crate) fn remove(tx: &Transaction<'_>, id: &RecordId) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM docs WHERE id = ?1")?.execute([id.as_str()])?;
+    Ok(())
+}

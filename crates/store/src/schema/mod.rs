@@ -9,7 +9,9 @@ pub(crate) mod entities;
 pub(crate) mod members;
 pub(crate) mod meta;
 pub(crate) mod outbox;
+pub(crate) mod quarantine;
 pub(crate) mod records;
+pub(crate) mod sync_state;
 pub(crate) mod unions;
 
 use crate::error::StoreError;
@@ -25,8 +27,19 @@ pub(crate) struct Step {
 }
 
 /// Every migration, oldest first. Append only: never edit a released step.
-pub(crate) const STEPS: &[Step] =
-    &[meta::V1, docs::V1, records::V1, areas::V1, entities::V1, unions::V1, members::V1, cadres::V1, outbox::V1];
+pub(crate) const STEPS: &[Step] = &[
+    meta::V1,
+    docs::V1,
+    records::V1,
+    areas::V1,
+    entities::V1,
+    unions::V1,
+    members::V1,
+    cadres::V1,
+    outbox::V1,
+    sync_state::V1,
+    quarantine::V1,
+];
 
 /// Marks a database as a Sanjian store ("SANJ").
 pub(crate) const APPLICATION_ID: i64 = 0x5341_4E4A;
