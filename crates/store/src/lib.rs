@@ -46,4 +46,4 @@ pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::tables;
 pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, hydrate, new_document};
-pub use sync::{Outgoing, PushAck, Pulled, PulledReport, Quarantined};
+pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};

@@ -144,9 +144,8 @@ impl Store {
                 None => sync_state::forget(&tx, &ack.id)?,
             }
             let Some(heads) = heads else { continue };
-            let covered = |h: &ChangeHash| {
-                ack.pushed.contains(h) || ack.server_heads.as_ref().is_some_and(|s| s.contains(h))
-            };
+            let covered =
+                |h: &ChangeHash| ack.pushed.contains(h) || ack.server_heads.as_ref().is_some_and(|s| s.contains(h));
             if ack.held && heads.iter().all(covered) {
                 outbox::clear(&tx, &ack.id)?;
                 cleared += 1;
@@ -326,12 +325,7 @@ fn outbox_has(conn: &rusqlite::Connection, id: &RecordId) -> Result<bool, StoreE
 }
 
 /// Removes this device's copy of a record and its projections.
-fn remove_copy(
-    tx: &rusqlite::Transaction<'_>,
-    w: &Writer,
-    id: &RecordId,
-    record: &Record,
-) -> Result<(), StoreError> {
+fn remove_copy(tx: &rusqlite::Transaction<'_>, w: &Writer, id: &RecordId, record: &Record) -> Result<(), StoreError> {
     let projector = Projector { secret: w.secret(), conflicts: 0 };
     schema::project(tx, &projector, id, record, true)?;
     docs::remove(tx, id)?;

@@ -1,0 +1,346 @@
+//! The device's sync session: push the outbox, pull the feed, check for
+//! anything a cursor missed. Each step reads or writes the store in its own
+//! transaction, so a session cut off at any point (a crash, a lost network)
+//! resumes where it stopped; each request is safe to repeat, and a late,
+//! repeated or misdirected answer can neither move the cursor wrongly nor
+//! clear an outbox entry the server does not hold.
+
+use crate::error::SyncError;
+use crate::fingerprint::{self, Buckets};
+use crate::scope::Scope;
+use crate::wire::*;
+use automerge::ChangeHash;
+use registry::model::{RecordId, RecordKind, Region};
+use std::collections::HashMap;
+use store::{Pulled, PushAck, Store};
+
+/// The sync endpoints, relative to the server's address.
+pub mod path {
+    pub const PUSH: &str = "/api/sync/push";
+    pub const PULL: &str = "/api/sync/pull";
+    pub const REPAIR: &str = "/api/sync/repair";
+    pub const FETCH: &str = "/api/sync/fetch";
+}
+
+/// Carries one request to the server and brings back its answer.
+pub trait Transport {
+    fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError>;
+}
+
+/// Where a session is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Push,
+    Pull,
+    Repair,
+    Done,
+}
+
+impl Stage {
+    pub fn key(self) -> &'static str {
+        match self {
+            Stage::Push => "push",
+            Stage::Pull => "pull",
+            Stage::Repair => "repair",
+            Stage::Done => "done",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub stage: Stage,
+    pub docs_done: u64,
+    /// 0 while unknown.
+    pub docs_total: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Documents per push request.
+    pub push_docs: usize,
+    /// About this many bytes of changes per push request.
+    pub push_bytes: usize,
+    /// Documents per pull request.
+    pub pull_limit: u32,
+    /// Run the repair check at the end of the session.
+    pub repair: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true }
+    }
+}
+
+/// What a session did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Outbox entries the server acknowledged.
+    pub pushed: usize,
+    /// Pushed documents the server put in its quarantine.
+    pub quarantined: usize,
+    pub pulled_changed: usize,
+    pub pulled_unchanged: usize,
+    /// Copies removed because they left the device's scope.
+    pub removed: usize,
+    /// Received documents this device could not apply (kept locally).
+    pub local_quarantine: usize,
+    /// Documents the repair check fetched or re-queued.
+    pub repaired: usize,
+    pub requests: usize,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+const CURSOR: &str = "cursor";
+const SCOPE: &str = "scope";
+
+/// The scope this device last heard from the server, if any.
+pub fn stored_scope(store: &Store) -> Result<Option<Scope>, SyncError> {
+    match store.sync_value(SCOPE)? {
+        Some(b) => Ok(Some(Scope::from_bytes(&b)?)),
+        None => Ok(None),
+    }
+}
+
+struct Session<'a> {
+    store: &'a mut Store,
+    transport: &'a mut dyn Transport,
+    progress: &'a mut dyn FnMut(&Progress),
+    report: Report,
+}
+
+impl Session<'_> {
+    fn call<Req: Message, Resp: Message>(&mut self, path: &'static str, req: &Req) -> Result<Resp, SyncError> {
+        let body = req.encode();
+        self.report.bytes_sent += body.len() as u64;
+        self.report.requests += 1;
+        let answer = self.transport.call(path, body)?;
+        self.report.bytes_received += answer.len() as u64;
+        Resp::decode(&answer)
+    }
+
+    fn tell(&mut self, stage: Stage, done: u64, total: u64) {
+        let p = Progress {
+            stage,
+            docs_done: done,
+            docs_total: total,
+            bytes_sent: self.report.bytes_sent,
+            bytes_received: self.report.bytes_received,
+        };
+        (self.progress)(&p);
+    }
+}
+
+/// Runs one sync session: push, pull, repair.
+pub fn sync(
+    store: &mut Store,
+    transport: &mut dyn Transport,
+    options: &Options,
+    progress: &mut dyn FnMut(&Progress),
+) -> Result<Report, SyncError> {
+    let mut s = Session { store, transport, progress, report: Report::default() };
+    push(&mut s, options)?;
+    pull(&mut s, options)?;
+    if options.repair && s.store.outbox_len()? == 0 && repair(&mut s)? > 0 {
+        // Documents the server lost were re-queued: send them now.
+        push(&mut s, options)?;
+    }
+    let (sent, received) = (s.report.bytes_sent, s.report.bytes_received);
+    let p = Progress { stage: Stage::Done, docs_done: 0, docs_total: 0, bytes_sent: sent, bytes_received: received };
+    (s.progress)(&p);
+    Ok(s.report)
+}
+
+fn to_hashes(h: &[Hash]) -> Vec<ChangeHash> {
+    h.iter().map(|h| ChangeHash(*h)).collect()
+}
+
+fn push(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
+    let total = s.store.outbox_len()?;
+    let mut done = 0;
+    s.tell(Stage::Push, 0, total);
+    // Each round clears what the server holds; a round that clears nothing
+    // (everything asked for again whole, or changed meanwhile) is retried
+    // once with whole documents, then left for the next session.
+    let mut idle_rounds = 0;
+    while idle_rounds < 2 {
+        let out = s.store.outgoing(options.push_docs, options.push_bytes)?;
+        if out.is_empty() {
+            break;
+        }
+        let req = PushRequest {
+            docs: out
+                .iter()
+                .map(|o| PushDoc {
+                    id: o.id.clone(),
+                    heads: o.heads.iter().map(|h| h.0).collect(),
+                    bytes: o.bytes.clone(),
+                })
+                .collect(),
+        };
+        let resp: PushResponse = s.call(path::PUSH, &req)?;
+        let asked: std::collections::HashSet<&RecordId> = out.iter().map(|o| &o.id).collect();
+        let mut acks = Vec::with_capacity(resp.results.len());
+        for r in &resp.results {
+            if !asked.contains(&r.id) {
+                continue; // an answer to some other request
+            }
+            let (server_heads, held) = match &r.outcome {
+                Outcome::Applied => (Some(to_hashes(&r.heads)), true),
+                Outcome::Quarantined(_) => {
+                    s.report.quarantined += 1;
+                    (None, true)
+                }
+                Outcome::Resend => (Some(to_hashes(&r.heads)), false),
+            };
+            acks.push(PushAck { id: r.id.clone(), pushed: to_hashes(&r.held), server_heads, held });
+        }
+        let cleared = s.store.settle_push(&acks)?;
+        s.report.pushed += cleared;
+        done += cleared as u64;
+        s.tell(Stage::Push, done, total);
+        if cleared == 0 {
+            idle_rounds += 1;
+        } else {
+            idle_rounds = 0;
+        }
+    }
+    Ok(())
+}
+
+fn keeper(scope: Option<Scope>) -> impl Fn(RecordKind, &Region) -> bool {
+    move |kind, region| scope.as_ref().is_none_or(|s| s.can_read(kind, region))
+}
+
+fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
+    let mut total = 0;
+    let mut done = 0;
+    let mut first = true;
+    loop {
+        let cursor = s.store.sync_value(CURSOR)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+        let req = PullRequest { cursor: cursor.clone(), limit: options.pull_limit, want_total: first };
+        let resp: PullResponse = s.call(path::PULL, &req)?;
+        if let Some(t) = resp.total {
+            total = t;
+        }
+        let current = resp.from == cursor;
+        let scope = match (&resp.scope, current) {
+            (Some(scope), true) => Some(scope.clone()),
+            _ => stored_scope(s.store)?,
+        };
+        let mut values = Vec::new();
+        if current {
+            values.push((CURSOR, resp.next.clone().into_bytes()));
+            if let Some(scope) = &resp.scope {
+                values.push((SCOPE, scope.to_bytes()));
+            }
+        }
+        let n = resp.docs.len() as u64;
+        let keep = keeper(scope);
+        let report = s.store.apply_pulled(Pulled {
+            docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),
+            keep: &keep,
+            values,
+        })?;
+        s.report.pulled_changed += report.changed;
+        s.report.pulled_unchanged += report.unchanged;
+        s.report.removed += report.removed;
+        s.report.local_quarantine += report.quarantined;
+        done += n;
+        s.tell(Stage::Pull, done, total.max(done));
+        first = false;
+        if !current {
+            // A late or repeated answer: its documents are applied (harmless),
+            // the cursor stays; ask again from where we are.
+            continue;
+        }
+        if !resp.more {
+            return Ok(());
+        }
+    }
+}
+
+/// The repair check: compares what the server holds in this device's scope
+/// with what the device believes it holds; fetches what differs, removes
+/// copies the server no longer shows it, re-queues what the server lost.
+/// Returns how many documents were re-queued.
+fn repair(s: &mut Session<'_>) -> Result<usize, SyncError> {
+    s.tell(Stage::Repair, 0, 0);
+    let mine = known_buckets(s.store, None)?.0;
+    let resp: RepairResponse = s.call(path::REPAIR, &RepairRequest { summary: mine.total, buckets: Vec::new() })?;
+    let theirs = match resp {
+        RepairResponse::Equal => return Ok(0),
+        RepairResponse::Buckets(b) if b.len() == 256 => b,
+        _ => return Err(SyncError::Wire("unexpected repair answer".into())),
+    };
+    let differ: Vec<u8> = (0..=255u8).filter(|&b| theirs[usize::from(b)] != mine.each[usize::from(b)]).collect();
+    if differ.is_empty() {
+        return Ok(0);
+    }
+    let listing = match s.call(path::REPAIR, &RepairRequest { summary: mine.total, buckets: differ.clone() })? {
+        RepairResponse::Listing(l) => l,
+        _ => return Err(SyncError::Wire("unexpected repair answer".into())),
+    };
+    let (_, my_listing) = known_buckets(s.store, Some(&differ))?;
+    let server: HashMap<RecordId, u64> = listing.into_iter().collect();
+    let mut wanted: Vec<RecordId> =
+        server.iter().filter(|(id, fp)| my_listing.get(*id) != Some(fp)).map(|(id, _)| id.clone()).collect();
+    wanted.extend(my_listing.keys().filter(|id| !server.contains_key(*id)).cloned());
+    wanted.sort();
+    let scope = stored_scope(s.store)?;
+    let keep = keeper(scope);
+    let mut requeued = 0;
+    let total = wanted.len() as u64;
+    let mut done = 0;
+    for chunk in wanted.chunks(500) {
+        let resp: FetchResponse = s.call(path::FETCH, &FetchRequest { ids: chunk.to_vec() })?;
+        let got = resp.docs.len();
+        let r = s.store.apply_pulled(Pulled {
+            docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),
+            keep: &keep,
+            values: Vec::new(),
+        })?;
+        s.report.local_quarantine += r.quarantined;
+        s.report.removed += r.removed;
+        s.report.removed += s.store.forget_known(&resp.hidden, true)?;
+        for id in &resp.absent {
+            s.store.requeue(id)?;
+            requeued += 1;
+        }
+        s.report.repaired += got + resp.absent.len();
+        done += chunk.len() as u64;
+        s.tell(Stage::Repair, done, total);
+    }
+    Ok(requeued)
+}
+
+/// Summaries of what the device believes the server holds, and (for the
+/// given buckets) the fingerprint of each document in them.
+fn known_buckets(store: &Store, only: Option<&[u8]>) -> Result<(Buckets, HashMap<RecordId, u64>), SyncError> {
+    let mut buckets = Buckets::default();
+    let mut listing = HashMap::new();
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = store.known_heads(after.as_ref(), 5000)?;
+        let n = page.len();
+        for (id, heads) in page {
+            let heads: Vec<Hash> = heads.iter().map(|h| h.0).collect();
+            let fp = fingerprint::of(&id, &heads);
+            match only {
+                Some(only) if only.contains(&fingerprint::bucket(&id)) => {
+                    listing.insert(id.clone(), fp);
+                }
+                Some(_) => {}
+                None => buckets.add(&id, fp),
+            }
+            after = Some(id);
+        }
+        if n < 5000 {
+            return Ok((buckets, listing));
+        }
+    }
+}

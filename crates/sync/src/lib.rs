@@ -1,0 +1,19 @@
+//! Sanjian's sync: batched, scoped, resumable, and idempotent.
+//!
+//! - [`wire`]: the messages and their compact binary encoding;
+//! - [`server`]: the county server's side, written once against the [`server::Sql`]
+//!   trait so the SQLite and PostgreSQL backends share it;
+//! - [`client`]: the device's session over any [`client::Transport`];
+//! - [`scope`], [`fingerprint`]: who sees what, and the repair check's sums.
+//!
+//! The protocol is described in `docs/sync.md`.
+
+pub mod client;
+mod error;
+pub mod fingerprint;
+pub mod scope;
+pub mod server;
+pub mod wire;
+
+pub use error::SyncError;
+pub use scope::Scope;

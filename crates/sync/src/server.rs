@@ -1,0 +1,621 @@
+//! The county server's side of sync, written once against [`Sql`] so that
+//! the SQLite and PostgreSQL backends share every query and every rule.
+//!
+//! Each entry point runs inside one transaction the caller opens and commits
+//! (an error rolls it back): a push is applied whole or not at all.
+//!
+//! Tables (see [`schema`]):
+//! - `docs`: each record's Automerge document, sealed (encrypted with the
+//!   server's data key, the id as associated data), with its kind, region,
+//!   heads, fingerprint and `seq`, the write counter the feed's cursor uses;
+//! - `departures`: a record's old region when it moves, so devices that saw
+//!   it there learn that it left;
+//! - `quarantine`: pushed changes the server would not apply, sealed, with
+//!   the device, the reason and a digest that makes a replay a no-op;
+//! - `counters`: the `seq` counter. Taking it locks its row until commit, so
+//!   on PostgreSQL writes commit in `seq` order and no cursor can pass a
+//!   write that is still to commit.
+
+use crate::error::SyncError;
+use crate::fingerprint::{self, Buckets};
+use crate::scope::Scope;
+use crate::wire::*;
+use automerge::{AutoCommit, ChangeHash, ReadDoc};
+use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use registry::model::{RecordId, RecordKind, Region};
+use registry::{Date, message::blocks_saving, validate};
+use sha2::{Digest, Sha256};
+
+/// A value bound to or read from a query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Val {
+    Null,
+    Int(i64),
+    Text(String),
+    Blob(Vec<u8>),
+}
+
+impl Val {
+    pub fn int(&self) -> i64 {
+        match self {
+            Val::Int(i) => *i,
+            _ => 0,
+        }
+    }
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Val::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+    pub fn into_blob(self) -> Vec<u8> {
+        match self {
+            Val::Blob(b) => b,
+            _ => Vec::new(),
+        }
+    }
+    fn opt(s: Option<&RecordId>) -> Val {
+        s.map_or(Val::Null, |s| Val::Text(s.0.clone()))
+    }
+}
+
+impl From<&str> for Val {
+    fn from(s: &str) -> Val {
+        Val::Text(s.to_owned())
+    }
+}
+impl From<String> for Val {
+    fn from(s: String) -> Val {
+        Val::Text(s)
+    }
+}
+impl From<i64> for Val {
+    fn from(i: i64) -> Val {
+        Val::Int(i)
+    }
+}
+impl From<Vec<u8>> for Val {
+    fn from(b: Vec<u8>) -> Val {
+        Val::Blob(b)
+    }
+}
+
+/// One open transaction of a SQL backend. Queries are written once for both
+/// backends: parameters are `$1`, `$2`… numbered in order of first use.
+pub trait Sql {
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError>;
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError>;
+}
+
+/// Which SQL a backend speaks, for the few statements that differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// The schema of the sync tables, by dialect.
+pub fn schema(d: Dialect) -> String {
+    let (blob, serial) = match d {
+        Dialect::Sqlite => ("BLOB", "INTEGER PRIMARY KEY"),
+        Dialect::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    format!(
+        "CREATE TABLE docs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            township TEXT,
+            grid TEXT,
+            deleted BIGINT NOT NULL,
+            heads {blob} NOT NULL,
+            fp BIGINT NOT NULL,
+            sealed {blob} NOT NULL,
+            seq BIGINT NOT NULL UNIQUE,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX docs_township ON docs (township, seq);
+        CREATE INDEX docs_grid ON docs (grid, seq);
+        CREATE INDEX docs_kind ON docs (kind, seq);
+        CREATE TABLE departures (
+            doc_id TEXT NOT NULL,
+            township TEXT,
+            grid TEXT,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (doc_id, seq)
+        );
+        CREATE INDEX departures_seq ON departures (seq);
+        CREATE TABLE quarantine (
+            id {serial},
+            device_id TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            digest {blob} NOT NULL UNIQUE,
+            sealed {blob} NOT NULL,
+            created_at BIGINT NOT NULL,
+            resolved_at BIGINT,
+            resolution TEXT
+        );
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        INSERT INTO counters (name, value) VALUES ('seq', 0);"
+    )
+}
+
+/// Encrypts documents at rest with the server's 32-byte data key
+/// (XChaCha20-Poly1305, random nonce, the record id as associated data, so
+/// a sealed document cannot be passed off as another record's).
+#[derive(Clone)]
+pub struct Sealer(XChaCha20Poly1305);
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+impl Sealer {
+    pub fn new(key: &[u8; 32]) -> Sealer {
+        Sealer(XChaCha20Poly1305::new(key.into()))
+    }
+
+    pub fn seal(&self, aad: &str, plain: &[u8]) -> Vec<u8> {
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        let mut out = nonce.to_vec();
+        out.extend(
+            self.0.encrypt(&nonce, Payload { msg: plain, aad: aad.as_bytes() }).expect("encryption cannot fail"),
+        );
+        out
+    }
+
+    pub fn open(&self, aad: &str, sealed: &[u8]) -> Result<Vec<u8>, SyncError> {
+        if sealed.len() < 24 {
+            return Err(SyncError::Sealed(format!("{aad}: too short")));
+        }
+        let (nonce, ct) = sealed.split_at(24);
+        self.0
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() })
+            .map_err(|_| SyncError::Sealed(format!("{aad}: does not open with this key")))
+    }
+}
+
+/// An authenticated device, as the server's auth layer found it.
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub id: String,
+    /// Its Automerge actor: every change it pushes must be its own.
+    pub actor: [u8; 16],
+    pub scope: Scope,
+}
+
+/// Server settings the sync logic needs.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    pub sealer: &'a Sealer,
+    /// Today in the county (rules about dates).
+    pub today: Date,
+    pub now_ms: i64,
+}
+
+/// The most a pull or fetch response carries (before compression).
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+/// The most documents a pull response carries.
+pub const MAX_BATCH_DOCS: u32 = 2000;
+
+fn hashes(heads: &[ChangeHash]) -> Vec<Hash> {
+    heads.iter().map(|h| h.0).collect()
+}
+
+fn heads_blob(heads: &[Hash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    sorted.concat()
+}
+
+struct Stored {
+    kind: String,
+    region: Region,
+    doc: AutoCommit,
+}
+
+fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored>, SyncError> {
+    let rows = db.query("SELECT kind, township, grid, sealed FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    let Some(mut row) = rows.into_iter().next() else { return Ok(None) };
+    let sealed = std::mem::replace(&mut row[3], Val::Null).into_blob();
+    let bytes = ctx.sealer.open(id.as_str(), &sealed)?;
+    let doc = AutoCommit::load(&bytes).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    let region = Region { township: row[1].text().map(RecordId::from), grid: row[2].text().map(RecordId::from) };
+    Ok(Some(Stored { kind: row[0].text().unwrap_or_default().to_owned(), region, doc }))
+}
+
+fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
+    let rows = db.query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", &[])?;
+    Ok(rows.first().map_or(0, |r| r[0].int()))
+}
+
+/// Writes a document (new or changed) with a new `seq`, recording a
+/// departure when its region changed.
+fn save(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    kind: RecordKind,
+    region: &Region,
+    old_region: Option<&Region>,
+    deleted: bool,
+) -> Result<Vec<Hash>, SyncError> {
+    let heads = hashes(&doc.get_heads());
+    let fp = fingerprint::of(id, &heads) as i64;
+    let sealed = ctx.sealer.seal(id.as_str(), &doc.save());
+    let seq = next_seq(db)?;
+    if let Some(old) = old_region.filter(|old| *old != region) {
+        db.execute(
+            "INSERT INTO departures (doc_id, township, grid, seq) VALUES ($1, $2, $3, $4)",
+            &[id.as_str().into(), Val::opt(old.township.as_ref()), Val::opt(old.grid.as_ref()), seq.into()],
+        )?;
+    }
+    db.execute(
+        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, township = excluded.township,
+           grid = excluded.grid, deleted = excluded.deleted, heads = excluded.heads, fp = excluded.fp,
+           sealed = excluded.sealed, seq = excluded.seq, updated_at = excluded.updated_at",
+        &[
+            id.as_str().into(),
+            kind.key().into(),
+            Val::opt(region.township.as_ref()),
+            Val::opt(region.grid.as_ref()),
+            i64::from(deleted).into(),
+            heads_blob(&heads).into(),
+            fp.into(),
+            sealed.into(),
+            seq.into(),
+            ctx.now_ms.into(),
+        ],
+    )?;
+    Ok(heads)
+}
+
+fn quarantine(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    id: &RecordId,
+    code: &str,
+    detail: &str,
+    bytes: &[u8],
+) -> Result<(), SyncError> {
+    let mut digest = Sha256::new();
+    digest.update(device.id.as_bytes());
+    digest.update([0]);
+    digest.update(id.as_str().as_bytes());
+    digest.update(bytes);
+    let digest = digest.finalize().to_vec();
+    let exists = db.query("SELECT 1 FROM quarantine WHERE digest = $1", &[digest.clone().into()])?;
+    if !exists.is_empty() {
+        return Ok(());
+    }
+    db.execute(
+        "INSERT INTO quarantine (device_id, doc_id, code, detail, digest, sealed, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            device.id.as_str().into(),
+            id.as_str().into(),
+            code.into(),
+            detail.into(),
+            digest.into(),
+            ctx.sealer.seal(id.as_str(), bytes).into(),
+            ctx.now_ms.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Applies a device's push. Every document either is applied, goes to the
+/// quarantine (changes another actor made, writes outside the device's
+/// scope, results that break the plan's rules) or is asked for again whole
+/// (its changes build on changes the server lacks). Bytes that are not
+/// Automerge, or that do not read as a record, fail the whole request and
+/// nothing is stored. Replaying a push changes nothing.
+pub fn push(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PushRequest) -> Result<PushResponse, SyncError> {
+    let mut results = Vec::with_capacity(req.docs.len());
+    for d in &req.docs {
+        results.push(push_one(db, ctx, device, d)?);
+    }
+    Ok(PushResponse { results })
+}
+
+fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Result<PushResult, SyncError> {
+    let id = &d.id;
+    let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
+    let stored = load(db, ctx, id)?;
+    let (mut doc, old) = match stored {
+        Some(s) => (s.doc, Some((s.kind, s.region))),
+        None => (AutoCommit::new(), None),
+    };
+    let before = doc.get_heads();
+    doc.load_incremental(&d.bytes).map_err(|e| bad("DOCUMENT_MALFORMED", e.to_string()))?;
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
+    }
+    let held = |doc: &mut AutoCommit| -> Vec<Hash> {
+        d.heads.iter().filter(|h| doc.get_change_by_hash(&ChangeHash(**h)).is_some()).copied().collect()
+    };
+    let after = doc.get_heads();
+    if after == before {
+        let held = held(&mut doc);
+        return Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: hashes(&after), held });
+    }
+    let quarantined = |db: &mut dyn Sql, code: &str, detail: String| -> Result<PushResult, SyncError> {
+        quarantine(db, ctx, device, id, code, &detail, &d.bytes)?;
+        let outcome = Outcome::Quarantined(code.to_owned());
+        Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() })
+    };
+    let foreign = doc.get_changes_meta(&before).iter().any(|c| c.actor.to_bytes() != device.actor);
+    let mut record = store::hydrate(&doc).map_err(|e| bad("RECORD_UNREADABLE", e.to_string()))?;
+    if foreign {
+        return quarantined(db, "ACTOR_MISMATCH", "changes made by another device".into());
+    }
+    let kind = record.kind();
+    let region = record.region(id);
+    if let Some((old_kind, _)) = &old
+        && old_kind != kind.key()
+    {
+        return quarantined(db, "KIND_CHANGED", format!("{old_kind} -> {}", kind.key()));
+    }
+    let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
+    if !old_ok || !device.scope.can_write(kind, &region) {
+        return quarantined(db, "OUT_OF_SCOPE", "the record is outside the device's townships and grids".into());
+    }
+    let issues = validate::check(&mut record, ctx.today);
+    if blocks_saving(&issues) {
+        let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+        return quarantined(db, "RULES_BROKEN", codes.join(","));
+    }
+    let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
+    let heads = save(db, ctx, id, &mut doc, kind, &region, old.as_ref().map(|(_, r)| r), deleted)?;
+    let held = held(&mut doc);
+    Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
+}
+
+/// The SQL condition selecting documents a scope may read, with its
+/// parameters numbered from `first`.
+fn scope_filter(scope: &Scope, first: usize, params: &mut Vec<Val>) -> String {
+    if scope.all {
+        return "1 = 1".into();
+    }
+    let list = |ids: &[RecordId], params: &mut Vec<Val>| -> String {
+        let mut out = Vec::new();
+        for id in ids {
+            params.push(id.as_str().into());
+            out.push(format!("${}", first + params.len() - 1));
+        }
+        if out.is_empty() { "NULL".into() } else { out.join(", ") }
+    };
+    let townships = list(&scope.townships, params);
+    let grids = list(&scope.grids, params);
+    format!("(township IN ({townships}) OR grid IN ({grids}))")
+}
+
+const CURSOR_PREFIX: &str = "v1:";
+
+fn parse_cursor(cursor: &str, scope: &Scope) -> Result<Option<i64>, SyncError> {
+    if cursor.is_empty() {
+        return Ok(None);
+    }
+    let rest = cursor.strip_prefix(CURSOR_PREFIX).ok_or(SyncError::BadCursor)?;
+    let (version, seq) = rest.split_once(':').ok_or(SyncError::BadCursor)?;
+    let version: u64 = version.parse().map_err(|_| SyncError::BadCursor)?;
+    let seq: i64 = seq.parse().map_err(|_| SyncError::BadCursor)?;
+    if seq < 0 {
+        return Err(SyncError::BadCursor);
+    }
+    // A cursor from an older scope restarts the feed: the new scope's records
+    // reach the device, and what it holds already applies as a no-op.
+    Ok((version == scope.version).then_some(seq))
+}
+
+/// The next batch of the device's feed: documents in its scope (and those
+/// that left it) written after the cursor, in write order.
+pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest) -> Result<PullResponse, SyncError> {
+    let scope = &device.scope;
+    let parsed = parse_cursor(&req.cursor, scope)?;
+    let after = parsed.unwrap_or(0);
+    let limit = req.limit.clamp(1, MAX_BATCH_DOCS);
+    let mut params: Vec<Val> = vec![after.into()];
+    let filter = scope_filter(scope, 2, &mut params);
+    let departed = if scope.all {
+        String::new()
+    } else {
+        format!(" OR id IN (SELECT doc_id FROM departures WHERE seq > $1 AND {filter})")
+    };
+    let condition = format!("seq > $1 AND (kind = 'area' OR {filter}{departed})");
+    let total = if req.want_total {
+        let rows = db.query(&format!("SELECT count(*) FROM docs WHERE {condition}"), &params)?;
+        Some(rows.first().map_or(0, |r| r[0].int()) as u64)
+    } else {
+        None
+    };
+    params.push(i64::from(limit).into());
+    let n = params.len();
+    let rows =
+        db.query(&format!("SELECT id, seq, sealed FROM docs WHERE {condition} ORDER BY seq LIMIT ${n}"), &params)?;
+    let mut docs = Vec::with_capacity(rows.len());
+    let mut last = after;
+    let mut bytes = 0;
+    let mut more = rows.len() as u32 == limit;
+    for mut row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        let sealed = std::mem::replace(&mut row[2], Val::Null).into_blob();
+        let plain = ctx.sealer.open(id.as_str(), &sealed)?;
+        bytes += plain.len();
+        last = row[1].int();
+        docs.push(Doc { id, bytes: plain });
+        if bytes >= MAX_BATCH_BYTES {
+            more = true;
+            break;
+        }
+    }
+    let next = format!("{CURSOR_PREFIX}{}:{last}", scope.version);
+    Ok(PullResponse {
+        from: req.cursor.clone(),
+        next,
+        more,
+        total,
+        scope: parsed.is_none().then(|| scope.clone()),
+        docs,
+    })
+}
+
+/// Summaries of the documents a scope reads, by bucket, a page at a time.
+fn scope_buckets(
+    db: &mut dyn Sql,
+    scope: &Scope,
+    only: Option<&[u8]>,
+) -> Result<(Buckets, Vec<(RecordId, u64)>), SyncError> {
+    let mut buckets = Buckets::default();
+    let mut listing = Vec::new();
+    let mut after = String::new();
+    loop {
+        let mut params: Vec<Val> = vec![after.clone().into()];
+        let filter = scope_filter(scope, 2, &mut params);
+        let rows = db.query(
+            &format!("SELECT id, fp FROM docs WHERE id > $1 AND (kind = 'area' OR {filter}) ORDER BY id LIMIT 5000"),
+            &params,
+        )?;
+        let n = rows.len();
+        for row in rows {
+            let id = RecordId::from(row[0].text().unwrap_or_default());
+            let fp = row[1].int() as u64;
+            if let Some(only) = only {
+                if only.contains(&fingerprint::bucket(&id)) {
+                    listing.push((id.clone(), fp));
+                }
+            } else {
+                buckets.add(&id, fp);
+            }
+            after = id.0;
+        }
+        if n < 5000 {
+            return Ok((buckets, listing));
+        }
+    }
+}
+
+/// The repair check (see [`RepairRequest`]).
+pub fn repair(db: &mut dyn Sql, device: &Device, req: &RepairRequest) -> Result<RepairResponse, SyncError> {
+    if req.buckets.is_empty() {
+        let (buckets, _) = scope_buckets(db, &device.scope, None)?;
+        if buckets.total == req.summary {
+            return Ok(RepairResponse::Equal);
+        }
+        return Ok(RepairResponse::Buckets(buckets.each));
+    }
+    let (_, listing) = scope_buckets(db, &device.scope, Some(&req.buckets))?;
+    Ok(RepairResponse::Listing(listing))
+}
+
+/// Documents by id (the repair check's follow-up).
+pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchRequest) -> Result<FetchResponse, SyncError> {
+    let mut out = FetchResponse::default();
+    let mut bytes = 0;
+    for id in &req.ids {
+        if bytes >= MAX_BATCH_BYTES {
+            break;
+        }
+        match load(db, ctx, id)? {
+            None => out.absent.push(id.clone()),
+            Some(s) => {
+                let kind = RecordKind::from_key(&s.kind).unwrap_or(RecordKind::Area);
+                if device.scope.can_read(kind, &s.region) {
+                    let mut doc = s.doc;
+                    let b = doc.save();
+                    bytes += b.len();
+                    out.docs.push(Doc { id: id.clone(), bytes: b });
+                } else {
+                    out.hidden.push(id.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Stores a document the server itself made (an import, the demo county).
+pub fn import(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoCommit) -> Result<(), SyncError> {
+    let record = store::hydrate(doc)?;
+    let old = load(db, ctx, id)?;
+    if let Some(mut s) = old {
+        s.doc.merge(doc).map_err(|e| SyncError::Document {
+            id: id.to_string(),
+            code: "DOCUMENT_MALFORMED",
+            detail: e.to_string(),
+        })?;
+        let record = store::hydrate(&s.doc)?;
+        save(db, ctx, id, &mut s.doc, record.kind(), &record.region(id), Some(&s.region), false)?;
+        return Ok(());
+    }
+    save(db, ctx, id, doc, record.kind(), &record.region(id), None, false)?;
+    Ok(())
+}
+
+/// One quarantined push, for county review.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineEntry {
+    pub id: i64,
+    pub device_id: String,
+    pub doc_id: RecordId,
+    pub code: String,
+    pub detail: String,
+    pub created_at: i64,
+}
+
+/// Unresolved quarantine entries, oldest first.
+pub fn quarantine_list(db: &mut dyn Sql, limit: i64) -> Result<Vec<QuarantineEntry>, SyncError> {
+    let rows = db.query(
+        "SELECT id, device_id, doc_id, code, detail, created_at FROM quarantine
+         WHERE resolved_at IS NULL ORDER BY id LIMIT $1",
+        &[limit.into()],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| QuarantineEntry {
+            id: r[0].int(),
+            device_id: r[1].text().unwrap_or_default().into(),
+            doc_id: RecordId::from(r[2].text().unwrap_or_default()),
+            code: r[3].text().unwrap_or_default().into(),
+            detail: r[4].text().unwrap_or_default().into(),
+            created_at: r[5].int(),
+        })
+        .collect())
+}
+
+/// The changes held in a quarantine entry (for review, or to apply them).
+pub fn quarantine_bytes(db: &mut dyn Sql, ctx: &Ctx<'_>, entry: i64) -> Result<Option<(RecordId, Vec<u8>)>, SyncError> {
+    let rows = db.query("SELECT doc_id, sealed FROM quarantine WHERE id = $1", &[entry.into()])?;
+    let Some(mut row) = rows.into_iter().next() else { return Ok(None) };
+    let id = RecordId::from(row[0].text().unwrap_or_default());
+    let sealed = std::mem::replace(&mut row[1], Val::Null).into_blob();
+    let plain = ctx.sealer.open(id.as_str(), &sealed)?;
+    Ok(Some((id, plain)))
+}
+
+/// The number of documents and the newest `seq` (health, tests).
+pub fn stats(db: &mut dyn Sql) -> Result<(u64, i64), SyncError> {
+    let rows = db.query("SELECT count(*), coalesce(max(seq), 0) FROM docs", &[])?;
+    let r = rows.first().ok_or_else(|| SyncError::Db("no row".into()))?;
+    Ok((r[0].int() as u64, r[1].int()))
+}
+
+/// The heads the server holds of a document, if any.
+pub fn heads_of(db: &mut dyn Sql, id: &RecordId) -> Result<Option<Vec<Hash>>, SyncError> {
+    let rows = db.query("SELECT heads FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    Ok(rows.into_iter().next().map(|mut r| {
+        std::mem::replace(&mut r[0], Val::Null)
+            .into_blob()
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32"))
+            .collect()
+    }))
+}
