@@ -619,3 +619,18 @@ pub fn heads_of(db: &mut dyn Sql, id: &RecordId) -> Result<Option<Vec<Hash>>, Sy
             .collect()
     }))
 }
+
+/// Keeps every document of a push in the quarantine with `code`, applying
+/// nothing (a push from a revoked device).
+pub fn quarantine_push(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    req: &PushRequest,
+    code: &str,
+) -> Result<(), SyncError> {
+    for d in &req.docs {
+        quarantine(db, ctx, device, &d.id, code, "pushed by a revoked device", &d.bytes)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,451 @@
+//! Accounts, sessions, device enrolment and device tokens.
+//!
+//! - Staff accounts have a role and an argon2 password hash.
+//! - An admin creates an *enrolment* for a person and a scope; its one-time
+//!   code (shown as text and QR) is redeemed by the device, which sends its
+//!   Automerge actor id and public key and gets its own token. Only hashes
+//!   of codes and tokens are stored.
+//! - A revoked device is refused at its next request.
+
+use crate::db::now_ms;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use rand::RngCore;
+use registry::model::RecordId;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sync::Scope;
+use sync::SyncError;
+use sync::server::{Device, Dialect, Sql, Val};
+
+pub fn schema(d: Dialect) -> String {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    format!(
+        "CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL,
+            pw_hash TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            disabled BIGINT NOT NULL DEFAULT 0
+        );
+        CREATE TABLE sessions (
+            token_hash {blob} PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            expires_at BIGINT NOT NULL
+        );
+        CREATE TABLE enrolments (
+            code_hash {blob} PRIMARY KEY,
+            person TEXT NOT NULL,
+            role TEXT NOT NULL,
+            scope_all BIGINT NOT NULL,
+            townships TEXT NOT NULL,
+            grids TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            redeemed_at BIGINT,
+            device_id TEXT
+        );
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            actor {blob} NOT NULL UNIQUE,
+            person TEXT NOT NULL,
+            role TEXT NOT NULL,
+            public_key {blob} NOT NULL,
+            token_hash {blob} NOT NULL UNIQUE,
+            scope_all BIGINT NOT NULL,
+            townships TEXT NOT NULL,
+            grids TEXT NOT NULL,
+            scope_version BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT,
+            last_seen BIGINT
+        );
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value {blob} NOT NULL);"
+    )
+}
+
+/// A staff role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    CountyAdmin,
+    TownshipStaff,
+    Surveyor,
+}
+
+impl Role {
+    pub fn key(self) -> &'static str {
+        match self {
+            Role::CountyAdmin => "county_admin",
+            Role::TownshipStaff => "township_staff",
+            Role::Surveyor => "surveyor",
+        }
+    }
+    pub fn from_key(s: &str) -> Option<Role> {
+        [Role::CountyAdmin, Role::TownshipStaff, Role::Surveyor].into_iter().find(|r| r.key() == s)
+    }
+}
+
+/// An auth failure or refusal, with a stable code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Denied {
+    pub status: u16,
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+pub const UNAUTHENTICATED: Denied = Denied {
+    status: 401,
+    code: "UNAUTHENTICATED",
+    zh: "未登录或凭据无效",
+    en: "Not signed in, or the credentials are not valid",
+};
+pub const DEVICE_REVOKED: Denied = Denied {
+    status: 401,
+    code: "DEVICE_REVOKED",
+    zh: "该设备已被停用，请联系县总工会",
+    en: "This device was revoked; contact the county federation",
+};
+pub const FORBIDDEN: Denied =
+    Denied { status: 403, code: "FORBIDDEN", zh: "没有权限执行此操作", en: "You may not do this" };
+pub const ENROLMENT_INVALID: Denied = Denied {
+    status: 401,
+    code: "ENROLMENT_INVALID",
+    zh: "注册码无效、已过期或已被使用",
+    en: "The enrolment code is not valid, has expired or was already used",
+};
+pub const ACTOR_TAKEN: Denied = Denied {
+    status: 409,
+    code: "DEVICE_ID_TAKEN",
+    zh: "该设备标识已被另一台设备使用",
+    en: "This device id is already used by another device",
+};
+pub const BAD_REQUEST: Denied =
+    Denied { status: 400, code: "BAD_REQUEST", zh: "请求内容有误", en: "The request is malformed" };
+
+pub fn random_token(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    format!("{prefix}{}", hex(&b))
+}
+
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+}
+
+fn digest(s: &str) -> Vec<u8> {
+    Sha256::digest(s.as_bytes()).to_vec()
+}
+
+fn join(ids: &[RecordId]) -> String {
+    ids.iter().map(|i| i.as_str()).collect::<Vec<_>>().join(",")
+}
+
+fn split(s: &str) -> Vec<RecordId> {
+    s.split(',').filter(|x| !x.is_empty()).map(RecordId::from).collect()
+}
+
+/// Creates a staff account. Returns its id.
+pub fn create_user(db: &mut dyn Sql, username: &str, role: Role, password: &str) -> Result<String, SyncError> {
+    let salt = SaltString::generate(&mut OsRng);
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| SyncError::Server(e.to_string()))?
+        .to_string();
+    let id = random_token("u_")[..18].to_owned();
+    db.execute(
+        "INSERT INTO users (id, username, role, pw_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        &[id.as_str().into(), username.into(), role.key().into(), hash.into(), now_ms().into()],
+    )?;
+    Ok(id)
+}
+
+pub fn user_count(db: &mut dyn Sql) -> Result<i64, SyncError> {
+    Ok(db.query("SELECT count(*) FROM users", &[])?.first().map_or(0, |r| r[0].int()))
+}
+
+/// A signed-in staff member.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Staff {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+}
+
+/// Checks a password and opens a session (12 hours). Returns the token.
+pub fn login(db: &mut dyn Sql, username: &str, password: &str) -> Result<Result<(String, Staff), Denied>, SyncError> {
+    let rows =
+        db.query("SELECT id, role, pw_hash FROM users WHERE username = $1 AND disabled = 0", &[username.into()])?;
+    // Verify against a fixed hash when the user is unknown, so timing does
+    // not tell which usernames exist.
+    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FuamlhbnNhbHQ$3p3k7Z2mXb2JMHeYbY4B0Wm0p7yFv8X2Yl7nZ2Q3xwE";
+    let (id, role, hash) = match rows.first() {
+        Some(r) => (
+            r[0].text().unwrap_or_default().to_owned(),
+            r[1].text().unwrap_or_default().to_owned(),
+            r[2].text().unwrap_or_default().to_owned(),
+        ),
+        None => (String::new(), String::new(), DUMMY.to_owned()),
+    };
+    let ok = PasswordHash::new(&hash)
+        .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    let Some(role) = Role::from_key(&role).filter(|_| ok && !id.is_empty()) else { return Ok(Err(UNAUTHENTICATED)) };
+    let token = random_token("sjs_");
+    db.execute(
+        "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        &[digest(&token).into(), id.as_str().into(), (now_ms() + 12 * 3600 * 1000).into()],
+    )?;
+    Ok(Ok((token, Staff { id, username: username.to_owned(), role })))
+}
+
+/// The staff member a session token belongs to.
+pub fn staff(db: &mut dyn Sql, token: &str) -> Result<Result<Staff, Denied>, SyncError> {
+    let rows = db.query(
+        "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
+        &[digest(token).into(), now_ms().into()],
+    )?;
+    Ok(match rows.first() {
+        Some(r) => match Role::from_key(r[2].text().unwrap_or_default()) {
+            Some(role) => Ok(Staff {
+                id: r[0].text().unwrap_or_default().into(),
+                username: r[1].text().unwrap_or_default().into(),
+                role,
+            }),
+            None => Err(UNAUTHENTICATED),
+        },
+        None => Err(UNAUTHENTICATED),
+    })
+}
+
+/// What an enrolment grants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub person: String,
+    pub role: Role,
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub townships: Vec<RecordId>,
+    #[serde(default)]
+    pub grids: Vec<RecordId>,
+}
+
+/// Creates an enrolment valid for `days`; returns the one-time code.
+pub fn create_enrolment(
+    db: &mut dyn Sql,
+    by: &Staff,
+    grant: &Grant,
+    days: i64,
+) -> Result<Result<String, Denied>, SyncError> {
+    if by.role != Role::CountyAdmin {
+        return Ok(Err(FORBIDDEN));
+    }
+    let valid_ids = grant.townships.iter().chain(&grant.grids).all(|i| registry::keys::is_record_id(i.as_str()));
+    let empty = !grant.all && grant.townships.is_empty() && grant.grids.is_empty();
+    if !valid_ids || empty || grant.person.trim().is_empty() || (grant.all && grant.role != Role::CountyAdmin) {
+        return Ok(Err(BAD_REQUEST));
+    }
+    // 20 characters of Crockford base32: easy to read out and type.
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut b = [0u8; 20];
+    rand::rng().fill_bytes(&mut b);
+    let code: String = b.iter().map(|x| char::from(ALPHABET[usize::from(x % 32)])).collect();
+    let now = now_ms();
+    db.execute(
+        "INSERT INTO enrolments (code_hash, person, role, scope_all, townships, grids, created_by, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            digest(&code).into(),
+            grant.person.trim().into(),
+            grant.role.key().into(),
+            i64::from(grant.all).into(),
+            join(&grant.townships).into(),
+            join(&grant.grids).into(),
+            by.id.as_str().into(),
+            now.into(),
+            (now + days * 86_400_000).into(),
+        ],
+    )?;
+    Ok(Ok(code))
+}
+
+/// Normalises a typed code (spaces, dashes, lower case, O/I/L confusions).
+pub fn normalise_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            c => c,
+        })
+        .collect()
+}
+
+/// What a device gets for redeeming its code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub device_id: String,
+    pub token: String,
+    pub person: String,
+    pub role: Role,
+    /// The county's shared secret for record ids (hex).
+    pub county_secret: String,
+}
+
+/// Redeems an enrolment code for a device's own credentials.
+pub fn redeem(
+    db: &mut dyn Sql,
+    code: &str,
+    actor: [u8; 16],
+    public_key: &[u8],
+    county_secret: &[u8; 32],
+) -> Result<Result<Credentials, Denied>, SyncError> {
+    let now = now_ms();
+    let code = normalise_code(code);
+    let rows = db.query(
+        "SELECT person, role, scope_all, townships, grids FROM enrolments
+         WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2",
+        &[digest(&code).into(), now.into()],
+    )?;
+    let Some(row) = rows.first() else { return Ok(Err(ENROLMENT_INVALID)) };
+    if !db.query("SELECT 1 FROM devices WHERE actor = $1", &[actor.to_vec().into()])?.is_empty() {
+        return Ok(Err(ACTOR_TAKEN));
+    }
+    let person = row[0].text().unwrap_or_default().to_owned();
+    let role = Role::from_key(row[1].text().unwrap_or_default()).unwrap_or(Role::Surveyor);
+    let device_id = random_token("d_")[..18].to_owned();
+    let token = random_token("sjd_");
+    db.execute(
+        "INSERT INTO devices (id, actor, person, role, public_key, token_hash, scope_all, townships, grids, scope_version, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &[
+            device_id.as_str().into(),
+            actor.to_vec().into(),
+            person.as_str().into(),
+            role.key().into(),
+            public_key.to_vec().into(),
+            digest(&token).into(),
+            row[2].clone(),
+            row[3].clone(),
+            row[4].clone(),
+            1i64.into(),
+            now.into(),
+        ],
+    )?;
+    db.execute(
+        "UPDATE enrolments SET redeemed_at = $1, device_id = $2 WHERE code_hash = $3",
+        &[now.into(), device_id.as_str().into(), digest(&code).into()],
+    )?;
+    Ok(Ok(Credentials { device_id, token, person, role, county_secret: hex(county_secret) }))
+}
+
+/// The device a token belongs to; a revoked device is refused.
+pub fn device(db: &mut dyn Sql, token: &str) -> Result<Result<Device, Denied>, SyncError> {
+    let rows = db.query(
+        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at FROM devices WHERE token_hash = $1",
+        &[digest(token).into()],
+    )?;
+    let Some(r) = rows.into_iter().next() else { return Ok(Err(UNAUTHENTICATED)) };
+    let actor: [u8; 16] = match &r[1] {
+        Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
+        _ => [0; 16],
+    };
+    let device = Device {
+        id: r[0].text().unwrap_or_default().to_owned(),
+        actor,
+        scope: Scope {
+            version: r[5].int() as u64,
+            all: r[2].int() != 0,
+            townships: split(r[3].text().unwrap_or_default()),
+            grids: split(r[4].text().unwrap_or_default()),
+        },
+    };
+    if r[6] != Val::Null {
+        return Ok(Err(DEVICE_REVOKED));
+    }
+    Ok(Ok(device))
+}
+
+/// Like [`device`], but also returns a revoked device (its pushes are kept).
+pub fn device_even_revoked(db: &mut dyn Sql, token: &str) -> Result<Option<Device>, SyncError> {
+    let rows = db.query("SELECT id, actor FROM devices WHERE token_hash = $1", &[digest(token).into()])?;
+    Ok(rows.into_iter().next().map(|r| Device {
+        id: r[0].text().unwrap_or_default().to_owned(),
+        actor: match &r[1] {
+            Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
+            _ => [0; 16],
+        },
+        scope: Scope::default(),
+    }))
+}
+
+/// A device as listed for admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub person: String,
+    pub role: Role,
+    pub all: bool,
+    pub townships: Vec<RecordId>,
+    pub grids: Vec<RecordId>,
+    pub created_at: i64,
+    pub revoked: bool,
+}
+
+pub fn list_devices(db: &mut dyn Sql) -> Result<Vec<DeviceInfo>, SyncError> {
+    let rows = db.query(
+        "SELECT id, person, role, scope_all, townships, grids, created_at, revoked_at FROM devices ORDER BY created_at, id",
+        &[],
+    )?;
+    Ok(rows
+        .into_iter()
+        .map(|r| DeviceInfo {
+            id: r[0].text().unwrap_or_default().into(),
+            person: r[1].text().unwrap_or_default().into(),
+            role: Role::from_key(r[2].text().unwrap_or_default()).unwrap_or(Role::Surveyor),
+            all: r[3].int() != 0,
+            townships: split(r[4].text().unwrap_or_default()),
+            grids: split(r[5].text().unwrap_or_default()),
+            created_at: r[6].int(),
+            revoked: r[7] != Val::Null,
+        })
+        .collect())
+}
+
+/// Revokes a device. Returns false when there is no such device.
+pub fn revoke(db: &mut dyn Sql, device_id: &str) -> Result<bool, SyncError> {
+    let n = db.execute(
+        "UPDATE devices SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        &[now_ms().into(), device_id.into()],
+    )?;
+    Ok(n > 0 || !db.query("SELECT 1 FROM devices WHERE id = $1", &[device_id.into()])?.is_empty())
+}
+
+/// Moves a device to a new scope (a grid handed to another surveyor): its
+/// feed restarts and the new scope's records reach it.
+pub fn set_scope(
+    db: &mut dyn Sql,
+    device_id: &str,
+    all: bool,
+    townships: &[RecordId],
+    grids: &[RecordId],
+) -> Result<bool, SyncError> {
+    let n = db.execute(
+        "UPDATE devices SET scope_all = $1, townships = $2, grids = $3, scope_version = scope_version + 1 WHERE id = $4",
+        &[i64::from(all).into(), join(townships).into(), join(grids).into(), device_id.into()],
+    )?;
+    Ok(n > 0)
+}

@@ -1,0 +1,278 @@
+//! The server's database: embedded SQLite (one file, nothing to set up) or
+//! PostgreSQL (a database URL). Both run the same queries through
+//! [`sync::server::Sql`]; only the schema's column types differ.
+//!
+//! Every operation is a closure run in one transaction: it commits when the
+//! closure returns `Ok` and rolls back otherwise, so a failure halfway
+//! through a batch (or a server stopped mid-request) leaves nothing half
+//! written.
+
+use std::sync::{Condvar, Mutex};
+use sync::SyncError;
+use sync::server::{Dialect, Sql, Val};
+
+/// Where the server keeps its data.
+#[derive(Debug)]
+pub enum Db {
+    Sqlite(Mutex<rusqlite::Connection>),
+    Postgres(Pool),
+}
+
+/// A small pool of PostgreSQL connections.
+pub struct Pool {
+    idle: Mutex<Vec<postgres::Client>>,
+    ready: Condvar,
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pool(..)")
+    }
+}
+
+fn db_err(e: impl std::fmt::Display) -> SyncError {
+    SyncError::Db(e.to_string())
+}
+
+/// Each migration, in order, named; `schema_steps` records which ran.
+fn steps(d: Dialect) -> Vec<(&'static str, String)> {
+    vec![("sync-v1", sync::server::schema(d)), ("auth-v1", crate::auth::schema(d))]
+}
+
+impl Db {
+    /// Opens (creating if needed) a SQLite database file.
+    pub fn sqlite(path: &std::path::Path) -> Result<Db, SyncError> {
+        let conn = rusqlite::Connection::open(path).map_err(db_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;
+             PRAGMA foreign_keys = ON;",
+        )
+        .map_err(db_err)?;
+        let db = Db::Sqlite(Mutex::new(conn));
+        db.migrate()?;
+        Ok(db)
+    }
+
+    /// Connects to PostgreSQL with `connections` connections.
+    pub fn postgres(url: &str, connections: usize) -> Result<Db, SyncError> {
+        let mut idle = Vec::new();
+        for _ in 0..connections.max(1) {
+            idle.push(postgres::Client::connect(url, postgres::NoTls).map_err(db_err)?);
+        }
+        let db = Db::Postgres(Pool { idle: Mutex::new(idle), ready: Condvar::new() });
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    fn migrate(&self) -> Result<(), SyncError> {
+        let dialect = self.dialect();
+        self.batch("CREATE TABLE IF NOT EXISTS schema_steps (name TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)")?;
+        for (name, sql) in steps(dialect) {
+            let done =
+                self.tx(|db| Ok(!db.query("SELECT 1 FROM schema_steps WHERE name = $1", &[name.into()])?.is_empty()))?;
+            if done {
+                continue;
+            }
+            // One transaction per step: the DDL and its record together.
+            match self {
+                Db::Sqlite(c) => {
+                    let mut c = c.lock().expect("db lock");
+                    let tx = c.transaction().map_err(db_err)?;
+                    tx.execute_batch(&sql).map_err(db_err)?;
+                    tx.execute(
+                        "INSERT INTO schema_steps (name, applied_at) VALUES (?1, ?2)",
+                        rusqlite::params![name, now_ms()],
+                    )
+                    .map_err(db_err)?;
+                    tx.commit().map_err(db_err)?;
+                }
+                Db::Postgres(p) => {
+                    let mut client = p.take();
+                    let result = (|| {
+                        let mut tx = client.transaction().map_err(db_err)?;
+                        // Two servers starting at once must not both migrate.
+                        tx.batch_execute("LOCK TABLE schema_steps IN EXCLUSIVE MODE").map_err(db_err)?;
+                        let again = tx.query("SELECT 1 FROM schema_steps WHERE name = $1", &[&name]).map_err(db_err)?;
+                        if again.is_empty() {
+                            tx.batch_execute(&sql).map_err(db_err)?;
+                            tx.execute(
+                                "INSERT INTO schema_steps (name, applied_at) VALUES ($1, $2)",
+                                &[&name, &now_ms()],
+                            )
+                            .map_err(db_err)?;
+                        }
+                        tx.commit().map_err(db_err)
+                    })();
+                    p.give(client);
+                    result?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn batch(&self, sql: &str) -> Result<(), SyncError> {
+        match self {
+            Db::Sqlite(c) => c.lock().expect("db lock").execute_batch(sql).map_err(db_err),
+            Db::Postgres(p) => {
+                let mut client = p.take();
+                let r = client.batch_execute(sql).map_err(db_err);
+                p.give(client);
+                r
+            }
+        }
+    }
+
+    /// Runs `f` in one transaction: committed on `Ok`, rolled back on `Err`.
+    pub fn tx<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
+        match self {
+            Db::Sqlite(c) => {
+                let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
+                let mut lite = Lite(tx);
+                let out = f(&mut lite)?;
+                lite.0.commit().map_err(db_err)?;
+                Ok(out)
+            }
+            Db::Postgres(p) => {
+                let mut client = p.take();
+                let result = (|| {
+                    let tx = client.transaction().map_err(db_err)?;
+                    let mut pg = Pg(tx);
+                    let out = f(&mut pg)?;
+                    pg.0.commit().map_err(db_err)?;
+                    Ok(out)
+                })();
+                p.give(client);
+                result
+            }
+        }
+    }
+}
+
+impl Pool {
+    fn take(&self) -> postgres::Client {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(c) = idle.pop() {
+                return c;
+            }
+            idle = self.ready.wait(idle).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn give(&self, c: postgres::Client) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(c);
+        self.ready.notify_one();
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+struct Lite<'a>(rusqlite::Transaction<'a>);
+
+fn lite_params(params: &[Val]) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    params
+        .iter()
+        .map(|p| match p {
+            Val::Null => Value::Null,
+            Val::Int(i) => Value::Integer(*i),
+            Val::Text(s) => Value::Text(s.clone()),
+            Val::Blob(b) => Value::Blob(b.clone()),
+        })
+        .collect()
+}
+
+impl Sql for Lite<'_> {
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(db_err)?;
+        let n = stmt.execute(rusqlite::params_from_iter(lite_params(params))).map_err(db_err)?;
+        Ok(n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError> {
+        let mut stmt = self.0.prepare_cached(sql).map_err(db_err)?;
+        let cols = stmt.column_count();
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(lite_params(params)), |r| {
+                (0..cols)
+                    .map(|i| {
+                        Ok(match r.get_ref(i)? {
+                            rusqlite::types::ValueRef::Null => Val::Null,
+                            rusqlite::types::ValueRef::Integer(i) => Val::Int(i),
+                            rusqlite::types::ValueRef::Real(f) => Val::Int(f as i64),
+                            rusqlite::types::ValueRef::Text(t) => Val::Text(String::from_utf8_lossy(t).into_owned()),
+                            rusqlite::types::ValueRef::Blob(b) => Val::Blob(b.to_vec()),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(db_err)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db_err)?;
+        Ok(rows)
+    }
+}
+
+struct Pg<'a>(postgres::Transaction<'a>);
+
+fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+    params
+        .iter()
+        .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
+            match p {
+                Val::Null => Box::new(None::<String>),
+                Val::Int(i) => Box::new(*i),
+                Val::Text(s) => Box::new(s.clone()),
+                Val::Blob(b) => Box::new(b.clone()),
+            }
+        })
+        .collect()
+}
+
+impl Sql for Pg<'_> {
+    fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError> {
+        let owned = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        self.0.execute(sql, &refs).map_err(db_err)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError> {
+        use postgres::types::Type;
+        let owned = pg_params(params);
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
+        let stmt = self.0.prepare(sql).map_err(db_err)?;
+        let rows = self.0.query(&stmt, &refs).map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut vals = Vec::with_capacity(row.len());
+            for (i, col) in row.columns().iter().enumerate() {
+                let t = col.type_();
+                let v = if *t == Type::INT8 {
+                    row.try_get::<_, Option<i64>>(i).map(|v| v.map_or(Val::Null, Val::Int))
+                } else if *t == Type::INT4 {
+                    row.try_get::<_, Option<i32>>(i).map(|v| v.map_or(Val::Null, |v| Val::Int(i64::from(v))))
+                } else if *t == Type::BYTEA {
+                    row.try_get::<_, Option<Vec<u8>>>(i).map(|v| v.map_or(Val::Null, Val::Blob))
+                } else {
+                    row.try_get::<_, Option<String>>(i).map(|v| v.map_or(Val::Null, Val::Text))
+                };
+                vals.push(v.map_err(db_err)?);
+            }
+            out.push(vals);
+        }
+        Ok(out)
+    }
+}

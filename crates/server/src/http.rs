@@ -1,0 +1,389 @@
+//! The HTTP surface. Sync endpoints take and give the binary messages of
+//! [`sync::wire`]; everything else is JSON. Every refusal is a 4xx with a
+//! JSON body `{code, message: {zh, en}}`.
+
+use crate::auth::{self, Denied};
+use crate::db::{Db, now_ms};
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use registry::message::Message as Text;
+use serde::Deserialize;
+use std::sync::Arc;
+use sync::SyncError;
+use sync::server::{self, Ctx, Sealer};
+use sync::wire::{self, Message};
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    pub db: Db,
+    pub sealer: Sealer,
+    pub keys: crate::ServerKeys,
+    pub public_url: String,
+    pub max_body: usize,
+}
+
+impl AppState {
+    pub fn new(db: Db, keys: crate::ServerKeys, public_url: String) -> AppState {
+        AppState { db, sealer: Sealer::new(&keys.data_key), keys, public_url, max_body: 32 << 20 }
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { sealer: &self.sealer, today: crate::today(), now_ms: now_ms() }
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> axum::Router {
+    axum::Router::new()
+        .route("/health", get(health))
+        .route("/api/sync/push", post(sync_push))
+        .route("/api/sync/pull", post(sync_pull))
+        .route("/api/sync/repair", post(sync_repair))
+        .route("/api/sync/fetch", post(sync_fetch))
+        .route("/api/enrol/redeem", post(redeem))
+        .route("/api/login", post(login))
+        .route("/api/enrolments", post(create_enrolment))
+        .route("/api/devices", get(list_devices))
+        .route("/api/devices/{id}/revoke", post(revoke))
+        .route("/api/devices/{id}/scope", post(set_scope))
+        .route("/api/quarantine", get(quarantine))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(log))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .with_state(state)
+}
+
+/// One line per request: method, path, status, time. Never bodies, tokens
+/// or record contents.
+async fn log(req: Request, next: axum::middleware::Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    resp
+}
+
+/// A refusal or failure as an HTTP answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: u16,
+    code: String,
+    message: Text,
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> ApiError {
+        ApiError { status: d.status, code: d.code.into(), message: Text::new(d.zh, d.en) }
+    }
+}
+
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> ApiError {
+        if e.status() >= 500 {
+            // The detail goes to the log (it names no person), not the client.
+            tracing::error!(code = e.code(), error = %e, "request failed");
+        }
+        ApiError { status: e.status(), code: e.code().to_owned(), message: e.message() }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        (status, Json(serde_json::json!({ "code": self.code, "message": self.message }))).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+async fn not_found() -> ApiError {
+    ApiError { status: 404, code: "NOT_FOUND".into(), message: Text::new("没有这个地址", "No such endpoint") }
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| Err(SyncError::Server("worker panicked".into()).into()))
+}
+
+fn bearer(headers: &HeaderMap) -> ApiResult<String> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty() && t.len() < 200)
+        .ok_or_else(|| auth::UNAUTHENTICATED.into())
+}
+
+async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| SyncError::TooLarge.into())
+}
+
+fn binary(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/x-sanjian-sync")], bytes).into_response()
+}
+
+async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
+    let (docs, seq) = blocking(move || Ok(st.db.tx(|db| server::stats(db))?)).await?;
+    Ok(Json(serde_json::json!({ "status": "ok", "docs": docs, "seq": seq })))
+}
+
+/// Authenticates a device and runs one sync step for it in one transaction.
+async fn sync_step<Req, Resp>(
+    st: Arc<AppState>,
+    headers: HeaderMap,
+    body: Body,
+    step: fn(&mut dyn server::Sql, &Ctx<'_>, &server::Device, &Req) -> Result<Resp, SyncError>,
+) -> ApiResult<Response>
+where
+    Req: Message + Send + 'static,
+    Resp: Message + Send + 'static,
+{
+    let token = bearer(&headers)?;
+    let body = read_body(body, st.max_body).await?;
+    blocking(move || {
+        let req = Req::decode(&body)?;
+        let ctx = st.ctx();
+        let out = st.db.tx(|db| match auth::device(db, &token)? {
+            Ok(device) => Ok(Ok(step(db, &ctx, &device, &req)?)),
+            Err(denied) => Ok(Err(denied)),
+        })?;
+        Ok(binary(out?.encode()))
+    })
+    .await
+}
+
+async fn sync_push(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, st.max_body).await?;
+    blocking(move || {
+        let req = wire::PushRequest::decode(&bytes)?;
+        let ctx = st.ctx();
+        let out = st.db.tx(|db| match auth::device(db, &token)? {
+            Ok(device) => Ok(Ok(server::push(db, &ctx, &device, &req)?)),
+            Err(denied) => Ok(Err(denied)),
+        })?;
+        match out {
+            Ok(resp) => Ok(binary(resp.encode())),
+            Err(denied) if denied == auth::DEVICE_REVOKED => {
+                // A revoked device's last changes are kept for review, not lost.
+                st.db.tx(|db| {
+                    if let Some(device) = auth::device_even_revoked(db, &token)? {
+                        server::quarantine_push(db, &ctx, &device, &req, "DEVICE_REVOKED")?;
+                    }
+                    Ok(())
+                })?;
+                Err(denied.into())
+            }
+            Err(denied) => Err(denied.into()),
+        }
+    })
+    .await
+}
+
+async fn sync_pull(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    sync_step::<wire::PullRequest, wire::PullResponse>(st, headers, body, server::pull).await
+}
+
+fn repair_step(
+    db: &mut dyn server::Sql,
+    _: &Ctx<'_>,
+    device: &server::Device,
+    req: &wire::RepairRequest,
+) -> Result<wire::RepairResponse, SyncError> {
+    server::repair(db, device, req)
+}
+
+async fn sync_repair(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    sync_step::<wire::RepairRequest, wire::RepairResponse>(st, headers, body, repair_step).await
+}
+
+async fn sync_fetch(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
+    sync_step::<wire::FetchRequest, wire::FetchResponse>(st, headers, body, server::fetch).await
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|_| auth::BAD_REQUEST.into())
+}
+
+#[derive(Deserialize)]
+struct RedeemRequest {
+    code: String,
+    /// The device's Automerge actor id (32 hex characters).
+    actor: String,
+    /// Its Ed25519 public key (64 hex characters).
+    public_key: String,
+}
+
+async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<auth::Credentials>> {
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: RedeemRequest = json_body(&bytes)?;
+    let actor: [u8; 16] = auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
+    let public_key: [u8; 32] = auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
+    blocking(move || {
+        let secret = st.keys.county_secret;
+        Ok(Json(st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))??))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: LoginRequest = json_body(&bytes)?;
+    blocking(move || {
+        let (token, staff) = st.db.tx(|db| auth::login(db, &req.username, &req.password))??;
+        Ok(Json(serde_json::json!({ "token": token, "staff": staff })))
+    })
+    .await
+}
+
+/// The signed-in staff member, who must be a county admin.
+fn admin(db: &mut dyn server::Sql, token: &str) -> Result<Result<auth::Staff, Denied>, SyncError> {
+    Ok(match auth::staff(db, token)? {
+        Ok(s) if s.role == auth::Role::CountyAdmin => Ok(s),
+        Ok(_) => Err(auth::FORBIDDEN),
+        Err(d) => Err(d),
+    })
+}
+
+#[derive(Deserialize)]
+struct EnrolmentRequest {
+    #[serde(flatten)]
+    grant: auth::Grant,
+    #[serde(default = "seven")]
+    days: i64,
+}
+
+fn seven() -> i64 {
+    7
+}
+
+async fn create_enrolment(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 64 << 10).await?;
+    let req: EnrolmentRequest = json_body(&bytes)?;
+    blocking(move || {
+        let code = st.db.tx(|db| {
+            let staff = match admin(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            auth::create_enrolment(db, &staff, &req.grant, req.days.clamp(1, 30))
+        })??;
+        let text = enrolment_text(&st.public_url, &code);
+        Ok(Json(serde_json::json!({ "code": code, "text": text })))
+    })
+    .await
+}
+
+/// What an enrolment QR code holds: the server's address and the code.
+pub fn enrolment_text(public_url: &str, code: &str) -> String {
+    format!("SJE1:{public_url}#{code}")
+}
+
+async fn list_devices(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::DeviceInfo>>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        Ok(Json(st.db.tx(|db| match admin(db, &token)? {
+            Ok(_) => Ok(Ok(auth::list_devices(db)?)),
+            Err(d) => Ok(Err(d)),
+        })??))
+    })
+    .await
+}
+
+async fn revoke(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let found = st.db.tx(|db| match admin(db, &token)? {
+            Ok(_) => Ok(Ok(auth::revoke(db, &id)?)),
+            Err(d) => Ok(Err(d)),
+        })??;
+        if !found {
+            return Err(ApiError {
+                status: 404,
+                code: "DEVICE_NOT_FOUND".into(),
+                message: Text::new("找不到该设备", "No such device"),
+            });
+        }
+        Ok(Json(serde_json::json!({ "revoked": id })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ScopeRequest {
+    #[serde(default)]
+    all: bool,
+    #[serde(default)]
+    townships: Vec<registry::model::RecordId>,
+    #[serde(default)]
+    grids: Vec<registry::model::RecordId>,
+}
+
+async fn set_scope(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 64 << 10).await?;
+    let req: ScopeRequest = json_body(&bytes)?;
+    if !req.townships.iter().chain(&req.grids).all(|i| registry::keys::is_record_id(i.as_str())) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let found = st.db.tx(|db| match admin(db, &token)? {
+            Ok(_) => Ok(Ok(auth::set_scope(db, &id, req.all, &req.townships, &req.grids)?)),
+            Err(d) => Ok(Err(d)),
+        })??;
+        if !found {
+            return Err(ApiError {
+                status: 404,
+                code: "DEVICE_NOT_FOUND".into(),
+                message: Text::new("找不到该设备", "No such device"),
+            });
+        }
+        Ok(Json(serde_json::json!({ "device": id })))
+    })
+    .await
+}
+
+async fn quarantine(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let list = st.db.tx(|db| match admin(db, &token)? {
+            Ok(_) => Ok(Ok(server::quarantine_list(db, 1000)?)),
+            Err(d) => Ok(Err(d)),
+        })??;
+        let items: Vec<_> = list
+            .into_iter()
+            .map(|q| {
+                serde_json::json!({ "id": q.id, "device": q.device_id, "doc": q.doc_id, "code": q.code,
+                    "detail": q.detail, "created_at": q.created_at })
+            })
+            .collect();
+        Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}

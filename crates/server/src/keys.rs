@@ -1,0 +1,64 @@
+//! The server's secrets: the county secret (record ids; handed to enrolled
+//! devices) and the data key that seals documents at rest. Kept in a key
+//! file readable by its owner only, never in the database.
+
+use crate::auth::{hex, unhex};
+use rand::RngCore;
+use std::path::Path;
+
+#[derive(Clone)]
+pub struct ServerKeys {
+    pub county_secret: [u8; 32],
+    pub data_key: [u8; 32],
+}
+
+impl std::fmt::Debug for ServerKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKeys(..)")
+    }
+}
+
+impl ServerKeys {
+    pub fn generate() -> ServerKeys {
+        let mut k = ServerKeys { county_secret: [0; 32], data_key: [0; 32] };
+        rand::rng().fill_bytes(&mut k.county_secret);
+        rand::rng().fill_bytes(&mut k.data_key);
+        k
+    }
+
+    /// Reads the key file, or creates it (mode 0600) when `create` is set and
+    /// there is none.
+    pub fn load_or_create(path: &Path, create: bool) -> std::io::Result<ServerKeys> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => ServerKeys::parse(&text)
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "the key file is damaged")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+                let keys = ServerKeys::generate();
+                let text = format!("county_secret={}\ndata_key={}\n", hex(&keys.county_secret), hex(&keys.data_key));
+                let mut opts = std::fs::OpenOptions::new();
+                opts.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+                use std::io::Write;
+                opts.open(path)?.write_all(text.as_bytes())?;
+                Ok(keys)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn parse(text: &str) -> Option<ServerKeys> {
+        let mut k = ServerKeys { county_secret: [0; 32], data_key: [0; 32] };
+        let (mut a, mut b) = (false, false);
+        for line in text.lines() {
+            let (key, value) = line.split_once('=')?;
+            let bytes: [u8; 32] = unhex(value.trim())?.try_into().ok()?;
+            match key.trim() {
+                "county_secret" => (k.county_secret, a) = (bytes, true),
+                "data_key" => (k.data_key, b) = (bytes, true),
+                _ => {}
+            }
+        }
+        (a && b).then_some(k)
+    }
+}

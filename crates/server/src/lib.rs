@@ -1,0 +1,54 @@
+//! The Sanjian county server (`sanjian serve`): device enrolment, staff
+//! accounts and the sync endpoints, over embedded SQLite or PostgreSQL.
+//!
+//! Handlers do no work of their own: each authenticates, then runs one
+//! function of [`sync::server`] or [`auth`] in one database transaction on a
+//! blocking thread.
+
+pub mod auth;
+pub mod db;
+mod http;
+pub mod keys;
+
+pub use db::Db;
+pub use http::{AppState, router};
+pub use keys::ServerKeys;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// The address devices reach the server at (put in enrolment codes).
+    pub public_url: String,
+    /// The largest request body accepted.
+    pub max_body: usize,
+}
+
+/// Binds and serves until `shutdown` completes; requests in flight finish.
+pub async fn serve(
+    config: Config,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "serving");
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] on a listener already bound (tests bind port 0).
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Today in the county (China has one time zone, UTC+8).
+pub fn today() -> registry::Date {
+    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
+    time::OffsetDateTime::now_utc().to_offset(offset).date()
+}
