@@ -1,1 +1,4 @@
-//! Server tests.
+//! Server tests: the sync simulation, scopes and enrolment, bad input.
+
+mod sim;
+mod util;

@@ -379,9 +379,9 @@ fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Re
     Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
 }
 
-/// The SQL condition selecting documents a scope may read, with its
-/// parameters numbered from `first`.
-fn scope_filter(scope: &Scope, first: usize, params: &mut Vec<Val>) -> String {
+/// The SQL condition selecting documents a scope may read; its parameters
+/// are appended to `params` (which holds every earlier one) and numbered on.
+fn scope_filter(scope: &Scope, params: &mut Vec<Val>) -> String {
     if scope.all {
         return "1 = 1".into();
     }
@@ -389,7 +389,7 @@ fn scope_filter(scope: &Scope, first: usize, params: &mut Vec<Val>) -> String {
         let mut out = Vec::new();
         for id in ids {
             params.push(id.as_str().into());
-            out.push(format!("${}", first + params.len() - 1));
+            out.push(format!("${}", params.len()));
         }
         if out.is_empty() { "NULL".into() } else { out.join(", ") }
     };
@@ -424,7 +424,7 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
     let after = parsed.unwrap_or(0);
     let limit = req.limit.clamp(1, MAX_BATCH_DOCS);
     let mut params: Vec<Val> = vec![after.into()];
-    let filter = scope_filter(scope, 2, &mut params);
+    let filter = scope_filter(scope, &mut params);
     let departed = if scope.all {
         String::new()
     } else {
@@ -479,7 +479,7 @@ fn scope_buckets(
     let mut after = String::new();
     loop {
         let mut params: Vec<Val> = vec![after.clone().into()];
-        let filter = scope_filter(scope, 2, &mut params);
+        let filter = scope_filter(scope, &mut params);
         let rows = db.query(
             &format!("SELECT id, fp FROM docs WHERE id > $1 AND (kind = 'area' OR {filter}) ORDER BY id LIMIT 5000"),
             &params,

@@ -1,0 +1,74 @@
+//! Fixtures: keys and a small synthetic county.
+
+use registry::keys::CountySecret;
+use registry::model::*;
+use registry::{Date, date};
+use std::collections::BTreeMap;
+use store::StoreKey;
+
+pub const TODAY: Date = date!(2026 - 11 - 25);
+
+pub fn secret() -> CountySecret {
+    CountySecret::from_bytes([42; 32])
+}
+
+pub fn key() -> StoreKey {
+    StoreKey::from_bytes([9; 32])
+}
+
+/// A small synthetic county, its two busiest townships first.
+pub struct County {
+    pub records: Vec<(RecordId, Record)>,
+    pub townships: Vec<RecordId>,
+}
+
+pub fn small_county(seed: u64) -> County {
+    let config = synth::SynthConfig { seed, members: 80, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut busy: BTreeMap<RecordId, usize> = BTreeMap::new();
+    for (id, r) in &records {
+        if let Some(t) = r.region(id).township.filter(|_| r.kind() == RecordKind::Member) {
+            *busy.entry(t).or_default() += 1;
+        }
+    }
+    let mut townships: Vec<(RecordId, usize)> = busy.into_iter().collect();
+    townships.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    County { records, townships: townships.into_iter().map(|t| t.0).collect() }
+}
+
+impl County {
+    /// The grids of a township holding members, busiest first.
+    pub fn grids_in(&self, township: &RecordId) -> Vec<RecordId> {
+        let mut count: BTreeMap<RecordId, usize> = BTreeMap::new();
+        for (id, r) in &self.records {
+            let region = r.region(id);
+            if r.kind() == RecordKind::Member && region.township.as_ref() == Some(township) {
+                if let Some(g) = region.grid {
+                    *count.entry(g).or_default() += 1;
+                }
+            }
+        }
+        let mut grids: Vec<_> = count.into_iter().collect();
+        grids.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        grids.into_iter().map(|g| g.0).collect()
+    }
+
+    /// What the server starts with, and members the devices register later.
+    pub fn split(&self) -> (Vec<(RecordId, Record)>, Vec<(RecordId, Record)>) {
+        let mut initial = Vec::new();
+        let mut pool = Vec::new();
+        let mut n = 0;
+        for (id, r) in &self.records {
+            if r.kind() == RecordKind::Member {
+                n += 1;
+                if n % 3 == 0 {
+                    pool.push((id.clone(), r.clone()));
+                    continue;
+                }
+            }
+            initial.push((id.clone(), r.clone()));
+        }
+        (initial, pool)
+    }
+}
