@@ -8,6 +8,9 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== PostgreSQL (a throwaway cluster for the server tests)"
+. scripts/pg.sh
+pg_start
 echo "== cargo nextest"
 cargo nextest run --workspace --no-fail-fast
 echo "== doc tests"

@@ -17,16 +17,24 @@ use rand_chacha::ChaCha8Rng;
 use registry::model::*;
 use server::auth;
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use store::{Init, Store};
 use sync::client::{self, Options, Transport, path};
 use sync::server::{self as srv, Sql, Val};
 use sync::wire::{self, Message};
 use sync::{Scope, SyncError};
 
+/// Where the simulated server keeps its data.
+#[derive(Clone)]
+enum Backend {
+    Sqlite(PathBuf),
+    /// A database URL (a fresh database per run).
+    Postgres(String),
+}
+
 /// A server that can fail and restart.
 struct Sim {
-    dir: PathBuf,
+    backend: Backend,
     state: server::AppState,
     rng: ChaCha8Rng,
     /// Faults on: answers dropped, duplicated, reordered; batches failing.
@@ -57,8 +65,11 @@ impl Sql for Failing<'_> {
 }
 
 impl Sim {
-    fn open_state(dir: &Path) -> server::AppState {
-        let db = server::Db::sqlite(&dir.join("server.db")).unwrap();
+    fn open_state(backend: &Backend) -> server::AppState {
+        let db = match backend {
+            Backend::Sqlite(dir) => server::Db::sqlite(&dir.join("server.db")).unwrap(),
+            Backend::Postgres(url) => server::Db::postgres(url, 2).unwrap(),
+        };
         server::AppState::new(db, keys(), "http://sim".into())
     }
 
@@ -97,12 +108,11 @@ impl Sim {
     }
 
     fn restart(&mut self) {
-        let dir = self.dir.clone();
-        std::fs::create_dir_all(dir.join("scratch")).unwrap();
-        // Drop the old state (closing the database) before reopening it.
-        let old = std::mem::replace(&mut self.state, Sim::open_state(&dir.join("scratch")));
+        // Close the database (every connection) before opening it again.
+        let scratch = tempfile::tempdir().unwrap();
+        let old = std::mem::replace(&mut self.state, Sim::open_state(&Backend::Sqlite(scratch.path().to_owned())));
         drop(old);
-        self.state = Sim::open_state(&dir);
+        self.state = Sim::open_state(&self.backend);
     }
 }
 
@@ -181,12 +191,16 @@ fn record_ledger(ledger: &mut Vec<(RecordId, ChangeHash)>, store: &Store, id: &R
     }
 }
 
-fn run(seed: u64, steps: usize) {
+fn run(seed: u64, steps: usize, pg: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let state = Sim::open_state(dir.path());
+    let backend = match pg {
+        Some(url) => Backend::Postgres(fresh_pg_database(url, seed)),
+        None => Backend::Sqlite(dir.path().to_owned()),
+    };
+    let state = Sim::open_state(&backend);
     let mut sim = Sim {
-        dir: dir.path().to_owned(),
+        backend,
         state,
         rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed),
         faults: true,
@@ -490,11 +504,39 @@ fn seeds() -> Vec<u64> {
     (1..=n).collect()
 }
 
+fn steps() -> usize {
+    std::env::var("SANJIAN_SIM_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(120)
+}
+
 #[test]
 fn devices_and_server_converge_through_faults_and_nothing_is_lost() {
-    let steps = std::env::var("SANJIAN_SIM_STEPS").ok().and_then(|s| s.parse().ok()).unwrap_or(120);
     for seed in seeds() {
         eprintln!("sim seed {seed}");
-        run(seed, steps);
+        run(seed, steps(), None);
+    }
+}
+
+/// The PostgreSQL the test script started (`scripts/pg.sh`).
+pub fn pg_url() -> String {
+    std::env::var("SANJIAN_TEST_PG_URL").expect(
+        "SANJIAN_TEST_PG_URL is not set: run the tests with scripts/test.sh, which starts a throwaway PostgreSQL",
+    )
+}
+
+/// A new, empty database on the test cluster; returns its URL.
+pub fn fresh_pg_database(url: &str, tag: u64) -> String {
+    let name = format!("sim_{tag}_{}_{}", std::process::id(), rand::random::<u32>());
+    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
+    let (base, _) = url.rsplit_once('/').unwrap();
+    format!("{base}/{name}")
+}
+
+#[test]
+fn the_same_simulation_converges_on_postgresql() {
+    let url = pg_url();
+    for seed in seeds().into_iter().take(3) {
+        eprintln!("sim seed {seed} on PostgreSQL");
+        run(seed, steps(), Some(&url));
     }
 }
