@@ -144,10 +144,10 @@ impl Transport for Link<'_> {
         }
         // The request is lost, yet an older answer to the same endpoint
         // arrives as if it were this one's.
-        if (5..8).contains(&roll) {
-            if let Some(old) = sim.stale.get(p) {
-                return Ok(old.clone());
-            }
+        if (5..8).contains(&roll)
+            && let Some(old) = sim.stale.get(p)
+        {
+            return Ok(old.clone());
         }
         let fail_at = (faults && (8..12).contains(&roll)).then(|| sim.rng.random_range(0..4));
         sim.log.push((self.token.clone(), p, body.clone()));
@@ -297,11 +297,11 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
             0..=19 => {
                 let (id, record) = &pool[rng.random_range(0..pool.len())];
                 let scope = device_scope(&sim, &dev.token);
-                if scope.can_write(record.kind(), &record.region(id)) {
-                    if let Ok(saved) = dev.store.insert(record.clone(), TODAY) {
-                        assert_eq!(&saved.id, id);
-                        record_ledger(&mut ledger, &dev.store, id);
-                    }
+                if scope.can_write(record.kind(), &record.region(id))
+                    && let Ok(saved) = dev.store.insert(record.clone(), TODAY)
+                {
+                    assert_eq!(&saved.id, id);
+                    record_ledger(&mut ledger, &dev.store, id);
                 }
             }
             // Edit a member this device holds.
@@ -318,10 +318,10 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
             }
             // Delete one.
             45..=49 => {
-                if let Some(id) = pick(&dev.store, RecordKind::Member, &mut rng) {
-                    if dev.store.delete(&id, "重复登记").is_ok() {
-                        record_ledger(&mut ledger, &dev.store, &id);
-                    }
+                if let Some(id) = pick(&dev.store, RecordKind::Member, &mut rng)
+                    && dev.store.delete(&id, "重复登记").is_ok()
+                {
+                    record_ledger(&mut ledger, &dev.store, &id);
                 }
             }
             // Go offline or come back.

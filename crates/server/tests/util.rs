@@ -16,6 +16,8 @@ pub fn key() -> StoreKey {
     StoreKey::from_bytes([9; 32])
 }
 
+pub type Records = Vec<(RecordId, Record)>;
+
 /// A small synthetic county, its two busiest townships first.
 pub struct County {
     pub records: Vec<(RecordId, Record)>,
@@ -43,10 +45,11 @@ impl County {
         let mut count: BTreeMap<RecordId, usize> = BTreeMap::new();
         for (id, r) in &self.records {
             let region = r.region(id);
-            if r.kind() == RecordKind::Member && region.township.as_ref() == Some(township) {
-                if let Some(g) = region.grid {
-                    *count.entry(g).or_default() += 1;
-                }
+            if r.kind() == RecordKind::Member
+                && region.township.as_ref() == Some(township)
+                && let Some(g) = region.grid
+            {
+                *count.entry(g).or_default() += 1;
             }
         }
         let mut grids: Vec<_> = count.into_iter().collect();
@@ -55,7 +58,7 @@ impl County {
     }
 
     /// What the server starts with, and members the devices register later.
-    pub fn split(&self) -> (Vec<(RecordId, Record)>, Vec<(RecordId, Record)>) {
+    pub fn split(&self) -> (Records, Records) {
         let mut initial = Vec::new();
         let mut pool = Vec::new();
         let mut n = 0;

@@ -131,10 +131,7 @@ impl Store {
     pub fn settle_push(&mut self, acks: &[PushAck]) -> Result<usize, StoreError> {
         let mut current = Vec::with_capacity(acks.len());
         for ack in acks {
-            current.push(match self.load(&ack.id)? {
-                Some(mut doc) => Some(doc.get_heads()),
-                None => None,
-            });
+            current.push(self.load(&ack.id)?.map(|mut doc| doc.get_heads()));
         }
         let tx = self.conn.transaction()?;
         let mut cleared = 0;
@@ -165,9 +162,9 @@ impl Store {
         let mut report = PulledReport::default();
         // Decode and merge outside the transaction; write inside it.
         enum Step {
-            Write(RecordId, AutoCommit, Record, Vec<ChangeHash>),
+            Write(RecordId, Box<AutoCommit>, Box<Record>, Vec<ChangeHash>),
             Known(RecordId, Vec<ChangeHash>),
-            Remove(RecordId, Record),
+            Remove(RecordId, Box<Record>),
             Quarantine(RecordId, &'static str, String, Vec<u8>),
         }
         let mut steps = Vec::with_capacity(batch.docs.len());
@@ -189,7 +186,7 @@ impl Store {
             };
             let dirty = outbox_has(&self.conn, &id)?;
             if !(batch.keep)(record.kind(), &record.region(&id)) && !dirty {
-                steps.push(Step::Remove(id, record));
+                steps.push(Step::Remove(id, Box::new(record)));
                 continue;
             }
             let merged = match self.load(&id)? {
@@ -215,7 +212,7 @@ impl Store {
                 }
             };
             let _advice = validate::check(&mut record, Date::MAX);
-            steps.push(Step::Write(id, merged, record, server_heads));
+            steps.push(Step::Write(id, Box::new(merged), Box::new(record), server_heads));
         }
         let now = now_ms();
         let tx = self.conn.transaction()?;

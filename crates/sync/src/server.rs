@@ -235,16 +235,22 @@ fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
 
 /// Writes a document (new or changed) with a new `seq`, recording a
 /// departure when its region changed.
+/// What the docs row says of a document beside its bytes.
+struct Placed<'a> {
+    kind: RecordKind,
+    region: &'a Region,
+    old_region: Option<&'a Region>,
+    deleted: bool,
+}
+
 fn save(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
     id: &RecordId,
     doc: &mut AutoCommit,
-    kind: RecordKind,
-    region: &Region,
-    old_region: Option<&Region>,
-    deleted: bool,
+    placed: Placed<'_>,
 ) -> Result<Vec<Hash>, SyncError> {
+    let Placed { kind, region, old_region, deleted } = placed;
     let heads = hashes(&doc.get_heads());
     let fp = fingerprint::of(id, &heads) as i64;
     let sealed = ctx.sealer.seal(id.as_str(), &doc.save());
@@ -374,7 +380,8 @@ fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Re
         return quarantined(db, "RULES_BROKEN", codes.join(","));
     }
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
-    let heads = save(db, ctx, id, &mut doc, kind, &region, old.as_ref().map(|(_, r)| r), deleted)?;
+    let placed = Placed { kind, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
+    let heads = save(db, ctx, id, &mut doc, placed)?;
     let held = held(&mut doc);
     Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
 }
@@ -553,10 +560,13 @@ pub fn import(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoComm
             detail: e.to_string(),
         })?;
         let record = store::hydrate(&s.doc)?;
-        save(db, ctx, id, &mut s.doc, record.kind(), &record.region(id), Some(&s.region), false)?;
+        let region = record.region(id);
+        let placed = Placed { kind: record.kind(), region: &region, old_region: Some(&s.region), deleted: false };
+        save(db, ctx, id, &mut s.doc, placed)?;
         return Ok(());
     }
-    save(db, ctx, id, doc, record.kind(), &record.region(id), None, false)?;
+    let region = record.region(id);
+    save(db, ctx, id, doc, Placed { kind: record.kind(), region: &region, old_region: None, deleted: false })?;
     Ok(())
 }
 
