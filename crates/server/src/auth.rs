@@ -125,6 +125,8 @@ pub const ACTOR_TAKEN: Denied = Denied {
     zh: "该设备标识已被另一台设备使用",
     en: "This device id is already used by another device",
 };
+pub const DEVICE_NOT_FOUND: Denied =
+    Denied { status: 404, code: "DEVICE_NOT_FOUND", zh: "找不到该设备", en: "No such device" };
 pub const BAD_REQUEST: Denied =
     Denied { status: 400, code: "BAD_REQUEST", zh: "请求内容有误", en: "The request is malformed" };
 
@@ -157,13 +159,17 @@ fn split(s: &str) -> Vec<RecordId> {
     s.split(',').filter(|x| !x.is_empty()).map(RecordId::from).collect()
 }
 
-/// Creates a staff account. Returns its id.
-pub fn create_user(db: &mut dyn Sql, username: &str, role: Role, password: &str) -> Result<String, SyncError> {
+fn hash_password(password: &str) -> Result<String, SyncError> {
     let salt = SaltString::generate(&mut OsRng);
-    let hash = argon2::Argon2::default()
+    Ok(argon2::Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| SyncError::Server(e.to_string()))?
-        .to_string();
+        .to_string())
+}
+
+/// Creates a staff account. Returns its id.
+pub fn create_user(db: &mut dyn Sql, username: &str, role: Role, password: &str) -> Result<String, SyncError> {
+    let hash = hash_password(password)?;
     let id = random_token("u_")[..18].to_owned();
     db.execute(
         "INSERT INTO users (id, username, role, pw_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
@@ -188,16 +194,19 @@ pub struct Staff {
 pub fn login(db: &mut dyn Sql, username: &str, password: &str) -> Result<Result<(String, Staff), Denied>, SyncError> {
     let rows =
         db.query("SELECT id, role, pw_hash FROM users WHERE username = $1 AND disabled = 0", &[username.into()])?;
-    // Verify against a fixed hash when the user is unknown, so timing does
-    // not tell which usernames exist.
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FuamlhbnNhbHQ$3p3k7Z2mXb2JMHeYbY4B0Wm0p7yFv8X2Yl7nZ2Q3xwE";
+    // Verify against a hash made with the same parameters when the user is
+    // unknown, so timing does not tell which usernames exist.
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let (id, role, hash) = match rows.first() {
         Some(r) => (
             r[0].text().unwrap_or_default().to_owned(),
             r[1].text().unwrap_or_default().to_owned(),
             r[2].text().unwrap_or_default().to_owned(),
         ),
-        None => (String::new(), String::new(), DUMMY.to_owned()),
+        None => {
+            let dummy = DUMMY.get_or_init(|| hash_password("unknown user").unwrap_or_default());
+            (String::new(), String::new(), dummy.clone())
+        }
     };
     let ok = PasswordHash::new(&hash)
         .is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
@@ -352,44 +361,38 @@ pub fn redeem(
     Ok(Ok(Credentials { device_id, token, person, role, county_secret: hex(county_secret) }))
 }
 
-/// The device a token belongs to; a revoked device is refused.
-pub fn device(db: &mut dyn Sql, token: &str) -> Result<Result<Device, Denied>, SyncError> {
+/// The device a token belongs to, and whether it was revoked.
+pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, bool)>, SyncError> {
     let rows = db.query(
         "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at FROM devices WHERE token_hash = $1",
         &[digest(token).into()],
     )?;
-    let Some(r) = rows.into_iter().next() else { return Ok(Err(UNAUTHENTICATED)) };
-    let actor: [u8; 16] = match &r[1] {
-        Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
-        _ => [0; 16],
-    };
-    let device = Device {
-        id: r[0].text().unwrap_or_default().to_owned(),
-        actor,
-        scope: Scope {
-            version: r[5].int() as u64,
-            all: r[2].int() != 0,
-            townships: split(r[3].text().unwrap_or_default()),
-            grids: split(r[4].text().unwrap_or_default()),
-        },
-    };
-    if r[6] != Val::Null {
-        return Ok(Err(DEVICE_REVOKED));
-    }
-    Ok(Ok(device))
-}
-
-/// Like [`device`], but also returns a revoked device (its pushes are kept).
-pub fn device_even_revoked(db: &mut dyn Sql, token: &str) -> Result<Option<Device>, SyncError> {
-    let rows = db.query("SELECT id, actor FROM devices WHERE token_hash = $1", &[digest(token).into()])?;
-    Ok(rows.into_iter().next().map(|r| Device {
-        id: r[0].text().unwrap_or_default().to_owned(),
-        actor: match &r[1] {
+    Ok(rows.into_iter().next().map(|r| {
+        let actor: [u8; 16] = match &r[1] {
             Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
             _ => [0; 16],
-        },
-        scope: Scope::default(),
+        };
+        let device = Device {
+            id: r[0].text().unwrap_or_default().to_owned(),
+            actor,
+            scope: Scope {
+                version: r[5].int() as u64,
+                all: r[2].int() != 0,
+                townships: split(r[3].text().unwrap_or_default()),
+                grids: split(r[4].text().unwrap_or_default()),
+            },
+        };
+        (device, r[6] != Val::Null)
     }))
+}
+
+/// The device a token belongs to; a revoked device is refused.
+pub fn device(db: &mut dyn Sql, token: &str) -> Result<Result<Device, Denied>, SyncError> {
+    Ok(match find_device(db, token)? {
+        Some((device, false)) => Ok(device),
+        Some((_, true)) => Err(DEVICE_REVOKED),
+        None => Err(UNAUTHENTICATED),
+    })
 }
 
 /// A device as listed for admins.

@@ -14,6 +14,7 @@ use registry::message::Message as Text;
 use serde::Deserialize;
 use std::sync::Arc;
 use sync::SyncError;
+use sync::client::path;
 use sync::server::{self, Ctx, Sealer};
 use sync::wire::{self, Message};
 
@@ -40,10 +41,10 @@ impl AppState {
 pub fn router(state: Arc<AppState>) -> axum::Router {
     axum::Router::new()
         .route("/health", get(health))
-        .route("/api/sync/push", post(sync_push))
-        .route("/api/sync/pull", post(sync_pull))
-        .route("/api/sync/repair", post(sync_repair))
-        .route("/api/sync/fetch", post(sync_fetch))
+        .route(path::PUSH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PUSH)))
+        .route(path::PULL, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PULL)))
+        .route(path::REPAIR, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::REPAIR)))
+        .route(path::FETCH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::FETCH)))
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
         .route("/api/enrolments", post(create_enrolment))
@@ -133,78 +134,66 @@ async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<serde_json::V
     Ok(Json(serde_json::json!({ "status": "ok", "docs": docs, "seq": seq })))
 }
 
-/// Authenticates a device and runs one sync step for it in one transaction.
-async fn sync_step<Req, Resp>(
-    st: Arc<AppState>,
-    headers: HeaderMap,
-    body: Body,
-    step: fn(&mut dyn server::Sql, &Ctx<'_>, &server::Device, &Req) -> Result<Resp, SyncError>,
-) -> ApiResult<Response>
-where
-    Req: Message + Send + 'static,
-    Resp: Message + Send + 'static,
-{
+/// A decoded sync request, one per endpoint.
+#[derive(Debug)]
+pub enum SyncCall {
+    Push(wire::PushRequest),
+    Pull(wire::PullRequest),
+    Repair(wire::RepairRequest),
+    Fetch(wire::FetchRequest),
+}
+
+impl SyncCall {
+    /// Decodes the body of a request to one of the [`sync::client::path`]s.
+    pub fn decode(path: &str, body: &[u8]) -> Result<SyncCall, SyncError> {
+        use sync::client::path;
+        Ok(match path {
+            path::PUSH => SyncCall::Push(Message::decode(body)?),
+            path::PULL => SyncCall::Pull(Message::decode(body)?),
+            path::REPAIR => SyncCall::Repair(Message::decode(body)?),
+            path::FETCH => SyncCall::Fetch(Message::decode(body)?),
+            _ => return Err(SyncError::Wire(format!("no sync endpoint {path}"))),
+        })
+    }
+
+    /// Authenticates the device and runs the call, inside the caller's
+    /// transaction. A revoked device is refused; what it pushed is kept in
+    /// the quarantine for review, not lost.
+    pub fn run(
+        &self,
+        db: &mut dyn server::Sql,
+        ctx: &Ctx<'_>,
+        token: &str,
+    ) -> Result<Result<Vec<u8>, Denied>, SyncError> {
+        let device = match auth::find_device(db, token)? {
+            None => return Ok(Err(auth::UNAUTHENTICATED)),
+            Some((device, true)) => {
+                if let SyncCall::Push(req) = self {
+                    server::quarantine_push(db, ctx, &device, req, "DEVICE_REVOKED")?;
+                }
+                return Ok(Err(auth::DEVICE_REVOKED));
+            }
+            Some((device, false)) => device,
+        };
+        Ok(Ok(match self {
+            SyncCall::Push(req) => server::push(db, ctx, &device, req)?.encode(),
+            SyncCall::Pull(req) => server::pull(db, ctx, &device, req)?.encode(),
+            SyncCall::Repair(req) => server::repair(db, &device, req)?.encode(),
+            SyncCall::Fetch(req) => server::fetch(db, ctx, &device, req)?.encode(),
+        }))
+    }
+}
+
+/// One sync endpoint: decode, then authenticate and run in one transaction.
+async fn sync_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
     let token = bearer(&headers)?;
     let body = read_body(body, st.max_body).await?;
     blocking(move || {
-        let req = Req::decode(&body)?;
+        let call = SyncCall::decode(path, &body)?;
         let ctx = st.ctx();
-        let out = st.db.tx(|db| match auth::device(db, &token)? {
-            Ok(device) => Ok(Ok(step(db, &ctx, &device, &req)?)),
-            Err(denied) => Ok(Err(denied)),
-        })?;
-        Ok(binary(out?.encode()))
+        Ok(binary(st.db.tx(|db| call.run(db, &ctx, &token))??))
     })
     .await
-}
-
-async fn sync_push(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, st.max_body).await?;
-    blocking(move || {
-        let req = wire::PushRequest::decode(&bytes)?;
-        let ctx = st.ctx();
-        let out = st.db.tx(|db| match auth::device(db, &token)? {
-            Ok(device) => Ok(Ok(server::push(db, &ctx, &device, &req)?)),
-            Err(denied) => Ok(Err(denied)),
-        })?;
-        match out {
-            Ok(resp) => Ok(binary(resp.encode())),
-            Err(denied) if denied == auth::DEVICE_REVOKED => {
-                // A revoked device's last changes are kept for review, not lost.
-                st.db.tx(|db| {
-                    if let Some(device) = auth::device_even_revoked(db, &token)? {
-                        server::quarantine_push(db, &ctx, &device, &req, "DEVICE_REVOKED")?;
-                    }
-                    Ok(())
-                })?;
-                Err(denied.into())
-            }
-            Err(denied) => Err(denied.into()),
-        }
-    })
-    .await
-}
-
-async fn sync_pull(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    sync_step::<wire::PullRequest, wire::PullResponse>(st, headers, body, server::pull).await
-}
-
-fn repair_step(
-    db: &mut dyn server::Sql,
-    _: &Ctx<'_>,
-    device: &server::Device,
-    req: &wire::RepairRequest,
-) -> Result<wire::RepairResponse, SyncError> {
-    server::repair(db, device, req)
-}
-
-async fn sync_repair(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    sync_step::<wire::RepairRequest, wire::RepairResponse>(st, headers, body, repair_step).await
-}
-
-async fn sync_fetch(State(st): State<Arc<AppState>>, headers: HeaderMap, body: Body) -> ApiResult<Response> {
-    sync_step::<wire::FetchRequest, wire::FetchResponse>(st, headers, body, server::fetch).await
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
@@ -248,13 +237,18 @@ async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<se
     .await
 }
 
-/// The signed-in staff member, who must be a county admin.
-fn admin(db: &mut dyn server::Sql, token: &str) -> Result<Result<auth::Staff, Denied>, SyncError> {
-    Ok(match auth::staff(db, token)? {
-        Ok(s) if s.role == auth::Role::CountyAdmin => Ok(s),
-        Ok(_) => Err(auth::FORBIDDEN),
-        Err(d) => Err(d),
-    })
+/// Runs `f` in one transaction for the signed-in staff member, who must be
+/// a county admin.
+fn as_admin<T>(
+    st: &AppState,
+    token: &str,
+    f: impl FnOnce(&mut dyn server::Sql, &auth::Staff) -> Result<T, SyncError>,
+) -> ApiResult<T> {
+    Ok(st.db.tx(|db| match auth::staff(db, token)? {
+        Ok(s) if s.role == auth::Role::CountyAdmin => Ok(Ok(f(db, &s)?)),
+        Ok(_) => Ok(Err(auth::FORBIDDEN)),
+        Err(d) => Ok(Err(d)),
+    })??)
 }
 
 #[derive(Deserialize)]
@@ -278,13 +272,8 @@ async fn create_enrolment(
     let bytes = read_body(body, 64 << 10).await?;
     let req: EnrolmentRequest = json_body(&bytes)?;
     blocking(move || {
-        let code = st.db.tx(|db| {
-            let staff = match admin(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
-            auth::create_enrolment(db, &staff, &req.grant, req.days.clamp(1, 30))
-        })??;
+        let code =
+            as_admin(&st, &token, |db, staff| auth::create_enrolment(db, staff, &req.grant, req.days.clamp(1, 30)))??;
         let text = enrolment_text(&st.public_url, &code);
         Ok(Json(serde_json::json!({ "code": code, "text": text })))
     })
@@ -298,13 +287,7 @@ pub fn enrolment_text(public_url: &str, code: &str) -> String {
 
 async fn list_devices(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::DeviceInfo>>> {
     let token = bearer(&headers)?;
-    blocking(move || {
-        Ok(Json(st.db.tx(|db| match admin(db, &token)? {
-            Ok(_) => Ok(Ok(auth::list_devices(db)?)),
-            Err(d) => Ok(Err(d)),
-        })??))
-    })
-    .await
+    blocking(move || Ok(Json(as_admin(&st, &token, |db, _| auth::list_devices(db))?))).await
 }
 
 async fn revoke(
@@ -314,16 +297,8 @@ async fn revoke(
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     blocking(move || {
-        let found = st.db.tx(|db| match admin(db, &token)? {
-            Ok(_) => Ok(Ok(auth::revoke(db, &id)?)),
-            Err(d) => Ok(Err(d)),
-        })??;
-        if !found {
-            return Err(ApiError {
-                status: 404,
-                code: "DEVICE_NOT_FOUND".into(),
-                message: Text::new("找不到该设备", "No such device"),
-            });
+        if !as_admin(&st, &token, |db, _| auth::revoke(db, &id))? {
+            return Err(auth::DEVICE_NOT_FOUND.into());
         }
         Ok(Json(serde_json::json!({ "revoked": id })))
     })
@@ -353,16 +328,8 @@ async fn set_scope(
         return Err(auth::BAD_REQUEST.into());
     }
     blocking(move || {
-        let found = st.db.tx(|db| match admin(db, &token)? {
-            Ok(_) => Ok(Ok(auth::set_scope(db, &id, req.all, &req.townships, &req.grids)?)),
-            Err(d) => Ok(Err(d)),
-        })??;
-        if !found {
-            return Err(ApiError {
-                status: 404,
-                code: "DEVICE_NOT_FOUND".into(),
-                message: Text::new("找不到该设备", "No such device"),
-            });
+        if !as_admin(&st, &token, |db, _| auth::set_scope(db, &id, req.all, &req.townships, &req.grids))? {
+            return Err(auth::DEVICE_NOT_FOUND.into());
         }
         Ok(Json(serde_json::json!({ "device": id })))
     })
@@ -372,10 +339,7 @@ async fn set_scope(
 async fn quarantine(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     blocking(move || {
-        let list = st.db.tx(|db| match admin(db, &token)? {
-            Ok(_) => Ok(Ok(server::quarantine_list(db, 1000)?)),
-            Err(d) => Ok(Err(d)),
-        })??;
+        let list = as_admin(&st, &token, |db, _| server::quarantine_list(db, 1000))?;
         let items: Vec<_> = list
             .into_iter()
             .map(|q| {

@@ -11,7 +11,7 @@ mod http;
 pub mod keys;
 
 pub use db::Db;
-pub use http::{AppState, router};
+pub use http::{AppState, SyncCall, router};
 pub use keys::ServerKeys;
 
 use std::net::SocketAddr;

@@ -19,9 +19,8 @@ use server::auth;
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use store::{Init, Store};
-use sync::client::{self, Options, Transport, path};
+use sync::client::{self, Options, Transport};
 use sync::server::{self as srv, Sql, Val};
-use sync::wire::{self, Message};
 use sync::{Scope, SyncError};
 
 /// Where the simulated server keeps its data.
@@ -83,7 +82,7 @@ impl Sim {
     ) -> Result<Vec<u8>, SyncError> {
         let st = &self.state;
         let ctx = st.ctx();
-        st.db.tx(|db| {
+        let answer = st.db.tx(|db| {
             let mut failing;
             let db: &mut dyn Sql = match fail_at {
                 Some(n) => {
@@ -92,19 +91,10 @@ impl Sim {
                 }
                 None => db,
             };
-            let device = auth::device(db, token)?.map_err(|d| SyncError::Refused {
-                status: d.status,
-                code: d.code.into(),
-                message: d.en.into(),
-            })?;
-            Ok(match p {
-                path::PUSH => srv::push(db, &ctx, &device, &wire::PushRequest::decode(body)?)?.encode(),
-                path::PULL => srv::pull(db, &ctx, &device, &wire::PullRequest::decode(body)?)?.encode(),
-                path::REPAIR => srv::repair(db, &device, &wire::RepairRequest::decode(body)?)?.encode(),
-                path::FETCH => srv::fetch(db, &ctx, &device, &wire::FetchRequest::decode(body)?)?.encode(),
-                _ => unreachable!(),
-            })
-        })
+            server::SyncCall::decode(p, body)?.run(db, &ctx, token)
+        })?;
+        // A refusal commits what it wrote (a revoked device's push is kept).
+        answer.map_err(|d| SyncError::Refused { status: d.status, code: d.code.into(), message: d.en.into() })
     }
 
     fn restart(&mut self) {

@@ -189,8 +189,9 @@ impl Store {
                 steps.push(Step::Remove(id, Box::new(record)));
                 continue;
             }
-            let merged = match self.load(&id)? {
-                None => theirs.with_actor(actor.clone()),
+            let (merged, mut record) = match self.load(&id)? {
+                // A new copy is the server's document: its record is read already.
+                None => (theirs.with_actor(actor.clone()), record),
                 Some(mut ours) => {
                     let before = ours.get_heads();
                     if let Err(e) = ours.merge(&mut theirs) {
@@ -201,14 +202,13 @@ impl Store {
                         steps.push(Step::Known(id, server_heads));
                         continue;
                     }
-                    ours
-                }
-            };
-            let mut record = match hydrate(&merged) {
-                Ok(r) => r,
-                Err(e) => {
-                    steps.push(Step::Quarantine(id, "RECORD_UNREADABLE", e.to_string(), bytes));
-                    continue;
+                    match hydrate(&ours) {
+                        Ok(r) => (ours, r),
+                        Err(e) => {
+                            steps.push(Step::Quarantine(id, "RECORD_UNREADABLE", e.to_string(), bytes));
+                            continue;
+                        }
+                    }
                 }
             };
             let _advice = validate::check(&mut record, Date::MAX);

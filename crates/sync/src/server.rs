@@ -212,20 +212,27 @@ fn heads_blob(heads: &[Hash]) -> Vec<u8> {
     sorted.concat()
 }
 
-struct Stored {
+/// A stored document (`D`: its bytes, or loaded) with its kind and region.
+struct Stored<D> {
     kind: String,
     region: Region,
-    doc: AutoCommit,
+    doc: D,
 }
 
-fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored>, SyncError> {
+/// A document's bytes, unsealed.
+fn load_bytes(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<Vec<u8>>>, SyncError> {
     let rows = db.query("SELECT kind, township, grid, sealed FROM docs WHERE id = $1", &[id.as_str().into()])?;
     let Some(mut row) = rows.into_iter().next() else { return Ok(None) };
     let sealed = std::mem::replace(&mut row[3], Val::Null).into_blob();
-    let bytes = ctx.sealer.open(id.as_str(), &sealed)?;
-    let doc = AutoCommit::load(&bytes).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    let doc = ctx.sealer.open(id.as_str(), &sealed)?;
     let region = Region { township: row[1].text().map(RecordId::from), grid: row[2].text().map(RecordId::from) };
     Ok(Some(Stored { kind: row[0].text().unwrap_or_default().to_owned(), region, doc }))
+}
+
+fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<AutoCommit>>, SyncError> {
+    let Some(s) = load_bytes(db, ctx, id)? else { return Ok(None) };
+    let doc = AutoCommit::load(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    Ok(Some(Stored { kind: s.kind, region: s.region, doc }))
 }
 
 fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
@@ -531,15 +538,13 @@ pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchReques
         if bytes >= MAX_BATCH_BYTES {
             break;
         }
-        match load(db, ctx, id)? {
+        match load_bytes(db, ctx, id)? {
             None => out.absent.push(id.clone()),
             Some(s) => {
                 let kind = RecordKind::from_key(&s.kind).unwrap_or(RecordKind::Area);
                 if device.scope.can_read(kind, &s.region) {
-                    let mut doc = s.doc;
-                    let b = doc.save();
-                    bytes += b.len();
-                    out.docs.push(Doc { id: id.clone(), bytes: b });
+                    bytes += s.doc.len();
+                    out.docs.push(Doc { id: id.clone(), bytes: s.doc });
                 } else {
                     out.hidden.push(id.clone());
                 }
