@@ -323,6 +323,7 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
                 let mut link = Link { sim: &mut sim, token: dev.token.clone(), online: dev.online, crash_after };
                 let _ = client::sync(&mut dev.store, &mut link, &options, &mut |_| {});
                 reopen(dev);
+                assert_outbox_holds_the_rest(&sim, &dev.store, seed, step);
             }
             // The server restarts.
             65..=67 => sim.restart(),
@@ -338,6 +339,7 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
                 if let Err(e) = client::sync(&mut dev.store, &mut link, &options, &mut |_| {}) {
                     assert!(e.is_transient(), "seed {seed} step {step}: {e} ({})", e.code());
                 }
+                assert_outbox_holds_the_rest(&sim, &dev.store, seed, step);
             }
         }
     }
@@ -403,6 +405,25 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
         let _ = sim.handle(token, p, body, None);
     }
     assert_eq!(snapshot(&sim), before, "seed {seed}: a replayed request changed the server");
+}
+
+/// Right after any session, however it ended: every change a device holds
+/// that is not waiting in its outbox is on the server or in its quarantine
+/// (an outbox entry is never cleared early).
+fn assert_outbox_holds_the_rest(sim: &Sim, store: &Store, seed: u64, step: usize) {
+    let waiting: HashSet<RecordId> = store.outbox().unwrap().into_iter().collect();
+    let mut quarantined: Option<HashSet<(RecordId, ChangeHash)>> = None;
+    for id in store.doc_ids().unwrap() {
+        if waiting.contains(&id) {
+            continue;
+        }
+        let mut server = server_doc(sim, &id);
+        for h in store.heads(&id).unwrap() {
+            let held = server.as_mut().is_some_and(|d| d.get_change_by_hash(&h).is_some())
+                || quarantined.get_or_insert_with(|| quarantined_changes(sim)).contains(&(id.clone(), h));
+            assert!(held, "seed {seed} step {step}: change {h} of {id} left the outbox but the server lacks it");
+        }
+    }
 }
 
 fn reopen(dev: &mut Dev) {
