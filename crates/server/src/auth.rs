@@ -99,6 +99,16 @@ pub struct Denied {
     pub en: &'static str,
 }
 
+impl From<Denied> for SyncError {
+    fn from(d: Denied) -> SyncError {
+        SyncError::Refused {
+            status: d.status,
+            code: d.code.into(),
+            message: registry::message::Message::new(d.zh, d.en),
+        }
+    }
+}
+
 pub const UNAUTHENTICATED: Denied = Denied {
     status: 401,
     code: "UNAUTHENTICATED",

@@ -25,12 +25,14 @@ pub struct AppState {
     pub sealer: Sealer,
     pub keys: crate::ServerKeys,
     pub public_url: String,
+    /// SHA-256 of a self-signed certificate, put in enrolment codes.
+    pub pin: Option<[u8; 32]>,
     pub max_body: usize,
 }
 
 impl AppState {
     pub fn new(db: Db, keys: crate::ServerKeys, public_url: String) -> AppState {
-        AppState { db, sealer: Sealer::new(&keys.data_key), keys, public_url, max_body: 32 << 20 }
+        AppState { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None, max_body: 32 << 20 }
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
@@ -274,15 +276,10 @@ async fn create_enrolment(
     blocking(move || {
         let code =
             as_admin(&st, &token, |db, staff| auth::create_enrolment(db, staff, &req.grant, req.days.clamp(1, 30)))??;
-        let text = enrolment_text(&st.public_url, &code);
+        let text = sync::enrol::EnrolmentText { base: st.public_url.clone(), code: code.clone(), pin: st.pin }.format();
         Ok(Json(serde_json::json!({ "code": code, "text": text })))
     })
     .await
-}
-
-/// What an enrolment QR code holds: the server's address and the code.
-pub fn enrolment_text(public_url: &str, code: &str) -> String {
-    format!("SJE1:{public_url}#{code}")
 }
 
 async fn list_devices(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::DeviceInfo>>> {

@@ -34,17 +34,17 @@ impl ServerKeys {
                 .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "the key file is damaged")),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let keys = ServerKeys::generate();
-                let text = format!("county_secret={}\ndata_key={}\n", hex(&keys.county_secret), hex(&keys.data_key));
-                let mut opts = std::fs::OpenOptions::new();
-                opts.write(true).create_new(true);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                use std::io::Write;
-                opts.open(path)?.write_all(text.as_bytes())?;
+                keys.save(path)?;
                 Ok(keys)
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Writes a new key file (mode 0600); an existing one is never overwritten.
+    pub fn save(&self, path: &Path) -> std::io::Result<()> {
+        let text = format!("county_secret={}\ndata_key={}\n", hex(&self.county_secret), hex(&self.data_key));
+        write_private(path, text.as_bytes())
     }
 
     fn parse(text: &str) -> Option<ServerKeys> {
@@ -61,4 +61,16 @@ impl ServerKeys {
         }
         (a && b).then_some(k)
     }
+}
+
+/// Creates a file readable by its owner only; fails if it exists.
+pub(crate) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    use std::io::Write;
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod db;
 mod http;
 pub mod keys;
+pub mod tls;
 
 pub use db::Db;
 pub use http::{AppState, SyncCall, router};
@@ -23,8 +24,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The address devices reach the server at (put in enrolment codes).
     pub public_url: String,
-    /// The largest request body accepted.
-    pub max_body: usize,
+    /// HTTPS when set.
+    pub tls: Option<tls::Tls>,
 }
 
 /// Binds and serves until `shutdown` completes; requests in flight finish.
@@ -34,8 +35,21 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "serving");
-    serve_on(listener, state, shutdown).await
+    tracing::info!(addr = %listener.local_addr()?, tls = config.tls.is_some(), "serving");
+    match &config.tls {
+        Some(tls) => serve_tls_on(listener, tls, state, shutdown).await,
+        None => serve_on(listener, state, shutdown).await,
+    }
+}
+
+/// [`serve_on`] over HTTPS.
+pub async fn serve_tls_on(
+    listener: tokio::net::TcpListener,
+    tls: &tls::Tls,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(tls::TlsListener::new(listener, tls)?, router(state)).with_graceful_shutdown(shutdown).await
 }
 
 /// [`serve`] on a listener already bound (tests bind port 0).

@@ -68,8 +68,7 @@ impl Transport for Replayer<'_> {
         }
         let ctx = self.state.ctx();
         let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token))?;
-        let answer =
-            answer.map_err(|d| SyncError::Refused { status: d.status, code: d.code.into(), message: d.en.into() })?;
+        let answer = answer.map_err(SyncError::from)?;
         if p == path::PUSH {
             self.pushes.push(answer.clone());
         }

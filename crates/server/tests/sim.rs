@@ -94,7 +94,7 @@ impl Sim {
             server::SyncCall::decode(p, body)?.run(db, &ctx, token)
         })?;
         // A refusal commits what it wrote (a revoked device's push is kept).
-        answer.map_err(|d| SyncError::Refused { status: d.status, code: d.code.into(), message: d.en.into() })
+        answer.map_err(SyncError::from)
     }
 
     fn restart(&mut self) {
@@ -525,22 +525,6 @@ fn devices_and_server_converge_through_faults_and_nothing_is_lost() {
         eprintln!("sim seed {seed}");
         run(seed, steps(), None);
     }
-}
-
-/// The PostgreSQL the test script started (`scripts/pg.sh`).
-pub fn pg_url() -> String {
-    std::env::var("SANJIAN_TEST_PG_URL").expect(
-        "SANJIAN_TEST_PG_URL is not set: run the tests with scripts/test.sh, which starts a throwaway PostgreSQL",
-    )
-}
-
-/// A new, empty database on the test cluster; returns its URL.
-pub fn fresh_pg_database(url: &str, tag: u64) -> String {
-    let name = format!("sim_{tag}_{}_{}", std::process::id(), rand::random::<u32>());
-    let mut admin = postgres::Client::connect(url, postgres::NoTls).unwrap();
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    format!("{base}/{name}")
 }
 
 #[test]

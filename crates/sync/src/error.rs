@@ -20,8 +20,8 @@ pub enum SyncError {
     Store(#[from] store::StoreError),
     #[error("network: {0}")]
     Network(String),
-    #[error("the server refused the request: {code}: {message}")]
-    Refused { status: u16, code: String, message: String },
+    #[error("the server refused the request: {code}: {}", message.en)]
+    Refused { status: u16, code: String, message: Message },
     #[error("the server failed: {0}")]
     Server(String),
     #[error("interrupted")]
@@ -75,7 +75,7 @@ impl SyncError {
             SyncError::Network(_) => {
                 ("无法连接服务器，联网后将自动同步", "Cannot reach the server; sync resumes when online")
             }
-            SyncError::Refused { message, .. } => return Message::new(message.clone(), message.clone()),
+            SyncError::Refused { message, .. } => return message.clone(),
             SyncError::Server(_) => ("服务器出错，稍后将重试", "The server failed; sync will retry"),
             SyncError::Interrupted => ("同步已中断，下次将继续", "Sync was interrupted and will resume"),
         };

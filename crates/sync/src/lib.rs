@@ -4,13 +4,17 @@
 //! - [`server`]: the county server's side, written once against the [`server::Sql`]
 //!   trait so the SQLite and PostgreSQL backends share it;
 //! - [`client`]: the device's session over any [`client::Transport`];
+//! - `http` (feature `http`): the device's HTTPS transport and background sync;
 //! - [`scope`], [`fingerprint`]: who sees what, and the repair check's sums.
 //!
 //! The protocol is described in `docs/sync.md`.
 
 pub mod client;
+pub mod enrol;
 mod error;
 pub mod fingerprint;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod scope;
 pub mod server;
 pub mod wire;

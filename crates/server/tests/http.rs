@@ -1,0 +1,525 @@
+//! The server over real HTTP(S): the axum router on a loopback port, devices
+//! enrolled and synced through the reqwest transport. Every test runs on
+//! SQLite and on the throwaway PostgreSQL the test script starts.
+
+use crate::util::*;
+use automerge::transaction::Transactable;
+use registry::model::*;
+use server::auth;
+use std::sync::Arc;
+use store::{Init, Store};
+use sync::client::{self, Options, Transport, path};
+use sync::enrol::EnrolmentText;
+use sync::http::{Endpoint, HttpTransport};
+use sync::wire::{self, Message as _};
+use sync::{Scope, SyncError};
+
+#[derive(Debug, Clone, Copy)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+
+/// A running server with the small county imported and an admin signed in.
+struct Running {
+    rt: tokio::runtime::Runtime,
+    endpoint: Endpoint,
+    state: Arc<server::AppState>,
+    http: reqwest::Client,
+    admin: String,
+    county: County,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn start(backend: Backend) -> Running {
+    start_with(backend, None)
+}
+
+fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
+    let dir = tempfile::tempdir().unwrap();
+    let db = match backend {
+        Backend::Sqlite => server::Db::sqlite(&dir.path().join("server.db")).unwrap(),
+        Backend::Postgres => server::Db::postgres(&fresh_pg_database(&pg_url(), 0), 4).unwrap(),
+    };
+    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32] };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base = format!("{scheme}://localhost:{port}");
+    let mut state = server::AppState::new(db, keys, base.clone());
+    state.pin = tls.as_ref().map(|t| t.fingerprint);
+    let state = Arc::new(state);
+
+    let county = small_county(3);
+    let ctx = state.ctx();
+    state
+        .db
+        .tx(|db| {
+            for (id, r) in &county.records {
+                let mut doc = store::new_document(id, r.clone(), [0xcc; 16], "import", TODAY).unwrap();
+                sync::server::import(db, &ctx, id, &mut doc)?;
+            }
+            auth::create_user(db, "admin", auth::Role::CountyAdmin, "correct horse")?;
+            auth::create_user(db, "clerk", auth::Role::TownshipStaff, "battery staple")?;
+            Ok(())
+        })
+        .unwrap();
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    let st = state.clone();
+    match tls.clone() {
+        Some(tls) => rt.spawn(async move { server::serve_tls_on(listener, &tls, st, shutdown).await.unwrap() }),
+        None => rt.spawn(async move { server::serve_on(listener, st, shutdown).await.unwrap() }),
+    };
+    let mut endpoint = Endpoint::new(&base);
+    endpoint.pin = tls.map(|t| t.fingerprint);
+    let http = endpoint.client(std::time::Duration::from_secs(30)).unwrap();
+    let admin = {
+        let login = http
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({"username": "admin", "password": "correct horse"}));
+        let resp = rt.block_on(async { login.send().await }).unwrap();
+        assert_eq!(resp.status(), 200);
+        let v: serde_json::Value = rt.block_on(resp.json()).unwrap();
+        v["token"].as_str().unwrap().to_owned()
+    };
+    Running { rt, endpoint, state, http, admin, county, stop: Some(stop), _dir: dir }
+}
+
+/// An enrolled device: its store and token.
+struct Device {
+    store: Store,
+    token: String,
+    id: String,
+}
+
+impl Running {
+    fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let mut req = self.http.post(format!("{}{path}", self.endpoint.base)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.answer(req)
+    }
+
+    fn answer(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+        self.rt.block_on(async {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+        })
+    }
+
+    /// A raw sync request: status and body.
+    fn raw(&self, p: &str, token: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+        let req = self.http.post(format!("{}{p}", self.endpoint.base)).bearer_auth(token).body(body);
+        self.rt.block_on(async {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.bytes().await.unwrap().to_vec())
+        })
+    }
+
+    /// Enrols a device the way the app does: the admin creates the code,
+    /// the device redeems the code's text.
+    fn enrol(&self, grant: serde_json::Value, actor: u8) -> Device {
+        let (status, v) = self.post_json("/api/enrolments", Some(&self.admin), &grant);
+        assert_eq!(status, 200, "{v}");
+        let text = EnrolmentText::parse(v["text"].as_str().unwrap()).unwrap();
+        assert_eq!(text.base, self.endpoint.base);
+        assert_eq!(text.pin, self.endpoint.pin);
+        let creds = self.rt.block_on(sync::http::redeem(&self.http, &text, [actor; 16], [actor; 32])).unwrap();
+        assert_eq!(creds.county_secret, auth::hex(secret().as_bytes()));
+        let mut store = Store::in_memory(&Init { county_secret: secret(), device_id: Some([actor; 16]) }).unwrap();
+        store.set_operator(&creds.person);
+        Device { store, token: creds.token, id: creds.device_id }
+    }
+
+    fn transport(&self, token: &str) -> HttpTransport {
+        HttpTransport::new(self.http.clone(), &self.endpoint, token, self.rt.handle().clone())
+    }
+
+    fn sync(&self, dev: &mut Device) -> Result<client::Report, SyncError> {
+        let mut t = self.transport(&dev.token);
+        client::sync(&mut dev.store, &mut t, &Options::default(), &mut |_| {})
+    }
+
+    fn stats(&self) -> (u64, i64) {
+        self.state.db.tx(|db| sync::server::stats(db)).unwrap()
+    }
+
+    fn server_heads(&self, id: &RecordId) -> Option<Vec<[u8; 32]>> {
+        self.state.db.tx(|db| sync::server::heads_of(db, id)).unwrap()
+    }
+
+    fn quarantine_codes(&self) -> Vec<(String, String)> {
+        let req = self.http.get(format!("{}/api/quarantine", self.endpoint.base)).bearer_auth(&self.admin);
+        let (status, v) = self.answer(req);
+        assert_eq!(status, 200);
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["doc"].as_str().unwrap().to_owned(), i["code"].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    fn township_grant(&self, i: usize) -> serde_json::Value {
+        serde_json::json!({"person": format!("员{i}"), "role": "township_staff", "townships": [self.county.townships[i]]})
+    }
+
+    /// A member of township `t` not yet on the server: a new registration.
+    fn new_member_in(&self, t: usize, name: &str) -> Record {
+        let township = &self.county.townships[t];
+        let (_, template) = self
+            .county
+            .records
+            .iter()
+            .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(township))
+            .unwrap();
+        let mut record = template.clone();
+        if let Record::Member(m) = &mut record {
+            m.name = name.into();
+            // A different, valid resident ID number makes a different
+            // person: the template's place and birth date, a new sequence
+            // number of the same parity (the same sex).
+            static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(400);
+            let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let parity = m.resident_id.as_bytes()[16] - b'0';
+            let first17 = format!("{}{:03}", &m.resident_id[..14], (n * 2 + u32::from(parity % 2)) % 1000);
+            m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        }
+        record
+    }
+}
+
+/// Every record a device holds, with its region.
+fn held(store: &Store) -> Vec<(RecordId, Record)> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.known_heads(after.as_ref(), 500).unwrap();
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        for (id, _) in page {
+            if let Some(r) = store.get(&id).unwrap() {
+                out.push((id, r.record));
+            }
+        }
+    }
+    out
+}
+
+fn each_backend(test: impl Fn(Backend)) {
+    for b in BACKENDS {
+        eprintln!("backend {b:?}");
+        test(b);
+    }
+}
+
+#[test]
+fn a_township_device_reads_and_writes_only_its_township() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        let mut other = s.enrol(s.township_grant(1), 2);
+        s.sync(&mut a).unwrap();
+        s.sync(&mut other).unwrap();
+
+        // Read: A holds its township's records and the county's areas, nothing of B's.
+        let scope_a = Scope { version: 0, all: false, townships: vec![s.county.townships[0].clone()], grids: vec![] };
+        let a_holds = held(&a.store);
+        assert!(a_holds.iter().any(|(_, r)| r.kind() == RecordKind::Member));
+        for (id, r) in &a_holds {
+            assert!(scope_a.can_read(r.kind(), &r.region(id)), "{id} ({:?}) leaked to township A", r.kind());
+        }
+        let b_member = s
+            .county
+            .records
+            .iter()
+            .find(|(id, r)| {
+                r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&s.county.townships[1])
+            })
+            .unwrap()
+            .0
+            .clone();
+        assert!(a.store.get(&b_member).unwrap().is_none());
+
+        // Asking for B's record by id does not reveal it either.
+        let mut t = s.transport(&a.token);
+        let req = wire::FetchRequest { ids: vec![b_member.clone()] };
+        let resp = wire::FetchResponse::decode(&t.call(path::FETCH, req.encode()).unwrap()).unwrap();
+        assert!(resp.docs.is_empty());
+        assert_eq!(resp.hidden, vec![b_member.clone()]);
+
+        // Write: A registers a member of township B; the server quarantines
+        // it, stores nothing, and B never sees it.
+        let before = s.stats();
+        let record = s.new_member_in(1, "越界登记");
+        let saved = a.store.insert(record, TODAY).unwrap();
+        let report = s.sync(&mut a).unwrap();
+        assert_eq!(report.quarantined, 1);
+        assert_eq!(s.server_heads(&saved.id), None);
+        assert_eq!(s.stats(), before);
+        assert!(s.quarantine_codes().contains(&(saved.id.to_string(), "OUT_OF_SCOPE".into())));
+        s.sync(&mut other).unwrap();
+        assert!(other.store.get(&saved.id).unwrap().is_none());
+
+        // A registration in its own township goes through and reaches the
+        // other device of the same township, not B's.
+        let mut a2 = s.enrol(s.township_grant(0), 3);
+        let mine = a.store.insert(s.new_member_in(0, "本镇登记"), TODAY).unwrap();
+        s.sync(&mut a).unwrap();
+        assert!(s.server_heads(&mine.id).is_some());
+        s.sync(&mut a2).unwrap();
+        s.sync(&mut other).unwrap();
+        assert!(a2.store.get(&mine.id).unwrap().is_some());
+        assert!(other.store.get(&mine.id).unwrap().is_none());
+    });
+}
+
+#[test]
+fn a_revoked_device_is_refused_and_what_it_pushed_is_kept() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        let saved = a.store.insert(s.new_member_in(0, "停用前登记"), TODAY).unwrap();
+
+        // A township clerk may not revoke; the admin may.
+        let (status, v) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        assert_eq!(status, 200);
+        let clerk = v["token"].as_str().unwrap().to_owned();
+        let (status, v) = s.post_json(&format!("/api/devices/{}/revoke", a.id), Some(&clerk), &serde_json::json!({}));
+        assert_eq!((status, v["code"].as_str()), (403, Some("FORBIDDEN")));
+        let (status, _) = s.post_json(&format!("/api/devices/{}/revoke", a.id), Some(&s.admin), &serde_json::json!({}));
+        assert_eq!(status, 200);
+        let req = s.http.get(format!("{}/api/devices", s.endpoint.base)).bearer_auth(&s.admin);
+        let (_, devices) = s.answer(req);
+        let listed = devices.as_array().unwrap().iter().find(|d| d["id"] == a.id.as_str()).unwrap();
+        assert_eq!(listed["revoked"], true);
+
+        let before = s.stats();
+        match s.sync(&mut a) {
+            Err(SyncError::Refused { status: 401, code, message }) => {
+                assert_eq!(code, "DEVICE_REVOKED");
+                assert!(message.zh.contains("停用"));
+            }
+            other => panic!("a revoked device synced: {other:?}"),
+        }
+        // Not applied, not lost: in the quarantine for the county to review,
+        // and still in the device's outbox.
+        assert_eq!(s.stats(), before);
+        assert!(s.quarantine_codes().contains(&(saved.id.to_string(), "DEVICE_REVOKED".into())));
+        assert_eq!(a.store.outbox_len().unwrap(), 1);
+        // Pulls are refused too.
+        let (status, body) = s.raw(path::PULL, &a.token, wire::PullRequest::default().encode());
+        assert_eq!(status, 401);
+        assert!(String::from_utf8_lossy(&body).contains("DEVICE_REVOKED"));
+    });
+}
+
+#[test]
+fn a_change_authored_by_another_device_is_refused() {
+    each_backend(|b| {
+        let s = start(b);
+        let a = s.enrol(s.township_grant(0), 1);
+        let _other = s.enrol(s.township_grant(0), 2);
+        // A document written by device 2 (its actor), pushed with A's token.
+        let mut forger = Store::in_memory(&Init { county_secret: secret(), device_id: Some([2; 16]) }).unwrap();
+        let saved = forger.insert(s.new_member_in(0, "冒名登记"), TODAY).unwrap();
+        let out = forger.outgoing(10, 1 << 20).unwrap();
+        let req = wire::PushRequest {
+            docs: out
+                .into_iter()
+                .map(|o| wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
+                .collect(),
+        };
+        let before = s.stats();
+        let mut t = s.transport(&a.token);
+        let resp = wire::PushResponse::decode(&t.call(path::PUSH, req.encode()).unwrap()).unwrap();
+        assert_eq!(resp.results.len(), 1);
+        assert_eq!(resp.results[0].outcome, wire::Outcome::Quarantined("ACTOR_MISMATCH".into()));
+        assert_eq!(s.stats(), before);
+        assert_eq!(s.server_heads(&saved.id), None);
+        assert!(s.quarantine_codes().contains(&(saved.id.to_string(), "ACTOR_MISMATCH".into())));
+    });
+}
+
+#[test]
+fn bad_input_gets_a_clear_refusal_and_nothing_is_stored() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        let before = s.stats();
+        let code = |status: u16, body: &[u8]| -> (u16, String) {
+            let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+            assert!(v["message"]["zh"].is_string() && v["message"]["en"].is_string(), "{v}");
+            (status, v["code"].as_str().unwrap_or("").to_owned())
+        };
+        let push_of = |id: &RecordId, bytes: Vec<u8>| {
+            wire::PushRequest { docs: vec![wire::PushDoc { id: id.clone(), heads: vec![], bytes }] }.encode()
+        };
+        let new_id = RecordId(auth::hex(&[7; 16]));
+
+        // Garbage instead of a sync message.
+        let (st, body) = s.raw(path::PUSH, &a.token, b"not a sync message at all".to_vec());
+        assert_eq!(code(st, &body), (400, "SYNC_MALFORMED".into()));
+        // A well-formed message carrying garbage instead of Automerge bytes.
+        let (st, body) = s.raw(path::PUSH, &a.token, push_of(&new_id, vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]));
+        assert_eq!(code(st, &body), (400, "DOCUMENT_MALFORMED".into()));
+        // A real Automerge document of a kind that does not exist.
+        let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
+        doc.put(automerge::ROOT, "_kind", "spaceship").unwrap();
+        let (st, body) = s.raw(path::PUSH, &a.token, push_of(&new_id, doc.save()));
+        assert_eq!(code(st, &body), (400, "RECORD_UNREADABLE".into()));
+        // A bad document in a batch refuses the whole batch: the good one
+        // beside it is not half-written.
+        let good = a.store.insert(s.new_member_in(0, "同批登记"), TODAY).unwrap();
+        let out = a.store.outgoing(10, 1 << 20).unwrap();
+        let mut req = wire::PushRequest {
+            docs: vec![wire::PushDoc {
+                id: out[0].id.clone(),
+                heads: out[0].heads.iter().map(|h| h.0).collect(),
+                bytes: out[0].bytes.clone(),
+            }],
+        };
+        req.docs.push(wire::PushDoc { id: new_id.clone(), heads: vec![], bytes: doc.save() });
+        let (st, body) = s.raw(path::PUSH, &a.token, req.encode());
+        assert_eq!(code(st, &body), (400, "RECORD_UNREADABLE".into()));
+        assert_eq!(s.server_heads(&good.id), None);
+        // A body over the limit.
+        let (st, body) = s.raw(path::PUSH, &a.token, vec![0u8; (32 << 20) + 1]);
+        assert_eq!(code(st, &body), (413, "SYNC_TOO_LARGE".into()));
+        // A forged token, a missing one, a replayed enrolment code.
+        let (st, body) = s.raw(path::PULL, "sjd_forged0000000000000000", wire::PullRequest::default().encode());
+        assert_eq!(code(st, &body), (401, "UNAUTHENTICATED".into()));
+        let req = s.http.post(format!("{}{}", s.endpoint.base, path::PULL)).body(wire::PullRequest::default().encode());
+        let (st, v) = s.answer(req);
+        assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+        let (st, v) = s.post_json("/api/enrolments", Some(&s.admin), &s.township_grant(0));
+        assert_eq!(st, 200);
+        let text = EnrolmentText::parse(v["text"].as_str().unwrap()).unwrap();
+        s.rt.block_on(sync::http::redeem(&s.http, &text, [8; 16], [8; 32])).unwrap();
+        match s.rt.block_on(sync::http::redeem(&s.http, &text, [9; 16], [9; 32])) {
+            Err(SyncError::Refused { status: 401, code, .. }) => assert_eq!(code, "ENROLMENT_INVALID"),
+            other => panic!("a used enrolment code was redeemed again: {other:?}"),
+        }
+        // Malformed JSON, a staff session used as a device token, and an
+        // unknown path.
+        let req = s.http.post(format!("{}/api/login", s.endpoint.base)).body("{\"username\": ");
+        let (st, v) = s.answer(req);
+        assert_eq!((st, v["code"].as_str()), (400, Some("BAD_REQUEST")));
+        let (st, body) = s.raw(path::PULL, &s.admin, wire::PullRequest::default().encode());
+        assert_eq!(code(st, &body), (401, "UNAUTHENTICATED".into()));
+        let (st, v) = s.answer(s.http.get(format!("{}/api/nothing", s.endpoint.base)));
+        assert_eq!((st, v["code"].as_str()), (404, Some("NOT_FOUND")));
+
+        // Nothing was stored, and the server still serves.
+        assert_eq!(s.stats(), before);
+        let (st, v) = s.answer(s.http.get(format!("{}/health", s.endpoint.base)));
+        assert_eq!((st, v["status"].as_str()), (200, Some("ok")));
+        let report = s.sync(&mut a).unwrap();
+        assert_eq!(report.pushed, 1);
+        assert!(s.server_heads(&good.id).is_some());
+    });
+}
+
+#[test]
+fn https_with_a_self_signed_certificate_pinned_by_the_enrolment_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = server::tls::self_signed(dir.path(), &["localhost".into()]).unwrap();
+    let tls = server::tls::load(&cert, &key).unwrap();
+    // Made once, then kept.
+    assert_eq!(server::tls::self_signed(dir.path(), &["localhost".into()]).unwrap(), (cert.clone(), key.clone()));
+    let s = start_with(Backend::Sqlite, Some(tls.clone()));
+    assert!(s.endpoint.base.starts_with("https://"));
+    let mut a = s.enrol(s.township_grant(0), 1);
+    let report = s.sync(&mut a).unwrap();
+    assert!(report.pulled_changed > 0);
+
+    // Without the pin (system authorities only) or with another pin, the
+    // device will not talk to it.
+    let timeout = std::time::Duration::from_secs(10);
+    for endpoint in
+        [Endpoint::new(&s.endpoint.base), Endpoint { pin: Some([0xab; 32]), ..Endpoint::new(&s.endpoint.base) }]
+    {
+        let client = endpoint.client(timeout).unwrap();
+        let mut t = HttpTransport::new(client, &endpoint, &a.token, s.rt.handle().clone());
+        match t.call(path::PULL, wire::PullRequest::default().encode()) {
+            Err(SyncError::Network(_)) => {}
+            other => panic!("an unpinned certificate was trusted: {other:?}"),
+        }
+    }
+    // Trusting it as a certificate authority works too.
+    let endpoint = Endpoint { ca_pem: Some(std::fs::read(&cert).unwrap()), ..Endpoint::new(&s.endpoint.base) };
+    let client = endpoint.client(timeout).unwrap();
+    let mut t = HttpTransport::new(client, &endpoint, &a.token, s.rt.handle().clone());
+    assert!(t.call(path::PULL, wire::PullRequest::default().encode()).is_ok());
+}
+
+#[test]
+fn background_sync_catches_up_when_the_server_comes_back() {
+    // A server that is down when the device starts syncing.
+    let s = start(Backend::Sqlite);
+    let a = s.enrol(s.township_grant(0), 1);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let endpoint = Endpoint::new(&format!("http://127.0.0.1:{port}"));
+    let store = Arc::new(std::sync::Mutex::new(a.store));
+    let mut config = sync::http::AutoSyncConfig::new(endpoint, a.token.clone());
+    config.backoff =
+        sync::http::Backoff::new(std::time::Duration::from_millis(50), std::time::Duration::from_millis(400));
+    let auto = {
+        let _guard = s.rt.enter();
+        sync::http::AutoSync::start(store.clone(), config).unwrap()
+    };
+    let mut status = auto.status();
+    let wait_for = |status: &mut tokio::sync::watch::Receiver<sync::http::SyncStatus>,
+                    what: &dyn Fn(&sync::http::SyncStatus) -> bool| {
+        s.rt.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(60), status.wait_for(|st| what(st))).await.is_ok()
+        })
+    };
+    assert!(wait_for(&mut status, &|st| matches!(st, sync::http::SyncStatus::Offline { .. })));
+    assert_eq!(store.lock().unwrap().count(RecordKind::Member).unwrap(), 0);
+
+    // The same server comes up on that port: the device notices and syncs.
+    let listener = s.rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", port))).unwrap();
+    let st = s.state.clone();
+    s.rt.spawn(async move { server::serve_on(listener, st, std::future::pending()).await });
+    assert!(wait_for(&mut status, &|st| matches!(st, sync::http::SyncStatus::Synced { .. })));
+    let members = store.lock().unwrap().count(RecordKind::Member).unwrap();
+    assert!(members > 0);
+
+    // A new registration goes up at once when asked.
+    let saved = store.lock().unwrap().insert(s.new_member_in(0, "后台同步"), TODAY).unwrap();
+    auto.sync_now();
+    let pushed = s.rt.block_on(async {
+        for _ in 0..600 {
+            if s.server_heads(&saved.id).is_some() {
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        false
+    });
+    assert!(pushed);
+    auto.stop();
+}

@@ -1,0 +1,437 @@
+//! The device's way to the county server over HTTP(S): reqwest on rustls
+//! (ring), run on the app's tokio runtime.
+//!
+//! - [`Endpoint`]: where the server is and how to trust it: the system's
+//!   certificate authorities, an extra authority given as PEM, or the
+//!   SHA-256 pin of a self-signed certificate carried in the enrolment code;
+//! - [`HttpTransport`]: a [`Transport`] for [`crate::client::sync`], which
+//!   runs on a blocking thread (the store is SQLite) and drives each request
+//!   on the runtime's handle;
+//! - [`redeem`]: turns an enrolment code into the device's credentials;
+//! - [`AutoSync`]: syncs on demand and whenever connectivity returns,
+//!   probing `/health` with exponential backoff, and reports progress.
+
+use crate::client::{self, Options, Progress, Report, Stage, Transport};
+use crate::enrol::{EnrolmentText, hex};
+use crate::error::SyncError;
+use registry::message::Message;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use store::Store;
+use tokio::runtime::Handle;
+use tokio::sync::{Notify, watch};
+
+/// The largest answer a device accepts (the wire format's own cap).
+const MAX_ANSWER: usize = crate::wire::MAX_INFLATED;
+
+/// Where the county server is, and how to trust it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    /// `http://host:port` or `https://host:port`, without a trailing slash.
+    pub base: String,
+    /// SHA-256 of the server's certificate (DER), for a self-signed one.
+    pub pin: Option<[u8; 32]>,
+    /// Extra certificate authorities to trust, PEM.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("base", &self.base)
+            .field("pinned", &self.pin.is_some())
+            .field("ca", &self.ca_pem.is_some())
+            .finish()
+    }
+}
+
+impl Endpoint {
+    pub fn new(base: &str) -> Endpoint {
+        Endpoint { base: base.trim_end_matches('/').to_owned(), pin: None, ca_pem: None }
+    }
+
+    /// A client for this endpoint. Requests time out after `timeout`.
+    pub fn client(&self, timeout: Duration) -> Result<reqwest::Client, SyncError> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
+            .user_agent(concat!("sanjian/", env!("CARGO_PKG_VERSION")));
+        let builder = if let Some(pin) = self.pin {
+            let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| SyncError::Network(format!("tls: {e}")))?
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Pinned { pin, provider }))
+                .with_no_client_auth();
+            builder.tls_backend_preconfigured(config)
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            let native = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(native.certs);
+            if let Some(pem) = &self.ca_pem {
+                use rustls::pki_types::pem::PemObject;
+                for cert in CertificateDer::pem_slice_iter(pem) {
+                    let cert = cert.map_err(|e| SyncError::Network(format!("certificate authority: {e}")))?;
+                    roots.add(cert).map_err(|e| SyncError::Network(format!("certificate authority: {e}")))?;
+                }
+            }
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .map_err(|e| SyncError::Network(format!("tls: {e}")))?
+                .with_root_certificates(roots)
+                .with_no_client_auth();
+            builder.tls_backend_preconfigured(config)
+        };
+        builder.build().map_err(|e| SyncError::Network(format!("client: {e}")))
+    }
+}
+
+/// Accepts exactly the certificate whose SHA-256 is pinned (a self-signed
+/// trial server), checking the handshake's signatures as usual.
+#[derive(Debug)]
+struct Pinned {
+    pin: [u8; 32],
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if Sha256::digest(end_entity.as_ref()).as_slice() == self.pin {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+impl From<&EnrolmentText> for Endpoint {
+    fn from(e: &EnrolmentText) -> Endpoint {
+        let mut endpoint = Endpoint::new(&e.base);
+        endpoint.pin = e.pin;
+        endpoint
+    }
+}
+
+/// A device's credentials, as the server gives them on enrolment.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub device_id: String,
+    pub token: String,
+    pub person: String,
+    pub role: String,
+    /// The county's secret for record ids (hex).
+    pub county_secret: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("device_id", &self.device_id)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Redeems an enrolment code: the device gives its actor id and public key
+/// and receives its credentials.
+pub async fn redeem(
+    client: &reqwest::Client,
+    enrolment: &EnrolmentText,
+    actor: [u8; 16],
+    public_key: [u8; 32],
+) -> Result<Credentials, SyncError> {
+    let body = serde_json::json!({ "code": enrolment.code, "actor": hex(&actor), "public_key": hex(&public_key) });
+    let resp = client
+        .post(format!("{}/api/enrol/redeem", enrolment.base.trim_end_matches('/')))
+        .json(&body)
+        .send()
+        .await
+        .map_err(network)?;
+    let bytes = answer(resp).await?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Server(format!("enrolment answer: {e}")))
+}
+
+fn network(e: reqwest::Error) -> SyncError {
+    // The URL is the server's address: no personal data.
+    SyncError::Network(e.without_url().to_string())
+}
+
+/// Reads an answer (bounded), turning a refusal into its error.
+async fn answer(mut resp: reqwest::Response) -> Result<Vec<u8>, SyncError> {
+    let status = resp.status();
+    if resp.content_length().is_some_and(|n| n as usize > MAX_ANSWER) {
+        return Err(SyncError::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network)? {
+        if bytes.len() + chunk.len() > MAX_ANSWER {
+            return Err(SyncError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if status.is_success() {
+        return Ok(bytes);
+    }
+    #[derive(Deserialize)]
+    struct Refusal {
+        code: String,
+        message: Message,
+    }
+    match serde_json::from_slice::<Refusal>(&bytes) {
+        // A server error may pass: retry later.
+        Ok(r) if status.is_server_error() => Err(SyncError::Server(r.code)),
+        Ok(r) => Err(SyncError::Refused { status: status.as_u16(), code: r.code, message: r.message }),
+        // Not our server's answer (a proxy, a captive portal): try later.
+        Err(_) => Err(SyncError::Network(format!("unexpected answer: HTTP {}", status.as_u16()))),
+    }
+}
+
+/// Carries sync requests over HTTP. Its `call` blocks on the runtime, so
+/// a session runs on a blocking thread (`spawn_blocking`), never on an
+/// async worker.
+#[derive(Debug)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    handle: Handle,
+}
+
+impl HttpTransport {
+    pub fn new(client: reqwest::Client, endpoint: &Endpoint, token: &str, handle: Handle) -> HttpTransport {
+        HttpTransport { client, base: endpoint.base.clone(), token: token.to_owned(), handle }
+    }
+}
+
+impl Transport for HttpTransport {
+    fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-sanjian-sync")
+            .body(body);
+        self.handle.block_on(async move { answer(request.send().await.map_err(network)?).await })
+    }
+}
+
+/// Is the server reachable (and ours)?
+pub async fn probe(client: &reqwest::Client, endpoint: &Endpoint) -> bool {
+    match client.get(format!("{}/health", endpoint.base)).timeout(Duration::from_secs(5)).send().await {
+        Ok(r) => r.status().is_success(),
+        Err(_) => false,
+    }
+}
+
+/// Exponential backoff with jitter between connectivity probes.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pub first: Duration,
+    pub max: Duration,
+    current: Duration,
+}
+
+impl Backoff {
+    pub fn new(first: Duration, max: Duration) -> Backoff {
+        Backoff { first, max, current: first }
+    }
+
+    /// The next wait: doubled each time up to `max`, with ±20% jitter so
+    /// a township's devices do not all knock at once.
+    pub fn next_wait(&mut self) -> Duration {
+        let base = self.current;
+        self.current = (self.current * 2).min(self.max);
+        let jitter = rand::random_range(0.8..1.2);
+        base.mul_f64(jitter)
+    }
+
+    pub fn reset(&mut self) {
+        self.current = self.first;
+    }
+}
+
+/// What the background sync is doing, for the app's status line and
+/// progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    /// Not yet tried.
+    Idle,
+    /// The server is unreachable; the next probe is in `retry_in_ms`.
+    Offline {
+        retry_in_ms: u64,
+    },
+    Syncing(Progress),
+    /// The last session finished.
+    Synced {
+        report: Box<Report>,
+        at_ms: u64,
+    },
+    /// The last session failed in a way retrying will not fix (e.g. the
+    /// device was revoked); `code` is stable.
+    Failed {
+        code: String,
+        message: Message,
+    },
+}
+
+/// How the background sync behaves.
+#[derive(Debug, Clone)]
+pub struct AutoSyncConfig {
+    pub endpoint: Endpoint,
+    pub token: String,
+    pub options: Options,
+    /// Time between sessions while online.
+    pub interval: Duration,
+    pub backoff: Backoff,
+    pub request_timeout: Duration,
+}
+
+impl AutoSyncConfig {
+    pub fn new(endpoint: Endpoint, token: String) -> AutoSyncConfig {
+        AutoSyncConfig {
+            endpoint,
+            token,
+            options: Options::default(),
+            interval: Duration::from_secs(300),
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(300)),
+            request_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A background task that keeps a store in sync: a session on start, on
+/// [`AutoSync::sync_now`], and every `interval`; while the server is
+/// unreachable it probes with backoff and syncs as soon as it answers.
+#[derive(Debug)]
+pub struct AutoSync {
+    wake: Arc<Notify>,
+    status: watch::Receiver<SyncStatus>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl AutoSync {
+    /// Starts the task on the current runtime.
+    pub fn start(store: Arc<Mutex<Store>>, config: AutoSyncConfig) -> Result<AutoSync, SyncError> {
+        let client = config.endpoint.client(config.request_timeout)?;
+        let wake = Arc::new(Notify::new());
+        let (tx, status) = watch::channel(SyncStatus::Idle);
+        let task = tokio::spawn(run(store, config, client, wake.clone(), tx));
+        Ok(AutoSync { wake, status, task })
+    }
+
+    /// Asks for a session now (a button, or new records in the outbox).
+    pub fn sync_now(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    pub fn stop(self) {
+        self.task.abort();
+    }
+}
+
+async fn run(
+    store: Arc<Mutex<Store>>,
+    mut config: AutoSyncConfig,
+    client: reqwest::Client,
+    wake: Arc<Notify>,
+    tx: watch::Sender<SyncStatus>,
+) {
+    loop {
+        if !probe(&client, &config.endpoint).await {
+            let wait = config.backoff.next_wait();
+            tx.send_replace(SyncStatus::Offline { retry_in_ms: wait.as_millis() as u64 });
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = wake.notified() => {}
+            }
+            continue;
+        }
+        config.backoff.reset();
+        let outcome = session(&store, &config, &client, &tx).await;
+        let wait = match outcome {
+            Ok(report) => {
+                tx.send_replace(SyncStatus::Synced { report: Box::new(report), at_ms: now_ms() });
+                config.interval
+            }
+            Err(e) if e.is_transient() => {
+                let wait = config.backoff.next_wait();
+                tx.send_replace(SyncStatus::Offline { retry_in_ms: wait.as_millis() as u64 });
+                wait
+            }
+            Err(e) => {
+                tx.send_replace(SyncStatus::Failed { code: e.code().to_owned(), message: e.message() });
+                config.interval
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = wake.notified() => {}
+        }
+    }
+}
+
+/// One session on a blocking thread; progress goes to the status channel.
+async fn session(
+    store: &Arc<Mutex<Store>>,
+    config: &AutoSyncConfig,
+    client: &reqwest::Client,
+    tx: &watch::Sender<SyncStatus>,
+) -> Result<Report, SyncError> {
+    let store = store.clone();
+    let mut transport = HttpTransport::new(client.clone(), &config.endpoint, &config.token, Handle::current());
+    let options = config.options.clone();
+    let tx = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        client::sync(&mut store, &mut transport, &options, &mut |p| {
+            if p.stage != Stage::Done {
+                tx.send_replace(SyncStatus::Syncing(*p));
+            }
+        })
+    })
+    .await
+    .unwrap_or_else(|_| Err(SyncError::Interrupted))
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
