@@ -4,6 +4,8 @@
 //! Exit codes: 0 success (or "valid"), 1 a checked value is invalid or the
 //! command failed, 2 wrong arguments (with usage).
 
+mod county;
+mod device;
 mod report;
 
 use anyhow::{Context, Result, bail};
@@ -73,6 +75,29 @@ enum Command {
         #[arg(long)]
         today: Option<String>,
     },
+    /// Runs the county server (sync, enrolment, accounts).
+    Serve(county::ServeArgs),
+    /// Staff accounts on the county server.
+    #[command(subcommand)]
+    Admin(county::AdminCommand),
+    /// Creates a one-time device enrolment code (shown as QR and text).
+    Enrol(county::EnrolArgs),
+    /// Enrolled devices: list, revoke.
+    #[command(subcommand)]
+    Devices(county::DevicesCommand),
+    /// Loads a store's records (e.g. a generated demo county) into the server.
+    Import {
+        #[command(flatten)]
+        server: county::ServerArgs,
+        /// The store to load from.
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+    /// A device's side from the command line: enrol, sync.
+    #[command(subcommand)]
+    Device(device::DeviceCommand),
     /// Report progress against the year's targets.
     Stats {
         #[arg(long)]
@@ -172,6 +197,15 @@ fn run(command: Command) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Serve(args) => county::serve(args),
+        Command::Admin(cmd) => county::admin(cmd),
+        Command::Enrol(args) => county::enrol(args),
+        Command::Devices(cmd) => county::devices(cmd),
+        Command::Import { server, from, key } => {
+            let store = Store::open(&from, &read_key(&from, &key, false)?).map_err(store_error)?;
+            county::import(server, &store)
+        }
+        Command::Device(cmd) => device::run(cmd),
         Command::Stats { db, key, json, year, today: t } => {
             let today = today(t.as_deref())?;
             let store = Store::open(&db, &read_key(&db, &key, false)?).map_err(store_error)?;

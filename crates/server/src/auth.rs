@@ -188,6 +188,21 @@ pub fn create_user(db: &mut dyn Sql, username: &str, role: Role, password: &str)
     Ok(id)
 }
 
+/// Sets a staff member's password and signs out their sessions. False when
+/// there is no such user.
+pub fn set_password(db: &mut dyn Sql, username: &str, password: &str) -> Result<bool, SyncError> {
+    let hash = hash_password(password)?;
+    let rows = db.query("SELECT id FROM users WHERE username = $1", &[username.into()])?;
+    let Some(id) = rows.first().and_then(|r| r[0].text()).map(str::to_owned) else { return Ok(false) };
+    db.execute("UPDATE users SET pw_hash = $1 WHERE id = $2", &[hash.into(), id.as_str().into()])?;
+    db.execute("DELETE FROM sessions WHERE user_id = $1", &[id.as_str().into()])?;
+    Ok(true)
+}
+
+pub fn user_exists(db: &mut dyn Sql, username: &str) -> Result<bool, SyncError> {
+    Ok(!db.query("SELECT id FROM users WHERE username = $1", &[username.into()])?.is_empty())
+}
+
 pub fn user_count(db: &mut dyn Sql) -> Result<i64, SyncError> {
     Ok(db.query("SELECT count(*) FROM users", &[])?.first().map_or(0, |r| r[0].int()))
 }
@@ -227,6 +242,28 @@ pub fn login(db: &mut dyn Sql, username: &str, password: &str) -> Result<Result<
         &[digest(&token).into(), id.as_str().into(), (now_ms() + 12 * 3600 * 1000).into()],
     )?;
     Ok(Ok((token, Staff { id, username: username.to_owned(), role })))
+}
+
+/// A server setting (e.g. the public address devices use).
+pub fn setting(db: &mut dyn Sql, key: &str) -> Result<Option<Vec<u8>>, SyncError> {
+    let rows = db.query("SELECT value FROM settings WHERE key = $1", &[key.into()])?;
+    Ok(rows.into_iter().next().map(|mut r| std::mem::replace(&mut r[0], Val::Null).into_blob()))
+}
+
+pub fn set_setting(db: &mut dyn Sql, key: &str, value: &[u8]) -> Result<(), SyncError> {
+    db.execute("DELETE FROM settings WHERE key = $1", &[key.into()])?;
+    db.execute("INSERT INTO settings (key, value) VALUES ($1, $2)", &[key.into(), value.to_vec().into()])?;
+    Ok(())
+}
+
+/// An active staff member by username (for the county's command line,
+/// which acts on the server's own files).
+pub fn staff_by_username(db: &mut dyn Sql, username: &str) -> Result<Result<Staff, Denied>, SyncError> {
+    let rows = db.query("SELECT id, role FROM users WHERE username = $1 AND disabled = 0", &[username.into()])?;
+    Ok(match rows.first().and_then(|r| Some((r[0].text()?.to_owned(), Role::from_key(r[1].text()?)?))) {
+        Some((id, role)) => Ok(Staff { id, username: username.to_owned(), role }),
+        None => Err(UNAUTHENTICATED),
+    })
 }
 
 /// The staff member a session token belongs to.

@@ -51,6 +51,16 @@ pub fn load(cert: &Path, key: &Path) -> io::Result<Tls> {
     Ok(Tls { config: Arc::new(config), fingerprint })
 }
 
+/// The SHA-256 pin of a PEM certificate file's leaf certificate.
+pub fn load_fingerprint(cert: &Path) -> io::Result<[u8; 32]> {
+    let leaf = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| invalid(&cert.display().to_string(), e))?
+        .next()
+        .ok_or_else(|| invalid(&cert.display().to_string(), "no certificate in the file"))?
+        .map_err(|e| invalid(&cert.display().to_string(), e))?;
+    Ok(Sha256::digest(leaf.as_ref()).into())
+}
+
 /// The self-signed certificate in `dir` (`tls-cert.pem`, `tls-key.pem`),
 /// made for `names` on first use and kept afterwards. The key file is
 /// readable by its owner only.

@@ -616,6 +616,30 @@ pub fn quarantine_bytes(db: &mut dyn Sql, ctx: &Ctx<'_>, entry: i64) -> Result<O
     Ok(Some((id, plain)))
 }
 
+/// Every live record of a kind, after `after` in id order, `limit` at a
+/// time (for the county's own tools: resolving area names, exports).
+pub fn records_of_kind(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    after: Option<&RecordId>,
+    limit: usize,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
+    let rows = db.query(
+        "SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 ORDER BY id LIMIT $3",
+        &[kind.key().into(), after.map_or("", |a| a.as_str()).into(), (limit as i64).into()],
+    )?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        if let Some(s) = load(db, ctx, &id)? {
+            let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+            out.push((id, record));
+        }
+    }
+    Ok(out)
+}
+
 /// The number of documents and the newest `seq` (health, tests).
 pub fn stats(db: &mut dyn Sql) -> Result<(u64, i64), SyncError> {
     let rows = db.query("SELECT count(*), coalesce(max(seq), 0) FROM docs", &[])?;

@@ -1,0 +1,579 @@
+//! The county server's commands: `serve`, `admin`, `enrol`, `devices`,
+//! `import`. Settings come from flags, then `SANJIAN_*` environment
+//! variables, then the config file, then defaults.
+
+use anyhow::{Context, Result, bail};
+use registry::model::{Record, RecordId, RecordKind};
+use serde::Deserialize;
+use server::auth::{self, Role};
+use server::{AppState, Db, ServerKeys};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::Store;
+use sync::SyncError;
+
+/// Where the server's data is: shared by every county command.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// A TOML config file (keys as the long flags, with underscores).
+    #[arg(long, env = "SANJIAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The data directory: key file, SQLite database, certificates.
+    /// Default ./sanjian-data.
+    #[arg(long, env = "SANJIAN_DATA")]
+    pub data: Option<PathBuf>,
+    /// A PostgreSQL URL (postgres://user@host/db); without it the server
+    /// keeps an SQLite database in the data directory.
+    #[arg(long, env = "SANJIAN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The address to listen on. Default 127.0.0.1:8080.
+    #[arg(long, env = "SANJIAN_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// The address devices reach the server at, put in enrolment codes.
+    /// Default http(s)://<listen address>.
+    #[arg(long, env = "SANJIAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// HTTPS certificate chain (PEM); needs --tls-key.
+    #[arg(long, env = "SANJIAN_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS private key (PEM).
+    #[arg(long, env = "SANJIAN_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
+    /// HTTPS with a self-signed certificate made (once) in the data
+    /// directory, for trials; devices pin it through the enrolment code.
+    #[arg(long, env = "SANJIAN_SELF_SIGNED")]
+    pub self_signed: bool,
+    /// Log filter (tracing syntax), e.g. `info` or `server=debug`.
+    #[arg(long, env = "SANJIAN_LOG")]
+    pub log: Option<String>,
+    /// Logs as JSON lines.
+    #[arg(long, env = "SANJIAN_LOG_JSON")]
+    pub log_json: bool,
+    /// PostgreSQL connections.
+    #[arg(long, env = "SANJIAN_DB_POOL")]
+    pub db_pool: Option<usize>,
+}
+
+/// The config file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
+    self_signed: Option<bool>,
+    log: Option<String>,
+    log_json: Option<bool>,
+    db_pool: Option<usize>,
+}
+
+fn file_config(path: Option<&Path>) -> Result<FileConfig> {
+    let Some(path) = path else { return Ok(FileConfig::default()) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("配置文件有误 config file {}", path.display()))
+}
+
+/// The settings every county command needs, resolved.
+struct Place {
+    data: PathBuf,
+    database_url: Option<String>,
+}
+
+impl ServerArgs {
+    fn resolve(&self, file: &FileConfig) -> Place {
+        Place {
+            data: self.data.clone().or_else(|| file.data.clone()).unwrap_or_else(|| PathBuf::from("sanjian-data")),
+            database_url: self.database_url.clone().or_else(|| file.database_url.clone()),
+        }
+    }
+}
+
+impl Place {
+    /// Opens the key file and the database, creating both on first use.
+    fn open(&self, pool: usize, county_secret: Option<[u8; 32]>) -> Result<(ServerKeys, Db)> {
+        std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
+        let key_path = self.data.join("server.keys");
+        let keys = match county_secret {
+            Some(secret) if !key_path.exists() => {
+                let keys = ServerKeys { county_secret: secret, ..ServerKeys::generate() };
+                keys.save(&key_path)?;
+                keys
+            }
+            _ => ServerKeys::load_or_create(&key_path, true)
+                .with_context(|| format!("server key file {}", key_path.display()))?,
+        };
+        let db = match &self.database_url {
+            Some(url) => Db::postgres(url, pool).map_err(sync_error)?,
+            None => Db::sqlite(&self.data.join("server.db")).map_err(sync_error)?,
+        };
+        Ok((keys, db))
+    }
+}
+
+fn sync_error(e: SyncError) -> anyhow::Error {
+    let m = e.message();
+    anyhow::anyhow!("{} ({}) [{}]: {e}", m.zh, m.en, e.code())
+}
+
+fn denied(d: auth::Denied) -> anyhow::Error {
+    anyhow::anyhow!("{} ({}) [{}]", d.zh, d.en, d.code)
+}
+
+pub fn serve(args: ServeArgs) -> Result<ExitCode> {
+    let file = file_config(args.server.config.as_deref())?;
+    let place = args.server.resolve(&file);
+    let log = args.log.clone().or(file.log.clone()).unwrap_or_else(|| "info".into());
+    init_logs(&log, args.log_json || file.log_json.unwrap_or(false))?;
+    let listen = args.listen.or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".parse().expect("valid address"));
+    let cert = args.tls_cert.clone().or(file.tls_cert.clone());
+    let key = args.tls_key.clone().or(file.tls_key.clone());
+    let self_signed = args.self_signed || file.self_signed.unwrap_or(false);
+    let pool = args.db_pool.or(file.db_pool).unwrap_or(8);
+
+    let (keys, db) = place.open(pool, None)?;
+    let tls = match (cert, key, self_signed) {
+        (Some(cert), Some(key), false) => Some(server::tls::load(&cert, &key)?),
+        (None, None, true) => {
+            let mut names = vec!["localhost".to_owned(), listen.ip().to_string()];
+            if let Some(host) = args.public_url.as_deref().or(file.public_url.as_deref()).and_then(host_of) {
+                names.push(host);
+            }
+            let (cert, key) = server::tls::self_signed(&place.data.join("tls"), &names)?;
+            Some(server::tls::load(&cert, &key)?)
+        }
+        (None, None, false) => None,
+        (_, _, true) => bail!("--self-signed 与 --tls-cert/--tls-key 不能同时使用 (use one or the other)"),
+        _ => bail!("--tls-cert 与 --tls-key 须同时给出 (give both --tls-cert and --tls-key)"),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let listener =
+        runtime.block_on(tokio::net::TcpListener::bind(listen)).with_context(|| format!("listening on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let public_url = args
+        .public_url
+        .clone()
+        .or(file.public_url.clone())
+        .unwrap_or_else(|| format!("{scheme}://{addr}"))
+        .trim_end_matches('/')
+        .to_owned();
+    if addr.ip().is_unspecified() && args.public_url.is_none() && file.public_url.is_none() {
+        eprintln!("提示：请用 --public-url 给出设备可访问的地址 (hint: give --public-url, the address devices reach)");
+    }
+
+    let first_admin = first_run_admin(&db, &place.data)?;
+    // Remembered for `sanjian enrol`, which runs beside the server.
+    let pin = if self_signed { tls.as_ref().map(|t| t.fingerprint) } else { None };
+    db.tx(|db| {
+        auth::set_setting(db, "public_url", public_url.as_bytes())?;
+        auth::set_setting(db, "pin", pin.as_ref().map_or(&[][..], |p| &p[..]))
+    })
+    .map_err(sync_error)?;
+    let mut state = AppState::new(db, keys, public_url.clone());
+    state.pin = pin;
+    let state = Arc::new(state);
+    // One line on stdout for scripts: where the server is.
+    println!("listening {scheme}://{addr} public {public_url}");
+    if let Some(t) = &tls {
+        let pin: String = t.fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+        eprintln!("证书指纹 certificate SHA-256: {pin}");
+    }
+    if let Some(path) = first_admin {
+        eprintln!(
+            "首次运行：已创建县管理员账号 admin，初始密码见 {}（仅本人可读），请尽快修改。\n\
+             First run: county admin `admin` created; its initial password is in {} (readable by you only). \
+             Change it with `sanjian admin passwd`.",
+            path.display(),
+            path.display()
+        );
+    }
+    runtime.block_on(async move {
+        tracing::info!(%addr, tls = tls.is_some(), "serving");
+        match &tls {
+            Some(t) => server::serve_tls_on(listener, t, state, shutdown_signal()).await,
+            None => server::serve_on(listener, state, shutdown_signal()).await,
+        }
+    })?;
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '#']).next()?;
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host,
+    };
+    Some(host.trim_matches(['[', ']']).to_owned())
+}
+
+/// Completes on ctrl-c or SIGTERM; requests in flight then finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutting down");
+}
+
+fn init_logs(filter: &str, json: bool) -> Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter).with_context(|| format!("log filter {filter}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+    Ok(())
+}
+
+/// On the first run (no staff account yet) creates the county admin with a
+/// random password written to a file only its owner can read: never to the
+/// log.
+fn first_run_admin(db: &Db, data: &Path) -> Result<Option<PathBuf>> {
+    if db.tx(|db| auth::user_count(db)).map_err(sync_error)? > 0 {
+        return Ok(None);
+    }
+    let password = random_password();
+    let path = data.join("initial-admin-password");
+    let _ = std::fs::remove_file(&path);
+    crate::write_private(&path, &format!("{password}\n"))?;
+    db.tx(|db| auth::create_user(db, "admin", Role::CountyAdmin, &password)).map_err(sync_error)?;
+    Ok(Some(path))
+}
+
+/// 16 characters from an alphabet without look-alikes.
+fn random_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+}
+
+fn read_password(prompt_stdin: bool) -> Result<String> {
+    if !prompt_stdin {
+        return Ok(random_password());
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 8 {
+        bail!("密码至少 8 个字符 (a password has at least 8 characters)");
+    }
+    Ok(password)
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Creates a staff account. The password is read from standard input
+    /// with --password-stdin, else a random one is printed.
+    Create {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        username: String,
+        /// county_admin, township_staff or surveyor.
+        #[arg(long, default_value = "county_admin")]
+        role: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Sets a staff account's password (and signs it out everywhere).
+    Passwd {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+pub fn admin(cmd: AdminCommand) -> Result<ExitCode> {
+    match cmd {
+        AdminCommand::Create { server, username, role, password_stdin } => {
+            let role = Role::from_key(&role)
+                .with_context(|| format!("没有这个角色 no role {role} (county_admin, township_staff, surveyor)"))?;
+            let db = open(&server)?.1;
+            let password = read_password(password_stdin)?;
+            let created = db
+                .tx(|db| {
+                    if auth::user_exists(db, &username)? {
+                        return Ok(false);
+                    }
+                    auth::create_user(db, &username, role, &password)?;
+                    Ok(true)
+                })
+                .map_err(sync_error)?;
+            if !created {
+                bail!("账号 {username} 已存在 (the account {username} exists; use `admin passwd`)");
+            }
+            if !password_stdin {
+                println!("{password}");
+                eprintln!("已创建 created {username} ({}); 以上为其密码 the password is above", role.key());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AdminCommand::Passwd { server, username, password_stdin } => {
+            let db = open(&server)?.1;
+            let password = read_password(password_stdin)?;
+            if !db.tx(|db| auth::set_password(db, &username, &password)).map_err(sync_error)? {
+                bail!("没有账号 {username} (no account {username})");
+            }
+            if !password_stdin {
+                println!("{password}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open(args: &ServerArgs) -> Result<(ServerKeys, Db, PathBuf)> {
+    let file = file_config(args.config.as_deref())?;
+    let place = args.resolve(&file);
+    let (keys, db) = place.open(2, None)?;
+    Ok((keys, db, place.data))
+}
+
+/// The county admin the CLI acts as (the first one).
+fn cli_admin(db: &Db) -> Result<auth::Staff> {
+    let staff = db
+        .tx(|db| {
+            let rows = db.query(
+                "SELECT username FROM users WHERE role = 'county_admin' AND disabled = 0 ORDER BY created_at LIMIT 1",
+                &[],
+            )?;
+            Ok(rows.first().and_then(|r| r[0].text()).map(str::to_owned))
+        })
+        .map_err(sync_error)?;
+    let Some(username) = staff else {
+        bail!("还没有县管理员 (no county admin yet: run `sanjian serve` once or `sanjian admin create`)")
+    };
+    db.tx(|db| auth::staff_by_username(db, &username)).map_err(sync_error)?.map_err(denied)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EnrolArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The person the device is for.
+    #[arg(long)]
+    pub person: String,
+    /// surveyor, township_staff or county_admin.
+    #[arg(long, default_value = "surveyor")]
+    pub role: String,
+    /// A township by name or record id (repeatable).
+    #[arg(long)]
+    pub township: Vec<String>,
+    /// A grid by name or record id (repeatable).
+    #[arg(long)]
+    pub grid: Vec<String>,
+    /// The whole county.
+    #[arg(long)]
+    pub all: bool,
+    /// Days the code stays valid (1 to 30).
+    #[arg(long, default_value_t = 7)]
+    pub days: i64,
+    /// The server address devices use (default: the config's public_url,
+    /// else the one the server last started with).
+    #[arg(long, env = "SANJIAN_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The certificate to pin in the code (default: the self-signed one
+    /// the server last started with, if any).
+    #[arg(long)]
+    pub pin_from: Option<PathBuf>,
+    /// Print the text only, no QR code.
+    #[arg(long)]
+    pub text_only: bool,
+}
+
+/// Resolves area names (or ids) among the server's areas of a level.
+fn resolve_areas(
+    db: &Db,
+    state_keys: &ServerKeys,
+    names: &[String],
+    level: registry::model::AreaLevel,
+) -> Result<Vec<RecordId>> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sealer = sync::server::Sealer::new(&state_keys.data_key);
+    let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: 0 };
+    let mut areas: Vec<(RecordId, String)> = Vec::new();
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = db
+            .tx(|db| sync::server::records_of_kind(db, &ctx, RecordKind::Area, after.as_ref(), 500))
+            .map_err(sync_error)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        for (id, r) in page {
+            if let Record::Area(a) = r
+                && a.level == level
+            {
+                areas.push((id, a.name));
+            }
+        }
+    }
+    names
+        .iter()
+        .map(|n| {
+            let found: Vec<_> = areas.iter().filter(|(id, name)| name == n || id.as_str() == n).collect();
+            match found.as_slice() {
+                [one] => Ok(one.0.clone()),
+                [] => bail!("没有名为“{n}”的{} (no such area: {n})", level.zh()),
+                _ => bail!("有多个名为“{n}”的区域，请用编号 (several areas are named {n}; give its id)"),
+            }
+        })
+        .collect()
+}
+
+pub fn enrol(args: EnrolArgs) -> Result<ExitCode> {
+    let file = file_config(args.server.config.as_deref())?;
+    let (keys, db, _) = open(&args.server)?;
+    let role = Role::from_key(&args.role)
+        .with_context(|| format!("没有这个角色 no role {} (county_admin, township_staff, surveyor)", args.role))?;
+    if !args.all && args.township.is_empty() && args.grid.is_empty() {
+        bail!("请给出乡镇 --township、网格 --grid 或 --all (give --township, --grid or --all)");
+    }
+    let townships = resolve_areas(&db, &keys, &args.township, registry::model::AreaLevel::Township)?;
+    let grids = resolve_areas(&db, &keys, &args.grid, registry::model::AreaLevel::Grid)?;
+    let admin = cli_admin(&db)?;
+    let grant = auth::Grant { person: args.person.clone(), role, all: args.all, townships, grids };
+    let days = args.days.clamp(1, 30);
+    let code = db.tx(|db| auth::create_enrolment(db, &admin, &grant, days)).map_err(sync_error)?.map_err(denied)?;
+    let (saved_url, saved_pin) =
+        db.tx(|db| Ok((auth::setting(db, "public_url")?, auth::setting(db, "pin")?))).map_err(sync_error)?;
+    let saved_url = saved_url.map(|u| String::from_utf8_lossy(&u).into_owned());
+    let Some(base) = args.public_url.clone().or(file.public_url.clone()).or(saved_url) else {
+        bail!("请给出服务器地址 --public-url (give the address devices reach the server at, --public-url)");
+    };
+    let pin = match &args.pin_from {
+        Some(cert) => Some(server::tls::load_fingerprint(cert)?),
+        None => saved_pin.and_then(|p| p.try_into().ok()),
+    };
+    let text = sync::enrol::EnrolmentText { base: base.trim_end_matches('/').to_owned(), code, pin }.format();
+    if !args.text_only {
+        let qr = qrcode::QrCode::new(text.as_bytes()).context("QR code")?;
+        let art = qr.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build();
+        eprintln!("{art}");
+        eprintln!("{}（{}）设备注册码，{days} 天内有效，只能使用一次：", args.person, role.key());
+        eprintln!("Enrolment code for {} ({}), valid {days} days, single use:", args.person, role.key());
+    }
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum DevicesCommand {
+    /// Lists enrolled devices.
+    List {
+        #[command(flatten)]
+        server: ServerArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a device: refused at its next request; what it pushes goes
+    /// to the quarantine.
+    Revoke {
+        #[command(flatten)]
+        server: ServerArgs,
+        id: String,
+    },
+}
+
+pub fn devices(cmd: DevicesCommand) -> Result<ExitCode> {
+    match cmd {
+        DevicesCommand::List { server, json } => {
+            let db = open(&server)?.1;
+            let list = db.tx(|db| auth::list_devices(db)).map_err(sync_error)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                println!("{:<34} {:<10} {:<15} {:<8} scope", "id", "person", "role", "state");
+                for d in &list {
+                    let scope = if d.all {
+                        "全县 county".to_owned()
+                    } else {
+                        format!("{} townships, {} grids", d.townships.len(), d.grids.len())
+                    };
+                    let state = if d.revoked { "revoked" } else { "active" };
+                    println!("{:<34} {:<10} {:<15} {:<8} {scope}", d.id, d.person, d.role.key(), state);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        DevicesCommand::Revoke { server, id } => {
+            let db = open(&server)?.1;
+            if !db.tx(|db| auth::revoke(db, &id)).map_err(sync_error)? {
+                return Err(denied(auth::DEVICE_NOT_FOUND));
+            }
+            eprintln!("已停用 revoked {id}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Loads every record of a store (e.g. a generated demo county) into the
+/// server. A new server takes the store's county secret; an existing one
+/// must already share it.
+pub fn import(server: ServerArgs, store: &Store) -> Result<ExitCode> {
+    let file = file_config(server.config.as_deref())?;
+    let place = server.resolve(&file);
+    let secret = *store.county_secret().as_bytes();
+    let (keys, db) = place.open(2, Some(secret))?;
+    if keys.county_secret != secret {
+        bail!(
+            "该数据库属于另一个县（县密钥不同），未导入任何记录 \
+             (the store belongs to another county: its county secret differs; nothing imported)"
+        );
+    }
+    let sealer = sync::server::Sealer::new(&keys.data_key);
+    let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: server::db::now_ms() };
+    let ids = store.doc_ids().map_err(crate::store_error)?;
+    let started = std::time::Instant::now();
+    for (n, chunk) in ids.chunks(500).enumerate() {
+        let docs: Vec<_> = chunk
+            .iter()
+            .map(|id| Ok((id.clone(), store.export_doc(id)?)))
+            .collect::<Result<_, store::StoreError>>()
+            .map_err(crate::store_error)?;
+        db.tx(|db| {
+            for (id, bytes) in &docs {
+                let mut doc = automerge::AutoCommit::load(bytes).map_err(|e| SyncError::Wire(e.to_string()))?;
+                sync::server::import(db, &ctx, id, &mut doc)?;
+            }
+            Ok(())
+        })
+        .map_err(sync_error)?;
+        eprint!("\r已导入 imported {}", (n * 500 + chunk.len()).min(ids.len()));
+    }
+    eprintln!("\r已导入 imported {} records in {:.1} s", ids.len(), started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,175 @@
+//! `sanjian serve` as a county runs it: a generated county imported, the
+//! server started, a device enrolled by name and synced through the CLI,
+//! revoked, and the server stopped with SIGTERM. Its logs carry no
+//! personal data.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn sanjian(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sanjian")).args(args).env_remove("SANJIAN_KEY").output().unwrap()
+}
+
+fn ok(o: Output) -> String {
+    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every run of `len` ASCII digits in `text` (ID numbers, phones).
+fn digit_runs(text: &str, len: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || (c == 'X' && run.len() == 17) {
+            run.push(c);
+        } else {
+            if run.len() >= len {
+                out.push(run.clone());
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
+/// A bare HTTP/1.1 POST of JSON; the whole answer as text.
+fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let body = body.to_string();
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county.db");
+    let data = dir.path().join("server");
+    ok(sanjian(&["generate", "--members", "300", "--seed", "5", "--db", s(&county), "--today", "2026-11-25"]));
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["stats", "--db", s(&county), "--json", "--today", "2026-11-25"]))).unwrap();
+    let township = stats["townships"][0]["name"].as_str().unwrap().to_owned();
+    ok(sanjian(&["import", "--data", s(&data), "--from", s(&county)]));
+
+    // The server, on a free port, logging to a file.
+    let log_path = dir.path().join("server.log");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--log", "debug"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.split_whitespace().nth(1).expect("the server says where it listens").to_owned();
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+
+    // First run: the admin's initial password is in a file only its owner reads.
+    let pw = data.join("initial-admin-password");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&pw).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let password = std::fs::read_to_string(&pw).unwrap().trim().to_owned();
+    assert_eq!(password.len(), 16);
+
+    // An enrolment for a township named as people name it.
+    let text = ok(sanjian(&[
+        "enrol",
+        "--data",
+        s(&data),
+        "--person",
+        "张三",
+        "--role",
+        "township_staff",
+        "--township",
+        &township,
+    ]));
+    let text = text.trim();
+    assert!(text.starts_with(&format!("SJE1:{base}#")), "{text}");
+    let unknown = sanjian(&["enrol", "--data", s(&data), "--person", "李四", "--township", "没有这个镇"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("没有这个镇"));
+
+    let device = dir.path().join("device.db");
+    ok(sanjian(&["device", "enrol", "--db", s(&device), "--text", text]));
+    let again = sanjian(&["device", "enrol", "--db", s(&dir.path().join("other.db")), "--text", text]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("ENROLMENT_INVALID"));
+
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]))).unwrap();
+    assert!(report["pulled_changed"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(report["outbox"], 0);
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]))).unwrap();
+    assert_eq!(report["pulled_changed"], 0, "nothing changed: {report}");
+
+    // The admin signs in over HTTP with the initial password.
+    let login = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": password}));
+    assert!(login.starts_with("HTTP/1.1 200"), "{login}");
+    assert!(login.contains("\"token\":\"sjs_"), "{login}");
+    let wrong = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": "guess"}));
+    assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("UNAUTHENTICATED"), "{wrong}");
+
+    // The device is listed, then revoked.
+    let devices: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["devices", "list", "--data", s(&data), "--json"]))).unwrap();
+    let id = devices[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(devices[0]["person"], "张三");
+    ok(sanjian(&["devices", "revoke", "--data", s(&data), &id]));
+    let refused = sanjian(&["device", "sync", "--db", s(&device)]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("DEVICE_REVOKED"));
+
+    // SIGTERM: a clean stop.
+    let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    let status = server.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    assert!(log.contains("/api/sync/pull"), "one line per request: {log}");
+    // No resident ID numbers or phone numbers, no password, no token in the log.
+    assert!(digit_runs(&log, 11).is_empty(), "digits in the log: {:?}", digit_runs(&log, 11));
+    assert!(!log.contains(&password));
+    assert!(!log.contains("sjd_"), "a device token in the log");
+
+    // A config file with a misspelt key is refused, with its name.
+    let config = dir.path().join("sanjian.toml");
+    std::fs::write(&config, format!("data = {:?}\nlisen = \"127.0.0.1:0\"\n", s(&data))).unwrap();
+    let bad = sanjian(&["serve", "--config", s(&config)]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("sanjian.toml"), "{bad:?}");
+
+    // Restarting from a config file keeps the admin (no new password) and the data.
+    std::fs::write(&config, format!("data = {:?}\nlisten = \"127.0.0.1:0\"\n", s(&data))).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--config", s(&config)])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut again = o;
+    let mut first = String::new();
+    BufReader::new(again.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening"));
+    assert_eq!(std::fs::read_to_string(&pw).unwrap().trim(), password);
+    Command::new("kill").args(["-TERM", &again.id().to_string()]).status().unwrap();
+    assert!(again.wait().unwrap().success());
+}
