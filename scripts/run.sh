@@ -1,19 +1,60 @@
 #!/usr/bin/env bash
-# The main job: builds Sanjian and shows a demo county. Until the field app and
-# county server exist (issues #3 and #5), this generates a synthetic county
-# into demo/county.db (encrypted; key in demo/county.db.key) and prints its
-# progress report against the year's targets.
-#   MEMBERS=20000 SEED=1 bash scripts/run.sh
+# The main job: a local county server with a demo county, and a device
+# enrolled and synced with it.
+#
+#   1. generates a synthetic county into demo/county.db (encrypted; key in
+#      demo/county.db.key) unless it exists;
+#   2. loads it into a county server's data directory, demo/server/;
+#   3. starts `sanjian serve` on 127.0.0.1:$PORT (default 8080); the county
+#      admin's first password is in demo/server/initial-admin-password;
+#   4. enrols a demo township device (demo/device.db) and syncs it;
+#   5. prints the county's progress report, then keeps serving until Ctrl-C.
+#      With APP=1 and a display, the app shell starts beside it.
+#
+#   MEMBERS=20000 SEED=1 PORT=8080 bash scripts/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
 
 MEMBERS=${MEMBERS:-20000}
 SEED=${SEED:-1}
+PORT=${PORT:-8080}
 cargo build --release -p sanjian
+bin=./target/release/sanjian
 mkdir -p demo
 if [ ! -f demo/county.db ]; then
-  rm -f demo/county.db.key
-  ./target/release/sanjian generate --members "$MEMBERS" --seed "$SEED" --db demo/county.db
+  rm -rf demo/county.db.key demo/server demo/device.db demo/device.db.key
+  "$bin" generate --members "$MEMBERS" --seed "$SEED" --db demo/county.db
 fi
-./target/release/sanjian stats --db demo/county.db
+if [ ! -f demo/server/server.db ]; then
+  "$bin" import --data demo/server --from demo/county.db
+fi
+
+"$bin" serve --data demo/server --listen "127.0.0.1:$PORT" >demo/server.out 2>demo/server.log &
+server=$!
+trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  grep -q '^listening' demo/server.out 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat demo/server.log >&2; exit 1; }
+  sleep 0.1
+done
+base=$(awk '/^listening/ {print $2; exit}' demo/server.out)
+echo "县服务器 county server: $base   (log: demo/server.log)"
+
+if [ ! -f demo/device.db ]; then
+  township=$("$bin" stats --db demo/county.db --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["townships"][0]["name"])')
+  text=$("$bin" enrol --data demo/server --person 演示员 --role township_staff --township "$township" --text-only)
+  "$bin" device enrol --db demo/device.db --text "$text"
+fi
+"$bin" device sync --db demo/device.db
+"$bin" stats --db demo/county.db
+
+echo
+echo "县管理员 county admin: admin, 初始密码 first password in demo/server/initial-admin-password"
+echo "新设备注册码 a new device code: $bin enrol --data demo/server --person 姓名 --township 乡镇名"
+if [ "${APP:-0}" = 1 ]; then
+  cargo run --release -p sanjian-app &
+fi
+echo "服务器运行中，按 Ctrl-C 停止 (serving; Ctrl-C stops)"
+wait "$server"
