@@ -279,7 +279,9 @@ fn drive() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let http = Endpoint::new(&base).client(Duration::from_secs(120)).unwrap();
     let login = {
-        let req = http.post(format!("{base}/api/login")).json(&serde_json::json!({"username": "admin", "password": PASSWORD}));
+        let req = http
+            .post(format!("{base}/api/login"))
+            .json(&serde_json::json!({"username": "admin", "password": PASSWORD}));
         let v: serde_json::Value = rt.block_on(async { req.send().await.unwrap().json().await.unwrap() });
         v["token"].as_str().unwrap().to_owned()
     };
@@ -349,7 +351,11 @@ fn drive() {
         kib(report.bytes_received),
         report.requests
     );
-    println!("    compact JSON         {}  → wire/JSON = {:.2} (target ≤ 1)", kib(json_a), wire_a as f64 / json_a as f64);
+    println!(
+        "    compact JSON         {}  → wire/JSON = {:.2} (target ≤ 1)",
+        kib(json_a),
+        wire_a as f64 / json_a as f64
+    );
     println!(
         "    plain local load     {:.2} s → sync speed = {:.0}% of it (target ≥ 50%)",
         plain_load.as_secs_f64(),
@@ -402,7 +408,12 @@ fn drive() {
     println!("\n(c) 100 records edited at the county reach an up-to-date device");
     println!("    wall time            {}   (target ≤ 200 ms)", ms(reach));
     println!("    records/s            {:.0}", 100.0 / reach.as_secs_f64());
-    println!("    wire bytes           {} → wire/JSON = {:.2} ({} JSON)", kib(wire_c), wire_c as f64 / json_c as f64, kib(json_c));
+    println!(
+        "    wire bytes           {} → wire/JSON = {:.2} ({} JSON)",
+        kib(wire_c),
+        wire_c as f64 / json_c as f64,
+        kib(json_c)
+    );
     drop(county);
 
     // (d) 100 devices, each with a grid, each pushing 100 edits at once.
@@ -419,7 +430,8 @@ fn drive() {
     for i in 0..devices {
         let grid = &grids[i % grids.len()].0;
         let actor = [0x40, i as u8, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55];
-        let token = srv.enrol(serde_json::json!({"person": format!("网格员{i}"), "role": "surveyor", "grids": [grid]}), actor);
+        let token =
+            srv.enrol(serde_json::json!({"person": format!("网格员{i}"), "role": "surveyor", "grids": [grid]}), actor);
         let mut store = device_n(&dir, &format!("grid-{i}"), actor);
         let mut tr = srv.transport(&token);
         client::sync(&mut store, &mut tr, &Options::default(), &mut |_| {}).unwrap();
@@ -474,7 +486,11 @@ fn drive() {
     }
     let mut times = times.into_inner().unwrap();
     println!("\n(d) {devices} devices at once, each pushing 100 edits ({} records touched)", expected.len());
-    println!("    wall time            {:.2} s for all, {:.0} edits/s", all_pushed.as_secs_f64(), 10_000.0 / all_pushed.as_secs_f64());
+    println!(
+        "    wall time            {:.2} s for all, {:.0} edits/s",
+        all_pushed.as_secs_f64(),
+        10_000.0 / all_pushed.as_secs_f64()
+    );
     println!(
         "    request latency      p50 {} / p99 {} / max {} over {} requests (target p99 ≤ 1 s)",
         ms(percentile(&mut times, 0.5)),
@@ -485,7 +501,10 @@ fn drive() {
     let wire_d = wire_d.into_inner();
     println!("    wire bytes           {} → wire/JSON = {:.2}", kib(wire_d), wire_d as f64 / json_d as f64);
     println!("    lost changes         {missing} (target 0)");
-    println!("    peak RSS             server {server_rss_d:.1} MiB (target ≤ 300 MB), driver {:.1} MiB", peak_rss_mib(me));
+    println!(
+        "    peak RSS             server {server_rss_d:.1} MiB (target ≤ 300 MB), driver {:.1} MiB",
+        peak_rss_mib(me)
+    );
     assert_eq!(missing, 0, "changes were lost");
 
     let mut child = srv.child;

@@ -92,7 +92,13 @@ fn distinct_values(doc: &AutoCommit, key: &str) -> Vec<(ScalarValue, Vec<u8>)> {
 /// Keys whose concurrent values differ (equal values written twice, as when
 /// two devices register the same person identically, are no conflict).
 pub(crate) fn conflicted_keys(doc: &AutoCommit) -> Vec<String> {
-    doc.keys(ROOT).filter(|k| distinct_values(doc, k).len() > 1).collect()
+    // One pass over the root marks the keys with concurrent values; only
+    // those are compared.
+    doc.map_range(ROOT, ..)
+        .filter(|item| item.conflict)
+        .map(|item| item.key.into_owned())
+        .filter(|k| distinct_values(doc, k).len() > 1)
+        .collect()
 }
 
 pub(crate) fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {

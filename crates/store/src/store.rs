@@ -873,7 +873,7 @@ fn write_new(
     doc::write_diff(&mut doc, &Flat::new(), &new)?;
     doc.commit_with(w.message("create", ""));
     // A document with one change by one device has no conflicts.
-    persist_counted(tx, w, &id, &mut doc, &record, true, 0)?;
+    persist_counted(tx, w, &id, &mut doc, &record, How { local: true, conflicts: 0, saved: None })?;
     Ok(Saved { id, issues, changed: true })
 }
 
@@ -888,7 +888,29 @@ pub(crate) fn persist(
     local: bool,
 ) -> Result<(), StoreError> {
     let conflicts = crate::history::conflicted_keys(doc).len() as i64;
-    persist_counted(tx, w, id, doc, record, local, conflicts)
+    persist_counted(tx, w, id, doc, record, How { local, conflicts, saved: None })
+}
+
+/// [`persist`] of a document whose saved form is already at hand (a new
+/// copy received whole): it is stored as received, not saved again.
+pub(crate) fn persist_saved(
+    tx: &Transaction<'_>,
+    w: &Writer,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    saved: &[u8],
+    record: &Record,
+) -> Result<(), StoreError> {
+    let conflicts = crate::history::conflicted_keys(doc).len() as i64;
+    persist_counted(tx, w, id, doc, record, How { local: false, conflicts, saved: Some(saved) })
+}
+
+/// How [`persist_counted`] writes: queued for sync or not, the number of
+/// conflicted fields, and the document's saved form if already at hand.
+struct How<'a> {
+    local: bool,
+    conflicts: i64,
+    saved: Option<&'a [u8]>,
 }
 
 /// [`persist`] with the number of conflicted fields already known.
@@ -898,17 +920,21 @@ fn persist_counted(
     id: &RecordId,
     doc: &mut AutoCommit,
     record: &Record,
-    local: bool,
-    conflicts: i64,
+    how: How<'_>,
 ) -> Result<(), StoreError> {
+    let How { local, conflicts, saved } = how;
     let deleted = tombstone(doc).is_some();
-    let bytes = doc.save();
+    let fresh;
+    let bytes = match saved {
+        Some(b) => b,
+        None => {
+            fresh = doc.save();
+            &fresh[..]
+        }
+    };
     let now = now_ms();
     let region = record.region(id);
-    docs::upsert(
-        tx,
-        &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes: &bytes, updated_at: now },
-    )?;
+    docs::upsert(tx, &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes, updated_at: now })?;
     let projector = Projector { secret: &w.secret, conflicts };
     schema::project(tx, &projector, id, record, deleted)?;
     if local {

@@ -8,7 +8,7 @@
 
 use crate::error::StoreError;
 use crate::schema::{self, Projector, docs, meta, outbox, quarantine, sync_state};
-use crate::store::{Store, Writer, hydrate, now_ms, persist};
+use crate::store::{Store, Writer, hydrate, now_ms, persist, persist_saved};
 use automerge::{AutoCommit, ChangeHash};
 use registry::model::{Record, RecordId, RecordKind, Region};
 use registry::{Date, validate};
@@ -162,7 +162,8 @@ impl Store {
         let mut report = PulledReport::default();
         // Decode and merge outside the transaction; write inside it.
         enum Step {
-            Write(RecordId, Box<AutoCommit>, Box<Record>, Vec<ChangeHash>),
+            /// With the received bytes when the document is a new copy.
+            Write(RecordId, Box<AutoCommit>, Box<Record>, Vec<ChangeHash>, Option<Vec<u8>>),
             Known(RecordId, Vec<ChangeHash>),
             Remove(RecordId, Box<Record>),
             Quarantine(RecordId, &'static str, String, Vec<u8>),
@@ -189,9 +190,10 @@ impl Store {
                 steps.push(Step::Remove(id, Box::new(record)));
                 continue;
             }
-            let (merged, mut record) = match self.load(&id)? {
-                // A new copy is the server's document: its record is read already.
-                None => (theirs.with_actor(actor.clone()), record),
+            let (merged, mut record, saved) = match self.load(&id)? {
+                // A new copy is the server's document: its record is read
+                // already, and it is stored as received.
+                None => (theirs.with_actor(actor.clone()), record, Some(bytes)),
                 Some(mut ours) => {
                     let before = ours.get_heads();
                     if let Err(e) = ours.merge(&mut theirs) {
@@ -203,7 +205,7 @@ impl Store {
                         continue;
                     }
                     match hydrate(&ours) {
-                        Ok(r) => (ours, r),
+                        Ok(r) => (ours, r, None),
                         Err(e) => {
                             steps.push(Step::Quarantine(id, "RECORD_UNREADABLE", e.to_string(), bytes));
                             continue;
@@ -212,14 +214,17 @@ impl Store {
                 }
             };
             let _advice = validate::check(&mut record, Date::MAX);
-            steps.push(Step::Write(id, Box::new(merged), Box::new(record), server_heads));
+            steps.push(Step::Write(id, Box::new(merged), Box::new(record), server_heads, saved));
         }
         let now = now_ms();
         let tx = self.conn.transaction()?;
         for step in steps {
             match step {
-                Step::Write(id, mut doc, record, server_heads) => {
-                    persist(&tx, &writer, &id, &mut doc, &record, false)?;
+                Step::Write(id, mut doc, record, server_heads, saved) => {
+                    match saved {
+                        Some(bytes) => persist_saved(&tx, &writer, &id, &mut doc, &bytes, &record)?,
+                        None => persist(&tx, &writer, &id, &mut doc, &record, false)?,
+                    }
                     sync_state::set(&tx, &id, &server_heads)?;
                     report.changed += 1;
                 }
