@@ -36,7 +36,11 @@ fn db_err(e: impl std::fmt::Display) -> SyncError {
 
 /// Each migration, in order, named; `schema_steps` records which ran.
 fn steps(d: Dialect) -> Vec<(&'static str, String)> {
-    vec![("sync-v1", sync::server::schema(d)), ("auth-v1", crate::auth::schema(d))]
+    vec![
+        ("sync-v1", sync::server::schema(d)),
+        ("auth-v1", crate::auth::schema(d)),
+        ("sync-v2-summaries", sync::server::summaries_schema()),
+    ]
 }
 
 impl Db {
@@ -115,7 +119,7 @@ impl Db {
                 }
             }
         }
-        Ok(())
+        self.tx(|db| sync::server::ensure_summaries(db))
     }
 
     fn batch(&self, sql: &str) -> Result<(), SyncError> {

@@ -44,6 +44,7 @@ mod sync;
 pub use automerge::ChangeHash;
 pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
+pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, hydrate, new_document};
 pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};

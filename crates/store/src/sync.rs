@@ -135,10 +135,11 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         let mut cleared = 0;
+        let mut delta = sync_state::Delta::default();
         for (ack, heads) in acks.iter().zip(current) {
             match &ack.server_heads {
-                Some(server) => sync_state::set(&tx, &ack.id, server)?,
-                None => sync_state::forget(&tx, &ack.id)?,
+                Some(server) => sync_state::set(&tx, &ack.id, server, &mut delta)?,
+                None => sync_state::forget(&tx, &ack.id, &mut delta)?,
             }
             let Some(heads) = heads else { continue };
             let covered =
@@ -148,6 +149,7 @@ impl Store {
                 cleared += 1;
             }
         }
+        sync_state::commit_summary(&tx, delta)?;
         tx.commit()?;
         Ok(cleared)
     }
@@ -218,6 +220,7 @@ impl Store {
         }
         let now = now_ms();
         let tx = self.conn.transaction()?;
+        let mut delta = sync_state::Delta::default();
         for step in steps {
             match step {
                 Step::Write(id, mut doc, record, server_heads, saved) => {
@@ -225,15 +228,15 @@ impl Store {
                         Some(bytes) => persist_saved(&tx, &writer, &id, &mut doc, &bytes, &record)?,
                         None => persist(&tx, &writer, &id, &mut doc, &record, false)?,
                     }
-                    sync_state::set(&tx, &id, &server_heads)?;
+                    sync_state::set(&tx, &id, &server_heads, &mut delta)?;
                     report.changed += 1;
                 }
                 Step::Known(id, server_heads) => {
-                    sync_state::set(&tx, &id, &server_heads)?;
+                    sync_state::set(&tx, &id, &server_heads, &mut delta)?;
                     report.unchanged += 1;
                 }
                 Step::Remove(id, record) => {
-                    remove_copy(&tx, &writer, &id, &record)?;
+                    remove_copy(&tx, &writer, &id, &record, &mut delta)?;
                     report.removed += 1;
                 }
                 Step::Quarantine(id, code, detail, bytes) => {
@@ -245,6 +248,7 @@ impl Store {
         for (key, value) in &batch.values {
             meta::set(&tx, &format!("{VALUE_PREFIX}{key}"), value)?;
         }
+        sync_state::commit_summary(&tx, delta)?;
         tx.commit()?;
         Ok(report)
     }
@@ -283,13 +287,15 @@ impl Store {
         }
         let tx = self.conn.transaction()?;
         let mut removed = 0;
+        let mut delta = sync_state::Delta::default();
         for (id, record) in ids.iter().zip(records) {
-            sync_state::forget(&tx, id)?;
+            sync_state::forget(&tx, id, &mut delta)?;
             if let Some(record) = record {
-                remove_copy(&tx, &writer, id, &record)?;
+                remove_copy(&tx, &writer, id, &record, &mut delta)?;
                 removed += 1;
             }
         }
+        sync_state::commit_summary(&tx, delta)?;
         tx.commit()?;
         Ok(removed)
     }
@@ -297,12 +303,24 @@ impl Store {
     /// Queues a document to be pushed whole (the server lost it).
     pub fn requeue(&mut self, id: &RecordId) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        sync_state::forget(&tx, id)?;
+        let mut delta = sync_state::Delta::default();
+        sync_state::forget(&tx, id, &mut delta)?;
         if docs::bytes(&tx, id)?.is_some() {
             outbox::queue(&tx, id, now_ms())?;
         }
+        sync_state::commit_summary(&tx, delta)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The count of documents whose server heads are known and the XOR of
+    /// their fingerprints ([`crate::fingerprint`]): the repair check's
+    /// summary, kept up to date by every sync write (one scan the first time).
+    pub fn known_summary(&mut self) -> Result<(u64, u64), StoreError> {
+        let tx = self.conn.transaction()?;
+        let s = sync_state::summary(&tx)?;
+        tx.commit()?;
+        Ok(s)
     }
 
     /// What this device received and could not apply.
@@ -327,10 +345,16 @@ fn outbox_has(conn: &rusqlite::Connection, id: &RecordId) -> Result<bool, StoreE
 }
 
 /// Removes this device's copy of a record and its projections.
-fn remove_copy(tx: &rusqlite::Transaction<'_>, w: &Writer, id: &RecordId, record: &Record) -> Result<(), StoreError> {
+fn remove_copy(
+    tx: &rusqlite::Transaction<'_>,
+    w: &Writer,
+    id: &RecordId,
+    record: &Record,
+    delta: &mut sync_state::Delta,
+) -> Result<(), StoreError> {
     let projector = Projector { secret: w.secret(), conflicts: 0 };
     schema::project(tx, &projector, id, record, true)?;
     docs::remove(tx, id)?;
-    sync_state::forget(tx, id)?;
+    sync_state::forget(tx, id, delta)?;
     Ok(())
 }

@@ -95,3 +95,56 @@ fn the_outbox_is_cleared_only_when_every_local_change_is_acknowledged() {
     // Acknowledging again is harmless.
     assert!(s.ack(&id, &now).unwrap());
 }
+
+/// The repair check's summary is kept by every sync write; it always equals
+/// a scan of what the server is known to hold.
+#[test]
+fn the_kept_summary_of_known_heads_follows_every_sync_write() {
+    let mut county = memory_store(1);
+    let mut device = memory_store(2);
+    let scan = |s: &store::Store| {
+        let (mut count, mut xor) = (0u64, 0u64);
+        for (id, heads) in s.known_heads(None, 10_000).unwrap() {
+            count += 1;
+            xor ^= store::fingerprint(&id, &heads);
+        }
+        (count, xor)
+    };
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        ids.push(county.insert(member(&format!("张{i}"), &format!("1101051990010100{i}"), "u1"), TODAY).unwrap().id);
+    }
+    let keep = |_: RecordKind, _: &Region| true;
+    let pulled = |c: &store::Store, ids: &[RecordId]| -> Vec<(RecordId, Vec<u8>)> {
+        ids.iter().map(|id| (id.clone(), c.export_doc(id).unwrap())).collect()
+    };
+    assert_eq!(device.known_summary().unwrap(), (0, 0));
+    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..4]), keep: &keep, values: vec![] }).unwrap();
+    assert_eq!(device.known_summary().unwrap(), scan(&device));
+    assert_eq!(device.known_summary().unwrap().0, 4);
+    // New heads for one, the same heads again for another.
+    edit_phone(&mut county, &ids[0], "13800000009");
+    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..2]), keep: &keep, values: vec![] }).unwrap();
+    assert_eq!(device.known_summary().unwrap(), scan(&device));
+    // A local edit pushed and acknowledged; another the server forgot.
+    edit_phone(&mut device, &ids[1], "13800000010");
+    let heads = device.heads(&ids[1]).unwrap();
+    device
+        .settle_push(&[store::PushAck {
+            id: ids[1].clone(),
+            pushed: heads.clone(),
+            server_heads: Some(heads),
+            held: true,
+        }])
+        .unwrap();
+    assert_eq!(device.known_summary().unwrap(), scan(&device));
+    device.forget_known(&ids[2..3], false).unwrap();
+    device.requeue(&ids[3]).unwrap();
+    assert_eq!(device.known_summary().unwrap(), scan(&device));
+    assert_eq!(device.known_summary().unwrap().0, 2);
+    // A copy that left the device's scope is removed, and leaves the summary.
+    let nothing = |_: RecordKind, _: &Region| false;
+    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..1]), keep: &nothing, values: vec![] }).unwrap();
+    assert_eq!(device.known_summary().unwrap(), scan(&device));
+    assert_eq!(device.known_summary().unwrap().0, 1);
+}

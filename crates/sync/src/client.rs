@@ -270,18 +270,22 @@ fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
 /// Returns how many documents were re-queued.
 fn repair(s: &mut Session<'_>) -> Result<usize, SyncError> {
     s.tell(Stage::Repair, 0, 0);
-    let mine = known_buckets(s.store, None)?.0;
-    let resp: RepairResponse = s.call(path::REPAIR, &RepairRequest { summary: mine.total, buckets: Vec::new() })?;
+    // The whole scope's summary is kept by the store: a check when nothing
+    // changed reads no document.
+    let (count, xor) = s.store.known_summary()?;
+    let total = Summary { count, xor };
+    let resp: RepairResponse = s.call(path::REPAIR, &RepairRequest { summary: total, buckets: Vec::new() })?;
     let theirs = match resp {
         RepairResponse::Equal => return Ok(0),
         RepairResponse::Buckets(b) if b.len() == 256 => b,
         _ => return Err(SyncError::Wire("unexpected repair answer".into())),
     };
+    let mine = known_buckets(s.store, None)?.0;
     let differ: Vec<u8> = (0..=255u8).filter(|&b| theirs[usize::from(b)] != mine.each[usize::from(b)]).collect();
     if differ.is_empty() {
         return Ok(0);
     }
-    let listing = match s.call(path::REPAIR, &RepairRequest { summary: mine.total, buckets: differ.clone() })? {
+    let listing = match s.call(path::REPAIR, &RepairRequest { summary: total, buckets: differ.clone() })? {
         RepairResponse::Listing(l) => l,
         _ => return Err(SyncError::Wire("unexpected repair answer".into())),
     };

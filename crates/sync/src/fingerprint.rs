@@ -6,18 +6,11 @@
 
 use crate::wire::{Hash, Summary};
 use registry::model::RecordId;
-use sha2::{Digest, Sha256};
 
 pub fn of(id: &RecordId, heads: &[Hash]) -> u64 {
-    let mut sorted = heads.to_vec();
-    sorted.sort_unstable();
-    let mut h = Sha256::new();
-    h.update(id.as_str().as_bytes());
-    for head in &sorted {
-        h.update(head);
-    }
-    let d = h.finalize();
-    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+    // One definition, shared with the store's kept summary.
+    let heads: Vec<automerge::ChangeHash> = heads.iter().map(|h| automerge::ChangeHash(*h)).collect();
+    store::fingerprint(id, &heads)
 }
 
 /// The bucket of an id: its first byte (the first two hex characters).

@@ -95,6 +95,110 @@ pub enum Dialect {
     Postgres,
 }
 
+/// The second migration: per-partition summaries of the docs' fingerprints,
+/// so the repair check of any scope reads a few rows, not every document.
+/// A partition is (is an area, township, grid); a scope is a union of
+/// partitions, each counted once.
+pub fn summaries_schema() -> String {
+    "CREATE TABLE summaries (
+        part TEXT PRIMARY KEY,
+        area BIGINT NOT NULL,
+        township TEXT,
+        grid TEXT,
+        count BIGINT NOT NULL,
+        xor BIGINT NOT NULL
+    );"
+    .into()
+}
+
+fn part_key(is_area: bool, region: &Region) -> String {
+    let t = region.township.as_ref().map_or("", |t| t.as_str());
+    let g = region.grid.as_ref().map_or("", |g| g.as_str());
+    format!("{}|{t}|{g}", u8::from(is_area))
+}
+
+/// Adds (`count` = 1) or removes (-1) one document's fingerprint.
+fn summary_change(db: &mut dyn Sql, is_area: bool, region: &Region, fp: i64, count: i64) -> Result<(), SyncError> {
+    let key = part_key(is_area, region);
+    let rows = db.query("SELECT count, xor FROM summaries WHERE part = $1", &[key.as_str().into()])?;
+    match rows.first() {
+        Some(r) => db.execute(
+            "UPDATE summaries SET count = $1, xor = $2 WHERE part = $3",
+            &[(r[0].int() + count).into(), (r[1].int() ^ fp).into(), key.as_str().into()],
+        )?,
+        None => db.execute(
+            "INSERT INTO summaries (part, area, township, grid, count, xor) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                key.as_str().into(),
+                i64::from(is_area).into(),
+                Val::opt(region.township.as_ref()),
+                Val::opt(region.grid.as_ref()),
+                count.into(),
+                fp.into(),
+            ],
+        )?,
+    };
+    Ok(())
+}
+
+/// Rebuilds the summaries from the documents (after the migration that
+/// adds them), unless already built.
+pub fn ensure_summaries(db: &mut dyn Sql) -> Result<(), SyncError> {
+    if !db.query("SELECT 1 FROM counters WHERE name = 'summaries'", &[])?.is_empty() {
+        return Ok(());
+    }
+    db.execute("DELETE FROM summaries", &[])?;
+    let mut parts: std::collections::HashMap<String, (bool, Region, i64, i64)> = Default::default();
+    let mut after = String::new();
+    loop {
+        let rows = db.query(
+            "SELECT id, kind, township, grid, fp FROM docs WHERE id > $1 ORDER BY id LIMIT 5000",
+            &[after.as_str().into()],
+        )?;
+        let n = rows.len();
+        for row in rows {
+            let is_area = row[1].text() == Some("area");
+            let region =
+                Region { township: row[2].text().map(RecordId::from), grid: row[3].text().map(RecordId::from) };
+            let e = parts.entry(part_key(is_area, &region)).or_insert((is_area, region, 0, 0));
+            e.2 += 1;
+            e.3 ^= row[4].int();
+            after = row[0].text().unwrap_or_default().to_owned();
+        }
+        if n < 5000 {
+            break;
+        }
+    }
+    for (key, (is_area, region, count, xor)) in parts {
+        db.execute(
+            "INSERT INTO summaries (part, area, township, grid, count, xor) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                key.as_str().into(),
+                i64::from(is_area).into(),
+                Val::opt(region.township.as_ref()),
+                Val::opt(region.grid.as_ref()),
+                count.into(),
+                xor.into(),
+            ],
+        )?;
+    }
+    db.execute("INSERT INTO counters (name, value) VALUES ('summaries', 1)", &[])?;
+    Ok(())
+}
+
+/// The summary of a scope: the union of its partitions.
+fn scope_summary(db: &mut dyn Sql, scope: &Scope) -> Result<Summary, SyncError> {
+    let mut params = Vec::new();
+    let filter = scope_filter(scope, &mut params);
+    let rows = db.query(&format!("SELECT count, xor FROM summaries WHERE area = 1 OR {filter}"), &params)?;
+    let mut s = Summary::default();
+    for r in rows {
+        s.count = s.count.wrapping_add(r[0].int() as u64);
+        s.xor ^= r[1].int() as u64;
+    }
+    Ok(s)
+}
+
 /// The schema of the sync tables, by dialect.
 pub fn schema(d: Dialect) -> String {
     let (blob, serial) = match d {
@@ -262,6 +366,17 @@ fn save(
     let fp = fingerprint::of(id, &heads) as i64;
     let sealed = ctx.sealer.seal(id.as_str(), &doc.save());
     let seq = next_seq(db)?;
+    // The summaries, under the seq row's lock like every write.
+    let is_area = kind == RecordKind::Area;
+    if let Some(old) =
+        db.query("SELECT fp, kind, township, grid FROM docs WHERE id = $1", &[id.as_str().into()])?.first()
+    {
+        let was_area = old[1].text() == Some("area");
+        let old_region =
+            Region { township: old[2].text().map(RecordId::from), grid: old[3].text().map(RecordId::from) };
+        summary_change(db, was_area, &old_region, old[0].int(), -1)?;
+    }
+    summary_change(db, is_area, region, fp, 1)?;
     if let Some(old) = old_region.filter(|old| *old != region) {
         db.execute(
             "INSERT INTO departures (doc_id, township, grid, seq) VALUES ($1, $2, $3, $4)",
@@ -520,10 +635,10 @@ fn scope_buckets(
 /// The repair check (see [`RepairRequest`]).
 pub fn repair(db: &mut dyn Sql, device: &Device, req: &RepairRequest) -> Result<RepairResponse, SyncError> {
     if req.buckets.is_empty() {
-        let (buckets, _) = scope_buckets(db, &device.scope, None)?;
-        if buckets.total == req.summary {
+        if scope_summary(db, &device.scope)? == req.summary {
             return Ok(RepairResponse::Equal);
         }
+        let (buckets, _) = scope_buckets(db, &device.scope, None)?;
         return Ok(RepairResponse::Buckets(buckets.each));
     }
     let (_, listing) = scope_buckets(db, &device.scope, Some(&req.buckets))?;
