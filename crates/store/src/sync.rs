@@ -171,22 +171,15 @@ impl Store {
             Quarantine(RecordId, &'static str, String, Vec<u8>),
         }
         let mut steps = Vec::with_capacity(batch.docs.len());
-        for (id, bytes) in batch.docs {
-            let mut theirs = match AutoCommit::load(&bytes) {
+        for (id, bytes, decoded) in decode_all(batch.docs) {
+            let (mut theirs, record) = match decoded {
                 Ok(d) => d,
-                Err(e) => {
-                    steps.push(Step::Quarantine(id, "DOCUMENT_MALFORMED", e.to_string(), bytes));
+                Err((code, detail)) => {
+                    steps.push(Step::Quarantine(id, code, detail, bytes));
                     continue;
                 }
             };
             let server_heads = theirs.get_heads();
-            let record = match hydrate(&theirs) {
-                Ok(r) => r,
-                Err(e) => {
-                    steps.push(Step::Quarantine(id, "RECORD_UNREADABLE", e.to_string(), bytes));
-                    continue;
-                }
-            };
             let dirty = outbox_has(&self.conn, &id)?;
             if !(batch.keep)(record.kind(), &record.region(&id)) && !dirty {
                 steps.push(Step::Remove(id, Box::new(record)));
@@ -334,6 +327,55 @@ impl Store {
             .collect::<Result<_, _>>()?;
         Ok(rows)
     }
+}
+
+type Decoded = Result<(AutoCommit, Record), (&'static str, String)>;
+
+/// Loads and reads received documents, on a few threads for a large batch
+/// (this is most of a first sync's work, and needs no database).
+fn decode_all(docs: Vec<(RecordId, Vec<u8>)>) -> Vec<(RecordId, Vec<u8>, Decoded)> {
+    fn decode(bytes: &[u8]) -> Decoded {
+        let doc = AutoCommit::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
+        let record = hydrate(&doc).map_err(|e| ("RECORD_UNREADABLE", e.to_string()))?;
+        Ok((doc, record))
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if threads < 2 || docs.len() < 64 {
+        return docs
+            .into_iter()
+            .map(|(id, b)| {
+                let d = decode(&b);
+                (id, b, d)
+            })
+            .collect();
+    }
+    let per = docs.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<(RecordId, Vec<u8>)>> = Vec::new();
+    let mut rest = docs.into_iter();
+    loop {
+        let chunk: Vec<_> = rest.by_ref().take(per).collect();
+        if chunk.is_empty() {
+            break;
+        }
+        chunks.push(chunk);
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                s.spawn(move || {
+                    chunk
+                        .into_iter()
+                        .map(|(id, b)| {
+                            let d = decode(&b);
+                            (id, b, d)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("decoding thread")).collect()
+    })
 }
 
 fn outbox_has(conn: &rusqlite::Connection, id: &RecordId) -> Result<bool, StoreError> {
