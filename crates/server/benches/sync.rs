@@ -58,6 +58,16 @@ fn peak_rss_mib(pid: u32) -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU time (user + system) a process has used so far.
+fn cpu_s(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Resets a process's peak RSS to its current RSS.
 fn reset_peak(pid: u32) {
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
@@ -456,8 +466,10 @@ fn drive() {
         }
     }
     reset_peak(srv.pid());
+    eprintln!("{devices} devices pushing at once…");
     let times = Mutex::new(Vec::new());
     let wire_d = std::sync::atomic::AtomicU64::new(0);
+    let (server_cpu, driver_cpu) = (cpu_s(srv.pid()), cpu_s(me));
     let started = Instant::now();
     std::thread::scope(|s| {
         for (store, token, _) in devs.iter_mut() {
@@ -471,6 +483,7 @@ fn drive() {
         }
     });
     let all_pushed = started.elapsed();
+    let (server_cpu, driver_cpu) = (cpu_s(srv.pid()) - server_cpu, cpu_s(me) - driver_cpu);
     let server_rss_d = peak_rss_mib(srv.pid());
     // Zero loss: a county-wide device pulls everything; every head every
     // device made is in it.
@@ -500,6 +513,7 @@ fn drive() {
     );
     let wire_d = wire_d.into_inner();
     println!("    wire bytes           {} → wire/JSON = {:.2}", kib(wire_d), wire_d as f64 / json_d as f64);
+    println!("    CPU time             server {server_cpu:.2} s, the 100 devices {driver_cpu:.2} s (2 cores)");
     println!("    lost changes         {missing} (target 0)");
     println!(
         "    peak RSS             server {server_rss_d:.1} MiB (target ≤ 300 MB), driver {:.1} MiB",
