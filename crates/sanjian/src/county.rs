@@ -183,6 +183,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     let mut state = AppState::new(db, keys, public_url.clone());
     state.pin = pin;
     let state = Arc::new(state);
+    let shutdown = shutdown_signal(&runtime)?;
     // One line on stdout for scripts: where the server is.
     println!("listening {scheme}://{addr} public {public_url}");
     if let Some(t) = &tls {
@@ -201,8 +202,8 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     runtime.block_on(async move {
         tracing::info!(%addr, tls = tls.is_some(), "serving");
         match &tls {
-            Some(t) => server::serve_tls_on(listener, t, state, shutdown_signal()).await,
-            None => server::serve_on(listener, state, shutdown_signal()).await,
+            Some(t) => server::serve_tls_on(listener, t, state, shutdown).await,
+            None => server::serve_on(listener, state, shutdown).await,
         }
     })?;
     tracing::info!("stopped");
@@ -219,27 +220,34 @@ fn host_of(url: &str) -> Option<String> {
     Some(host.trim_matches(['[', ']']).to_owned())
 }
 
-/// Completes on ctrl-c or SIGTERM; requests in flight then finish.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Completes on ctrl-c or SIGTERM; requests in flight then finish. The
+/// handlers are installed here, before the server says it is listening, so
+/// a signal sent at once is never missed.
+fn shutdown_signal(
+    runtime: &tokio::runtime::Runtime,
+) -> Result<impl std::future::Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (mut term, mut int) = runtime.block_on(async {
+            Ok::<_, std::io::Error>((signal(SignalKind::terminate())?, signal(SignalKind::interrupt())?))
+        })?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
             }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+            tracing::info!("shutting down");
+        })
     }
-    tracing::info!("shutting down");
+    #[cfg(not(unix))]
+    {
+        let _ = runtime;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("shutting down");
+        })
+    }
 }
 
 fn init_logs(filter: &str, json: bool) -> Result<()> {
