@@ -106,6 +106,9 @@ pub fn run(cmd: DeviceCommand) -> Result<ExitCode> {
             store.set_sync_value(TOKEN, creds.token.as_bytes()).map_err(store_error)?;
             store.set_sync_value(SIGNING_KEY, &seed).map_err(store_error)?;
             store.set_sync_value(PERSON, creds.person.as_bytes()).map_err(store_error)?;
+            if let Some(root) = unhex(&creds.card_root).filter(|r| r.len() == 32) {
+                store.set_sync_value(sync::http::card_keys::ROOT, &root).map_err(store_error)?;
+            }
             eprintln!("已注册 enrolled: {} ({}), device {}", creds.person, creds.role, creds.device_id);
             Ok(ExitCode::SUCCESS)
         }
@@ -124,7 +127,7 @@ pub fn run(cmd: DeviceCommand) -> Result<ExitCode> {
             }
             let rt = runtime()?;
             let client = endpoint.client(Duration::from_secs(120)).map_err(sync_error)?;
-            let mut transport = HttpTransport::new(client, &endpoint, &token, rt.handle().clone());
+            let mut transport = HttpTransport::new(client.clone(), &endpoint, &token, rt.handle().clone());
             let mut err = std::io::stderr();
             let report = client::sync(&mut store, &mut transport, &Options::default(), &mut |p| {
                 if p.stage == Stage::Done {
@@ -142,6 +145,9 @@ pub fn run(cmd: DeviceCommand) -> Result<ExitCode> {
                 }
             })
             .map_err(sync_error)?;
+            // The county's card lists travel with every sync.
+            let lists = rt.block_on(sync::http::fetch_card_lists(&client, &endpoint)).map_err(sync_error)?;
+            sync::http::keep_card_lists(&mut store, &lists.0, &lists.1).map_err(sync_error)?;
             if json {
                 let v = serde_json::json!({
                     "pushed": report.pushed, "quarantined": report.quarantined,

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success (or "valid"), 1 a checked value is invalid or the
 //! command failed, 2 wrong arguments (with usage).
 
+mod cards;
 mod county;
 mod device;
 mod report;
@@ -95,6 +96,10 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
+    /// Issues a membership card on a device, offline, with its card key.
+    IssueCard(cards::IssueArgs),
+    /// Verifies a card with the lists a device holds (exit 0 valid, 1 not).
+    VerifyCard(cards::VerifyArgs),
     /// A device's side from the command line: enrol, sync.
     #[command(subcommand)]
     Device(device::DeviceCommand),
@@ -206,6 +211,14 @@ fn run(command: Command) -> Result<ExitCode> {
             county::import(server, &store)
         }
         Command::Device(cmd) => device::run(cmd),
+        Command::IssueCard(args) => {
+            let t = today(args.today.as_deref())?;
+            cards::issue(args, t)
+        }
+        Command::VerifyCard(args) => {
+            let t = today(args.today.as_deref())?;
+            cards::verify(args, t)
+        }
         Command::Stats { db, key, json, year, today: t } => {
             let today = today(t.as_deref())?;
             let store = Store::open(&db, &read_key(&db, &key, false)?).map_err(store_error)?;

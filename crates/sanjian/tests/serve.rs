@@ -37,21 +37,30 @@ fn digit_runs(text: &str, len: usize) -> Vec<String> {
     out
 }
 
-/// A bare HTTP/1.1 POST of JSON; the whole answer as text.
-fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
+/// A bare HTTP/1.1 request; the whole answer as text.
+fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
     use std::io::{Read, Write};
     let host = base.strip_prefix("http://").unwrap();
-    let body = body.to_string();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
     let mut conn = std::net::TcpStream::connect(host).unwrap();
     write!(
         conn,
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();
     answer
+}
+
+fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
+    http(base, "POST", path, None, &body.to_string())
+}
+
+/// The JSON body of an answer.
+fn json_of(answer: &str) -> serde_json::Value {
+    serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap()
 }
 
 #[test]
@@ -127,6 +136,69 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let wrong = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": "guess"}));
     assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("UNAUTHENTICATED"), "{wrong}");
 
+    // A membership card, issued on the device offline for a member it holds.
+    let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
+    let mut key = [0u8; 32];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let member = {
+        let store = store::Store::open(&device, &store::StoreKey::from_bytes(key)).unwrap();
+        store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone()
+    };
+    let svg = dir.path().join("card.svg");
+    let card = ok(sanjian(&[
+        "issue-card",
+        "--db",
+        s(&device),
+        "--member",
+        member.as_str(),
+        "--svg",
+        s(&svg),
+        "--today",
+        "2026-11-25",
+    ]));
+    let card = card.trim_end_matches('\n').to_owned();
+    assert!(card.starts_with("UC1:"), "{card}");
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+    let verified: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
+        "verify-card",
+        &card,
+        "--db",
+        s(&device),
+        "--json",
+        "--today",
+        "2026-11-26",
+    ])))
+    .unwrap();
+    assert_eq!(verified["valid"], true, "{verified}");
+    let serial = verified["serial"].as_str().unwrap().to_owned();
+    // An altered card is refused with its reason.
+    let mut altered = card.clone().into_bytes();
+    let last = altered.len() - 5;
+    altered[last] = if altered[last] == b'A' { b'B' } else { b'A' };
+    let refused = sanjian(&["verify-card", std::str::from_utf8(&altered).unwrap(), "--db", s(&device), "--json"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&refused.stdout).unwrap()["valid"], false);
+    // The public verify page and its API, for any phone.
+    let page = http(&base, "GET", "/verify", None, "");
+    assert!(page.starts_with("HTTP/1.1 200") && page.contains("会员卡查验"), "{page}");
+    let answer = json_of(&http_post(&base, "/api/cards/verify", &serde_json::json!({"text": card})));
+    assert_eq!(answer["valid"], true, "{answer}");
+    // The county revokes the card; the next sync brings the new list to the
+    // device, which then refuses the card offline; so does the page.
+    let admin = json_of(&login)["token"].as_str().unwrap().to_owned();
+    let revoke = serde_json::json!({"serial": serial, "reason": "遗失补办"}).to_string();
+    let answer = http(&base, "POST", "/api/cards/revoke", Some(&admin), &revoke);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    ok(sanjian(&["device", "sync", "--db", s(&device)]));
+    let refused = sanjian(&["verify-card", &card, "--db", s(&device), "--json", "--today", "2026-11-26"]);
+    assert_eq!(refused.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(v["code"], "CARD_REVOKED", "{v}");
+    let answer = json_of(&http_post(&base, "/api/cards/verify", &serde_json::json!({"text": card})));
+    assert_eq!(answer["code"], "CARD_REVOKED", "{answer}");
+
     // The device is listed, then revoked.
     let devices: serde_json::Value =
         serde_json::from_str(&ok(sanjian(&["devices", "list", "--data", s(&data), "--json"]))).unwrap();
@@ -136,6 +208,9 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let refused = sanjian(&["device", "sync", "--db", s(&device)]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("DEVICE_REVOKED"));
+    // Its card key leaves the trust list: its cards are refused as such.
+    let answer = json_of(&http_post(&base, "/api/cards/verify", &serde_json::json!({"text": card})));
+    assert_eq!(answer["code"], "CARD_ISSUER_REMOVED", "{answer}");
 
     // SIGTERM: a clean stop.
     let killed = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();

@@ -100,7 +100,7 @@ fn serve(dir: &Path) {
         Ok(url) => server::Db::postgres(&url, 8).unwrap(),
         Err(_) => server::Db::sqlite(&dir.join("server.db")).unwrap(),
     };
-    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32] };
+    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32], card_root: [3; 32] };
     let state = Arc::new(server::AppState::new(db, keys, "http://127.0.0.1".into()));
     let ctx = state.ctx();
     let started = Instant::now();

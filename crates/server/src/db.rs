@@ -40,6 +40,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v1", sync::server::schema(d)),
         ("auth-v1", crate::auth::schema(d)),
         ("sync-v2-summaries", sync::server::summaries_schema()),
+        ("cards-v1", crate::cards::schema()),
     ]
 }
 

@@ -54,6 +54,12 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/devices/{id}/revoke", post(revoke))
         .route("/api/devices/{id}/scope", post(set_scope))
         .route("/api/quarantine", get(quarantine))
+        .route("/api/cards/root", get(card_root))
+        .route("/api/cards/trust", get(card_trust))
+        .route("/api/cards/revocations", get(card_revocations))
+        .route("/api/cards/revoke", post(card_revoke))
+        .route("/api/cards/verify", post(card_verify))
+        .route("/verify", get(verify_page))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -211,14 +217,19 @@ struct RedeemRequest {
     public_key: String,
 }
 
-async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<auth::Credentials>> {
+async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
     let bytes = read_body(body, 16 << 10).await?;
     let req: RedeemRequest = json_body(&bytes)?;
     let actor: [u8; 16] = auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
     let public_key: [u8; 32] = auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
     blocking(move || {
         let secret = st.keys.county_secret;
-        Ok(Json(st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))??))
+        let creds = st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))??;
+        // The card root public key: what the device verifies the county's
+        // card lists (and so every card) with.
+        let mut v = serde_json::to_value(&creds).map_err(|e| SyncError::Server(e.to_string()))?;
+        v["card_root"] = auth::hex(root(&st).verifying_key().as_bytes()).into();
+        Ok(Json(v))
     })
     .await
 }
@@ -347,4 +358,111 @@ async fn quarantine(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiR
         Ok(Json(serde_json::json!({ "items": items })))
     })
     .await
+}
+
+// ---------------------------------------------------------------- cards
+
+fn root(st: &AppState) -> card::SigningKey {
+    crate::cards::root_key(&st.keys.card_root)
+}
+
+fn cose(bytes: Vec<u8>) -> Response {
+    ([(header::CONTENT_TYPE, "application/cose"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
+}
+
+/// The county's card root public key: what verifiers pin.
+async fn card_root(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let key = root(&st).verifying_key();
+    Json(serde_json::json!({ "public_key": auth::hex(key.as_bytes()), "kid": auth::hex(&card::kid_of(&key)) }))
+}
+
+/// The signed trust list (public: device ids and public keys only).
+async fn card_trust(State(st): State<Arc<AppState>>) -> ApiResult<Response> {
+    blocking(move || {
+        let list = st.db.tx(|db| crate::cards::trust_list(db))?;
+        Ok(cose(list.sign(&root(&st))))
+    })
+    .await
+}
+
+/// The signed revocation list (public: card serials only).
+async fn card_revocations(State(st): State<Arc<AppState>>) -> ApiResult<Response> {
+    blocking(move || {
+        let list = st.db.tx(|db| crate::cards::revocation_list(db))?;
+        Ok(cose(list.sign(&root(&st))))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct RevokeCard {
+    /// 16 hex characters.
+    serial: String,
+    reason: String,
+}
+
+async fn card_revoke(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: RevokeCard = json_body(&bytes)?;
+    let serial: [u8; 8] = auth::unhex(&req.serial).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
+    blocking(move || {
+        let new = as_admin(&st, &token, |db, _| crate::cards::revoke_card(db, &serial, req.reason.trim()))?;
+        Ok(Json(serde_json::json!({ "serial": req.serial, "revoked": true, "already": !new })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct VerifyCard {
+    text: String,
+}
+
+/// Verifies a card with the server's own lists (the public verify page).
+async fn card_verify(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: VerifyCard = json_body(&bytes)?;
+    blocking(move || {
+        let (trust, revoked) =
+            st.db.tx(|db| Ok((crate::cards::trust_list(db)?, crate::cards::revocation_list(db)?)))?;
+        let root = root(&st);
+        let mut verifier = card::lists::Verifier::new(root.verifying_key());
+        verifier.accept_trust(&trust.sign(&root)).map_err(|e| SyncError::Server(e.to_string()))?;
+        verifier.accept_revocations(&revoked.sign(&root)).map_err(|e| SyncError::Server(e.to_string()))?;
+        let today = card::day_of(now_ms().div_euclid(1000));
+        Ok(Json(match verifier.verify(&req.text, today) {
+            Ok(v) => serde_json::json!({
+                "valid": true,
+                "name": v.claims.name,
+                "member": auth::hex(&v.claims.member),
+                "serial": auth::hex(&v.claims.serial),
+                "issued": v.claims.issued,
+                "expires": v.claims.expires,
+                "device": v.device,
+                "revocations_seq": v.revocations_seq,
+                "revocations_issued": v.revocations_issued,
+            }),
+            Err(e) => {
+                let (zh, en) = e.message();
+                serde_json::json!({
+                    "valid": false, "code": e.code(), "message": { "zh": zh, "en": en },
+                    "revocations_seq": revoked.seq, "revocations_issued": revoked.issued,
+                })
+            }
+        }))
+    })
+    .await
+}
+
+/// The public verify page: any phone can open it and scan or paste a card.
+async fn verify_page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        include_str!("verify.html"),
+    )
+        .into_response()
 }

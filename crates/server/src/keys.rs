@@ -10,6 +10,9 @@ use std::path::Path;
 pub struct ServerKeys {
     pub county_secret: [u8; 32],
     pub data_key: [u8; 32],
+    /// The seed of the county's card root key (Ed25519), which signs the
+    /// trust and revocation lists.
+    pub card_root: [u8; 32],
 }
 
 impl std::fmt::Debug for ServerKeys {
@@ -20,9 +23,10 @@ impl std::fmt::Debug for ServerKeys {
 
 impl ServerKeys {
     pub fn generate() -> ServerKeys {
-        let mut k = ServerKeys { county_secret: [0; 32], data_key: [0; 32] };
+        let mut k = ServerKeys { county_secret: [0; 32], data_key: [0; 32], card_root: [0; 32] };
         rand::rng().fill_bytes(&mut k.county_secret);
         rand::rng().fill_bytes(&mut k.data_key);
+        rand::rng().fill_bytes(&mut k.card_root);
         k
     }
 
@@ -30,8 +34,19 @@ impl ServerKeys {
     /// there is none.
     pub fn load_or_create(path: &Path, create: bool) -> std::io::Result<ServerKeys> {
         match std::fs::read_to_string(path) {
-            Ok(text) => ServerKeys::parse(&text)
-                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "the key file is damaged")),
+            Ok(text) => {
+                let (keys, complete) = ServerKeys::parse(&text)
+                    .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidData, "the key file is damaged"))?;
+                if !complete {
+                    // A key file from before card keys: add the new key,
+                    // keeping the others, by an atomic replace.
+                    let tmp = path.with_extension("keys.new");
+                    let _ = std::fs::remove_file(&tmp);
+                    keys.save(&tmp)?;
+                    std::fs::rename(&tmp, path)?;
+                }
+                Ok(keys)
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
                 let keys = ServerKeys::generate();
                 keys.save(path)?;
@@ -43,23 +58,31 @@ impl ServerKeys {
 
     /// Writes a new key file (mode 0600); an existing one is never overwritten.
     pub fn save(&self, path: &Path) -> std::io::Result<()> {
-        let text = format!("county_secret={}\ndata_key={}\n", hex(&self.county_secret), hex(&self.data_key));
+        let text = format!(
+            "county_secret={}\ndata_key={}\ncard_root={}\n",
+            hex(&self.county_secret),
+            hex(&self.data_key),
+            hex(&self.card_root)
+        );
         write_private(path, text.as_bytes())
     }
 
-    fn parse(text: &str) -> Option<ServerKeys> {
-        let mut k = ServerKeys { county_secret: [0; 32], data_key: [0; 32] };
-        let (mut a, mut b) = (false, false);
+    /// The keys, and whether every key was in the file (a missing card root
+    /// key is made here).
+    fn parse(text: &str) -> Option<(ServerKeys, bool)> {
+        let mut k = ServerKeys::generate();
+        let (mut a, mut b, mut c) = (false, false, false);
         for line in text.lines() {
             let (key, value) = line.split_once('=')?;
             let bytes: [u8; 32] = unhex(value.trim())?.try_into().ok()?;
             match key.trim() {
                 "county_secret" => (k.county_secret, a) = (bytes, true),
                 "data_key" => (k.data_key, b) = (bytes, true),
+                "card_root" => (k.card_root, c) = (bytes, true),
                 _ => {}
             }
         }
-        (a && b).then_some(k)
+        (a && b).then_some((k, c))
     }
 }
 

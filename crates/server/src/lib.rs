@@ -6,6 +6,7 @@
 //! blocking thread.
 
 pub mod auth;
+pub mod cards;
 pub mod db;
 mod http;
 pub mod keys;

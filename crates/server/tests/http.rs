@@ -52,7 +52,7 @@ fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
         Backend::Sqlite => server::Db::sqlite(&dir.path().join("server.db")).unwrap(),
         Backend::Postgres => server::Db::postgres(&fresh_pg_database(&pg_url(), 0), 4).unwrap(),
     };
-    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32] };
+    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32], card_root: [3; 32] };
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let port = listener.local_addr().unwrap().port();

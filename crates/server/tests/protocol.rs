@@ -17,7 +17,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32] };
+    let keys = server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32], card_root: [3; 32] };
     let state = server::AppState::new(server::Db::sqlite(&dir.path().join("s.db")).unwrap(), keys, "http://t".into());
     let county = small_county(1);
     let ctx = state.ctx();

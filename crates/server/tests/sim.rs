@@ -171,7 +171,7 @@ struct Dev {
 }
 
 fn keys() -> server::ServerKeys {
-    server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32] }
+    server::ServerKeys { county_secret: *secret().as_bytes(), data_key: [5; 32], card_root: [3; 32] }
 }
 
 /// Every change this device has committed, by document.

@@ -156,6 +156,9 @@ pub struct Credentials {
     pub role: String,
     /// The county's secret for record ids (hex).
     pub county_secret: String,
+    /// The county's card root public key (hex), which signs the card lists.
+    #[serde(default)]
+    pub card_root: String,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -248,6 +251,57 @@ impl Transport for HttpTransport {
             .body(body);
         self.handle.block_on(async move { answer(request.send().await.map_err(network)?).await })
     }
+}
+
+/// The county's signed card lists as served (trust list, revocation list).
+/// They are public; the device checks them against the card root key it
+/// got at enrolment before keeping them ([`keep_card_lists`]).
+pub async fn fetch_card_lists(client: &reqwest::Client, endpoint: &Endpoint) -> Result<(Vec<u8>, Vec<u8>), SyncError> {
+    let get = |path: &str| client.get(format!("{}{path}", endpoint.base)).send();
+    let trust = answer(get("/api/cards/trust").await.map_err(network)?).await?;
+    let revoked = answer(get("/api/cards/revocations").await.map_err(network)?).await?;
+    Ok((trust, revoked))
+}
+
+/// Sync values holding the card lists and the root key.
+pub mod card_keys {
+    pub const ROOT: &str = "cards.root";
+    pub const TRUST: &str = "cards.trust";
+    pub const REVOKED: &str = "cards.revocations";
+    /// When the lists were last fetched (ms since the epoch, decimal).
+    pub const FETCHED: &str = "cards.fetched_ms";
+}
+
+/// The card verifier this device holds: its root key and kept lists.
+pub fn card_verifier(store: &Store) -> Result<Option<card::lists::Verifier>, SyncError> {
+    let Some(root) = store.sync_value(card_keys::ROOT)? else { return Ok(None) };
+    let root: [u8; 32] = root.try_into().map_err(|_| SyncError::Wire("card root key".into()))?;
+    let root = card::VerifyingKey::from_bytes(&root).map_err(|_| SyncError::Wire("card root key".into()))?;
+    let mut v = card::lists::Verifier::new(root);
+    if let Some(t) = store.sync_value(card_keys::TRUST)? {
+        let _ = v.accept_trust(&t);
+    }
+    if let Some(r) = store.sync_value(card_keys::REVOKED)? {
+        let _ = v.accept_revocations(&r);
+    }
+    Ok(Some(v))
+}
+
+/// Keeps newly fetched card lists if they are signed by the county and not
+/// older than the ones held; a rolled-back or forged list is refused and
+/// the held one stays.
+pub fn keep_card_lists(store: &mut Store, trust: &[u8], revoked: &[u8]) -> Result<(), SyncError> {
+    let Some(mut v) = card_verifier(store)? else { return Ok(()) };
+    let refused = |e: card::CardError| {
+        let (zh, en) = e.message();
+        SyncError::Refused { status: 409, code: e.code().into(), message: Message::new(zh, en) }
+    };
+    v.accept_trust(trust).map_err(refused)?;
+    v.accept_revocations(revoked).map_err(refused)?;
+    store.set_sync_value(card_keys::TRUST, trust)?;
+    store.set_sync_value(card_keys::REVOKED, revoked)?;
+    store.set_sync_value(card_keys::FETCHED, now_ms().to_string().as_bytes())?;
+    Ok(())
 }
 
 /// Is the server reachable (and ours)?
@@ -416,17 +470,24 @@ async fn session(
     client: &reqwest::Client,
     tx: &watch::Sender<SyncStatus>,
 ) -> Result<Report, SyncError> {
+    let lists = fetch_card_lists(client, &config.endpoint).await;
     let store = store.clone();
     let mut transport = HttpTransport::new(client.clone(), &config.endpoint, &config.token, Handle::current());
     let options = config.options.clone();
     let tx = tx.clone();
     tokio::task::spawn_blocking(move || {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-        client::sync(&mut store, &mut transport, &options, &mut |p| {
+        let report = client::sync(&mut store, &mut transport, &options, &mut |p| {
             if p.stage != Stage::Done {
                 tx.send_replace(SyncStatus::Syncing(*p));
             }
-        })
+        })?;
+        // The card lists travel with every session; a refused (older or
+        // forged) list leaves the held one in place.
+        if let Ok((trust, revoked)) = lists {
+            let _ = keep_card_lists(&mut store, &trust, &revoked);
+        }
+        Ok(report)
     })
     .await
     .unwrap_or_else(|_| Err(SyncError::Interrupted))

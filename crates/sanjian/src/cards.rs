@@ -1,0 +1,172 @@
+//! Membership cards from the command line: issue on a device (offline,
+//! with the device's own card key), verify with the lists a device holds,
+//! revoke at the county.
+
+use crate::{KeyArgs, read_key, store_error};
+use anyhow::{Context, Result, bail};
+use registry::Date;
+use registry::model::{Record, RecordId};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use store::Store;
+
+#[derive(clap::Args, Debug)]
+pub struct IssueArgs {
+    /// The device store (enrolled with `sanjian device enrol`).
+    #[arg(long)]
+    db: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
+    /// The member's record id.
+    #[arg(long)]
+    member: String,
+    /// Years the card is valid.
+    #[arg(long, default_value_t = 3)]
+    years: u32,
+    /// Also write the QR code as SVG to this file.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    #[arg(long)]
+    pub today: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VerifyArgs {
+    /// The card's text (UC1:…).
+    text: String,
+    /// A device store holding the county's card root key and lists.
+    #[arg(long)]
+    db: PathBuf,
+    #[command(flatten)]
+    key: KeyArgs,
+    #[arg(long)]
+    json: bool,
+    #[arg(long)]
+    pub today: Option<String>,
+}
+
+fn day(date: Date) -> card::Day {
+    let epoch = time::macros::date!(1970 - 01 - 01);
+    (date - epoch).whole_days().max(0) as card::Day
+}
+
+fn date_of(day: card::Day) -> Date {
+    time::macros::date!(1970 - 01 - 01) + time::Duration::days(i64::from(day))
+}
+
+fn id_bytes(id: &RecordId) -> Option<[u8; 16]> {
+    let s = id.as_str();
+    if s.len() != 32 {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Issues a card for a member this device holds: only for a live member
+/// record that passes validation. The card's serial goes into the member's
+/// record (its card number), which syncs to the county.
+pub fn issue(args: IssueArgs, today: Date) -> Result<ExitCode> {
+    let mut store = Store::open(&args.db, &read_key(&args.db, &args.key, false)?).map_err(store_error)?;
+    let Some(seed) = store.sync_value("device.signing_key").map_err(store_error)? else {
+        bail!("该设备没有发卡密钥，请先注册设备 (this store has no card key: enrol it with `sanjian device enrol`)");
+    };
+    let seed: [u8; 32] = seed.try_into().map_err(|_| anyhow::anyhow!("the device's card key is damaged"))?;
+    let key = card::SigningKey::from_bytes(&seed);
+    let id = RecordId(args.member.clone());
+    let Some(stored) = store.get(&id).map_err(store_error)? else {
+        bail!("没有这条记录 (no record {})", args.member);
+    };
+    if stored.deleted.is_some() {
+        bail!("该记录已删除，不能发卡 (the record was deleted; no card)");
+    }
+    let mut record = stored.record;
+    let Record::Member(m) = &record else { bail!("只能为会员发卡 (cards are for members only)") };
+    if m.left_on.is_some() {
+        bail!("该会员已离会或转出，不能发卡 (the member has left or transferred out; no card)");
+    }
+    let issues = registry::validate::check(&mut record.clone(), today);
+    if registry::message::blocks_saving(&issues) {
+        let first = &issues[0];
+        bail!("会员信息未通过校验，不能发卡：{} ({}) [{}]", first.message.zh, first.message.en, first.code);
+    }
+    let Record::Member(m) = &mut record else { unreachable!("checked above") };
+    let mut serial = [0u8; 8];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut serial);
+    let issued = day(today);
+    let claims = card::Claims {
+        member: id_bytes(&id).context("the member's record id is not 32 hex characters")?,
+        issued,
+        expires: issued + 365 * args.years.clamp(1, 10) - 1,
+        serial,
+        name: Some(m.name.clone()),
+        union: id_bytes(&m.union_id),
+    };
+    let text = card::issue(claims, &key)
+        .map_err(|e| anyhow::anyhow!("{} ({}) [{}]", e.message().0, e.message().1, e.code()))?;
+    let previous = m.card_number.replace(hex(&serial));
+    store.update(&id, record, today).map_err(store_error)?;
+    if let Some(path) = &args.svg {
+        let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)?;
+        let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(300, 300).build();
+        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(old) = previous {
+        eprintln!("旧卡号 {old} 应由县总工会注销 (the old card {old} is to be revoked by the county)");
+    }
+    eprintln!("卡号 card number {}", hex(&serial));
+    println!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verifies a card with the root key and lists a device holds: exit 0
+/// valid, 1 refused with the reason.
+pub fn verify(args: VerifyArgs, today: Date) -> Result<ExitCode> {
+    let store = Store::open(&args.db, &read_key(&args.db, &args.key, false)?).map_err(store_error)?;
+    let Some(verifier) = sync::http::card_verifier(&store).map_err(|e| anyhow::anyhow!("{e}"))? else {
+        bail!("该设备没有县总工会的会员卡根密钥 (this store holds no card root key: enrol and sync it)");
+    };
+    // Base45 may end in a space: only line breaks are removed.
+    let text: String = args.text.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    let fetched = store.sync_value(sync::http::card_keys::FETCHED).map_err(store_error)?;
+    let fetched_ms: Option<i64> = fetched.and_then(|b| String::from_utf8(b).ok()?.parse().ok());
+    match verifier.verify(&text, day(today)) {
+        Ok(v) => {
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "valid": true, "name": v.claims.name, "member": hex(&v.claims.member),
+                        "serial": hex(&v.claims.serial), "issued": date_of(v.claims.issued).to_string(),
+                        "expires": date_of(v.claims.expires).to_string(), "device": v.device,
+                        "revocations_seq": v.revocations_seq, "lists_fetched_ms": fetched_ms,
+                    })
+                );
+            } else {
+                println!("有效 valid: {}", v.claims.name.as_deref().unwrap_or("-"));
+                println!("卡号 card {}  有效期至 valid until {}", hex(&v.claims.serial), date_of(v.claims.expires));
+                println!("注销名单 revocation list #{}", v.revocations_seq);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            let (zh, en) = e.message();
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "valid": false, "code": e.code(), "message": { "zh": zh, "en": en } })
+                );
+            } else {
+                println!("无效 invalid [{}]: {zh}\n{en}", e.code());
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
