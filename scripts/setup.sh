@@ -9,7 +9,10 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # System packages: a C toolchain for SQLCipher (bundled) and OpenSSL's libcrypto for it.
 # postgresql (Debian 12: PostgreSQL 15): the binaries scripts/pg.sh runs a throwaway
 # cluster from; the system service the package may start is never used.
-APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3)  # webkit: the Tauri app (src-tauri)
+# fonts-dejavu-core (Latin) and fonts-droid-fallback (Chinese): the fonts printed
+# membership cards are drawn with (crates/card, feature render).
+APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3
+  fonts-dejavu-core fonts-droid-fallback)  # webkit: the Tauri app (src-tauri)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

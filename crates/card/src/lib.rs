@@ -16,6 +16,8 @@ pub mod base45;
 mod cbor;
 mod error;
 pub mod lists;
+#[cfg(feature = "render")]
+pub mod render;
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use error::CardError;

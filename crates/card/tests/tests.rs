@@ -240,3 +240,57 @@ fn with_alg(key: &SigningKey, alg: coset::iana::Algorithm) -> String {
         .build();
     format!("UC1:{}", base45::encode(&sign1.to_vec().unwrap()))
 }
+
+/// The fonts the project installs (scripts/setup.sh: fonts-dejavu-core,
+/// fonts-droid-fallback): Latin first, then Chinese.
+const FONTS: [&str; 2] =
+    ["/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"];
+
+#[test]
+fn a_printed_card_scans_back_to_the_same_verified_claims() {
+    let c = claims(Some("欧阳娜娜"));
+    let text = issue(c.clone(), &device_key()).unwrap();
+    let face = card::render::Face {
+        federation: "孙寨县总工会".into(),
+        name: "欧阳娜娜".into(),
+        union_name: "孙寨县明远机械制造有限公司工会委员会".into(),
+        number: "0102030405060708".into(),
+        valid_until: "2029-11-24".into(),
+    };
+    let fonts: Vec<Vec<u8>> =
+        FONTS.iter().map(|f| std::fs::read(f).expect("fonts installed by scripts/setup.sh")).collect();
+    let fonts: Vec<&[u8]> = fonts.iter().map(Vec::as_slice).collect();
+    let png_bytes = card::render::card_png(&text, &face, &fonts).unwrap();
+    // To look at it: SANJIAN_CARD_PNG=/tmp/card.png cargo nextest run -p card
+    if let Ok(path) = std::env::var("SANJIAN_CARD_PNG") {
+        std::fs::write(path, &png_bytes).unwrap();
+    }
+
+    // Decode the PNG, find the QR code in it with rqrr, verify what it says.
+    let decoder = png::Decoder::new(std::io::Cursor::new(&png_bytes));
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), card::render::CARD_PX);
+    assert_eq!(info.color_type, png::ColorType::Rgb);
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        let i = (y * w + x) * 3;
+        ((u16::from(buf[i]) + u16::from(buf[i + 1]) + u16::from(buf[i + 2])) / 3) as u8
+    });
+    let grids = img.detect_grids();
+    assert_eq!(grids.len(), 1);
+    let (_, content) = grids[0].decode().unwrap();
+    assert_eq!(content, text);
+    assert_eq!(verifier().verify(&content, TODAY).unwrap().claims, c);
+    // The Chinese text is drawn: the name's area is not blank.
+    let dark = buf.chunks(3).filter(|p| p[0] < 100 && p[1] < 100 && p[2] < 100).count();
+    assert!(dark > 20_000, "{dark} dark pixels");
+
+    // Every character needs a glyph: with the Chinese font alone, digits
+    // would be empty boxes, and that is an error, not a card.
+    assert!(matches!(card::render::card_png(&text, &face, &fonts[1..]), Err(card::render::RenderError::Glyph(_))));
+
+    let svg = card::render::svg(&text).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.contains("<svg"));
+}
