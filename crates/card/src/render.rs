@@ -88,9 +88,9 @@ impl Canvas {
         }
         let i = ((y as u32 * self.w + x as u32) * 3) as usize;
         let a = coverage.clamp(0.0, 1.0);
-        for c in 0..3 {
-            let old = f32::from(self.px[i + c]);
-            self.px[i + c] = (old + (f32::from(rgb[c]) - old) * a).round() as u8;
+        for (px, target) in self.px[i..i + 3].iter_mut().zip(rgb) {
+            let old = f32::from(*px);
+            *px = (old + (f32::from(target) - old) * a).round() as u8;
         }
     }
 
