@@ -55,7 +55,38 @@ fn main() {
     let verified = started.elapsed();
     assert_eq!(ok as u64, n);
 
+    // Printable PNGs (fewer: each is a 1011 × 638 picture).
+    let fonts: Vec<Vec<u8>> = [
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
+    ]
+    .iter()
+    .map(|f| std::fs::read(f).expect("fonts installed by scripts/setup.sh"))
+    .collect();
+    let fonts: Vec<&[u8]> = fonts.iter().map(Vec::as_slice).collect();
+    let face = card::render::Face {
+        federation: "孙寨县总工会".into(),
+        name: "欧阳娜娜".into(),
+        union_name: "孙寨县明远机械制造有限公司工会委员会".into(),
+        number: "0102030405060708".into(),
+        valid_until: "2029-11-24".into(),
+    };
+    let pictures = 200;
+    let started = Instant::now();
+    let mut bytes = 0;
+    for c in cards.iter().take(pictures) {
+        bytes += card::render::card_png(c, &face, &fonts).unwrap().len();
+    }
+    let rendered = started.elapsed();
+    let started = Instant::now();
+    for c in cards.iter().take(pictures) {
+        bytes += card::render::svg(c).unwrap().len();
+    }
+    let svgs = started.elapsed();
+
     println!("cards: {n}, {} characters each", cards[0].len());
     println!("issue (sign + encode)   {:>9.0} cards/s", n as f64 / issued.as_secs_f64());
     println!("verify (decode + check) {:>9.0} cards/s   (target ≥ 10,000/s)", n as f64 / verified.as_secs_f64());
+    println!("render printable PNG    {:>9.1} cards/s", pictures as f64 / rendered.as_secs_f64());
+    println!("render SVG              {:>9.0} cards/s   ({} bytes written)", pictures as f64 / svgs.as_secs_f64(), bytes);
 }

@@ -100,6 +100,8 @@ enum Command {
     IssueCard(cards::IssueArgs),
     /// Verifies a card with the lists a device holds (exit 0 valid, 1 not).
     VerifyCard(cards::VerifyArgs),
+    /// Draws a valid card: a printable PNG (ID-card size, 300 dpi) or an SVG.
+    RenderCard(cards::RenderArgs),
     /// A device's side from the command line: enrol, sync.
     #[command(subcommand)]
     Device(device::DeviceCommand),
@@ -214,6 +216,10 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::IssueCard(args) => {
             let t = today(args.today.as_deref())?;
             cards::issue(args, t)
+        }
+        Command::RenderCard(args) => {
+            let t = today(args.today.as_deref())?;
+            cards::render(args, t)
         }
         Command::VerifyCard(args) => {
             let t = today(args.today.as_deref())?;

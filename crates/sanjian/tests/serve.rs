@@ -173,6 +173,21 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     .unwrap();
     assert_eq!(verified["valid"], true, "{verified}");
     let serial = verified["serial"].as_str().unwrap().to_owned();
+    // Printed, then scanned back from the picture.
+    let png = dir.path().join("card.png");
+    ok(sanjian(&["render-card", &card, "--db", s(&device), "--png", s(&png), "--today", "2026-11-26"]));
+    let scanned: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
+        "verify-card",
+        "--image",
+        s(&png),
+        "--db",
+        s(&device),
+        "--json",
+        "--today",
+        "2026-11-26",
+    ])))
+    .unwrap();
+    assert_eq!(scanned["serial"], verified["serial"], "{scanned}");
     // An altered card is refused with its reason.
     let mut altered = card.clone().into_bytes();
     let last = altered.len() - 5;
