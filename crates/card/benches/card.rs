@@ -88,5 +88,9 @@ fn main() {
     println!("issue (sign + encode)   {:>9.0} cards/s", n as f64 / issued.as_secs_f64());
     println!("verify (decode + check) {:>9.0} cards/s   (target ≥ 10,000/s)", n as f64 / verified.as_secs_f64());
     println!("render printable PNG    {:>9.1} cards/s", pictures as f64 / rendered.as_secs_f64());
-    println!("render SVG              {:>9.0} cards/s   ({} bytes written)", pictures as f64 / svgs.as_secs_f64(), bytes);
+    println!(
+        "render SVG              {:>9.0} cards/s   ({} bytes written)",
+        pictures as f64 / svgs.as_secs_f64(),
+        bytes
+    );
 }

@@ -115,7 +115,8 @@ pub fn issue(args: IssueArgs, today: Date) -> Result<ExitCode> {
     };
     let text = card::issue(claims, &key)
         .map_err(|e| anyhow::anyhow!("{} ({}) [{}]", e.message().0, e.message().1, e.code()))?;
-    let previous = m.card_number.replace(hex(&serial));
+    let number = sync::server::card_number(&serial);
+    let previous = m.card_number.replace(number.clone());
     store.update(&id, record, today).map_err(store_error)?;
     if let Some(path) = &args.svg {
         let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)?;
@@ -125,7 +126,7 @@ pub fn issue(args: IssueArgs, today: Date) -> Result<ExitCode> {
     if let Some(old) = previous {
         eprintln!("旧卡号 {old} 应由县总工会注销 (the old card {old} is to be revoked by the county)");
     }
-    eprintln!("卡号 card number {}", hex(&serial));
+    eprintln!("卡号 card number {number}");
     println!("{text}");
     Ok(ExitCode::SUCCESS)
 }
@@ -160,7 +161,11 @@ pub fn verify(args: VerifyArgs, today: Date) -> Result<ExitCode> {
                 );
             } else {
                 println!("有效 valid: {}", v.claims.name.as_deref().unwrap_or("-"));
-                println!("卡号 card {}  有效期至 valid until {}", hex(&v.claims.serial), date_of(v.claims.expires));
+                println!(
+                    "卡号 card {}  有效期至 valid until {}",
+                    sync::server::card_number(&v.claims.serial),
+                    date_of(v.claims.expires)
+                );
                 println!("注销名单 revocation list #{}", v.revocations_seq);
             }
             Ok(ExitCode::SUCCESS)
@@ -264,7 +269,7 @@ pub fn render(args: RenderArgs, today: Date) -> Result<ExitCode> {
             federation,
             name: v.claims.name.clone().unwrap_or_default(),
             union_name,
-            number: hex(&v.claims.serial),
+            number: sync::server::card_number(&v.claims.serial),
             valid_until: date_of(v.claims.expires).to_string(),
         };
         let png = card::render::card_png(&args.text, &face, &fonts)?;

@@ -184,7 +184,18 @@ impl SyncCall {
             Some((device, false)) => device,
         };
         Ok(Ok(match self {
-            SyncCall::Push(req) => server::push(db, ctx, &device, req)?.encode(),
+            SyncCall::Push(req) => {
+                let mut cards = Vec::new();
+                let resp = server::push_with(db, ctx, &device, req, &mut cards)?;
+                // Cards the changes made obsolete are revoked in the same
+                // transaction.
+                for c in cards {
+                    if let Some(serial) = auth::unhex(&c.serial).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                        crate::cards::revoke_card(db, &serial, c.reason)?;
+                    }
+                }
+                resp.encode()
+            }
             SyncCall::Pull(req) => server::pull(db, ctx, &device, req)?.encode(),
             SyncCall::Repair(req) => server::repair(db, &device, req)?.encode(),
             SyncCall::Fetch(req) => server::fetch(db, ctx, &device, req)?.encode(),

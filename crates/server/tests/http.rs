@@ -523,3 +523,49 @@ fn background_sync_catches_up_when_the_server_comes_back() {
     assert!(pushed);
     auto.stop();
 }
+
+#[test]
+fn cards_a_change_makes_obsolete_are_revoked_and_the_lists_are_signed() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        let root: serde_json::Value = s.answer(s.http.get(format!("{}/api/cards/root", s.endpoint.base))).1;
+        let root_key: [u8; 32] = auth::unhex(root["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let root_key = card::VerifyingKey::from_bytes(&root_key).unwrap();
+        let revoked = || -> std::collections::BTreeSet<[u8; 8]> {
+            let bytes = s.rt.block_on(async {
+                let resp = s.http.get(format!("{}/api/cards/revocations", s.endpoint.base)).send().await.unwrap();
+                resp.bytes().await.unwrap().to_vec()
+            });
+            card::lists::RevocationList::open(&bytes, &root_key).unwrap().serials
+        };
+        let member = a.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let set = |a: &mut Device, f: &dyn Fn(&mut Member)| {
+            let mut r = a.store.get(&member).unwrap().unwrap().record;
+            if let Record::Member(m) = &mut r {
+                f(m);
+            }
+            a.store.update(&member, r, TODAY).unwrap();
+        };
+        set(&mut a, &|m| m.card_number = Some("UC00000000000000AA".into()));
+        s.sync(&mut a).unwrap();
+        assert!(revoked().is_empty());
+        // A new card: the old one is revoked.
+        set(&mut a, &|m| m.card_number = Some("UC00000000000000BB".into()));
+        s.sync(&mut a).unwrap();
+        assert_eq!(revoked(), [[0, 0, 0, 0, 0, 0, 0, 0xaa]].into_iter().collect());
+        // The member leaves: the current card is revoked too.
+        set(&mut a, &|m| m.left_on = Some(TODAY));
+        let report = s.sync(&mut a).unwrap();
+        assert_eq!(report.quarantined, 0);
+        assert_eq!(revoked(), [[0, 0, 0, 0, 0, 0, 0, 0xaa], [0, 0, 0, 0, 0, 0, 0, 0xbb]].into_iter().collect());
+        // The trust list names the enrolled device's key.
+        let trust = s.rt.block_on(async {
+            let resp = s.http.get(format!("{}/api/cards/trust", s.endpoint.base)).send().await.unwrap();
+            resp.bytes().await.unwrap().to_vec()
+        });
+        let trust = card::lists::TrustList::open(&trust, &root_key).unwrap();
+        assert!(trust.entries.iter().any(|e| e.device == a.id && e.removed.is_none()));
+    });
+}

@@ -450,14 +450,62 @@ fn quarantine(
 /// Automerge, or that do not read as a record, fail the whole request and
 /// nothing is stored. Replaying a push changes nothing.
 pub fn push(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PushRequest) -> Result<PushResponse, SyncError> {
+    push_with(db, ctx, device, req, &mut Vec::new())
+}
+
+/// A membership card the county should revoke because of an applied push:
+/// its serial (16 hex characters) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardToRevoke {
+    pub serial: String,
+    pub reason: &'static str,
+}
+
+/// [`push`], also reporting the cards the applied changes made obsolete: a
+/// member's previous card when a new one was issued (its card number
+/// changed), and the current card of a member who left, transferred out or
+/// was deleted.
+pub fn push_with(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    req: &PushRequest,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResponse, SyncError> {
     let mut results = Vec::with_capacity(req.docs.len());
     for d in &req.docs {
-        results.push(push_one(db, ctx, device, d)?);
+        results.push(push_one(db, ctx, device, d, cards)?);
     }
     Ok(PushResponse { results })
 }
 
-fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Result<PushResult, SyncError> {
+/// The serial of a card number Sanjian issued: `UC` and 16 hex characters
+/// (older card numbers, e.g. 16 digits from a previous system, are not).
+fn card_serial(s: Option<&str>) -> Option<String> {
+    let hex = s?.strip_prefix("UC")?;
+    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+}
+
+/// The card number a member record carries for a card serial.
+pub fn card_number(serial: &[u8; 8]) -> String {
+    let hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
+    format!("UC{hex}")
+}
+
+fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(automerge::ROOT, key).ok().flatten() {
+        Some((automerge::Value::Scalar(v), _)) => v.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+fn push_one(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    d: &PushDoc,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResult, SyncError> {
     let id = &d.id;
     let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
     let stored = load(db, ctx, id)?;
@@ -466,6 +514,7 @@ fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Re
         None => (AutoCommit::new(), None),
     };
     let before = doc.get_heads();
+    let old_card = card_serial(root_str(&doc, "card_number").as_deref());
     doc.load_incremental(&d.bytes).map_err(|e| bad("DOCUMENT_MALFORMED", e.to_string()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
@@ -507,6 +556,15 @@ fn push_one(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, d: &PushDoc) -> Re
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
     let placed = Placed { kind, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
     let heads = save(db, ctx, id, &mut doc, placed)?;
+    if let registry::model::Record::Member(m) = &record {
+        let current = card_serial(m.card_number.as_deref());
+        if let Some(old) = old_card.filter(|o| Some(o) != current.as_ref()) {
+            cards.push(CardToRevoke { serial: old, reason: "REISSUED" });
+        }
+        if let Some(current) = current.filter(|_| deleted || m.left_on.is_some()) {
+            cards.push(CardToRevoke { serial: current, reason: if deleted { "DELETED" } else { "MEMBER_LEFT" } });
+        }
+    }
     let held = held(&mut doc);
     Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
 }
