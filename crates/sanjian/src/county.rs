@@ -498,6 +498,34 @@ pub fn enrol(args: EnrolArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Revokes a membership card at the county (lost, stolen, withdrawn): it is
+/// in the next revocation list every device and verifier fetches.
+#[derive(clap::Args, Debug)]
+pub struct RevokeCardArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The card number (UC + 16 hex) or its serial (16 hex).
+    pub card: String,
+    /// Why, e.g. 遗失.
+    #[arg(long)]
+    pub reason: String,
+}
+
+pub fn revoke_card(args: RevokeCardArgs) -> Result<ExitCode> {
+    let hex = args.card.trim().trim_start_matches("UC");
+    let serial: [u8; 8] = auth::unhex(hex)
+        .and_then(|b| b.try_into().ok())
+        .with_context(|| format!("不是会员卡号 (not a card number: {})", args.card))?;
+    let db = open(&args.server)?.1;
+    let new = db.tx(|db| server::cards::revoke_card(db, &serial, args.reason.trim())).map_err(sync_error)?;
+    if new {
+        eprintln!("已注销 revoked {}", sync::server::card_number(&serial));
+    } else {
+        eprintln!("此前已注销 already revoked {}", sync::server::card_number(&serial));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(clap::Subcommand, Debug)]
 pub enum DevicesCommand {
     /// Lists enrolled devices.

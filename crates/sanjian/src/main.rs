@@ -100,6 +100,8 @@ enum Command {
     IssueCard(cards::IssueArgs),
     /// Verifies a card with the lists a device holds (exit 0 valid, 1 not).
     VerifyCard(cards::VerifyArgs),
+    /// Revokes a membership card at the county server.
+    RevokeCard(county::RevokeCardArgs),
     /// Draws a valid card: a printable PNG (ID-card size, 300 dpi) or an SVG.
     RenderCard(cards::RenderArgs),
     /// A device's side from the command line: enrol, sync.
@@ -217,6 +219,7 @@ fn run(command: Command) -> Result<ExitCode> {
             let t = today(args.today.as_deref())?;
             cards::issue(args, t)
         }
+        Command::RevokeCard(args) => county::revoke_card(args),
         Command::RenderCard(args) => {
             let t = today(args.today.as_deref())?;
             cards::render(args, t)

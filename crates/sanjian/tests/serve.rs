@@ -206,6 +206,10 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let revoke = serde_json::json!({"serial": serial, "reason": "遗失补办"}).to_string();
     let answer = http(&base, "POST", "/api/cards/revoke", Some(&admin), &revoke);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The same from the county's command line: already revoked, no error.
+    let again =
+        sanjian(&["revoke-card", "--data", s(&data), &format!("UC{}", serial.to_uppercase()), "--reason", "遗失"]);
+    assert!(again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already revoked"), "{again:?}");
     ok(sanjian(&["device", "sync", "--db", s(&device)]));
     let refused = sanjian(&["verify-card", &card, "--db", s(&device), "--json", "--today", "2026-11-26"]);
     assert_eq!(refused.status.code(), Some(1));
