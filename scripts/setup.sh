@@ -11,8 +11,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # cluster from; the system service the package may start is never used.
 # fonts-dejavu-core (Latin) and fonts-droid-fallback (Chinese): the fonts printed
 # membership cards are drawn with (crates/card, feature render).
+# chromium: browser tests drive Debian's chromium with playwright-core (never a
+# downloaded browser); nodejs/npm only when no node is installed already.
 APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3
-  fonts-dejavu-core fonts-droid-fallback)  # webkit: the Tauri app (src-tauri)
+  fonts-dejavu-core fonts-droid-fallback chromium)  # webkit: the Tauri app (src-tauri)
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -35,6 +38,13 @@ rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
 if [ "$rust_minor" -lt 95 ]; then
   echo "setup: Rust 1.95 or newer is needed; found $(rustc --version)" >&2
   exit 1
+fi
+
+# The browser tests' npm packages (playwright-core only; it never downloads a browser).
+e2e="$(dirname "${BASH_SOURCE[0]}")/../tests/e2e"
+if [ ! -d "$e2e/node_modules/playwright-core" ]; then
+  echo "setup: installing the browser tests' npm packages"
+  (cd "$e2e" && npm ci --no-audit --no-fund)
 fi
 
 # Cargo tools the tests use.

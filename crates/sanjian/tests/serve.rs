@@ -58,6 +58,23 @@ fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
     http(base, "POST", path, None, &body.to_string())
 }
 
+/// The public verify page in Debian's chromium (playwright-core; installed
+/// by scripts/setup.sh): pastes the card, checks the verdict in both languages.
+fn browser_check(base: &str, card: &str, expected: &str) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/verify-page.mjs");
+    let o = Command::new("node")
+        .arg(&script)
+        .args([base, card, expected])
+        .output()
+        .expect("node (scripts/setup.sh installs it)");
+    assert!(
+        o.status.success(),
+        "the verify page in chromium: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// The JSON body of an answer.
 fn json_of(answer: &str) -> serde_json::Value {
     serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap()
@@ -200,6 +217,7 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     assert!(page.starts_with("HTTP/1.1 200") && page.contains("会员卡查验"), "{page}");
     let answer = json_of(&http_post(&base, "/api/cards/verify", &serde_json::json!({"text": card})));
     assert_eq!(answer["valid"], true, "{answer}");
+    browser_check(&base, &card, "valid");
     // The county revokes the card; the next sync brings the new list to the
     // device, which then refuses the card offline; so does the page.
     let admin = json_of(&login)["token"].as_str().unwrap().to_owned();
@@ -217,6 +235,7 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     assert_eq!(v["code"], "CARD_REVOKED", "{v}");
     let answer = json_of(&http_post(&base, "/api/cards/verify", &serde_json::json!({"text": card})));
     assert_eq!(answer["code"], "CARD_REVOKED", "{answer}");
+    browser_check(&base, &card, "CARD_REVOKED");
 
     // The device is listed, then revoked.
     let devices: serde_json::Value =
