@@ -111,3 +111,72 @@ fn a_late_answer_to_an_older_push_does_not_clear_changes_made_since() {
     let mine: Vec<_> = f.store.heads(&id).unwrap().into_iter().map(|h| h.0).collect();
     assert_eq!(heads, mine);
 }
+
+/// Hands this device, once, the answer the server gave another device
+/// (a confused proxy), then behaves.
+struct Misdirected<'a> {
+    state: &'a server::AppState,
+    token: &'a str,
+    foreign: Option<(&'static str, Vec<u8>)>,
+}
+
+impl Transport for Misdirected<'_> {
+    fn call(&mut self, p: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        if let Some((_, answer)) = self.foreign.take_if(|(fp, _)| *fp == p) {
+            return Ok(answer);
+        }
+        let ctx = self.state.ctx();
+        let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token))?;
+        answer.map_err(SyncError::from)
+    }
+}
+
+#[test]
+fn an_answer_meant_for_another_device_is_ignored_whole() {
+    let mut f = fixture();
+    let county = small_county(1);
+    // Another device, of another township, with a member of its own on the server.
+    let (other_id, other_member) = county
+        .records
+        .iter()
+        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[1]))
+        .unwrap()
+        .clone();
+    let other_token = f
+        .state
+        .db
+        .tx(|db| {
+            let ctx = f.state.ctx();
+            let mut doc = store::new_document(&other_id, other_member.clone(), [0xcc; 16], "import", TODAY).unwrap();
+            sync::server::import(db, &ctx, &other_id, &mut doc)?;
+            let session = auth::login(db, "admin", "pw")?.unwrap().0;
+            let admin = auth::staff(db, &session)?.unwrap();
+            let grant = auth::Grant {
+                person: "乙".into(),
+                role: auth::Role::TownshipStaff,
+                all: false,
+                townships: vec![county.townships[1].clone()],
+                grids: vec![],
+            };
+            let code = auth::create_enrolment(db, &admin, &grant, 7)?.unwrap();
+            Ok(auth::redeem(db, &code, [2; 16], &[0; 32], secret().as_bytes())?.unwrap().token)
+        })
+        .unwrap();
+    // The other device's first pull: its scope, its township's member.
+    let req = sync::wire::PullRequest { cursor: String::new(), limit: 1000, want_total: true };
+    let ctx = f.state.ctx();
+    let foreign = f
+        .state
+        .db
+        .tx(|db| server::SyncCall::decode(path::PULL, &sync::wire::Message::encode(&req))?.run(db, &ctx, &other_token))
+        .unwrap()
+        .unwrap();
+    // This device's first pull gets that answer instead: it uses none of it.
+    let mut t = Misdirected { state: &f.state, token: &f.token, foreign: Some((path::PULL, foreign)) };
+    client::sync(&mut f.store, &mut t, &Options::default(), &mut |_| {}).unwrap();
+    assert!(f.store.get(&other_id).unwrap().is_none(), "another township's member reached this device");
+    let scope = client::stored_scope(&f.store).unwrap().unwrap();
+    assert_eq!(scope.townships, vec![county.townships[0].clone()], "the other device's scope was taken");
+    let cursor = String::from_utf8(f.store.sync_value("cursor").unwrap().unwrap()).unwrap();
+    assert!(cursor.starts_with(&format!("v2:{}:", "01".repeat(16))), "{cursor}");
+}

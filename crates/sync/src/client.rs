@@ -216,14 +216,31 @@ fn keeper(scope: Option<Scope>) -> impl Fn(RecordKind, &Region) -> bool {
     move |kind, region| scope.as_ref().is_none_or(|s| s.can_read(kind, region))
 }
 
+/// The prefix of every cursor the server makes for this device.
+fn my_cursor_prefix(store: &Store) -> String {
+    let actor: String = store.device_id().iter().map(|b| format!("{b:02x}")).collect();
+    format!("v2:{actor}:")
+}
+
 fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
     let mut total = 0;
     let mut done = 0;
     let mut first = true;
+    let mine = my_cursor_prefix(s.store);
+    let mut foreign = 0;
     loop {
         let cursor = s.store.sync_value(CURSOR)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
         let req = PullRequest { cursor: cursor.clone(), limit: options.pull_limit, want_total: first };
         let resp: PullResponse = s.call(path::PULL, &req)?;
+        if !resp.next.starts_with(&mine) {
+            // An answer meant for another device (a confused proxy): none of
+            // it is used, not its documents, cursor or scope.
+            foreign += 1;
+            if foreign > 3 {
+                return Err(SyncError::Wire("the answers are meant for another device".into()));
+            }
+            continue;
+        }
         if let Some(t) = resp.total {
             total = t;
         }
@@ -301,7 +318,13 @@ fn repair(s: &mut Session<'_>) -> Result<usize, SyncError> {
     let total = wanted.len() as u64;
     let mut done = 0;
     for chunk in wanted.chunks(500) {
-        let resp: FetchResponse = s.call(path::FETCH, &FetchRequest { ids: chunk.to_vec() })?;
+        let mut resp: FetchResponse = s.call(path::FETCH, &FetchRequest { ids: chunk.to_vec() })?;
+        // Only answers about what was asked (a misdirected answer names
+        // other documents, and must not remove any).
+        let asked: std::collections::HashSet<&RecordId> = chunk.iter().collect();
+        resp.docs.retain(|d| asked.contains(&d.id));
+        resp.hidden.retain(|id| asked.contains(id));
+        resp.absent.retain(|id| asked.contains(id));
         let got = resp.docs.len();
         let r = s.store.apply_pulled(Pulled {
             docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),

@@ -588,29 +588,43 @@ fn scope_filter(scope: &Scope, params: &mut Vec<Val>) -> String {
     format!("(township IN ({townships}) OR grid IN ({grids}))")
 }
 
-const CURSOR_PREFIX: &str = "v1:";
+const CURSOR_PREFIX: &str = "v2:";
 
-fn parse_cursor(cursor: &str, scope: &Scope) -> Result<Option<i64>, SyncError> {
-    if cursor.is_empty() {
+/// The cursor names its device, so a cursor (or an answer carrying one)
+/// can never serve another device: `v2:<actor>:<scope version>:<seq>`.
+fn cursor_for(device: &Device, seq: i64) -> String {
+    let actor: String = device.actor.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{CURSOR_PREFIX}{actor}:{}:{seq}", device.scope.version)
+}
+
+fn parse_cursor(cursor: &str, device: &Device) -> Result<Option<i64>, SyncError> {
+    if cursor.is_empty() || cursor.starts_with("v1:") {
+        // No cursor yet, or one from before cursors named their device:
+        // start the feed again (what the device holds applies as a no-op).
         return Ok(None);
     }
     let rest = cursor.strip_prefix(CURSOR_PREFIX).ok_or(SyncError::BadCursor)?;
-    let (version, seq) = rest.split_once(':').ok_or(SyncError::BadCursor)?;
+    let mut parts = rest.split(':');
+    let (Some(actor), Some(version), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(SyncError::BadCursor);
+    };
     let version: u64 = version.parse().map_err(|_| SyncError::BadCursor)?;
     let seq: i64 = seq.parse().map_err(|_| SyncError::BadCursor)?;
     if seq < 0 {
         return Err(SyncError::BadCursor);
     }
-    // A cursor from an older scope restarts the feed: the new scope's records
-    // reach the device, and what it holds already applies as a no-op.
-    Ok((version == scope.version).then_some(seq))
+    let mine: String = device.actor.iter().map(|b| format!("{b:02x}")).collect();
+    // Another device's cursor, or one from an older scope, restarts the
+    // feed: the scope's records reach the device, and what it holds already
+    // applies as a no-op.
+    Ok((actor == mine && version == device.scope.version).then_some(seq))
 }
 
 /// The next batch of the device's feed: documents in its scope (and those
 /// that left it) written after the cursor, in write order.
 pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest) -> Result<PullResponse, SyncError> {
     let scope = &device.scope;
-    let parsed = parse_cursor(&req.cursor, scope)?;
+    let parsed = parse_cursor(&req.cursor, device)?;
     let after = parsed.unwrap_or(0);
     let limit = req.limit.clamp(1, MAX_BATCH_DOCS);
     let mut params: Vec<Val> = vec![after.into()];
@@ -647,7 +661,7 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
             break;
         }
     }
-    let next = format!("{CURSOR_PREFIX}{}:{last}", scope.version);
+    let next = cursor_for(device, last);
     Ok(PullResponse {
         from: req.cursor.clone(),
         next,
