@@ -27,6 +27,8 @@ fn main() {
             from: TODAY - 1,
             until: TODAY + 365,
             removed: None,
+            all: false,
+            areas: vec![[0x21; 16]],
         }],
     };
     verifier.accept_trust(&trust.sign(&root)).unwrap();

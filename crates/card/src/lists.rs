@@ -25,6 +25,8 @@ const DEVICE: u64 = 2;
 const FROM: u64 = 3;
 const UNTIL: u64 = 4;
 const REMOVED: u64 = 5;
+const ALL: u64 = 6;
+const AREAS: u64 = 7;
 
 /// A device key that may issue cards.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,6 +40,10 @@ pub struct TrustEntry {
     /// The day the county removed it (a lost or revoked device): no card
     /// it signed is valid any more, whatever its date says.
     pub removed: Option<Day>,
+    /// The device's scope: the whole county, or these townships and grids
+    /// (record ids), for whoever checks who issued a card.
+    pub all: bool,
+    pub areas: Vec<[u8; 16]>,
 }
 
 impl TrustEntry {
@@ -94,6 +100,12 @@ impl TrustList {
                 if let Some(r) = e.removed {
                     m.push((REMOVED, Value::Uint(u64::from(r))));
                 }
+                if e.all {
+                    m.push((ALL, Value::Uint(1)));
+                }
+                if !e.areas.is_empty() {
+                    m.push((AREAS, Value::Array(e.areas.iter().map(|a| Value::Bytes(a.to_vec())).collect())));
+                }
                 Value::Map(m)
             })
             .collect();
@@ -113,6 +125,9 @@ impl TrustList {
         let mut entries = Vec::new();
         for item in items(&m).ok_or(CardError::ListInvalid)? {
             let Value::Map(e) = item else { return Err(CardError::ListInvalid) };
+            if !e.iter().all(|(k, _)| (KEY..=AREAS).contains(k)) {
+                return Err(CardError::ListInvalid);
+            }
             let entry = (|| {
                 Some(TrustEntry {
                     key: match cbor::get(e, KEY)? {
@@ -128,6 +143,22 @@ impl TrustList {
                     removed: match cbor::get(e, REMOVED) {
                         None => None,
                         Some(_) => Some(day(e, REMOVED)?),
+                    },
+                    all: match cbor::get(e, ALL) {
+                        None => false,
+                        Some(Value::Uint(1)) => true,
+                        Some(_) => return None,
+                    },
+                    areas: match cbor::get(e, AREAS) {
+                        None => Vec::new(),
+                        Some(Value::Array(a)) if !a.is_empty() => a
+                            .iter()
+                            .map(|v| match v {
+                                Value::Bytes(b) => b.as_slice().try_into().ok(),
+                                _ => None,
+                            })
+                            .collect::<Option<_>>()?,
+                        Some(_) => return None,
                     },
                 })
             })()

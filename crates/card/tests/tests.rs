@@ -32,6 +32,8 @@ fn entry(key: &SigningKey) -> TrustEntry {
         from: TODAY - 30,
         until: TODAY + 365,
         removed: None,
+        all: false,
+        areas: vec![[0x21; 16], [0x22; 16]],
     }
 }
 
@@ -179,6 +181,8 @@ fn revocation_and_removed_devices_and_rolled_back_lists() {
     removed.removed = Some(TODAY);
     v.accept_trust(&TrustList { seq: 2, issued: TODAY, entries: vec![removed] }.sign(&root())).unwrap();
     assert_eq!(v.verify(&card, TODAY).unwrap_err(), CardError::IssuerRemoved);
+    // The list carries each key's scope, as signed.
+    assert_eq!(v.trust().entries[0].areas, vec![[0x21; 16], [0x22; 16]]);
     // And the older trust list cannot bring it back.
     let back = TrustList { seq: 1, issued: TODAY, entries: vec![entry(&device_key())] };
     assert_eq!(v.accept_trust(&back.sign(&root())).unwrap_err(), CardError::ListRolledBack);

@@ -32,7 +32,10 @@ fn day_of_ms(ms: i64) -> Day {
 
 /// The trust list as the database says it is now.
 pub fn trust_list(db: &mut dyn Sql) -> Result<TrustList, SyncError> {
-    let rows = db.query("SELECT id, public_key, created_at, revoked_at FROM devices ORDER BY created_at, id", &[])?;
+    let rows = db.query(
+        "SELECT id, public_key, created_at, revoked_at, scope_all, townships, grids FROM devices ORDER BY created_at, id",
+        &[],
+    )?;
     let mut list = TrustList::default();
     for r in rows {
         let revoked = !matches!(r[3], Val::Null);
@@ -57,6 +60,12 @@ pub fn trust_list(db: &mut dyn Sql) -> Result<TrustList, SyncError> {
             from: created,
             until: created + DEVICE_KEY_DAYS,
             removed,
+            all: r[4].int() != 0,
+            areas: [&r[5], &r[6]]
+                .iter()
+                .flat_map(|v| v.text().unwrap_or_default().split(','))
+                .filter_map(|id| unhex(id).and_then(|b| <[u8; 16]>::try_from(b).ok()))
+                .collect(),
         });
     }
     Ok(list)

@@ -566,6 +566,9 @@ fn cards_a_change_makes_obsolete_are_revoked_and_the_lists_are_signed() {
             resp.bytes().await.unwrap().to_vec()
         });
         let trust = card::lists::TrustList::open(&trust, &root_key).unwrap();
-        assert!(trust.entries.iter().any(|e| e.device == a.id && e.removed.is_none()));
+        let entry = trust.entries.iter().find(|e| e.device == a.id).unwrap();
+        assert!(entry.removed.is_none() && !entry.all);
+        let township: [u8; 16] = auth::unhex(s.county.townships[0].as_str()).unwrap().try_into().unwrap();
+        assert_eq!(entry.areas, vec![township], "the trust list carries the device's scope");
     });
 }
