@@ -126,19 +126,30 @@ fn summary_change(db: &mut dyn Sql, is_area: bool, region: &Region, fp: i64, cou
             "UPDATE summaries SET count = $1, xor = $2 WHERE part = $3",
             &[(r[0].int() + count).into(), (r[1].int() ^ fp).into(), key.as_str().into()],
         )?,
-        None => db.execute(
-            "INSERT INTO summaries (part, area, township, grid, count, xor) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                key.as_str().into(),
-                i64::from(is_area).into(),
-                Val::opt(region.township.as_ref()),
-                Val::opt(region.grid.as_ref()),
-                count.into(),
-                fp.into(),
-            ],
-        )?,
+        None => insert_summary(db, &key, is_area, region, count, fp)?,
     };
     Ok(())
+}
+
+fn insert_summary(
+    db: &mut dyn Sql,
+    key: &str,
+    is_area: bool,
+    region: &Region,
+    count: i64,
+    xor: i64,
+) -> Result<u64, SyncError> {
+    db.execute(
+        "INSERT INTO summaries (part, area, township, grid, count, xor) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            key.into(),
+            i64::from(is_area).into(),
+            Val::opt(region.township.as_ref()),
+            Val::opt(region.grid.as_ref()),
+            count.into(),
+            xor.into(),
+        ],
+    )
 }
 
 /// Rebuilds the summaries from the documents (after the migration that
@@ -170,17 +181,7 @@ pub fn ensure_summaries(db: &mut dyn Sql) -> Result<(), SyncError> {
         }
     }
     for (key, (is_area, region, count, xor)) in parts {
-        db.execute(
-            "INSERT INTO summaries (part, area, township, grid, count, xor) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[
-                key.as_str().into(),
-                i64::from(is_area).into(),
-                Val::opt(region.township.as_ref()),
-                Val::opt(region.grid.as_ref()),
-                count.into(),
-                xor.into(),
-            ],
-        )?;
+        insert_summary(db, &key, is_area, &region, count, xor)?;
     }
     db.execute("INSERT INTO counters (name, value) VALUES ('summaries', 1)", &[])?;
     Ok(())
