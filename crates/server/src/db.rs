@@ -41,6 +41,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v1", crate::auth::schema(d)),
         ("sync-v2-summaries", sync::server::summaries_schema()),
         ("cards-v1", crate::cards::schema()),
+        ("sync-v3-quarantine-changes", "ALTER TABLE quarantine ADD COLUMN changes TEXT NOT NULL DEFAULT ''".into()),
     ]
 }
 

@@ -26,6 +26,7 @@ use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use registry::model::{RecordId, RecordKind, Region};
 use registry::{Date, message::blocks_saving, validate};
 use sha2::{Digest, Sha256};
+use std::collections::HashSet;
 
 /// A value bound to or read from a query.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -414,10 +415,20 @@ fn quarantine(
     ctx: &Ctx<'_>,
     device: &Device,
     id: &RecordId,
-    code: &str,
-    detail: &str,
+    (code, detail): (&str, &str),
     bytes: &[u8],
+    changes: &[String],
 ) -> Result<(), SyncError> {
+    // The same changes held already (sent again, framed differently: a
+    // delta, then the whole document) are not kept twice.
+    if !changes.is_empty() {
+        let held = db
+            .query("SELECT changes FROM quarantine WHERE doc_id = $1 AND resolved_at IS NULL", &[id.as_str().into()])?;
+        let known: HashSet<&str> = held.iter().flat_map(|r| r[0].text().unwrap_or_default().split(',')).collect();
+        if changes.iter().all(|c| known.contains(c.as_str())) {
+            return Ok(());
+        }
+    }
     let mut digest = Sha256::new();
     digest.update(device.id.as_bytes());
     digest.update([0]);
@@ -429,8 +440,8 @@ fn quarantine(
         return Ok(());
     }
     db.execute(
-        "INSERT INTO quarantine (device_id, doc_id, code, detail, digest, sealed, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO quarantine (device_id, doc_id, code, detail, digest, sealed, created_at, changes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             device.id.as_str().into(),
             id.as_str().into(),
@@ -439,6 +450,7 @@ fn quarantine(
             digest.into(),
             ctx.sealer.seal(id.as_str(), bytes).into(),
             ctx.now_ms.into(),
+            changes.join(",").into(),
         ],
     )?;
     Ok(())
@@ -528,8 +540,11 @@ fn push_one(
         let held = held(&mut doc);
         return Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: hashes(&after), held });
     }
+    // The changes this push brings (what a quarantine entry holds).
+    let new_changes: Vec<String> =
+        doc.get_changes_meta(&before).iter().map(|c| c.hash.0.iter().map(|b| format!("{b:02x}")).collect()).collect();
     let quarantined = |db: &mut dyn Sql, code: &str, detail: String| -> Result<PushResult, SyncError> {
-        quarantine(db, ctx, device, id, code, &detail, &d.bytes)?;
+        quarantine(db, ctx, device, id, (code, &detail), &d.bytes, &new_changes)?;
         let outcome = Outcome::Quarantined(code.to_owned());
         Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() })
     };
@@ -860,7 +875,7 @@ pub fn quarantine_push(
     code: &str,
 ) -> Result<(), SyncError> {
     for d in &req.docs {
-        quarantine(db, ctx, device, &d.id, code, "pushed by a revoked device", &d.bytes)?;
+        quarantine(db, ctx, device, &d.id, (code, "pushed by a revoked device"), &d.bytes, &[])?;
     }
     Ok(())
 }
