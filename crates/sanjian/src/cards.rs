@@ -9,6 +9,7 @@ use registry::model::{Record, RecordId};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use store::Store;
+use sync::enrol::hex;
 
 #[derive(clap::Args, Debug)]
 pub struct IssueArgs {
@@ -68,10 +69,6 @@ fn id_bytes(id: &RecordId) -> Option<[u8; 16]> {
         *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(out)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Issues a card for a member this device holds: only for a live member

@@ -146,9 +146,7 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex(&b))
 }
 
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use sync::enrol::hex;
 
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     if !s.len().is_multiple_of(2) {

@@ -216,17 +216,11 @@ fn keeper(scope: Option<Scope>) -> impl Fn(RecordKind, &Region) -> bool {
     move |kind, region| scope.as_ref().is_none_or(|s| s.can_read(kind, region))
 }
 
-/// The prefix of every cursor the server makes for this device.
-fn my_cursor_prefix(store: &Store) -> String {
-    let actor: String = store.device_id().iter().map(|b| format!("{b:02x}")).collect();
-    format!("v2:{actor}:")
-}
-
 fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
     let mut total = 0;
     let mut done = 0;
     let mut first = true;
-    let mine = my_cursor_prefix(s.store);
+    let mine = crate::server::cursor_prefix(&s.store.device_id());
     let mut foreign = 0;
     loop {
         let cursor = s.store.sync_value(CURSOR)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();

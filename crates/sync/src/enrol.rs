@@ -55,7 +55,8 @@ impl EnrolmentText {
     }
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
+/// Lower-case hex of bytes (ids, keys, hashes in text).
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -541,8 +541,7 @@ fn push_one(
         return Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: hashes(&after), held });
     }
     // The changes this push brings (what a quarantine entry holds).
-    let new_changes: Vec<String> =
-        doc.get_changes_meta(&before).iter().map(|c| c.hash.0.iter().map(|b| format!("{b:02x}")).collect()).collect();
+    let new_changes: Vec<String> = doc.get_changes_meta(&before).iter().map(|c| crate::enrol::hex(&c.hash.0)).collect();
     let quarantined = |db: &mut dyn Sql, code: &str, detail: String| -> Result<PushResult, SyncError> {
         quarantine(db, ctx, device, id, (code, &detail), &d.bytes, &new_changes)?;
         let outcome = Outcome::Quarantined(code.to_owned());
@@ -609,8 +608,13 @@ const CURSOR_PREFIX: &str = "v2:";
 /// The cursor names its device, so a cursor (or an answer carrying one)
 /// can never serve another device: `v2:<actor>:<scope version>:<seq>`.
 fn cursor_for(device: &Device, seq: i64) -> String {
-    let actor: String = device.actor.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{CURSOR_PREFIX}{actor}:{}:{seq}", device.scope.version)
+    format!("{}{}:{seq}", cursor_prefix(&device.actor), device.scope.version)
+}
+
+/// The start of every cursor made for the device with this actor (the
+/// client checks answers against it).
+pub fn cursor_prefix(actor: &[u8; 16]) -> String {
+    format!("{CURSOR_PREFIX}{}:", crate::enrol::hex(actor))
 }
 
 fn parse_cursor(cursor: &str, device: &Device) -> Result<Option<i64>, SyncError> {
@@ -629,7 +633,7 @@ fn parse_cursor(cursor: &str, device: &Device) -> Result<Option<i64>, SyncError>
     if seq < 0 {
         return Err(SyncError::BadCursor);
     }
-    let mine: String = device.actor.iter().map(|b| format!("{b:02x}")).collect();
+    let mine = crate::enrol::hex(&device.actor);
     // Another device's cursor, or one from an older scope, restarts the
     // feed: the scope's records reach the device, and what it holds already
     // applies as a no-op.
