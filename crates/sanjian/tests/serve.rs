@@ -172,8 +172,6 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         member.as_str(),
         "--svg",
         s(&svg),
-        "--today",
-        "2026-11-25",
     ]));
     let card = card.trim_end_matches('\n').to_owned();
     assert!(card.starts_with("UC1:"), "{card}");
@@ -184,15 +182,13 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         "--db",
         s(&device),
         "--json",
-        "--today",
-        "2026-11-26",
     ])))
     .unwrap();
     assert_eq!(verified["valid"], true, "{verified}");
     let serial = verified["serial"].as_str().unwrap().to_owned();
     // Printed, then scanned back from the picture.
     let png = dir.path().join("card.png");
-    ok(sanjian(&["render-card", &card, "--db", s(&device), "--png", s(&png), "--today", "2026-11-26"]));
+    ok(sanjian(&["render-card", &card, "--db", s(&device), "--png", s(&png)]));
     let scanned: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
         "verify-card",
         "--image",
@@ -200,8 +196,6 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         "--db",
         s(&device),
         "--json",
-        "--today",
-        "2026-11-26",
     ])))
     .unwrap();
     assert_eq!(scanned["serial"], verified["serial"], "{scanned}");
@@ -229,7 +223,7 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         sanjian(&["revoke-card", "--data", s(&data), &format!("UC{}", serial.to_uppercase()), "--reason", "遗失"]);
     assert!(again.status.success() && String::from_utf8_lossy(&again.stderr).contains("already revoked"), "{again:?}");
     ok(sanjian(&["device", "sync", "--db", s(&device)]));
-    let refused = sanjian(&["verify-card", &card, "--db", s(&device), "--json", "--today", "2026-11-26"]);
+    let refused = sanjian(&["verify-card", &card, "--db", s(&device), "--json"]);
     assert_eq!(refused.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
     assert_eq!(v["code"], "CARD_REVOKED", "{v}");
