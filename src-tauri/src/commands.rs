@@ -4,6 +4,7 @@
 
 use crate::dto::{ApiError, IdInfo};
 use registry::ids::{CreditCode, ResidentId};
+use std::sync::Arc;
 use std::time::SystemTime;
 use time::{Date, OffsetDateTime, UtcOffset};
 
@@ -36,4 +37,19 @@ pub fn validate_credit_code(code: String) -> Result<String, ApiError> {
         None => Ok(code.as_str().to_owned()),
         Some(warning) => Err(warning.into()),
     }
+}
+
+/// The one command every screen uses: `invoke("call", {cmd, args})` runs
+/// `field::App::call` on a blocking thread (PIN derivation, SQLite and sync
+/// setup must not hold up the webview's event loop).
+#[tauri::command]
+pub async fn call(
+    backend: tauri::State<'_, Arc<field::App>>,
+    cmd: String,
+    args: Option<serde_json::Value>,
+) -> Result<serde_json::Value, field::ApiError> {
+    let backend = backend.inner().clone();
+    tauri::async_runtime::spawn_blocking(move || backend.call(&cmd, args.unwrap_or(serde_json::Value::Null)))
+        .await
+        .unwrap_or_else(|_| Err(field::ApiError::new("BACKEND_ERROR", "后台出错", "The backend failed")))
 }

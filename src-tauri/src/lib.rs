@@ -13,11 +13,37 @@
 pub mod commands;
 pub mod dto;
 
-use tauri::{Builder, Context, Runtime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tauri::{Builder, Context, Manager, Runtime};
 
-/// Registers the IPC commands the UI may invoke.
+/// Where the device keeps its store: `--data DIR` on the command line, else
+/// `SANJIAN_APP_DATA`, else the platform's app data directory.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--data"
+            && let Some(dir) = args.next()
+        {
+            return Ok(dir.into());
+        }
+    }
+    if let Some(dir) = std::env::var_os("SANJIAN_APP_DATA") {
+        return Ok(dir.into());
+    }
+    Ok(app.path().app_data_dir()?)
+}
+
+/// Registers the IPC commands the UI may invoke, and makes the backend
+/// ([`field::App`]) when the app starts.
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
-    builder.invoke_handler(tauri::generate_handler![commands::validate_id, commands::validate_credit_code])
+    builder
+        .setup(|app| {
+            let backend = field::App::new(field::Config::new(data_dir(app)?))?;
+            app.manage(Arc::new(backend));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![commands::call, commands::validate_id, commands::validate_credit_code])
 }
 
 /// The app's context: `tauri.conf.json`, the capabilities, the icons and the

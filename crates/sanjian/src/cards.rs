@@ -4,6 +4,7 @@
 
 use crate::{KeyArgs, read_key, store_error};
 use anyhow::{Context, Result, bail};
+use field::cards::{date_of, day};
 use registry::Date;
 use registry::model::{Record, RecordId};
 use std::path::PathBuf;
@@ -50,81 +51,19 @@ pub struct VerifyArgs {
     pub today: Option<String>,
 }
 
-fn day(date: Date) -> card::Day {
-    let epoch = time::macros::date!(1970 - 01 - 01);
-    (date - epoch).whole_days().max(0) as card::Day
-}
-
-fn date_of(day: card::Day) -> Date {
-    time::macros::date!(1970 - 01 - 01) + time::Duration::days(i64::from(day))
-}
-
-fn id_bytes(id: &RecordId) -> Option<[u8; 16]> {
-    let s = id.as_str();
-    if s.len() != 32 {
-        return None;
-    }
-    let mut out = [0u8; 16];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(s.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
-}
-
-/// Issues a card for a member this device holds: only for a live member
-/// record that passes validation. The card's serial goes into the member's
-/// record (its card number), which syncs to the county.
+/// Issues a card for a member this device holds (see `field::cards::issue`).
 pub fn issue(args: IssueArgs, today: Date) -> Result<ExitCode> {
     let mut store = Store::open(&args.db, &read_key(&args.db, &args.key, false)?).map_err(store_error)?;
-    let Some(seed) = store.sync_value("device.signing_key").map_err(store_error)? else {
-        bail!("该设备没有发卡密钥，请先注册设备 (this store has no card key: enrol it with `sanjian device enrol`)");
-    };
-    let seed: [u8; 32] = seed.try_into().map_err(|_| anyhow::anyhow!("the device's card key is damaged"))?;
-    let key = card::SigningKey::from_bytes(&seed);
-    let id = RecordId(args.member.clone());
-    let Some(stored) = store.get(&id).map_err(store_error)? else {
-        bail!("没有这条记录 (no record {})", args.member);
-    };
-    if stored.deleted.is_some() {
-        bail!("该记录已删除，不能发卡 (the record was deleted; no card)");
-    }
-    let mut record = stored.record;
-    let Record::Member(m) = &record else { bail!("只能为会员发卡 (cards are for members only)") };
-    if m.left_on.is_some() {
-        bail!("该会员已离会或转出，不能发卡 (the member has left or transferred out; no card)");
-    }
-    let issues = registry::validate::check(&mut record.clone(), today);
-    if registry::message::blocks_saving(&issues) {
-        let first = &issues[0];
-        bail!("会员信息未通过校验，不能发卡：{} ({}) [{}]", first.message.zh, first.message.en, first.code);
-    }
-    let Record::Member(m) = &mut record else { unreachable!("checked above") };
-    let mut serial = [0u8; 8];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut serial);
-    let issued = day(today);
-    let claims = card::Claims {
-        member: id_bytes(&id).context("the member's record id is not 32 hex characters")?,
-        issued,
-        expires: issued + 365 * args.years.clamp(1, 10) - 1,
-        serial,
-        name: Some(m.name.clone()),
-        union: id_bytes(&m.union_id),
-    };
-    let text = card::issue(claims, &key)
-        .map_err(|e| anyhow::anyhow!("{} ({}) [{}]", e.message().0, e.message().1, e.code()))?;
-    let number = sync::server::card_number(&serial);
-    let previous = m.card_number.replace(number.clone());
-    store.update(&id, record, today).map_err(store_error)?;
+    field::device::set_operator(&mut store)?;
+    let issued = field::cards::issue(&mut store, &RecordId(args.member.clone()), args.years, today)?;
     if let Some(path) = &args.svg {
-        let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)?;
-        let svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(300, 300).build();
-        std::fs::write(path, svg).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, &issued.svg).with_context(|| format!("writing {}", path.display()))?;
     }
-    if let Some(old) = previous {
+    if let Some(old) = issued.replaces {
         eprintln!("旧卡号 {old} 应由县总工会注销 (the old card {old} is to be revoked by the county)");
     }
-    eprintln!("卡号 card number {number}");
-    println!("{text}");
+    eprintln!("卡号 card number {}", issued.number);
+    println!("{}", issued.text);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,6 +4,7 @@
 //! Exit codes: 0 success (or "valid"), 1 a checked value is invalid or the
 //! command failed, 2 wrong arguments (with usage).
 
+mod appweb;
 mod cards;
 mod county;
 mod device;
@@ -107,6 +108,8 @@ enum Command {
     /// A device's side from the command line: enrol, sync.
     #[command(subcommand)]
     Device(device::DeviceCommand),
+    /// The field app's screens over local HTTP, for a browser on this machine.
+    AppWeb(appweb::AppWebArgs),
     /// Report progress against the year's targets.
     Stats {
         #[arg(long)]
@@ -215,6 +218,10 @@ fn run(command: Command) -> Result<ExitCode> {
             county::import(server, &store)
         }
         Command::Device(cmd) => device::run(cmd),
+        Command::AppWeb(args) => {
+            let t = args.today.as_deref().map(parse_date).transpose()?;
+            appweb::run(args, t)
+        }
         Command::IssueCard(args) => {
             let t = today(args.today.as_deref())?;
             cards::issue(args, t)

@@ -164,40 +164,19 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone()
     };
     let svg = dir.path().join("card.svg");
-    let card = ok(sanjian(&[
-        "issue-card",
-        "--db",
-        s(&device),
-        "--member",
-        member.as_str(),
-        "--svg",
-        s(&svg),
-    ]));
+    let card = ok(sanjian(&["issue-card", "--db", s(&device), "--member", member.as_str(), "--svg", s(&svg)]));
     let card = card.trim_end_matches('\n').to_owned();
     assert!(card.starts_with("UC1:"), "{card}");
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
-    let verified: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
-        "verify-card",
-        &card,
-        "--db",
-        s(&device),
-        "--json",
-    ])))
-    .unwrap();
+    let verified: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["verify-card", &card, "--db", s(&device), "--json"]))).unwrap();
     assert_eq!(verified["valid"], true, "{verified}");
     let serial = verified["serial"].as_str().unwrap().to_owned();
     // Printed, then scanned back from the picture.
     let png = dir.path().join("card.png");
     ok(sanjian(&["render-card", &card, "--db", s(&device), "--png", s(&png)]));
-    let scanned: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
-        "verify-card",
-        "--image",
-        s(&png),
-        "--db",
-        s(&device),
-        "--json",
-    ])))
-    .unwrap();
+    let scanned: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["verify-card", "--image", s(&png), "--db", s(&device), "--json"]))).unwrap();
     assert_eq!(scanned["serial"], verified["serial"], "{scanned}");
     // An altered card is refused with its reason.
     let mut altered = card.clone().into_bytes();

@@ -146,14 +146,7 @@ pub fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex(&b))
 }
 
-pub use sync::enrol::hex;
-
-pub fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
-}
+pub use sync::enrol::{hex, unhex};
 
 fn digest(s: &str) -> Vec<u8> {
     Sha256::digest(s.as_bytes()).to_vec()

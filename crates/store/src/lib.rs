@@ -40,6 +40,7 @@ mod progress;
 pub(crate) mod schema;
 mod store;
 mod sync;
+mod worklist;
 
 pub use automerge::ChangeHash;
 pub use error::StoreError;
@@ -48,3 +49,4 @@ pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, hydrate, new_document};
 pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};
+pub use worklist::{AreaRow, Todo, TodoRow, Worklist};

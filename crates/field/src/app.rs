@@ -1,0 +1,668 @@
+//! The app's one command interface: [`App::call`] takes a command name and
+//! JSON arguments and answers JSON or an [`ApiError`]. The Tauri shell and
+//! the local HTTP server (`web`) both forward to it, so a screen tested in a
+//! browser runs the same Rust code as in the app.
+//!
+//! States: `new` (no store yet: set a PIN, then enrol or go standalone),
+//! `locked` (a store, waiting for its PIN) and `open`.
+
+use crate::api::{ApiError, Result};
+use crate::device::{self, DeviceInfo};
+use crate::pin::{self, LockFile};
+use crate::{cards, forms};
+use registry::Date;
+use registry::model::{Record, RecordId, RecordKind};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use store::{ListRow, Store};
+use sync::http::{AutoSync, AutoSyncConfig, SyncStatus};
+
+/// How an [`App`] runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `device.db` (the encrypted store) and `lock.json`.
+    pub dir: PathBuf,
+    /// Time between background syncs while online.
+    pub sync_interval: Duration,
+    /// First wait before probing an unreachable server again.
+    pub first_retry: Duration,
+    /// A fixed date instead of the clock (tests and demos).
+    pub today: Option<Date>,
+    /// An extra certificate authority for the county server (PEM).
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+impl Config {
+    pub fn new(dir: impl Into<PathBuf>) -> Config {
+        Config {
+            dir: dir.into(),
+            sync_interval: Duration::from_secs(300),
+            first_retry: Duration::from_secs(2),
+            today: None,
+            ca_pem: None,
+        }
+    }
+}
+
+struct Open {
+    store: Arc<Mutex<Store>>,
+    sync: Option<AutoSync>,
+    info: DeviceInfo,
+}
+
+/// The app's backend.
+pub struct App {
+    config: Config,
+    rt: tokio::runtime::Runtime,
+    open: Mutex<Option<Open>>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App").field("dir", &self.config.dir).finish_non_exhaustive()
+    }
+}
+
+/// Beijing time, the one civil time of mainland China: "today" follows the
+/// surveyor's wall calendar, not UTC's.
+pub fn china_today() -> Date {
+    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+fn args<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| ApiError::bad_args(&e.to_string()))
+}
+
+fn to_json<T: serde::Serialize>(v: T) -> Result<Value> {
+    serde_json::to_value(v).map_err(|e| ApiError::bad_args(&e.to_string()))
+}
+
+fn kind_of(key: &str) -> Result<RecordKind> {
+    RecordKind::from_key(key).ok_or_else(|| ApiError::bad_args(&format!("unknown kind {key}")))
+}
+
+pub const DB_FILE: &str = "device.db";
+
+impl App {
+    pub fn new(config: Config) -> Result<App> {
+        std::fs::create_dir_all(&config.dir)?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sanjian-sync")
+            .enable_all()
+            .build()?;
+        Ok(App { config, rt, open: Mutex::new(None) })
+    }
+
+    fn db_path(&self) -> PathBuf {
+        self.config.dir.join(DB_FILE)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.config.dir
+    }
+
+    fn today(&self) -> Date {
+        self.config.today.unwrap_or_else(china_today)
+    }
+
+    fn opened(&self) -> MutexGuard<'_, Option<Open>> {
+        self.open.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The open store, or `APP_LOCKED`.
+    fn store(&self) -> Result<Arc<Mutex<Store>>> {
+        self.opened().as_ref().map(|o| o.store.clone()).ok_or_else(ApiError::locked)
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        let store = self.store()?;
+        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut guard)
+    }
+
+    /// Runs one command. Unknown commands and malformed arguments are
+    /// refused with `BAD_ARGUMENTS`; nothing panics on bad input.
+    pub fn call(&self, cmd: &str, a: Value) -> Result<Value> {
+        match cmd {
+            "status" => self.status(),
+            "setup" => self.setup(args(a)?),
+            "unlock" => self.unlock(args(a)?),
+            "lock" => {
+                self.close();
+                self.status()
+            }
+            "reset" => self.reset(args(a)?),
+            "forms" => Ok(forms::all()),
+            "home" => self.home(),
+            "areas" => self.with_store(|s| to_json(s.areas()?)),
+            "validate" => self.validate(args(a)?),
+            "save" => self.save(args(a)?),
+            "get" => self.get(args(a)?),
+            "settle" => self.settle(args(a)?),
+            "delete" => self.delete(args(a)?),
+            "list" => self.list(args(a)?),
+            "search" => self.search(args(a)?),
+            "transfer" => self.transfer(args(a)?),
+            "issue_card" => {
+                let a: IssueArgs = args(a)?;
+                let today = self.today();
+                let issued = self.with_store(|s| cards::issue(s, &a.member, a.years.unwrap_or(3), today))?;
+                self.nudge_sync();
+                to_json(issued)
+            }
+            "verify_card" => {
+                let a: TextArgs = args(a)?;
+                let today = self.today();
+                self.with_store(|s| to_json(cards::verify(s, &a.text, today)?))
+            }
+            "sync_now" => {
+                let guard = self.opened();
+                let open = guard.as_ref().ok_or_else(ApiError::locked)?;
+                match &open.sync {
+                    Some(s) => {
+                        s.sync_now();
+                        Ok(json!({"started": true}))
+                    }
+                    None => Err(device::not_enrolled()),
+                }
+            }
+            "sync_status" => Ok(self.sync_status()),
+            other => Err(ApiError::new(
+                "UNKNOWN_COMMAND",
+                format!("未知的操作：{other}"),
+                format!("Unknown command: {other}"),
+            )),
+        }
+    }
+
+    // ---- lock, setup, unlock -------------------------------------------
+
+    fn status(&self) -> Result<Value> {
+        let lock = LockFile::read(&self.config.dir)?;
+        let guard = self.opened();
+        let state = match (&*guard, &lock, self.db_path().exists()) {
+            (Some(_), _, _) => "open",
+            (None, Some(_), true) => "locked",
+            _ => "new",
+        };
+        let (failures, wait_ms) = lock.as_ref().map_or((0, 0), |l| (l.failures, l.wait_ms(now_ms())));
+        let device = guard.as_ref().map(|o| o.info.clone());
+        drop(guard);
+        Ok(json!({
+            "state": state,
+            "failures": failures,
+            "free_tries": pin::FREE_TRIES,
+            "wait_ms": wait_ms,
+            "device": device,
+            "today": self.today(),
+            "sync": self.sync_status(),
+        }))
+    }
+
+    fn setup(&self, a: SetupArgs) -> Result<Value> {
+        if self.db_path().exists() {
+            return Err(ApiError::new(
+                "ALREADY_SET_UP",
+                "本机已设置，请输入PIN码解锁",
+                "This device is already set up: unlock it with its PIN",
+            ));
+        }
+        pin::check_new(&a.pin)?;
+        if a.confirm.as_deref().is_some_and(|c| c != a.pin) {
+            return Err(ApiError::new("PIN_MISMATCH", "两次输入的PIN码不一致", "The two PINs differ"));
+        }
+        let lock = LockFile::new();
+        let key = lock.derive(&a.pin)?;
+        let (store, info) = match a.enrolment.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(text) => device::enrol(&self.db_path(), &key, text, self.config.ca_pem.clone(), self.rt.handle())?,
+            None => device::standalone(&self.db_path(), &key, a.operator.as_deref().unwrap_or(""))?,
+        };
+        // The lock file goes last: a failed enrolment leaves the device new.
+        if let Err(e) = lock.write(&self.config.dir) {
+            drop(store);
+            let _ = self.remove_store();
+            return Err(e);
+        }
+        self.start(store, info)?;
+        self.status()
+    }
+
+    fn unlock(&self, a: PinArgs) -> Result<Value> {
+        if self.opened().is_some() {
+            return self.status();
+        }
+        let Some(mut lock) = LockFile::read(&self.config.dir)? else {
+            return Err(ApiError::new("NOT_SET_UP", "本机尚未设置", "This device is not set up yet"));
+        };
+        let wait = lock.wait_ms(now_ms());
+        if wait > 0 {
+            let secs = wait.div_ceil(1000);
+            return Err(ApiError::new(
+                "PIN_LOCKED",
+                format!("PIN码错误次数过多，请{secs}秒后再试"),
+                format!("Too many wrong PINs: try again in {secs} s"),
+            )
+            .with_detail(json!({"wait_ms": wait, "failures": lock.failures})));
+        }
+        // Count the try before making it: a crash cannot reset the count.
+        lock.failures += 1;
+        lock.last_failure_ms = now_ms();
+        lock.write(&self.config.dir)?;
+        let key = lock.derive(&a.pin)?;
+        match Store::open(&self.db_path(), &key) {
+            Ok(mut store) => {
+                lock.failures = 0;
+                lock.last_failure_ms = 0;
+                lock.write(&self.config.dir)?;
+                device::set_operator(&mut store)?;
+                let info = device::info(&store)?;
+                self.start(store, info)?;
+                self.status()
+            }
+            Err(store::StoreError::WrongKeyOrCorrupt) => {
+                let left = pin::FREE_TRIES.saturating_sub(lock.failures);
+                Err(ApiError::new(
+                    "PIN_WRONG",
+                    format!("PIN码错误（还可再试{left}次，之后需等待）"),
+                    format!("Wrong PIN ({left} tries left before a wait)"),
+                )
+                .with_detail(json!({"failures": lock.failures, "wait_ms": lock.wait_ms(now_ms())})))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn start(&self, store: Store, info: DeviceInfo) -> Result<()> {
+        let connection = device::connection(&store)?;
+        let store = Arc::new(Mutex::new(store));
+        let sync = match connection {
+            Some((endpoint, token)) => {
+                let mut config = AutoSyncConfig::new(endpoint, token);
+                config.interval = self.config.sync_interval;
+                config.backoff = sync::http::Backoff::new(self.config.first_retry, Duration::from_secs(300));
+                let _guard = self.rt.enter();
+                Some(AutoSync::start(store.clone(), config)?)
+            }
+            None => None,
+        };
+        *self.opened() = Some(Open { store, sync, info });
+        Ok(())
+    }
+
+    /// Locks the app: stops the background sync and closes the store.
+    pub fn close(&self) {
+        if let Some(open) = self.opened().take()
+            && let Some(sync) = open.sync
+        {
+            sync.stop();
+        }
+    }
+
+    fn remove_store(&self) -> Result<()> {
+        for name in [DB_FILE, "device.db-wal", "device.db-shm", "device.db-journal", "lock.json"] {
+            match std::fs::remove_file(self.config.dir.join(name)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// A forgotten PIN: the store is deleted so the device can be enrolled
+    /// again. Only from the lock screen, and only with the typed word.
+    fn reset(&self, a: ResetArgs) -> Result<Value> {
+        if a.confirm != "RESET" && a.confirm != "重置" {
+            return Err(ApiError::new("RESET_NOT_CONFIRMED", "请输入“重置”确认", "Type RESET to confirm"));
+        }
+        self.close();
+        self.remove_store()?;
+        self.status()
+    }
+
+    // ---- sync ------------------------------------------------------------
+
+    fn nudge_sync(&self) {
+        if let Some(Open { sync: Some(s), .. }) = &*self.opened() {
+            s.sync_now();
+        }
+    }
+
+    fn sync_status(&self) -> Value {
+        let guard = self.opened();
+        let Some(open) = &*guard else { return json!({"state": "locked"}) };
+        let outbox = open.store.try_lock().ok().and_then(|s| s.outbox_len().ok());
+        let Some(sync) = &open.sync else {
+            return json!({"state": "standalone", "outbox": outbox});
+        };
+        let status = sync.status().borrow().clone();
+        let mut v = match status {
+            SyncStatus::Idle => json!({"state": "idle"}),
+            SyncStatus::Offline { retry_in_ms } => json!({"state": "offline", "retry_in_ms": retry_in_ms}),
+            SyncStatus::Syncing(p) => json!({
+                "state": "syncing", "stage": p.stage.key(), "done": p.docs_done, "total": p.docs_total,
+                "bytes_sent": p.bytes_sent, "bytes_received": p.bytes_received,
+            }),
+            SyncStatus::Synced { report, at_ms } => json!({
+                "state": "synced", "at_ms": at_ms, "pushed": report.pushed, "pulled": report.pulled_changed,
+                "quarantined": report.quarantined + report.local_quarantine,
+            }),
+            SyncStatus::Failed { code, message } => json!({"state": "failed", "code": code, "message": message}),
+        };
+        v["outbox"] = json!(outbox);
+        v
+    }
+
+    // ---- home ----------------------------------------------------------------
+
+    fn home(&self) -> Result<Value> {
+        let today = self.today();
+        let info = self.opened().as_ref().map(|o| o.info.clone());
+        let (counts, worklist, progress) = self.with_store(|s| {
+            let mut counts = serde_json::Map::new();
+            for kind in RecordKind::ALL {
+                counts.insert(kind.key().into(), json!(s.count(*kind)?));
+            }
+            let config = registry::progress::CampaignConfig::default_for(today.year());
+            Ok((counts, s.worklist(today, 20)?, s.progress(&config, today)?))
+        })?;
+        Ok(json!({
+            "device": info,
+            "today": today,
+            "counts": counts,
+            "worklist": worklist,
+            "progress": {"county": progress.county, "townships": progress.townships, "goals": progress.goals},
+            "sync": self.sync_status(),
+        }))
+    }
+
+    // ---- records -------------------------------------------------------------
+
+    fn validate(&self, a: ValidateArgs) -> Result<Value> {
+        let today = self.today();
+        let mut record = a.record;
+        let issues = registry::validate::check(&mut record, today);
+        let duplicates =
+            if a.id.is_none() { self.with_store(|s| Ok(s.possible_duplicates(&record, today)?))? } else { Vec::new() };
+        Ok(json!({"record": record, "issues": issues, "duplicates": duplicates}))
+    }
+
+    fn save(&self, a: SaveArgs) -> Result<Value> {
+        let today = self.today();
+        let saved = self.with_store(|s| match &a.id {
+            Some(id) => Ok(s.update(id, a.record, today)?),
+            None => {
+                if !a.not_duplicate {
+                    let dups = s.possible_duplicates(&a.record, today)?;
+                    if !dups.is_empty() {
+                        return Err(ApiError::new(
+                            "POSSIBLE_DUPLICATE",
+                            "可能已登记过：请先查看相似记录，确认不是同一人或同一单位后再保存",
+                            "This may be registered already: check the similar records, then confirm it is not the same",
+                        )
+                        .with_detail(json!({"duplicates": dups})));
+                    }
+                }
+                Ok(s.insert(a.record, today)?)
+            }
+        })?;
+        if saved.changed {
+            self.nudge_sync();
+        }
+        to_json(saved)
+    }
+
+    fn get(&self, a: IdArgs) -> Result<Value> {
+        self.with_store(|s| {
+            let Some(r) = s.get(&a.id)? else {
+                return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
+            };
+            let conflicts = s.conflicts(&a.id)?;
+            let history = s.history(&a.id)?;
+            Ok(json!({
+                "id": r.id, "record": r.record, "deleted": r.deleted,
+                "conflicts": conflicts, "history": history,
+            }))
+        })
+    }
+
+    fn settle(&self, a: SettleArgs) -> Result<Value> {
+        let today = self.today();
+        let saved = self.with_store(|s| Ok(s.settle(&a.id, &a.field, &a.value, today)?))?;
+        self.nudge_sync();
+        to_json(saved)
+    }
+
+    fn delete(&self, a: DeleteArgs) -> Result<Value> {
+        if a.reason.trim().is_empty() {
+            return Err(ApiError::new("DELETE_REASON_REQUIRED", "请填写删除原因", "Give a reason for deleting"));
+        }
+        self.with_store(|s| Ok(s.delete(&a.id, a.reason.trim())?))?;
+        self.nudge_sync();
+        Ok(json!({"deleted": a.id}))
+    }
+
+    fn list(&self, a: ListArgs) -> Result<Value> {
+        let kind = kind_of(&a.kind)?;
+        let limit = a.limit.unwrap_or(50).clamp(1, 500);
+        self.with_store(|s| {
+            let rows = match (&a.union_id, &a.township) {
+                (Some(u), _) => s.list_in_union(u, kind, limit)?,
+                (None, Some(t)) => s.list_in_area(kind, t, a.grid.as_ref(), limit)?,
+                (None, None) => {
+                    let after = a.after.as_ref().map(|c| ListRow {
+                        id: c.id.clone(),
+                        kind,
+                        name: c.name.clone(),
+                        township: None,
+                        grid: None,
+                        union_id: None,
+                        conflicts: 0,
+                    });
+                    s.list(kind, after.as_ref(), limit)?
+                }
+            };
+            Ok(json!({"rows": rows, "total": s.count(kind)?}))
+        })
+    }
+
+    /// Search as you type: a resident ID or credit code finds its record
+    /// exactly; anything else is a name prefix.
+    fn search(&self, a: SearchArgs) -> Result<Value> {
+        let today = self.today();
+        let q = a.q.trim();
+        let kind = a.kind.as_deref().filter(|k| !k.is_empty()).map(kind_of).transpose()?;
+        let limit = a.limit.unwrap_or(30).clamp(1, 200);
+        if q.is_empty() {
+            return Ok(json!({"rows": []}));
+        }
+        self.with_store(|s| {
+            let looks_like_number = q.len() >= 15 && q.chars().all(|c| c.is_ascii_alphanumeric());
+            let mut rows = Vec::new();
+            if looks_like_number {
+                if let Ok(found) = s.find_by_resident_id(q, today) {
+                    rows.extend(found);
+                }
+                if let Ok(found) = s.find_by_credit_code(q) {
+                    rows.extend(found);
+                }
+                rows.retain(|r: &ListRow| kind.is_none_or(|k| r.kind == k));
+            }
+            if rows.is_empty() {
+                rows = s.search_name(kind, q, limit)?;
+            }
+            Ok(json!({"rows": rows}))
+        })
+    }
+
+    /// Moves a member to another union: the transfer record (接转登记) and
+    /// the member's new union, checked together before either is written.
+    fn transfer(&self, a: TransferArgs) -> Result<Value> {
+        let today = self.today();
+        let out = self.with_store(|s| {
+            let Some(stored) = s.get(&a.member)? else {
+                return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
+            };
+            let Record::Member(mut m) = stored.record else {
+                return Err(ApiError::new("TRANSFER_NOT_A_MEMBER", "只能接转会员", "Only members can be transferred"));
+            };
+            if m.union_id == a.to_union {
+                return Err(ApiError::new(
+                    "TRANSFER_SAME_UNION",
+                    "转入工会与现所在工会相同",
+                    "The member already belongs to that union",
+                ));
+            }
+            let Some(to) = s.get(&a.to_union)?.filter(|r| matches!(r.record, Record::Union(_)) && r.deleted.is_none())
+            else {
+                return Err(ApiError::new("TRANSFER_NO_UNION", "转入工会不存在", "The receiving union does not exist"));
+            };
+            let transfer = Record::Transfer(registry::model::Transfer {
+                member_id: a.member.clone(),
+                member_name: m.name.clone(),
+                from_union: m.union_id.clone(),
+                to_union: a.to_union.clone(),
+                date: a.date,
+                reason: a.reason,
+                note: a.note.clone().unwrap_or_default(),
+                place: to.record.place().cloned().unwrap_or_default(),
+            });
+            let mut check = transfer.clone();
+            let issues = registry::validate::check(&mut check, today);
+            if registry::message::blocks_saving(&issues) {
+                return Err(ApiError::invalid(issues));
+            }
+            m.union_id = a.to_union.clone();
+            if let Some(place) = to.record.place() {
+                m.place = place.clone();
+            }
+            s.update(&a.member, Record::Member(m), today)?;
+            let saved = s.insert(transfer, today)?;
+            Ok(json!({"transfer": saved.id, "member": a.member}))
+        })?;
+        self.nudge_sync();
+        Ok(out)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+#[derive(Deserialize)]
+struct SetupArgs {
+    pin: String,
+    #[serde(default)]
+    confirm: Option<String>,
+    #[serde(default)]
+    enrolment: Option<String>,
+    #[serde(default)]
+    operator: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PinArgs {
+    pin: String,
+}
+
+#[derive(Deserialize)]
+struct ResetArgs {
+    confirm: String,
+}
+
+#[derive(Deserialize)]
+struct ValidateArgs {
+    record: Record,
+    #[serde(default)]
+    id: Option<RecordId>,
+}
+
+#[derive(Deserialize)]
+struct SaveArgs {
+    record: Record,
+    #[serde(default)]
+    id: Option<RecordId>,
+    /// The surveyor looked at the similar records and this is not one of them.
+    #[serde(default)]
+    not_duplicate: bool,
+}
+
+#[derive(Deserialize)]
+struct IdArgs {
+    id: RecordId,
+}
+
+#[derive(Deserialize)]
+struct SettleArgs {
+    id: RecordId,
+    field: String,
+    value: Value,
+}
+
+#[derive(Deserialize)]
+struct DeleteArgs {
+    id: RecordId,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+struct Cursor {
+    id: RecordId,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct ListArgs {
+    kind: String,
+    #[serde(default)]
+    after: Option<Cursor>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    union_id: Option<RecordId>,
+    #[serde(default)]
+    township: Option<RecordId>,
+    #[serde(default)]
+    grid: Option<RecordId>,
+}
+
+#[derive(Deserialize)]
+struct SearchArgs {
+    q: String,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+struct TransferArgs {
+    member: RecordId,
+    to_union: RecordId,
+    date: Date,
+    reason: registry::model::TransferReason,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct IssueArgs {
+    member: RecordId,
+    #[serde(default)]
+    years: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct TextArgs {
+    text: String,
+}

@@ -1,0 +1,136 @@
+//! The PIN that unlocks a device's store.
+//!
+//! The store's 32-byte key is derived from the PIN with Argon2id and a random
+//! salt; neither the PIN nor the key is written anywhere. `lock.json` beside
+//! the store holds the salt, the Argon2 parameters and the count of wrong
+//! PINs in a row (no personal data). The count is written *before* each try,
+//! so killing the app mid-try does not reset it. After
+//! [`FREE_TRIES`] wrong PINs each further try waits, doubling from 30 s up to
+//! an hour. A forgotten PIN cannot be recovered: the store is reset and the
+//! device enrolled again (what it had synced is safe on the server).
+
+use crate::api::{ApiError, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use store::StoreKey;
+
+pub const MIN_DIGITS: usize = 6;
+pub const MAX_DIGITS: usize = 12;
+/// Wrong PINs allowed in a row before tries are spaced out.
+pub const FREE_TRIES: u32 = 5;
+const FIRST_WAIT_MS: u64 = 30_000;
+const MAX_WAIT_MS: u64 = 3_600_000;
+
+/// Argon2id cost: about a quarter of a second on a field tablet.
+const M_KIB: u32 = 32 * 1024;
+const T_COST: u32 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockFile {
+    pub version: u32,
+    /// Hex.
+    pub salt: String,
+    pub m_kib: u32,
+    pub t_cost: u32,
+    /// Wrong PINs in a row.
+    pub failures: u32,
+    /// Unix ms of the last wrong PIN.
+    pub last_failure_ms: u64,
+}
+
+impl LockFile {
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join("lock.json")
+    }
+
+    pub fn read(dir: &Path) -> Result<Option<LockFile>> {
+        match std::fs::read(LockFile::path(dir)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
+                ApiError::new(
+                    "LOCK_FILE_DAMAGED",
+                    "解锁信息已损坏，需重置本机数据后重新注册",
+                    "The unlock file is damaged: reset this device and enrol it again",
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Writes atomically (temp file, then rename).
+    pub fn write(&self, dir: &Path) -> Result<()> {
+        let tmp = dir.join("lock.json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self).expect("plain struct"))?;
+        std::fs::rename(&tmp, LockFile::path(dir))?;
+        Ok(())
+    }
+
+    /// A fresh lock file with a random salt.
+    pub fn new() -> LockFile {
+        let mut salt = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut salt);
+        LockFile {
+            version: 1,
+            salt: sync::enrol::hex(&salt),
+            m_kib: M_KIB,
+            t_cost: T_COST,
+            failures: 0,
+            last_failure_ms: 0,
+        }
+    }
+
+    /// How long the next try must wait, at `now_ms`.
+    pub fn wait_ms(&self, now_ms: u64) -> u64 {
+        if self.failures < FREE_TRIES {
+            return 0;
+        }
+        let wait = FIRST_WAIT_MS.saturating_mul(1u64 << (self.failures - FREE_TRIES).min(20)).min(MAX_WAIT_MS);
+        (self.last_failure_ms + wait).saturating_sub(now_ms)
+    }
+
+    /// The store key for `pin`.
+    pub fn derive(&self, pin: &str) -> Result<StoreKey> {
+        let salt = sync::enrol::unhex(&self.salt)
+            .ok_or_else(|| ApiError::new("LOCK_FILE_DAMAGED", "解锁信息已损坏", "The unlock file is damaged"))?;
+        let params = argon2::Params::new(self.m_kib, self.t_cost, 1, Some(32))
+            .map_err(|_| ApiError::new("LOCK_FILE_DAMAGED", "解锁信息已损坏", "The unlock file is damaged"))?;
+        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut key = [0u8; 32];
+        argon
+            .hash_password_into(pin.as_bytes(), &salt, &mut key)
+            .map_err(|_| ApiError::new("PIN_KDF_FAILED", "PIN码处理失败", "The PIN could not be processed"))?;
+        Ok(StoreKey::from_bytes(key))
+    }
+}
+
+impl Default for LockFile {
+    fn default() -> LockFile {
+        LockFile::new()
+    }
+}
+
+/// Checks a new PIN: 6–12 digits, not all one digit, not a plain run.
+pub fn check_new(pin: &str) -> Result<()> {
+    if !pin.chars().all(|c| c.is_ascii_digit()) {
+        return Err(ApiError::new("PIN_NOT_DIGITS", "PIN码只能是数字", "The PIN must be digits only"));
+    }
+    if pin.len() < MIN_DIGITS || pin.len() > MAX_DIGITS {
+        return Err(ApiError::new(
+            "PIN_LENGTH",
+            format!("PIN码须为{MIN_DIGITS}至{MAX_DIGITS}位数字"),
+            format!("The PIN must be {MIN_DIGITS} to {MAX_DIGITS} digits"),
+        ));
+    }
+    let b = pin.as_bytes();
+    let same = b.iter().all(|&c| c == b[0]);
+    let up = b.windows(2).all(|w| w[1] == w[0] + 1);
+    let down = b.windows(2).all(|w| w[0] == w[1] + 1);
+    if same || up || down {
+        return Err(ApiError::new(
+            "PIN_TOO_SIMPLE",
+            "PIN码过于简单（全部相同或连续数字）",
+            "The PIN is too simple (one repeated digit or a run)",
+        ));
+    }
+    Ok(())
+}

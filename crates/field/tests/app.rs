@@ -1,0 +1,381 @@
+//! The app's command interface end to end: PIN, standalone records, and a
+//! device enrolled with a real county server (axum on loopback, SQLite)
+//! that registers offline, syncs in the background and issues a card.
+
+use field::{App, Config};
+use registry::model::*;
+use registry::{Date, date};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const TODAY: Date = date!(2026 - 11 - 25);
+
+fn app(dir: &std::path::Path) -> App {
+    app_on(dir, Some(TODAY))
+}
+
+/// `today: None` follows the clock, as a device enrolled today must: its
+/// card key is valid from the day of enrolment.
+fn app_on(dir: &std::path::Path, today: Option<Date>) -> App {
+    let mut config = Config::new(dir);
+    config.today = today;
+    config.sync_interval = Duration::from_secs(3600);
+    config.first_retry = Duration::from_millis(200);
+    App::new(config).unwrap()
+}
+
+fn ok(app: &App, cmd: &str, args: Value) -> Value {
+    app.call(cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e} {}", serde_json::to_string(&e).unwrap()))
+}
+
+fn code(app: &App, cmd: &str, args: Value) -> String {
+    match app.call(cmd, args) {
+        Ok(v) => panic!("{cmd} should have been refused: {v}"),
+        Err(e) => {
+            assert!(!e.message.zh.is_empty() && !e.message.en.is_empty(), "{e}");
+            e.code
+        }
+    }
+}
+
+#[test]
+fn a_pin_opens_the_store_and_wrong_pins_are_spaced_out_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app(dir.path());
+    assert_eq!(ok(&a, "status", Value::Null)["state"], "new");
+    assert_eq!(code(&a, "setup", json!({"pin": "12345"})), "PIN_LENGTH");
+    assert_eq!(code(&a, "setup", json!({"pin": "123456"})), "PIN_TOO_SIMPLE");
+    assert_eq!(code(&a, "setup", json!({"pin": "777777"})), "PIN_TOO_SIMPLE");
+    assert_eq!(code(&a, "setup", json!({"pin": "12a456"})), "PIN_NOT_DIGITS");
+    assert_eq!(code(&a, "setup", json!({"pin": "258014", "confirm": "258015"})), "PIN_MISMATCH");
+    assert_eq!(ok(&a, "status", Value::Null)["state"], "new", "nothing was created by refused setups");
+    let s = ok(&a, "setup", json!({"pin": "258014", "confirm": "258014", "operator": "李四"}));
+    assert_eq!(s["state"], "open");
+    assert_eq!(s["device"]["enrolled"], false);
+    assert_eq!(code(&a, "setup", json!({"pin": "258014"})), "ALREADY_SET_UP");
+    assert_eq!(ok(&a, "lock", Value::Null)["state"], "locked");
+    assert_eq!(code(&a, "home", Value::Null), "APP_LOCKED");
+    for _ in 0..field::pin::FREE_TRIES {
+        assert_eq!(code(&a, "unlock", json!({"pin": "000001"})), "PIN_WRONG");
+    }
+    // The sixth try must wait, even with the right PIN and after a restart.
+    assert_eq!(code(&a, "unlock", json!({"pin": "258014"})), "PIN_LOCKED");
+    drop(a);
+    let a = app(dir.path());
+    let s = ok(&a, "status", Value::Null);
+    assert_eq!(s["state"], "locked");
+    assert_eq!(s["failures"], 5);
+    assert!(s["wait_ms"].as_u64().unwrap() > 25_000, "{s}");
+    assert_eq!(code(&a, "unlock", json!({"pin": "258014"})), "PIN_LOCKED");
+    // Once the wait is over the right PIN opens it and clears the count.
+    let mut lock = field::pin::LockFile::read(dir.path()).unwrap().unwrap();
+    lock.last_failure_ms -= 31_000;
+    lock.write(dir.path()).unwrap();
+    assert_eq!(ok(&a, "unlock", json!({"pin": "258014"}))["state"], "open");
+    assert_eq!(field::pin::LockFile::read(dir.path()).unwrap().unwrap().failures, 0);
+    // The lock file holds no PIN and no key: only salt, cost and counts.
+    let text = std::fs::read_to_string(field::pin::LockFile::path(dir.path())).unwrap();
+    assert!(!text.contains("258014"), "{text}");
+    // A forgotten PIN: reset needs the typed word, then the device is new.
+    ok(&a, "lock", Value::Null);
+    assert_eq!(code(&a, "reset", json!({"confirm": "yes"})), "RESET_NOT_CONFIRMED");
+    assert_eq!(ok(&a, "reset", json!({"confirm": "重置"}))["state"], "new");
+    assert!(!dir.path().join(field::app::DB_FILE).exists());
+}
+
+fn area(name: &str, level: AreaLevel, parent: Option<&str>, township: Option<&str>) -> Value {
+    json!({"kind": "area", "data": {
+        "name": name, "level": level.key(), "parent": parent, "township": township,
+        "township_kind": if level == AreaLevel::Township { Some("town") } else { None },
+    }})
+}
+
+/// A standalone store with a county and one township; returns the township's id.
+fn standalone_with_township(a: &App) -> String {
+    ok(a, "setup", json!({"pin": "258014", "operator": "张三"}));
+    let county = ok(a, "save", json!({"record": area("示范县", AreaLevel::County, None, None)}))["id"].clone();
+    let county = county.as_str().unwrap().to_owned();
+    let t = ok(a, "save", json!({"record": area("城关镇", AreaLevel::Township, Some(&county), None)}));
+    t["id"].as_str().unwrap().to_owned()
+}
+
+fn entity(township: &str, name: &str, workers: i64) -> Value {
+    json!({"kind": "entity", "data": {
+        "name": name, "unit_kind": "enterprise", "ownership": "private", "industry": "catering",
+        "place": {"township": township}, "workers": workers, "women_workers": 3,
+    }})
+}
+
+fn member(township: &str, union: &str, name: &str, id: &str) -> Value {
+    json!({"kind": "member", "data": {
+        "name": name, "resident_id": id, "ethnicity": "汉族", "education": "senior_high",
+        "political_status": "masses", "union_id": union, "joined_on": "2026-03-01",
+        "place": {"township": township},
+    }})
+}
+
+#[test]
+fn records_are_checked_saved_found_and_a_near_duplicate_is_prompted() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app(dir.path());
+    let t = standalone_with_township(&a);
+    assert_eq!(ok(&a, "forms", Value::Null)["forms"].as_array().unwrap().len(), 6);
+    assert_eq!(ok(&a, "areas", Value::Null).as_array().unwrap().len(), 2);
+    // Live validation: the issue comes back on its field, nothing is saved.
+    let mut bad = entity(&t, "好味餐馆", 10);
+    bad["data"]["women_workers"] = json!(11);
+    let v = ok(&a, "validate", json!({"record": bad}));
+    assert_eq!(v["issues"][0]["field"], "women_workers", "{v}");
+    let err = a.call("save", json!({"record": bad})).unwrap_err();
+    assert_eq!(err.code, "RECORD_INVALID");
+    assert_eq!(err.issues[0].code, "WOMEN_EXCEED_WORKERS");
+    // An entity of 30 workers with no union is on the worklist.
+    let e = ok(&a, "save", json!({"record": entity(&t, "好味餐馆", 30)}))["id"].as_str().unwrap().to_owned();
+    let home = ok(&a, "home", Value::Null);
+    assert_eq!(home["worklist"]["need_own_union"]["total"], 1, "{home}");
+    assert_eq!(home["worklist"]["need_own_union"]["rows"][0]["id"], e.as_str());
+    // The same name in the same township is prompted before saving.
+    let v = ok(&a, "validate", json!({"record": entity(&t, "好味餐馆", 12)}));
+    assert_eq!(v["duplicates"][0]["id"], e.as_str(), "{v}");
+    assert_eq!(code(&a, "save", json!({"record": entity(&t, "好味餐馆", 12)})), "POSSIBLE_DUPLICATE");
+    ok(&a, "save", json!({"record": entity(&t, "好味餐馆", 12), "not_duplicate": true}));
+    // Its union, then the union covers it and it leaves the worklist.
+    let u = ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "union", "data": {
+            "name": "好味餐馆工会", "kind": "single_unit", "place": {"township": t}, "workers": 30, "women_workers": 3,
+        }}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut covered = ok(&a, "get", json!({"id": e}))["record"].clone();
+    covered["data"]["union_id"] = json!(u);
+    ok(&a, "save", json!({"id": e, "record": covered}));
+    let home = ok(&a, "home", Value::Null);
+    assert_eq!(home["worklist"]["need_own_union"]["total"], 0, "{home}");
+    assert_eq!(home["worklist"]["chair_vacant"]["total"], 1, "{home}");
+    // A member: the ID fills sex and birth date; search finds by name
+    // prefix and by ID number; the history names the operator.
+    let m = ok(&a, "save", json!({"record": member(&t, &u, "王小明", "110105199003071239")}));
+    let m = m["id"].as_str().unwrap().to_owned();
+    let got = ok(&a, "get", json!({"id": m}));
+    assert_eq!(got["record"]["data"]["sex"], "male");
+    assert_eq!(got["record"]["data"]["birth_date"], "1990-03-07");
+    assert_eq!(got["history"][0]["by"], "张三");
+    let found = ok(&a, "search", json!({"q": "王小"}));
+    assert_eq!(found["rows"][0]["id"], m.as_str());
+    let found = ok(&a, "search", json!({"q": "110105199003071239"}));
+    assert_eq!(found["rows"][0]["id"], m.as_str());
+    // The same resident ID again is the same person: refused with its id.
+    let err = a.call("save", json!({"record": member(&t, &u, "王晓明", "110105199003071239"), "not_duplicate": true}));
+    let err = err.unwrap_err();
+    assert_eq!(err.code, "RECORD_DUPLICATE");
+    assert_eq!(err.detail.unwrap()["id"], m.as_str());
+    // Paging walks the whole list once.
+    let first = ok(&a, "list", json!({"kind": "entity", "limit": 1}));
+    assert_eq!(first["total"], 2);
+    let last = &first["rows"][0];
+    let second =
+        ok(&a, "list", json!({"kind": "entity", "limit": 1, "after": {"id": last["id"], "name": last["name"]}}));
+    assert_eq!(second["rows"].as_array().unwrap().len(), 1);
+    assert_ne!(second["rows"][0]["id"], last["id"]);
+    // A transfer moves the member and records it.
+    let u2 = ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "union", "data": {
+            "name": "城关镇联合工会", "kind": "joint", "place": {"township": t}, "workers": 40, "women_workers": 5,
+        }}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let tr = ok(&a, "transfer", json!({"member": m, "to_union": u2, "date": "2026-11-20", "reason": "job_change"}));
+    assert_eq!(ok(&a, "get", json!({"id": m}))["record"]["data"]["union_id"], u2.as_str());
+    let tr = ok(&a, "get", json!({"id": tr["transfer"]}));
+    assert_eq!(tr["record"]["data"]["from_union"], u.as_str());
+    assert_eq!(
+        code(&a, "transfer", json!({"member": m, "to_union": u2, "date": "2026-11-21", "reason": "job_change"})),
+        "TRANSFER_SAME_UNION"
+    );
+    // A standalone device cannot issue cards: it has no county key.
+    assert_eq!(code(&a, "issue_card", json!({"member": m})), "CARD_NO_KEY");
+    // Bad input is refused with a code, never a panic.
+    assert_eq!(code(&a, "save", json!({"record": {"kind": "spaceship"}})), "BAD_ARGUMENTS");
+    assert_eq!(code(&a, "nope", Value::Null), "UNKNOWN_COMMAND");
+    assert_eq!(code(&a, "get", json!({"id": "00"})), "NOT_FOUND");
+}
+
+/// A county server on loopback with a small synthetic county.
+struct County {
+    rt: tokio::runtime::Runtime,
+    base: String,
+    admin: String,
+    township: RecordId,
+    state: Arc<server::AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    listener_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl County {
+    fn start() -> County {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = registry::keys::CountySecret::from_bytes([42; 32]);
+        let db = server::Db::sqlite(&dir.path().join("server.db")).unwrap();
+        let keys = server::ServerKeys { county_secret: *secret.as_bytes(), data_key: [5; 32], card_root: [3; 32] };
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let state = Arc::new(server::AppState::new(db, keys, base.clone()));
+        let config = synth::SynthConfig { seed: 4, members: 60, today: TODAY, year: 2026 };
+        let mut records = Vec::new();
+        synth::generate(&config, &secret, |id, r| records.push((id, r)));
+        let township = records
+            .iter()
+            .find(|(_, r)| matches!(r, Record::Member(_)))
+            .map(|(id, r)| r.region(id).township.unwrap())
+            .unwrap();
+        let ctx = state.ctx();
+        state
+            .db
+            .tx(|db| {
+                for (id, r) in &records {
+                    let mut doc = store::new_document(id, r.clone(), [0xcc; 16], "import", TODAY).unwrap();
+                    sync::server::import(db, &ctx, id, &mut doc)?;
+                }
+                server::auth::create_user(db, "admin", server::auth::Role::CountyAdmin, "correct horse")?;
+                Ok(())
+            })
+            .unwrap();
+        let mut county =
+            County { rt, base, admin: String::new(), township, state, stop: None, listener_port: port, _dir: dir };
+        county.serve(listener);
+        let v = county.post("/api/login", None, json!({"username": "admin", "password": "correct horse"}));
+        county.admin = v["token"].as_str().unwrap().to_owned();
+        county
+    }
+
+    fn serve(&mut self, listener: tokio::net::TcpListener) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let st = self.state.clone();
+        self.rt.spawn(async move {
+            server::serve_on(listener, st, async move {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap()
+        });
+        self.stop = Some(stop);
+    }
+
+    fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        // Wait until the port refuses connections.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.listener_port)).is_ok() {
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn restart(&mut self) {
+        let listener = self.rt.block_on(tokio::net::TcpListener::bind(("127.0.0.1", self.listener_port))).unwrap();
+        self.serve(listener);
+    }
+
+    fn post(&self, path: &str, token: Option<&str>, body: Value) -> Value {
+        let client = sync::http::Endpoint::new(&self.base).client(Duration::from_secs(30)).unwrap();
+        let mut req = client.post(format!("{}{path}", self.base)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        self.rt.block_on(async { req.send().await.unwrap().json::<Value>().await.unwrap() })
+    }
+
+    fn enrolment(&self, person: &str) -> String {
+        let grant = json!({"person": person, "role": "township_staff", "townships": [self.township]});
+        self.post("/api/enrolments", Some(&self.admin), grant)["text"].as_str().unwrap().to_owned()
+    }
+
+    fn holds(&self, id: &str) -> bool {
+        self.state.db.tx(|db| sync::server::heads_of(db, &RecordId(id.into()))).unwrap().is_some()
+    }
+}
+
+impl Drop for County {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn an_enrolled_device_registers_offline_syncs_when_the_server_returns_and_issues_a_card() {
+    let mut county = County::start();
+    let dir = tempfile::tempdir().unwrap();
+    let a = app_on(dir.path(), None);
+    // A wrong code changes nothing: the device stays new.
+    assert_eq!(code(&a, "setup", json!({"pin": "258014", "enrolment": "SJE1:nonsense"})), "ENROLMENT_TEXT_INVALID");
+    assert_eq!(ok(&a, "status", Value::Null)["state"], "new");
+    let s = ok(&a, "setup", json!({"pin": "258014", "enrolment": county.enrolment("赵六")}));
+    assert_eq!(s["device"]["enrolled"], true);
+    assert_eq!(s["device"]["person"], "赵六");
+    // The background sync brings the township's records.
+    wait_for("the first sync", || ok(&a, "sync_status", Value::Null)["state"] == "synced");
+    let home = ok(&a, "home", Value::Null);
+    assert!(home["counts"]["member"].as_u64().unwrap() > 0, "{home}");
+    assert!(!home["progress"]["townships"].as_array().unwrap().is_empty(), "{home}");
+    let union = ok(&a, "list", json!({"kind": "union", "limit": 1}))["rows"][0]["id"].as_str().unwrap().to_owned();
+    let t = county.township.as_str().to_owned();
+
+    // Offline: the server stops; a member registered now waits in the outbox.
+    county.stop();
+    let m = ok(&a, "save", json!({"record": member(&t, &union, "钱七", "110105198804150020")}));
+    let m = m["id"].as_str().unwrap().to_owned();
+    wait_for("offline", || ok(&a, "sync_status", Value::Null)["state"] == "offline");
+    assert_eq!(ok(&a, "sync_status", Value::Null)["outbox"], 1);
+    // A card is issued at the door with no network.
+    let card = ok(&a, "issue_card", json!({"member": m}));
+    assert!(card["text"].as_str().unwrap().starts_with("UC1:"));
+    assert!(card["svg"].as_str().unwrap().contains("<svg"));
+    // Verified offline too: the first sync brought the county's trust list,
+    // which names this device's key.
+    let checked = ok(&a, "verify_card", json!({"text": card["text"]}));
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert_eq!(checked["name"], "钱七");
+    assert!(!county.holds(&m));
+
+    // The server returns: the probe finds it, and the member with its card
+    // number reaches the county.
+    county.restart();
+    ok(&a, "sync_now", Value::Null);
+    wait_for("the member on the server", || county.holds(&m));
+    wait_for("an empty outbox", || ok(&a, "sync_status", Value::Null)["outbox"] == 0);
+    let ctx = county.state.ctx();
+    let members = county.state.db.tx(|db| sync::server::records_of_kind(db, &ctx, RecordKind::Member, None, 10_000));
+    let on_server = members.unwrap().into_iter().find(|(id, _)| id.as_str() == m).unwrap().1;
+    let Record::Member(on_server) = on_server else { panic!("not a member") };
+    assert_eq!(on_server.card_number.as_deref(), card["number"].as_str());
+    let checked = ok(&a, "verify_card", json!({"text": card["text"]}));
+    assert_eq!(checked["number"], card["number"]);
+    // A tampered card is refused with its reason.
+    let mut text = card["text"].as_str().unwrap().to_owned();
+    text.insert(10, 'A');
+    assert_eq!(ok(&a, "verify_card", json!({"text": text}))["valid"], false);
+}

@@ -1,0 +1,137 @@
+//! What is left to do in a surveyor's scope, read from the projections.
+//!
+//! The field app's home screen shows these lists; each is the plan's rule
+//! restated over projection rows (the thresholds and the "chair in office"
+//! test are the registry's, as in `progress.rs`), so a store of 100,000
+//! records answers without loading a document.
+
+use crate::error::StoreError;
+use crate::store::Store;
+use registry::Date;
+use registry::model::{RecordId, RecordKind};
+use registry::rules::OWN_UNION_MIN_WORKERS;
+use serde::Serialize;
+
+/// One list of the worklist: its first rows and how many there are.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Todo {
+    pub total: u64,
+    pub rows: Vec<TodoRow>,
+}
+
+/// A record on a worklist, with the number that put it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TodoRow {
+    pub id: RecordId,
+    pub kind: RecordKind,
+    pub name: String,
+    pub township: Option<RecordId>,
+    pub grid: Option<RecordId>,
+    /// Workers for entities; 六有 items met for unions.
+    pub count: i64,
+}
+
+/// What is left to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Worklist {
+    /// Open entities with 25 or more workers and no union of their own
+    /// (none at all, or only a joint or community union covering them).
+    pub need_own_union: Todo,
+    /// Open entities with workers that no union covers at all.
+    pub uncovered: Todo,
+    /// Live unions with no chair in office.
+    pub chair_vacant: Todo,
+    /// Live unions missing one or more of the 六有 items.
+    pub liuyou_missing: Todo,
+}
+
+const NEED_OWN_UNION: &str = "FROM entities e JOIN records r ON r.id = e.id
+    LEFT JOIN unions u ON u.id = e.union_id
+    WHERE NOT e.closed AND e.workers >= ?1 AND (u.id IS NULL OR u.kind <> 'single_unit')";
+const UNCOVERED: &str = "FROM entities e JOIN records r ON r.id = e.id
+    LEFT JOIN unions u ON u.id = e.union_id
+    WHERE NOT e.closed AND e.workers > 0 AND e.workers < ?1 AND u.id IS NULL";
+const CHAIR_VACANT: &str = "FROM unions u JOIN records r ON r.id = u.id
+    WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1)
+    AND NOT EXISTS (SELECT 1 FROM cadres c WHERE c.union_id = u.id AND c.role = 'chair'
+        AND (c.elected_on IS NULL OR c.elected_on <= ?1) AND (c.left_on IS NULL OR c.left_on > ?1))";
+const LIUYOU_MISSING: &str = "FROM unions u JOIN records r ON r.id = u.id
+    WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1) AND NOT u.liuyou_complete";
+
+impl Store {
+    /// The worklist as of `today`, each list cut to its first `limit` rows
+    /// (largest entities first; unions by name).
+    pub fn worklist(&self, today: Date, limit: usize) -> Result<Worklist, StoreError> {
+        let today = today.to_string();
+        let limit = limit as i64;
+        Ok(Worklist {
+            need_own_union: self.todo(NEED_OWN_UNION, &OWN_UNION_MIN_WORKERS, "e.workers", "e.workers DESC", limit)?,
+            uncovered: self.todo(UNCOVERED, &OWN_UNION_MIN_WORKERS, "e.workers", "e.workers DESC", limit)?,
+            chair_vacant: self.todo(CHAIR_VACANT, &today, "0", "r.name", limit)?,
+            liuyou_missing: self.todo(LIUYOU_MISSING, &today, "0", "r.name", limit)?,
+        })
+    }
+
+    fn todo(
+        &self,
+        from: &str,
+        param: &dyn rusqlite::ToSql,
+        count: &str,
+        order: &str,
+        limit: i64,
+    ) -> Result<Todo, StoreError> {
+        let conn = self.connection();
+        let total: i64 = conn.prepare_cached(&format!("SELECT COUNT(*) {from}"))?.query_row([param], |r| r.get(0))?;
+        let rows = conn
+            .prepare_cached(&format!(
+                "SELECT r.id, r.kind, r.name, r.township, r.grid, {count} {from} ORDER BY {order}, r.id LIMIT ?2"
+            ))?
+            .query_map(rusqlite::params![param, limit], |r| {
+                let kind: String = r.get(1)?;
+                Ok(TodoRow {
+                    id: RecordId(r.get(0)?),
+                    kind: RecordKind::from_key(&kind).unwrap_or(RecordKind::Entity),
+                    name: r.get(2)?,
+                    township: r.get::<_, Option<String>>(3)?.map(RecordId),
+                    grid: r.get::<_, Option<String>>(4)?.map(RecordId),
+                    count: r.get(5)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Todo { total: total as u64, rows })
+    }
+}
+
+/// A node of the area tree, for pickers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AreaRow {
+    pub id: RecordId,
+    pub name: String,
+    /// county, township, community, grid.
+    pub level: String,
+    pub parent: Option<RecordId>,
+    pub township: Option<RecordId>,
+}
+
+impl Store {
+    /// The area tree this store holds, by level then name.
+    pub fn areas(&self) -> Result<Vec<AreaRow>, StoreError> {
+        let rows = self
+            .connection()
+            .prepare_cached(
+                "SELECT id, name, level, parent, township FROM areas
+                 ORDER BY CASE level WHEN 'county' THEN 0 WHEN 'township' THEN 1 WHEN 'community' THEN 2 ELSE 3 END, name, id",
+            )?
+            .query_map([], |r| {
+                Ok(AreaRow {
+                    id: RecordId(r.get(0)?),
+                    name: r.get(1)?,
+                    level: r.get(2)?,
+                    parent: r.get::<_, Option<String>>(3)?.map(RecordId),
+                    township: r.get::<_, Option<String>>(4)?.map(RecordId),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
