@@ -175,6 +175,27 @@ impl App {
                 }
             }
             "sync_status" => Ok(self.sync_status()),
+            "draft_get" => {
+                let a: DraftArgs = args(a)?;
+                let key = draft_key(&a.key)?;
+                self.with_store(|s| {
+                    let bytes = s.sync_value(&key)?.filter(|b| !b.is_empty());
+                    Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or(Value::Null))
+                })
+            }
+            "draft_put" => {
+                let a: DraftArgs = args(a)?;
+                let key = draft_key(&a.key)?;
+                let bytes = serde_json::to_vec(&a.value).map_err(|e| ApiError::bad_args(&e.to_string()))?;
+                self.with_store(|s| Ok(s.set_sync_value(&key, &bytes)?))?;
+                Ok(json!({"saved": true}))
+            }
+            "draft_drop" => {
+                let a: DraftArgs = args(a)?;
+                let key = draft_key(&a.key)?;
+                self.with_store(|s| Ok(s.set_sync_value(&key, &[])?))?;
+                Ok(json!({"dropped": true}))
+            }
             other => Err(ApiError::new(
                 "UNKNOWN_COMMAND",
                 format!("未知的操作：{other}"),
@@ -388,8 +409,7 @@ impl App {
 
     fn validate(&self, a: ValidateArgs) -> Result<Value> {
         let today = self.today();
-        let mut record = a.record;
-        let issues = registry::validate::check(&mut record, today);
+        let (record, issues) = forms::parse(&a.record, today)?;
         let duplicates =
             if a.id.is_none() { self.with_store(|s| Ok(s.possible_duplicates(&record, today)?))? } else { Vec::new() };
         Ok(json!({"record": record, "issues": issues, "duplicates": duplicates}))
@@ -397,11 +417,15 @@ impl App {
 
     fn save(&self, a: SaveArgs) -> Result<Value> {
         let today = self.today();
+        let (record, issues) = forms::parse(&a.record, today)?;
+        if registry::message::blocks_saving(&issues) {
+            return Err(ApiError::invalid(issues));
+        }
         let saved = self.with_store(|s| match &a.id {
-            Some(id) => Ok(s.update(id, a.record, today)?),
+            Some(id) => Ok(s.update(id, record, today)?),
             None => {
                 if !a.not_duplicate {
-                    let dups = s.possible_duplicates(&a.record, today)?;
+                    let dups = s.possible_duplicates(&record, today)?;
                     if !dups.is_empty() {
                         return Err(ApiError::new(
                             "POSSIBLE_DUPLICATE",
@@ -411,7 +435,7 @@ impl App {
                         .with_detail(json!({"duplicates": dups})));
                     }
                 }
-                Ok(s.insert(a.record, today)?)
+                Ok(s.insert(record, today)?)
             }
         })?;
         if saved.changed {
@@ -582,14 +606,14 @@ struct ResetArgs {
 
 #[derive(Deserialize)]
 struct ValidateArgs {
-    record: Record,
+    record: Value,
     #[serde(default)]
     id: Option<RecordId>,
 }
 
 #[derive(Deserialize)]
 struct SaveArgs {
-    record: Record,
+    record: Value,
     #[serde(default)]
     id: Option<RecordId>,
     /// The surveyor looked at the similar records and this is not one of them.
@@ -660,6 +684,20 @@ struct IssueArgs {
     member: RecordId,
     #[serde(default)]
     years: Option<u32>,
+}
+
+/// A form's unsaved input, kept inside the encrypted store (never in the
+/// webview's storage, which is a plain file) so a closed app loses nothing.
+#[derive(Deserialize)]
+struct DraftArgs {
+    key: String,
+    #[serde(default)]
+    value: Value,
+}
+
+fn draft_key(key: &str) -> Result<String> {
+    let ok = !key.is_empty() && key.len() <= 80 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
+    if ok { Ok(format!("draft.{key}")) } else { Err(ApiError::bad_args("draft key")) }
 }
 
 #[derive(Deserialize)]

@@ -247,3 +247,101 @@ pub fn all() -> serde_json::Value {
         "ethnicities": ETHNICITIES.to_vec(),
     })
 }
+
+fn form_of(kind: &str) -> Option<Form> {
+    Some(match kind {
+        "entity" => entity(),
+        "union" => union(),
+        "member" => member(),
+        "cadre" => cadre(),
+        "transfer" => transfer(),
+        "hardship" => hardship(),
+        _ => return None,
+    })
+}
+
+fn get_path<'v>(data: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+    path.split('.').try_fold(data, |v, key| v.get(key))
+}
+
+fn set_path(data: &mut serde_json::Value, path: &str, value: serde_json::Value) {
+    let mut at = data;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if !at.is_object() {
+            *at = serde_json::Value::Object(Default::default());
+        }
+        let map = at.as_object_mut().expect("made an object above");
+        if keys.peek().is_none() {
+            map.insert(key.to_owned(), value);
+            return;
+        }
+        at = map.entry(key.to_owned()).or_insert_with(|| serde_json::Value::Object(Default::default()));
+    }
+}
+
+fn blank(v: Option<&serde_json::Value>) -> bool {
+    match v {
+        None | Some(serde_json::Value::Null) => true,
+        Some(serde_json::Value::String(s)) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// Reads a form's input as a record. The UI sends what the surveyor has
+/// typed so far: a required field left empty becomes a `REQUIRED` issue on
+/// that field (and a placeholder, so the rest can still be checked), an
+/// empty optional field is absent, and a number typed as text is read as a
+/// number. Field issues the placeholders cause are dropped.
+pub fn parse(
+    value: &serde_json::Value,
+    today: registry::Date,
+) -> Result<(Record, Vec<registry::Issue>), crate::ApiError> {
+    let kind = value.get("kind").and_then(|k| k.as_str()).ok_or_else(|| crate::ApiError::bad_args("record kind"))?;
+    let mut data = value.get("data").cloned().unwrap_or_else(|| serde_json::json!({}));
+    if !data.is_object() {
+        return Err(crate::ApiError::bad_args("record data"));
+    }
+    let mut issues = Vec::new();
+    if let Some(form) = form_of(kind) {
+        for field in &form.fields {
+            let current = get_path(&data, field.name);
+            if blank(current) {
+                if field.required {
+                    issues.push(registry::Issue::error(field.name, "REQUIRED", "此项必填", "This field is required"));
+                    let placeholder = match field.input {
+                        "choice" => serde_json::json!(field.options.first().map_or("", |o| o.key)),
+                        "date" => serde_json::json!("2000-01-01"),
+                        "int" => serde_json::json!(0),
+                        "bool" => serde_json::json!(false),
+                        _ => serde_json::json!(""),
+                    };
+                    set_path(&mut data, field.name, placeholder);
+                } else if current.is_some() && !matches!(field.input, "text" | "textarea") {
+                    set_path(&mut data, field.name, serde_json::Value::Null);
+                }
+            } else if field.input == "int"
+                && let Some(serde_json::Value::String(s)) = current
+            {
+                match s.trim().parse::<i64>() {
+                    Ok(n) => set_path(&mut data, field.name, serde_json::json!(n)),
+                    Err(_) => {
+                        issues.push(registry::Issue::error(
+                            field.name,
+                            "NOT_A_NUMBER",
+                            "请填写整数",
+                            "Enter a whole number",
+                        ));
+                        set_path(&mut data, field.name, serde_json::json!(0));
+                    }
+                }
+            }
+        }
+    }
+    let mut record: Record = serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
+        .map_err(|e| crate::ApiError::bad_args(&e.to_string()))?;
+    let flagged: Vec<String> = issues.iter().map(|i: &registry::Issue| i.field.clone()).collect();
+    let found = registry::validate::check(&mut record, today);
+    issues.extend(found.into_iter().filter(|i| !flagged.contains(&i.field)));
+    Ok((record, issues))
+}

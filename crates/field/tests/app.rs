@@ -130,6 +130,34 @@ fn records_are_checked_saved_found_and_a_near_duplicate_is_prompted() {
     let err = a.call("save", json!({"record": bad})).unwrap_err();
     assert_eq!(err.code, "RECORD_INVALID");
     assert_eq!(err.issues[0].code, "WOMEN_EXCEED_WORKERS");
+    // A half-filled form is checked as typed: each empty required field
+    // gets its own issue, numbers typed as text are read as numbers.
+    let partial = json!({"kind": "member", "data": {"name": "张", "place": {"township": t}}});
+    let v = ok(&a, "validate", json!({"record": partial}));
+    let required: Vec<&str> = v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["code"] == "REQUIRED")
+        .map(|i| i["field"].as_str().unwrap())
+        .collect();
+    for field in ["resident_id", "education", "political_status", "union_id", "joined_on", "ethnicity"] {
+        assert!(required.contains(&field), "{field} not flagged: {v}");
+    }
+    assert!(!required.contains(&"name") && !required.contains(&"place.township"), "{v}");
+    assert_eq!(code(&a, "save", json!({"record": partial})), "RECORD_INVALID");
+    let mut typed = entity(&t, "好味餐馆", 0);
+    typed["data"]["workers"] = json!("30");
+    typed["data"]["women_workers"] = json!("x");
+    let v = ok(&a, "validate", json!({"record": typed}));
+    assert_eq!(v["record"]["data"]["workers"], 30, "{v}");
+    assert_eq!(v["issues"][0]["code"], "NOT_A_NUMBER", "{v}");
+    // Drafts are kept in the encrypted store.
+    ok(&a, "draft_put", json!({"key": "member-new", "value": {"name": "张"}}));
+    assert_eq!(ok(&a, "draft_get", json!({"key": "member-new"}))["name"], "张");
+    ok(&a, "draft_drop", json!({"key": "member-new"}));
+    assert_eq!(ok(&a, "draft_get", json!({"key": "member-new"})), Value::Null);
+    assert_eq!(code(&a, "draft_get", json!({"key": "../x"})), "BAD_ARGUMENTS");
     // An entity of 30 workers with no union is on the worklist.
     let e = ok(&a, "save", json!({"record": entity(&t, "好味餐馆", 30)}))["id"].as_str().unwrap().to_owned();
     let home = ok(&a, "home", Value::Null);
