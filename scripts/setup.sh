@@ -13,8 +13,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # membership cards are drawn with (crates/card, feature render).
 # chromium: browser tests drive Debian's chromium with playwright-core (never a
 # downloaded browser); nodejs/npm only when no node is installed already.
+# libwebkit2gtk-4.1-dev: the Tauri app (src-tauri); xvfb and webkit2gtk-driver:
+# its end-to-end tests under a virtual display through tauri-driver;
+# fonts-noto-cjk: the app's Chinese text (no character drawn as a box).
 APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3
-  fonts-dejavu-core fonts-droid-fallback chromium)  # webkit: the Tauri app (src-tauri)
+  fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk chromium xvfb xauth webkit2gtk-driver)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 
 missing=()
@@ -40,15 +43,32 @@ if [ "$rust_minor" -lt 95 ]; then
   exit 1
 fi
 
-# The browser tests' npm packages (playwright-core only; it never downloads a browser).
+# The browser tests' npm packages (playwright-core, which never downloads a
+# browser; jsqr, the QR decoder the app bundles). Reinstalled when the lock
+# file changes.
 e2e="$(dirname "${BASH_SOURCE[0]}")/../tests/e2e"
-if [ ! -d "$e2e/node_modules/playwright-core" ]; then
+lock_hash=$(sha256sum "$e2e/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$e2e/node_modules/.sanjian-lock" 2>/dev/null)" != "$lock_hash" ]; then
   echo "setup: installing the browser tests' npm packages"
   (cd "$e2e" && npm ci --no-audit --no-fund)
+  echo "$lock_hash" > "$e2e/node_modules/.sanjian-lock"
+fi
+# The app's QR decoder, served from ui/ itself: the app works offline and a
+# webview must not fetch code from a CDN.
+ui_vendor="$(dirname "${BASH_SOURCE[0]}")/../ui/vendor"
+if ! cmp -s "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"; then
+  mkdir -p "$ui_vendor"
+  cp "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"
+  cp "$e2e/node_modules/jsqr/LICENSE" "$ui_vendor/jsQR.LICENSE" 2>/dev/null || true
 fi
 
-# Cargo tools the tests use.
+# Cargo tools the tests use: nextest, and tauri-driver (WebDriver for the real
+# app; it drives Debian's WebKitWebDriver).
 if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
+fi
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --version "^2" --locked
 fi

@@ -1,223 +1,1086 @@
-// The field app's first screen: checks a resident ID number and a Unified
-// Social Credit Code while they are typed.
+// The field app's screens. Everything goes through `backend.call` (see
+// backend.js): the same Rust commands answer in the Tauri app and, over
+// loopback HTTP, in a browser. Forms are drawn from the backend's form
+// definitions, so labels and options are the registry's own.
 //
-// The screen reaches the backend only through the `backend` object, whose
-// two methods return a promise of the command's result or reject with the
-// stable error `{code, message: {zh, en}}`:
-//   backend.validateId(id)             -> {id, birth_date, sex, sex_label}
-//   backend.validateCreditCode(code)   -> the normalised code
-// Inside the Tauri app it invokes the Rust commands; anywhere else it is
-// "unavailable" (a later issue adds an HTTP implementation with the same
-// methods, so these screens can also be tested in a browser).
+// Routes (location.hash): #/home, #/records/<kind>, #/record/<id>,
+// #/new/<kind>?<prefill>, #/edit/<id>, #/card, #/verify, #/door.
+// The lock and first-run screens replace the route while the app is not open.
 
-const STRINGS = {
-  zh: {
-    appTitle: '三建 · 工会组建登记',
-    langToggle: 'English',
-    idHeading: '身份证号校验',
-    idLabel: '公民身份号码',
-    idPlaceholder: '18位身份证号',
-    creditHeading: '统一社会信用代码校验',
-    creditLabel: '统一社会信用代码',
-    creditPlaceholder: '18位代码，见营业执照',
-    valid: '有效',
-    birthDate: '出生日期',
-    sex: '性别',
-    backendUnavailable: '后台不可用：请在三建应用中打开本页面，此处无法校验。',
-  },
-  en: {
-    appTitle: 'Sanjian · Union-building registry',
-    langToggle: '中文',
-    idHeading: 'Resident ID check',
-    idLabel: 'Resident ID number',
-    idPlaceholder: '18-character ID number',
-    creditHeading: 'Unified Social Credit Code check',
-    creditLabel: 'Unified Social Credit Code',
-    creditPlaceholder: '18 characters, on the business licence',
-    valid: 'Valid',
-    birthDate: 'Birth date',
-    sex: 'Sex',
-    backendUnavailable: 'Backend unavailable: open this screen in the Sanjian app; nothing can be checked here.',
-  },
-};
-
-const LANG_KEY = 'sanjian.lang';
-
-// ---- backend -------------------------------------------------------------
-
-const UNAVAILABLE = {
-  code: 'BACKEND_UNAVAILABLE',
-  message: { zh: STRINGS.zh.backendUnavailable, en: STRINGS.en.backendUnavailable },
-};
-
-// Anything that is not already {code, message: {zh, en}} (an unknown command,
-// a panicking handler) becomes BACKEND_ERROR carrying its text.
-function asApiError(e) {
-  if (e && typeof e.code === 'string' && e.message && typeof e.message.zh === 'string') return e;
-  const detail = String(e && e.message ? e.message : e);
-  return { code: 'BACKEND_ERROR', message: { zh: `后台出错：${detail}`, en: `Backend error: ${detail}` } };
-}
-
-function tauriBackend(invoke) {
-  const call = (cmd, args) => invoke(cmd, args).catch((e) => { throw asApiError(e); });
-  return {
-    available: true,
-    validateId: (id) => call('validate_id', { id }),
-    validateCreditCode: (code) => call('validate_credit_code', { code }),
-  };
-}
-
-function unavailableBackend() {
-  const refuse = () => Promise.reject(UNAVAILABLE);
-  return { available: false, validateId: refuse, validateCreditCode: refuse };
-}
-
-function makeBackend(w) {
-  const invoke = w.__TAURI__ && w.__TAURI__.core && w.__TAURI__.core.invoke;
-  return invoke ? tauriBackend(invoke) : unavailableBackend();
-}
+import { makeBackend, asApiError } from './backend.js';
+import { STRINGS } from './i18n.js';
 
 const backend = makeBackend(window);
-
-// ---- screen --------------------------------------------------------------
+const LANG_KEY = 'sanjian.lang';
+const KINDS = ['entity', 'union', 'member', 'cadre', 'transfer', 'hardship'];
 
 let lang = loadLang();
+let appState = null; // the last `status` answer
+let schema = null; // {forms, ethnicities}
+let areaList = null; // [{id, name, level, parent, township}]
+let lastCard = null; // the card just issued, for #/card
+let syncTimer = null;
+
+// ---- helpers -----------------------------------------------------------------
 
 function loadLang() {
   try {
     const saved = window.localStorage.getItem(LANG_KEY);
     if (saved in STRINGS) return saved;
-  } catch { /* storage may be disabled; fall back to Chinese */ }
+  } catch { /* storage may be disabled */ }
   return 'zh';
 }
 
-function t(key) {
-  return STRINGS[lang][key];
+function t(key, ...args) {
+  const v = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  return typeof v === 'function' ? v(...args) : v;
 }
 
-// One entry per checked field: how to ask the backend and how to show a
-// valid answer. `shown` is the latest answer, kept so a language switch can
-// redraw it; `seq` discards answers that arrive after newer input.
-const FIELDS = [
-  {
-    input: 'resident-id',
-    output: 'resident-id-result',
-    check: (value) => backend.validateId(value),
-    describe: (info) => [
-      [null, info.id],
-      [t('birthDate'), info.birth_date],
-      [t('sex'), info.sex_label[lang]],
-    ],
-    seq: 0,
-    shown: null,
-  },
-  {
-    input: 'credit-code',
-    output: 'credit-code-result',
-    check: (value) => backend.validateCreditCode(value),
-    describe: (code) => [[null, code]],
-    seq: 0,
-    shown: null,
-  },
-];
+const L = (m) => (m ? (m[lang] ?? m.zh ?? '') : '');
+const labelOf = (x) => (lang === 'zh' ? x.zh : x.en);
 
-function el(tag, className, text) {
+// h('div.cls#id', {attrs, on: {click}}, ...children)
+function h(spec, attrs, ...children) {
+  const tag = spec.match(/^[a-z0-9]*/)[0] || 'div';
   const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
+  const classes = [];
+  for (const [, mark, name] of spec.slice(tag.length).matchAll(/([.#])([\w-]+)/g)) {
+    if (mark === '#') node.id = name;
+    else classes.push(name);
+  }
+  if (classes.length) node.className = classes.join(' ');
+  if (attrs && (typeof attrs !== 'object' || attrs instanceof Node || Array.isArray(attrs))) {
+    children.unshift(attrs);
+    attrs = null;
+  }
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'on') for (const [ev, fn] of Object.entries(v)) node.addEventListener(ev, fn);
+    else if (k === 'dataset') Object.assign(node.dataset, v);
+    else if (k === 'text') node.textContent = v;
+    else if (k === 'html') node.innerHTML = v; // only for SVG made by the backend
+    else if (k in node && typeof v !== 'string') node[k] = v;
+    else node.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
   return node;
 }
 
-// A ✓ or ✗ so that the result never relies on colour alone; a bare ✗ is
-// hidden from screen readers, which read the message after it.
-function verdict(mark, text) {
-  const node = el('strong', 'verdict', text ? `${mark} ${text}` : mark);
-  if (!text) node.setAttribute('aria-hidden', 'true');
-  return node;
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
 }
 
-function renderField(field) {
-  const input = document.getElementById(field.input);
-  const out = document.getElementById(field.output);
-  const shown = field.shown;
-  out.replaceChildren();
-  if (!shown) {
-    out.dataset.state = '';
-    delete out.dataset.code;
-    input.removeAttribute('aria-invalid');
-    return;
-  }
-  if (shown.ok) {
-    out.dataset.state = 'valid';
-    delete out.dataset.code;
-    input.setAttribute('aria-invalid', 'false');
-    out.append(verdict('✓', t('valid')));
-    for (const [label, value] of field.describe(shown.value)) {
-      const part = el('span', 'fact');
-      if (label) part.append(el('span', 'fact-label', label));
-      part.append(el('span', 'fact-value', value));
-      out.append(part);
-    }
-  } else {
-    out.dataset.state = 'invalid';
-    out.dataset.code = shown.error.code;
-    input.setAttribute('aria-invalid', 'true');
-    out.append(verdict('✗'), el('span', 'message', shown.error.message[lang]));
-  }
-}
-
-async function onInput(field, value) {
-  const seq = ++field.seq;
-  if (value.trim() === '') {
-    field.shown = null;
-    renderField(field);
-    return;
-  }
-  let shown;
+async function call(cmd, args) {
   try {
-    shown = { ok: true, value: await field.check(value) };
+    return await backend.call(cmd, args);
   } catch (e) {
-    shown = { ok: false, error: asApiError(e) };
+    const err = asApiError(e);
+    if (err.code === 'APP_LOCKED') {
+      await refreshStatus();
+      render();
+    }
+    throw err;
   }
-  if (seq !== field.seq) return; // newer input is already being checked
-  field.shown = shown;
-  renderField(field);
 }
 
-function renderStatic() {
+function errorBox(err) {
+  return h('p.banner.bad', { role: 'alert', dataset: { code: err.code } }, `✗ ${L(err.message)}`);
+}
+
+function view() {
+  return document.getElementById('view');
+}
+
+function show(...nodes) {
+  view().replaceChildren(...nodes);
+  view().focus({ preventScroll: true });
+}
+
+function go(hash) {
+  if (location.hash === hash) route();
+  else location.hash = hash;
+}
+
+function fmtTime(ms) {
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+function pct(rate) {
+  if (!rate || !rate.denominator) return '—';
+  return `${Math.round((100 * rate.numerator) / rate.denominator)}%`;
+}
+
+async function loadSchema() {
+  if (!schema) schema = await call('forms');
+  return schema;
+}
+
+async function loadAreas(force) {
+  if (!areaList || force) areaList = await call('areas');
+  return areaList;
+}
+
+function areaName(id) {
+  const a = (areaList || []).find((x) => x.id === id);
+  return a ? a.name : '';
+}
+
+function formOf(kind) {
+  return schema.forms.find((f) => f.kind === kind);
+}
+
+function kindLabel(kind) {
+  const f = schema && formOf(kind);
+  if (f) return labelOf(f);
+  return kind === 'area' ? (lang === 'zh' ? '区域' : 'area') : kind;
+}
+
+function getPath(obj, path) {
+  return path.split('.').reduce((v, k) => (v == null ? undefined : v[k]), obj);
+}
+
+function setPath(obj, path, value) {
+  const keys = path.split('.');
+  let at = obj;
+  for (const k of keys.slice(0, -1)) {
+    if (typeof at[k] !== 'object' || at[k] === null) at[k] = {};
+    at = at[k];
+  }
+  at[keys[keys.length - 1]] = value;
+}
+
+// ---- chrome: header, nav, sync status --------------------------------------
+
+function renderChrome() {
   document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
   document.title = t('appTitle');
-  for (const node of document.querySelectorAll('[data-i18n]')) node.textContent = t(node.dataset.i18n);
-  for (const node of document.querySelectorAll('[data-i18n-placeholder]')) {
-    node.placeholder = t(node.dataset.i18nPlaceholder);
-  }
+  document.getElementById('title').textContent = t('appTitle');
   const toggle = document.getElementById('lang-toggle');
   toggle.textContent = t('langToggle');
   toggle.lang = lang === 'zh' ? 'en' : 'zh-CN';
-  const status = document.getElementById('backend-status');
-  status.hidden = backend.available;
-  status.textContent = backend.available ? '' : t('backendUnavailable');
+  const open = appState && appState.state === 'open';
+  document.getElementById('lock').hidden = !open;
+  document.getElementById('lock').textContent = t('lock');
+  document.getElementById('sync').hidden = !open;
+  const nav = document.getElementById('nav');
+  nav.hidden = !open;
+  nav.replaceChildren(
+    ...[['#/home', 'navHome'], ['#/records/entity', 'navRecords'], ['#/door', 'navDoor'], ['#/verify', 'navVerify']].map(
+      ([href, key]) => h('a', { href, dataset: { nav: key }, 'aria-current': location.hash.startsWith(href.split('/').slice(0, 2).join('/')) ? 'page' : null }, t(key)),
+    ),
+  );
+}
+
+function renderSync(s) {
+  const pill = document.getElementById('sync');
+  if (!s) return;
+  pill.dataset.state = s.state;
+  const waiting = s.outbox ? ` · ${t('syncWaiting', s.outbox)}` : '';
+  let text;
+  switch (s.state) {
+    case 'standalone': text = t('syncStandalone'); break;
+    case 'offline': text = `${t('syncOffline')}${waiting}`; break;
+    case 'syncing': text = t('syncSyncing'); break;
+    case 'synced': text = `${t('syncSynced')} ${t('syncAt', fmtTime(s.at_ms))}${waiting}`; break;
+    case 'failed': text = `${t('syncFailed')}: ${L(s.message)}`; break;
+    default: text = `${t('syncIdle')}${waiting}`;
+  }
+  const bar = h('span.sync-bar');
+  if (s.state === 'syncing') {
+    const total = s.total || 0;
+    const done = s.done || 0;
+    const progress = h('progress', { max: total || 1, value: total ? done : null, 'aria-label': t('syncSyncing') });
+    bar.append(progress, h('span.sync-count', total ? `${done}/${total}` : `${done}`));
+  }
+  pill.replaceChildren(h('span.sync-dot', { 'aria-hidden': 'true' }), h('span.sync-text', text), bar);
+  pill.title = s.state === 'offline' ? t('syncOfflineHelp') : t('syncNow');
+}
+
+async function pollSync() {
+  clearTimeout(syncTimer);
+  if (!appState || appState.state !== 'open') return;
+  let s = null;
+  try {
+    s = await backend.call('sync_status');
+    renderSync(s);
+  } catch { /* shown by the next screen */ }
+  syncTimer = setTimeout(pollSync, s && s.state === 'syncing' ? 500 : 2000);
+}
+
+// ---- first run and lock screens ---------------------------------------------
+
+function pinInput(id, labelKey) {
+  return [
+    h('label', { for: id }, t(labelKey)),
+    h('input.pin', { id, type: 'password', inputmode: 'numeric', autocomplete: 'off', maxlength: 12, pattern: '[0-9]*' }),
+  ];
+}
+
+function setupScreen() {
+  const out = h('div.out', { 'aria-live': 'polite' });
+  const enrolBox = h('div.mode-enrol',
+    h('label', { for: 'enrolment' }, t('enrolCode')),
+    h('textarea#enrolment', { rows: 3, spellcheck: false, autocomplete: 'off' }),
+  );
+  const standaloneBox = h('div.mode-standalone', { hidden: true },
+    h('label', { for: 'operator' }, t('operator')),
+    h('input#operator', { type: 'text', autocomplete: 'name' }),
+  );
+  const mode = (m) => {
+    enrolBox.hidden = m !== 'enrol';
+    standaloneBox.hidden = m !== 'standalone';
+  };
+  const form = h('form.card.narrow', { on: { submit: async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    const standalone = document.getElementById('mode-standalone').checked;
+    const args = {
+      pin: document.getElementById('pin').value,
+      confirm: document.getElementById('pin2').value,
+      enrolment: standalone ? null : document.getElementById('enrolment').value,
+      operator: standalone ? document.getElementById('operator').value : null,
+    };
+    const button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    try {
+      appState = await call('setup', args);
+      start();
+    } catch (e) {
+      out.append(errorBox(e));
+    } finally {
+      button.disabled = false;
+    }
+  } } },
+    h('h2', t('welcome')),
+    h('p.muted', t('setupIntro')),
+    h('div.lang-choice', h('button.secondary', { type: 'button', on: { click: () => setLang('zh') } }, '中文'), h('button.secondary', { type: 'button', on: { click: () => setLang('en') } }, 'English')),
+    pinInput('pin', 'pin'),
+    pinInput('pin2', 'pinConfirm'),
+    h('fieldset.modes',
+      h('label.check', h('input#mode-enrol', { type: 'radio', name: 'mode', checked: true, on: { change: () => mode('enrol') } }), t('modeEnrol')),
+      h('label.check', h('input#mode-standalone', { type: 'radio', name: 'mode', on: { change: () => mode('standalone') } }), t('modeStandalone')),
+    ),
+    enrolBox,
+    standaloneBox,
+    out,
+    h('button.primary#setup-start', { type: 'submit' }, t('start')),
+  );
+  show(form);
+}
+
+function unlockScreen() {
+  const out = h('div.out', { 'aria-live': 'polite' });
+  const form = h('form.card.narrow', { on: { submit: async (ev) => {
+    ev.preventDefault();
+    out.replaceChildren();
+    try {
+      appState = await call('unlock', { pin: document.getElementById('unlock-pin').value });
+      start();
+    } catch (e) {
+      out.append(errorBox(e));
+      document.getElementById('unlock-pin').value = '';
+    }
+  } } },
+    h('h2', t('unlockTitle')),
+    appState.device && appState.device.person ? h('p.muted', appState.device.person) : null,
+    pinInput('unlock-pin', 'pin'),
+    out,
+    h('button.primary#unlock', { type: 'submit' }, t('unlock')),
+    h('button.link', { type: 'button', on: { click: resetDialog } }, t('forgotPin')),
+  );
+  if (appState.wait_ms > 0) out.append(h('p.banner.bad', t('waitSeconds', Math.ceil(appState.wait_ms / 1000))));
+  show(form);
+}
+
+function resetDialog() {
+  const out = h('div.out');
+  const input = h('input#reset-confirm', { type: 'text', autocomplete: 'off' });
+  const dialog = h('dialog.card',
+    h('p', t('resetIntro')),
+    input,
+    out,
+    h('div.actions',
+      h('button.danger', { type: 'button', on: { click: async () => {
+        try {
+          appState = await call('reset', { confirm: input.value.trim() });
+          dialog.close();
+          dialog.remove();
+          start();
+        } catch (e) {
+          out.replaceChildren(errorBox(e));
+        }
+      } } }, t('reset')),
+      h('button.secondary', { type: 'button', on: { click: () => { dialog.close(); dialog.remove(); } } }, t('cancel')),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+// ---- home ---------------------------------------------------------------------
+
+function todoList(titleKey, todo, describe) {
+  const rows = todo.rows.map((r) => h('li', h('a', { href: `#/record/${r.id}` }, r.name), h('span.muted', ` ${describe(r)}`)));
+  return h('section.card.todo', { dataset: { todo: titleKey } },
+    h('h3', t(titleKey), ' ', h('span.count', String(todo.total))),
+    todo.total ? h('ul', rows) : h('p.muted', t('nothingLeft')),
+    todo.total > todo.rows.length ? h('p.muted', t('more', todo.total - todo.rows.length)) : null,
+  );
+}
+
+async function homeScreen() {
+  await loadSchema();
+  const home = await call('home');
+  await loadAreas(true);
+  const d = home.device || {};
+  const townships = areaList.filter((a) => a.level === 'township').map((a) => a.name);
+  const w = home.worklist;
+  const progressRows = home.progress.townships.map((p) => h('tr',
+    h('th', { scope: 'row' }, p.name),
+    h('td', pct(p.coverage)),
+    h('td', pct(p.own_union_25)),
+    h('td', pct(p.qualified)),
+    h('td', `${p.new_unions}/${p.target_new_unions}`),
+    h('td', `${p.new_members}/${p.target_new_members}`),
+    h('td', String(p.vacancies)),
+  ));
+  show(
+    h('section.card.scope',
+      h('h2', t('myScope')),
+      h('p', h('strong', d.person || '—'), d.enrolled ? ` · ${d.server}` : ` · ${t('standalone')}`),
+      h('p.muted', townships.join('、') || '—'),
+      h('p.counts', KINDS.map((k) => h('a.count-chip', { href: `#/records/${k}` }, `${kindLabel(k)} ${home.counts[k] ?? 0}`))),
+    ),
+    h('div.todos',
+      todoList('todoNeedOwnUnion', w.need_own_union, (r) => t('workers', r.count)),
+      todoList('todoUncovered', w.uncovered, (r) => t('workers', r.count)),
+      todoList('todoChairVacant', w.chair_vacant, () => ''),
+      todoList('todoLiuyou', w.liuyou_missing, () => ''),
+    ),
+    h('section.card',
+      h('h2', t('progress')),
+      h('div.table-wrap', h('table.progress',
+        h('thead', h('tr', ...['township', 'coverage', 'ownUnion', 'qualified', 'newUnions', 'newMembers', 'vacancies'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('tbody', progressRows),
+      )),
+    ),
+  );
+}
+
+// ---- records: lists and search ------------------------------------------------
+
+function rowNode(r) {
+  const sub = [kindLabel(r.kind), areaName(r.township)].filter(Boolean).join(' · ');
+  return h('li', h('a.row', { href: `#/record/${r.id}`, dataset: { id: r.id } },
+    h('span.row-name', r.name),
+    h('span.row-sub', sub),
+    r.conflicts > 0 ? h('span.badge', t('conflictsBadge')) : null,
+  ));
+}
+
+async function recordsScreen(kind) {
+  await loadSchema();
+  await loadAreas();
+  const list = h('ul.rows', { 'aria-live': 'polite' });
+  const info = h('p.muted');
+  const more = h('button.secondary', { type: 'button', hidden: true }, t('loadMore'));
+  let last = null;
+  let seq = 0;
+  const loadPage = async () => {
+    const page = await call('list', { kind, limit: 50, after: last ? { id: last.id, name: last.name } : null });
+    info.textContent = t('total', page.total);
+    list.append(...page.rows.map(rowNode));
+    last = page.rows[page.rows.length - 1] || last;
+    more.hidden = page.rows.length < 50;
+  };
+  more.addEventListener('click', loadPage);
+  const search = h('input.search#search', { type: 'search', placeholder: t('search'), autocomplete: 'off', 'aria-label': t('search') });
+  search.addEventListener('input', async () => {
+    const q = search.value.trim();
+    const mine = ++seq;
+    if (!q) {
+      list.replaceChildren();
+      last = null;
+      await loadPage();
+      return;
+    }
+    const found = await call('search', { q, kind, limit: 50 });
+    if (mine !== seq) return;
+    more.hidden = true;
+    info.textContent = found.rows.length ? '' : t('noResults');
+    list.replaceChildren(...found.rows.map(rowNode));
+  });
+  show(
+    h('nav.tabs', { 'aria-label': t('navRecords') }, KINDS.map((k) => h('a', { href: `#/records/${k}`, 'aria-current': k === kind ? 'page' : null }, kindLabel(k)))),
+    h('div.toolbar', search, h('a.button.primary', { href: `#/new/${kind}` }, `＋ ${t('newRecord')}`)),
+    info,
+    list,
+    more,
+  );
+  await loadPage();
+  search.focus();
+}
+
+// ---- forms -------------------------------------------------------------------------
+
+function issueNode(issue) {
+  return h('span.issue', { dataset: { code: issue.code, severity: issue.severity } }, `${issue.severity === 'error' ? '✗' : '⚠'} ${L(issue.message)}`);
+}
+
+// A record picker: type to search, pick from the list.
+function refInput(field, value, onPick) {
+  const id = `f-${field.name.replace(/\./g, '-')}`;
+  const chosen = h('span.ref-chosen');
+  const results = h('ul.ref-results', { role: 'listbox' });
+  const input = h('input', { id, type: 'search', placeholder: t('pickRef'), autocomplete: 'off' });
+  const setChosen = async (v, name) => {
+    chosen.replaceChildren();
+    if (!v) return;
+    if (!name) {
+      try { name = (await call('get', { id: v })).record.data.name; } catch { name = v.slice(0, 8); }
+    }
+    chosen.append(h('a', { href: `#/record/${v}` }, name || v.slice(0, 8)), ' ',
+      h('button.link', { type: 'button', on: { click: () => { onPick(null); setChosen(null); } } }, t('clear')));
+  };
+  input.addEventListener('input', debounce(async () => {
+    const q = input.value.trim();
+    results.replaceChildren();
+    if (!q) return;
+    const found = await call('search', { q, kind: field.ref_kind, limit: 12 });
+    results.replaceChildren(...found.rows.map((r) => h('li', h('button.option', { type: 'button', role: 'option', on: { click: () => {
+      onPick(r.id);
+      setChosen(r.id, r.name);
+      input.value = '';
+      results.replaceChildren();
+    } } }, r.name, h('span.muted', ` ${areaName(r.township)}`)))));
+  }, 150));
+  setChosen(value);
+  return { node: h('div.ref', chosen, input, results), input };
+}
+
+function areaSelect(field, data, onChange) {
+  const id = `f-${field.name.replace(/\./g, '-')}`;
+  const township = getPath(data, 'place.township');
+  const options = areaList.filter((a) => a.level === field.level && (field.level === 'township' || a.township === township));
+  const select = h('select', { id },
+    h('option', { value: '' }, t('none')),
+    options.map((a) => h('option', { value: a.id, selected: a.id === getPath(data, field.name) }, a.name)),
+  );
+  select.addEventListener('change', () => onChange(select.value || null));
+  return select;
+}
+
+function fieldInput(field, data, changed) {
+  const id = `f-${field.name.replace(/\./g, '-')}`;
+  const value = getPath(data, field.name);
+  const set = (v) => changed(field.name, v);
+  switch (field.type) {
+    case 'bool': {
+      const box = h('input', { id, type: 'checkbox', checked: !!value });
+      box.addEventListener('change', () => set(box.checked));
+      return box;
+    }
+    case 'choice': {
+      const select = h('select', { id },
+        h('option', { value: '' }, field.required ? '—' : t('none')),
+        field.options.map((o) => h('option', { value: o.key, selected: o.key === value }, labelOf(o))),
+      );
+      select.addEventListener('change', () => set(select.value || null));
+      return select;
+    }
+    case 'ethnicity': {
+      const select = h('select', { id },
+        h('option', { value: '' }, '—'),
+        schema.ethnicities.map((e) => h('option', { value: e, selected: e === value }, e)),
+      );
+      select.addEventListener('change', () => set(select.value || null));
+      return select;
+    }
+    case 'area':
+      return areaSelect(field, data, set);
+    case 'ref':
+      return refInput(field, value, set).node;
+    case 'textarea': {
+      const area = h('textarea', { id, rows: 3 });
+      area.value = value ?? '';
+      area.addEventListener('input', () => set(area.value));
+      return area;
+    }
+    default: {
+      const type = { int: 'number', date: 'date', phone: 'tel' }[field.type] || 'text';
+      const attrs = { id, type, autocomplete: 'off' };
+      if (field.type === 'int') Object.assign(attrs, { inputmode: 'numeric', min: 0, step: 1 });
+      if (['resident_id', 'credit_code'].includes(field.type)) Object.assign(attrs, { spellcheck: false, autocapitalize: 'characters', class: 'code-input' });
+      const input = h('input', attrs);
+      input.value = value ?? '';
+      input.addEventListener('input', () => set(input.value === '' ? null : input.value));
+      return input;
+    }
+  }
+}
+
+function prefillFrom(params) {
+  const data = {};
+  for (const [k, v] of params) if (!k.startsWith('_')) setPath(data, k, v);
+  return data;
+}
+
+async function formScreen(kind, id, params) {
+  await loadSchema();
+  await loadAreas();
+  const form = formOf(kind);
+  if (!form) return go('#/home');
+  const draftKey = `${kind}-${id || 'new'}`;
+  let data;
+  let restored = false;
+  if (id) {
+    const got = await call('get', { id });
+    data = got.record.data;
+  } else {
+    data = prefillFrom(params);
+  }
+  const draft = await call('draft_get', { key: draftKey });
+  if (draft && typeof draft === 'object' && Object.keys(draft).length) {
+    data = draft;
+    restored = true;
+  }
+  let notDuplicate = false;
+  let seq = 0;
+  const issuesBy = new Map();
+  const out = h('div.out', { 'aria-live': 'polite' });
+  const dupBox = h('div.duplicates', { hidden: true });
+  const fieldsBox = h('div.fields');
+
+  const showIssues = (issues) => {
+    issuesBy.clear();
+    for (const i of issues) {
+      if (!issuesBy.has(i.field)) issuesBy.set(i.field, []);
+      issuesBy.get(i.field).push(i);
+    }
+    for (const wrap of fieldsBox.querySelectorAll('.field')) {
+      const list = issuesBy.get(wrap.dataset.field) || [];
+      wrap.querySelector('.issues').replaceChildren(...list.map(issueNode));
+      wrap.classList.toggle('has-error', list.some((i) => i.severity === 'error'));
+      const control = wrap.querySelector('input,select,textarea');
+      if (control) control.setAttribute('aria-invalid', String(list.some((i) => i.severity === 'error')));
+    }
+    // Issues on fields the form does not show (rules across fields).
+    const shown = new Set(form.fields.map((f) => f.name));
+    const others = issues.filter((i) => !shown.has(i.field));
+    out.replaceChildren(...others.map((i) => h('p', issueNode(i))));
+  };
+
+  const showDuplicates = (dups) => {
+    dupBox.hidden = !dups.length;
+    if (!dups.length) return;
+    const check = h('input#not-duplicate', { type: 'checkbox', checked: notDuplicate });
+    check.addEventListener('change', () => { notDuplicate = check.checked; });
+    dupBox.replaceChildren(
+      h('p', h('strong', t('duplicatesTitle'))),
+      h('ul.rows', dups.map(rowNode)),
+      h('label.check', check, t('notDuplicate')),
+    );
+  };
+
+  const validate = debounce(async () => {
+    const mine = ++seq;
+    try {
+      const v = await call('validate', { record: { kind, data }, id: id || null });
+      if (mine !== seq) return;
+      showIssues(v.issues);
+      if (!id) showDuplicates(v.duplicates);
+      // Derived fields (sex, birth date from the ID) shown as filled.
+      for (const f of form.fields.filter((x) => x.derived)) {
+        const derived = getPath(v.record.data, f.name);
+        const control = document.getElementById(`f-${f.name.replace(/\./g, '-')}`);
+        if (control && derived && !getPath(data, f.name)) {
+          control.value = derived;
+          control.dataset.derived = 'true';
+        }
+      }
+    } catch (e) {
+      if (mine === seq) out.replaceChildren(errorBox(e));
+    }
+  }, 180);
+  const keepDraft = debounce(() => call('draft_put', { key: draftKey, value: data }).catch(() => {}), 500);
+
+  const changed = (name, value) => {
+    setPath(data, name, value);
+    if (name === 'place.township') {
+      setPath(data, 'place.community', null);
+      setPath(data, 'place.grid', null);
+      drawFields();
+    }
+    keepDraft();
+    validate();
+  };
+
+  const drawFields = () => {
+    fieldsBox.replaceChildren(...form.fields.map((f) => h('div.field', { dataset: { field: f.name, type: f.type } },
+      f.group ? h('h3.group', lang === 'zh' ? f.group[0] : f.group[1]) : null,
+      f.type === 'bool'
+        ? h('label.check', { for: `f-${f.name.replace(/\./g, '-')}` }, fieldInput(f, data, changed), labelOf(f))
+        : [h('label', { for: `f-${f.name.replace(/\./g, '-')}` }, labelOf(f), f.required ? h('span.req', { title: t('required') }, ' *') : null),
+          fieldInput(f, data, changed)],
+      f.derived ? h('span.hint', t('derivedHint')) : null,
+      h('span.issues', { 'aria-live': 'polite' }),
+    )));
+    showIssues([...issuesBy.values()].flat());
+  };
+  drawFields();
+
+  const saveButton = h('button.primary#save', { type: 'submit' }, t('save'));
+  const formNode = h('form.card.record-form', { dataset: { kind }, novalidate: true, on: { submit: async (ev) => {
+    ev.preventDefault();
+    saveButton.disabled = true;
+    saveButton.textContent = t('saving');
+    try {
+      const saved = await call('save', { record: { kind, data }, id: id || null, not_duplicate: notDuplicate });
+      await call('draft_drop', { key: draftKey });
+      await afterSave(kind, saved.id, params);
+      go(`#/record/${saved.id}`);
+    } catch (e) {
+      if (e.issues) showIssues(e.issues);
+      if (e.code === 'POSSIBLE_DUPLICATE' && e.detail) showDuplicates(e.detail.duplicates);
+      out.replaceChildren(errorBox(e));
+      if (e.code === 'RECORD_DUPLICATE' && e.detail) {
+        out.append(h('p', t('duplicateExists'), ' ', h('a#open-existing', { href: `#/record/${e.detail.id}` }, t('openExisting'))));
+      }
+      const firstBad = fieldsBox.querySelector('.has-error input, .has-error select, .has-error textarea');
+      if (firstBad) firstBad.focus();
+    } finally {
+      saveButton.disabled = false;
+      saveButton.textContent = t('save');
+    }
+  } } },
+    h('h2', `${id ? t('edit') : t('newRecord')} · ${labelOf(form)}`),
+    restored ? h('p.banner.info#draft-restored', t('draftRestored'), ' ',
+      h('button.link', { type: 'button', on: { click: async () => { await call('draft_drop', { key: draftKey }); route(); } } }, t('discardDraft'))) : null,
+    fieldsBox,
+    dupBox,
+    out,
+    h('div.actions.sticky', saveButton),
+  );
+  show(formNode);
+  if (restored || id) validate();
+  const first = formNode.querySelector('input,select,textarea');
+  if (first) first.focus();
+}
+
+// The door flow's links: a union founded from an entity covers it.
+async function afterSave(kind, savedId, params) {
+  const entity = params.get('_cover');
+  if (kind === 'union' && entity) {
+    const got = await call('get', { id: entity });
+    got.record.data.union_id = savedId;
+    await call('save', { record: got.record, id: entity });
+  }
+}
+
+// ---- a record's page -----------------------------------------------------------
+
+function displayValue(field, value) {
+  if (value === null || value === undefined || value === '') return '—';
+  switch (field.type) {
+    case 'bool': return value ? t('yes') : t('no');
+    case 'choice': {
+      const o = field.options.find((x) => x.key === value);
+      return o ? labelOf(o) : value;
+    }
+    case 'area': return areaName(value) || value;
+    case 'ref': return h('a.ref-link', { href: `#/record/${value}`, dataset: { ref: value } }, '…');
+    default: return String(value);
+  }
+}
+
+async function fillRefNames(node) {
+  for (const a of node.querySelectorAll('a.ref-link')) {
+    try {
+      const got = await call('get', { id: a.dataset.ref });
+      a.textContent = got.record.data.name || got.record.data.member_name || a.dataset.ref.slice(0, 8);
+    } catch { a.textContent = a.dataset.ref.slice(0, 8); }
+  }
+}
+
+function historyNode(entries) {
+  const ops = { create: 'created', update: 'updated', delete: 'deletedOp', settle: 'settledOp' };
+  return h('ol.history', entries.slice().reverse().map((e) => h('li',
+    h('span.when', new Date(e.at_ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')),
+    ' ', h('strong', e.by || e.device.slice(0, 8)), ' ', t(ops[e.op] || 'updated'),
+    e.fields.length ? h('span.muted', `：${e.fields.map((f) => f.field).join('、')}`) : null,
+    e.note ? h('span.muted', ` (${e.note})`) : null,
+  )));
+}
+
+function conflictsNode(id, conflicts, form) {
+  return h('section.card.conflicts#conflicts',
+    h('h3', t('conflicts')),
+    h('p.muted', t('conflictHelp')),
+    conflicts.map((c) => {
+      const field = form && form.fields.find((f) => f.name === c.field);
+      return h('div.conflict', { dataset: { field: c.field } },
+        h('h4', field ? labelOf(field) : c.field),
+        h('ul', c.values.map((v) => h('li',
+          h('strong', field ? displayValue(field, v.value) : String(v.value)), ' ',
+          h('span.muted', t('fromDevice', v.device.slice(0, 8))),
+          v.winner ? h('span.badge', t('shownNow')) : null, ' ',
+          h('button.secondary.choose', { type: 'button', on: { click: async () => {
+            await call('settle', { id, field: c.field, value: v.value });
+            route();
+          } } }, t('chooseValue')),
+        ))),
+      );
+    }),
+  );
+}
+
+async function recordScreen(id) {
+  await loadSchema();
+  await loadAreas();
+  const got = await call('get', { id });
+  const { kind, data } = got.record;
+  const form = formOf(kind);
+  const fields = form ? form.fields : Object.keys(data).map((k) => ({ name: k, type: 'text', zh: k, en: k }));
+  const out = h('div.out', { 'aria-live': 'polite' });
+  const actions = h('div.actions');
+  const extra = h('div.extra');
+  if (!got.deleted && form) actions.append(h('a.button.secondary#edit', { href: `#/edit/${id}` }, t('edit')));
+  if (!got.deleted && kind === 'entity') {
+    if (!data.union_id) {
+      const name = `${data.name}工会`;
+      const own = (data.workers || 0) >= 25;
+      const q = new URLSearchParams({ name, kind: own ? 'single_unit' : 'joint', 'place.township': data.place.township, 'place.community': data.place.community || '', 'place.grid': data.place.grid || '', workers: data.workers, women_workers: data.women_workers, _cover: id });
+      for (const [k, v] of [...q]) if (v === '') q.delete(k);
+      actions.append(h('a.button.primary#found-union', { href: `#/new/union?${q}` }, t('foundUnion')));
+    }
+    const picker = refInput({ name: 'cover', ref_kind: 'union' }, data.union_id, async (u) => {
+      data.union_id = u;
+      try {
+        await call('save', { record: got.record, id });
+        route();
+      } catch (e) { out.replaceChildren(errorBox(e)); }
+    });
+    extra.append(h('section.card', h('h3', t('coverBy')), picker.node));
+  }
+  if (!got.deleted && kind === 'union') {
+    const prefill = new URLSearchParams({ union_id: id, 'place.township': data.place.township });
+    if (data.place.community) prefill.set('place.community', data.place.community);
+    if (data.place.grid) prefill.set('place.grid', data.place.grid);
+    actions.append(
+      h('a.button.primary#add-member', { href: `#/new/member?${prefill}&joined_on=${new Date().toISOString().slice(0, 10)}` }, t('addMember')),
+      h('a.button.secondary#add-cadre', { href: `#/new/cadre?${prefill}` }, t('addCadre')),
+    );
+    for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
+      const rows = await call('list', { kind: k, union_id: id, limit: 200 });
+      extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(rows.rows.length))), h('ul.rows', rows.rows.map(rowNode))));
+    }
+  }
+  if (!got.deleted && kind === 'member') {
+    actions.append(h('button.primary#issue-card', { type: 'button', on: { click: async () => {
+      try {
+        lastCard = await call('issue_card', { member: id, years: 3 });
+        go('#/card');
+      } catch (e) { out.replaceChildren(errorBox(e)); }
+    } } }, t('issueCard')));
+    actions.append(h('button.secondary#transfer', { type: 'button', on: { click: () => transferDialog(id, data) } }, t('transfer')));
+  }
+  if (!got.deleted) actions.append(h('button.danger#delete', { type: 'button', on: { click: () => deleteDialog(id) } }, t('deleteRecord')));
+  const rows = fields.map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', displayValue(f, getPath(data, f.name)))));
+  const page = h('article.record', { dataset: { kind, id } },
+    h('h2', data.name || data.member_name || id, ' ', h('span.muted.kind', kindLabel(kind))),
+    got.deleted ? h('p.banner.bad', `${t('deleted')}: ${got.deleted.reason} (${got.deleted.by})`) : null,
+    actions,
+    out,
+    got.conflicts.length ? conflictsNode(id, got.conflicts, form) : null,
+    h('section.card', h('dl.kvs', rows)),
+    extra,
+    h('section.card', h('h3', t('history')), historyNode(got.history)),
+  );
+  show(page);
+  fillRefNames(page);
+}
+
+function deleteDialog(id) {
+  const reason = h('input#delete-reason', { type: 'text' });
+  const out = h('div.out');
+  const dialog = h('dialog.card',
+    h('label', { for: 'delete-reason' }, t('deleteReason')), reason, out,
+    h('div.actions',
+      h('button.danger#confirm-delete', { type: 'button', on: { click: async () => {
+        try {
+          await call('delete', { id, reason: reason.value });
+          dialog.close(); dialog.remove();
+          route();
+        } catch (e) { out.replaceChildren(errorBox(e)); }
+      } } }, t('confirmDelete')),
+      h('button.secondary', { type: 'button', on: { click: () => { dialog.close(); dialog.remove(); } } }, t('cancel')),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+function transferDialog(id) {
+  const transferForm = formOf('transfer');
+  const reasons = transferForm.fields.find((f) => f.name === 'reason').options;
+  let toUnion = null;
+  const picker = refInput({ name: 'to_union', ref_kind: 'union' }, null, (u) => { toUnion = u; });
+  const date = h('input#transfer-date', { type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const reason = h('select#transfer-reason', reasons.map((o) => h('option', { value: o.key }, labelOf(o))));
+  const note = h('input#transfer-note', { type: 'text' });
+  const out = h('div.out');
+  const dialog = h('dialog.card.wide',
+    h('h3', t('transfer')),
+    h('label', t('toUnion')), picker.node,
+    h('label', { for: 'transfer-date' }, t('transferDate')), date,
+    h('label', { for: 'transfer-reason' }, t('transferReason')), reason,
+    h('label', { for: 'transfer-note' }, t('note')), note,
+    out,
+    h('div.actions',
+      h('button.primary#do-transfer', { type: 'button', on: { click: async () => {
+        try {
+          await call('transfer', { member: id, to_union: toUnion, date: date.value, reason: reason.value, note: note.value });
+          dialog.close(); dialog.remove();
+          route();
+        } catch (e) { out.replaceChildren(errorBox(e)); }
+      } } }, t('doTransfer')),
+      h('button.secondary', { type: 'button', on: { click: () => { dialog.close(); dialog.remove(); } } }, t('cancel')),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+// ---- cards ----------------------------------------------------------------------
+
+function cardScreen() {
+  if (!lastCard) return go('#/home');
+  const c = lastCard;
+  show(h('article.member-card#member-card',
+    h('div.card-face',
+      h('h2', t('cardTitle')),
+      h('div.qr', { html: c.svg, role: 'img', 'aria-label': c.text }),
+      h('p.card-name', c.name),
+      h('p', `${t('cardNumber')} ${c.number}`),
+      h('p', `${t('issuedOn')} ${c.issued} · ${t('validUntil')} ${c.expires}`),
+      h('p.card-text', c.text),
+    ),
+    c.replaces ? h('p.banner.info', t('replaces', c.replaces)) : null,
+    h('div.actions.no-print',
+      h('button.primary#print', { type: 'button', on: { click: () => window.print() } }, t('print')),
+      h('a.button.secondary', { href: '#/verify' }, t('navVerify')),
+    ),
+  ));
+}
+
+async function verifyText(text, out) {
+  out.replaceChildren();
+  try {
+    const v = await call('verify_card', { text });
+    if (v.valid) {
+      out.append(h('div.verdict.ok#verdict', { dataset: { valid: 'true' } },
+        h('strong', `✓ ${t('valid')}`),
+        h('p.card-name', v.name || ''),
+        h('p', `${t('cardNumber')} ${v.number}`),
+        v.union_name ? h('p', `${t('unionName')} ${v.union_name}`) : null,
+        h('p', `${t('validUntil')} ${v.expires}`),
+      ));
+    } else {
+      out.append(h('div.verdict.bad#verdict', { dataset: { valid: 'false', code: v.code } }, h('strong', `✗ ${t('invalid')}`), h('p', L(v.message))));
+    }
+  } catch (e) {
+    out.append(errorBox(e));
+  }
+}
+
+// Finds a QR code in pixels with jsQR (bundled locally in ui/vendor, no network).
+function decodePixels(imageData) {
+  if (typeof window.jsQR !== 'function') return null;
+  const found = window.jsQR(imageData.data, imageData.width, imageData.height);
+  return found ? found.data : null;
+}
+
+async function decodeImageFile(file) {
+  const bitmap = await createImageBitmap(file);
+  const canvas = document.createElement('canvas');
+  const scale = Math.min(1, 1600 / Math.max(bitmap.width, bitmap.height));
+  canvas.width = Math.round(bitmap.width * scale);
+  canvas.height = Math.round(bitmap.height * scale);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+  return decodePixels(ctx.getImageData(0, 0, canvas.width, canvas.height));
+}
+
+function verifyScreen() {
+  const out = h('div.out#verify-out', { 'aria-live': 'polite' });
+  const text = h('textarea#card-text', { rows: 3, spellcheck: false, placeholder: 'UC1:…' });
+  const video = h('video#scan-video', { playsinline: true, muted: true, hidden: true });
+  let stream = null;
+  const stop = () => {
+    if (stream) stream.getTracks().forEach((tr) => tr.stop());
+    stream = null;
+    video.hidden = true;
+    scanButton.textContent = t('scan');
+  };
+  const scanButton = h('button.secondary#scan', { type: 'button', on: { click: async () => {
+    if (stream) return stop();
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof window.jsQR !== 'function') {
+      out.replaceChildren(h('p.banner.bad', t('noCamera')));
+      return;
+    }
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    } catch {
+      out.replaceChildren(h('p.banner.bad', t('noCamera')));
+      return;
+    }
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    scanButton.textContent = t('stopScan');
+    const canvas = document.createElement('canvas');
+    const tick = () => {
+      if (!stream) return;
+      if (video.videoWidth) {
+        canvas.width = video.videoWidth;
+        canvas.height = video.videoHeight;
+        const ctx = canvas.getContext('2d', { willReadFrequently: true });
+        ctx.drawImage(video, 0, 0);
+        const found = decodePixels(ctx.getImageData(0, 0, canvas.width, canvas.height));
+        if (found) {
+          stop();
+          text.value = found;
+          verifyText(found, out);
+          return;
+        }
+      }
+      requestAnimationFrame(tick);
+    };
+    tick();
+  } } }, t('scan'));
+  const file = h('input#card-image', { type: 'file', accept: 'image/*' });
+  file.addEventListener('change', async () => {
+    if (!file.files.length) return;
+    const found = await decodeImageFile(file.files[0]).catch(() => null);
+    if (!found) {
+      out.replaceChildren(h('p.banner.bad#no-qr', t('noQrInImage')));
+      return;
+    }
+    text.value = found;
+    verifyText(found, out);
+  });
+  window.addEventListener('hashchange', stop, { once: true });
+  show(h('section.card.narrow',
+    h('h2', t('verifyTitle')),
+    h('p.muted', t('verifyHelp')),
+    h('div.actions', scanButton, h('label.button.secondary', { for: 'card-image' }, t('pickImage')), file),
+    video,
+    h('label', { for: 'card-text' }, t('pasteText')),
+    text,
+    h('button.primary#verify', { type: 'button', on: { click: () => verifyText(text.value, out) } }, t('verify')),
+    out,
+  ));
+}
+
+function doorScreen() {
+  const search = h('input.search#door-search', { type: 'search', placeholder: t('search') });
+  const list = h('ul.rows');
+  search.addEventListener('input', debounce(async () => {
+    const q = search.value.trim();
+    if (!q) { list.replaceChildren(); return; }
+    const found = await call('search', { q, kind: 'entity', limit: 20 });
+    list.replaceChildren(...found.rows.map(rowNode));
+  }, 120));
+  show(h('section.card.narrow',
+    h('h2', t('navDoor')),
+    h('p.muted', t('doorIntro')),
+    h('a.button.primary#door-new-entity', { href: '#/new/entity' }, `＋ ${t('doorStart')}`),
+    h('p', t('doorSearch')),
+    search,
+    list,
+  ));
+}
+
+// ---- routing --------------------------------------------------------------------
+
+async function route() {
+  if (!appState || appState.state !== 'open') return render();
+  renderChrome();
+  const [path, query] = location.hash.replace(/^#/, '').split('?');
+  const params = new URLSearchParams(query || '');
+  const parts = path.split('/').filter(Boolean);
+  try {
+    switch (parts[0]) {
+      case 'records': return await recordsScreen(KINDS.includes(parts[1]) ? parts[1] : 'entity');
+      case 'record': return await recordScreen(parts[1]);
+      case 'new': return await formScreen(parts[1], null, params);
+      case 'edit': {
+        const got = await call('get', { id: parts[1] });
+        return await formScreen(got.record.kind, parts[1], params);
+      }
+      case 'card': return cardScreen();
+      case 'verify': return verifyScreen();
+      case 'door': return doorScreen();
+      default: return await homeScreen();
+    }
+  } catch (e) {
+    show(errorBox(asApiError(e)));
+  }
+}
+
+async function refreshStatus() {
+  try {
+    appState = await backend.call('status');
+  } catch (e) {
+    appState = { state: 'error', error: asApiError(e) };
+  }
 }
 
 function render() {
-  renderStatic();
-  FIELDS.forEach(renderField);
+  renderChrome();
+  if (!appState) return show(h('p.muted', t('loading')));
+  switch (appState.state) {
+    case 'new': return setupScreen();
+    case 'locked': return unlockScreen();
+    case 'open': return route();
+    default: return show(errorBox(appState.error || asApiError('unknown state')));
+  }
 }
 
 function setLang(next) {
   lang = next;
-  try { window.localStorage.setItem(LANG_KEY, lang); } catch { /* not persisted; fine */ }
+  try { window.localStorage.setItem(LANG_KEY, lang); } catch { /* not kept; fine */ }
   render();
+  pollSync();
 }
 
 function start() {
-  for (const field of FIELDS) {
-    const input = document.getElementById(field.input);
-    input.disabled = !backend.available;
-    input.addEventListener('input', () => onInput(field, input.value));
-  }
-  document.getElementById('lang-toggle').addEventListener('click', () => setLang(lang === 'zh' ? 'en' : 'zh'));
   render();
+  pollSync();
 }
 
-start();
+async function boot() {
+  document.getElementById('lang-toggle').addEventListener('click', () => setLang(lang === 'zh' ? 'en' : 'zh'));
+  document.getElementById('lock').addEventListener('click', async () => {
+    appState = await call('lock');
+    lastCard = null;
+    start();
+  });
+  document.getElementById('sync').addEventListener('click', async () => {
+    try { await call('sync_now'); } catch { /* the pill shows why */ }
+    pollSync();
+  });
+  window.addEventListener('hashchange', route);
+  await refreshStatus();
+  start();
+}
+
+boot();
