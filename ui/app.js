@@ -69,6 +69,12 @@ function h(spec, attrs, ...children) {
   return node;
 }
 
+function hash(text) {
+  let x = 5381;
+  for (const c of text) x = ((x * 33) ^ c.codePointAt(0)) >>> 0;
+  return x.toString(36);
+}
+
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => {
@@ -183,6 +189,7 @@ function renderSync(s) {
   const pill = document.getElementById('sync');
   if (!s) return;
   pill.dataset.state = s.state;
+  pill.dataset.at = s.at_ms || '';
   const waiting = s.outbox ? ` · ${t('syncWaiting', s.outbox)}` : '';
   let text;
   switch (s.state) {
@@ -337,13 +344,15 @@ function todoList(titleKey, todo, describe) {
 }
 
 async function homeScreen() {
+  const mine = routeSeq;
   await loadSchema();
   const home = await call('home');
   await loadAreas(true);
   const d = home.device || {};
-  const townships = areaList.filter((a) => a.level === 'township').map((a) => a.name);
+  const townships = areaOptions('township').map((a) => a.name);
   const w = home.worklist;
-  const progressRows = home.progress.townships.map((p) => h('tr',
+  const own = scope();
+  const progressRows = home.progress.townships.filter((p) => !own || own.townships.includes(p.id)).map((p) => h('tr',
     h('th', { scope: 'row' }, p.name),
     h('td', pct(p.coverage)),
     h('td', pct(p.own_union_25)),
@@ -352,6 +361,7 @@ async function homeScreen() {
     h('td', `${p.new_members}/${p.target_new_members}`),
     h('td', String(p.vacancies)),
   ));
+  if (mine !== routeSeq) return; // a newer route has rendered
   show(
     h('section.card.scope',
       h('h2', t('myScope')),
@@ -387,6 +397,7 @@ function rowNode(r) {
 }
 
 async function recordsScreen(kind) {
+  const mine = routeSeq;
   await loadSchema();
   await loadAreas();
   const list = h('ul.rows', { 'aria-live': 'polite' });
@@ -418,6 +429,7 @@ async function recordsScreen(kind) {
     info.textContent = found.rows.length ? '' : t('noResults');
     list.replaceChildren(...found.rows.map(rowNode));
   });
+  if (mine !== routeSeq) return; // a newer route has rendered
   show(
     h('nav.tabs', { 'aria-label': t('navRecords') }, KINDS.map((k) => h('a', { href: `#/records/${k}`, 'aria-current': k === kind ? 'page' : null }, kindLabel(k)))),
     h('div.toolbar', search, h('a.button.primary', { href: `#/new/${kind}` }, `＋ ${t('newRecord')}`)),
@@ -466,10 +478,24 @@ function refInput(field, value, onPick) {
   return { node: h('div.ref', chosen, input, results), input };
 }
 
+// The device's scope from its enrolment: null for the whole county (or a
+// standalone device).
+function scope() {
+  const s = appState && appState.device && appState.device.scope;
+  return s && !s.all ? s : null;
+}
+
+// Areas a record may be placed in: the device's own townships and grids.
+function areaOptions(level, township) {
+  const s = scope();
+  return areaList.filter((a) => a.level === level
+    && (level === 'township' ? !s || s.townships.includes(a.id) : a.township === township)
+    && (level !== 'grid' || !s || !s.grids.length || s.grids.includes(a.id)));
+}
+
 function areaSelect(field, data, onChange) {
   const id = `f-${field.name.replace(/\./g, '-')}`;
-  const township = getPath(data, 'place.township');
-  const options = areaList.filter((a) => a.level === field.level && (field.level === 'township' || a.township === township));
+  const options = areaOptions(field.level, getPath(data, 'place.township'));
   const select = h('select', { id },
     h('option', { value: '' }, t('none')),
     options.map((a) => h('option', { value: a.id, selected: a.id === getPath(data, field.name) }, a.name)),
@@ -534,11 +560,15 @@ function prefillFrom(params) {
 }
 
 async function formScreen(kind, id, params) {
+  const mine = routeSeq;
   await loadSchema();
   await loadAreas();
   const form = formOf(kind);
   if (!form) return go('#/home');
-  const draftKey = `${kind}-${id || 'new'}`;
+  // A new form started from a record (a union from its entity, a member
+  // from its union) keeps its own draft, apart from a blank form's.
+  const context = [...params].map(([k, v]) => `${k}=${v}`).join('&');
+  const draftKey = `${kind}-${id || 'new'}${context ? `-${hash(context)}` : ''}`;
   let data;
   let restored = false;
   if (id) {
@@ -546,6 +576,11 @@ async function formScreen(kind, id, params) {
     data = got.record.data;
   } else {
     data = prefillFrom(params);
+    // A surveyor with one township (or grid) starts there.
+    const townships = areaOptions('township');
+    if (!getPath(data, 'place.township') && townships.length === 1) setPath(data, 'place.township', townships[0].id);
+    const grids = areaOptions('grid', getPath(data, 'place.township'));
+    if (!getPath(data, 'place.grid') && grids.length === 1 && scope()) setPath(data, 'place.grid', grids[0].id);
   }
   const draft = await call('draft_get', { key: draftKey });
   if (draft && typeof draft === 'object' && Object.keys(draft).length) {
@@ -669,6 +704,7 @@ async function formScreen(kind, id, params) {
     out,
     h('div.actions.sticky', saveButton),
   );
+  if (mine !== routeSeq) return; // a newer route has rendered
   show(formNode);
   if (restored || id) validate();
   const first = formNode.querySelector('input,select,textarea');
@@ -710,12 +746,19 @@ async function fillRefNames(node) {
   }
 }
 
-function historyNode(entries) {
+function historyNode(entries, form) {
   const ops = { create: 'created', update: 'updated', delete: 'deletedOp', settle: 'settledOp' };
+  // Field keys in the people's words; bookkeeping keys (_kind…) left out.
+  const name = (key) => {
+    const f = form && form.fields.find((x) => x.name === key);
+    return f ? labelOf(f) : key;
+  };
   return h('ol.history', entries.slice().reverse().map((e) => h('li',
     h('span.when', new Date(e.at_ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')),
     ' ', h('strong', e.by || e.device.slice(0, 8)), ' ', t(ops[e.op] || 'updated'),
-    e.fields.length ? h('span.muted', `：${e.fields.map((f) => f.field).join('、')}`) : null,
+    e.op !== 'create' && e.fields.some((f) => !f.field.startsWith('_'))
+      ? h('span.muted', `：${e.fields.filter((f) => !f.field.startsWith('_')).map((f) => name(f.field)).join('、')}`)
+      : null,
     e.note ? h('span.muted', ` (${e.note})`) : null,
   )));
 }
@@ -743,6 +786,7 @@ function conflictsNode(id, conflicts, form) {
 }
 
 async function recordScreen(id) {
+  const mine = routeSeq;
   await loadSchema();
   await loadAreas();
   const got = await call('get', { id });
@@ -802,8 +846,9 @@ async function recordScreen(id) {
     got.conflicts.length ? conflictsNode(id, got.conflicts, form) : null,
     h('section.card', h('dl.kvs', rows)),
     extra,
-    h('section.card', h('h3', t('history')), historyNode(got.history)),
+    h('section.card', h('h3', t('history')), historyNode(got.history, form)),
   );
+  if (mine !== routeSeq) return; // a newer route has rendered
   show(page);
   fillRefNames(page);
 }
@@ -1011,7 +1056,12 @@ function doorScreen() {
 
 // ---- routing --------------------------------------------------------------------
 
+// Screens load asynchronously; one that finishes after the route changed
+// again must not draw over the newer screen.
+let routeSeq = 0;
+
 async function route() {
+  routeSeq += 1;
   if (!appState || appState.state !== 'open') return render();
   renderChrome();
   const [path, query] = location.hash.replace(/^#/, '').split('?');

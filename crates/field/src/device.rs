@@ -23,6 +23,8 @@ pub const SIGNING_KEY: &str = "device.signing_key";
 pub const PERSON: &str = "device.person";
 pub const ROLE: &str = "device.role";
 pub const DEVICE_ID: &str = "device.id";
+/// The scope granted at enrolment, JSON `{all, townships, grids}`.
+pub const SCOPE: &str = "device.scope";
 
 /// Who this device is, as the UI shows it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -33,6 +35,16 @@ pub struct DeviceInfo {
     pub person: Option<String>,
     pub role: Option<String>,
     pub device_id: Option<String>,
+    /// The scope granted at enrolment; `None` for a standalone store.
+    pub scope: Option<Scope>,
+}
+
+/// Where a device may register: the whole county, or some townships and grids.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Scope {
+    pub all: bool,
+    pub townships: Vec<String>,
+    pub grids: Vec<String>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -83,6 +95,8 @@ pub fn enrol(
     put(PERSON, creds.person.as_bytes())?;
     put(ROLE, creds.role.as_bytes())?;
     put(DEVICE_ID, creds.device_id.as_bytes())?;
+    let scope = Scope { all: creds.scope_all, townships: creds.townships.clone(), grids: creds.grids.clone() };
+    put(SCOPE, &serde_json::to_vec(&scope).expect("plain struct"))?;
     if let Some(root) = unhex(&creds.card_root).filter(|r| r.len() == 32) {
         put(sync::http::card_keys::ROOT, &root)?;
     }
@@ -119,6 +133,7 @@ pub fn info(store: &Store) -> Result<DeviceInfo> {
         person: text(store, PERSON)?,
         role: text(store, ROLE)?,
         device_id: text(store, DEVICE_ID)?,
+        scope: store.sync_value(SCOPE)?.and_then(|b| serde_json::from_slice(&b).ok()),
     })
 }
 

@@ -350,6 +350,11 @@ pub struct Credentials {
     pub role: Role,
     /// The county's shared secret for record ids (hex).
     pub county_secret: String,
+    /// The scope granted: the whole county, or these townships and grids
+    /// (the app's pickers and home screen keep to it).
+    pub scope_all: bool,
+    pub townships: Vec<RecordId>,
+    pub grids: Vec<RecordId>,
 }
 
 /// Redeems an enrolment code for a device's own credentials.
@@ -396,7 +401,16 @@ pub fn redeem(
         "UPDATE enrolments SET redeemed_at = $1, device_id = $2 WHERE code_hash = $3",
         &[now.into(), device_id.as_str().into(), digest(&code).into()],
     )?;
-    Ok(Ok(Credentials { device_id, token, person, role, county_secret: hex(county_secret) }))
+    Ok(Ok(Credentials {
+        device_id,
+        token,
+        person,
+        role,
+        county_secret: hex(county_secret),
+        scope_all: row[2].int() != 0,
+        townships: split(row[3].text().unwrap_or_default()),
+        grids: split(row[4].text().unwrap_or_default()),
+    }))
 }
 
 /// The device a token belongs to, and whether it was revoked.

@@ -159,6 +159,13 @@ pub struct Credentials {
     /// The county's card root public key (hex), which signs the card lists.
     #[serde(default)]
     pub card_root: String,
+    /// The scope granted at enrolment.
+    #[serde(default)]
+    pub scope_all: bool,
+    #[serde(default)]
+    pub townships: Vec<String>,
+    #[serde(default)]
+    pub grids: Vec<String>,
 }
 
 impl std::fmt::Debug for Credentials {

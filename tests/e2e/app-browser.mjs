@@ -1,0 +1,374 @@
+// The field app's screens in Debian's chromium (playwright-core), against
+// the real backend: `sanjian app-web` (the same Rust commands the Tauri app
+// invokes) enrolled with a real county server.
+//
+//   node app-browser.mjs <sanjian binary> <ui dir> <work dir> [screenshot dir]
+//
+// Covers: first run (PIN rules, enrolment), every form's live validation,
+// drafts, the door flow (entity → its union → a member → a card), card
+// verification by text and by picture, the duplicate prompt, search, a
+// conflict made by two devices offline and settled, the language switch,
+// the lock screen, and both tablet orientations. Exits 1 on any failure.
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { County, check, failures, residentId, sleep, startAppWeb, stop } from "./lib.mjs";
+
+const [bin, uiDir, work, shots] = process.argv.slice(2);
+if (!bin || !uiDir || !work) {
+  console.error("usage: node app-browser.mjs SANJIAN UI_DIR WORK_DIR [SHOT_DIR]");
+  process.exit(2);
+}
+if (shots) mkdirSync(shots, { recursive: true });
+
+const county = new County(bin, work).prepare(300);
+await county.start();
+const appA = await startAppWeb(bin, join(work, "app-a"), uiDir);
+const appB = await startAppWeb(bin, join(work, "app-b"), uiDir);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+
+const pageErrors = [];
+async function newPage(url, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  page.on("pageerror", (e) => pageErrors.push(String(e)));
+  page.setDefaultTimeout(20000);
+  await page.goto(url + "/");
+  return page;
+}
+
+async function shot(page, name) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`) });
+}
+
+const fid = (name) => `#f-${name.replace(/\./g, "-")}`;
+
+// Fills a form field whatever its control.
+async function fill(page, name, value) {
+  const sel = fid(name);
+  const tag = await page.$eval(sel, (n) => `${n.tagName}:${n.type}`);
+  if (tag.startsWith("SELECT")) {
+    if (value === "first") {
+      const v = await page.$eval(sel, (n) => [...n.options].find((o) => o.value).value);
+      await page.selectOption(sel, v);
+    } else await page.selectOption(sel, value);
+  } else if (tag === "INPUT:checkbox") {
+    await page.setChecked(sel, !!value);
+  } else if (await page.$(`${sel}[type=search]`) && (await page.$(`.field[data-field="${name}"] .ref`))) {
+    await page.fill(sel, value);
+    await page.click(`.field[data-field="${name}"] .ref-results button.option`);
+  } else {
+    await page.fill(sel, String(value));
+  }
+}
+
+async function issueCode(page, field) {
+  const node = await page.waitForSelector(`.field[data-field="${field}"] .issue`, { timeout: 5000 }).catch(() => null);
+  return node ? node.getAttribute("data-code") : null;
+}
+
+// Asks for a sync and waits until a newer session has finished.
+async function syncNow(page) {
+  const before = await page.getAttribute("#sync", "data-at");
+  await page.click("#sync");
+  await page.waitForFunction(
+    (prev) => {
+      const pill = document.querySelector("#sync");
+      return pill.dataset.state === "synced" && pill.dataset.at !== prev;
+    },
+    before,
+    { timeout: 30000 },
+  );
+}
+
+async function setup(page, text) {
+  await page.waitForSelector("#setup-start");
+  await page.fill("#pin", "258014");
+  await page.fill("#pin2", "258014");
+  await page.fill("#enrolment", text);
+  await page.click("#setup-start");
+  await page.waitForSelector(".scope");
+}
+
+let card = null;
+try {
+  // ---- first run -------------------------------------------------------------
+  const a = await newPage(appA.url);
+  await a.waitForSelector("#setup-start");
+  check((await a.title()) === "三建 · 工会组建登记", "Chinese by default");
+  await shot(a, "01-first-run");
+  await a.fill("#pin", "123456");
+  await a.fill("#pin2", "123456");
+  await a.click("#setup-start");
+  check(await a.waitForSelector('[data-code="PIN_TOO_SIMPLE"]').catch(() => null), "a run of digits is refused as a PIN");
+  await a.fill("#pin", "258014");
+  await a.fill("#pin2", "258014");
+  await a.fill("#enrolment", "SJE1:http://127.0.0.1:9/#nope");
+  await a.click("#setup-start");
+  check(await a.waitForSelector(".out .banner.bad").catch(() => null), "an enrolment the server cannot confirm is refused in plain words");
+  await a.fill("#enrolment", county.enrol("张三"));
+  await a.click("#setup-start");
+  await a.waitForSelector(".scope");
+  check((await a.textContent(".scope")).includes("张三"), "home names the enrolled surveyor");
+  check((await a.textContent(".scope")).includes(county.township), "home shows the surveyor's township");
+  await a.waitForSelector('#sync[data-state="synced"]', { timeout: 30000 });
+  check(true, "the first sync ran by itself");
+  await a.reload();
+  await a.waitForSelector('.todo[data-todo="todoNeedOwnUnion"] .count');
+  check(Number(await a.textContent('.todo[data-todo="todoNeedOwnUnion"] .count')) >= 0, "the worklist is on the home screen");
+  check((await a.$$("table.progress tbody tr")).length >= 1, "the township's progress against its targets is shown");
+  await shot(a, "02-home");
+
+  // ---- language ---------------------------------------------------------------
+  await a.click("#lang-toggle");
+  check((await a.textContent('[data-nav="navHome"]')) === "Home", "English after the switch");
+  await a.goto(appA.url + "/#/new/member");
+  await a.waitForSelector("#save");
+  check((await a.textContent('.field[data-field="resident_id"] label')).includes("Resident ID"), "form labels in English");
+  await a.click("#lang-toggle");
+  await a.waitForSelector("#save");
+  check((await a.textContent('.field[data-field="resident_id"] label')).includes("公民身份号码"), "and back to Chinese");
+
+  // ---- every form checks as the surveyor types ---------------------------------
+  const bad = {
+    entity: async () => {
+      await fill(a, "workers", 10);
+      await fill(a, "women_workers", 12);
+      return ["women_workers", "WOMEN_EXCEED_WORKERS"];
+    },
+    union: async () => {
+      await fill(a, "founded_on", "2099-01-01");
+      return ["founded_on", "DATE_IN_FUTURE"];
+    },
+    member: async () => {
+      await fill(a, "resident_id", "110105199003071238");
+      return ["resident_id", "ID_CHECKSUM"];
+    },
+    cadre: async () => {
+      await fill(a, "resident_id", "110105199003071238");
+      return ["resident_id", "ID_CHECKSUM"];
+    },
+    transfer: async () => {
+      await fill(a, "date", "2099-01-01");
+      return ["date", "DATE_IN_FUTURE"];
+    },
+    hardship: async () => {
+      await fill(a, "household_size", -1);
+      return ["household_size", "HOUSEHOLD_SIZE"];
+    },
+  };
+  for (const [kind, make] of Object.entries(bad)) {
+    await a.goto(`${appA.url}/#/new/${kind}`);
+    await a.waitForSelector(`form[data-kind="${kind}"] #save`);
+    await a.click("#save");
+    const first = kind === "transfer" ? "member_id" : "name";
+    check((await issueCode(a, first)) === "REQUIRED", `${kind}: an empty required field is marked on save`);
+    check(await a.$('.out [data-code="RECORD_INVALID"]'), `${kind}: the save is refused with a clear message`);
+    const [field, code] = await make();
+    await a.waitForSelector(`.field[data-field="${field}"] .issue[data-code="${code}"]`).catch(() => null);
+    check((await a.$(`.field[data-field="${field}"] .issue[data-code="${code}"]`)) !== null, `${kind}: ${code} beside ${field} while typing`);
+    if (kind === "member") await shot(a, "03-member-form-checks");
+  }
+  // Drafts survive a reload (they are kept in the encrypted store).
+  await a.goto(`${appA.url}/#/new/member`);
+  await a.waitForSelector("#draft-restored");
+  check((await a.inputValue(fid("resident_id"))) === "110105199003071238", "a draft comes back after leaving the form");
+  await a.click("#draft-restored button");
+  await a.waitForSelector("#draft-restored", { state: "detached" });
+  await a.waitForSelector("#save");
+  check((await a.inputValue(fid("resident_id"))) === "", "a discarded draft is gone");
+
+  // ---- the door flow: entity → its union → a member → a card -------------------------
+  await a.goto(`${appA.url}/#/door`);
+  await a.click("#door-new-entity");
+  await a.waitForSelector('form[data-kind="entity"]');
+  await fill(a, "name", "红星包装有限公司");
+  await fill(a, "unit_kind", "enterprise");
+  await fill(a, "ownership", "private");
+  await fill(a, "industry", "manufacturing");
+  await fill(a, "place.township", "first");
+  await fill(a, "workers", 40);
+  await fill(a, "women_workers", 12);
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="entity"]');
+  check(true, "the entity is saved and its page opens");
+  await a.click("#found-union");
+  await a.waitForSelector('form[data-kind="union"]');
+  check((await a.inputValue(fid("name"))) === "红星包装有限公司工会", "the union form starts from the entity");
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="union"]');
+  check((await a.$$('[data-list="entity"] li')).length === 1, "the new union covers the entity");
+  await a.click("#add-member");
+  await a.waitForSelector('form[data-kind="member"]');
+  const idChen = residentId("1991-06-15", 142);
+  await fill(a, "name", "陈晓红");
+  await fill(a, "resident_id", idChen);
+  await fill(a, "ethnicity", "汉族");
+  await fill(a, "education", "college");
+  await fill(a, "political_status", "masses");
+  await a.waitForSelector(`${fid("sex")}[data-derived="true"]`);
+  check((await a.inputValue(fid("birth_date"))) === "1991-06-15", "the birth date is filled from the ID number");
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="member"]');
+  check((await a.textContent('.kv[data-field="sex"] dd')) === "女", "the member's sex comes from the ID number");
+  const memberUrl = a.url();
+  await shot(a, "04-member-page");
+  await a.click("#issue-card");
+  await a.waitForSelector("#member-card .qr svg");
+  card = (await a.textContent(".card-text")).trim();
+  check(card.startsWith("UC1:"), "a card is issued on the spot");
+  await shot(a, "05-card");
+  const qrPng = await (await a.$("#member-card .qr")).screenshot();
+
+  // ---- verify: by text, by picture, tampered ------------------------------------------
+  await a.goto(`${appA.url}/#/verify`);
+  await a.fill("#card-text", card);
+  await a.click("#verify");
+  await a.waitForSelector("#verdict");
+  check((await a.getAttribute("#verdict", "data-valid")) === "true", "the card verifies offline on the device");
+  check((await a.textContent("#verdict")).includes("陈晓红"), "the verdict names the member");
+  await a.fill("#card-text", "");
+  await a.setInputFiles("#card-image", { name: "card.png", mimeType: "image/png", buffer: qrPng });
+  await a.waitForFunction(() => document.querySelector("#card-text").value.startsWith("UC1:"));
+  await a.waitForSelector('#verdict[data-valid="true"]');
+  check(true, "a picture of the card's QR code verifies too");
+  await shot(a, "06-verify");
+  await a.fill("#card-text", card.slice(0, -3) + (card.endsWith("AAA") ? "BBB" : "AAA"));
+  await a.click("#verify");
+  await a.waitForSelector('#verdict[data-valid="false"]');
+  check(true, "a tampered card is refused with its reason");
+
+  // ---- duplicates ------------------------------------------------------------------
+  await a.goto(memberUrl);
+  const unionLink = await a.getAttribute('.kv[data-field="union_id"] a', "href");
+  const unionId = unionLink.split("/").pop();
+  await a.goto(`${appA.url}/#/new/member?union_id=${unionId}`);
+  await a.waitForSelector('form[data-kind="member"]');
+  await fill(a, "name", "陈晓红");
+  await fill(a, "resident_id", residentId("1991-06-15", 144));
+  await fill(a, "ethnicity", "汉族");
+  await fill(a, "education", "college");
+  await fill(a, "political_status", "masses");
+  await fill(a, "joined_on", "2026-05-01");
+  await fill(a, "place.township", "first");
+  await a.waitForSelector(".duplicates:not([hidden]) li");
+  check((await a.textContent(".duplicates")).includes("陈晓红"), "same name and birth date: the possible duplicate is shown before saving");
+  await shot(a, "07-duplicate-prompt");
+  await a.click("#save");
+  await a.waitForSelector('[data-code="POSSIBLE_DUPLICATE"]');
+  check(true, "saving waits for the surveyor's word");
+  await a.check("#not-duplicate");
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="member"]');
+  check(true, "a different person with the same name is saved once confirmed");
+  await a.goto(`${appA.url}/#/new/member?union_id=${unionId}`);
+  await a.waitForSelector('form[data-kind="member"]');
+  for (const [f, v] of [["name", "陈小红"], ["resident_id", idChen], ["ethnicity", "汉族"], ["education", "college"], ["political_status", "masses"], ["joined_on", "2026-05-01"], ["place.township", "first"]]) await fill(a, f, v);
+  await a.waitForSelector(".duplicates:not([hidden]) li");
+  await a.check("#not-duplicate");
+  await a.click("#save");
+  await a.waitForSelector("#open-existing");
+  check(true, "the same ID number cannot be registered twice; the existing record is offered");
+
+  // ---- search -------------------------------------------------------------------------
+  await a.goto(`${appA.url}/#/records/member`);
+  await a.waitForSelector("ul.rows li");
+  await a.fill("#search", "陈晓");
+  await a.waitForFunction(() => [...document.querySelectorAll(".row-name")].every((n) => n.textContent.startsWith("陈晓")) && document.querySelectorAll(".row-name").length >= 2);
+  check(true, "search as you type by name prefix");
+  await a.fill("#search", idChen);
+  await a.waitForFunction(() => document.querySelectorAll(".row-name").length === 1);
+  check((await a.textContent(".row-name")) === "陈晓红", "search by resident ID number");
+  await shot(a, "08-search");
+
+  // ---- a conflict from two devices, settled ----------------------------------------
+  const b = await newPage(appB.url);
+  await setup(b, county.enrol("李四"));
+  // B gets the member once A's push and B's pull have both happened.
+  const memberId = memberUrl.split("/").pop();
+  let seen = false;
+  for (let i = 0; i < 30 && !seen; i++) {
+    await syncNow(b);
+    await b.goto(`${appB.url}/#/record/${memberId}`);
+    seen = await b.waitForSelector('article.record[data-kind="member"]', { timeout: 1500 }).then(() => true, () => false);
+  }
+  check(seen, "the second device received the member");
+  await county.stop();
+  for (const [page, url, value] of [[a, appA.url, "甲厂"], [b, appB.url, "乙厂"]]) {
+    await page.goto(`${url}/#/edit/${memberId}`);
+    await page.waitForSelector('form[data-kind="member"]');
+    await fill(page, "employer_name", value);
+    await page.click("#save");
+    await page.waitForSelector('article.record[data-kind="member"]');
+  }
+  await b.waitForSelector('#sync[data-state="offline"]', { timeout: 30000 });
+  check((await b.textContent("#sync")).includes("待上传"), "offline, the status line counts the changes waiting");
+  await shot(b, "09-offline");
+  await county.start();
+  for (const page of [a, b, a, b]) await syncNow(page);
+  await b.goto(`${appB.url}/#/home`);
+  await b.goto(`${appB.url}/#/record/${memberId}`);
+  await b.waitForSelector('#conflicts [data-field="employer_name"]');
+  check(true, "the concurrent edits show as a conflict to settle");
+  await shot(b, "10-conflict");
+  const choices = await b.$$('#conflicts [data-field="employer_name"] li');
+  let chosen = null;
+  for (const li of choices) if ((await li.textContent()).includes("甲厂")) chosen = li;
+  await (await chosen.$("button.choose")).click();
+  await b.waitForSelector('article.record[data-kind="member"]:not(:has(#conflicts))');
+  check((await b.textContent('.kv[data-field="employer_name"] dd')) === "甲厂", "the chosen value is kept");
+  for (const page of [b, a]) await syncNow(page);
+  await a.goto(`${appA.url}/#/home`);
+  await a.goto(`${appA.url}/#/record/${memberId}`);
+  await a.waitForSelector('article.record[data-kind="member"]');
+  check(!(await a.$("#conflicts")) && (await a.textContent('.kv[data-field="employer_name"] dd')) === "甲厂", "both devices converge on the settled value");
+
+  // ---- tablet orientations ------------------------------------------------------------
+  for (const [w, hgt, name] of [[1280, 800, "landscape"], [800, 1280, "portrait"]]) {
+    const p = await newPage(appA.url, { width: w, height: hgt });
+    for (const route of ["#/home", "#/new/member", `#/record/${memberId}`, "#/verify"]) {
+      await p.goto(`${appA.url}/${route}`);
+      await p.waitForSelector("#view > *:not(p.muted)");
+      await sleep(200);
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      check(overflow <= 0, `${name} ${route}: nothing runs off the side (${overflow}px)`);
+      const small = await p.evaluate(() => [...document.querySelectorAll("button, .button, nav a, select, input:not([type=checkbox]):not([type=radio]):not([type=file])")]
+        .filter((n) => n.offsetParent !== null && n.getBoundingClientRect().height < 44)
+        .map((n) => n.id || n.className || n.tagName));
+      check(small.length === 0, `${name} ${route}: every control is at least 44px tall (${small.join(", ")})`);
+    }
+    if (name === "portrait") {
+      const nav = await p.$eval("#nav", (n) => n.getBoundingClientRect().top);
+      check(nav > 1000, "portrait: the navigation sits at the bottom");
+      await p.goto(`${appA.url}/#/home`);
+      await p.waitForSelector(".scope");
+      await shot(p, "11-home-portrait");
+    }
+    await p.close();
+  }
+
+  // ---- the lock screen ----------------------------------------------------------------
+  await a.goto(`${appA.url}/#/home`);
+  await a.click("#lock");
+  await a.waitForSelector("#unlock-pin");
+  await a.fill("#unlock-pin", "111111");
+  await a.click("#unlock");
+  await a.waitForSelector('[data-code="PIN_WRONG"]');
+  check(true, "a wrong PIN is refused");
+  await shot(a, "12-locked");
+  await a.fill("#unlock-pin", "258014");
+  await a.click("#unlock");
+  await a.waitForSelector(".scope");
+  check(true, "the right PIN opens the app again");
+} catch (e) {
+  check(false, "the run stopped: " + (e.stack || e));
+} finally {
+  check(pageErrors.length === 0, "no script errors in the page: " + pageErrors.join(" | "));
+  await browser.close();
+  await Promise.all([stop(appA.proc), stop(appB.proc), county.stop()]);
+}
+console.log(JSON.stringify({ failures, card: card ? card.slice(0, 12) + "…" : null }));
+process.exit(failures ? 1 : 0);

@@ -1,0 +1,119 @@
+// Shared by the end-to-end scripts: real processes of the `sanjian` binary
+// (a county server with a generated county, enrolments, the field app's
+// local HTTP server) and small checks.
+import { spawn, execFileSync } from "node:child_process";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+
+export let failures = 0;
+
+export function check(ok, what) {
+  if (!ok) {
+    failures += 1;
+    console.error("FAILED: " + what);
+  } else {
+    console.log("ok: " + what);
+  }
+}
+
+export function run(bin, args) {
+  try {
+    const env = { ...process.env };
+    delete env.SANJIAN_KEY;
+    return execFileSync(bin, args, { encoding: "utf8", env, stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    throw new Error(`${bin} ${args.join(" ")} failed: ${e.stderr || e.message}`);
+  }
+}
+
+// Starts a process and resolves with the first line on `stream` that
+// matches `pattern` (and the match).
+export function startUntil(bin, args, stream, pattern, env = {}) {
+  const proc = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const lines = createInterface({ input: proc[stream] });
+  const other = stream === "stdout" ? proc.stderr : proc.stdout;
+  const log = [];
+  other.on("data", (d) => log.push(String(d)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${bin} ${args[0]}: no ${pattern} in time\n${log.join("")}`)), 60000);
+    lines.on("line", (line) => {
+      log.push(line + "\n");
+      const m = line.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, match: m, log });
+      }
+    });
+    proc.on("exit", (code) => reject(new Error(`${bin} ${args[0]} exited ${code}\n${log.join("")}`)));
+  });
+}
+
+export function stop(proc) {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve();
+    proc.once("exit", () => resolve());
+    proc.kill("SIGTERM");
+  });
+}
+
+// A county: a generated county imported into a server's data directory.
+export class County {
+  constructor(bin, dir) {
+    this.bin = bin;
+    this.dir = dir;
+    this.data = join(dir, "server");
+    this.proc = null;
+    this.base = null;
+  }
+
+  prepare(members = 400) {
+    const db = join(this.dir, "county.db");
+    run(this.bin, ["generate", "--members", String(members), "--seed", "11", "--db", db]);
+    const stats = JSON.parse(run(this.bin, ["stats", "--db", db, "--json"]));
+    this.township = stats.townships[0].name;
+    run(this.bin, ["import", "--data", this.data, "--from", db]);
+    return this;
+  }
+
+  async start() {
+    const listen = this.base ? this.base.replace("http://", "") : "127.0.0.1:0";
+    const { proc, match } = await startUntil(this.bin, ["serve", "--data", this.data, "--listen", listen], "stdout", /(http:\/\/\S+)/);
+    this.proc = proc;
+    this.base = match[1].replace(/\/$/, "");
+    return this;
+  }
+
+  async stop() {
+    if (this.proc) await stop(this.proc);
+    this.proc = null;
+  }
+
+  enrol(person) {
+    const out = run(this.bin, ["enrol", "--data", this.data, "--person", person, "--role", "township_staff", "--township", this.township]);
+    return out.trim().split("\n").pop().trim();
+  }
+}
+
+// The field app over loopback HTTP (`sanjian app-web`).
+export async function startAppWeb(bin, dataDir, uiDir) {
+  const { proc, match } = await startUntil(
+    bin,
+    ["app-web", "--data", dataDir, "--ui", uiDir, "--listen", "127.0.0.1:0", "--retry", "1", "--sync-interval", "3600"],
+    "stderr",
+    /app listening on (http:\/\/\S+)/,
+  );
+  return { proc, url: match[1].replace(/\/$/, "") };
+}
+
+// A valid 18-character resident ID for a birth date and a sequence number
+// (odd: male, even: female).
+export function residentId(birth, seq) {
+  const body = "110105" + birth.replace(/-/g, "") + String(seq).padStart(3, "0");
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...body].reduce((s, c, i) => s + Number(c) * weights[i], 0);
+  return body + "10X98765432"[sum % 11];
+}
+
+export function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
