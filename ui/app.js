@@ -36,6 +36,8 @@ function t(key, ...args) {
   return typeof v === 'function' ? v(...args) : v;
 }
 
+// The device's date in China (the backend's "today"), for date defaults.
+const today = () => (appState && appState.today) || new Date().toISOString().slice(0, 10);
 const L = (m) => (m ? (m[lang] ?? m.zh ?? '') : '');
 const labelOf = (x) => (lang === 'zh' ? x.zh : x.en);
 
@@ -819,7 +821,7 @@ async function recordScreen(id) {
     if (data.place.community) prefill.set('place.community', data.place.community);
     if (data.place.grid) prefill.set('place.grid', data.place.grid);
     actions.append(
-      h('a.button.primary#add-member', { href: `#/new/member?${prefill}&joined_on=${new Date().toISOString().slice(0, 10)}` }, t('addMember')),
+      h('a.button.primary#add-member', { href: `#/new/member?${prefill}&joined_on=${today()}` }, t('addMember')),
       h('a.button.secondary#add-cadre', { href: `#/new/cadre?${prefill}` }, t('addCadre')),
     );
     for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
@@ -878,7 +880,7 @@ function transferDialog(id) {
   const reasons = transferForm.fields.find((f) => f.name === 'reason').options;
   let toUnion = null;
   const picker = refInput({ name: 'to_union', ref_kind: 'union' }, null, (u) => { toUnion = u; });
-  const date = h('input#transfer-date', { type: 'date', value: new Date().toISOString().slice(0, 10) });
+  const date = h('input#transfer-date', { type: 'date', value: today() });
   const reason = h('select#transfer-reason', reasons.map((o) => h('option', { value: o.key }, labelOf(o))));
   const note = h('input#transfer-note', { type: 'text' });
   const out = h('div.out');

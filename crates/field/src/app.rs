@@ -58,6 +58,9 @@ pub struct App {
     config: Config,
     rt: tokio::runtime::Runtime,
     open: Mutex<Option<Open>>,
+    /// The outbox's length when last read: the status line shows it while a
+    /// sync session holds the store.
+    outbox: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for App {
@@ -98,7 +101,7 @@ impl App {
             .thread_name("sanjian-sync")
             .enable_all()
             .build()?;
-        Ok(App { config, rt, open: Mutex::new(None) })
+        Ok(App { config, rt, open: Mutex::new(None), outbox: Default::default() })
     }
 
     fn db_path(&self) -> PathBuf {
@@ -360,7 +363,11 @@ impl App {
     fn sync_status(&self) -> Value {
         let guard = self.opened();
         let Some(open) = &*guard else { return json!({"state": "locked"}) };
-        let outbox = open.store.try_lock().ok().and_then(|s| s.outbox_len().ok());
+        use std::sync::atomic::Ordering;
+        if let Some(n) = open.store.try_lock().ok().and_then(|s| s.outbox_len().ok()) {
+            self.outbox.store(n, Ordering::Relaxed);
+        }
+        let outbox = self.outbox.load(Ordering::Relaxed);
         let Some(sync) = &open.sync else {
             return json!({"state": "standalone", "outbox": outbox});
         };
