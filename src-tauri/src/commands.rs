@@ -44,11 +44,17 @@ pub fn validate_credit_code(code: String) -> Result<String, ApiError> {
 /// setup must not hold up the webview's event loop).
 #[tauri::command]
 pub async fn call(
-    backend: tauri::State<'_, Arc<field::App>>,
+    backend: tauri::State<'_, crate::Backend>,
     cmd: String,
     args: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, field::ApiError> {
-    let backend = backend.inner().clone();
+    let backend: Arc<field::App> = backend.0.get().cloned().ok_or_else(|| {
+        field::ApiError::new(
+            "BACKEND_NOT_READY",
+            "应用尚未启动完成，请稍候",
+            "The app is still starting; wait a moment",
+        )
+    })?;
     tauri::async_runtime::spawn_blocking(move || backend.call(&cmd, args.unwrap_or(serde_json::Value::Null)))
         .await
         .unwrap_or_else(|_| Err(field::ApiError::new("BACKEND_ERROR", "后台出错", "The backend failed")))

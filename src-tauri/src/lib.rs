@@ -14,7 +14,7 @@ pub mod commands;
 pub mod dto;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tauri::{Builder, Context, Manager, Runtime};
 
 /// Where the device keeps its store: `--data DIR` on the command line, else
@@ -37,10 +37,29 @@ fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, Box<dyn std::err
 /// Registers the IPC commands the UI may invoke, and makes the backend
 /// ([`field::App`]) when the app starts.
 pub fn builder<R: Runtime>(builder: Builder<R>) -> Builder<R> {
+    builder_in(builder, None)
+}
+
+/// The backend, made when the app starts (its data directory comes from
+/// the running app's paths) or up front when a directory is given.
+#[derive(Debug, Default)]
+pub struct Backend(pub OnceLock<Arc<field::App>>);
+
+/// [`builder`] with the data directory given (tests and benchmarks).
+pub fn builder_in<R: Runtime>(builder: Builder<R>, dir: Option<PathBuf>) -> Builder<R> {
+    let backend = Backend::default();
+    if let Some(dir) = dir {
+        let app = field::App::new(field::Config::new(dir)).expect("the backend starts in the given directory");
+        let _ = backend.0.set(Arc::new(app));
+    }
     builder
+        .manage(backend)
         .setup(|app| {
-            let backend = field::App::new(field::Config::new(data_dir(app)?))?;
-            app.manage(Arc::new(backend));
+            let backend = app.state::<Backend>();
+            if backend.0.get().is_none() {
+                let made = field::App::new(field::Config::new(data_dir(app)?))?;
+                let _ = backend.0.set(Arc::new(made));
+            }
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![commands::call, commands::validate_id, commands::validate_credit_code])

@@ -10,8 +10,8 @@ use tauri::{App, WebviewWindow, WebviewWindowBuilder};
 
 /// The app with its real context, and its main window built from
 /// tauri.conf.json (`App::run` would do that once the event loop is ready).
-fn app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = sanjian_app_lib::builder(tauri::test::mock_builder())
+fn app(dir: &std::path::Path) -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
+    let app = sanjian_app_lib::builder_in(tauri::test::mock_builder(), Some(dir.to_owned()))
         .build(sanjian_app_lib::context())
         .expect("the app builds on the mock runtime");
     let config = app.config().app.windows.iter().find(|w| w.label == "main").expect("tauri.conf.json declares main");
@@ -21,7 +21,8 @@ fn app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
 
 /// Invokes `cmd` from the main window as `invoke(cmd, args)` in the UI would.
 fn invoke(cmd: &str, args: Value) -> Result<Value, Value> {
-    let (_app, main) = app();
+    let dir = tempfile::tempdir().unwrap();
+    let (_app, main) = app(dir.path());
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -135,4 +136,15 @@ fn validate_credit_code_error_codes() {
 fn a_missing_argument_is_refused() {
     assert!(invoke("validate_id", json!({})).is_err());
     assert!(invoke("no_such_command", json!({})).is_err());
+}
+
+#[test]
+fn the_call_command_reaches_the_field_backend() {
+    let answer = invoke("call", json!({ "cmd": "status", "args": null })).expect("status answers");
+    assert_eq!(answer["state"], "new", "a fresh data directory: {answer}");
+    assert_eq!(answer["free_tries"], 5);
+    let err = invoke("call", json!({ "cmd": "home" })).expect_err("nothing is open");
+    assert_eq!(error_code(&err), "APP_LOCKED");
+    let err = invoke("call", json!({ "cmd": "launch_rockets" })).expect_err("unknown");
+    assert_eq!(error_code(&err), "UNKNOWN_COMMAND");
 }
