@@ -8,10 +8,14 @@
 #   3. starts `sanjian serve` on 127.0.0.1:$PORT (default 8080); the county
 #      admin's first password is in demo/server/initial-admin-password;
 #   4. enrols a demo township device (demo/device.db) and syncs it;
-#   5. prints the county's progress report, then keeps serving until Ctrl-C.
-#      With APP=1 and a display, the app shell starts beside it.
+#   5. prints the county's progress report;
+#   6. sets up the field app (demo/app/, PIN 258014, enrolled for the same
+#      township) and starts it: the Tauri app when there is a display,
+#      otherwise the same screens at http://127.0.0.1:$APP_PORT/ (default
+#      8788) for a browser on this machine (APP=web forces that, APP=0
+#      starts no app); keeps serving until Ctrl-C.
 #
-#   MEMBERS=20000 SEED=1 PORT=8080 bash scripts/run.sh
+#   MEMBERS=20000 SEED=1 PORT=8080 APP_PORT=8788 bash scripts/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
@@ -19,11 +23,18 @@ cd "$(dirname "$0")/.."
 MEMBERS=${MEMBERS:-20000}
 SEED=${SEED:-1}
 PORT=${PORT:-8080}
+APP=${APP:-auto}
+APP_PORT=${APP_PORT:-8788}
+PIN=258014
+if [ "$APP" = auto ]; then
+  if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then APP=tauri; else APP=web; fi
+fi
 cargo build --release -p sanjian
+if [ "$APP" = tauri ] || [ "$APP" = 1 ]; then cargo build --release -p sanjian-app; fi
 bin=./target/release/sanjian
 mkdir -p demo
 if [ ! -f demo/county.db ]; then
-  rm -rf demo/county.db.key demo/server demo/device.db demo/device.db.key
+  rm -rf demo/county.db.key demo/server demo/device.db demo/device.db.key demo/app
   "$bin" generate --members "$MEMBERS" --seed "$SEED" --db demo/county.db
 fi
 if [ ! -f demo/server/server.db ]; then
@@ -32,7 +43,7 @@ fi
 
 "$bin" serve --data demo/server --listen "127.0.0.1:$PORT" >demo/server.out 2>demo/server.log &
 server=$!
-trap 'kill -TERM $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+trap 'kill -TERM $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
   grep -q '^listening' demo/server.out 2>/dev/null && break
   kill -0 "$server" 2>/dev/null || { cat demo/server.log >&2; exit 1; }
@@ -50,11 +61,23 @@ fi
 "$bin" device sync --db demo/device.db
 "$bin" stats --db demo/county.db
 
+if [ "$APP" != 0 ] && [ ! -f demo/app/lock.json ]; then
+  township=$("$bin" stats --db demo/county.db --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["townships"][0]["name"])')
+  text=$("$bin" enrol --data demo/server --person 演示员二 --role township_staff --township "$township" --text-only)
+  "$bin" app-setup --data demo/app --pin "$PIN" --enrolment "$text"
+fi
+
 echo
 echo "县管理员 county admin: admin, 初始密码 first password in demo/server/initial-admin-password"
 echo "新设备注册码 a new device code: $bin enrol --data demo/server --person 姓名 --township 乡镇名"
-if [ "${APP:-0}" = 1 ]; then
-  cargo run --release -p sanjian-app &
-fi
+case "$APP" in
+  tauri|1)
+    ./target/release/sanjian-app --data demo/app &
+    echo "三建应用已启动 the app is open: PIN $PIN" ;;
+  web)
+    "$bin" app-web --data demo/app --ui ui --listen "127.0.0.1:$APP_PORT" 2>demo/app-web.log &
+    echo "三建应用 the app: http://127.0.0.1:$APP_PORT/   PIN $PIN   (no display: open it in a browser here)" ;;
+esac
 echo "服务器运行中，按 Ctrl-C 停止 (serving; Ctrl-C stops)"
 wait "$server"

@@ -30,6 +30,34 @@ pub struct AppWebArgs {
     pub today: Option<String>,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct AppSetupArgs {
+    /// The app's data directory (must not hold a store yet).
+    #[arg(long)]
+    data: PathBuf,
+    /// The PIN that will unlock the app (6–12 digits).
+    #[arg(long, env = "SANJIAN_PIN")]
+    pin: String,
+    /// The enrolment code (`SJE1:…`); without it the store is standalone.
+    #[arg(long)]
+    enrolment: Option<String>,
+}
+
+/// Sets up an app's data directory as its first-run screen would: PIN,
+/// then enrolment (demos and scripted installs).
+pub fn setup(args: AppSetupArgs) -> Result<ExitCode> {
+    let app = field::App::new(field::Config::new(&args.data))?;
+    let status = app.call("setup", serde_json::json!({"pin": args.pin, "enrolment": args.enrolment}))?;
+    let device = &status["device"];
+    eprintln!(
+        "已设置 set up: {} {}",
+        device["person"].as_str().unwrap_or("-"),
+        device["server"].as_str().unwrap_or("(standalone)")
+    );
+    app.close();
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: AppWebArgs, today: Option<registry::Date>) -> Result<ExitCode> {
     if !args.listen.ip().is_loopback() {
         anyhow::bail!("app-web 只监听本机地址 (app-web listens on loopback only): {}", args.listen);

@@ -110,6 +110,8 @@ enum Command {
     Device(device::DeviceCommand),
     /// The field app's screens over local HTTP, for a browser on this machine.
     AppWeb(appweb::AppWebArgs),
+    /// Sets up an app's data directory (PIN and enrolment), as its first run would.
+    AppSetup(appweb::AppSetupArgs),
     /// Report progress against the year's targets.
     Stats {
         #[arg(long)]
@@ -218,6 +220,7 @@ fn run(command: Command) -> Result<ExitCode> {
             county::import(server, &store)
         }
         Command::Device(cmd) => device::run(cmd),
+        Command::AppSetup(args) => appweb::setup(args),
         Command::AppWeb(args) => {
             let t = args.today.as_deref().map(parse_date).transpose()?;
             appweb::run(args, t)
