@@ -701,8 +701,8 @@ async function formScreen(kind, id, params) {
     h('h2', `${id ? t('edit') : t('newRecord')} · ${labelOf(form)}`),
     restored ? h('p.banner.info#draft-restored', t('draftRestored'), ' ',
       h('button.link', { type: 'button', on: { click: async () => { await call('draft_drop', { key: draftKey }); route(); } } }, t('discardDraft'))) : null,
-    fieldsBox,
     dupBox,
+    fieldsBox,
     out,
     h('div.actions.sticky', saveButton),
   );
@@ -838,6 +838,18 @@ async function recordScreen(id) {
     } } }, t('issueCard')));
     actions.append(h('button.secondary#transfer', { type: 'button', on: { click: () => transferDialog(id, data) } }, t('transfer')));
   }
+  if (kind === 'hardship') {
+    const visits = Object.entries(data.visits || {}).sort((x, y) => String(y[1].date).localeCompare(String(x[1].date)));
+    const kindOf = (k) => labelOf(schema.visit_kinds.find((o) => o.key === k) || { zh: k, en: k });
+    extra.append(h('section.card#visits',
+      h('h3', t('visits'), ' ', h('span.count', String(visits.length))),
+      visits.length
+        ? h('ul.rows', visits.map(([, v]) => h('li.visit', h('strong', v.date), ' ', kindOf(v.kind), ' · ', v.visitor,
+          v.amount_yuan ? ` · ¥${v.amount_yuan}` : '', v.note ? h('span.muted', ` ${v.note}`) : null)))
+        : h('p.muted', t('noVisits')),
+      got.deleted ? null : h('button.secondary#add-visit', { type: 'button', on: { click: () => visitDialog(id, got.record) } }, t('addVisit')),
+    ));
+  }
   if (!got.deleted) actions.append(h('button.danger#delete', { type: 'button', on: { click: () => deleteDialog(id) } }, t('deleteRecord')));
   const rows = fields.map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', displayValue(f, getPath(data, f.name)))));
   const page = h('article.record', { dataset: { kind, id } },
@@ -869,6 +881,42 @@ function deleteDialog(id) {
         } catch (e) { out.replaceChildren(errorBox(e)); }
       } } }, t('confirmDelete')),
       h('button.secondary', { type: 'button', on: { click: () => { dialog.close(); dialog.remove(); } } }, t('cancel')),
+    ),
+  );
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+// A visit is added under a fresh random key, so visits recorded on two
+// devices offline both survive the merge.
+function visitDialog(id, record) {
+  const date = h('input#visit-date', { type: 'date', value: today() });
+  const kind = h('select#visit-kind', schema.visit_kinds.map((o) => h('option', { value: o.key }, labelOf(o))));
+  const visitor = h('input#visit-visitor', { type: 'text', value: (appState.device && appState.device.person) || '' });
+  const amount = h('input#visit-amount', { type: 'number', inputmode: 'numeric', min: 0, value: '0' });
+  const note = h('input#visit-note', { type: 'text' });
+  const out = h('div.out');
+  const close = () => { dialog.close(); dialog.remove(); };
+  const dialog = h('dialog.card',
+    h('h3', t('addVisit')),
+    h('label', { for: 'visit-date' }, t('visitDate')), date,
+    h('label', { for: 'visit-kind' }, t('visitKind')), kind,
+    h('label', { for: 'visit-visitor' }, t('visitor')), visitor,
+    h('label', { for: 'visit-amount' }, t('amount')), amount,
+    h('label', { for: 'visit-note' }, t('note')), note,
+    out,
+    h('div.actions',
+      h('button.primary#save-visit', { type: 'button', on: { click: async () => {
+        const key = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
+        const data = structuredClone(record.data);
+        data.visits = { ...(data.visits || {}), [key]: { date: date.value, kind: kind.value, visitor: visitor.value, amount_yuan: Number(amount.value || 0), note: note.value } };
+        try {
+          await call('save', { record: { kind: record.kind, data }, id });
+          close();
+          route();
+        } catch (e) { out.replaceChildren(errorBox(e)); }
+      } } }, t('save')),
+      h('button.secondary', { type: 'button', on: { click: close } }, t('cancel')),
     ),
   );
   document.body.append(dialog);

@@ -51,7 +51,7 @@ fn prepare(dir: &Path, members: u64) -> (u64, Vec<String>) {
     synth::generate(&config, &secret, |id, r| {
         if let Record::Member(m) = &r
             && names.len() < 400
-            && total % 97 == 0
+            && total.is_multiple_of(97)
         {
             names.push(m.name.clone());
         }

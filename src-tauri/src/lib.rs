@@ -60,6 +60,8 @@ pub fn builder_in<R: Runtime>(builder: Builder<R>, dir: Option<PathBuf>) -> Buil
                 let made = field::App::new(field::Config::new(data_dir(app)?))?;
                 let _ = backend.0.set(Arc::new(made));
             }
+            #[cfg(target_os = "linux")]
+            allow_camera(app);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![commands::call, commands::validate_id, commands::validate_credit_code])
@@ -69,6 +71,30 @@ pub fn builder_in<R: Runtime>(builder: Builder<R>, dir: Option<PathBuf>) -> Buil
 /// `ui/` files, all embedded at compile time.
 pub fn context<R: Runtime>() -> Context<R> {
     tauri::generate_context!()
+}
+
+/// WebKitGTK refuses the camera until the webview enables media streams and
+/// answers the permission request: the card scanner may use the camera
+/// (video only); every other request (microphone, location, notifications)
+/// is denied.
+#[cfg(target_os = "linux")]
+fn allow_camera<R: Runtime>(app: &tauri::App<R>) {
+    use webkit2gtk::glib::prelude::Cast;
+    use webkit2gtk::{PermissionRequestExt, SettingsExt, UserMediaPermissionRequestExt, WebViewExt};
+    let Some(window) = app.get_webview_window("main") else { return };
+    let _ = window.with_webview(|webview| {
+        let view = webview.inner();
+        if let Some(settings) = WebViewExt::settings(&view) {
+            settings.set_enable_media_stream(true);
+        }
+        view.connect_permission_request(|_, request| {
+            match request.downcast_ref::<webkit2gtk::UserMediaPermissionRequest>() {
+                Some(media) if media.is_for_video_device() && !media.is_for_audio_device() => request.allow(),
+                _ => request.deny(),
+            }
+            true
+        });
+    });
 }
 
 /// Starts the app and returns when its last window closes.

@@ -284,6 +284,20 @@ try {
   check((await a.textContent(".row-name")) === "陈晓红", "search by resident ID number");
   await shot(a, "08-search");
 
+  // ---- a hardship case and a visit recorded on it ------------------------------------------
+  await a.goto(`${appA.url}/#/new/hardship`);
+  await a.waitForSelector('form[data-kind="hardship"]');
+  for (const [f, v] of [["name", "王大山"], ["kind", "first"], ["situation", "因病致困，妻子无业"], ["household_size", 4], ["monthly_income_yuan", 600], ["registered_on", "2026-10-08"]]) await fill(a, f, v);
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="hardship"]');
+  await a.click("#add-visit");
+  await a.fill("#visit-amount", "500");
+  await a.fill("#visit-note", "春节慰问");
+  await a.click("#save-visit");
+  await a.waitForSelector("#visits li.visit");
+  check((await a.textContent("#visits")).includes("¥500"), "a visit with its help is recorded on the hardship case");
+  await shot(a, "09-hardship-visit");
+
   // ---- a conflict from two devices, settled ----------------------------------------
   const b = await newPage(appB.url);
   await setup(b, county.enrol("李四"));
@@ -306,14 +320,14 @@ try {
   }
   await b.waitForSelector('#sync[data-state="offline"]', { timeout: 30000 });
   check((await b.textContent("#sync")).includes("待上传"), "offline, the status line counts the changes waiting");
-  await shot(b, "09-offline");
+  await shot(b, "10-offline");
   await county.start();
   for (const page of [a, b, a, b]) await syncNow(page);
   await b.goto(`${appB.url}/#/home`);
   await b.goto(`${appB.url}/#/record/${memberId}`);
   await b.waitForSelector('#conflicts [data-field="employer_name"]');
   check(true, "the concurrent edits show as a conflict to settle");
-  await shot(b, "10-conflict");
+  await shot(b, "11-conflict");
   const choices = await b.$$('#conflicts [data-field="employer_name"] li');
   let chosen = null;
   for (const li of choices) if ((await li.textContent()).includes("甲厂")) chosen = li;
@@ -345,7 +359,7 @@ try {
       check(nav > 1000, "portrait: the navigation sits at the bottom");
       await p.goto(`${appA.url}/#/home`);
       await p.waitForSelector(".scope");
-      await shot(p, "11-home-portrait");
+      await shot(p, "12-home-portrait");
     }
     await p.close();
   }
@@ -358,7 +372,7 @@ try {
   await a.click("#unlock");
   await a.waitForSelector('[data-code="PIN_WRONG"]');
   check(true, "a wrong PIN is refused");
-  await shot(a, "12-locked");
+  await shot(a, "13-locked");
   await a.fill("#unlock-pin", "258014");
   await a.click("#unlock");
   await a.waitForSelector(".scope");

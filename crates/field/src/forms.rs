@@ -245,6 +245,7 @@ pub fn all() -> serde_json::Value {
     serde_json::json!({
         "forms": [entity(), union(), member(), cadre(), transfer(), hardship()],
         "ethnicities": ETHNICITIES.to_vec(),
+        "visit_kinds": choices!(VisitKind),
     })
 }
 
