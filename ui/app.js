@@ -213,6 +213,8 @@ function renderSync(s) {
   pill.title = s.state === 'offline' ? t('syncOfflineHelp') : t('syncNow');
 }
 
+let lastSyncAt = null;
+
 async function pollSync() {
   clearTimeout(syncTimer);
   if (!appState || appState.state !== 'open') return;
@@ -220,6 +222,15 @@ async function pollSync() {
   try {
     s = await backend.call('sync_status');
     renderSync(s);
+    // A sync that brought records refreshes the home screen (the first
+    // sync after enrolment brings the whole township); forms are left alone.
+    if (s.state === 'synced' && s.at_ms !== lastSyncAt) {
+      const first = lastSyncAt === null;
+      lastSyncAt = s.at_ms;
+      const onHome = ['', '#', '#/', '#/home'].includes(location.hash);
+      if (!first && s.pulled > 0 && onHome) route();
+      if (first && onHome) route();
+    }
   } catch { /* shown by the next screen */ }
   syncTimer = setTimeout(pollSync, s && s.state === 'syncing' ? 500 : 2000);
 }
@@ -235,9 +246,13 @@ function pinInput(id, labelKey) {
 
 function setupScreen() {
   const out = h('div.out', { 'aria-live': 'polite' });
+  const enrolText = h('textarea#enrolment', { rows: 3, spellcheck: false, autocomplete: 'off' });
+  const reader = qrReader('enrol', (found) => { enrolText.value = found.trim(); }, out);
   const enrolBox = h('div.mode-enrol',
     h('label', { for: 'enrolment' }, t('enrolCode')),
-    h('textarea#enrolment', { rows: 3, spellcheck: false, autocomplete: 'off' }),
+    reader.buttons,
+    reader.video,
+    enrolText,
   );
   const standaloneBox = h('div.mode-standalone', { hidden: true },
     h('label', { for: 'operator' }, t('operator')),
@@ -1014,10 +1029,11 @@ async function decodeImageFile(file) {
   return decodePixels(ctx.getImageData(0, 0, canvas.width, canvas.height));
 }
 
-function verifyScreen() {
-  const out = h('div.out#verify-out', { 'aria-live': 'polite' });
-  const text = h('textarea#card-text', { rows: 3, spellcheck: false, placeholder: 'UC1:…' });
-  const video = h('video#scan-video', { playsinline: true, muted: true, hidden: true });
+// A QR reader: a camera button, a picture picker and the video preview.
+// `onFound(text)` gets each decoded code; `out` shows why nothing was read.
+// `prefix` keeps the element ids apart where two readers could meet.
+function qrReader(prefix, onFound, out) {
+  const video = h(`video#${prefix}-video.scan-video`, { playsinline: true, muted: true, hidden: true });
   let stream = null;
   const stop = () => {
     if (stream) stream.getTracks().forEach((tr) => tr.stop());
@@ -1025,7 +1041,7 @@ function verifyScreen() {
     video.hidden = true;
     scanButton.textContent = t('scan');
   };
-  const scanButton = h('button.secondary#scan', { type: 'button', on: { click: async () => {
+  const scanButton = h(`button.secondary#${prefix}-scan`, { type: 'button', on: { click: async () => {
     if (stream) return stop();
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia || typeof window.jsQR !== 'function') {
       out.replaceChildren(h('p.banner.bad', t('noCamera')));
@@ -1052,8 +1068,7 @@ function verifyScreen() {
         const found = decodePixels(ctx.getImageData(0, 0, canvas.width, canvas.height));
         if (found) {
           stop();
-          text.value = found;
-          verifyText(found, out);
+          onFound(found);
           return;
         }
       }
@@ -1061,23 +1076,37 @@ function verifyScreen() {
     };
     tick();
   } } }, t('scan'));
-  const file = h('input#card-image', { type: 'file', accept: 'image/*' });
+  const file = h(`input#${prefix}-image`, { type: 'file', accept: 'image/*' });
   file.addEventListener('change', async () => {
     if (!file.files.length) return;
     const found = await decodeImageFile(file.files[0]).catch(() => null);
+    file.value = '';
     if (!found) {
-      out.replaceChildren(h('p.banner.bad#no-qr', t('noQrInImage')));
+      out.replaceChildren(h(`p.banner.bad#${prefix}-no-qr`, t('noQrInImage')));
       return;
     }
-    text.value = found;
-    verifyText(found, out);
+    onFound(found);
   });
   window.addEventListener('hashchange', stop, { once: true });
+  return {
+    buttons: h('div.actions', scanButton, h('label.button.secondary', { for: `${prefix}-image` }, t('pickImage')), file),
+    video,
+    stop,
+  };
+}
+
+function verifyScreen() {
+  const out = h('div.out#verify-out', { 'aria-live': 'polite' });
+  const text = h('textarea#card-text', { rows: 3, spellcheck: false, placeholder: 'UC1:…' });
+  const reader = qrReader('card', (found) => {
+    text.value = found;
+    verifyText(found, out);
+  }, out);
   show(h('section.card.narrow',
     h('h2', t('verifyTitle')),
     h('p.muted', t('verifyHelp')),
-    h('div.actions', scanButton, h('label.button.secondary', { for: 'card-image' }, t('pickImage')), file),
-    video,
+    reader.buttons,
+    reader.video,
     h('label', { for: 'card-text' }, t('pasteText')),
     text,
     h('button.primary#verify', { type: 'button', on: { click: () => verifyText(text.value, out) } }, t('verify')),
