@@ -364,6 +364,7 @@ async function homeScreen() {
   const mine = routeSeq;
   await loadSchema();
   const home = await call('home');
+  if (home.device) appState.device = home.device; // the scope may have changed in a sync
   await loadAreas(true);
   const d = home.device || {};
   const townships = areaOptions('township').map((a) => a.name);

@@ -218,8 +218,15 @@ impl App {
             _ => "new",
         };
         let (failures, wait_ms) = lock.as_ref().map_or((0, 0), |l| (l.failures, l.wait_ms(now_ms())));
-        let device = guard.as_ref().map(|o| o.info.clone());
+        let mut device = guard.as_ref().map(|o| o.info.clone());
+        let store = guard.as_ref().map(|o| o.store.clone());
         drop(guard);
+        // The scope as last heard from the server (it may have changed).
+        if let (Some(d), Some(store)) = (device.as_mut(), store)
+            && let Ok(s) = store.try_lock()
+        {
+            d.scope = device::scope(&s)?;
+        }
         Ok(json!({
             "state": state,
             "failures": failures,
@@ -393,8 +400,11 @@ impl App {
 
     fn home(&self) -> Result<Value> {
         let today = self.today();
-        let info = self.opened().as_ref().map(|o| o.info.clone());
+        let mut info = self.opened().as_ref().map(|o| o.info.clone());
         let (counts, worklist, progress) = self.with_store(|s| {
+            if let Some(info) = info.as_mut() {
+                info.scope = device::scope(s)?;
+            }
             let mut counts = serde_json::Map::new();
             for kind in RecordKind::ALL {
                 counts.insert(kind.key().into(), json!(s.count(*kind)?));

@@ -133,8 +133,19 @@ pub fn info(store: &Store) -> Result<DeviceInfo> {
         person: text(store, PERSON)?,
         role: text(store, ROLE)?,
         device_id: text(store, DEVICE_ID)?,
-        scope: store.sync_value(SCOPE)?.and_then(|b| serde_json::from_slice(&b).ok()),
+        scope: scope(store)?,
     })
+}
+
+/// The device's scope: as the server last stated it in a pull (so a scope
+/// the county changed shows after the next sync), else as granted at
+/// enrolment; `None` for a standalone store.
+pub fn scope(store: &Store) -> Result<Option<Scope>> {
+    if let Some(s) = sync::client::stored_scope(store)? {
+        let ids = |v: Vec<registry::model::RecordId>| v.into_iter().map(|id| id.0).collect();
+        return Ok(Some(Scope { all: s.all, townships: ids(s.townships), grids: ids(s.grids) }));
+    }
+    Ok(store.sync_value(SCOPE)?.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
 /// The server and token an enrolled store syncs with; `None` if standalone.

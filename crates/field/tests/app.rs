@@ -402,6 +402,27 @@ fn an_enrolled_device_registers_offline_syncs_when_the_server_returns_and_issues
     assert_eq!(on_server.card_number.as_deref(), card["number"].as_str());
     let checked = ok(&a, "verify_card", json!({"text": card["text"]}));
     assert_eq!(checked["number"], card["number"]);
+    // The county widens the device's scope to a second township: after the
+    // next sync the app's pickers and home show it.
+    let s = ok(&a, "status", Value::Null);
+    assert_eq!(s["device"]["scope"]["townships"], json!([t]), "{s}");
+    let device_id = s["device"]["device_id"].as_str().unwrap().to_owned();
+    let other = ok(&a, "areas", Value::Null)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["level"] == "township" && r["id"] != t.as_str())
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let changed =
+        county.post(&format!("/api/devices/{device_id}/scope"), Some(&county.admin), json!({"townships": [t, other]}));
+    assert_eq!(changed["device"], device_id.as_str(), "{changed}");
+    ok(&a, "sync_now", Value::Null);
+    wait_for("the new scope", || {
+        ok(&a, "status", Value::Null)["device"]["scope"]["townships"].as_array().is_some_and(|v| v.len() == 2)
+    });
+    let home = ok(&a, "home", Value::Null);
+    assert_eq!(home["device"]["scope"]["townships"].as_array().unwrap().len(), 2, "{home}");
     // A tampered card is refused with its reason.
     let mut text = card["text"].as_str().unwrap().to_owned();
     text.insert(10, 'A');
