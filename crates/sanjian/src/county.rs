@@ -182,6 +182,8 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     .map_err(sync_error)?;
     let mut state = AppState::new(db, keys, public_url.clone());
     state.pin = pin;
+    // The console's facts for documents stored before they existed.
+    state.ensure_facts().map_err(sync_error)?;
     let state = Arc::new(state);
     let shutdown = shutdown_signal(&runtime)?;
     // One line on stdout for scripts: where the server is.

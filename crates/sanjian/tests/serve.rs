@@ -153,6 +153,26 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let wrong = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": "guess"}));
     assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("UNAUTHENTICATED"), "{wrong}");
 
+    // The county console in chromium: signed in, its dashboard says what
+    // the registry's report on the same county says.
+    let stats_file = dir.path().join("stats.json");
+    std::fs::write(&stats_file, stats.to_string()).unwrap();
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/console");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console.mjs");
+    let o = Command::new("node")
+        .arg(&script)
+        .args([&base, "admin", &password])
+        .arg(&stats_file)
+        .arg(&shots)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "the console in chromium: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+
     // A membership card, issued on the device offline for a member it holds.
     let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
     let mut key = [0u8; 32];

@@ -42,6 +42,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v2-summaries", sync::server::summaries_schema()),
         ("cards-v1", crate::cards::schema()),
         ("sync-v3-quarantine-changes", "ALTER TABLE quarantine ADD COLUMN changes TEXT NOT NULL DEFAULT ''".into()),
+        ("console-v1-facts", sync::facts::schema()),
     ]
 }
 
@@ -121,7 +122,16 @@ impl Db {
                 }
             }
         }
-        self.tx(|db| sync::server::ensure_summaries(db))
+        self.tx(|db| sync::server::ensure_summaries(db))?;
+        // A database with no documents has its facts complete already.
+        self.tx(|db| {
+            if db.query("SELECT 1 FROM docs LIMIT 1", &[])?.is_empty()
+                && db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty()
+            {
+                db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;
+            }
+            Ok(())
+        })
     }
 
     fn batch(&self, sql: &str) -> Result<(), SyncError> {

@@ -38,6 +38,13 @@ impl AppState {
     pub fn ctx(&self) -> Ctx<'_> {
         Ctx { sealer: &self.sealer, today: crate::today(), now_ms: now_ms() }
     }
+
+    /// Builds the console's facts from the stored documents if this
+    /// database was written before they existed (once; then a no-op).
+    pub fn ensure_facts(&self) -> Result<(), SyncError> {
+        let ctx = self.ctx();
+        self.db.tx(|db| sync::facts::ensure(db, &ctx))
+    }
 }
 
 pub fn router(state: Arc<AppState>) -> axum::Router {
@@ -60,6 +67,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/cards/revoke", post(card_revoke))
         .route("/api/cards/verify", post(card_verify))
         .route("/verify", get(verify_page))
+        .route("/console", get(console_page))
+        .route("/api/console/progress", get(console_progress))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -467,6 +476,51 @@ async fn card_verify(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<J
         }))
     })
     .await
+}
+
+#[derive(Deserialize)]
+struct ProgressQuery {
+    #[serde(default)]
+    year: Option<i32>,
+    /// One township's figures only.
+    #[serde(default)]
+    township: Option<String>,
+}
+
+/// The campaign's progress against the year's targets, from the facts kept
+/// beside the documents (`sync::facts`): for signed-in staff.
+async fn console_progress(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ProgressQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t)) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let today = crate::today();
+        let config = registry::progress::CampaignConfig::default_for(q.year.unwrap_or(today.year()));
+        let townships = match q.township {
+            Some(t) => sync::facts::Townships::Only(vec![t.as_str().into()]),
+            None => sync::facts::Townships::All,
+        };
+        let report = st.db.tx(|db| match auth::staff(db, &token)? {
+            Ok(_) => Ok(Ok(sync::facts::progress(db, &config, today, &townships)?)),
+            Err(d) => Ok(Err(d)),
+        })??;
+        Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
+    })
+    .await
+}
+
+/// The county console (sign-in, then the dashboard).
+async fn console_page() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        include_str!("console.html"),
+    )
+        .into_response()
 }
 
 /// The public verify page: any phone can open it and scan or paste a card.

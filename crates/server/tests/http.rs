@@ -572,3 +572,48 @@ fn cards_a_change_makes_obsolete_are_revoked_and_the_lists_are_signed() {
         assert_eq!(entry.areas, vec![township], "the trust list carries the device's scope");
     });
 }
+
+#[test]
+fn the_console_progress_is_the_registrys_computation_and_follows_every_write() {
+    each_backend(|backend| {
+        let s = start(backend);
+        let url = format!("{}/api/console/progress", s.endpoint.base);
+        let (status, v) = s.answer(s.http.get(&url));
+        assert_eq!(status, 401, "{v}");
+        let (status, v) = s.answer(s.http.get(&url).bearer_auth("sjs_forged"));
+        assert_eq!(status, 401, "{v}");
+        // The same records in a device store: its report is the registry's
+        // own computation (store's tests prove that against full records).
+        let today = server::today();
+        let config = registry::progress::CampaignConfig::default_for(today.year());
+        let mut store = Store::in_memory(&Init { county_secret: secret(), device_id: Some([1; 16]) }).unwrap();
+        store.insert_many(s.county.records.clone(), TODAY).unwrap();
+        let expected = serde_json::to_value(store.progress(&config, today).unwrap()).unwrap();
+        let (status, got) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(status, 200, "{got}");
+        assert_eq!(got, expected);
+        assert!(got["county"]["active_members"].as_u64().unwrap() > 0);
+        // One township's figures.
+        let t = &s.county.townships[0];
+        let (_, one) = s.answer(s.http.get(format!("{url}?township={t}")).bearer_auth(&s.admin));
+        assert_eq!(one["townships"].as_array().unwrap().len(), 1, "{one}");
+        assert_eq!(one["townships"][0]["id"], t.as_str());
+        let (status, _) = s.answer(s.http.get(format!("{url}?township=../x")).bearer_auth(&s.admin));
+        assert_eq!(status, 400);
+        // A member registered on a device reaches the figures with its push.
+        let mut dev = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut dev).unwrap();
+        let before = got["county"]["active_members"].as_u64().unwrap();
+        dev.store.insert(s.new_member_in(0, "新会员"), TODAY).unwrap();
+        s.sync(&mut dev).unwrap();
+        let (_, after) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(after["county"]["active_members"].as_u64().unwrap(), before + 1);
+        // Rebuilt from the documents (a database from before the facts), the
+        // figures are the same.
+        s.state.db.tx(|db| db.execute("DELETE FROM counters WHERE name = 'facts'", &[])).unwrap();
+        s.state.db.tx(|db| db.execute("DELETE FROM f_members", &[])).unwrap();
+        s.state.ensure_facts().unwrap();
+        let (_, rebuilt) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(rebuilt, after);
+    });
+}

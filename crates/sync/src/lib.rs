@@ -12,6 +12,7 @@
 pub mod client;
 pub mod enrol;
 mod error;
+pub mod facts;
 pub mod fingerprint;
 #[cfg(feature = "http")]
 pub mod http;

@@ -351,6 +351,8 @@ fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
 /// What the docs row says of a document beside its bytes.
 struct Placed<'a> {
     kind: RecordKind,
+    /// The record as read from the document (its facts row is written too).
+    record: &'a registry::model::Record,
     region: &'a Region,
     old_region: Option<&'a Region>,
     deleted: bool,
@@ -363,7 +365,7 @@ fn save(
     doc: &mut AutoCommit,
     placed: Placed<'_>,
 ) -> Result<Vec<Hash>, SyncError> {
-    let Placed { kind, region, old_region, deleted } = placed;
+    let Placed { kind, record, region, old_region, deleted } = placed;
     let heads = hashes(&doc.get_heads());
     let fp = fingerprint::of(id, &heads) as i64;
     // Uncompressed: the wire's DEFLATE compresses a whole batch better than
@@ -407,6 +409,7 @@ fn save(
             ctx.now_ms.into(),
         ],
     )?;
+    crate::facts::project(db, id, record, deleted)?;
     Ok(heads)
 }
 
@@ -569,7 +572,7 @@ fn push_one(
         return quarantined(db, "RULES_BROKEN", codes.join(","));
     }
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
-    let placed = Placed { kind, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
+    let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
     let heads = save(db, ctx, id, &mut doc, placed)?;
     if let registry::model::Record::Member(m) = &record {
         let current = card_serial(m.card_number.as_deref());
@@ -776,12 +779,19 @@ pub fn import(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoComm
         })?;
         let record = store::hydrate(&s.doc)?;
         let region = record.region(id);
-        let placed = Placed { kind: record.kind(), region: &region, old_region: Some(&s.region), deleted: false };
+        let placed = Placed {
+            kind: record.kind(),
+            record: &record,
+            region: &region,
+            old_region: Some(&s.region),
+            deleted: false,
+        };
         save(db, ctx, id, &mut s.doc, placed)?;
         return Ok(());
     }
     let region = record.region(id);
-    save(db, ctx, id, doc, Placed { kind: record.kind(), region: &region, old_region: None, deleted: false })?;
+    let placed = Placed { kind: record.kind(), record: &record, region: &region, old_region: None, deleted: false };
+    save(db, ctx, id, doc, placed)?;
     Ok(())
 }
 

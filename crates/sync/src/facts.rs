@@ -1,0 +1,237 @@
+//! The county server's facts: one row per live record of the kinds the
+//! progress report counts, holding only what the report needs (township,
+//! counts, dates, flags, links) and never a name, ID number or phone.
+//! Rows are written in the same transaction as the document (`server::save`),
+//! so the console's dashboard reads a consistent county without opening a
+//! sealed document. The judgements stay the registry's: the rows feed
+//! `registry::progress::ProgressBuilder`, as the device's projections do
+//! (`store::progress`); "a chair in office" is the one rule restated in SQL.
+//!
+//! Every statement is the same on SQLite and PostgreSQL; flags are 0/1
+//! integers and dates ISO text, which order as dates.
+
+use crate::error::SyncError;
+use crate::server::{Ctx, Sql, Val};
+use registry::Date;
+use registry::model::{Ownership, Record, RecordId, TownshipKind, UnionKind, UnitKind};
+use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, ProgressReport, UnionFacts};
+use registry::rules;
+
+/// The migration that creates the tables.
+pub fn schema() -> String {
+    "CREATE TABLE f_townships (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);
+     CREATE TABLE f_entities (id TEXT PRIMARY KEY, township TEXT NOT NULL, grid TEXT, workers BIGINT NOT NULL,
+       closed BIGINT NOT NULL, union_id TEXT, private_enterprise BIGINT NOT NULL);
+     CREATE INDEX f_entities_union ON f_entities(union_id);
+     CREATE TABLE f_unions (id TEXT PRIMARY KEY, township TEXT NOT NULL, grid TEXT, kind TEXT NOT NULL,
+       founded_on TEXT, dissolved_on TEXT, liuyou_complete BIGINT NOT NULL, bayou_complete BIGINT NOT NULL);
+     CREATE TABLE f_cadres (id TEXT PRIMARY KEY, union_id TEXT NOT NULL, role TEXT NOT NULL,
+       elected_on TEXT, left_on TEXT);
+     CREATE INDEX f_cadres_union ON f_cadres(union_id, role);
+     CREATE TABLE f_members (id TEXT PRIMARY KEY, township TEXT NOT NULL, grid TEXT, union_id TEXT NOT NULL,
+       joined_on TEXT NOT NULL, left_on TEXT);"
+        .into()
+}
+
+fn date(d: Option<Date>) -> Val {
+    d.map_or(Val::Null, |d| Val::Text(d.to_string()))
+}
+
+fn id(r: Option<&RecordId>) -> Val {
+    r.map_or(Val::Null, |r| Val::Text(r.0.clone()))
+}
+
+fn flag(b: bool) -> Val {
+    Val::Int(i64::from(b))
+}
+
+/// Writes (or, for a deleted record, removes) the record's row.
+pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool) -> Result<(), SyncError> {
+    let (table, insert, params): (&str, &str, Vec<Val>) = match record {
+        Record::Area(a) => match (a.level, a.township_kind) {
+            (registry::model::AreaLevel::Township, kind) => (
+                "f_townships",
+                "INSERT INTO f_townships (id, name, kind) VALUES ($1, $2, $3)",
+                vec![rid.as_str().into(), a.name.as_str().into(), kind.unwrap_or(TownshipKind::Town).key().into()],
+            ),
+            _ => return Ok(()),
+        },
+        Record::Entity(e) => (
+            "f_entities",
+            "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                rid.as_str().into(),
+                e.place.township.as_str().into(),
+                id(e.place.grid.as_ref()),
+                e.workers.into(),
+                flag(e.closed),
+                id(e.union_id.as_ref()),
+                flag(e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise),
+            ],
+        ),
+        Record::Union(u) => (
+            "f_unions",
+            "INSERT INTO f_unions (id, township, grid, kind, founded_on, dissolved_on, liuyou_complete, bayou_complete)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            vec![
+                rid.as_str().into(),
+                u.place.township.as_str().into(),
+                id(u.place.grid.as_ref()),
+                u.kind.key().into(),
+                date(u.founded_on),
+                date(u.dissolved_on),
+                flag(rules::liuyou(&u.liuyou).complete()),
+                flag(rules::bayou(&u.bayou).complete()),
+            ],
+        ),
+        Record::Cadre(c) => (
+            "f_cadres",
+            "INSERT INTO f_cadres (id, union_id, role, elected_on, left_on) VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                rid.as_str().into(),
+                c.union_id.as_str().into(),
+                c.role.key().into(),
+                date(c.elected_on),
+                date(c.left_on),
+            ],
+        ),
+        Record::Member(m) => (
+            "f_members",
+            "INSERT INTO f_members (id, township, grid, union_id, joined_on, left_on) VALUES ($1, $2, $3, $4, $5, $6)",
+            vec![
+                rid.as_str().into(),
+                m.place.township.as_str().into(),
+                id(m.place.grid.as_ref()),
+                m.union_id.as_str().into(),
+                date(Some(m.joined_on)),
+                date(m.left_on),
+            ],
+        ),
+        Record::Transfer(_) | Record::Hardship(_) => return Ok(()),
+    };
+    db.execute(&format!("DELETE FROM {table} WHERE id = $1"), &[rid.as_str().into()])?;
+    if !deleted {
+        db.execute(insert, &params)?;
+    }
+    Ok(())
+}
+
+/// Builds the rows from the stored documents once: for a database written
+/// before the facts existed. Idempotent; a counter marks it done.
+pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
+    if !db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty() {
+        return Ok(());
+    }
+    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members"] {
+        db.execute(&format!("DELETE FROM {table}"), &[])?;
+    }
+    let mut after = RecordId::default();
+    for kind in ["area", "entity", "union", "cadre", "member"] {
+        let kind = registry::model::RecordKind::from_key(kind).expect("a kind");
+        loop {
+            let page = crate::server::records_of_kind(db, ctx, kind, Some(&after), 2000)?;
+            for (rid, record) in &page {
+                project(db, rid, record, false)?;
+            }
+            match page.last() {
+                Some((rid, _)) if page.len() == 2000 => after = rid.clone(),
+                _ => break,
+            }
+        }
+        after = RecordId::default();
+    }
+    db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;
+    Ok(())
+}
+
+/// Which townships a report covers: all, or these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Townships {
+    All,
+    Only(Vec<RecordId>),
+}
+
+impl Townships {
+    fn keeps(&self, t: &RecordId) -> bool {
+        match self {
+            Townships::All => true,
+            Townships::Only(ids) => ids.contains(t),
+        }
+    }
+}
+
+fn date_of(v: &Val) -> Option<Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    v.text().and_then(|s| Date::parse(s, &fmt).ok())
+}
+
+/// The progress report from the facts, as of `today`, for `townships`
+/// (county figures then sum only those).
+pub fn progress(
+    db: &mut dyn Sql,
+    config: &CampaignConfig,
+    today: Date,
+    townships: &Townships,
+) -> Result<ProgressReport, SyncError> {
+    let mut b = ProgressBuilder::new(config.clone());
+    for r in db.query("SELECT id, name, kind FROM f_townships ORDER BY name, id", &[])? {
+        let t = RecordId::from(r[0].text().unwrap_or_default());
+        if townships.keeps(&t) {
+            let kind = r[2].text().and_then(TownshipKind::from_key).unwrap_or(TownshipKind::Town);
+            b.add_township(t, r[1].text().unwrap_or_default().to_owned(), kind);
+        }
+    }
+    let rows = db.query(
+        "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise
+         FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id",
+        &[],
+    )?;
+    for r in rows {
+        let t = RecordId::from(r[0].text().unwrap_or_default());
+        if townships.keeps(&t) {
+            b.add_entity(&EntityFacts {
+                township: t,
+                workers: r[1].int(),
+                closed: r[2].int() != 0,
+                covered_by: r[3].text().and_then(UnionKind::from_key),
+                private: r[4].int() != 0,
+            });
+        }
+    }
+    let today_text = today.to_string();
+    let rows = db.query(
+        "SELECT u.township, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
+           CASE WHEN EXISTS (SELECT 1 FROM f_entities e WHERE e.union_id = u.id AND e.private_enterprise = 1 AND e.closed = 0)
+             THEN 1 ELSE 0 END,
+           CASE WHEN EXISTS (SELECT 1 FROM f_cadres c WHERE c.union_id = u.id AND c.role = 'chair'
+             AND (c.elected_on IS NULL OR c.elected_on <= $1) AND (c.left_on IS NULL OR c.left_on > $1))
+             THEN 0 ELSE 1 END
+         FROM f_unions u",
+        &[today_text.as_str().into()],
+    )?;
+    for r in rows {
+        let t = RecordId::from(r[0].text().unwrap_or_default());
+        if !townships.keeps(&t) {
+            continue;
+        }
+        b.add_union(&UnionFacts {
+            township: t,
+            kind: r[1].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
+            founded_on: date_of(&r[2]),
+            dissolved: date_of(&r[3]).is_some_and(|d| d <= today),
+            liuyou_complete: r[4].int() != 0,
+            bayou: (r[6].int() != 0).then_some(r[5].int() != 0),
+            chair_vacant: r[7].int() != 0,
+        });
+    }
+    for r in db.query("SELECT township, joined_on, left_on FROM f_members", &[])? {
+        let t = RecordId::from(r[0].text().unwrap_or_default());
+        let Some(joined_on) = date_of(&r[1]) else { continue };
+        if townships.keeps(&t) {
+            let left = date_of(&r[2]);
+            b.add_member(&MemberFacts { township: t, joined_on, active: left.is_none_or(|d| d > today) });
+        }
+    }
+    Ok(b.finish(today))
+}

@@ -1,0 +1,53 @@
+// The county console in Debian's chromium: sign in, then the dashboard's
+// figures against the registry's own report (`sanjian stats --json` of the
+// same county).
+//
+//   node console.mjs <server base URL> <username> <password> <stats.json> [screenshot dir]
+import { chromium } from "playwright-core";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { check, failures } from "./lib.mjs";
+
+const [base, username, password, statsFile, shots] = process.argv.slice(2);
+const stats = JSON.parse(readFileSync(statsFile, "utf8"));
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+});
+const errors = [];
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.setDefaultTimeout(20000);
+  await page.goto(base + "/console");
+  check((await page.title()).includes("县总工会工作台"), "the console is Chinese by default");
+  await page.fill("#username", username);
+  await page.fill("#password", "wrong password");
+  await page.click("#signin-button");
+  await page.waitForFunction(() => document.querySelector("#signin-error").textContent.length > 0);
+  check(true, "a wrong password is refused in plain words");
+  await page.fill("#password", password);
+  await page.click("#signin-button");
+  await page.waitForSelector("#dashboard:not([hidden]) .goal");
+  const goals = await page.$$eval(".goal", (ns) => ns.map((n) => [n.dataset.goal, n.dataset.met === "true"]));
+  const expected = stats.goals.map((g) => [g.key, g.met]);
+  check(JSON.stringify(goals) === JSON.stringify(expected), `every goal met or not as the registry says (${goals.length})`);
+  const rows = await page.$$eval("#townships tbody tr[data-township]", (ns) => ns.length);
+  check(rows === stats.townships.length, `a row per township (${rows})`);
+  const county = await page.$$eval("#townships tbody tr:not([data-township]) td", (ns) => ns.map((n) => n.textContent));
+  check(county[6] === String(stats.county.active_members), `the county's active members (${county[6]})`);
+  check(county[4] === `${stats.county.new_members}/${stats.county.target_new_members}`, `new members against the target (${county[4]})`);
+  const first = stats.townships[0];
+  const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
+  check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
+  if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
+  await page.click("#lang");
+  check((await page.textContent("#title")).includes("County console"), "English after the switch");
+} catch (e) {
+  check(false, "the run stopped: " + (e.stack || e));
+} finally {
+  check(errors.length === 0, "no script errors: " + errors.join(" | "));
+  await browser.close();
+}
+console.log(JSON.stringify({ failures }));
+process.exit(failures ? 1 : 0);
