@@ -41,6 +41,11 @@ try {
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
+  // The member ledger downloads as XLSX (an Office Open XML zip).
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click('button[data-ledger="member"][data-format="xlsx"]')]);
+  const path = await download.path();
+  const head = readFileSync(path).subarray(0, 2).toString("latin1");
+  check(head === "PK" && download.suggestedFilename().endsWith(".xlsx"), `the member ledger downloads (${download.suggestedFilename()})`);
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
 } catch (e) {

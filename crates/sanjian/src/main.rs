@@ -103,6 +103,8 @@ enum Command {
     VerifyCard(cards::VerifyArgs),
     /// Revokes a membership card at the county server.
     RevokeCard(county::RevokeCardArgs),
+    /// Writes one of the four real-name ledgers (XLSX or CSV) from the server's data.
+    Export(county::ExportArgs),
     /// Draws a valid card: a printable PNG (ID-card size, 300 dpi) or an SVG.
     RenderCard(cards::RenderArgs),
     /// A device's side from the command line: enrol, sync.
@@ -230,6 +232,7 @@ fn run(command: Command) -> Result<ExitCode> {
             cards::issue(args, t)
         }
         Command::RevokeCard(args) => county::revoke_card(args),
+        Command::Export(args) => county::export(args),
         Command::RenderCard(args) => {
             let t = today(args.today.as_deref())?;
             cards::render(args, t)

@@ -173,6 +173,21 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         String::from_utf8_lossy(&o.stderr)
     );
 
+    // The member ledger from the command line: masked, so no ID number or
+    // phone appears in it; a second export to the same file is refused.
+    let ledger = dir.path().join("members.csv");
+    ok(sanjian(&["export", "--data", s(&data), "--ledger", "member", "--format", "csv", "--out", s(&ledger)]));
+    let csv = std::fs::read(&ledger).unwrap();
+    assert_eq!(&csv[..3], &[0xEF, 0xBB, 0xBF], "a BOM for Excel");
+    let csv = String::from_utf8(csv[3..].to_vec()).unwrap();
+    assert!(csv.starts_with("序号,姓名,性别,民族"), "{}", &csv[..60]);
+    assert!(csv.lines().count() > 100, "{} lines", csv.lines().count());
+    // (Card numbers are 16 digits in the synthetic county; IDs 18, phones 11.)
+    let personal: Vec<String> = digit_runs(&csv, 11).into_iter().filter(|r| r.len() == 11 || r.len() == 18).collect();
+    assert!(personal.is_empty(), "unmasked numbers: {:?}", personal.first());
+    let again = sanjian(&["export", "--data", s(&data), "--ledger", "member", "--format", "csv", "--out", s(&ledger)]);
+    assert_eq!(again.status.code(), Some(1));
+
     // A membership card, issued on the device offline for a member it holds.
     let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
     let mut key = [0u8; 32];

@@ -69,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/api/console/progress", get(console_progress))
+        .route("/api/console/export", get(console_export))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -513,6 +514,63 @@ async fn console_progress(
     })
     .await
 }
+
+#[derive(Deserialize)]
+struct ExportQuery {
+    ledger: String,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    township: Option<String>,
+    /// Unmasked ID numbers and phones: county admins only.
+    #[serde(default)]
+    full_ids: bool,
+}
+
+/// One of the four ledgers as XLSX or CSV, logged.
+async fn console_export(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let token = bearer(&headers)?;
+    let ledger = crate::ledgers::Ledger::from_key(&q.ledger).ok_or(auth::BAD_REQUEST)?;
+    let format = q.format.unwrap_or_else(|| "xlsx".into());
+    if !matches!(format.as_str(), "xlsx" | "csv")
+        || q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t))
+    {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let ctx = st.ctx();
+        let township = q.township.as_deref().map(RecordIdOf::from);
+        let table = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            if q.full_ids && staff.role != auth::Role::CountyAdmin {
+                return Ok(Err(auth::FORBIDDEN));
+            }
+            let table = crate::ledgers::table(db, &ctx, ledger, township.as_ref(), q.full_ids, ctx.today)?;
+            let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
+            crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, table.rows.len(), q.full_ids)?;
+            Ok(Ok(table))
+        })??;
+        let (bytes, mime) = match format.as_str() {
+            "csv" => (crate::ledgers::csv(&table), "text/csv; charset=utf-8"),
+            _ => (crate::ledgers::xlsx(&table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        };
+        let file = format!("{}.{format}", ledger.title());
+        let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
+        let disposition = format!("attachment; filename=\"{}.{format}\"; filename*=UTF-8''{encoded}", ledger.key());
+        Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
+            .into_response())
+    })
+    .await
+}
+
+type RecordIdOf = registry::model::RecordId;
 
 /// The county console (sign-in, then the dashboard).
 async fn console_page() -> Response {

@@ -10,6 +10,7 @@ pub mod cards;
 pub mod db;
 mod http;
 pub mod keys;
+pub mod ledgers;
 pub mod tls;
 
 pub use db::Db;

@@ -617,3 +617,76 @@ fn the_console_progress_is_the_registrys_computation_and_follows_every_write() {
         assert_eq!(rebuilt, after);
     });
 }
+
+#[test]
+fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
+    use calamine::Reader;
+    each_backend(|backend| {
+        let s = start(backend);
+        let url = |q: &str| format!("{}/api/console/export?{q}", s.endpoint.base);
+        let get = |q: &str, token: &str| {
+            s.rt.block_on(async {
+                let r = s.http.get(url(q)).bearer_auth(token).send().await.unwrap();
+                let status = r.status().as_u16();
+                let kind = r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+                (status, kind, r.bytes().await.unwrap().to_vec())
+            })
+        };
+        let members = s.county.records.iter().filter(|(_, r)| matches!(r, Record::Member(_))).count();
+        let (status, kind, bytes) = get("ledger=member&format=xlsx", &s.admin);
+        assert_eq!(status, 200);
+        assert!(kind.contains("spreadsheetml"), "{kind}");
+        let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("会员").unwrap();
+        let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+        assert_eq!(rows[0][0], "工会会员实名制登记表");
+        assert_eq!(rows[1][..6], ["序号", "姓名", "性别", "民族", "出生日期", "公民身份号码"]);
+        assert_eq!(rows.len() - 2, members, "one row per member");
+        let ids: Vec<&String> = rows[2..].iter().map(|r| &r[5]).collect();
+        assert!(ids.iter().all(|id| id.len() == 18 && id[6..14] == *"********"), "masked: {:?}", &ids[..3]);
+        // CSV: a BOM, the same headers, one line per member.
+        let (_, kind, csv) = get("ledger=member&format=csv", &s.admin);
+        assert!(kind.starts_with("text/csv"));
+        assert_eq!(&csv[..3], &[0xEF, 0xBB, 0xBF]);
+        let text = String::from_utf8(csv[3..].to_vec()).unwrap();
+        assert!(text.starts_with("序号,姓名,性别"), "{}", &text[..40]);
+        assert_eq!(text.lines().count(), members + 1);
+        // Full IDs only for a county admin who asks; a township clerk may not.
+        let (_, _, full) = get("ledger=member&format=csv&full_ids=true", &s.admin);
+        let full = String::from_utf8(full[3..].to_vec()).unwrap();
+        assert!(!full.lines().nth(1).unwrap().contains("********"));
+        let (st, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        assert_eq!(st, 200);
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        assert_eq!(get("ledger=member&full_ids=true", &clerk).0, 403);
+        assert_eq!(get("ledger=member&format=csv", &clerk).0, 200);
+        // The other three ledgers, and one township's rows only.
+        for (ledger, sheet) in [("organisation", "基层工会"), ("cadre", "工会干部"), ("transfer", "接转")] {
+            let (status, _, bytes) = get(&format!("ledger={ledger}"), &s.admin);
+            assert_eq!(status, 200, "{ledger}");
+            let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+            assert!(book.worksheet_range(sheet).is_ok(), "{ledger}");
+        }
+        let t = &s.county.townships[0];
+        let (_, _, one) = get(&format!("ledger=member&format=csv&township={t}"), &s.admin);
+        let in_t =
+            s.county.records.iter().filter(|(_, r)| matches!(r, Record::Member(m) if m.place.township == *t)).count();
+        assert_eq!(String::from_utf8(one[3..].to_vec()).unwrap().lines().count(), in_t + 1);
+        // Bad requests, and no token.
+        assert_eq!(get("ledger=payroll", &s.admin).0, 400);
+        assert_eq!(get("ledger=member&format=pdf", &s.admin).0, 400);
+        assert_eq!(get("ledger=member", "sjs_forged").0, 401);
+        // Every export is logged: who, which ledger, which filter, how many rows.
+        let log = s
+            .state
+            .db
+            .tx(|db| db.query("SELECT who, ledger, format, filter, rows, full_ids FROM exports ORDER BY at", &[]))
+            .unwrap();
+        assert_eq!(log.len(), 8, "{log:?}");
+        assert_eq!(log[0][0].text(), Some("admin"));
+        assert_eq!(log[0][4].int() as usize, members);
+        assert_eq!(log[2][5].int(), 1, "the full-ID export is marked");
+        assert!(log.iter().any(|r| r[3].text().is_some_and(|f| f.starts_with("township="))));
+    });
+}

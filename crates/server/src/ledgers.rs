@@ -1,0 +1,382 @@
+//! The four real-name ledgers (实名制登记表) as the county reports them
+//! upward: XLSX laid out like the paper forms (a title row, Chinese headers,
+//! A4 landscape for print) and CSV (UTF-8 with a BOM so Excel opens it).
+//! Resident ID numbers and phones are masked unless the caller may see them
+//! and asks; every export is logged (who, when, which ledger and filter).
+
+use crate::db::now_ms;
+use registry::Date;
+use registry::model::{Record, RecordId, RecordKind};
+use std::collections::HashMap;
+use sync::SyncError;
+use sync::server::{Ctx, Sql};
+
+/// Which ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ledger {
+    Organisation,
+    Member,
+    Cadre,
+    Transfer,
+}
+
+impl Ledger {
+    pub fn from_key(key: &str) -> Option<Ledger> {
+        Some(match key {
+            "organisation" | "union" => Ledger::Organisation,
+            "member" => Ledger::Member,
+            "cadre" => Ledger::Cadre,
+            "transfer" => Ledger::Transfer,
+            _ => return None,
+        })
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Ledger::Organisation => "organisation",
+            Ledger::Member => "member",
+            Ledger::Cadre => "cadre",
+            Ledger::Transfer => "transfer",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Ledger::Organisation => "基层工会组织实名制登记表",
+            Ledger::Member => "工会会员实名制登记表",
+            Ledger::Cadre => "工会干部实名制登记表",
+            Ledger::Transfer => "工会会员组织关系接转登记表",
+        }
+    }
+
+    fn sheet(self) -> &'static str {
+        match self {
+            Ledger::Organisation => "基层工会",
+            Ledger::Member => "会员",
+            Ledger::Cadre => "工会干部",
+            Ledger::Transfer => "接转",
+        }
+    }
+
+    fn kind(self) -> RecordKind {
+        match self {
+            Ledger::Organisation => RecordKind::Union,
+            Ledger::Member => RecordKind::Member,
+            Ledger::Cadre => RecordKind::Cadre,
+            Ledger::Transfer => RecordKind::Transfer,
+        }
+    }
+
+    pub fn headers(self) -> &'static [&'static str] {
+        match self {
+            Ledger::Organisation => &[
+                "序号",
+                "工会名称",
+                "组建形式",
+                "领域",
+                "乡镇（街道）",
+                "上级工会",
+                "成立日期",
+                "批复日期",
+                "批复单位",
+                "批复文号",
+                "职工人数",
+                "女职工人数",
+                "女职工委员会",
+                "经费审查委员会",
+                "六有",
+                "八有",
+            ],
+            Ledger::Member => &[
+                "序号",
+                "姓名",
+                "性别",
+                "民族",
+                "出生日期",
+                "公民身份号码",
+                "学历",
+                "政治面貌",
+                "工作单位",
+                "所在工会",
+                "入会日期",
+                "会员卡号",
+                "手机号码",
+                "农民工",
+                "劳务派遣工",
+                "青年职工",
+                "乡镇（街道）",
+            ],
+            Ledger::Cadre => &[
+                "序号",
+                "姓名",
+                "公民身份号码",
+                "所在工会",
+                "职务",
+                "任职日期",
+                "离任日期",
+                "专兼职",
+                "与企业负责人关系",
+                "手机号码",
+                "乡镇（街道）",
+            ],
+            Ledger::Transfer => {
+                &["序号", "会员姓名", "转出工会", "转入工会", "接转日期", "接转原因", "备注", "乡镇（街道）"]
+            }
+        }
+    }
+}
+
+/// A ledger's rows, ready to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    pub ledger: Ledger,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// `110105********002X`: the region and the check part, nothing between.
+pub fn mask_id(id: &str) -> String {
+    let chars: Vec<char> = id.chars().collect();
+    if chars.len() < 10 {
+        return "*".repeat(chars.len());
+    }
+    let (head, tail) = (&chars[..6], &chars[chars.len() - 4..]);
+    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(chars.len() - 10), tail.iter().collect::<String>())
+}
+
+/// `138****5678`.
+pub fn mask_phone(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    if chars.len() < 7 {
+        return "*".repeat(chars.len());
+    }
+    format!("{}****{}", chars[..3].iter().collect::<String>(), chars[chars.len() - 4..].iter().collect::<String>())
+}
+
+fn yes(b: bool) -> String {
+    if b { "是" } else { "否" }.into()
+}
+
+fn d(x: Option<Date>) -> String {
+    x.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Every live record of `kind`, in id order, 2,000 at a time.
+fn each(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    mut f: impl FnMut(&RecordId, &Record),
+) -> Result<(), SyncError> {
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = sync::server::records_of_kind(db, ctx, kind, after.as_ref(), 2000)?;
+        for (id, r) in &page {
+            f(id, r);
+        }
+        match page.last() {
+            Some((id, _)) if page.len() == 2000 => after = Some(id.clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// The ledger's rows for the county or one township, IDs and phones masked
+/// unless `full` (and the caller's role allows it, which the caller checks).
+pub fn table(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    ledger: Ledger,
+    township: Option<&RecordId>,
+    full: bool,
+    today: Date,
+) -> Result<Table, SyncError> {
+    let mut areas: HashMap<RecordId, String> = HashMap::new();
+    each(db, ctx, RecordKind::Area, |id, r| {
+        if let Record::Area(a) = r {
+            areas.insert(id.clone(), a.name.clone());
+        }
+    })?;
+    let mut unions: HashMap<RecordId, String> = HashMap::new();
+    each(db, ctx, RecordKind::Union, |id, r| {
+        if let Record::Union(u) = r {
+            unions.insert(id.clone(), u.name.clone());
+        }
+    })?;
+    let name =
+        |m: &HashMap<RecordId, String>, id: Option<&RecordId>| id.and_then(|i| m.get(i)).cloned().unwrap_or_default();
+    let id_text = |s: &str| if full { s.to_owned() } else { mask_id(s) };
+    let phone = |p: Option<&String>| p.map(|p| if full { p.clone() } else { mask_phone(p) }).unwrap_or_default();
+    let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
+    each(db, ctx, ledger.kind(), |id, r| {
+        let Some(place) = r.place() else { return };
+        if township.is_some_and(|t| *t != place.township) {
+            return;
+        }
+        let town = name(&areas, Some(&place.township));
+        let row = match r {
+            Record::Union(u) => vec![
+                u.name.clone(),
+                u.kind.zh().into(),
+                u.sector.map(|s| s.zh().to_owned()).unwrap_or_default(),
+                town.clone(),
+                name(&unions, u.parent_union.as_ref()),
+                d(u.founded_on),
+                d(u.approved_on),
+                u.approved_by.map(|a| a.zh().to_owned()).unwrap_or_default(),
+                u.approval_doc.clone(),
+                u.workers.to_string(),
+                u.women_workers.to_string(),
+                yes(u.has_women_committee),
+                yes(u.has_audit_committee),
+                yes(registry::rules::liuyou(&u.liuyou).complete()),
+                yes(registry::rules::bayou(&u.bayou).complete()),
+            ],
+            Record::Member(m) => vec![
+                m.name.clone(),
+                m.sex.map(|s| s.zh().to_owned()).unwrap_or_default(),
+                m.ethnicity.clone(),
+                d(m.birth_date),
+                id_text(&m.resident_id),
+                m.education.zh().into(),
+                m.political_status.zh().into(),
+                m.employer_name.clone(),
+                name(&unions, Some(&m.union_id)),
+                m.joined_on.to_string(),
+                m.card_number.clone().unwrap_or_default(),
+                phone(m.phone.as_ref()),
+                yes(m.migrant_worker),
+                yes(m.dispatched_worker),
+                yes(m.is_young_worker(today)),
+                town.clone(),
+            ],
+            Record::Cadre(c) => vec![
+                c.name.clone(),
+                c.resident_id.as_deref().map(id_text).unwrap_or_default(),
+                name(&unions, Some(&c.union_id)),
+                c.role.zh().into(),
+                d(c.elected_on),
+                d(c.left_on),
+                if c.full_time { "专职" } else { "兼职" }.into(),
+                c.owner_relation.zh().into(),
+                phone(c.phone.as_ref()),
+                town.clone(),
+            ],
+            Record::Transfer(t) => vec![
+                t.member_name.clone(),
+                name(&unions, Some(&t.from_union)),
+                name(&unions, Some(&t.to_union)),
+                t.date.to_string(),
+                t.reason.zh().into(),
+                t.note.clone(),
+                town.clone(),
+            ],
+            _ => return,
+        };
+        // Township, then the record's own name, as the paper forms list them.
+        rows.push((town, format!("{}{}", row[0], id), row));
+    })?;
+    rows.sort();
+    let rows = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, _, mut row))| {
+            row.insert(0, (i + 1).to_string());
+            row
+        })
+        .collect();
+    Ok(Table { ledger, rows })
+}
+
+/// The table as an XLSX workbook: a merged title row, bold headers frozen
+/// under it, A4 landscape, the header repeated on every printed page.
+pub fn xlsx(t: &Table) -> Result<Vec<u8>, SyncError> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+    let err = |e: rust_xlsxwriter::XlsxError| SyncError::Server(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(t.ledger.sheet()).map_err(err)?;
+    let headers = t.ledger.headers();
+    let last = (headers.len() - 1) as u16;
+    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let head = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
+    let cell = Format::new().set_border(FormatBorder::Thin);
+    ws.merge_range(0, 0, 0, last, t.ledger.title(), &title).map_err(err)?;
+    for (c, h) in headers.iter().enumerate() {
+        ws.write_string_with_format(1, c as u16, *h, &head).map_err(err)?;
+        let width = if *h == "公民身份号码" {
+            22.0
+        } else if h.contains("工会") || h.contains("单位") {
+            24.0
+        } else {
+            12.0
+        };
+        ws.set_column_width(c as u16, width).map_err(err)?;
+    }
+    for (r, row) in t.rows.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            // Text, never numbers: an 18-digit ID must not become 1.1E+17.
+            ws.write_string_with_format(r as u32 + 2, c as u16, v, &cell).map_err(err)?;
+        }
+    }
+    ws.set_freeze_panes(2, 0).map_err(err)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_repeat_rows(1, 1).map_err(err)?;
+    ws.set_print_fit_to_pages(1, 0);
+    wb.save_to_buffer().map_err(err)
+}
+
+/// The table as CSV, UTF-8 with a BOM (Excel then reads the Chinese).
+pub fn csv(t: &Table) -> Vec<u8> {
+    let mut out = vec![0xEF, 0xBB, 0xBF];
+    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut Vec<u8>| {
+        let quoted: Vec<String> = cells
+            .map(|c| {
+                if c.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.to_owned()
+                }
+            })
+            .collect();
+        out.extend_from_slice(quoted.join(",").as_bytes());
+        out.extend_from_slice(b"\r\n");
+    };
+    line(&mut t.ledger.headers().iter().copied(), &mut out);
+    for row in &t.rows {
+        line(&mut row.iter().map(String::as_str), &mut out);
+    }
+    out
+}
+
+/// Records an export: who, when, which ledger, format and filter, how many rows.
+pub fn log_export(
+    db: &mut dyn Sql,
+    who: &str,
+    ledger: Ledger,
+    format: &str,
+    filter: &str,
+    rows: usize,
+    full: bool,
+) -> Result<(), SyncError> {
+    db.execute(
+        "INSERT INTO exports (at, who, ledger, format, filter, rows, full_ids) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            now_ms().into(),
+            who.into(),
+            ledger.key().into(),
+            format.into(),
+            filter.into(),
+            (rows as i64).into(),
+            i64::from(full).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The migration: the export log.
+pub fn schema() -> String {
+    "CREATE TABLE exports (at BIGINT NOT NULL, who TEXT NOT NULL, ledger TEXT NOT NULL, format TEXT NOT NULL,
+       filter TEXT NOT NULL, rows BIGINT NOT NULL, full_ids BIGINT NOT NULL)"
+        .into()
+}
