@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check, failures } from "./lib.mjs";
 
-const [base, username, password, statsFile, shots] = process.argv.slice(2);
+// With "review", one quarantined write is expected, and dismissed with a note.
+const [base, username, password, statsFile, shots, review] = process.argv.slice(2);
 const stats = JSON.parse(readFileSync(statsFile, "utf8"));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -41,6 +42,15 @@ try {
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
+  if (review === "review") {
+    await page.waitForSelector("#quarantine tr[data-entry]");
+    const code = await page.getAttribute("#quarantine tr[data-entry] td[data-code]", "data-code");
+    check(code === "OUT_OF_SCOPE", `the quarantined write is in the review queue (${code})`);
+    page.once("dialog", (d) => d.accept("重复登记，驳回"));
+    await page.click('#quarantine tr[data-entry] button[data-decision="dismiss"]');
+    await page.waitForSelector('#review-status[data-code="dismiss"]');
+    check((await page.$$("#quarantine tr[data-entry]")).length === 0, "dismissed with a note, it leaves the queue");
+  }
   // The member ledger downloads as XLSX (an Office Open XML zip).
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('button[data-ledger="member"][data-format="xlsx"]')]);
   const path = await download.path();

@@ -153,6 +153,31 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let wrong = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": "guess"}));
     assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("UNAUTHENTICATED"), "{wrong}");
 
+    // A registration outside the device's township: the server quarantines
+    // it for the county's review (the console below dismisses it).
+    {
+        let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
+        let key: Vec<u8> =
+            (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let mut store = store::Store::open(&device, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap();
+        let any = store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let mut record = store.get(&any).unwrap().unwrap().record;
+        let registry::model::Record::Member(m) = &mut record else { panic!("a member") };
+        m.name = "越界登记".into();
+        let first17 = format!("{}{:03}", &m.resident_id[..14], 777);
+        m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        m.sex = None;
+        m.place = registry::model::Place {
+            township: registry::model::RecordId::from(stats["townships"][1]["id"].as_str().unwrap()),
+            community: None,
+            grid: None,
+        };
+        store.insert(record, time::macros::date!(2026 - 11 - 25)).unwrap();
+    }
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]))).unwrap();
+    assert_eq!(report["quarantined"], 1, "{report}");
+
     // The county console in chromium: signed in, its dashboard says what
     // the registry's report on the same county says.
     let stats_file = dir.path().join("stats.json");

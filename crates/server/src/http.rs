@@ -61,6 +61,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/devices/{id}/revoke", post(revoke))
         .route("/api/devices/{id}/scope", post(set_scope))
         .route("/api/quarantine", get(quarantine))
+        .route("/api/quarantine/{id}/resolve", post(resolve_quarantine))
         .route("/api/cards/root", get(card_root))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
@@ -377,6 +378,34 @@ async fn quarantine(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiR
             })
             .collect();
         Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ResolveRequest {
+    /// "apply" or "dismiss".
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A county admin's decision on a quarantined write, recorded with who made it.
+async fn resolve_quarantine(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: ResolveRequest = json_body(&bytes)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        as_admin(&st, &token, |db, staff| {
+            server::resolve_quarantine(db, &ctx, id, &req.decision, &staff.username, req.note.trim())
+        })?;
+        Ok(Json(serde_json::json!({ "id": id, "decision": req.decision })))
     })
     .await
 }

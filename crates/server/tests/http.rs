@@ -690,3 +690,64 @@ fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
         assert!(log.iter().any(|r| r[3].text().is_some_and(|f| f.starts_with("township="))));
     });
 }
+
+#[test]
+fn a_reviewer_applies_or_dismisses_a_quarantined_write_and_the_decision_is_recorded() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        // Two registrations outside the device's township: both quarantined.
+        let first = a.store.insert(s.new_member_in(1, "越界甲"), TODAY).unwrap();
+        let second = a.store.insert(s.new_member_in(1, "越界乙"), TODAY).unwrap();
+        assert_eq!(s.sync(&mut a).unwrap().quarantined, 2);
+        let list = |s: &Running| {
+            let (status, v) = s.answer(s.http.get(format!("{}/api/quarantine", s.endpoint.base)).bearer_auth(&s.admin));
+            assert_eq!(status, 200);
+            v["items"].as_array().unwrap().clone()
+        };
+        let items = list(&s);
+        let entry = |doc: &RecordId| items.iter().find(|i| i["doc"] == doc.as_str()).unwrap()["id"].as_i64().unwrap();
+        let (e1, e2) = (entry(&first.id), entry(&second.id));
+        let members =
+            |s: &Running| s.state.db.tx(|db| Ok(db.query("SELECT COUNT(*) FROM f_members", &[])?[0][0].int())).unwrap();
+        let before = members(&s);
+        let resolve = |e: i64, body: serde_json::Value, token: &str| {
+            s.post_json(&format!("/api/quarantine/{e}/resolve"), Some(token), &body)
+        };
+        // A township clerk may not decide; a bad decision is refused.
+        let (st, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        assert_eq!(st, 200);
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        assert_eq!(resolve(e1, serde_json::json!({"decision": "apply"}), &clerk).0, 403);
+        let (st, v) = resolve(e1, serde_json::json!({"decision": "maybe"}), &s.admin);
+        assert_eq!((st, v["code"].as_str()), (409, Some("BAD_DECISION")));
+        // Applied: the county takes the registration; the facts count it.
+        let (st, v) = resolve(e1, serde_json::json!({"decision": "apply", "note": "跨镇务工，县里核实"}), &s.admin);
+        assert_eq!(st, 200, "{v}");
+        assert!(s.server_heads(&first.id).is_some());
+        assert_eq!(members(&s), before + 1);
+        // Dismissed: nothing stored.
+        let (st, _) = resolve(e2, serde_json::json!({"decision": "dismiss", "note": "重复登记"}), &s.admin);
+        assert_eq!(st, 200);
+        assert!(s.server_heads(&second.id).is_none());
+        assert_eq!(members(&s), before + 1);
+        // Both left the queue; deciding again is refused; each decision is on record.
+        assert!(list(&s).iter().all(|i| i["id"] != e1 && i["id"] != e2));
+        let (st, v) = resolve(e2, serde_json::json!({"decision": "apply"}), &s.admin);
+        assert_eq!((st, v["code"].as_str()), (409, Some("QUARANTINE_RESOLVED")));
+        assert_eq!(resolve(999_999, serde_json::json!({"decision": "dismiss"}), &s.admin).0, 409);
+        let rows = s
+            .state
+            .db
+            .tx(|db| db.query("SELECT id, resolution FROM quarantine WHERE resolved_at IS NOT NULL ORDER BY id", &[]))
+            .unwrap();
+        let decisions: Vec<serde_json::Value> =
+            rows.iter().map(|r| serde_json::from_str(r[1].text().unwrap()).unwrap()).collect();
+        assert_eq!(decisions.len(), 2);
+        assert_eq!(decisions[0]["decision"], "apply");
+        assert_eq!(decisions[0]["by"], "admin");
+        assert_eq!(decisions[1]["note"], "重复登记");
+    });
+}

@@ -893,3 +893,94 @@ pub fn quarantine_push(
     }
     Ok(())
 }
+
+/// A reviewer's refusal to resolve a quarantine entry, as a stable code.
+fn review_refused(code: &str, zh: &str, en: &str) -> SyncError {
+    SyncError::Refused { status: 409, code: code.into(), message: registry::message::Message::new(zh, en) }
+}
+
+/// Resolves a quarantine entry at the county: `dismiss` keeps the refusal,
+/// `apply` accepts the held changes as the county (merged into the stored
+/// document, or a new one) if the record they make passes the plan's rules.
+/// Writes from another device's actor and kind changes cannot be applied.
+/// The decision, who made it and why are recorded on the entry.
+pub fn resolve_quarantine(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    entry: i64,
+    decision: &str,
+    by: &str,
+    note: &str,
+) -> Result<(), SyncError> {
+    let rows = db.query("SELECT code, resolved_at FROM quarantine WHERE id = $1", &[entry.into()])?;
+    let Some(row) = rows.first() else {
+        return Err(review_refused("QUARANTINE_NOT_FOUND", "没有这条隔离记录", "No such quarantine entry"));
+    };
+    if row[1] != Val::Null {
+        return Err(review_refused("QUARANTINE_RESOLVED", "这条隔离记录已处理", "This entry was resolved already"));
+    }
+    let code = row[0].text().unwrap_or_default().to_owned();
+    match decision {
+        "dismiss" => {}
+        "apply" => {
+            if matches!(code.as_str(), "ACTOR_MISMATCH" | "KIND_CHANGED") {
+                return Err(review_refused(
+                    "QUARANTINE_NOT_APPLICABLE",
+                    "冒用其他设备身份或更改记录类型的写入不能采用",
+                    "A write under another device's name or changing a record's kind cannot be applied",
+                ));
+            }
+            let (id, bytes) = quarantine_bytes(db, ctx, entry)?.expect("the entry exists");
+            let stored = load(db, ctx, &id)?;
+            let (mut doc, old) = match stored {
+                Some(s) => (s.doc, Some((s.kind, s.region))),
+                None => (AutoCommit::new(), None),
+            };
+            doc.load_incremental(&bytes).map_err(|e| SyncError::Document {
+                id: id.to_string(),
+                code: "DOCUMENT_MALFORMED",
+                detail: e.to_string(),
+            })?;
+            if !doc.get_missing_deps(&[]).is_empty() {
+                return Err(review_refused(
+                    "QUARANTINE_MISSING_CHANGES",
+                    "这些修改依赖于服务器尚未收到的修改，暂不能采用",
+                    "These changes build on changes the server has not received; they cannot be applied yet",
+                ));
+            }
+            let mut record = store::hydrate(&doc)?;
+            if old.as_ref().is_some_and(|(k, _)| k != record.kind().key()) {
+                return Err(review_refused("KIND_CHANGED", "不能更改记录类型", "A record's kind cannot change"));
+            }
+            let issues = validate::check(&mut record, ctx.today);
+            if blocks_saving(&issues) {
+                let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+                return Err(review_refused(
+                    "RULES_BROKEN",
+                    &format!("采用后的记录不符合规则：{}", codes.join("，")),
+                    &format!("The record would break the plan's rules: {}", codes.join(", ")),
+                ));
+            }
+            let region = record.region(&id);
+            let deleted =
+                doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
+            let placed = Placed {
+                kind: record.kind(),
+                record: &record,
+                region: &region,
+                old_region: old.as_ref().map(|(_, r)| r),
+                deleted,
+            };
+            save(db, ctx, &id, &mut doc, placed)?;
+        }
+        _ => {
+            return Err(review_refused("BAD_DECISION", "处理方式只能是采用或驳回", "The decision is apply or dismiss"));
+        }
+    }
+    let resolution = serde_json::json!({"decision": decision, "by": by, "note": note}).to_string();
+    db.execute(
+        "UPDATE quarantine SET resolved_at = $1, resolution = $2 WHERE id = $3",
+        &[ctx.now_ms.into(), resolution.into(), entry.into()],
+    )?;
+    Ok(())
+}
