@@ -44,6 +44,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v3-quarantine-changes", "ALTER TABLE quarantine ADD COLUMN changes TEXT NOT NULL DEFAULT ''".into()),
         ("console-v1-facts", sync::facts::schema()),
         ("console-v2-exports", crate::ledgers::schema()),
+        ("console-v3-imports", crate::reconcile::schema(d)),
     ]
 }
 

@@ -71,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/console", get(console_page))
         .route("/api/console/progress", get(console_progress))
         .route("/api/console/export", get(console_export))
+        .route("/api/console/reconcile", post(console_reconcile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -600,6 +601,69 @@ async fn console_export(
 }
 
 type RecordIdOf = registry::model::RecordId;
+
+#[derive(Deserialize)]
+struct ReconcileQuery {
+    /// Whose list: 统计局, 工商, 税务…
+    source: String,
+    /// Only read the file and guess the columns; store nothing.
+    #[serde(default)]
+    preview: bool,
+    #[serde(default)]
+    name: Option<usize>,
+    #[serde(default)]
+    credit_code: Option<usize>,
+    #[serde(default)]
+    workers: Option<usize>,
+    #[serde(default)]
+    address: Option<usize>,
+}
+
+/// Another office's entity list (the file is the body) reconciled against
+/// the census; a county admin's import, stored whole with its report.
+async fn console_reconcile(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ReconcileQuery>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, st.max_body).await?;
+    blocking(move || {
+        let table = crate::reconcile::read_table(&bytes)?;
+        let guessed = crate::reconcile::guess(&table.headers);
+        let mapping = match q.name {
+            Some(name) => Some(crate::reconcile::Mapping {
+                name,
+                credit_code: q.credit_code,
+                workers: q.workers,
+                address: q.address,
+            }),
+            None => guessed.clone(),
+        };
+        let ctx = st.ctx();
+        as_admin(&st, &token, |db, staff| {
+            if q.preview {
+                return Ok(serde_json::json!({
+                    "headers": table.headers, "guess": guessed, "encoding": table.encoding,
+                    "sample": table.rows.iter().take(5).collect::<Vec<_>>(), "rows": table.rows.len(),
+                }));
+            }
+            let Some(mapping) = &mapping else {
+                return Err(SyncError::Refused {
+                    status: 400,
+                    code: "IMPORT_MAPPING".into(),
+                    message: Text::new("请指定哪一列是单位名称", "Say which column holds the entity's name"),
+                });
+            };
+            let report = crate::reconcile::reconcile(db, &ctx, q.source.trim(), &table, mapping)?;
+            let id = crate::reconcile::store(db, &staff.username, &report)?;
+            Ok(serde_json::json!({ "import": id, "report": report }))
+        })
+        .map(Json)
+    })
+    .await
+}
 
 /// The county console (sign-in, then the dashboard).
 async fn console_page() -> Response {

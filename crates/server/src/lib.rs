@@ -11,6 +11,7 @@ pub mod db;
 mod http;
 pub mod keys;
 pub mod ledgers;
+pub mod reconcile;
 pub mod tls;
 
 pub use db::Db;

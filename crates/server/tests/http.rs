@@ -751,3 +751,99 @@ fn a_reviewer_applies_or_dismisses_a_quarantined_write_and_the_decision_is_recor
         assert_eq!(decisions[1]["note"], "重复登记");
     });
 }
+
+#[test]
+fn another_offices_messy_entity_list_is_reconciled_whole_or_not_at_all() {
+    each_backend(|b| {
+        let s = start(b);
+        let entities: Vec<&LegalEntity> = s
+            .county
+            .records
+            .iter()
+            .filter_map(|(_, r)| if let Record::Entity(e) = r { Some(e) } else { None })
+            .collect();
+        let with_code: Vec<&&LegalEntity> = entities.iter().filter(|e| e.credit_code.is_some() && !e.closed).collect();
+        let (a, b2) = (with_code[0], with_code[1]);
+        let code_a = a.credit_code.clone().unwrap();
+        // Full-width characters, stray spaces, a duplicate row, a malformed
+        // code, a wrong check character, a blank name, an entity the census
+        // lacks, a worker count that differs; in GBK.
+        let fullwidth: String = code_a.chars().map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap()).collect();
+        let mut wrong_check = b2.credit_code.clone().unwrap();
+        let last = wrong_check.pop().unwrap();
+        wrong_check.push(if last == '0' { '1' } else { '0' });
+        let csv = format!(
+            "单位名称,统一社会信用代码,从业人员数,地址\r\n\
+             {}  ,{fullwidth},{},\"一路 1号\"\r\n\
+             \u{3000}{}\u{3000},{code_a},{},重复\r\n\
+             {},{wrong_check},{},\r\n\
+             新开张小吃店,,3,南街\r\n\
+             坏代码商行,91ABC,5,\r\n\
+             ,,7,没有名称\r\n",
+            a.name,
+            a.workers,
+            a.name,
+            a.workers,
+            b2.name,
+            b2.workers + 4,
+        );
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(&csv);
+        assert!(!unmappable);
+        let post = |q: &str, body: Vec<u8>| {
+            s.rt.block_on(async {
+                let r = s
+                    .http
+                    .post(format!("{}/api/console/reconcile?{q}", s.endpoint.base))
+                    .bearer_auth(&s.admin)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+            })
+        };
+        let imports =
+            |s: &Running| s.state.db.tx(|db| Ok(db.query("SELECT COUNT(*) FROM imports", &[])?[0][0].int())).unwrap();
+        // Preview: the columns guessed, nothing stored.
+        let (st, v) = post("source=工商&preview=true", gbk.to_vec());
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["encoding"], "gbk");
+        assert_eq!(v["guess"], serde_json::json!({"name": 0, "credit_code": 1, "workers": 2, "address": 3}));
+        assert_eq!(imports(&s), 0);
+        // The import and its report.
+        let (st, v) = post("source=工商", gbk.to_vec());
+        assert_eq!(st, 200, "{v}");
+        let r = &v["report"];
+        assert_eq!(r["rows"], 6);
+        // The full-width code matches by code; the wrong check character
+        // matches nothing by code, then the name.
+        assert_eq!((r["matched_by_code"].as_i64(), r["matched_by_name"].as_i64()), (Some(1), Some(1)), "{r}");
+        let codes: Vec<&str> = r["problems"].as_array().unwrap().iter().map(|p| p["code"].as_str().unwrap()).collect();
+        assert_eq!(codes, ["DUPLICATE_ROW", "CREDIT_CODE_LENGTH", "NO_NAME"], "{r}");
+        assert_eq!(r["bad_checksums"][0]["line"], 4);
+        assert_eq!(r["not_in_census"].as_array().unwrap().len(), 1);
+        assert_eq!(r["not_in_census"][0]["name"], "新开张小吃店");
+        assert_eq!(r["worker_mismatches"][0]["line"], 4, "{r}");
+        assert_eq!(r["worker_mismatches"][0]["theirs"], b2.workers + 4);
+        let open_entities = entities.iter().filter(|e| !e.closed).count();
+        assert_eq!(r["not_in_theirs"].as_array().unwrap().len(), open_entities - 2, "{r}");
+        assert_eq!(imports(&s), 1);
+        // Matched by name with a different worker count.
+        let by_name = format!("单位名称,从业人员\n（{}）,{}\n", a.name, a.workers + 1);
+        let (_, v) = post("source=统计局", by_name.into_bytes());
+        assert_eq!(v["report"]["encoding"], "utf-8");
+        assert_eq!(v["report"]["matched_by_name"], 0, "brackets around a name make another name: {v}");
+        let by_name = format!("\u{FEFF}单位名称,从业人员\n {} ,{}\n", a.name, a.workers + 1);
+        let (_, v) = post("source=统计局", by_name.into_bytes());
+        assert_eq!(v["report"]["matched_by_name"], 1, "{v}");
+        assert_eq!(v["report"]["worker_mismatches"][0]["theirs"], a.workers + 1);
+        assert_eq!(imports(&s), 3);
+        // Unreadable: an unclosed quote; a mapping beyond the columns; not an
+        // admin. Nothing stored.
+        let (st, v) = post("source=税务", "单位名称,代码\n\"坏行,1\n".as_bytes().to_vec());
+        assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_UNREADABLE")), "{v}");
+        let (st, v) = post("source=税务&name=9", gbk.to_vec());
+        assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");
+        assert_eq!(imports(&s), 3);
+    });
+}
