@@ -51,6 +51,15 @@ try {
     await page.waitForSelector('#review-status[data-code="dismiss"]');
     check((await page.$$("#quarantine tr[data-entry]")).length === 0, "dismissed with a note, it leaves the queue");
   }
+  // Another office's list: previewed, columns guessed, reconciled.
+  const csv = "单位名称,统一社会信用代码,从业人员,地址\n新开张小吃店,,3,南街\n坏代码商行,91ABC,5,\n";
+  await page.setInputFiles("#rc-file", { name: "工商.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+  await page.waitForSelector("#rc-run");
+  check((await page.inputValue("#rc-col-credit_code")) === "1", "the credit-code column is guessed");
+  await page.click("#rc-run");
+  await page.waitForSelector('#rc-status[data-code="done"]');
+  check((await page.textContent("#rc-report")).includes("新开张小吃店"), "the entity the census lacks is reported");
+  check((await page.textContent("#rc-report")).includes("CREDIT_CODE_LENGTH"), "the malformed code is reported with its line");
   // The member ledger downloads as XLSX (an Office Open XML zip).
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('button[data-ledger="member"][data-format="xlsx"]')]);
   const path = await download.path();

@@ -671,3 +671,81 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     eprintln!("{}：{} 行 rows → {}", ledger.title(), table.rows.len(), args.out.display());
     Ok(ExitCode::SUCCESS)
 }
+
+#[derive(clap::Args, Debug)]
+pub struct ImportEntitiesArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The other office's list: CSV (UTF-8 or GBK) or XLSX.
+    pub file: PathBuf,
+    /// Whose list it is, e.g. 统计局, 工商, 税务.
+    #[arg(long)]
+    pub source: String,
+    /// Column numbers (from 1); guessed from the headers when not given.
+    #[arg(long)]
+    pub name_col: Option<usize>,
+    #[arg(long)]
+    pub code_col: Option<usize>,
+    #[arg(long)]
+    pub workers_col: Option<usize>,
+    #[arg(long)]
+    pub address_col: Option<usize>,
+    /// Print the whole report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reconciles another office's entity list with the census and stores it
+/// with its report (all or nothing).
+pub fn import_entities(args: ImportEntitiesArgs) -> Result<ExitCode> {
+    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let table = server::reconcile::read_table(&bytes).map_err(sync_error)?;
+    let col = |c: Option<usize>| c.map(|c| c.saturating_sub(1));
+    let mapping = match args.name_col {
+        Some(name) => server::reconcile::Mapping {
+            name: name.saturating_sub(1),
+            credit_code: col(args.code_col),
+            workers: col(args.workers_col),
+            address: col(args.address_col),
+        },
+        None => server::reconcile::guess(&table.headers).with_context(|| {
+            format!(
+                "找不到单位名称列，请用 --name-col 指定 (no name column found; give --name-col): {:?}",
+                table.headers
+            )
+        })?,
+    };
+    let (keys, db, _) = open(&args.server)?;
+    let sealer = sync::server::Sealer::new(&keys.data_key);
+    let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: server::db::now_ms() };
+    let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "local".into()));
+    let report = db
+        .tx(|db| {
+            let report = server::reconcile::reconcile(db, &ctx, args.source.trim(), &table, &mapping)?;
+            server::reconcile::store(db, &who, &report)?;
+            Ok(report)
+        })
+        .map_err(sync_error)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        println!("{}：{} 行 rows ({})", report.source, report.rows, report.encoding);
+        println!("  按信用代码匹配 matched by credit code: {}", report.matched_by_code);
+        println!("  按名称匹配 matched by name: {}", report.matched_by_name);
+        println!("  普查未登记 not in the census (to visit): {}", report.not_in_census.len());
+        for t in report.not_in_census.iter().take(20) {
+            println!("    第{}行 line {}: {} {}", t.line, t.line, t.name, t.credit_code.as_deref().unwrap_or(""));
+        }
+        println!("  对方名单没有 not in their list: {}", report.not_in_theirs.len());
+        println!("  职工人数不一致 worker counts differ: {}", report.worker_mismatches.len());
+        for m in report.worker_mismatches.iter().take(20) {
+            println!("    {}: 我方 ours {} / 对方 theirs {}", m.name, m.ours, m.theirs);
+        }
+        println!("  未采用的行 rows left out: {}", report.problems.len());
+        for p in &report.problems {
+            println!("    第{}行 line {}: {} {}", p.line, p.line, p.code, p.detail);
+        }
+        println!("  校验位错误 wrong check characters: {}", report.bad_checksums.len());
+    }
+    Ok(ExitCode::SUCCESS)
+}

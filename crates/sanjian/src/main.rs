@@ -105,6 +105,8 @@ enum Command {
     RevokeCard(county::RevokeCardArgs),
     /// Writes one of the four real-name ledgers (XLSX or CSV) from the server's data.
     Export(county::ExportArgs),
+    /// Reconciles another office's entity list (CSV in UTF-8 or GBK, or XLSX) with the census.
+    ImportEntities(county::ImportEntitiesArgs),
     /// Draws a valid card: a printable PNG (ID-card size, 300 dpi) or an SVG.
     RenderCard(cards::RenderArgs),
     /// A device's side from the command line: enrol, sync.
@@ -233,6 +235,7 @@ fn run(command: Command) -> Result<ExitCode> {
         }
         Command::RevokeCard(args) => county::revoke_card(args),
         Command::Export(args) => county::export(args),
+        Command::ImportEntities(args) => county::import_entities(args),
         Command::RenderCard(args) => {
             let t = today(args.today.as_deref())?;
             cards::render(args, t)

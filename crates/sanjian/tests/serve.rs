@@ -153,6 +153,23 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let wrong = http_post(&base, "/api/login", &serde_json::json!({"username": "admin", "password": "guess"}));
     assert!(wrong.starts_with("HTTP/1.1 401") && wrong.contains("UNAUTHENTICATED"), "{wrong}");
 
+    // Another office's list from the command line: one row the census
+    // lacks, one malformed code; the report says so.
+    let list = dir.path().join("gongshang.csv");
+    std::fs::write(&list, "单位名称,统一社会信用代码,从业人员\n新开张小吃店,,3\n坏代码商行,91ABC,5\n").unwrap();
+    let report: serde_json::Value = serde_json::from_str(&ok(sanjian(&[
+        "import-entities",
+        "--data",
+        s(&data),
+        s(&list),
+        "--source",
+        "工商",
+        "--json",
+    ])))
+    .unwrap();
+    assert_eq!(report["not_in_census"][0]["name"], "新开张小吃店", "{report}");
+    assert_eq!(report["problems"][0]["code"], "CREDIT_CODE_LENGTH", "{report}");
+
     // A registration outside the device's township: the server quarantines
     // it for the county's review (the console below dismisses it).
     {
