@@ -655,20 +655,21 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let sealer = sync::server::Sealer::new(&keys.data_key);
     let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: server::db::now_ms() };
     let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "local".into()));
-    let table = db
+    let (bytes, rows) = db
         .tx(|db| {
-            let table = server::ledgers::table(db, &ctx, ledger, township.as_ref(), args.full_ids, ctx.today)?;
+            let mut sink = match args.format.as_str() {
+                "csv" => server::ledgers::Sink::csv(ledger),
+                _ => server::ledgers::Sink::xlsx(ledger)?,
+            };
+            let rows =
+                server::ledgers::export(db, &ctx, ledger, township.as_ref(), args.full_ids, ctx.today, &mut sink)?;
             let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
-            server::ledgers::log_export(db, &who, ledger, &args.format, &filter, table.rows.len(), args.full_ids)?;
-            Ok(table)
+            server::ledgers::log_export(db, &who, ledger, &args.format, &filter, rows, args.full_ids)?;
+            Ok((sink.finish()?, rows))
         })
         .map_err(sync_error)?;
-    let bytes = match args.format.as_str() {
-        "csv" => server::ledgers::csv(&table),
-        _ => server::ledgers::xlsx(&table).map_err(sync_error)?,
-    };
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    eprintln!("{}：{} 行 rows → {}", ledger.title(), table.rows.len(), args.out.display());
+    eprintln!("{}：{} 行 rows → {}", ledger.title(), rows, args.out.display());
     Ok(ExitCode::SUCCESS)
 }
 

@@ -118,19 +118,20 @@ fn main() {
     for format in ["xlsx", "csv"] {
         reset_peak();
         let t = Instant::now();
-        let table = state
-            .db
-            .tx(|db| server::ledgers::table(db, &ctx, server::ledgers::Ledger::Member, None, false, TODAY))
-            .unwrap();
-        let bytes = match format {
-            "csv" => server::ledgers::csv(&table),
-            _ => server::ledgers::xlsx(&table).unwrap(),
+        let mut sink = match format {
+            "csv" => server::ledgers::Sink::csv(server::ledgers::Ledger::Member),
+            _ => server::ledgers::Sink::xlsx(server::ledgers::Ledger::Member).unwrap(),
         };
+        let rows = state
+            .db
+            .tx(|db| server::ledgers::export(db, &ctx, server::ledgers::Ledger::Member, None, false, TODAY, &mut sink))
+            .unwrap();
+        let bytes = sink.finish().unwrap();
         let took: Duration = t.elapsed();
-        assert_eq!(table.rows.len() as u64, m);
+        assert_eq!(rows as u64, m);
         println!(
             "    {format}: {} rows, {:.1} MiB, {:.1} s (target ≤ 10 s), peak RSS {:.0} MiB",
-            table.rows.len(),
+            rows,
             bytes.len() as f64 / (1 << 20) as f64,
             took.as_secs_f64(),
             peak_rss_mib()

@@ -574,7 +574,7 @@ async fn console_export(
     blocking(move || {
         let ctx = st.ctx();
         let township = q.township.as_deref().map(RecordIdOf::from);
-        let table = st.db.tx(|db| {
+        let (bytes, mime) = st.db.tx(|db| {
             let staff = match auth::staff(db, &token)? {
                 Ok(s) => s,
                 Err(d) => return Ok(Err(d)),
@@ -582,15 +582,18 @@ async fn console_export(
             if q.full_ids && staff.role != auth::Role::CountyAdmin {
                 return Ok(Err(auth::FORBIDDEN));
             }
-            let table = crate::ledgers::table(db, &ctx, ledger, township.as_ref(), q.full_ids, ctx.today)?;
+            let (mut sink, mime) = match format.as_str() {
+                "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
+                _ => (
+                    crate::ledgers::Sink::xlsx(ledger)?,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            };
+            let rows = crate::ledgers::export(db, &ctx, ledger, township.as_ref(), q.full_ids, ctx.today, &mut sink)?;
             let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
-            crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, table.rows.len(), q.full_ids)?;
-            Ok(Ok(table))
+            crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
+            Ok(Ok((sink.finish()?, mime)))
         })??;
-        let (bytes, mime) = match format.as_str() {
-            "csv" => (crate::ledgers::csv(&table), "text/csv; charset=utf-8"),
-            _ => (crate::ledgers::xlsx(&table)?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-        };
         let file = format!("{}.{format}", ledger.title());
         let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
         let disposition = format!("attachment; filename=\"{}.{format}\"; filename*=UTF-8''{encoded}", ledger.key());

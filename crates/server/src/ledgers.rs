@@ -126,13 +126,6 @@ impl Ledger {
     }
 }
 
-/// A ledger's rows, ready to write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Table {
-    pub ledger: Ledger,
-    pub rows: Vec<Vec<String>>,
-}
-
 /// `110105********002X`: the region and the check part, nothing between.
 pub fn mask_id(id: &str) -> String {
     let chars: Vec<char> = id.chars().collect();
@@ -180,16 +173,121 @@ fn each(
     }
 }
 
-/// The ledger's rows for the county or one township, IDs and phones masked
-/// unless `full` (and the caller's role allows it, which the caller checks).
-pub fn table(
+/// Where the rows go: CSV or XLSX, written as they come.
+pub enum Sink {
+    Csv(Vec<u8>),
+    Xlsx(Box<rust_xlsxwriter::Workbook>, u32),
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Sink::Csv(_) => "Sink::Csv",
+            Sink::Xlsx(..) => "Sink::Xlsx",
+        })
+    }
+}
+
+fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> SyncError {
+    SyncError::Server(format!("xlsx: {e}"))
+}
+
+fn csv_line<'a>(cells: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
+    let quoted: Vec<String> =
+        cells
+            .map(|c| {
+                if c.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", c.replace('"', "\"\""))
+                } else {
+                    c.to_owned()
+                }
+            })
+            .collect();
+    out.extend_from_slice(quoted.join(",").as_bytes());
+    out.extend_from_slice(b"\r\n");
+}
+
+impl Sink {
+    /// A CSV file, UTF-8 with a BOM (Excel then reads the Chinese).
+    pub fn csv(ledger: Ledger) -> Sink {
+        let mut out = vec![0xEF, 0xBB, 0xBF];
+        csv_line(ledger.headers().iter().copied(), &mut out);
+        Sink::Csv(out)
+    }
+
+    /// An XLSX workbook in constant-memory mode (rows go to a temporary
+    /// file as they are written): a merged title row, bold headers frozen
+    /// under it, every cell text, A4 landscape, headers on every page.
+    pub fn xlsx(ledger: Ledger) -> Result<Sink, SyncError> {
+        use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet_with_constant_memory().map_err(xlsx_err)?;
+        ws.set_name(ledger.sheet()).map_err(xlsx_err)?;
+        let headers = ledger.headers();
+        let last = (headers.len() - 1) as u16;
+        for (c, h) in headers.iter().enumerate() {
+            let width = if *h == "公民身份号码" {
+                22.0
+            } else if h.contains("工会") || h.contains("单位") {
+                24.0
+            } else {
+                12.0
+            };
+            ws.set_column_width(c as u16, width).map_err(xlsx_err)?;
+        }
+        let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+        let head =
+            Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
+        ws.merge_range(0, 0, 0, last, ledger.title(), &title).map_err(xlsx_err)?;
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string_with_format(1, c as u16, *h, &head).map_err(xlsx_err)?;
+        }
+        ws.set_freeze_panes(2, 0).map_err(xlsx_err)?;
+        ws.set_landscape();
+        ws.set_paper_size(9);
+        ws.set_repeat_rows(1, 1).map_err(xlsx_err)?;
+        ws.set_print_fit_to_pages(1, 0);
+        Ok(Sink::Xlsx(Box::new(wb), 2))
+    }
+
+    fn row(&mut self, row: &[String]) -> Result<(), SyncError> {
+        match self {
+            Sink::Csv(out) => csv_line(row.iter().map(String::as_str), out),
+            Sink::Xlsx(wb, next) => {
+                let cell = rust_xlsxwriter::Format::new().set_border(rust_xlsxwriter::FormatBorder::Thin);
+                let ws = wb.worksheet_from_index(0).map_err(xlsx_err)?;
+                // Text, never numbers: an 18-digit ID must not become 1.1E+17.
+                for (c, v) in row.iter().enumerate() {
+                    ws.write_string_with_format(*next, c as u16, v, &cell).map_err(xlsx_err)?;
+                }
+                *next += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// The file's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, SyncError> {
+        match self {
+            Sink::Csv(out) => Ok(out),
+            Sink::Xlsx(mut wb, _) => wb.save_to_buffer().map_err(xlsx_err),
+        }
+    }
+}
+
+/// Writes the ledger's rows for the county or one township into `sink`,
+/// township by township (in name order) and by name within each, so memory
+/// holds one township's rows at a time. IDs and phones are masked unless
+/// `full` (the caller checks the role). Returns the number of rows.
+pub fn export(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
     ledger: Ledger,
     township: Option<&RecordId>,
     full: bool,
     today: Date,
-) -> Result<Table, SyncError> {
+    sink: &mut Sink,
+) -> Result<usize, SyncError> {
     let mut areas: HashMap<RecordId, String> = HashMap::new();
     each(db, ctx, RecordKind::Area, |id, r| {
         if let Record::Area(a) = r {
@@ -202,151 +300,101 @@ pub fn table(
             unions.insert(id.clone(), u.name.clone());
         }
     })?;
-    let name =
-        |m: &HashMap<RecordId, String>, id: Option<&RecordId>| id.and_then(|i| m.get(i)).cloned().unwrap_or_default();
+    let name = |id: Option<&RecordId>| id.and_then(|i| unions.get(i)).cloned().unwrap_or_default();
     let id_text = |s: &str| if full { s.to_owned() } else { mask_id(s) };
     let phone = |p: Option<&String>| p.map(|p| if full { p.clone() } else { mask_phone(p) }).unwrap_or_default();
-    let mut rows: Vec<(String, String, Vec<String>)> = Vec::new();
-    each(db, ctx, ledger.kind(), |id, r| {
-        let Some(place) = r.place() else { return };
-        if township.is_some_and(|t| *t != place.township) {
-            return;
-        }
-        let town = name(&areas, Some(&place.township));
-        let row = match r {
-            Record::Union(u) => vec![
-                u.name.clone(),
-                u.kind.zh().into(),
-                u.sector.map(|s| s.zh().to_owned()).unwrap_or_default(),
-                town.clone(),
-                name(&unions, u.parent_union.as_ref()),
-                d(u.founded_on),
-                d(u.approved_on),
-                u.approved_by.map(|a| a.zh().to_owned()).unwrap_or_default(),
-                u.approval_doc.clone(),
-                u.workers.to_string(),
-                u.women_workers.to_string(),
-                yes(u.has_women_committee),
-                yes(u.has_audit_committee),
-                yes(registry::rules::liuyou(&u.liuyou).complete()),
-                yes(registry::rules::bayou(&u.bayou).complete()),
-            ],
-            Record::Member(m) => vec![
-                m.name.clone(),
-                m.sex.map(|s| s.zh().to_owned()).unwrap_or_default(),
-                m.ethnicity.clone(),
-                d(m.birth_date),
-                id_text(&m.resident_id),
-                m.education.zh().into(),
-                m.political_status.zh().into(),
-                m.employer_name.clone(),
-                name(&unions, Some(&m.union_id)),
-                m.joined_on.to_string(),
-                m.card_number.clone().unwrap_or_default(),
-                phone(m.phone.as_ref()),
-                yes(m.migrant_worker),
-                yes(m.dispatched_worker),
-                yes(m.is_young_worker(today)),
-                town.clone(),
-            ],
-            Record::Cadre(c) => vec![
-                c.name.clone(),
-                c.resident_id.as_deref().map(id_text).unwrap_or_default(),
-                name(&unions, Some(&c.union_id)),
-                c.role.zh().into(),
-                d(c.elected_on),
-                d(c.left_on),
-                if c.full_time { "专职" } else { "兼职" }.into(),
-                c.owner_relation.zh().into(),
-                phone(c.phone.as_ref()),
-                town.clone(),
-            ],
-            Record::Transfer(t) => vec![
-                t.member_name.clone(),
-                name(&unions, Some(&t.from_union)),
-                name(&unions, Some(&t.to_union)),
-                t.date.to_string(),
-                t.reason.zh().into(),
-                t.note.clone(),
-                town.clone(),
-            ],
-            _ => return,
-        };
-        // Township, then the record's own name, as the paper forms list them.
-        rows.push((town, format!("{}{}", row[0], id), row));
-    })?;
-    rows.sort();
-    let rows = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, (_, _, mut row))| {
-            row.insert(0, (i + 1).to_string());
-            row
-        })
-        .collect();
-    Ok(Table { ledger, rows })
-}
-
-/// The table as an XLSX workbook: a merged title row, bold headers frozen
-/// under it, A4 landscape, the header repeated on every printed page.
-pub fn xlsx(t: &Table) -> Result<Vec<u8>, SyncError> {
-    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
-    let err = |e: rust_xlsxwriter::XlsxError| SyncError::Server(format!("xlsx: {e}"));
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(t.ledger.sheet()).map_err(err)?;
-    let headers = t.ledger.headers();
-    let last = (headers.len() - 1) as u16;
-    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
-    let head = Format::new().set_bold().set_border(FormatBorder::Thin).set_align(FormatAlign::Center).set_text_wrap();
-    let cell = Format::new().set_border(FormatBorder::Thin);
-    ws.merge_range(0, 0, 0, last, t.ledger.title(), &title).map_err(err)?;
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_string_with_format(1, c as u16, *h, &head).map_err(err)?;
-        let width = if *h == "公民身份号码" {
-            22.0
-        } else if h.contains("工会") || h.contains("单位") {
-            24.0
-        } else {
-            12.0
-        };
-        ws.set_column_width(c as u16, width).map_err(err)?;
-    }
-    for (r, row) in t.rows.iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            // Text, never numbers: an 18-digit ID must not become 1.1E+17.
-            ws.write_string_with_format(r as u32 + 2, c as u16, v, &cell).map_err(err)?;
-        }
-    }
-    ws.set_freeze_panes(2, 0).map_err(err)?;
-    ws.set_landscape();
-    ws.set_paper_size(9);
-    ws.set_repeat_rows(1, 1).map_err(err)?;
-    ws.set_print_fit_to_pages(1, 0);
-    wb.save_to_buffer().map_err(err)
-}
-
-/// The table as CSV, UTF-8 with a BOM (Excel then reads the Chinese).
-pub fn csv(t: &Table) -> Vec<u8> {
-    let mut out = vec![0xEF, 0xBB, 0xBF];
-    let line = |cells: &mut dyn Iterator<Item = &str>, out: &mut Vec<u8>| {
-        let quoted: Vec<String> = cells
-            .map(|c| {
-                if c.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.to_owned()
-                }
-            })
-            .collect();
-        out.extend_from_slice(quoted.join(",").as_bytes());
-        out.extend_from_slice(b"\r\n");
+    let mut townships = match township {
+        Some(t) => vec![Some(t.clone())],
+        None => sync::server::townships_of_kind(db, ledger.kind())?,
     };
-    line(&mut t.ledger.headers().iter().copied(), &mut out);
-    for row in &t.rows {
-        line(&mut row.iter().map(String::as_str), &mut out);
+    // Known townships by name, then any the area tree lacks.
+    townships.sort_by_key(|t| {
+        let n = t.as_ref().and_then(|t| areas.get(t)).cloned();
+        (n.is_none(), n, t.clone())
+    });
+    let mut n = 0;
+    for t in &townships {
+        let town = t.as_ref().and_then(|t| areas.get(t)).cloned().unwrap_or_default();
+        let mut rows: Vec<(String, RecordId, Vec<String>)> = Vec::new();
+        let mut after: Option<RecordId> = None;
+        loop {
+            let page = sync::server::records_in_township(db, ctx, ledger.kind(), t.as_ref(), after.as_ref(), 2000)?;
+            for (id, r) in &page {
+                let row = match r {
+                    Record::Union(u) => vec![
+                        u.name.clone(),
+                        u.kind.zh().into(),
+                        u.sector.map(|s| s.zh().to_owned()).unwrap_or_default(),
+                        town.clone(),
+                        name(u.parent_union.as_ref()),
+                        d(u.founded_on),
+                        d(u.approved_on),
+                        u.approved_by.map(|a| a.zh().to_owned()).unwrap_or_default(),
+                        u.approval_doc.clone(),
+                        u.workers.to_string(),
+                        u.women_workers.to_string(),
+                        yes(u.has_women_committee),
+                        yes(u.has_audit_committee),
+                        yes(registry::rules::liuyou(&u.liuyou).complete()),
+                        yes(registry::rules::bayou(&u.bayou).complete()),
+                    ],
+                    Record::Member(m) => vec![
+                        m.name.clone(),
+                        m.sex.map(|s| s.zh().to_owned()).unwrap_or_default(),
+                        m.ethnicity.clone(),
+                        d(m.birth_date),
+                        id_text(&m.resident_id),
+                        m.education.zh().into(),
+                        m.political_status.zh().into(),
+                        m.employer_name.clone(),
+                        name(Some(&m.union_id)),
+                        m.joined_on.to_string(),
+                        m.card_number.clone().unwrap_or_default(),
+                        phone(m.phone.as_ref()),
+                        yes(m.migrant_worker),
+                        yes(m.dispatched_worker),
+                        yes(m.is_young_worker(today)),
+                        town.clone(),
+                    ],
+                    Record::Cadre(c) => vec![
+                        c.name.clone(),
+                        c.resident_id.as_deref().map(id_text).unwrap_or_default(),
+                        name(Some(&c.union_id)),
+                        c.role.zh().into(),
+                        d(c.elected_on),
+                        d(c.left_on),
+                        if c.full_time { "专职" } else { "兼职" }.into(),
+                        c.owner_relation.zh().into(),
+                        phone(c.phone.as_ref()),
+                        town.clone(),
+                    ],
+                    Record::Transfer(tr) => vec![
+                        tr.member_name.clone(),
+                        name(Some(&tr.from_union)),
+                        name(Some(&tr.to_union)),
+                        tr.date.to_string(),
+                        tr.reason.zh().into(),
+                        tr.note.clone(),
+                        town.clone(),
+                    ],
+                    _ => continue,
+                };
+                rows.push((row[0].clone(), id.clone(), row));
+            }
+            match page.last() {
+                Some((id, _)) if page.len() == 2000 => after = Some(id.clone()),
+                _ => break,
+            }
+        }
+        // By name within the township, as the paper forms list them.
+        rows.sort();
+        for (_, _, mut row) in rows {
+            n += 1;
+            row.insert(0, n.to_string());
+            sink.row(&row)?;
+        }
     }
-    out
+    Ok(n)
 }
 
 /// Records an export: who, when, which ledger, format and filter, how many rows.

@@ -634,7 +634,7 @@ fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
         };
         let members = s.county.records.iter().filter(|(_, r)| matches!(r, Record::Member(_))).count();
         let (status, kind, bytes) = get("ledger=member&format=xlsx", &s.admin);
-        assert_eq!(status, 200);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&bytes));
         assert!(kind.contains("spreadsheetml"), "{kind}");
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         let sheet = book.worksheet_range("会员").unwrap();
@@ -743,12 +743,16 @@ fn a_reviewer_applies_or_dismisses_a_quarantined_write_and_the_decision_is_recor
             .db
             .tx(|db| db.query("SELECT id, resolution FROM quarantine WHERE resolved_at IS NOT NULL ORDER BY id", &[]))
             .unwrap();
-        let decisions: Vec<serde_json::Value> =
-            rows.iter().map(|r| serde_json::from_str(r[1].text().unwrap()).unwrap()).collect();
-        assert_eq!(decisions.len(), 2);
-        assert_eq!(decisions[0]["decision"], "apply");
-        assert_eq!(decisions[0]["by"], "admin");
-        assert_eq!(decisions[1]["note"], "重复登记");
+        let decision = |e: i64| -> serde_json::Value {
+            let row = rows.iter().find(|r| r[0].int() == e).expect("resolved");
+            serde_json::from_str(row[1].text().unwrap()).unwrap()
+        };
+        assert_eq!(rows.len(), 2);
+        assert_eq!(decision(e1)["decision"], "apply");
+        assert_eq!(decision(e1)["by"], "admin");
+        assert_eq!(decision(e1)["note"], "跨镇务工，县里核实");
+        assert_eq!(decision(e2)["decision"], "dismiss");
+        assert_eq!(decision(e2)["note"], "重复登记");
     });
 }
 

@@ -860,6 +860,45 @@ pub fn records_of_kind(
     Ok(out)
 }
 
+/// Every live record of a kind in one township (region key), in id order,
+/// `limit` at a time (`None`: records with no township).
+pub fn records_in_township(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    township: Option<&RecordId>,
+    after: Option<&RecordId>,
+    limit: usize,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
+    // SQLite numbers `$n` by first appearance: the placeholders stay in order.
+    let mut params: Vec<Val> = vec![kind.key().into(), after.map_or("", |a| a.as_str()).into()];
+    let place = match township {
+        Some(t) => {
+            params.push(t.as_str().into());
+            "township = $3 ORDER BY id LIMIT $4"
+        }
+        None => "township IS NULL ORDER BY id LIMIT $3",
+    };
+    params.push((limit as i64).into());
+    let rows =
+        db.query(&format!("SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 AND {place}"), &params)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        if let Some(s) = load(db, ctx, &id)? {
+            let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+            out.push((id, record));
+        }
+    }
+    Ok(out)
+}
+
+/// The townships (region keys) holding live records of a kind.
+pub fn townships_of_kind(db: &mut dyn Sql, kind: RecordKind) -> Result<Vec<Option<RecordId>>, SyncError> {
+    let rows = db.query("SELECT DISTINCT township FROM docs WHERE kind = $1 AND deleted = 0", &[kind.key().into()])?;
+    Ok(rows.into_iter().map(|r| r[0].text().map(RecordId::from)).collect())
+}
+
 /// The number of documents and the newest `seq` (health, tests).
 pub fn stats(db: &mut dyn Sql) -> Result<(u64, i64), SyncError> {
     let rows = db.query("SELECT count(*), coalesce(max(seq), 0) FROM docs", &[])?;
