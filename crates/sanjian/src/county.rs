@@ -311,6 +311,10 @@ pub enum AdminCommand {
         /// county_admin, township_staff or surveyor.
         #[arg(long, default_value = "county_admin")]
         role: String,
+        /// The townships (name or id, repeatable) township staff work for:
+        /// the console shows and exports only these.
+        #[arg(long)]
+        township: Vec<String>,
         #[arg(long)]
         password_stdin: bool,
     },
@@ -327,10 +331,14 @@ pub enum AdminCommand {
 
 pub fn admin(cmd: AdminCommand) -> Result<ExitCode> {
     match cmd {
-        AdminCommand::Create { server, username, role, password_stdin } => {
+        AdminCommand::Create { server, username, role, township, password_stdin } => {
             let role = Role::from_key(&role)
                 .with_context(|| format!("没有这个角色 no role {role} (county_admin, township_staff, surveyor)"))?;
-            let db = open(&server)?.1;
+            let (keys, db, _) = open(&server)?;
+            if role != Role::CountyAdmin && township.is_empty() {
+                bail!("乡镇工作人员须用 --township 指定乡镇 (give the staff member's townships with --township)");
+            }
+            let townships = resolve_areas(&db, &keys, &township, registry::model::AreaLevel::Township)?;
             let password = read_password(password_stdin)?;
             let created = db
                 .tx(|db| {
@@ -338,6 +346,7 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode> {
                         return Ok(false);
                     }
                     auth::create_user(db, &username, role, &password)?;
+                    auth::set_user_townships(db, &username, &townships)?;
                     Ok(true)
                 })
                 .map_err(sync_error)?;
@@ -661,8 +670,8 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
                 "csv" => server::ledgers::Sink::csv(ledger),
                 _ => server::ledgers::Sink::xlsx(ledger)?,
             };
-            let rows =
-                server::ledgers::export(db, &ctx, ledger, township.as_ref(), args.full_ids, ctx.today, &mut sink)?;
+            let only = township.clone().map(|t| vec![t]);
+            let rows = server::ledgers::export(db, &ctx, ledger, only.as_deref(), args.full_ids, ctx.today, &mut sink)?;
             let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
             server::ledgers::log_export(db, &who, ledger, &args.format, &filter, rows, args.full_ids)?;
             Ok((sink.finish()?, rows))

@@ -204,6 +204,33 @@ pub struct Staff {
     pub id: String,
     pub username: String,
     pub role: Role,
+    /// The townships a township staff member works for (empty for county
+    /// staff); the console shows and exports only these.
+    pub townships: Vec<RecordId>,
+}
+
+impl Staff {
+    /// The townships this person may see: `None` for the whole county.
+    pub fn sees(&self) -> Option<&[RecordId]> {
+        (self.role != Role::CountyAdmin).then_some(self.townships.as_slice())
+    }
+}
+
+/// The migration: staff accounts get their townships.
+pub fn townships_schema() -> String {
+    "ALTER TABLE users ADD COLUMN townships TEXT NOT NULL DEFAULT ''".into()
+}
+
+/// Assigns a staff member's townships. False when there is no such user.
+pub fn set_user_townships(db: &mut dyn Sql, username: &str, townships: &[RecordId]) -> Result<bool, SyncError> {
+    let list: Vec<&str> = townships.iter().map(RecordId::as_str).collect();
+    Ok(db.execute("UPDATE users SET townships = $1 WHERE username = $2", &[list.join(",").into(), username.into()])?
+        > 0)
+}
+
+fn townships_of(db: &mut dyn Sql, id: &str) -> Result<Vec<RecordId>, SyncError> {
+    let rows = db.query("SELECT townships FROM users WHERE id = $1", &[id.into()])?;
+    Ok(rows.first().map(|r| split(r[0].text().unwrap_or_default())).unwrap_or_default())
 }
 
 /// Checks a password and opens a session (12 hours). Returns the token.
@@ -232,7 +259,8 @@ pub fn login(db: &mut dyn Sql, username: &str, password: &str) -> Result<Result<
         "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         &[digest(&token).into(), id.as_str().into(), (now_ms() + 12 * 3600 * 1000).into()],
     )?;
-    Ok(Ok((token, Staff { id, username: username.to_owned(), role })))
+    let townships = townships_of(db, &id)?;
+    Ok(Ok((token, Staff { id, username: username.to_owned(), role, townships })))
 }
 
 /// A server setting (e.g. the public address devices use).
@@ -252,7 +280,10 @@ pub fn set_setting(db: &mut dyn Sql, key: &str, value: &[u8]) -> Result<(), Sync
 pub fn staff_by_username(db: &mut dyn Sql, username: &str) -> Result<Result<Staff, Denied>, SyncError> {
     let rows = db.query("SELECT id, role FROM users WHERE username = $1 AND disabled = 0", &[username.into()])?;
     Ok(match rows.first().and_then(|r| Some((r[0].text()?.to_owned(), Role::from_key(r[1].text()?)?))) {
-        Some((id, role)) => Ok(Staff { id, username: username.to_owned(), role }),
+        Some((id, role)) => {
+            let townships = townships_of(db, &id)?;
+            Ok(Staff { id, username: username.to_owned(), role, townships })
+        }
         None => Err(UNAUTHENTICATED),
     })
 }
@@ -260,7 +291,7 @@ pub fn staff_by_username(db: &mut dyn Sql, username: &str) -> Result<Result<Staf
 /// The staff member a session token belongs to.
 pub fn staff(db: &mut dyn Sql, token: &str) -> Result<Result<Staff, Denied>, SyncError> {
     let rows = db.query(
-        "SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+        "SELECT u.id, u.username, u.role, u.townships FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.disabled = 0",
         &[digest(token).into(), now_ms().into()],
     )?;
@@ -270,6 +301,7 @@ pub fn staff(db: &mut dyn Sql, token: &str) -> Result<Result<Staff, Denied>, Syn
                 id: r[0].text().unwrap_or_default().into(),
                 username: r[1].text().unwrap_or_default().into(),
                 role,
+                townships: split(r[3].text().unwrap_or_default()),
             }),
             None => Err(UNAUTHENTICATED),
         },

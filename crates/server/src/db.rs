@@ -45,6 +45,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v1-facts", sync::facts::schema()),
         ("console-v2-exports", crate::ledgers::schema()),
         ("console-v3-imports", crate::reconcile::schema(d)),
+        ("auth-v2-user-townships", crate::auth::townships_schema()),
     ]
 }
 

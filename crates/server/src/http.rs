@@ -509,6 +509,18 @@ async fn card_verify(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<J
     .await
 }
 
+/// What a staff member asked to see, within what they may see: `None`
+/// when they ask for a township not theirs.
+fn visible(staff: &auth::Staff, asked: Option<&str>) -> Option<sync::facts::Townships> {
+    use sync::facts::Townships;
+    match (staff.sees(), asked) {
+        (None, None) => Some(Townships::All),
+        (None, Some(t)) => Some(Townships::Only(vec![t.into()])),
+        (Some(mine), None) => Some(Townships::Only(mine.to_vec())),
+        (Some(mine), Some(t)) => mine.iter().any(|m| m.as_str() == t).then(|| Townships::Only(vec![t.into()])),
+    }
+}
+
 #[derive(Deserialize)]
 struct ProgressQuery {
     #[serde(default)]
@@ -532,13 +544,13 @@ async fn console_progress(
     blocking(move || {
         let today = crate::today();
         let config = registry::progress::CampaignConfig::default_for(q.year.unwrap_or(today.year()));
-        let townships = match q.township {
-            Some(t) => sync::facts::Townships::Only(vec![t.as_str().into()]),
-            None => sync::facts::Townships::All,
-        };
-        let report = st.db.tx(|db| match auth::staff(db, &token)? {
-            Ok(_) => Ok(Ok(sync::facts::progress(db, &config, today, &townships)?)),
-            Err(d) => Ok(Err(d)),
+        let report = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let Some(townships) = visible(&staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
+            Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
         })??;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
     })
@@ -582,6 +594,11 @@ async fn console_export(
             if q.full_ids && staff.role != auth::Role::CountyAdmin {
                 return Ok(Err(auth::FORBIDDEN));
             }
+            let only = match visible(&staff, township.as_ref().map(RecordIdOf::as_str)) {
+                None => return Ok(Err(auth::FORBIDDEN)),
+                Some(sync::facts::Townships::All) => None,
+                Some(sync::facts::Townships::Only(ts)) => Some(ts),
+            };
             let (mut sink, mime) = match format.as_str() {
                 "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
                 _ => (
@@ -589,8 +606,11 @@ async fn console_export(
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                 ),
             };
-            let rows = crate::ledgers::export(db, &ctx, ledger, township.as_ref(), q.full_ids, ctx.today, &mut sink)?;
-            let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
+            let rows = crate::ledgers::export(db, &ctx, ledger, only.as_deref(), q.full_ids, ctx.today, &mut sink)?;
+            let filter = only.as_ref().map_or_else(
+                || "all".to_owned(),
+                |ts| format!("township={}", ts.iter().map(RecordIdOf::as_str).collect::<Vec<_>>().join(",")),
+            );
             crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
             Ok(Ok((sink.finish()?, mime)))
         })??;

@@ -275,7 +275,7 @@ impl Sink {
     }
 }
 
-/// Writes the ledger's rows for the county or one township into `sink`,
+/// Writes the ledger's rows for the county or some townships into `sink`,
 /// township by township (in name order) and by name within each, so memory
 /// holds one township's rows at a time. IDs and phones are masked unless
 /// `full` (the caller checks the role). Returns the number of rows.
@@ -283,7 +283,7 @@ pub fn export(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
     ledger: Ledger,
-    township: Option<&RecordId>,
+    townships: Option<&[RecordId]>,
     full: bool,
     today: Date,
     sink: &mut Sink,
@@ -303,8 +303,8 @@ pub fn export(
     let name = |id: Option<&RecordId>| id.and_then(|i| unions.get(i)).cloned().unwrap_or_default();
     let id_text = |s: &str| if full { s.to_owned() } else { mask_id(s) };
     let phone = |p: Option<&String>| p.map(|p| if full { p.clone() } else { mask_phone(p) }).unwrap_or_default();
-    let mut townships = match township {
-        Some(t) => vec![Some(t.clone())],
+    let mut townships = match townships {
+        Some(ts) => ts.iter().cloned().map(Some).collect(),
         None => sync::server::townships_of_kind(db, ledger.kind())?,
     };
     // Known townships by name, then any the area tree lacks.

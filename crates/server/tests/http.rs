@@ -660,7 +660,24 @@ fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
         assert_eq!(st, 200);
         let clerk = clerk["token"].as_str().unwrap().to_owned();
         assert_eq!(get("ledger=member&full_ids=true", &clerk).0, 403);
-        assert_eq!(get("ledger=member&format=csv", &clerk).0, 200);
+        // A clerk with no township sees no rows; with one, that township's only.
+        let (st, _, none) = get("ledger=member&format=csv", &clerk);
+        assert_eq!((st, String::from_utf8(none[3..].to_vec()).unwrap().lines().count()), (200, 1));
+        let t0 = s.county.townships[0].clone();
+        s.state.db.tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&t0))).unwrap();
+        let (_, _, mine) = get("ledger=member&format=csv", &clerk);
+        let in_t0 =
+            s.county.records.iter().filter(|(_, r)| matches!(r, Record::Member(m) if m.place.township == t0)).count();
+        assert_eq!(String::from_utf8(mine[3..].to_vec()).unwrap().lines().count(), in_t0 + 1);
+        let t1 = &s.county.townships[1];
+        assert_eq!(get(&format!("ledger=member&township={t1}"), &clerk).0, 403, "not the clerk's township");
+        let (st, p) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(st, 200);
+        assert_eq!(p["townships"].as_array().unwrap().len(), 1, "{p}");
+        assert_eq!(p["townships"][0]["id"], t0.as_str());
+        let (st, _) =
+            s.answer(s.http.get(format!("{}/api/console/progress?township={t1}", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(st, 403);
         // The other three ledgers, and one township's rows only.
         for (ledger, sheet) in [("organisation", "基层工会"), ("cadre", "工会干部"), ("transfer", "接转")] {
             let (status, _, bytes) = get(&format!("ledger={ledger}"), &s.admin);
@@ -683,7 +700,7 @@ fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
             .db
             .tx(|db| db.query("SELECT who, ledger, format, filter, rows, full_ids FROM exports ORDER BY at", &[]))
             .unwrap();
-        assert_eq!(log.len(), 8, "{log:?}");
+        assert_eq!(log.len(), 9, "{log:?}");
         assert_eq!(log[0][0].text(), Some("admin"));
         assert_eq!(log[0][4].int() as usize, members);
         assert_eq!(log[2][5].int(), 1, "the full-ID export is marked");
