@@ -8,8 +8,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check, failures } from "./lib.mjs";
 
-// With "review", one quarantined write is expected, and dismissed with a note.
-const [base, username, password, statsFile, shots, review] = process.argv.slice(2);
+// With "review", one quarantined write is expected, and dismissed with a
+// note; with a three-clears JSON file (`sanjian three-clears --json` of the
+// first township), the console's figures are checked against it.
+const [base, username, password, statsFile, shots, review, clearsFile] = process.argv.slice(2);
 const stats = JSON.parse(readFileSync(statsFile, "utf8"));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -42,6 +44,14 @@ try {
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
+  if (clearsFile) {
+    const clears = JSON.parse(readFileSync(clearsFile, "utf8"));
+    await page.selectOption("#tc-area", stats.townships[0].id);
+    await page.waitForSelector("#tc-summary");
+    const got = await page.$eval("#tc-summary", (n) => [n.dataset.private, n.dataset.with, n.dataset.without].map(Number));
+    const want = [clears.private_enterprises.length, clears.with_union.length, clears.without_union.length];
+    check(JSON.stringify(got) === JSON.stringify(want), `三个清楚 of ${stats.townships[0].name} as the registry says (${got})`);
+  }
   if (review === "review") {
     await page.waitForSelector("#quarantine tr[data-entry]");
     const code = await page.getAttribute("#quarantine tr[data-entry] td[data-code]", "data-code");

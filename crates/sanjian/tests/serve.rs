@@ -199,6 +199,10 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     // the registry's report on the same county says.
     let stats_file = dir.path().join("stats.json");
     std::fs::write(&stats_file, stats.to_string()).unwrap();
+    let clears_file = dir.path().join("clears.json");
+    let clears =
+        ok(sanjian(&["three-clears", "--db", s(&county), "--area", &township, "--json", "--today", "2026-11-25"]));
+    std::fs::write(&clears_file, clears).unwrap();
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/console");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console.mjs");
     let o = Command::new("node")

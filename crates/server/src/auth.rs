@@ -121,6 +121,8 @@ pub const DEVICE_REVOKED: Denied = Denied {
     zh: "该设备已被停用，请联系县总工会",
     en: "This device was revoked; contact the county federation",
 };
+pub const NOT_FOUND_AREA: Denied =
+    Denied { status: 404, code: "AREA_NOT_FOUND", zh: "没有这个区域", en: "No such area" };
 pub const FORBIDDEN: Denied =
     Denied { status: 403, code: "FORBIDDEN", zh: "没有权限执行此操作", en: "You may not do this" };
 pub const ENROLMENT_INVALID: Denied = Denied {

@@ -71,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/console", get(console_page))
         .route("/api/console/progress", get(console_progress))
         .route("/api/console/export", get(console_export))
+        .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/reconcile", post(console_reconcile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
@@ -553,6 +554,44 @@ async fn console_progress(
             Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
         })??;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct AreaQuery {
+    area: String,
+}
+
+/// 三个清楚 for a township, community or grid the staff member may see.
+async fn console_three_clears(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<AreaQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&q.area) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let ctx = st.ctx();
+        let area = RecordIdOf::from(q.area.as_str());
+        let report = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let Some(registry::model::Record::Area(a)) = server::record(db, &ctx, &area)? else {
+                return Ok(Err(auth::NOT_FOUND_AREA));
+            };
+            let township = a.township.clone().unwrap_or_else(|| area.clone());
+            if visible(&staff, Some(township.as_str())).is_none() {
+                return Ok(Err(auth::FORBIDDEN));
+            }
+            let clears = sync::facts::three_clears(db, &ctx, &area, ctx.today)?;
+            Ok(Ok(serde_json::json!({ "area": area, "name": a.name, "level": a.level, "report": clears })))
+        })??;
+        Ok(Json(report))
     })
     .await
 }

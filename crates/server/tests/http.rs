@@ -868,3 +868,59 @@ fn another_offices_messy_entity_list_is_reconciled_whole_or_not_at_all() {
         assert_eq!(imports(&s), 3);
     });
 }
+
+#[test]
+fn three_clears_of_a_township_and_a_community_match_the_device_stores() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut store = Store::in_memory(&Init { county_secret: secret(), device_id: Some([1; 16]) }).unwrap();
+        store.insert_many(s.county.records.clone(), TODAY).unwrap();
+        let today = server::today();
+        let t0 = s.county.townships[0].clone();
+        let community = s
+            .county
+            .records
+            .iter()
+            .find_map(|(id, r)| match r {
+                Record::Area(a) if a.level == AreaLevel::Community && a.township.as_ref() == Some(&t0) => {
+                    Some(id.clone())
+                }
+                _ => None,
+            })
+            .unwrap();
+        for area in [&t0, &community] {
+            let url = format!("{}/api/console/three-clears?area={area}", s.endpoint.base);
+            let (status, got) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+            assert_eq!(status, 200, "{got}");
+            let expected = serde_json::to_value(store.three_clears(area, today).unwrap()).unwrap();
+            assert_eq!(got["report"], expected, "{area}");
+        }
+        assert!(
+            !serde_json::to_value(store.three_clears(&t0, today).unwrap()).unwrap()["private_enterprises"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        // Bad and unknown areas.
+        let (st, _) = s.answer(
+            s.http.get(format!("{}/api/console/three-clears?area=nope", s.endpoint.base)).bearer_auth(&s.admin),
+        );
+        assert_eq!(st, 400);
+        let unknown = "0".repeat(32);
+        let (st, _) = s.answer(
+            s.http.get(format!("{}/api/console/three-clears?area={unknown}", s.endpoint.base)).bearer_auth(&s.admin),
+        );
+        assert_eq!(st, 404);
+        // A clerk of another township may not look.
+        s.state
+            .db
+            .tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1])))
+            .unwrap();
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let (st, _) =
+            s.answer(s.http.get(format!("{}/api/console/three-clears?area={t0}", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(st, 403);
+    });
+}

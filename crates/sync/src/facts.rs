@@ -45,6 +45,18 @@ fn flag(b: bool) -> Val {
     Val::Int(i64::from(b))
 }
 
+/// The second facts migration: the community of entities and the employer
+/// of members (for the three-clears report). It clears the "built" mark, so
+/// the server rebuilds the rows from the documents at its next start.
+pub fn schema_v2() -> String {
+    "ALTER TABLE f_entities ADD COLUMN community TEXT;
+     ALTER TABLE f_members ADD COLUMN employer_id TEXT;
+     CREATE INDEX f_entities_area ON f_entities(township, community, grid);
+     CREATE INDEX f_members_employer ON f_members(employer_id);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
 /// Writes (or, for a deleted record, removes) the record's row.
 pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool) -> Result<(), SyncError> {
     let (table, insert, params): (&str, &str, Vec<Val>) = match record {
@@ -58,8 +70,8 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
         },
         Record::Entity(e) => (
             "f_entities",
-            "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise, community)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             vec![
                 rid.as_str().into(),
                 e.place.township.as_str().into(),
@@ -68,6 +80,7 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 flag(e.closed),
                 id(e.union_id.as_ref()),
                 flag(e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise),
+                id(e.place.community.as_ref()),
             ],
         ),
         Record::Union(u) => (
@@ -98,7 +111,8 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
         ),
         Record::Member(m) => (
             "f_members",
-            "INSERT INTO f_members (id, township, grid, union_id, joined_on, left_on) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO f_members (id, township, grid, union_id, joined_on, left_on, employer_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
             vec![
                 rid.as_str().into(),
                 m.place.township.as_str().into(),
@@ -106,6 +120,7 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 m.union_id.as_str().into(),
                 date(Some(m.joined_on)),
                 date(m.left_on),
+                id(m.employer_id.as_ref()),
             ],
         ),
         Record::Transfer(_) | Record::Hardship(_) => return Ok(()),
@@ -234,4 +249,36 @@ pub fn progress(
         }
     }
     Ok(b.finish(today))
+}
+
+/// 三个清楚 for an area (a township, community or grid): its private
+/// enterprises with their workers, those with a union and their active
+/// members, those without. The judgement is the registry's
+/// (`registry::rules::three_clears`); the entities are read from their
+/// documents, the member counts from the facts.
+pub fn three_clears(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    area: &RecordId,
+    today: Date,
+) -> Result<registry::rules::ThreeClears, SyncError> {
+    let ids = db.query(
+        "SELECT id FROM f_entities WHERE township = $1 OR community = $1 OR grid = $1 ORDER BY id",
+        &[area.as_str().into()],
+    )?;
+    let today_text = today.to_string();
+    let mut entities = Vec::with_capacity(ids.len());
+    let mut members = std::collections::HashMap::new();
+    for row in ids {
+        let rid = RecordId::from(row[0].text().unwrap_or_default());
+        if let Some(Record::Entity(e)) = crate::server::record(db, ctx, &rid)? {
+            let n = db.query(
+                "SELECT COUNT(*) FROM f_members WHERE employer_id = $1 AND (left_on IS NULL OR left_on > $2)",
+                &[rid.as_str().into(), today_text.as_str().into()],
+            )?;
+            members.insert(rid.clone(), n[0][0].int() as u64);
+            entities.push((rid, e));
+        }
+    }
+    Ok(rules::three_clears(entities.iter().map(|(id, e)| (id, e)), |id| members.get(id).copied().unwrap_or(0)))
 }

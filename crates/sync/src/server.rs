@@ -860,6 +860,18 @@ pub fn records_of_kind(
     Ok(out)
 }
 
+/// One live record, read from its document.
+pub fn record(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<registry::model::Record>, SyncError> {
+    let deleted = db.query("SELECT deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    if deleted.first().is_none_or(|r| r[0].int() != 0) {
+        return Ok(None);
+    }
+    match load(db, ctx, id)? {
+        Some(s) => Ok(Some(store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?)),
+        None => Ok(None),
+    }
+}
+
 /// Every live record of a kind in one township (region key), in id order,
 /// `limit` at a time (`None`: records with no township).
 pub fn records_in_township(
