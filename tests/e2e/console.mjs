@@ -75,6 +75,14 @@ try {
   const path = await download.path();
   const head = readFileSync(path).subarray(0, 2).toString("latin1");
   check(head === "PK" && download.suggestedFilename().endsWith(".xlsx"), `the member ledger downloads (${download.suggestedFilename()})`);
+  // The audit log shows the export just made and the review decision.
+  await page.reload();
+  await page.waitForSelector('#audit-log tr[data-action="export"]');
+  check(true, "the export is in the audit log");
+  if (review === "review") {
+    check((await page.$$('#audit-log tr[data-action="review:dismiss"]')).length === 1, "so is the review decision");
+  }
+  check((await page.$$('#audit-log tr[data-action="import"]')).length >= 1, "and the reconciliation");
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
 } catch (e) {

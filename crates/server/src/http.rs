@@ -72,6 +72,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/progress", get(console_progress))
         .route("/api/console/export", get(console_export))
         .route("/api/console/three-clears", get(console_three_clears))
+        .route("/api/console/audit", get(console_audit))
         .route("/api/console/reconcile", post(console_reconcile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
@@ -554,6 +555,49 @@ async fn console_progress(
             Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
         })??;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
+    })
+    .await
+}
+
+/// The county's audit log, newest first: exports, imports of other
+/// offices' lists, and review decisions (county admins).
+async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let entries = as_admin(&st, &token, |db, _| {
+            let mut out: Vec<(i64, serde_json::Value)> = Vec::new();
+            for r in db.query(
+                "SELECT at, who, ledger, format, filter, rows, full_ids FROM exports ORDER BY at DESC LIMIT 200",
+                &[],
+            )? {
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": r[1].text(), "action": "export",
+                    "what": format!("{} {} {}", r[2].text().unwrap_or_default(), r[3].text().unwrap_or_default(), r[4].text().unwrap_or_default()),
+                    "rows": r[5].int(), "full_ids": r[6].int() != 0,
+                })));
+            }
+            for r in db.query("SELECT at, who, source, rows FROM imports ORDER BY at DESC LIMIT 200", &[])? {
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": r[1].text(), "action": "import",
+                    "what": r[2].text(), "rows": r[3].int(),
+                })));
+            }
+            for r in db.query(
+                "SELECT resolved_at, resolution, doc_id, code FROM quarantine WHERE resolved_at IS NOT NULL
+                 ORDER BY resolved_at DESC LIMIT 200",
+                &[],
+            )? {
+                let res: serde_json::Value = serde_json::from_str(r[1].text().unwrap_or("{}")).unwrap_or_default();
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": res["by"], "action": format!("review:{}", res["decision"].as_str().unwrap_or("")),
+                    "what": format!("{} {}", r[3].text().unwrap_or_default(), r[2].text().unwrap_or_default()),
+                    "note": res["note"],
+                })));
+            }
+            out.sort_by(|a, b| b.0.cmp(&a.0));
+            Ok(out.into_iter().map(|(_, v)| v).take(300).collect::<Vec<_>>())
+        })?;
+        Ok(Json(serde_json::json!({ "entries": entries })))
     })
     .await
 }
