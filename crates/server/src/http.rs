@@ -594,7 +594,7 @@ async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> A
                     "note": res["note"],
                 })));
             }
-            out.sort_by(|a, b| b.0.cmp(&a.0));
+            out.sort_by_key(|e| std::cmp::Reverse(e.0));
             Ok(out.into_iter().map(|(_, v)| v).take(300).collect::<Vec<_>>())
         })?;
         Ok(Json(serde_json::json!({ "entries": entries })))
