@@ -124,14 +124,16 @@ try {
   await shot(a, "02-home");
 
   // ---- language ---------------------------------------------------------------
+  // The screen redraws after a switch: wait for the words, not the control.
+  const label = (text) => a
+    .waitForFunction((t) => (document.querySelector('.field[data-field="resident_id"] label') || {}).textContent?.includes(t), text)
+    .then(() => true, () => false);
   await a.click("#lang-toggle");
   check((await a.textContent('[data-nav="navHome"]')) === "Home", "English after the switch");
   await a.goto(appA.url + "/#/new/member");
-  await a.waitForSelector("#save");
-  check((await a.textContent('.field[data-field="resident_id"] label')).includes("Resident ID"), "form labels in English");
+  check(await label("Resident ID"), "form labels in English");
   await a.click("#lang-toggle");
-  await a.waitForSelector("#save");
-  check((await a.textContent('.field[data-field="resident_id"] label')).includes("公民身份号码"), "and back to Chinese");
+  check(await label("公民身份号码"), "and back to Chinese");
 
   // ---- every form checks as the surveyor types ---------------------------------
   const bad = {

@@ -75,6 +75,9 @@ try {
   const path = await download.path();
   const head = readFileSync(path).subarray(0, 2).toString("latin1");
   check(head === "PK" && download.suggestedFilename().endsWith(".xlsx"), `the member ledger downloads (${download.suggestedFilename()})`);
+  // The field-conflict queue answers (empty here: one device only).
+  await page.waitForFunction(() => document.querySelector("#conflicts-count").textContent.length > 0);
+  check((await page.$$("#conflict-list [data-record]")).length === 0, "no field conflicts to settle");
   // The audit log shows the export just made and the review decision.
   await page.reload();
   await page.waitForSelector('#audit-log tr[data-action="export"]');

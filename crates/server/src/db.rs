@@ -47,6 +47,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v3-imports", crate::reconcile::schema(d)),
         ("auth-v2-user-townships", crate::auth::townships_schema()),
         ("console-v4-facts-areas", sync::facts::schema_v2()),
+        ("console-v5-conflicts", sync::facts::schema_v3()),
     ]
 }
 

@@ -73,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/export", get(console_export))
         .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/audit", get(console_audit))
+        .route("/api/console/conflicts", get(console_conflicts))
+        .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
@@ -598,6 +600,80 @@ async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> A
             Ok(out.into_iter().map(|(_, v)| v).take(300).collect::<Vec<_>>())
         })?;
         Ok(Json(serde_json::json!({ "entries": entries })))
+    })
+    .await
+}
+
+/// Records whose fields hold concurrent, different values from several
+/// devices, within the staff member's townships, with each value and who
+/// wrote it.
+async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let items = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let rows =
+                db.query("SELECT id, kind, township, name FROM f_conflicts ORDER BY township, name LIMIT 500", &[])?;
+            let mut items = Vec::new();
+            for r in rows {
+                let township = r[2].text().unwrap_or_default().to_owned();
+                if visible(&staff, Some(&township)).is_none() {
+                    continue;
+                }
+                let id = RecordIdOf::from(r[0].text().unwrap_or_default());
+                let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &id)? else { continue };
+                items.push(serde_json::json!({
+                    "id": id, "kind": r[1].text(), "township": township, "name": r[3].text(), "conflicts": conflicts,
+                }));
+            }
+            Ok(Ok(items))
+        })??;
+        Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SettleRequest {
+    field: String,
+    value: serde_json::Value,
+}
+
+/// Settles a conflicting field at the county (a staff member of its township
+/// or a county admin); devices receive the settled value with their next pull.
+async fn console_settle(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&id) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: SettleRequest = json_body(&bytes)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let rid = RecordIdOf::from(id.as_str());
+        st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let rows = db.query("SELECT township FROM docs WHERE id = $1", &[rid.as_str().into()])?;
+            let township = rows.first().and_then(|r| r[0].text()).unwrap_or_default().to_owned();
+            if visible(&staff, Some(&township)).is_none() {
+                return Ok(Err(auth::FORBIDDEN));
+            }
+            server::settle_conflict(db, &ctx, &rid, &req.field, &req.value, &staff.username)?;
+            Ok(Ok(()))
+        })??;
+        Ok(Json(serde_json::json!({ "id": id, "field": req.field })))
     })
     .await
 }

@@ -924,3 +924,54 @@ fn three_clears_of_a_township_and_a_community_match_the_device_stores() {
         assert_eq!(st, 403);
     });
 }
+
+#[test]
+fn a_conflict_between_two_devices_is_listed_settled_at_the_county_and_reaches_both() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a1 = s.enrol(s.township_grant(0), 1);
+        let mut a2 = s.enrol(s.township_grant(0), 2);
+        s.sync(&mut a1).unwrap();
+        s.sync(&mut a2).unwrap();
+        let member = a1.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        for (dev, employer) in [(&mut a1, "甲厂"), (&mut a2, "乙厂")] {
+            let mut r = dev.store.get(&member).unwrap().unwrap().record;
+            let Record::Member(m) = &mut r else { panic!("a member") };
+            m.employer_name = employer.into();
+            dev.store.update(&member, r, TODAY).unwrap();
+        }
+        s.sync(&mut a1).unwrap();
+        s.sync(&mut a2).unwrap();
+        let url = format!("{}/api/console/conflicts", s.endpoint.base);
+        let (st, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        let item = v["items"].as_array().unwrap().iter().find(|i| i["id"] == member.as_str()).expect("listed").clone();
+        assert_eq!(item["conflicts"][0]["field"], "employer_name", "{item}");
+        assert_eq!(item["conflicts"][0]["values"].as_array().unwrap().len(), 2);
+        // A clerk of another township may not settle it; a field with no
+        // conflict is refused.
+        s.state
+            .db
+            .tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1])))
+            .unwrap();
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let settle = format!("/api/console/conflicts/{member}/settle");
+        let body = serde_json::json!({"field": "employer_name", "value": "乙厂"});
+        assert_eq!(s.post_json(&settle, Some(&clerk), &body).0, 403);
+        let (st, v) = s.post_json(&settle, Some(&s.admin), &serde_json::json!({"field": "name", "value": "x"}));
+        assert_eq!((st, v["code"].as_str()), (409, Some("NO_CONFLICT")), "{v}");
+        // Settled at the county: off the list, and both devices get it.
+        let (st, v) = s.post_json(&settle, Some(&s.admin), &body);
+        assert_eq!(st, 200, "{v}");
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert!(v["items"].as_array().unwrap().iter().all(|i| i["id"] != member.as_str()), "{v}");
+        for dev in [&mut a1, &mut a2] {
+            s.sync(dev).unwrap();
+            assert!(dev.store.conflicts(&member).unwrap().is_empty());
+            let Record::Member(m) = dev.store.get(&member).unwrap().unwrap().record else { panic!("a member") };
+            assert_eq!(m.employer_name, "乙厂");
+        }
+    });
+}

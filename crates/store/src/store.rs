@@ -732,22 +732,7 @@ impl Store {
         today: Date,
     ) -> Result<Saved, StoreError> {
         let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-        if !crate::history::conflicted_keys(&doc).iter().any(|k| k == field) {
-            return Err(StoreError::NoConflict(field.to_owned()));
-        }
-        let scalar = match value {
-            serde_json::Value::Null => ScalarValue::Null,
-            serde_json::Value::Bool(b) => ScalarValue::Boolean(*b),
-            serde_json::Value::Number(n) => {
-                n.as_i64().map_or(ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int)
-            }
-            serde_json::Value::String(s) => ScalarValue::Str(s.as_str().into()),
-            other => ScalarValue::Str(other.to_string().into()),
-        };
-        doc.put(ROOT, field, scalar)?;
-        let mut record = hydrate(&doc)?;
-        let issues = checked(&mut record, today)?;
-        doc.commit_with(self.message("settle", field));
+        let (record, issues) = settle_document(&mut doc, field, value, &self.operator, today)?;
         let writer = Writer::of(self);
         let tx = self.conn.transaction()?;
         persist(&tx, &writer, id, &mut doc, &record, true)?;
@@ -819,6 +804,41 @@ pub fn new_document(
     doc::write_diff(&mut doc, &Flat::new(), &new)?;
     doc.commit_with(change_message(operator, "create", ""));
     Ok(doc)
+}
+
+/// Settles a field of a bare document (the county server's review) as
+/// [`Store::settle`] does: the chosen value (a JSON scalar) written over
+/// the concurrent ones by the document's actor on behalf of `operator`, and
+/// the record it makes checked. Returns the record and its non-blocking issues.
+pub fn settle_document(
+    doc: &mut AutoCommit,
+    field: &str,
+    value: &serde_json::Value,
+    operator: &str,
+    today: Date,
+) -> Result<(Record, Vec<Issue>), StoreError> {
+    if !crate::history::conflicted_keys(doc).iter().any(|k| k == field) {
+        return Err(StoreError::NoConflict(field.to_owned()));
+    }
+    let scalar = match value {
+        serde_json::Value::Null => ScalarValue::Null,
+        serde_json::Value::Bool(b) => ScalarValue::Boolean(*b),
+        serde_json::Value::Number(n) => {
+            n.as_i64().map_or(ScalarValue::F64(n.as_f64().unwrap_or(0.0)), ScalarValue::Int)
+        }
+        serde_json::Value::String(s) => ScalarValue::Str(s.as_str().into()),
+        other => ScalarValue::Str(other.to_string().into()),
+    };
+    doc.put(ROOT, field, scalar)?;
+    let mut record = hydrate(doc)?;
+    let issues = checked(&mut record, today)?;
+    doc.commit_with(change_message(operator, "settle", field));
+    Ok((record, issues))
+}
+
+/// The fields of a bare document holding concurrent, different values.
+pub fn document_conflicts(doc: &AutoCommit) -> Vec<crate::history::Conflict> {
+    crate::history::conflicts(doc)
 }
 
 /// Validates and normalises; refuses blocking issues, returns the others.

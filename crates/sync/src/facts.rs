@@ -57,6 +57,47 @@ pub fn schema_v2() -> String {
         .into()
 }
 
+/// The third facts migration: documents holding conflicting values (the
+/// console's review queue). Clears the "built" mark as `schema_v2` does.
+pub fn schema_v3() -> String {
+    "CREATE TABLE f_conflicts (id TEXT PRIMARY KEY, kind TEXT NOT NULL, township TEXT, name TEXT NOT NULL,
+       fields TEXT NOT NULL);
+     CREATE INDEX f_conflicts_township ON f_conflicts(township);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// Records (or clears) a document's conflicting fields. The record's name is
+/// kept for the review list (a name, never an ID number or phone).
+pub fn conflicts(
+    db: &mut dyn Sql,
+    rid: &RecordId,
+    record: &Record,
+    doc: &automerge::AutoCommit,
+    deleted: bool,
+) -> Result<(), SyncError> {
+    let found = if deleted { Vec::new() } else { store::document_conflicts(doc) };
+    let had = !db.query("SELECT 1 FROM f_conflicts WHERE id = $1", &[rid.as_str().into()])?.is_empty();
+    if had {
+        db.execute("DELETE FROM f_conflicts WHERE id = $1", &[rid.as_str().into()])?;
+    }
+    if !found.is_empty() {
+        let fields: Vec<&str> = found.iter().map(|c| c.field.as_str()).collect();
+        let region = record.region(rid);
+        db.execute(
+            "INSERT INTO f_conflicts (id, kind, township, name, fields) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                rid.as_str().into(),
+                record.kind().key().into(),
+                id(region.township.as_ref()),
+                record.display_name().into(),
+                fields.join(",").into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// Writes (or, for a deleted record, removes) the record's row.
 pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool) -> Result<(), SyncError> {
     let (table, insert, params): (&str, &str, Vec<Val>) = match record {
@@ -138,7 +179,7 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
     if !db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty() {
         return Ok(());
     }
-    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members"] {
+    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members", "f_conflicts"] {
         db.execute(&format!("DELETE FROM {table}"), &[])?;
     }
     let mut after = RecordId::default();
@@ -156,6 +197,7 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
         }
         after = RecordId::default();
     }
+    crate::server::each_document(db, ctx, &mut |db, rid, record, doc| conflicts(db, rid, record, doc, false))?;
     db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;
     Ok(())
 }

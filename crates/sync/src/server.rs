@@ -410,7 +410,78 @@ fn save(
         ],
     )?;
     crate::facts::project(db, id, record, deleted)?;
+    crate::facts::conflicts(db, id, record, doc, deleted)?;
     Ok(heads)
+}
+
+/// What [`each_document`] calls with each live document and its record.
+pub(crate) type DocumentVisitor<'f> =
+    dyn FnMut(&mut dyn Sql, &RecordId, &registry::model::Record, &AutoCommit) -> Result<(), SyncError> + 'f;
+
+/// Calls `f` with every live document and its record, 1,000 at a time.
+pub(crate) fn each_document(db: &mut dyn Sql, ctx: &Ctx<'_>, f: &mut DocumentVisitor<'_>) -> Result<(), SyncError> {
+    let mut after = String::new();
+    loop {
+        let rows = db.query(
+            "SELECT id FROM docs WHERE deleted = 0 AND id > $1 ORDER BY id LIMIT 1000",
+            &[after.as_str().into()],
+        )?;
+        let n = rows.len();
+        for row in rows {
+            let id = RecordId::from(row[0].text().unwrap_or_default());
+            if let Some(s) = load(db, ctx, &id)? {
+                let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+                f(db, &id, &record, &s.doc)?;
+            }
+            after = id.0;
+        }
+        if n < 1000 {
+            return Ok(());
+        }
+    }
+}
+
+/// The actor of the changes the county server makes itself (a settled
+/// conflict).
+pub const COUNTY_ACTOR: [u8; 16] = *b"sanjian-county\0\0";
+
+/// A document's conflicting fields with their values and the devices that
+/// wrote them, for review.
+pub fn document_conflicts(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+) -> Result<Option<(registry::model::Record, Vec<store::Conflict>)>, SyncError> {
+    let Some(s) = load(db, ctx, id)? else { return Ok(None) };
+    let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    Ok(Some((record, store::document_conflicts(&s.doc))))
+}
+
+/// Settles a conflicting field at the county: the chosen value is written
+/// over the concurrent ones as the county (`COUNTY_ACTOR`) on behalf of
+/// `by`, the record must pass the plan's rules, and devices receive the
+/// change with their next pull.
+pub fn settle_conflict(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    field: &str,
+    value: &serde_json::Value,
+    by: &str,
+) -> Result<(), SyncError> {
+    let Some(s) = load(db, ctx, id)? else {
+        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+    };
+    let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
+    let (record, _) = store::settle_document(&mut doc, field, value, by, ctx.today).map_err(|e| {
+        let m = e.message();
+        SyncError::Refused { status: 409, code: e.code().into(), message: m }
+    })?;
+    let region = record.region(id);
+    let placed =
+        Placed { kind: record.kind(), record: &record, region: &region, old_region: Some(&s.region), deleted: false };
+    save(db, ctx, id, &mut doc, placed)?;
+    Ok(())
 }
 
 fn quarantine(
