@@ -43,6 +43,12 @@ try {
   const first = stats.townships[0];
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
+  // The county trend, and a township's grids, surveyors and trend.
+  await page.waitForSelector("#trend-chart svg rect[data-month]");
+  check((await page.$$("#trend-chart rect[data-month]")).length === 12, "the county's trend has a bar a month");
+  await page.click(`#townships a[data-open="${first.id}"]`);
+  await page.waitForSelector("#township-detail:not([hidden]) #td-grids tbody tr[data-grid]");
+  check((await page.textContent("#td-title")) === first.name, "the township's detail opens");
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
   if (clearsFile) {
     const clears = JSON.parse(readFileSync(clearsFile, "utf8"));

@@ -73,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/export", get(console_export))
         .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/audit", get(console_audit))
+        .route("/api/console/township", get(console_township))
+        .route("/api/console/trend", get(console_trend))
         .route("/api/console/conflicts", get(console_conflicts))
         .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
@@ -557,6 +559,110 @@ async fn console_progress(
             Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
         })??;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct TownshipQuery {
+    id: String,
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// One township in detail: its grids' figures, each surveyor's (the grids
+/// their devices are enrolled for), and its month-by-month trend.
+async fn console_township(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<TownshipQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&q.id) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let ctx = st.ctx();
+        let today = crate::today();
+        let year = q.year.unwrap_or(today.year());
+        let config = registry::progress::CampaignConfig::default_for(year);
+        let township = RecordIdOf::from(q.id.as_str());
+        let answer = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let Some(only) = visible(&staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
+            let grids = sync::facts::by_grid(db, &ctx, &config, today, &township)?;
+            let tallies: std::collections::HashMap<&str, &registry::progress::Tally> =
+                grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
+            let mut surveyors = Vec::new();
+            for r in db.query("SELECT person, grids FROM devices WHERE revoked_at IS NULL ORDER BY person", &[])? {
+                let theirs: Vec<&str> =
+                    r[1].text().unwrap_or_default().split(',').filter(|g| tallies.contains_key(g)).collect();
+                if theirs.is_empty() {
+                    continue;
+                }
+                let mut sum = serde_json::json!({"entities": 0, "covered": 0, "with_workers": 0,
+                    "unions": 0, "new_unions": 0, "active_members": 0, "new_members": 0, "vacancies": 0});
+                for g in &theirs {
+                    let t = tallies[g];
+                    for (k, v) in [
+                        ("entities", t.entities),
+                        ("covered", t.coverage.numerator),
+                        ("with_workers", t.coverage.denominator),
+                        ("unions", t.unions),
+                        ("new_unions", t.new_unions),
+                        ("active_members", t.active_members),
+                        ("new_members", t.new_members),
+                        ("vacancies", t.vacancies),
+                    ] {
+                        sum[k] = (sum[k].as_u64().unwrap_or(0) + v).into();
+                    }
+                }
+                let names: Vec<&str> = grids
+                    .townships
+                    .iter()
+                    .filter(|g| theirs.contains(&g.id.as_str()))
+                    .map(|g| g.name.as_str())
+                    .collect();
+                surveyors.push(serde_json::json!({"person": r[0].text(), "grids": names, "tally": sum}));
+            }
+            let trend = sync::facts::monthly(db, year, &only)?;
+            Ok(Ok(serde_json::json!({
+                "township": township, "grids": grids.townships, "surveyors": surveyors, "trend": trend,
+            })))
+        })??;
+        Ok(Json(answer))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct TrendQuery {
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// New unions and new members month by month this year, for what the staff
+/// member may see.
+async fn console_trend(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<TrendQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let year = q.year.unwrap_or(crate::today().year());
+        let months = st.db.tx(|db| {
+            let staff = match auth::staff(db, &token)? {
+                Ok(s) => s,
+                Err(d) => return Ok(Err(d)),
+            };
+            let only = visible(&staff, None).expect("no township asked");
+            Ok(Ok(sync::facts::monthly(db, year, &only)?))
+        })??;
+        Ok(Json(serde_json::json!({ "year": year, "months": months })))
     })
     .await
 }

@@ -975,3 +975,52 @@ fn a_conflict_between_two_devices_is_listed_settled_at_the_county_and_reaches_bo
         }
     });
 }
+
+#[test]
+fn a_townships_grids_surveyors_and_trend_add_up_to_its_figures() {
+    each_backend(|b| {
+        let s = start(b);
+        let t0 = s.county.townships[0].clone();
+        let grid = s.county.grids_in(&t0)[0].clone();
+        // A surveyor enrolled for one grid of the township.
+        let grant = serde_json::json!({"person": "网格员甲", "role": "surveyor", "townships": [], "grids": [grid]});
+        let _dev = s.enrol(grant, 7);
+        let get = |path: &str| s.answer(s.http.get(format!("{}{path}", s.endpoint.base)).bearer_auth(&s.admin));
+        let (st, progress) = get(&format!("/api/console/progress?township={t0}"));
+        assert_eq!(st, 200);
+        let town = &progress["townships"][0];
+        let (st, v) = get(&format!("/api/console/township?id={t0}"));
+        assert_eq!(st, 200, "{v}");
+        let grids = v["grids"].as_array().unwrap();
+        for key in ["entities", "active_members", "new_members", "new_unions", "unions", "vacancies"] {
+            let sum: u64 = grids.iter().map(|g| g[key].as_u64().unwrap()).sum();
+            assert_eq!(sum, town[key].as_u64().unwrap(), "{key}: the grids add up to the township");
+        }
+        let g = grids.iter().find(|g| g["id"] == grid.as_str()).unwrap();
+        assert!(!g["name"].as_str().unwrap().is_empty());
+        let surveyor = &v["surveyors"][0];
+        assert_eq!(surveyor["person"], "网格员甲", "{v}");
+        assert_eq!(surveyor["tally"]["active_members"], g["active_members"]);
+        // The trend: month by month, adding up to the year's new unions and members.
+        let months = v["trend"].as_array().unwrap();
+        assert_eq!(months.len(), 12);
+        let sum = |k: &str| months.iter().map(|m| m[k].as_u64().unwrap()).sum::<u64>();
+        assert_eq!(sum("new_members"), town["new_members"].as_u64().unwrap());
+        assert_eq!(sum("new_unions"), town["new_unions"].as_u64().unwrap());
+        let (_, county) = get("/api/console/trend");
+        let (_, all) = get("/api/console/progress");
+        let total: u64 = county["months"].as_array().unwrap().iter().map(|m| m["new_members"].as_u64().unwrap()).sum();
+        assert_eq!(total, all["county"]["new_members"].as_u64().unwrap());
+        // A clerk of another township may not look.
+        s.state
+            .db
+            .tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1])))
+            .unwrap();
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let (st, _) =
+            s.answer(s.http.get(format!("{}/api/console/township?id={t0}", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(st, 403);
+    });
+}

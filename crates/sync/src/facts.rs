@@ -239,26 +239,52 @@ pub fn progress(
             b.add_township(t, r[1].text().unwrap_or_default().to_owned(), kind);
         }
     }
+    add_facts(db, &mut b, today, Group::Township(townships))?;
+    Ok(b.finish(today))
+}
+
+/// How facts rows are grouped into the builder's "townships".
+enum Group<'a> {
+    Township(&'a Townships),
+    /// The grids of one township; records with no grid go to the group "".
+    Grid(&'a RecordId),
+}
+
+impl Group<'_> {
+    /// The group a row with this township and grid belongs to, if any.
+    fn of(&self, township: &Val, grid: &Val) -> Option<RecordId> {
+        match self {
+            Group::Township(ts) => {
+                let t = RecordId::from(township.text().unwrap_or_default());
+                ts.keeps(&t).then_some(t)
+            }
+            Group::Grid(t) => {
+                (township.text() == Some(t.as_str())).then(|| RecordId::from(grid.text().unwrap_or_default()))
+            }
+        }
+    }
+}
+
+fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Group<'_>) -> Result<(), SyncError> {
     let rows = db.query(
-        "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise
+        "SELECT e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise
          FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id",
         &[],
     )?;
     for r in rows {
-        let t = RecordId::from(r[0].text().unwrap_or_default());
-        if townships.keeps(&t) {
+        if let Some(g) = group.of(&r[0], &r[1]) {
             b.add_entity(&EntityFacts {
-                township: t,
-                workers: r[1].int(),
-                closed: r[2].int() != 0,
-                covered_by: r[3].text().and_then(UnionKind::from_key),
-                private: r[4].int() != 0,
+                township: g,
+                workers: r[2].int(),
+                closed: r[3].int() != 0,
+                covered_by: r[4].text().and_then(UnionKind::from_key),
+                private: r[5].int() != 0,
             });
         }
     }
     let today_text = today.to_string();
     let rows = db.query(
-        "SELECT u.township, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
+        "SELECT u.township, u.grid, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
            CASE WHEN EXISTS (SELECT 1 FROM f_entities e WHERE e.union_id = u.id AND e.private_enterprise = 1 AND e.closed = 0)
              THEN 1 ELSE 0 END,
            CASE WHEN EXISTS (SELECT 1 FROM f_cadres c WHERE c.union_id = u.id AND c.role = 'chair'
@@ -268,29 +294,103 @@ pub fn progress(
         &[today_text.as_str().into()],
     )?;
     for r in rows {
-        let t = RecordId::from(r[0].text().unwrap_or_default());
-        if !townships.keeps(&t) {
-            continue;
-        }
+        let Some(g) = group.of(&r[0], &r[1]) else { continue };
         b.add_union(&UnionFacts {
-            township: t,
-            kind: r[1].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
-            founded_on: date_of(&r[2]),
-            dissolved: date_of(&r[3]).is_some_and(|d| d <= today),
-            liuyou_complete: r[4].int() != 0,
-            bayou: (r[6].int() != 0).then_some(r[5].int() != 0),
-            chair_vacant: r[7].int() != 0,
+            township: g,
+            kind: r[2].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
+            founded_on: date_of(&r[3]),
+            dissolved: date_of(&r[4]).is_some_and(|d| d <= today),
+            liuyou_complete: r[5].int() != 0,
+            bayou: (r[7].int() != 0).then_some(r[6].int() != 0),
+            chair_vacant: r[8].int() != 0,
         });
     }
-    for r in db.query("SELECT township, joined_on, left_on FROM f_members", &[])? {
-        let t = RecordId::from(r[0].text().unwrap_or_default());
-        let Some(joined_on) = date_of(&r[1]) else { continue };
-        if townships.keeps(&t) {
-            let left = date_of(&r[2]);
-            b.add_member(&MemberFacts { township: t, joined_on, active: left.is_none_or(|d| d > today) });
+    for r in db.query("SELECT township, grid, joined_on, left_on FROM f_members", &[])? {
+        let Some(joined_on) = date_of(&r[2]) else { continue };
+        if let Some(g) = group.of(&r[0], &r[1]) {
+            let left = date_of(&r[3]);
+            b.add_member(&MemberFacts { township: g, joined_on, active: left.is_none_or(|d| d > today) });
         }
     }
+    Ok(())
+}
+
+/// One township's figures grid by grid (records with no grid under the
+/// id ""), with each grid's name from the area tree. The registry's tallies;
+/// targets are the township's, not the grids'.
+pub fn by_grid(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    config: &CampaignConfig,
+    today: Date,
+    township: &RecordId,
+) -> Result<ProgressReport, SyncError> {
+    let mut b = ProgressBuilder::new(config.clone());
+    let mut grids: Vec<(RecordId, String)> = Vec::new();
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = crate::server::records_in_township(
+            db,
+            ctx,
+            registry::model::RecordKind::Area,
+            Some(township),
+            after.as_ref(),
+            500,
+        )?;
+        for (id, r) in &page {
+            if let Record::Area(a) = r
+                && a.level == registry::model::AreaLevel::Grid
+            {
+                grids.push((id.clone(), a.name.clone()));
+            }
+        }
+        match page.last() {
+            Some((id, _)) if page.len() == 500 => after = Some(id.clone()),
+            _ => break,
+        }
+    }
+    grids.sort_by(|a, b| a.1.cmp(&b.1));
+    for (id, name) in grids {
+        b.add_township(id, name, TownshipKind::Town);
+    }
+    b.add_township(RecordId::default(), "（未分网格）".into(), TownshipKind::Town);
+    add_facts(db, &mut b, today, Group::Grid(township))?;
     Ok(b.finish(today))
+}
+
+/// New unions (by founding date) and new members (by joining date) month by
+/// month in `year`, for the townships given.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Month {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub new_unions: u64,
+    pub new_members: u64,
+}
+
+pub fn monthly(db: &mut dyn Sql, year: i32, townships: &Townships) -> Result<Vec<Month>, SyncError> {
+    let mut months: Vec<Month> =
+        (1..=12).map(|m| Month { month: format!("{year:04}-{m:02}"), ..Month::default() }).collect();
+    let prefix = format!("{year:04}-%");
+    for (sql, unions) in [
+        ("SELECT township, founded_on FROM f_unions WHERE founded_on LIKE $1", true),
+        ("SELECT township, joined_on FROM f_members WHERE joined_on LIKE $1", false),
+    ] {
+        for r in db.query(sql, &[prefix.as_str().into()])? {
+            if !townships.keeps(&RecordId::from(r[0].text().unwrap_or_default())) {
+                continue;
+            }
+            let m: usize = r[1].text().and_then(|d| d.get(5..7)).and_then(|m| m.parse().ok()).unwrap_or(0);
+            if let Some(slot) = m.checked_sub(1).and_then(|i| months.get_mut(i)) {
+                if unions {
+                    slot.new_unions += 1;
+                } else {
+                    slot.new_members += 1;
+                }
+            }
+        }
+    }
+    Ok(months)
 }
 
 /// 三个清楚 for an area (a township, community or grid): its private
