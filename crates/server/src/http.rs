@@ -598,8 +598,12 @@ async fn console_township(
                 grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
             let mut surveyors = Vec::new();
             for r in db.query("SELECT person, grids FROM devices WHERE revoked_at IS NULL ORDER BY person", &[])? {
-                let theirs: Vec<&str> =
-                    r[1].text().unwrap_or_default().split(',').filter(|g| tallies.contains_key(g)).collect();
+                let theirs: Vec<&str> = r[1]
+                    .text()
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|g| !g.is_empty() && tallies.contains_key(g))
+                    .collect();
                 if theirs.is_empty() {
                     continue;
                 }
