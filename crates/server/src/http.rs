@@ -279,6 +279,19 @@ async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<se
     .await
 }
 
+/// Runs `f` in one transaction for the signed-in staff member (any role);
+/// `f` may refuse with a `Denied`.
+fn as_staff<T>(
+    st: &AppState,
+    token: &str,
+    f: impl FnOnce(&mut dyn server::Sql, &auth::Staff) -> Result<Result<T, Denied>, SyncError>,
+) -> ApiResult<T> {
+    Ok(st.db.tx(|db| match auth::staff(db, token)? {
+        Ok(s) => f(db, &s),
+        Err(d) => Ok(Err(d)),
+    })??)
+}
+
 /// Runs `f` in one transaction for the signed-in staff member, who must be
 /// a county admin.
 fn as_admin<T>(
@@ -550,14 +563,10 @@ async fn console_progress(
     blocking(move || {
         let today = crate::today();
         let config = registry::progress::CampaignConfig::default_for(q.year.unwrap_or(today.year()));
-        let report = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
-            let Some(townships) = visible(&staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
+        let report = as_staff(&st, &token, |db, staff| {
+            let Some(townships) = visible(staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
             Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
-        })??;
+        })?;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
     })
     .await
@@ -587,12 +596,8 @@ async fn console_township(
         let year = q.year.unwrap_or(today.year());
         let config = registry::progress::CampaignConfig::default_for(year);
         let township = RecordIdOf::from(q.id.as_str());
-        let answer = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
-            let Some(only) = visible(&staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
+        let answer = as_staff(&st, &token, |db, staff| {
+            let Some(only) = visible(staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
             let grids = sync::facts::by_grid(db, &ctx, &config, today, &township)?;
             let tallies: std::collections::HashMap<&str, &registry::progress::Tally> =
                 grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
@@ -636,7 +641,7 @@ async fn console_township(
             Ok(Ok(serde_json::json!({
                 "township": township, "grids": grids.townships, "surveyors": surveyors, "trend": trend,
             })))
-        })??;
+        })?;
         Ok(Json(answer))
     })
     .await
@@ -658,14 +663,10 @@ async fn console_trend(
     let token = bearer(&headers)?;
     blocking(move || {
         let year = q.year.unwrap_or(crate::today().year());
-        let months = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
-            let only = visible(&staff, None).expect("no township asked");
+        let months = as_staff(&st, &token, |db, staff| {
+            let only = visible(staff, None).expect("no township asked");
             Ok(Ok(sync::facts::monthly(db, year, &only)?))
-        })??;
+        })?;
         Ok(Json(serde_json::json!({ "year": year, "months": months })))
     })
     .await
@@ -721,17 +722,13 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
     let token = bearer(&headers)?;
     blocking(move || {
         let ctx = st.ctx();
-        let items = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
+        let items = as_staff(&st, &token, |db, staff| {
             let rows =
                 db.query("SELECT id, kind, township, name FROM f_conflicts ORDER BY township, name LIMIT 500", &[])?;
             let mut items = Vec::new();
             for r in rows {
                 let township = r[2].text().unwrap_or_default().to_owned();
-                if visible(&staff, Some(&township)).is_none() {
+                if visible(staff, Some(&township)).is_none() {
                     continue;
                 }
                 let id = RecordIdOf::from(r[0].text().unwrap_or_default());
@@ -741,7 +738,7 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
                 }));
             }
             Ok(Ok(items))
-        })??;
+        })?;
         Ok(Json(serde_json::json!({ "items": items })))
     })
     .await
@@ -770,19 +767,15 @@ async fn console_settle(
     blocking(move || {
         let ctx = st.ctx();
         let rid = RecordIdOf::from(id.as_str());
-        st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
+        as_staff(&st, &token, |db, staff| {
             let rows = db.query("SELECT township FROM docs WHERE id = $1", &[rid.as_str().into()])?;
             let township = rows.first().and_then(|r| r[0].text()).unwrap_or_default().to_owned();
-            if visible(&staff, Some(&township)).is_none() {
+            if visible(staff, Some(&township)).is_none() {
                 return Ok(Err(auth::FORBIDDEN));
             }
             server::settle_conflict(db, &ctx, &rid, &req.field, &req.value, &staff.username)?;
             Ok(Ok(()))
-        })??;
+        })?;
         Ok(Json(serde_json::json!({ "id": id, "field": req.field })))
     })
     .await
@@ -806,21 +799,17 @@ async fn console_three_clears(
     blocking(move || {
         let ctx = st.ctx();
         let area = RecordIdOf::from(q.area.as_str());
-        let report = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
+        let report = as_staff(&st, &token, |db, staff| {
             let Some(registry::model::Record::Area(a)) = server::record(db, &ctx, &area)? else {
                 return Ok(Err(auth::NOT_FOUND_AREA));
             };
             let township = a.township.clone().unwrap_or_else(|| area.clone());
-            if visible(&staff, Some(township.as_str())).is_none() {
+            if visible(staff, Some(township.as_str())).is_none() {
                 return Ok(Err(auth::FORBIDDEN));
             }
             let clears = sync::facts::three_clears(db, &ctx, &area, ctx.today)?;
             Ok(Ok(serde_json::json!({ "area": area, "name": a.name, "level": a.level, "report": clears })))
-        })??;
+        })?;
         Ok(Json(report))
     })
     .await
@@ -855,15 +844,11 @@ async fn console_export(
     blocking(move || {
         let ctx = st.ctx();
         let township = q.township.as_deref().map(RecordIdOf::from);
-        let (bytes, mime) = st.db.tx(|db| {
-            let staff = match auth::staff(db, &token)? {
-                Ok(s) => s,
-                Err(d) => return Ok(Err(d)),
-            };
+        let (bytes, mime) = as_staff(&st, &token, |db, staff| {
             if q.full_ids && staff.role != auth::Role::CountyAdmin {
                 return Ok(Err(auth::FORBIDDEN));
             }
-            let only = match visible(&staff, township.as_ref().map(RecordIdOf::as_str)) {
+            let only = match visible(staff, township.as_ref().map(RecordIdOf::as_str)) {
                 None => return Ok(Err(auth::FORBIDDEN)),
                 Some(sync::facts::Townships::All) => None,
                 Some(sync::facts::Townships::Only(ts)) => Some(ts),
@@ -882,7 +867,7 @@ async fn console_export(
             );
             crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
             Ok(Ok((sink.finish()?, mime)))
-        })??;
+        })?;
         let file = format!("{}.{format}", ledger.title());
         let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
         let disposition = format!("attachment; filename=\"{}.{format}\"; filename*=UTF-8''{encoded}", ledger.key());

@@ -920,6 +920,15 @@ pub fn records_of_kind(
         "SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 ORDER BY id LIMIT $3",
         &[kind.key().into(), after.map_or("", |a| a.as_str()).into(), (limit as i64).into()],
     )?;
+    records_of_rows(db, ctx, rows)
+}
+
+/// The records of documents whose ids are the first column of `rows`.
+fn records_of_rows(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id = RecordId::from(row[0].text().unwrap_or_default());
@@ -965,15 +974,7 @@ pub fn records_in_township(
     params.push((limit as i64).into());
     let rows =
         db.query(&format!("SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 AND {place}"), &params)?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id = RecordId::from(row[0].text().unwrap_or_default());
-        if let Some(s) = load(db, ctx, &id)? {
-            let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
-            out.push((id, record));
-        }
-    }
-    Ok(out)
+    records_of_rows(db, ctx, rows)
 }
 
 /// The townships (region keys) holding live records of a kind.
