@@ -84,6 +84,20 @@ try {
   // The field-conflict queue answers (empty here: one device only).
   await page.waitForFunction(() => document.querySelector("#conflicts-count").textContent.length > 0);
   check((await page.$$("#conflict-list [data-record]")).length === 0, "no field conflicts to settle");
+  // Configuration: a township clerk's account (first password shown once),
+  // a device's enrolment code as a QR, and the enrolled devices.
+  await page.waitForSelector("#staff-list tr[data-user]");
+  await page.fill("#st-username", "王芳");
+  await page.selectOption("#st-role", "township_staff");
+  await page.click("#st-create");
+  await page.waitForSelector('#st-out[data-code="created"]');
+  check((await page.textContent("#st-out")).includes("王芳"), "a staff account is created with its first password");
+  await page.waitForSelector('#staff-list tr[data-user="王芳"]');
+  await page.fill("#en-person", "李四");
+  await page.click("#en-create");
+  await page.waitForSelector("#en-qr svg");
+  check((await page.textContent("#en-text")).startsWith("SJE1:"), "an enrolment code is shown as a QR and as text");
+  check((await page.$$("#device-list tr[data-device]")).length >= 1, "the enrolled devices are listed");
   // The audit log shows the export just made and the review decision.
   await page.reload();
   await page.waitForSelector('#audit-log tr[data-action="export"]');

@@ -137,6 +137,8 @@ pub const ACTOR_TAKEN: Denied = Denied {
     zh: "该设备标识已被另一台设备使用",
     en: "This device id is already used by another device",
 };
+pub const USER_NOT_FOUND: Denied =
+    Denied { status: 404, code: "USER_NOT_FOUND", zh: "找不到该账号", en: "No such account" };
 pub const DEVICE_NOT_FOUND: Denied =
     Denied { status: 404, code: "DEVICE_NOT_FOUND", zh: "找不到该设备", en: "No such device" };
 pub const BAD_REQUEST: Denied =
@@ -228,6 +230,48 @@ pub fn set_user_townships(db: &mut dyn Sql, username: &str, townships: &[RecordI
     let list: Vec<&str> = townships.iter().map(RecordId::as_str).collect();
     Ok(db.execute("UPDATE users SET townships = $1 WHERE username = $2", &[list.join(",").into(), username.into()])?
         > 0)
+}
+
+/// A staff account as the console lists it (no password hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StaffAccount {
+    pub username: String,
+    pub role: Role,
+    pub townships: Vec<RecordId>,
+    pub disabled: bool,
+}
+
+pub fn list_staff(db: &mut dyn Sql) -> Result<Vec<StaffAccount>, SyncError> {
+    let rows = db.query("SELECT username, role, townships, disabled FROM users ORDER BY created_at, username", &[])?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(StaffAccount {
+                username: r[0].text()?.to_owned(),
+                role: Role::from_key(r[1].text()?)?,
+                townships: split(r[2].text().unwrap_or_default()),
+                disabled: r[3].int() != 0,
+            })
+        })
+        .collect())
+}
+
+/// Disables a staff account and signs it out everywhere. False when there
+/// is no such user.
+pub fn disable_user(db: &mut dyn Sql, username: &str) -> Result<bool, SyncError> {
+    let rows = db.query("SELECT id FROM users WHERE username = $1", &[username.into()])?;
+    let Some(id) = rows.first().and_then(|r| r[0].text()).map(str::to_owned) else { return Ok(false) };
+    db.execute("UPDATE users SET disabled = 1 WHERE id = $1", &[id.as_str().into()])?;
+    db.execute("DELETE FROM sessions WHERE user_id = $1", &[id.as_str().into()])?;
+    Ok(true)
+}
+
+/// A new random password: 16 characters a person can type.
+pub fn random_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
+    b.iter().map(|x| char::from(ALPHABET[usize::from(*x) % ALPHABET.len()])).collect()
 }
 
 fn townships_of(db: &mut dyn Sql, id: &str) -> Result<Vec<RecordId>, SyncError> {

@@ -73,6 +73,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/export", get(console_export))
         .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/audit", get(console_audit))
+        .route("/api/console/staff", get(list_staff).post(create_staff))
+        .route("/api/console/staff/{username}/disable", post(disable_staff))
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/conflicts", get(console_conflicts))
@@ -330,7 +332,87 @@ async fn create_enrolment(
         let code =
             as_admin(&st, &token, |db, staff| auth::create_enrolment(db, staff, &req.grant, req.days.clamp(1, 30)))??;
         let text = sync::enrol::EnrolmentText { base: st.public_url.clone(), code: code.clone(), pin: st.pin }.format();
-        Ok(Json(serde_json::json!({ "code": code, "text": text })))
+        // The QR code the device's first-run screen scans.
+        let svg = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+            .map(|qr| qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build())
+            .map_err(|e| SyncError::Server(format!("QR: {e}")))?;
+        Ok(Json(serde_json::json!({ "code": code, "text": text, "svg": svg })))
+    })
+    .await
+}
+
+async fn list_staff(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::StaffAccount>>> {
+    let token = bearer(&headers)?;
+    blocking(move || Ok(Json(as_admin(&st, &token, |db, _| auth::list_staff(db))?))).await
+}
+
+#[derive(Deserialize)]
+struct StaffRequest {
+    username: String,
+    role: String,
+    #[serde(default)]
+    townships: Vec<registry::model::RecordId>,
+}
+
+/// A county admin creates a staff account; its first password is answered
+/// once and never stored in plain text.
+async fn create_staff(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: StaffRequest = json_body(&bytes)?;
+    let username = req.username.trim().to_owned();
+    let role = auth::Role::from_key(&req.role).ok_or(auth::BAD_REQUEST)?;
+    let bad = username.is_empty()
+        || username.chars().count() > 32
+        || !req.townships.iter().all(|t| registry::keys::is_record_id(t.as_str()))
+        || (role != auth::Role::CountyAdmin && req.townships.is_empty());
+    if bad {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let password = auth::random_password();
+        as_admin(&st, &token, |db, _| {
+            if auth::user_exists(db, &username)? {
+                return Err(SyncError::Refused {
+                    status: 409,
+                    code: "USER_EXISTS".into(),
+                    message: Text::new("该账号已存在", "That account exists already"),
+                });
+            }
+            auth::create_user(db, &username, role, &password)?;
+            auth::set_user_townships(db, &username, &req.townships)?;
+            Ok(())
+        })?;
+        Ok(Json(serde_json::json!({ "username": username, "role": role, "password": password })))
+    })
+    .await
+}
+
+async fn disable_staff(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let found = as_admin(&st, &token, |db, me| {
+            if me.username == username {
+                return Err(SyncError::Refused {
+                    status: 409,
+                    code: "CANNOT_DISABLE_SELF".into(),
+                    message: Text::new("不能停用自己的账号", "You cannot disable your own account"),
+                });
+            }
+            auth::disable_user(db, &username)
+        })?;
+        if !found {
+            return Err(auth::USER_NOT_FOUND.into());
+        }
+        Ok(Json(serde_json::json!({ "disabled": username })))
     })
     .await
 }

@@ -1024,3 +1024,52 @@ fn a_townships_grids_surveyors_and_trend_add_up_to_its_figures() {
         assert_eq!(st, 403);
     });
 }
+
+#[test]
+fn a_county_admin_creates_and_disables_staff_accounts_and_enrolment_codes_come_with_a_qr() {
+    each_backend(|b| {
+        let s = start(b);
+        let t0 = s.county.townships[0].as_str().to_owned();
+        let create = |body: serde_json::Value, token: &str| s.post_json("/api/console/staff", Some(token), &body);
+        let (st, v) =
+            create(serde_json::json!({"username": "王芳", "role": "township_staff", "townships": [t0]}), &s.admin);
+        assert_eq!(st, 200, "{v}");
+        let password = v["password"].as_str().unwrap().to_owned();
+        assert_eq!(password.len(), 16);
+        let (st, v) =
+            create(serde_json::json!({"username": "王芳", "role": "township_staff", "townships": [t0]}), &s.admin);
+        assert_eq!((st, v["code"].as_str()), (409, Some("USER_EXISTS")));
+        assert_eq!(create(serde_json::json!({"username": "赵", "role": "mayor"}), &s.admin).0, 400);
+        assert_eq!(
+            create(serde_json::json!({"username": "赵", "role": "township_staff"}), &s.admin).0,
+            400,
+            "no township"
+        );
+        // The new clerk signs in, sees their township only, and may not manage staff.
+        let (st, login) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "王芳", "password": password}));
+        assert_eq!(st, 200);
+        let clerk = login["token"].as_str().unwrap().to_owned();
+        assert_eq!(create(serde_json::json!({"username": "x", "role": "county_admin"}), &clerk).0, 403);
+        let (_, p) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(p["townships"].as_array().unwrap().len(), 1);
+        let (_, list) = s.answer(s.http.get(format!("{}/api/console/staff", s.endpoint.base)).bearer_auth(&s.admin));
+        let fang = list.as_array().unwrap().iter().find(|u| u["username"] == "王芳").unwrap().clone();
+        assert_eq!(fang["townships"], serde_json::json!([t0]));
+        assert!(fang.get("pw_hash").is_none());
+        // Disabled: signed out, cannot sign in; an admin cannot disable themself.
+        let (st, _) =
+            s.post_json(&format!("/api/console/staff/{}/disable", "王芳"), Some(&s.admin), &serde_json::json!({}));
+        assert_eq!(st, 200);
+        let (st, _) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&clerk));
+        assert_eq!(st, 401);
+        let (st, _) = s.post_json("/api/login", None, &serde_json::json!({"username": "王芳", "password": password}));
+        assert_eq!(st, 401);
+        let (st, v) = s.post_json("/api/console/staff/admin/disable", Some(&s.admin), &serde_json::json!({}));
+        assert_eq!((st, v["code"].as_str()), (409, Some("CANNOT_DISABLE_SELF")));
+        // An enrolment code comes with its QR.
+        let (st, v) = s.post_json("/api/enrolments", Some(&s.admin), &s.township_grant(0));
+        assert_eq!(st, 200);
+        assert!(v["svg"].as_str().unwrap().contains("<svg"), "{v}");
+    });
+}
