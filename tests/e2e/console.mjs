@@ -84,6 +84,9 @@ try {
   // The field-conflict queue answers (empty here: one device only).
   await page.waitForFunction(() => document.querySelector("#conflicts-count").textContent.length > 0);
   check((await page.$$("#conflict-list [data-record]")).length === 0, "no field conflicts to settle");
+  // The kept-credit-code queue answers (synthetic counties keep a few).
+  await page.waitForFunction(() => document.querySelector("#overrides-count").textContent.length > 0);
+  check(true, "the kept-credit-code queue is shown");
   // Configuration: a township clerk's account (first password shown once),
   // a device's enrolment code as a QR, and the enrolled devices.
   await page.waitForSelector("#staff-list tr[data-user]");

@@ -48,6 +48,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v2-user-townships", crate::auth::townships_schema()),
         ("console-v4-facts-areas", sync::facts::schema_v2()),
         ("console-v5-conflicts", sync::facts::schema_v3()),
+        ("console-v6-overrides", sync::facts::schema_v4()),
     ]
 }
 

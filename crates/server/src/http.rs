@@ -78,6 +78,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/conflicts", get(console_conflicts))
+        .route("/api/console/overrides", get(console_overrides))
+        .route("/api/console/overrides/{id}/review", post(review_override))
         .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
         .fallback(not_found)
@@ -789,6 +791,17 @@ async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> A
                     "note": res["note"],
                 })));
             }
+            for r in db.query(
+                "SELECT at, by_user, queue, decision, id, note FROM reviews ORDER BY at DESC LIMIT 200",
+                &[],
+            )? {
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": r[1].text(),
+                    "action": format!("review:{}", r[3].text().unwrap_or_default()),
+                    "what": format!("{} {}", r[2].text().unwrap_or_default(), r[4].text().unwrap_or_default()),
+                    "note": r[5].text(),
+                })));
+            }
             out.sort_by_key(|e| std::cmp::Reverse(e.0));
             Ok(out.into_iter().map(|(_, v)| v).take(300).collect::<Vec<_>>())
         })?;
@@ -822,6 +835,95 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
             Ok(Ok(items))
         })?;
         Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+/// Entities whose credit code fails its check character and was kept with
+/// a surveyor's reason, not yet reviewed by the county.
+async fn console_overrides(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let items = as_staff(&st, &token, |db, staff| {
+            let rows = db.query(
+                "SELECT e.id, e.township, e.override_reason FROM f_entities e
+                 WHERE e.override_reason IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.id = e.id AND r.queue = 'credit_code_override')
+                 ORDER BY e.township, e.id LIMIT 500",
+                &[],
+            )?;
+            let mut items = Vec::new();
+            for r in rows {
+                let township = r[1].text().unwrap_or_default().to_owned();
+                if visible(staff, Some(&township)).is_none() {
+                    continue;
+                }
+                let id = RecordIdOf::from(r[0].text().unwrap_or_default());
+                if let Some(registry::model::Record::Entity(e)) = server::record(db, &ctx, &id)? {
+                    items.push(serde_json::json!({
+                        "id": id, "township": township, "name": e.name, "credit_code": e.credit_code,
+                        "reason": r[2].text(),
+                    }));
+                }
+            }
+            Ok(Ok(items))
+        })?;
+        Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReviewRequest {
+    /// "accept" (the code stands as registered) or "reject" (the field is
+    /// to correct it).
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A county admin's review of a kept credit code, recorded once.
+async fn review_override(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&id) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: ReviewRequest = json_body(&bytes)?;
+    if !matches!(req.decision.as_str(), "accept" | "reject") {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        as_admin(&st, &token, |db, staff| {
+            let held = db.query("SELECT 1 FROM f_entities WHERE id = $1 AND override_reason IS NOT NULL", &[id.as_str().into()])?;
+            let done =
+                db.query("SELECT 1 FROM reviews WHERE id = $1 AND queue = 'credit_code_override'", &[id.as_str().into()])?;
+            if held.is_empty() || !done.is_empty() {
+                return Err(SyncError::Refused {
+                    status: 409,
+                    code: "NOTHING_TO_REVIEW".into(),
+                    message: Text::new("没有待审核的信用代码", "There is no kept credit code to review"),
+                });
+            }
+            db.execute(
+                "INSERT INTO reviews (id, queue, decision, by_user, note, at) VALUES ($1, 'credit_code_override', $2, $3, $4, $5)",
+                &[
+                    id.as_str().into(),
+                    req.decision.as_str().into(),
+                    staff.username.as_str().into(),
+                    req.note.trim().into(),
+                    now_ms().into(),
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(Json(serde_json::json!({ "id": id, "decision": req.decision })))
     })
     .await
 }

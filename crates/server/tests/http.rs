@@ -1073,3 +1073,54 @@ fn a_county_admin_creates_and_disables_staff_accounts_and_enrolment_codes_come_w
         assert!(v["svg"].as_str().unwrap().contains("<svg"), "{v}");
     });
 }
+
+#[test]
+fn a_kept_credit_code_with_a_wrong_check_character_is_reviewed_once() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        let t0 = &s.county.townships[0];
+        let mut entity = s
+            .county
+            .records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Entity(e) if e.credit_code.is_some() && e.place.township == *t0 => Some(e.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut code = entity.credit_code.clone().unwrap();
+        let last = code.pop().unwrap();
+        code.push(if last == '0' { '1' } else { '0' });
+        entity.credit_code = Some(code);
+        entity.credit_code_override = Some("营业执照上即为此代码".into());
+        entity.name = "校验位不符商行".into();
+        let saved = a.store.insert(Record::Entity(entity), TODAY).unwrap();
+        s.sync(&mut a).unwrap();
+        let url = format!("{}/api/console/overrides", s.endpoint.base);
+        let (st, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        let item =
+            v["items"].as_array().unwrap().iter().find(|i| i["id"] == saved.id.as_str()).expect("listed").clone();
+        assert_eq!(item["reason"], "营业执照上即为此代码");
+        assert_eq!(item["name"], "校验位不符商行");
+        let review = format!("/api/console/overrides/{}/review", saved.id);
+        assert_eq!(s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "maybe"})).0, 400);
+        let (st, _) =
+            s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "accept", "note": "已核对执照"}));
+        assert_eq!(st, 200);
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert!(v["items"].as_array().unwrap().iter().all(|i| i["id"] != saved.id.as_str()));
+        let (st, v) = s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "reject"}));
+        assert_eq!((st, v["code"].as_str()), (409, Some("NOTHING_TO_REVIEW")));
+        let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+        assert!(
+            log["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "review:accept" && e["note"] == "已核对执照")
+        );
+    });
+}

@@ -67,6 +67,16 @@ pub fn schema_v3() -> String {
         .into()
 }
 
+/// The fourth facts migration: why an entity's credit code is kept although
+/// its check character fails (the override queue), and the county's reviews.
+pub fn schema_v4() -> String {
+    "ALTER TABLE f_entities ADD COLUMN override_reason TEXT;
+     CREATE TABLE reviews (id TEXT NOT NULL, queue TEXT NOT NULL, decision TEXT NOT NULL, by_user TEXT NOT NULL,
+       note TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (id, queue));
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
 /// Records (or clears) a document's conflicting fields. The record's name is
 /// kept for the review list (a name, never an ID number or phone).
 pub fn conflicts(
@@ -111,8 +121,9 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
         },
         Record::Entity(e) => (
             "f_entities",
-            "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise, community)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise, community,
+               override_reason)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             vec![
                 rid.as_str().into(),
                 e.place.township.as_str().into(),
@@ -122,6 +133,7 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 id(e.union_id.as_ref()),
                 flag(e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise),
                 id(e.place.community.as_ref()),
+                e.credit_code_override.as_deref().map(str::trim).filter(|r| !r.is_empty()).map_or(Val::Null, Val::from),
             ],
         ),
         Record::Union(u) => (
