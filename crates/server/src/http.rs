@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use registry::message::Message as Text;
+use registry::model::RecordId;
 use serde::Deserialize;
 use std::sync::Arc;
 use sync::SyncError;
@@ -353,7 +354,7 @@ struct StaffRequest {
     username: String,
     role: String,
     #[serde(default)]
-    townships: Vec<registry::model::RecordId>,
+    townships: Vec<RecordId>,
 }
 
 /// A county admin creates a staff account; its first password is answered
@@ -444,9 +445,9 @@ struct ScopeRequest {
     #[serde(default)]
     all: bool,
     #[serde(default)]
-    townships: Vec<registry::model::RecordId>,
+    townships: Vec<RecordId>,
     #[serde(default)]
-    grids: Vec<registry::model::RecordId>,
+    grids: Vec<RecordId>,
 }
 
 async fn set_scope(
@@ -679,7 +680,7 @@ async fn console_township(
         let today = crate::today();
         let year = q.year.unwrap_or(today.year());
         let config = registry::progress::CampaignConfig::default_for(year);
-        let township = RecordIdOf::from(q.id.as_str());
+        let township = RecordId::from(q.id.as_str());
         let answer = as_staff(&st, &token, |db, staff| {
             let Some(only) = visible(staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
             let grids = sync::facts::by_grid(db, &ctx, &config, today, &township)?;
@@ -826,7 +827,7 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
                 if visible(staff, Some(&township)).is_none() {
                     continue;
                 }
-                let id = RecordIdOf::from(r[0].text().unwrap_or_default());
+                let id = RecordId::from(r[0].text().unwrap_or_default());
                 let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &id)? else { continue };
                 items.push(serde_json::json!({
                     "id": id, "kind": r[1].text(), "township": township, "name": r[3].text(), "conflicts": conflicts,
@@ -859,7 +860,7 @@ async fn console_overrides(State(st): State<Arc<AppState>>, headers: HeaderMap) 
                 if visible(staff, Some(&township)).is_none() {
                     continue;
                 }
-                let id = RecordIdOf::from(r[0].text().unwrap_or_default());
+                let id = RecordId::from(r[0].text().unwrap_or_default());
                 if let Some(registry::model::Record::Entity(e)) = server::record(db, &ctx, &id)? {
                     items.push(serde_json::json!({
                         "id": id, "township": township, "name": e.name, "credit_code": e.credit_code,
@@ -950,7 +951,7 @@ async fn console_settle(
     let req: SettleRequest = json_body(&bytes)?;
     blocking(move || {
         let ctx = st.ctx();
-        let rid = RecordIdOf::from(id.as_str());
+        let rid = RecordId::from(id.as_str());
         as_staff(&st, &token, |db, staff| {
             let rows = db.query("SELECT township FROM docs WHERE id = $1", &[rid.as_str().into()])?;
             let township = rows.first().and_then(|r| r[0].text()).unwrap_or_default().to_owned();
@@ -982,7 +983,7 @@ async fn console_three_clears(
     }
     blocking(move || {
         let ctx = st.ctx();
-        let area = RecordIdOf::from(q.area.as_str());
+        let area = RecordId::from(q.area.as_str());
         let report = as_staff(&st, &token, |db, staff| {
             let Some(registry::model::Record::Area(a)) = server::record(db, &ctx, &area)? else {
                 return Ok(Err(auth::NOT_FOUND_AREA));
@@ -1027,12 +1028,12 @@ async fn console_export(
     }
     blocking(move || {
         let ctx = st.ctx();
-        let township = q.township.as_deref().map(RecordIdOf::from);
+        let township = q.township.as_deref().map(RecordId::from);
         let (bytes, mime) = as_staff(&st, &token, |db, staff| {
             if q.full_ids && staff.role != auth::Role::CountyAdmin {
                 return Ok(Err(auth::FORBIDDEN));
             }
-            let only = match visible(staff, township.as_ref().map(RecordIdOf::as_str)) {
+            let only = match visible(staff, township.as_ref().map(RecordId::as_str)) {
                 None => return Ok(Err(auth::FORBIDDEN)),
                 Some(sync::facts::Townships::All) => None,
                 Some(sync::facts::Townships::Only(ts)) => Some(ts),
@@ -1047,7 +1048,7 @@ async fn console_export(
             let rows = crate::ledgers::export(db, &ctx, ledger, only.as_deref(), q.full_ids, ctx.today, &mut sink)?;
             let filter = only.as_ref().map_or_else(
                 || "all".to_owned(),
-                |ts| format!("township={}", ts.iter().map(RecordIdOf::as_str).collect::<Vec<_>>().join(",")),
+                |ts| format!("township={}", ts.iter().map(RecordId::as_str).collect::<Vec<_>>().join(",")),
             );
             crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
             Ok(Ok((sink.finish()?, mime)))
@@ -1060,8 +1061,6 @@ async fn console_export(
     })
     .await
 }
-
-type RecordIdOf = registry::model::RecordId;
 
 #[derive(Deserialize)]
 struct ReconcileQuery {

@@ -48,8 +48,8 @@ pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{
-    FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, document_conflicts, hydrate,
-    new_document, settle_document,
+    FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, conflicted_fields, document_conflicts,
+    hydrate, new_document, settle_document,
 };
 pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};
 pub use worklist::{AreaRow, Todo, TodoRow, Worklist};

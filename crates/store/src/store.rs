@@ -836,6 +836,11 @@ pub fn settle_document(
     Ok((record, issues))
 }
 
+/// The names of a bare document's fields holding concurrent, different values.
+pub fn conflicted_fields(doc: &AutoCommit) -> Vec<String> {
+    crate::history::conflicted_keys(doc)
+}
+
 /// The fields of a bare document holding concurrent, different values.
 pub fn document_conflicts(doc: &AutoCommit) -> Vec<crate::history::Conflict> {
     crate::history::conflicts(doc)

@@ -86,13 +86,11 @@ pub fn conflicts(
     doc: &automerge::AutoCommit,
     deleted: bool,
 ) -> Result<(), SyncError> {
-    let found = if deleted { Vec::new() } else { store::document_conflicts(doc) };
-    let had = !db.query("SELECT 1 FROM f_conflicts WHERE id = $1", &[rid.as_str().into()])?.is_empty();
-    if had {
-        db.execute("DELETE FROM f_conflicts WHERE id = $1", &[rid.as_str().into()])?;
-    }
+    // On every write: the names of the conflicting fields only (their
+    // values are read when the queue is opened).
+    let found = if deleted { Vec::new() } else { store::conflicted_fields(doc) };
+    db.execute("DELETE FROM f_conflicts WHERE id = $1", &[rid.as_str().into()])?;
     if !found.is_empty() {
-        let fields: Vec<&str> = found.iter().map(|c| c.field.as_str()).collect();
         let region = record.region(rid);
         db.execute(
             "INSERT INTO f_conflicts (id, kind, township, name, fields) VALUES ($1, $2, $3, $4, $5)",
@@ -101,7 +99,7 @@ pub fn conflicts(
                 record.kind().key().into(),
                 id(region.township.as_ref()),
                 record.display_name().into(),
-                fields.join(",").into(),
+                found.join(",").into(),
             ],
         )?;
     }
@@ -194,22 +192,11 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
     for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members", "f_conflicts"] {
         db.execute(&format!("DELETE FROM {table}"), &[])?;
     }
-    let mut after = RecordId::default();
-    for kind in ["area", "entity", "union", "cadre", "member"] {
-        let kind = registry::model::RecordKind::from_key(kind).expect("a kind");
-        loop {
-            let page = crate::server::records_of_kind(db, ctx, kind, Some(&after), 2000)?;
-            for (rid, record) in &page {
-                project(db, rid, record, false)?;
-            }
-            match page.last() {
-                Some((rid, _)) if page.len() == 2000 => after = rid.clone(),
-                _ => break,
-            }
-        }
-        after = RecordId::default();
-    }
-    crate::server::each_document(db, ctx, &mut |db, rid, record, doc| conflicts(db, rid, record, doc, false))?;
+    // One pass: each document is opened once for its facts row and its conflicts.
+    crate::server::each_document(db, ctx, &mut |db, rid, record, doc| {
+        project(db, rid, record, false)?;
+        conflicts(db, rid, record, doc, false)
+    })?;
     db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;
     Ok(())
 }
