@@ -12,6 +12,7 @@
 //! - [`keys`]: record ids derived from natural keys with the county secret.
 //! - [`model`]: the records of the four real-name forms plus the legal-entity
 //!   ledger, hardship archive and the area tree, with their categorical enums.
+//! - [`names`]: names as compared, and the near-duplicate key.
 //! - [`validate`]: field-level checks that return [`Issue`]s (a stable code, a
 //!   severity and a message in zh-CN and English) for the UI to show beside the
 //!   field.
@@ -29,6 +30,7 @@ pub mod ids;
 pub mod keys;
 pub mod message;
 pub mod model;
+pub mod names;
 pub mod progress;
 pub mod rules;
 pub mod validate;

@@ -219,6 +219,50 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         String::from_utf8_lossy(&o.stderr)
     );
 
+    // The same person registered again on the device under another ID
+    // number (a typo in the sequence digits) and another employer: the
+    // console's near-duplicate queue merges the two, taking that employer.
+    let (twin_of, twin) = {
+        let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
+        let key: Vec<u8> =
+            (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let mut store = store::Store::open(&device, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap();
+        let first = store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let mut record = store.get(&first).unwrap().unwrap().record;
+        let registry::model::Record::Member(m) = &mut record else { panic!("a member") };
+        let name = m.name.clone();
+        let seq = &m.resident_id[14..15];
+        let first17 =
+            format!("{}{}{}", &m.resident_id[..14], if seq == "9" { "0" } else { "9" }, &m.resident_id[15..17]);
+        m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        m.employer_name = "重复登记测试厂".into();
+        m.card_number = None;
+        let twin = store.insert(record, time::macros::date!(2026 - 11 - 25)).unwrap().id;
+        (first, (twin, name))
+    };
+    ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]));
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console-duplicates.mjs");
+    let o = Command::new("node").arg(&script).args([&base, "admin", &password, &twin.1]).output().unwrap();
+    assert!(
+        o.status.success(),
+        "the near-duplicate queue in chromium: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]));
+    {
+        let key_hex = std::fs::read_to_string(dir.path().join("device.db.key")).unwrap();
+        let key: Vec<u8> =
+            (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
+        let store = store::Store::open(&device, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap();
+        let (a, b) = (store.get(&twin_of).unwrap().unwrap(), store.get(&twin.0).unwrap().unwrap());
+        // The console keeps the pair's first record (lower id) and drops the other.
+        let (kept, gone) = if twin_of.0 < twin.0.0 { (a, b) } else { (b, a) };
+        assert!(kept.deleted.is_none() && gone.deleted.is_some(), "one kept, one a tombstone");
+        let registry::model::Record::Member(m) = kept.record else { panic!("a member") };
+        assert_eq!(m.employer_name, "重复登记测试厂", "the value chosen in the console");
+    }
+
     // The member ledger from the command line: masked, so no ID number or
     // phone appears in it; a second export to the same file is refused.
     let ledger = dir.path().join("members.csv");

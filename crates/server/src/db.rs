@@ -49,6 +49,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v4-facts-areas", sync::facts::schema_v2()),
         ("console-v5-conflicts", sync::facts::schema_v3()),
         ("console-v6-overrides", sync::facts::schema_v4()),
+        ("console-v7-dupkeys", sync::facts::schema_v5()),
     ]
 }
 

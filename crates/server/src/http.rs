@@ -80,6 +80,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/conflicts", get(console_conflicts))
         .route("/api/console/overrides", get(console_overrides))
+        .route("/api/console/duplicates", get(console_duplicates).post(decide_duplicates))
         .route("/api/console/overrides/{id}/review", post(review_override))
         .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
@@ -836,6 +837,38 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
             Ok(Ok(items))
         })?;
         Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+/// Pairs of records that may be one person or entity (the near-duplicate
+/// queue), in the townships the staff member sees.
+async fn console_duplicates(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let items = as_staff(&st, &token, |db, staff| {
+            let Some(townships) = visible(staff, None) else { return Ok(Err(auth::FORBIDDEN)) };
+            Ok(Ok(crate::duplicates::list(db, &ctx, &townships, 200)?))
+        })?;
+        Ok(Json(serde_json::json!({ "items": items })))
+    })
+    .await
+}
+
+/// A decision on a near-duplicate pair: merge (both histories kept) or distinct.
+async fn decide_duplicates(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: crate::duplicates::Decision = json_body(&bytes)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let moved = as_staff(&st, &token, |db, staff| Ok(Ok(crate::duplicates::decide(db, &ctx, staff, &req)?)))?;
+        Ok(Json(serde_json::json!({ "decision": req.decision, "keep": req.keep, "repointed": moved })))
     })
     .await
 }

@@ -8,6 +8,7 @@
 pub mod auth;
 pub mod cards;
 pub mod db;
+pub mod duplicates;
 mod http;
 pub mod keys;
 pub mod ledgers;

@@ -30,32 +30,7 @@ pub struct RawTable {
     pub encoding: &'static str,
 }
 
-/// Full-width ASCII (ＡＢＣ１２３（）) to half-width, the ideographic space
-/// to a space, then trimmed with inner runs of space collapsed.
-pub fn normalise(s: &str) -> String {
-    let half: String = s
-        .chars()
-        .map(|c| match c {
-            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
-            '\u{3000}' | '\u{00A0}' => ' ',
-            _ => c,
-        })
-        .collect();
-    half.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// A name as compared: normalised, no spaces at all, brackets unified.
-pub fn name_key(s: &str) -> String {
-    normalise(s)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            _ => c,
-        })
-        .collect()
-}
+pub use registry::names::{name_key, normalise};
 
 fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, SyncError> {
     let mut rows = Vec::new();

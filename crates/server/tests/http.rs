@@ -1124,3 +1124,135 @@ fn a_kept_credit_code_with_a_wrong_check_character_is_reviewed_once() {
         );
     });
 }
+
+#[test]
+fn near_duplicates_are_merged_keeping_both_histories_or_marked_distinct() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a1 = s.enrol(s.township_grant(0), 1);
+        let mut a2 = s.enrol(s.township_grant(0), 2);
+        s.sync(&mut a1).unwrap();
+        s.sync(&mut a2).unwrap();
+        let t0 = &s.county.townships[0];
+        // One entity registered twice without its credit code, its legal form
+        // written two ways.
+        let base = s
+            .county
+            .records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Entity(e) if e.place.township == *t0 => Some(e.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut e1 = base.clone();
+        e1.name = "青山商贸有限公司".into();
+        e1.credit_code = None;
+        e1.workers = 12;
+        e1.women_workers = 5;
+        e1.address = String::new();
+        let mut e2 = e1.clone();
+        e2.name = "青山商贸（浙江）有限责任公司".into();
+        e2.workers = 15;
+        e2.address = "青山路 8 号".into();
+        let e1 = a1.store.insert(Record::Entity(e1), TODAY).unwrap().id;
+        let e2 = a2.store.insert(Record::Entity(e2), TODAY).unwrap().id;
+        // A member employed by the second; and the same person's name and
+        // birth date under another ID number (a typo in its sequence digits).
+        let m = a1.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let mut r = a1.store.get(&m).unwrap().unwrap().record;
+        let Record::Member(member) = &mut r else { panic!("a member") };
+        member.employer_id = Some(e2.clone());
+        let mut twin = member.clone();
+        a1.store.update(&m, r, TODAY).unwrap();
+        let mut first17: String = twin.resident_id.chars().take(17).collect();
+        let seq = first17.as_bytes()[14];
+        first17.replace_range(14..15, if seq == b'9' { "0" } else { "9" });
+        twin.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        twin.card_number = None;
+        let m2 = a2.store.insert(Record::Member(twin), TODAY).unwrap().id;
+        s.sync(&mut a1).unwrap();
+        s.sync(&mut a2).unwrap();
+        s.sync(&mut a1).unwrap();
+
+        let url = format!("{}/api/console/duplicates", s.endpoint.base);
+        let (st, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        let find = |v: &serde_json::Value, x: &RecordId, y: &RecordId| {
+            v["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| {
+                    let ids = [p["a"]["id"].as_str().unwrap(), p["b"]["id"].as_str().unwrap()];
+                    ids.contains(&x.as_str()) && ids.contains(&y.as_str())
+                })
+                .cloned()
+        };
+        let entities = find(&v, &e1, &e2).expect("the entities are listed");
+        assert_eq!(entities["kind"], "entity");
+        assert!(entities["differ"].as_array().unwrap().iter().any(|f| f == "workers"), "{entities}");
+        let people = find(&v, &m, &m2).expect("the members are listed");
+        let ids: Vec<&str> = ["a", "b"]
+            .iter()
+            .map(|side| {
+                people[side]["fields"].as_array().unwrap().iter().find(|f| f[0] == "resident_id").unwrap()[1]
+                    .as_str()
+                    .unwrap()
+            })
+            .collect();
+        assert!(ids.iter().all(|id| id.contains('*') && id.len() == 18), "masked: {ids:?}");
+
+        // A clerk of another township may not decide; a bad decision is refused.
+        s.state
+            .db
+            .tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1])))
+            .unwrap();
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let merge = serde_json::json!({"a": e1, "b": e2, "decision": "merge", "keep": e1, "take": ["workers"]});
+        assert_eq!(s.post_json("/api/console/duplicates", Some(&clerk), &merge).0, 403);
+        let bad = serde_json::json!({"a": e1, "b": e2, "decision": "merge", "keep": m});
+        let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &bad);
+        assert_eq!((st, v["code"].as_str()), (400, Some("BAD_DECISION")), "{v}");
+        let unknown = serde_json::json!({"a": e1, "b": e2, "decision": "merge", "keep": e1, "take": ["_kind"]});
+        let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &unknown);
+        assert_eq!((st, v["code"].as_str()), (409, Some("FIELD_UNKNOWN")), "{v}");
+
+        // Merged: the employer re-pointed, the pair gone from the queue.
+        let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &merge);
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["repointed"], 2, "both members employed by the dropped entity");
+        let distinct = serde_json::json!({"a": m2, "b": m, "decision": "distinct", "note": "同名同生日，身份证不同"});
+        assert_eq!(s.post_json("/api/console/duplicates", Some(&s.admin), &distinct).0, 200);
+        let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &distinct);
+        assert_eq!((st, v["code"].as_str()), (409, Some("NOTHING_TO_REVIEW")));
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert!(find(&v, &e1, &e2).is_none() && find(&v, &m, &m2).is_none(), "{v}");
+
+        // Both devices receive it: one entity, both histories, the dropped one
+        // a tombstone naming the kept.
+        for dev in [&mut a1, &mut a2] {
+            s.sync(dev).unwrap();
+            let kept = dev.store.get(&e1).unwrap().unwrap();
+            let Record::Entity(e) = &kept.record else { panic!("an entity") };
+            assert_eq!((e.name.as_str(), e.workers, e.address.as_str()), ("青山商贸有限公司", 15, "青山路 8 号"));
+            assert!(kept.deleted.is_none() && kept.conflicts == 0);
+            let ops: Vec<String> = dev.store.history(&e1).unwrap().iter().map(|h| h.op.clone()).collect();
+            assert_eq!(ops.iter().filter(|o| *o == "create").count(), 2, "{ops:?}");
+            assert!(ops.iter().any(|o| o == "merge"), "{ops:?}");
+            let gone = dev.store.get(&e2).unwrap().unwrap();
+            assert!(gone.deleted.expect("deleted").reason.contains(e1.as_str()));
+            let Record::Member(mm) = dev.store.get(&m).unwrap().unwrap().record else { panic!("a member") };
+            assert_eq!(mm.employer_id.as_ref(), Some(&e1));
+            let twin = dev.store.get(&m2).unwrap().unwrap();
+            let Record::Member(tm) = &twin.record else { panic!("a member") };
+            assert!(twin.deleted.is_none() && tm.employer_id.as_ref() == Some(&e1));
+        }
+        let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+        let actions: Vec<&str> =
+            log["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+        assert!(actions.contains(&format!("review:merge:{e1}").as_str()) && actions.contains(&"review:distinct"));
+    });
+}

@@ -40,6 +40,8 @@ pub enum StoreError {
     MissingDependencies(String),
     #[error("no conflict on field {0}")]
     NoConflict(String),
+    #[error("the record has no field {0}")]
+    UnknownField(String),
     #[error("the disk is full; nothing was written")]
     DiskFull,
     #[error(transparent)]
@@ -78,6 +80,7 @@ impl StoreError {
             StoreError::WrongKind { .. } => "RECORD_WRONG_KIND",
             StoreError::MissingDependencies(_) => "CHANGES_MISSING_DEPS",
             StoreError::NoConflict(_) => "NO_CONFLICT",
+            StoreError::UnknownField(_) => "FIELD_UNKNOWN",
             StoreError::DiskFull => "DISK_FULL",
             StoreError::Automerge(_) => "DOCUMENT_ERROR",
             StoreError::Sqlite(_) => "DATABASE_ERROR",
@@ -102,6 +105,7 @@ impl StoreError {
             StoreError::WrongKind { .. } => "记录类型不符".to_owned(),
             StoreError::MissingDependencies(_) => "收到的修改缺少前序修改，需重新同步".to_owned(),
             StoreError::NoConflict(_) => "该字段没有冲突".to_owned(),
+            StoreError::UnknownField(f) => format!("记录没有“{f}”这一项"),
             StoreError::DiskFull => "存储空间已满，未写入任何内容；请清理空间后重试".to_owned(),
             StoreError::Automerge(_) => "记录文档出错".to_owned(),
             StoreError::Sqlite(_) => "数据库出错".to_owned(),

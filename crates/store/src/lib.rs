@@ -48,8 +48,8 @@ pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{
-    FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, conflicted_fields, document_conflicts,
-    hydrate, new_document, settle_document,
+    FeedEntry, Init, ListRow, Saved, Store, StoreKey, StoredRecord, Tombstone, conflicted_fields, delete_document,
+    document_conflicts, hydrate, merge_documents, new_document, settle_document, update_document,
 };
 pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};
 pub use worklist::{AreaRow, Todo, TodoRow, Worklist};

@@ -397,10 +397,7 @@ impl Store {
     pub fn delete(&mut self, id: &RecordId, reason: &str) -> Result<(), StoreError> {
         let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
         let record = hydrate(&doc)?;
-        doc.put(ROOT, "_deleted", true)?;
-        doc.put(ROOT, "_deleted_by", self.operator.as_str())?;
-        doc.put(ROOT, "_deleted_at", now_ms())?;
-        doc.put(ROOT, "_deleted_reason", reason)?;
+        put_tombstone(&mut doc, &self.operator, reason)?;
         doc.commit_with(self.message("delete", reason));
         let writer = Writer::of(self);
         let tx = self.conn.transaction()?;
@@ -833,6 +830,119 @@ pub fn settle_document(
     let mut record = hydrate(doc)?;
     let issues = checked(&mut record, today)?;
     doc.commit_with(change_message(operator, "settle", field));
+    Ok((record, issues))
+}
+
+fn put_tombstone(doc: &mut AutoCommit, operator: &str, reason: &str) -> Result<(), StoreError> {
+    doc.put(ROOT, "_deleted", true)?;
+    doc.put(ROOT, "_deleted_by", operator)?;
+    doc.put(ROOT, "_deleted_at", now_ms())?;
+    doc.put(ROOT, "_deleted_reason", reason)?;
+    Ok(())
+}
+
+/// Deletes a bare document (the county server's merge) as
+/// [`Store::delete`] does: a tombstone, who, when and why.
+pub fn delete_document(doc: &mut AutoCommit, operator: &str, reason: &str) -> Result<Record, StoreError> {
+    let record = hydrate(doc)?;
+    put_tombstone(doc, operator, reason)?;
+    doc.commit_with(change_message(operator, "delete", reason));
+    Ok(record)
+}
+
+/// Edits a bare document's record with `edit` as [`Store::update`] does:
+/// validated, only changed fields written, one change by the document's
+/// actor on behalf of `operator`. A deleted record is refused.
+pub fn update_document(
+    doc: &mut AutoCommit,
+    id: &RecordId,
+    operator: &str,
+    today: Date,
+    edit: impl FnOnce(&mut Record),
+) -> Result<(Record, Vec<Issue>), StoreError> {
+    if tombstone(doc).is_some() {
+        return Err(StoreError::Deleted(id.to_string()));
+    }
+    let mut record = hydrate(doc)?;
+    edit(&mut record);
+    let issues = checked(&mut record, today)?;
+    let old = doc::read_flat(doc);
+    let mut new = doc::flatten(&record);
+    add_reserved(&mut new, &old, id, &record);
+    if doc::write_diff(doc, &old, &new)? > 0 {
+        doc.commit_with(change_message(operator, "update", ""));
+    }
+    Ok((record, issues))
+}
+
+/// Merges the document of `drop` into the document of `keep`, two records
+/// of one person or entity: both histories are kept (Automerge merges the
+/// changes of both), the values of `keep` win except the fields listed in
+/// `take` (which take the value of `drop`) and fields only `drop` fills, and
+/// every conflict this leaves is settled in one change by the document's
+/// actor on behalf of `operator`. The kept record is validated; it lists
+/// the merged id under `_merged_from`. `drop` itself is not changed: the
+/// caller deletes it ([`delete_document`]).
+pub fn merge_documents(
+    keep: &mut AutoCommit,
+    keep_id: &RecordId,
+    drop: &AutoCommit,
+    drop_id: &RecordId,
+    take: &[String],
+    operator: &str,
+    today: Date,
+) -> Result<(Record, Vec<Issue>), StoreError> {
+    for d in [&*keep, drop] {
+        if tombstone(d).is_some() {
+            return Err(StoreError::Deleted(if std::ptr::eq(d, drop) { drop_id } else { keep_id }.to_string()));
+        }
+    }
+    let (kind, other) = (doc::kind_of(keep)?, doc::kind_of(drop)?);
+    if kind != other {
+        return Err(StoreError::WrongKind { expected: kind.key(), found: other.key() });
+    }
+    let (ours, theirs) = (doc::read_flat(keep), doc::read_flat(drop));
+    if let Some(bad) = take.iter().find(|t| t.starts_with('_') || !theirs.contains_key(t.as_str())) {
+        return Err(StoreError::UnknownField(bad.clone()));
+    }
+    let mut wanted: Flat =
+        theirs.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect();
+    // An empty text of `keep` does not hide a value of `drop`.
+    let empty = |v: &ScalarValue| matches!(v, ScalarValue::Str(s) if s.trim().is_empty());
+    for (k, v) in ours.iter().filter(|(k, _)| !k.starts_with('_')) {
+        if !empty(v) || theirs.get(k).is_none_or(empty) {
+            wanted.insert(k.clone(), v.clone());
+        }
+    }
+    for t in take {
+        wanted.insert(t.clone(), theirs[t.as_str()].clone());
+    }
+    keep.merge(&mut drop.clone())?;
+    let merged = doc::read_flat(keep);
+    let conflicted = crate::history::conflicted_keys(keep);
+    for (key, value) in &wanted {
+        if merged.get(key) != Some(value) || conflicted.contains(key) {
+            keep.put(ROOT, key.as_str(), value.clone())?;
+        }
+    }
+    let mut record = hydrate(keep)?;
+    let issues = checked(&mut record, today)?;
+    // The record as normalised, its reserved keys, and every conflict the
+    // merge left (reserved keys too) written over with its winner.
+    let old = doc::read_flat(keep);
+    let mut new = doc::flatten(&record);
+    add_reserved(&mut new, &old, keep_id, &record);
+    for key in crate::history::conflicted_keys(keep) {
+        if let Some(v) = new.get(&key).or(old.get(&key)) {
+            keep.put(ROOT, key.as_str(), v.clone())?;
+        }
+    }
+    doc::write_diff(keep, &old, &new)?;
+    let mut from: Vec<String> =
+        doc::get_str(keep, "_merged_from").and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default();
+    from.push(drop_id.to_string());
+    keep.put(ROOT, "_merged_from", serde_json::to_string(&from).expect("strings serialise"))?;
+    keep.commit_with(change_message(operator, "merge", drop_id.as_str()));
     Ok((record, issues))
 }
 

@@ -77,6 +77,76 @@ pub fn schema_v4() -> String {
         .into()
 }
 
+/// The fifth facts migration: the keyed hash under which a member or entity
+/// may be a near-duplicate of another (`registry::names::near_duplicate_key`).
+pub fn schema_v5() -> String {
+    "CREATE TABLE f_dupkeys (id TEXT PRIMARY KEY, kind TEXT NOT NULL, township TEXT, key TEXT NOT NULL);
+     CREATE INDEX f_dupkeys_key ON f_dupkeys(key);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// Records (or clears) the keyed hash of a record's near-duplicate key.
+pub fn dupkey(
+    db: &mut dyn Sql,
+    sealer: &crate::server::Sealer,
+    rid: &RecordId,
+    record: &Record,
+    deleted: bool,
+) -> Result<(), SyncError> {
+    db.execute("DELETE FROM f_dupkeys WHERE id = $1", &[rid.as_str().into()])?;
+    let Some(key) = registry::names::near_duplicate_key(record).filter(|_| !deleted) else { return Ok(()) };
+    let region = record.region(rid);
+    db.execute(
+        "INSERT INTO f_dupkeys (id, kind, township, key) VALUES ($1, $2, $3, $4)",
+        &[
+            rid.as_str().into(),
+            record.kind().key().into(),
+            id(region.township.as_ref()),
+            sealer.keyed_hash(&key).into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// A pair of records that may be one person or entity, not yet reviewed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearDuplicate {
+    pub a: RecordId,
+    pub b: RecordId,
+    pub kind: String,
+    pub townships: [Option<RecordId>; 2],
+}
+
+/// The review id of a pair: both ids in order, space-separated.
+pub fn pair_id(a: &RecordId, b: &RecordId) -> String {
+    if a.0 <= b.0 { format!("{a} {b}") } else { format!("{b} {a}") }
+}
+
+/// Pairs sharing a near-duplicate key that nobody has reviewed, both in
+/// `townships`, at most `limit`.
+pub fn near_duplicates(db: &mut dyn Sql, townships: &Townships, limit: usize) -> Result<Vec<NearDuplicate>, SyncError> {
+    let rows = db.query(
+        "SELECT a.id, b.id, a.kind, a.township, b.township FROM f_dupkeys a
+         JOIN f_dupkeys b ON b.key = a.key AND b.id > a.id
+         WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.queue = 'duplicates' AND r.id = a.id || ' ' || b.id)
+         ORDER BY a.township, a.id, b.id",
+        &[],
+    )?;
+    let sees = |v: &Val| v.text().map(RecordId::from).is_some_and(|t| townships.keeps(&t));
+    Ok(rows
+        .into_iter()
+        .filter(|r| sees(&r[3]) && sees(&r[4]))
+        .take(limit)
+        .map(|r| NearDuplicate {
+            a: RecordId::from(r[0].text().unwrap_or_default()),
+            b: RecordId::from(r[1].text().unwrap_or_default()),
+            kind: r[2].text().unwrap_or_default().to_owned(),
+            townships: [r[3].text().map(RecordId::from), r[4].text().map(RecordId::from)],
+        })
+        .collect())
+}
+
 /// Records (or clears) a document's conflicting fields. The record's name is
 /// kept for the review list (a name, never an ID number or phone).
 pub fn conflicts(
@@ -189,12 +259,13 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
     if !db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty() {
         return Ok(());
     }
-    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members", "f_conflicts"] {
+    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members", "f_conflicts", "f_dupkeys"] {
         db.execute(&format!("DELETE FROM {table}"), &[])?;
     }
     // One pass: each document is opened once for its facts row and its conflicts.
     crate::server::each_document(db, ctx, &mut |db, rid, record, doc| {
         project(db, rid, record, false)?;
+        dupkey(db, ctx.sealer, rid, record, false)?;
         conflicts(db, rid, record, doc, false)
     })?;
     db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;

@@ -252,7 +252,7 @@ pub fn schema(d: Dialect) -> String {
 /// (XChaCha20-Poly1305, random nonce, the record id as associated data, so
 /// a sealed document cannot be passed off as another record's).
 #[derive(Clone)]
-pub struct Sealer(XChaCha20Poly1305);
+pub struct Sealer(XChaCha20Poly1305, [u8; 32]);
 
 impl std::fmt::Debug for Sealer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -262,7 +262,22 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> Sealer {
-        Sealer(XChaCha20Poly1305::new(key.into()))
+        // A second key, derived, for the keyed hashes of personal data
+        // (`keyed_hash`), so the data key itself is only ever a cipher key.
+        let mut mac = Sha256::new();
+        mac.update(b"sanjian keyed hash v1\0");
+        mac.update(key);
+        Sealer(XChaCha20Poly1305::new(key.into()), mac.finalize().into())
+    }
+
+    /// A keyed hash (hex) of text that holds personal data (a name and birth
+    /// date), so equal texts can be found without storing them.
+    pub fn keyed_hash(&self, text: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.1);
+        h.update(text.as_bytes());
+        h.update(self.1);
+        crate::enrol::hex(&h.finalize())
     }
 
     pub fn seal(&self, aad: &str, plain: &[u8]) -> Vec<u8> {
@@ -410,6 +425,7 @@ fn save(
         ],
     )?;
     crate::facts::project(db, id, record, deleted)?;
+    crate::facts::dupkey(db, ctx.sealer, id, record, deleted)?;
     crate::facts::conflicts(db, id, record, doc, deleted)?;
     Ok(heads)
 }
@@ -482,6 +498,116 @@ pub fn settle_conflict(
         Placed { kind: record.kind(), record: &record, region: &region, old_region: Some(&s.region), deleted: false };
     save(db, ctx, id, &mut doc, placed)?;
     Ok(())
+}
+
+fn store_refused(e: &store::StoreError) -> SyncError {
+    SyncError::Refused { status: 409, code: e.code().into(), message: e.message() }
+}
+
+/// Saves a document the county changed (its record read back from it).
+fn save_county_change(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    old_region: &Region,
+    deleted: bool,
+) -> Result<(), SyncError> {
+    let record = store::hydrate(doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    let region = record.region(id);
+    let placed =
+        Placed { kind: record.kind(), record: &record, region: &region, old_region: Some(old_region), deleted };
+    save(db, ctx, id, doc, placed)?;
+    Ok(())
+}
+
+/// Merges two records of one person or entity at the county (the
+/// near-duplicate queue): `drop`'s history is merged into `keep`'s document
+/// ([`store::merge_documents`]; `take` lists the fields whose value comes
+/// from `drop`), `drop` is deleted with a tombstone naming `keep`, and the
+/// records that pointed at `drop` (members' employer for an entity;
+/// cadres' and hardship cases' member for a member) are pointed at `keep`.
+/// All in the caller's transaction; devices receive it with their next pull.
+/// Returns how many records were re-pointed.
+pub fn merge_records(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    keep: &RecordId,
+    drop: &RecordId,
+    take: &[String],
+    by: &str,
+) -> Result<usize, SyncError> {
+    if keep == drop {
+        return Err(review_refused("MERGE_SAME", "不能把记录与自身合并", "A record cannot be merged with itself"));
+    }
+    let live = |db: &mut dyn Sql, id: &RecordId| -> Result<bool, SyncError> {
+        let rows = db.query("SELECT deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
+        Ok(rows.first().is_some_and(|r| r[0].int() == 0))
+    };
+    if !live(db, keep)? || !live(db, drop)? {
+        return Err(review_refused("NOT_FOUND", "记录不存在或已删除", "No such record, or it was deleted"));
+    }
+    let (Some(k), Some(d)) = (load(db, ctx, keep)?, load(db, ctx, drop)?) else {
+        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+    };
+    if !matches!(k.kind.as_str(), "member" | "entity") {
+        return Err(review_refused(
+            "MERGE_KIND",
+            "只能合并会员或法人单位",
+            "Only members and legal entities can be merged",
+        ));
+    }
+    let actor = automerge::ActorId::from(COUNTY_ACTOR);
+    let mut kept = k.doc.with_actor(actor.clone());
+    store::merge_documents(&mut kept, keep, &d.doc, drop, take, by, ctx.today).map_err(|e| store_refused(&e))?;
+    save_county_change(db, ctx, keep, &mut kept, &k.region, false)?;
+    let mut dropped = d.doc.with_actor(actor.clone());
+    store::delete_document(&mut dropped, by, &format!("合并到 {keep} / merged into {keep}"))
+        .map_err(|e| store_refused(&e))?;
+    save_county_change(db, ctx, drop, &mut dropped, &d.region, true)?;
+    // The records pointing at the dropped one.
+    let mut pointing: Vec<RecordId> = Vec::new();
+    if k.kind == "entity" {
+        let rows = db.query("SELECT id FROM f_members WHERE employer_id = $1", &[drop.as_str().into()])?;
+        pointing.extend(rows.iter().map(|r| RecordId::from(r[0].text().unwrap_or_default())));
+    } else {
+        for kind in [RecordKind::Cadre, RecordKind::Hardship] {
+            for township in [d.region.township.as_ref(), k.region.township.as_ref()] {
+                let mut after: Option<RecordId> = None;
+                loop {
+                    let page = records_in_township(db, ctx, kind, township, after.as_ref(), 500)?;
+                    let n = page.len();
+                    for (id, record) in page {
+                        let points = match &record {
+                            registry::model::Record::Cadre(c) => c.member_id.as_ref() == Some(drop),
+                            registry::model::Record::Hardship(h) => h.member_id.as_ref() == Some(drop),
+                            _ => false,
+                        };
+                        if points && !pointing.contains(&id) {
+                            pointing.push(id.clone());
+                        }
+                        after = Some(id);
+                    }
+                    if n < 500 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    for id in &pointing {
+        let Some(s) = load(db, ctx, id)? else { continue };
+        let mut doc = s.doc.with_actor(actor.clone());
+        store::update_document(&mut doc, id, by, ctx.today, |r| match r {
+            registry::model::Record::Member(m) => m.employer_id = Some(keep.clone()),
+            registry::model::Record::Cadre(c) => c.member_id = Some(keep.clone()),
+            registry::model::Record::Hardship(h) => h.member_id = Some(keep.clone()),
+            _ => {}
+        })
+        .map_err(|e| store_refused(&e))?;
+        save_county_change(db, ctx, id, &mut doc, &s.region, false)?;
+    }
+    Ok(pointing.len())
 }
 
 fn quarantine(
