@@ -125,6 +125,69 @@ impl CampaignConfig {
         }
     }
 
+    /// What is wrong with a configuration a county typed (the console's
+    /// targets and calendar screen): empty when it may be saved. Rates are
+    /// shares between 0 and 1; every phase has a key, both names, lies in
+    /// the year and ends no earlier than it starts; keys are unique.
+    pub fn check(&self) -> Vec<crate::Issue> {
+        use crate::Issue;
+        let mut out = Vec::new();
+        if !(2000..=2100).contains(&self.year) {
+            out.push(Issue::error("year", "CONFIG_YEAR", "年度应在2000至2100之间", "The year must be 2000–2100"));
+        }
+        for (field, rate) in [
+            ("qualified_rate_goal", self.qualified_rate_goal),
+            ("township_community_qualified_rate_goal", self.township_community_qualified_rate_goal),
+            ("standard_rate_goal", self.standard_rate_goal),
+            ("coverage_goal", self.coverage_goal),
+        ] {
+            if !(0.0..=1.0).contains(&rate) {
+                out.push(Issue::error(field, "CONFIG_RATE", "比例目标应在0%至100%之间", "A rate goal must be 0–100%"));
+            }
+        }
+        let big = |n: u32| n > 1_000_000;
+        if big(self.county_new_unions) || big(self.county_new_members) {
+            out.push(Issue::error("county", "CONFIG_TARGET", "目标数过大", "A target is implausibly large"));
+        }
+        for (kind, t) in &self.township_targets {
+            if big(t.new_unions) || big(t.new_members_per_union) {
+                out.push(Issue::error(kind.key(), "CONFIG_TARGET", "目标数过大", "A target is implausibly large"));
+            }
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for (i, p) in self.calendar.iter().enumerate() {
+            let field = format!("calendar[{i}]");
+            if p.key.trim().is_empty() || !keys.insert(p.key.trim()) {
+                out.push(Issue::error(
+                    &field,
+                    "CONFIG_PHASE_KEY",
+                    "阶段标识为空或重复",
+                    "A phase key is empty or repeated",
+                ));
+            }
+            if p.zh.trim().is_empty() || p.en.trim().is_empty() {
+                out.push(Issue::error(&field, "CONFIG_PHASE_NAME", "阶段名称不能为空", "A phase needs its names"));
+            }
+            if p.deadline < p.starts {
+                out.push(Issue::error(
+                    &field,
+                    "CONFIG_PHASE_ORDER",
+                    format!("“{}”的截止日期早于开始日期", p.zh),
+                    format!("“{}” ends before it starts", p.en),
+                ));
+            }
+            if p.starts.year() != self.year || p.deadline.year() != self.year {
+                out.push(Issue::error(
+                    &field,
+                    "CONFIG_PHASE_YEAR",
+                    format!("“{}”不在{}年内", p.zh, self.year),
+                    format!("“{}” is not within {}", p.en, self.year),
+                ));
+            }
+        }
+        out
+    }
+
     pub fn target_for(&self, kind: TownshipKind) -> TownshipTarget {
         self.township_targets.get(&kind).copied().unwrap_or(TownshipTarget { new_unions: 0, new_members_per_union: 0 })
     }

@@ -486,3 +486,18 @@ fn report_serialises_with_flattened_tallies_and_tagged_states() {
     let back: ProgressReport = serde_json::from_value(json).unwrap();
     assert_eq!(back, report, "round trip");
 }
+
+#[test]
+fn a_typed_configuration_is_checked_before_it_is_saved() {
+    let good = CampaignConfig::default_for(YEAR);
+    assert!(good.check().is_empty(), "the plans' own figures pass: {:?}", good.check());
+    let json = serde_json::to_value(&good).unwrap();
+    assert_eq!(json["township_targets"]["town"]["new_unions"], 4, "keyed by the township kind's key: {json}");
+    let mut bad = good.clone();
+    bad.coverage_goal = 95.0;
+    bad.calendar[1].deadline = bad.calendar[1].starts - time::Duration::days(1);
+    bad.calendar[2].key = bad.calendar[0].key.clone();
+    bad.calendar[3].deadline = date!(2027 - 01 - 15);
+    let codes: Vec<&str> = bad.check().iter().map(|i| i.code).collect();
+    assert_eq!(codes, ["CONFIG_RATE", "CONFIG_PHASE_ORDER", "CONFIG_PHASE_KEY", "CONFIG_PHASE_YEAR"]);
+}

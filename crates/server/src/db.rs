@@ -50,6 +50,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v5-conflicts", sync::facts::schema_v3()),
         ("console-v6-overrides", sync::facts::schema_v4()),
         ("console-v7-dupkeys", sync::facts::schema_v5()),
+        ("console-v8-campaign", crate::campaign::schema()),
     ]
 }
 

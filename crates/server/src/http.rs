@@ -40,6 +40,16 @@ impl AppState {
         Ctx { sealer: &self.sealer, today: crate::today(), now_ms: now_ms() }
     }
 
+    /// Takes (or retakes) today's snapshot of the whole county's figures.
+    pub fn snapshot_today(&self) -> Result<(), SyncError> {
+        let today = crate::today();
+        self.db.tx(|db| {
+            let config = crate::campaign::load(db, today.year())?;
+            let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All)?;
+            crate::campaign::snapshot(db, today, &report)
+        })
+    }
+
     /// Builds the console's facts from the stored documents if this
     /// database was written before they existed (once; then a no-op).
     pub fn ensure_facts(&self) -> Result<(), SyncError> {
@@ -78,6 +88,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/staff/{username}/disable", post(disable_staff))
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
+        .route("/api/console/campaign", get(console_campaign).post(save_campaign))
+        .route("/api/console/snapshots", get(console_snapshots))
         .route("/api/console/conflicts", get(console_conflicts))
         .route("/api/console/overrides", get(console_overrides))
         .route("/api/console/duplicates", get(console_duplicates).post(decide_duplicates))
@@ -648,9 +660,10 @@ async fn console_progress(
     }
     blocking(move || {
         let today = crate::today();
-        let config = registry::progress::CampaignConfig::default_for(q.year.unwrap_or(today.year()));
+        let year = q.year.unwrap_or(today.year());
         let report = as_staff(&st, &token, |db, staff| {
             let Some(townships) = visible(staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
+            let config = crate::campaign::load(db, year)?;
             Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
         })?;
         Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
@@ -680,10 +693,10 @@ async fn console_township(
         let ctx = st.ctx();
         let today = crate::today();
         let year = q.year.unwrap_or(today.year());
-        let config = registry::progress::CampaignConfig::default_for(year);
         let township = RecordId::from(q.id.as_str());
         let answer = as_staff(&st, &token, |db, staff| {
             let Some(only) = visible(staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
+            let config = crate::campaign::load(db, year)?;
             let grids = sync::facts::by_grid(db, &ctx, &config, today, &township)?;
             let tallies: std::collections::HashMap<&str, &registry::progress::Tally> =
                 grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
@@ -758,6 +771,82 @@ async fn console_trend(
     .await
 }
 
+#[derive(Deserialize)]
+struct YearQuery {
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// The year's targets and calendar as configured (or the plans' defaults).
+async fn console_campaign(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<YearQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let year = q.year.unwrap_or(crate::today().year());
+        let (config, configured) = as_staff(&st, &token, |db, _| {
+            Ok(Ok((crate::campaign::load(db, year)?, crate::campaign::is_configured(db, year)?)))
+        })?;
+        Ok(Json(serde_json::json!({ "config": config, "configured": configured })))
+    })
+    .await
+}
+
+/// A county admin saves the year's targets and calendar (checked whole).
+async fn save_campaign(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 64 << 10).await?;
+    let config: registry::progress::CampaignConfig = json_body(&bytes)?;
+    blocking(move || {
+        as_admin(&st, &token, |db, staff| crate::campaign::save(db, &config, &staff.username))?;
+        // The dashboard's snapshot of today follows the new targets.
+        st.snapshot_today()?;
+        Ok(Json(serde_json::json!({ "year": config.year, "saved": true })))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct SnapshotQuery {
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    township: Option<String>,
+}
+
+/// The daily snapshots of the year (the county's, or one township's).
+async fn console_snapshots(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SnapshotQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t)) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let year = q.year.unwrap_or(crate::today().year());
+        let days = as_staff(&st, &token, |db, staff| {
+            let only = match (staff.sees(), q.township.as_deref()) {
+                (None, None) => None,
+                _ => match visible(staff, q.township.as_deref()) {
+                    Some(sync::facts::Townships::Only(ids)) => Some(ids),
+                    _ => return Ok(Err(auth::FORBIDDEN)),
+                },
+            };
+            Ok(Ok(crate::campaign::days(db, year, only.as_deref())?))
+        })?;
+        Ok(Json(serde_json::json!({ "year": year, "days": days })))
+    })
+    .await
+}
+
 /// The county's audit log, newest first: exports, imports of other
 /// offices' lists, and review decisions (county admins).
 async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -791,6 +880,11 @@ async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> A
                     "at": r[0].int(), "who": res["by"], "action": format!("review:{}", res["decision"].as_str().unwrap_or("")),
                     "what": format!("{} {}", r[3].text().unwrap_or_default(), r[2].text().unwrap_or_default()),
                     "note": res["note"],
+                })));
+            }
+            for r in db.query("SELECT at, who, what FROM config_log ORDER BY at DESC LIMIT 200", &[])? {
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": r[1].text(), "action": "configure", "what": r[2].text(),
                 })));
             }
             for r in db.query(

@@ -6,6 +6,7 @@
 //! blocking thread.
 
 pub mod auth;
+pub mod campaign;
 pub mod cards;
 pub mod db;
 pub mod duplicates;
@@ -46,6 +47,32 @@ pub async fn serve(
     }
 }
 
+/// The day's snapshot of the county's figures (the dashboard's trend),
+/// taken at start and then every hour (the day's last one stands); stopped
+/// when the returned guard is dropped.
+fn snapshots_every_hour(state: Arc<AppState>) -> AbortOnDrop {
+    AbortOnDrop(tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let state = state.clone();
+            match tokio::task::spawn_blocking(move || state.snapshot_today()).await {
+                Ok(Err(e)) => tracing::warn!(error = %e, "daily snapshot"),
+                Err(e) => tracing::warn!(error = %e, "daily snapshot task"),
+                Ok(Ok(())) => {}
+            }
+        }
+    }))
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// [`serve_on`] over HTTPS.
 pub async fn serve_tls_on(
     listener: tokio::net::TcpListener,
@@ -53,6 +80,7 @@ pub async fn serve_tls_on(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let _snapshots = snapshots_every_hour(state.clone());
     axum::serve(tls::TlsListener::new(listener, tls)?, router(state)).with_graceful_shutdown(shutdown).await
 }
 
@@ -62,6 +90,7 @@ pub async fn serve_on(
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let _snapshots = snapshots_every_hour(state.clone());
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 

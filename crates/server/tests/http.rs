@@ -1256,3 +1256,48 @@ fn near_duplicates_are_merged_keeping_both_histories_or_marked_distinct() {
         assert!(actions.contains(&format!("review:merge:{e1}").as_str()) && actions.contains(&"review:distinct"));
     });
 }
+
+#[test]
+fn the_years_targets_and_calendar_are_configured_checked_logged_and_drive_the_dashboard() {
+    each_backend(|b| {
+        let s = start(b);
+        let url = format!("{}/api/console/campaign", s.endpoint.base);
+        let (st, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!((st, &v["configured"]), (200, &serde_json::json!(false)), "{v}");
+        let mut config = v["config"].clone();
+        assert_eq!(config["coverage_goal"], 0.95, "the plans' figures until the county changes them");
+        // A deadline before its start is refused whole: nothing saved.
+        let mut bad = config.clone();
+        bad["coverage_goal"] = serde_json::json!(0.5);
+        bad["calendar"][1]["deadline"] = bad["calendar"][1]["starts"].clone();
+        bad["calendar"][1]["starts"] = serde_json::json!(format!("{}-12-01", config["year"]));
+        let (st, v) = s.post_json("/api/console/campaign", Some(&s.admin), &bad);
+        assert_eq!((st, v["code"].as_str()), (400, Some("CONFIG_PHASE_ORDER")), "{v}");
+        assert!(v["message"]["zh"].as_str().unwrap().contains("截止日期早于开始日期"), "{v}");
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(v["config"]["coverage_goal"], 0.95);
+        // A township clerk may read it, not change it.
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        config["coverage_goal"] = serde_json::json!(0.5);
+        config["county_new_unions"] = serde_json::json!(7);
+        assert_eq!(s.post_json("/api/console/campaign", Some(&clerk), &config).0, 403);
+        let (st, v) = s.post_json("/api/console/campaign", Some(&s.admin), &config);
+        assert_eq!(st, 200, "{v}");
+        // The dashboard measures against the new goal.
+        let (_, p) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin));
+        let coverage = p["goals"].as_array().unwrap().iter().find(|g| g["key"] == "coverage").unwrap().clone();
+        assert_eq!(coverage["target"], 0.5, "{coverage}");
+        // Today's snapshot holds the county's figures; the change is logged.
+        let (st, v) = s.answer(s.http.get(format!("{}/api/console/snapshots", s.endpoint.base)).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        let days = v["days"].as_array().unwrap();
+        assert_eq!(days.len(), 1, "{v}");
+        assert_eq!(days[0]["day"], server::today().to_string());
+        assert_eq!(days[0]["coverage"], p["county"]["coverage"]);
+        assert_eq!(days[0]["active_members"], p["county"]["active_members"]);
+        let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+        assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "configure"), "{log}");
+    });
+}
