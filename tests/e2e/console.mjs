@@ -101,6 +101,24 @@ try {
   await page.waitForSelector("#en-qr svg");
   check((await page.textContent("#en-text")).startsWith("SJE1:"), "an enrolment code is shown as a QR and as text");
   check((await page.$$("#device-list tr[data-device]")).length >= 1, "the enrolled devices are listed");
+  // The daily snapshots draw the rate trend (the server took today's at start).
+  await page.waitForSelector('#rate-chart circle[data-series="coverage"]');
+  check(true, "the coverage trend is drawn from the daily snapshots");
+  // The year's targets and calendar: a deadline before its start is
+  // refused in plain words; then the coverage goal is set to 50%.
+  await page.waitForSelector('#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]');
+  const deadline = '#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]';
+  const year = (await page.inputValue(deadline)).slice(0, 4);
+  await page.fill(deadline, `${year}-04-01`);
+  await page.click("#cp-save");
+  await page.waitForSelector('#cp-status[data-code="CONFIG_PHASE_ORDER"]');
+  check((await page.textContent("#cp-status")).includes("截止日期早于开始日期"), "a deadline before its start is refused");
+  await page.fill(deadline, `${year}-05-31`);
+  await page.fill('#cp-targets input[data-rate="coverage_goal"]', "50");
+  await page.click("#cp-save");
+  await page.waitForSelector('#cp-status[data-code="saved"]');
+  await page.waitForFunction(() => document.querySelector('.goal[data-goal="coverage"]').textContent.includes("目标 50%"));
+  check(true, "the dashboard measures coverage against the new goal");
   // The audit log shows the export just made and the review decision.
   await page.reload();
   await page.waitForSelector('#audit-log tr[data-action="export"]');
@@ -109,6 +127,7 @@ try {
     check((await page.$$('#audit-log tr[data-action="review:dismiss"]')).length === 1, "so is the review decision");
   }
   check((await page.$$('#audit-log tr[data-action="import"]')).length >= 1, "and the reconciliation");
+  check((await page.$$('#audit-log tr[data-action="configure"]')).length === 1, "and the configuration change");
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
 } catch (e) {
