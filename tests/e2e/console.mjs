@@ -101,6 +101,27 @@ try {
   await page.waitForSelector("#en-qr svg");
   check((await page.textContent("#en-text")).startsWith("SJE1:"), "an enrolment code is shown as a QR and as text");
   check((await page.$$("#device-list tr[data-device]")).length >= 1, "the enrolled devices are listed");
+  // The area tree: a grid added to the first township, then a surveyor's
+  // enrolment code for that grid.
+  await page.waitForSelector("#ar-list tr[data-level=grid]");
+  const tid = await page.inputValue("#ar-township");
+  await page.selectOption("#en-township", tid);
+  await page.selectOption("#ar-level", "grid");
+  await page.fill("#ar-name", "测试新网格");
+  await page.click("#ar-create");
+  await page.waitForSelector('#ar-status[data-code="added"]');
+  await page.waitForFunction(() => [...document.querySelectorAll('#ar-list tr[data-level=grid] input[data-k=name]')].some((i) => i.value === "测试新网格"));
+  check(true, "a grid is added to the township's tree");
+  await page.fill("#ar-name", "测试新网格");
+  await page.click("#ar-create");
+  await page.waitForSelector('#ar-status[data-code="AREA_NAME_TAKEN"]');
+  check(true, "the same name twice is refused");
+  const gridId = await page.$eval("#en-grids", (sel) => [...sel.options].find((o) => o.textContent === "测试新网格").value);
+  await page.selectOption("#en-grids", gridId);
+  await page.fill("#en-person", "网格员甲");
+  await page.click("#en-create");
+  await page.waitForFunction(() => document.querySelector("#en-text") && document.querySelector("#en-text").textContent.startsWith("SJE1:"));
+  check(true, "a surveyor's enrolment code for the new grid");
   // The daily snapshots draw the rate trend (the server took today's at start).
   await page.waitForSelector('#rate-chart circle[data-series="coverage"]');
   check(true, "the coverage trend is drawn from the daily snapshots");
@@ -127,7 +148,7 @@ try {
     check((await page.$$('#audit-log tr[data-action="review:dismiss"]')).length === 1, "so is the review decision");
   }
   check((await page.$$('#audit-log tr[data-action="import"]')).length >= 1, "and the reconciliation");
-  check((await page.$$('#audit-log tr[data-action="configure"]')).length === 1, "and the configuration change");
+  check((await page.$$('#audit-log tr[data-action="configure"]')).length === 2, "and the configuration changes (targets, grid)");
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
 } catch (e) {

@@ -89,6 +89,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/campaign", get(console_campaign).post(save_campaign))
+        .route("/api/console/areas", get(console_areas).post(add_area))
+        .route("/api/console/areas/{id}", post(edit_area))
         .route("/api/console/snapshots", get(console_snapshots))
         .route("/api/console/conflicts", get(console_conflicts))
         .route("/api/console/overrides", get(console_overrides))
@@ -767,6 +769,59 @@ async fn console_trend(
             Ok(Ok(sync::facts::monthly(db, year, &only)?))
         })?;
         Ok(Json(serde_json::json!({ "year": year, "months": months })))
+    })
+    .await
+}
+
+/// The area tree of the townships the staff member sees, with counts.
+async fn console_areas(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let areas = as_staff(&st, &token, |db, staff| {
+            let Some(townships) = visible(staff, None) else { return Ok(Err(auth::FORBIDDEN)) };
+            Ok(Ok(crate::areas::tree(db, &ctx, &townships)?))
+        })?;
+        Ok(Json(serde_json::json!({ "areas": areas })))
+    })
+    .await
+}
+
+/// A county admin adds a community or grid.
+async fn add_area(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: crate::areas::AreaRequest = json_body(&bytes)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let id = as_admin(&st, &token, |db, staff| crate::areas::add(db, &ctx, &staff.username, &req))?;
+        Ok(Json(serde_json::json!({ "id": id })))
+    })
+    .await
+}
+
+/// A county admin renames an area, or sets a grid's leader and surveyors.
+async fn edit_area(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&id) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: crate::areas::AreaRequest = json_body(&bytes)?;
+    blocking(move || {
+        let ctx = st.ctx();
+        let id = RecordId::from(id.as_str());
+        as_admin(&st, &token, |db, staff| crate::areas::edit(db, &ctx, &staff.username, &id, &req))?;
+        Ok(Json(serde_json::json!({ "id": id })))
     })
     .await
 }

@@ -5,6 +5,7 @@
 //! function of [`sync::server`] or [`auth`] in one database transaction on a
 //! blocking thread.
 
+pub mod areas;
 pub mod auth;
 pub mod campaign;
 pub mod cards;

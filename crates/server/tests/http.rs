@@ -1301,3 +1301,65 @@ fn the_years_targets_and_calendar_are_configured_checked_logged_and_drive_the_da
         assert!(log["entries"].as_array().unwrap().iter().any(|e| e["action"] == "configure"), "{log}");
     });
 }
+
+#[test]
+fn the_area_tree_is_shown_with_its_counts_and_grids_added_at_the_county_reach_devices() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut a).unwrap();
+        let t0 = s.county.townships[0].clone();
+        let url = format!("{}/api/console/areas", s.endpoint.base);
+        let (st, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        let areas = v["areas"].as_array().unwrap().clone();
+        let townships: Vec<&serde_json::Value> = areas.iter().filter(|a| a["level"] == "township").collect();
+        let (_, p) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin));
+        assert_eq!(townships.len(), p["townships"].as_array().unwrap().len(), "every township of the dashboard");
+        let first = townships.iter().find(|t| t["id"] == t0.as_str()).unwrap();
+        let reported = p["townships"].as_array().unwrap().iter().find(|t| t["id"] == t0.as_str()).unwrap().clone();
+        assert_eq!(first["entities"], reported["entities"], "the tree counts what the dashboard counts");
+        let grids_members: i64 = areas
+            .iter()
+            .filter(|a| a["level"] == "grid" && a["township"] == t0.as_str())
+            .map(|a| a["members"].as_i64().unwrap())
+            .sum();
+        assert!(grids_members > 0 && grids_members <= reported["active_members"].as_i64().unwrap());
+        let community = areas.iter().find(|a| a["level"] == "community" && a["township"] == t0.as_str()).unwrap();
+
+        // A new grid in a community, with its leader and surveyors.
+        let body = serde_json::json!({"name": " 新区 一网格 ", "level": "grid", "parent": community["id"],
+            "grid_leader": "王五", "grid_members": ["张三、李四", "张三"]});
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        assert_eq!(s.post_json("/api/console/areas", Some(&clerk), &body).0, 403);
+        let (st, v) = s.post_json("/api/console/areas", Some(&s.admin), &body);
+        assert_eq!(st, 200, "{v}");
+        let grid = RecordId::from(v["id"].as_str().unwrap());
+        let (st, v) = s.post_json("/api/console/areas", Some(&s.admin), &body);
+        assert_eq!((st, v["code"].as_str()), (400, Some("AREA_NAME_TAKEN")), "{v}");
+        let under_grid = serde_json::json!({"name": "x", "level": "grid", "parent": grid});
+        let (st, v) = s.post_json("/api/console/areas", Some(&s.admin), &under_grid);
+        assert_eq!((st, v["code"].as_str()), (400, Some("AREA_LEVEL")), "{v}");
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        let added = v["areas"].as_array().unwrap().iter().find(|a| a["id"] == grid.as_str()).unwrap().clone();
+        assert_eq!(added["name"], "新区 一网格");
+        assert_eq!(added["grid_members"], serde_json::json!(["张三", "李四"]));
+        assert_eq!(added["township"], t0.as_str());
+
+        // The township's device receives it; then a rename.
+        s.sync(&mut a).unwrap();
+        let Record::Area(got) = a.store.get(&grid).unwrap().unwrap().record else { panic!("an area") };
+        assert_eq!((got.name.as_str(), got.grid_leader.as_deref()), ("新区 一网格", Some("王五")));
+        let rename = serde_json::json!({"name": "新区第一网格", "grid_leader": "赵六", "grid_members": ["张三"]});
+        let (st, v) = s.post_json(&format!("/api/console/areas/{grid}"), Some(&s.admin), &rename);
+        assert_eq!(st, 200, "{v}");
+        s.sync(&mut a).unwrap();
+        let Record::Area(got) = a.store.get(&grid).unwrap().unwrap().record else { panic!("an area") };
+        assert_eq!((got.name.as_str(), got.grid_members.len()), ("新区第一网格", 1));
+        let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+        let configured = log["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "configure").count();
+        assert_eq!(configured, 2, "the addition and the rename are logged");
+    });
+}

@@ -178,7 +178,8 @@ pub(crate) fn now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn random_id() -> RecordId {
+/// A fresh record id for a record with no natural key.
+pub fn random_id() -> RecordId {
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);
     id_from_bytes(&bytes)

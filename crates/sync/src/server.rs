@@ -596,18 +596,47 @@ pub fn merge_records(
         }
     }
     for id in &pointing {
-        let Some(s) = load(db, ctx, id)? else { continue };
-        let mut doc = s.doc.with_actor(actor.clone());
-        store::update_document(&mut doc, id, by, ctx.today, |r| match r {
+        county_edit(db, ctx, id, by, |r| match r {
             registry::model::Record::Member(m) => m.employer_id = Some(keep.clone()),
             registry::model::Record::Cadre(c) => c.member_id = Some(keep.clone()),
             registry::model::Record::Hardship(h) => h.member_id = Some(keep.clone()),
             _ => {}
-        })
-        .map_err(|e| store_refused(&e))?;
-        save_county_change(db, ctx, id, &mut doc, &s.region, false)?;
+        })?;
     }
     Ok(pointing.len())
+}
+
+/// Edits a live record at the county (as `COUNTY_ACTOR` on behalf of
+/// `by`): validated like any edit, only changed fields written, devices
+/// receive it with their next pull. Returns the record as saved.
+pub fn county_edit(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    by: &str,
+    edit: impl FnOnce(&mut registry::model::Record),
+) -> Result<registry::model::Record, SyncError> {
+    let Some(s) = load(db, ctx, id)? else {
+        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+    };
+    let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
+    let (record, _) = store::update_document(&mut doc, id, by, ctx.today, edit).map_err(|e| store_refused(&e))?;
+    save_county_change(db, ctx, id, &mut doc, &s.region, false)?;
+    Ok(record)
+}
+
+/// Creates a record at the county (as `COUNTY_ACTOR` on behalf of `by`),
+/// validated, under a fresh id; devices receive it with their next pull.
+pub fn county_create(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    record: registry::model::Record,
+    by: &str,
+) -> Result<RecordId, SyncError> {
+    let id = store::random_id();
+    let mut doc = store::new_document(&id, record, COUNTY_ACTOR, by, ctx.today).map_err(|e| store_refused(&e))?;
+    import(db, ctx, &id, &mut doc)?;
+    Ok(id)
 }
 
 fn quarantine(
