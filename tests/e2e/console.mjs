@@ -81,6 +81,8 @@ try {
   const path = await download.path();
   const head = readFileSync(path).subarray(0, 2).toString("latin1");
   check(head === "PK" && download.suggestedFilename().endsWith(".xlsx"), `the member ledger downloads (${download.suggestedFilename()})`);
+  const [done, total] = await page.$eval("#export-progress", (b) => [Number(b.dataset.done), Number(b.dataset.total)]);
+  check(total > 0 && done === total, `the progress bar counted every member (${done}/${total})`);
   // The field-conflict queue answers (empty here: one device only).
   await page.waitForFunction(() => document.querySelector("#conflicts-count").textContent.length > 0);
   check((await page.$$("#conflict-list [data-record]")).length === 0, "no field conflicts to settle");

@@ -123,6 +123,8 @@ pub const DEVICE_REVOKED: Denied = Denied {
 };
 pub const NOT_FOUND_AREA: Denied =
     Denied { status: 404, code: "AREA_NOT_FOUND", zh: "没有这个区域", en: "No such area" };
+pub const NOT_FOUND_EXPORT: Denied =
+    Denied { status: 404, code: "EXPORT_NOT_FOUND", zh: "没有这个导出任务", en: "No such export" };
 pub const FORBIDDEN: Denied =
     Denied { status: 403, code: "FORBIDDEN", zh: "没有权限执行此操作", en: "You may not do this" };
 pub const ENROLMENT_INVALID: Denied = Denied {

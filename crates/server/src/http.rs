@@ -29,11 +29,20 @@ pub struct AppState {
     /// SHA-256 of a self-signed certificate, put in enrolment codes.
     pub pin: Option<[u8; 32]>,
     pub max_body: usize,
+    exports: ExportJobs,
 }
 
 impl AppState {
     pub fn new(db: Db, keys: crate::ServerKeys, public_url: String) -> AppState {
-        AppState { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None, max_body: 32 << 20 }
+        AppState {
+            db,
+            sealer: Sealer::new(&keys.data_key),
+            keys,
+            public_url,
+            pin: None,
+            max_body: 32 << 20,
+            exports: ExportJobs::default(),
+        }
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
@@ -82,6 +91,9 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/console", get(console_page))
         .route("/api/console/progress", get(console_progress))
         .route("/api/console/export", get(console_export))
+        .route("/api/console/exports", post(start_export))
+        .route("/api/console/exports/{id}", get(export_status))
+        .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/audit", get(console_audit))
         .route("/api/console/staff", get(list_staff).post(create_staff))
@@ -1194,54 +1206,211 @@ struct ExportQuery {
     full_ids: bool,
 }
 
-/// One of the four ledgers as XLSX or CSV, logged.
+/// A ledger's file, its type and name.
+struct ExportFile {
+    bytes: Vec<u8>,
+    mime: &'static str,
+    ledger: crate::ledgers::Ledger,
+    format: String,
+}
+
+impl ExportFile {
+    fn into_response(self) -> Response {
+        let file = format!("{}.{}", self.ledger.title(), self.format);
+        let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
+        let disposition =
+            format!("attachment; filename=\"{}.{}\"; filename*=UTF-8''{encoded}", self.ledger.key(), self.format);
+        ([(header::CONTENT_TYPE, self.mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], self.bytes)
+            .into_response()
+    }
+}
+
+/// Checks an export request's shape.
+fn export_request(q: &ExportQuery) -> ApiResult<(crate::ledgers::Ledger, String)> {
+    let ledger = crate::ledgers::Ledger::from_key(&q.ledger).ok_or(auth::BAD_REQUEST)?;
+    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
+    if !matches!(format.as_str(), "xlsx" | "csv")
+        || q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t))
+    {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    Ok((ledger, format))
+}
+
+/// Writes a ledger for the signed-in staff member (role and townships
+/// checked), logs it, and counts its progress.
+fn make_export(
+    st: &AppState,
+    token: &str,
+    q: &ExportQuery,
+    progress: &crate::ledgers::Progress,
+) -> ApiResult<ExportFile> {
+    let (ledger, format) = export_request(q)?;
+    let ctx = st.ctx();
+    let township = q.township.as_deref().map(RecordId::from);
+    as_staff(st, token, |db, staff| {
+        if q.full_ids && staff.role != auth::Role::CountyAdmin {
+            return Ok(Err(auth::FORBIDDEN));
+        }
+        let only = match visible(staff, township.as_ref().map(RecordId::as_str)) {
+            None => return Ok(Err(auth::FORBIDDEN)),
+            Some(sync::facts::Townships::All) => None,
+            Some(sync::facts::Townships::Only(ts)) => Some(ts),
+        };
+        let (mut sink, mime) = match format.as_str() {
+            "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
+            _ => (
+                crate::ledgers::Sink::xlsx(ledger)?,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        };
+        let rows = crate::ledgers::export_counted(
+            db,
+            &ctx,
+            ledger,
+            only.as_deref(),
+            q.full_ids,
+            ctx.today,
+            &mut sink,
+            progress,
+        )?;
+        let filter = only.as_ref().map_or_else(
+            || "all".to_owned(),
+            |ts| format!("township={}", ts.iter().map(RecordId::as_str).collect::<Vec<_>>().join(",")),
+        );
+        crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
+        Ok(Ok(ExportFile { bytes: sink.finish()?, mime, ledger, format: format.clone() }))
+    })
+}
+
+/// One of the four ledgers as XLSX or CSV, logged (at once, for scripts).
 async fn console_export(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<ExportQuery>,
 ) -> ApiResult<Response> {
     let token = bearer(&headers)?;
-    let ledger = crate::ledgers::Ledger::from_key(&q.ledger).ok_or(auth::BAD_REQUEST)?;
-    let format = q.format.unwrap_or_else(|| "xlsx".into());
-    if !matches!(format.as_str(), "xlsx" | "csv")
-        || q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t))
-    {
-        return Err(auth::BAD_REQUEST.into());
+    export_request(&q)?;
+    blocking(move || Ok(make_export(&st, &token, &q, &crate::ledgers::Progress::default())?.into_response())).await
+}
+
+/// An export running in the background, for the console's progress bar.
+pub(crate) struct ExportJob {
+    owner: String,
+    started_ms: i64,
+    progress: crate::ledgers::Progress,
+    result: std::sync::Mutex<Option<ApiResult<ExportFile>>>,
+}
+
+/// The exports in flight or waiting to be fetched, by random id.
+#[derive(Default)]
+pub(crate) struct ExportJobs(std::sync::Mutex<std::collections::HashMap<String, Arc<ExportJob>>>);
+
+impl std::fmt::Debug for ExportJobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExportJobs(..)")
     }
-    blocking(move || {
-        let ctx = st.ctx();
-        let township = q.township.as_deref().map(RecordId::from);
-        let (bytes, mime) = as_staff(&st, &token, |db, staff| {
-            if q.full_ids && staff.role != auth::Role::CountyAdmin {
-                return Ok(Err(auth::FORBIDDEN));
-            }
-            let only = match visible(staff, township.as_ref().map(RecordId::as_str)) {
-                None => return Ok(Err(auth::FORBIDDEN)),
-                Some(sync::facts::Townships::All) => None,
-                Some(sync::facts::Townships::Only(ts)) => Some(ts),
-            };
-            let (mut sink, mime) = match format.as_str() {
-                "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
-                _ => (
-                    crate::ledgers::Sink::xlsx(ledger)?,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+impl ExportJobs {
+    fn get(&self, id: &str, owner: &str) -> Option<Arc<ExportJob>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).filter(|j| j.owner == owner).cloned()
+    }
+}
+
+/// Starts an export in the background; answers its id at once.
+async fn start_export(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    export_request(&q)?;
+    let owner = {
+        let st = st.clone();
+        let token = token.clone();
+        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
+    };
+    let mut raw = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
+    let id = sync::enrol::hex(&raw);
+    let job = Arc::new(ExportJob {
+        owner,
+        started_ms: now_ms(),
+        progress: crate::ledgers::Progress::default(),
+        result: std::sync::Mutex::new(None),
+    });
+    {
+        let mut jobs = st.exports.0.lock().unwrap_or_else(|e| e.into_inner());
+        // Files nobody fetched within the hour are dropped.
+        jobs.retain(|_, j| now_ms() - j.started_ms < 3_600_000);
+        if jobs.values().filter(|j| j.owner == job.owner).count() >= 4 {
+            return Err(ApiError {
+                status: 429,
+                code: "EXPORTS_BUSY".into(),
+                message: Text::new(
+                    "导出任务过多，请等待已有导出完成",
+                    "Too many exports at once; wait for one to finish",
                 ),
-            };
-            let rows = crate::ledgers::export(db, &ctx, ledger, only.as_deref(), q.full_ids, ctx.today, &mut sink)?;
-            let filter = only.as_ref().map_or_else(
-                || "all".to_owned(),
-                |ts| format!("township={}", ts.iter().map(RecordId::as_str).collect::<Vec<_>>().join(",")),
-            );
-            crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
-            Ok(Ok((sink.finish()?, mime)))
-        })?;
-        let file = format!("{}.{format}", ledger.title());
-        let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
-        let disposition = format!("attachment; filename=\"{}.{format}\"; filename*=UTF-8''{encoded}", ledger.key());
-        Ok(([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
-            .into_response())
-    })
-    .await
+            });
+        }
+        jobs.insert(id.clone(), job.clone());
+    }
+    tokio::task::spawn_blocking(move || {
+        let out = make_export(&st, &token, &q, &job.progress);
+        *job.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
+    });
+    Ok(Json(serde_json::json!({ "id": id })))
+}
+
+/// How far a background export has gone.
+async fn export_status(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let owner = {
+        let st = st.clone();
+        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
+    };
+    let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
+    use std::sync::atomic::Ordering::Relaxed;
+    let (total, done) = (job.progress.total.load(Relaxed), job.progress.done.load(Relaxed));
+    let result = job.result.lock().unwrap_or_else(|e| e.into_inner());
+    Ok(Json(match result.as_ref() {
+        None => serde_json::json!({ "state": "running", "total": total, "done": done }),
+        Some(Ok(_)) => serde_json::json!({ "state": "ready", "total": total, "done": done }),
+        Some(Err(e)) => {
+            serde_json::json!({ "state": "failed", "total": total, "done": done, "code": e.code, "message": e.message })
+        }
+    }))
+}
+
+/// The file of a finished background export (once).
+async fn export_file(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let token = bearer(&headers)?;
+    let owner = {
+        let st = st.clone();
+        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
+    };
+    let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
+    let taken = job.result.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match taken {
+        None => Err(ApiError {
+            status: 409,
+            code: "EXPORT_RUNNING".into(),
+            message: Text::new("导出尚未完成", "The export has not finished"),
+        }),
+        Some(out) => {
+            st.exports.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            Ok(out?.into_response())
+        }
+    }
 }
 
 #[derive(Deserialize)]

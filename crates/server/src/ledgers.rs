@@ -288,6 +288,29 @@ pub fn export(
     today: Date,
     sink: &mut Sink,
 ) -> Result<usize, SyncError> {
+    export_counted(db, ctx, ledger, townships, full, today, sink, &Progress::default())
+}
+
+/// How far an export has gone: records to read, records read.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub total: std::sync::atomic::AtomicU64,
+    pub done: std::sync::atomic::AtomicU64,
+}
+
+/// [`export`], counting the records read into `progress` as it goes.
+#[allow(clippy::too_many_arguments)]
+pub fn export_counted(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    ledger: Ledger,
+    townships: Option<&[RecordId]>,
+    full: bool,
+    today: Date,
+    sink: &mut Sink,
+    progress: &Progress,
+) -> Result<usize, SyncError> {
+    use std::sync::atomic::Ordering::Relaxed;
     let mut areas: HashMap<RecordId, String> = HashMap::new();
     each(db, ctx, RecordKind::Area, |id, r| {
         if let Record::Area(a) = r {
@@ -312,6 +335,21 @@ pub fn export(
         let n = t.as_ref().and_then(|t| areas.get(t)).cloned();
         (n.is_none(), n, t.clone())
     });
+    let mut total = 0;
+    for t in &townships {
+        let rows = match t {
+            Some(t) => db.query(
+                "SELECT count(*) FROM docs WHERE kind = $1 AND deleted = 0 AND township = $2",
+                &[ledger.kind().key().into(), t.as_str().into()],
+            )?,
+            None => db.query(
+                "SELECT count(*) FROM docs WHERE kind = $1 AND deleted = 0 AND township IS NULL",
+                &[ledger.kind().key().into()],
+            )?,
+        };
+        total += rows.first().map_or(0, |r| r[0].int().max(0) as u64);
+    }
+    progress.total.store(total, Relaxed);
     let mut n = 0;
     for t in &townships {
         let town = t.as_ref().and_then(|t| areas.get(t)).cloned().unwrap_or_default();
@@ -381,6 +419,7 @@ pub fn export(
                 };
                 rows.push((row[0].clone(), id.clone(), row));
             }
+            progress.done.fetch_add(page.len() as u64, Relaxed);
             match page.last() {
                 Some((id, _)) if page.len() == 2000 => after = Some(id.clone()),
                 _ => break,

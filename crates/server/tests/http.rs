@@ -1363,3 +1363,44 @@ fn the_area_tree_is_shown_with_its_counts_and_grids_added_at_the_county_reach_de
         assert_eq!(configured, 2, "the addition and the rename are logged");
     });
 }
+
+#[test]
+fn a_background_export_reports_its_progress_and_hands_its_file_over_once() {
+    each_backend(|b| {
+        let s = start(b);
+        let (st, v) =
+            s.post_json("/api/console/exports?ledger=member&format=csv", Some(&s.admin), &serde_json::json!({}));
+        assert_eq!(st, 200, "{v}");
+        let id = v["id"].as_str().unwrap().to_owned();
+        let status = format!("{}/api/console/exports/{id}", s.endpoint.base);
+        let v = loop {
+            let (st, v) = s.answer(s.http.get(&status).bearer_auth(&s.admin));
+            assert_eq!(st, 200, "{v}");
+            if v["state"] != "running" {
+                break v;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        assert_eq!(v["state"], "ready", "{v}");
+        let total = v["total"].as_u64().unwrap();
+        assert!(total > 0 && v["done"] == total, "{v}");
+        // Another staff member cannot see or take it.
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let (st, v) = s.answer(s.http.get(&status).bearer_auth(&clerk));
+        assert_eq!((st, v["code"].as_str()), (404, Some("EXPORT_NOT_FOUND")));
+        let file = format!("{status}/file");
+        let bytes = s.rt.block_on(async {
+            let r = s.http.get(&file).bearer_auth(&s.admin).send().await.unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            r.bytes().await.unwrap()
+        });
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert_eq!(text.lines().count() as u64, total + 1, "a header and a row per member");
+        let (st, _) = s.answer(s.http.get(&file).bearer_auth(&s.admin));
+        assert_eq!(st, 404, "handed over once");
+        let (st, v) = s.post_json("/api/console/exports?ledger=nope", Some(&s.admin), &serde_json::json!({}));
+        assert_eq!((st, v["code"].as_str()), (400, Some("BAD_REQUEST")), "{v}");
+    });
+}
