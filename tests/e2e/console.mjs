@@ -83,6 +83,14 @@ try {
   check(head === "PK" && download.suggestedFilename().endsWith(".xlsx"), `the member ledger downloads (${download.suggestedFilename()})`);
   const [done, total] = await page.$eval("#export-progress", (b) => [Number(b.dataset.done), Number(b.dataset.total)]);
   check(total > 0 && done === total, `the progress bar counted every member (${done}/${total})`);
+  // The printable member ledger opens in its own window: the form's title,
+  // its headers, ID numbers masked.
+  const [popup] = await Promise.all([page.waitForEvent("popup"), page.click('button[data-ledger="member"][data-format="html"]')]);
+  await popup.waitForSelector("table tbody tr");
+  check((await popup.textContent("h1")) === "工会会员实名制登记表", "the printable ledger has the form's title");
+  const printedIds = await popup.$$eval("tbody tr", (rows) => rows.map((r) => r.children[5].textContent));
+  check(printedIds.length === total && printedIds.every((id) => id.includes("*")), `every member printed, IDs masked (${printedIds.length})`);
+  await popup.close();
   // The field-conflict queue answers (empty here: one device only).
   await page.waitForFunction(() => document.querySelector("#conflicts-count").textContent.length > 0);
   check((await page.$$("#conflict-list [data-record]")).length === 0, "no field conflicts to settle");

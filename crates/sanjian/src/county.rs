@@ -632,7 +632,7 @@ pub struct ExportArgs {
     /// organisation, member, cadre or transfer.
     #[arg(long)]
     pub ledger: String,
-    /// xlsx or csv (UTF-8 with BOM).
+    /// xlsx, csv (UTF-8 with BOM) or html (the printable page, A4 landscape).
     #[arg(long, default_value = "xlsx")]
     pub format: String,
     /// One township (name or id); the whole county by default.
@@ -650,8 +650,8 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
     let ledger = server::ledgers::Ledger::from_key(&args.ledger).with_context(|| {
         format!("没有这种登记表 (no such ledger: {}; organisation, member, cadre, transfer)", args.ledger)
     })?;
-    if !matches!(args.format.as_str(), "xlsx" | "csv") {
-        bail!("格式只能是 xlsx 或 csv (the format is xlsx or csv)");
+    if !matches!(args.format.as_str(), "xlsx" | "csv" | "html") {
+        bail!("格式只能是 xlsx、csv 或 html（打印版） (the format is xlsx, csv or html, the printable page)");
     }
     if args.out.exists() {
         bail!("{} 已存在，未改动 (already exists; nothing written)", args.out.display());
@@ -668,6 +668,7 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         .tx(|db| {
             let mut sink = match args.format.as_str() {
                 "csv" => server::ledgers::Sink::csv(ledger),
+                "html" => server::ledgers::Sink::html(ledger, ctx.today),
                 _ => server::ledgers::Sink::xlsx(ledger)?,
             };
             let only = township.clone().map(|t| vec![t]);

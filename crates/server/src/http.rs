@@ -1229,7 +1229,7 @@ impl ExportFile {
 fn export_request(q: &ExportQuery) -> ApiResult<(crate::ledgers::Ledger, String)> {
     let ledger = crate::ledgers::Ledger::from_key(&q.ledger).ok_or(auth::BAD_REQUEST)?;
     let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
-    if !matches!(format.as_str(), "xlsx" | "csv")
+    if !matches!(format.as_str(), "xlsx" | "csv" | "html")
         || q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t))
     {
         return Err(auth::BAD_REQUEST.into());
@@ -1259,6 +1259,7 @@ fn make_export(
         };
         let (mut sink, mime) = match format.as_str() {
             "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
+            "html" => (crate::ledgers::Sink::html(ledger, ctx.today), "text/html; charset=utf-8"),
             _ => (
                 crate::ledgers::Sink::xlsx(ledger)?,
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -1,6 +1,7 @@
 //! The four real-name ledgers (实名制登记表) as the county reports them
 //! upward: XLSX laid out like the paper forms (a title row, Chinese headers,
-//! A4 landscape for print) and CSV (UTF-8 with a BOM so Excel opens it).
+//! A4 landscape for print), CSV (UTF-8 with a BOM so Excel opens it) and a
+//! printable HTML page (A4 landscape, headers repeated on every page).
 //! Resident ID numbers and phones are masked unless the caller may see them
 //! and asks; every export is logged (who, when, which ledger and filter).
 
@@ -176,6 +177,7 @@ fn each(
 /// Where the rows go: CSV or XLSX, written as they come.
 pub enum Sink {
     Csv(Vec<u8>),
+    Html(Vec<u8>, Date),
     Xlsx(Box<rust_xlsxwriter::Workbook>, u32),
 }
 
@@ -183,9 +185,14 @@ impl std::fmt::Debug for Sink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             Sink::Csv(_) => "Sink::Csv",
+            Sink::Html(..) => "Sink::Html",
             Sink::Xlsx(..) => "Sink::Xlsx",
         })
     }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> SyncError {
@@ -213,6 +220,23 @@ impl Sink {
         let mut out = vec![0xEF, 0xBB, 0xBF];
         csv_line(ledger.headers().iter().copied(), &mut out);
         Sink::Csv(out)
+    }
+
+    /// A page to print: A4 landscape, the form's title, its headers repeated
+    /// at the top of every printed page, the date printed at the bottom.
+    pub fn html(ledger: Ledger, today: Date) -> Sink {
+        let mut out = String::from("<!doctype html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">");
+        out += &format!("<title>{}</title>", ledger.title());
+        out += "<style>@page { size: A4 landscape; margin: 12mm; } body { font-family: 'Noto Sans CJK SC', sans-serif; font-size: 9pt; } \
+            h1 { text-align: center; font-size: 15pt; margin: 0 0 4mm; } table { border-collapse: collapse; width: 100%; } \
+            th, td { border: 1px solid #000; padding: 1mm 1.5mm; } thead { display: table-header-group; } \
+            tr { break-inside: avoid; } p.foot { margin-top: 3mm; text-align: right; }</style></head><body>";
+        out += &format!("<h1>{}</h1><table><thead><tr>", ledger.title());
+        for h in ledger.headers() {
+            out += &format!("<th>{}</th>", escape(h));
+        }
+        out += "</tr></thead><tbody>\n";
+        Sink::Html(out.into_bytes(), today)
     }
 
     /// An XLSX workbook in constant-memory mode (rows go to a temporary
@@ -253,6 +277,14 @@ impl Sink {
     fn row(&mut self, row: &[String]) -> Result<(), SyncError> {
         match self {
             Sink::Csv(out) => csv_line(row.iter().map(String::as_str), out),
+            Sink::Html(out, _) => {
+                let mut line = String::from("<tr>");
+                for c in row {
+                    line += &format!("<td>{}</td>", escape(c));
+                }
+                line += "</tr>\n";
+                out.extend_from_slice(line.as_bytes());
+            }
             Sink::Xlsx(wb, next) => {
                 let cell = rust_xlsxwriter::Format::new().set_border(rust_xlsxwriter::FormatBorder::Thin);
                 let ws = wb.worksheet_from_index(0).map_err(xlsx_err)?;
@@ -270,6 +302,12 @@ impl Sink {
     pub fn finish(self) -> Result<Vec<u8>, SyncError> {
         match self {
             Sink::Csv(out) => Ok(out),
+            Sink::Html(mut out, today) => {
+                out.extend_from_slice(
+                    format!("</tbody></table><p class=\"foot\">打印日期：{today}</p></body></html>\n").as_bytes(),
+                );
+                Ok(out)
+            }
             Sink::Xlsx(mut wb, _) => wb.save_to_buffer().map_err(xlsx_err),
         }
     }
