@@ -469,7 +469,7 @@ impl App {
             let conflicts = s.conflicts(&a.id)?;
             let history = s.history(&a.id)?;
             Ok(json!({
-                "id": r.id, "record": r.record, "deleted": r.deleted,
+                "id": r.id, "record": r.record, "deleted": r.deleted, "returned": r.returned,
                 "conflicts": conflicts, "history": history,
             }))
         })

@@ -1034,6 +1034,15 @@ async fn decide_duplicates(
     .await
 }
 
+/// Entities with a kept credit code that await the county: never reviewed,
+/// or sent back and edited on a device since (the entity's document is newer
+/// than every review; accepted ones stay accepted).
+const OVERRIDES_PENDING: &str =
+    "SELECT e.id, e.township, e.override_reason FROM f_entities e JOIN docs d ON d.id = e.id
+     WHERE e.override_reason IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.queue = 'credit_code_override'
+         AND (r.id = e.id OR r.id LIKE e.id || '@%') AND (r.decision = 'accept' OR r.at >= d.updated_at))";
+
 /// Entities whose credit code fails its check character and was kept with
 /// a surveyor's reason, not yet reviewed by the county.
 async fn console_overrides(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -1041,13 +1050,7 @@ async fn console_overrides(State(st): State<Arc<AppState>>, headers: HeaderMap) 
     blocking(move || {
         let ctx = st.ctx();
         let items = as_staff(&st, &token, |db, staff| {
-            let rows = db.query(
-                "SELECT e.id, e.township, e.override_reason FROM f_entities e
-                 WHERE e.override_reason IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.id = e.id AND r.queue = 'credit_code_override')
-                 ORDER BY e.township, e.id LIMIT 500",
-                &[],
-            )?;
+            let rows = db.query(&format!("{OVERRIDES_PENDING} ORDER BY e.township, e.id LIMIT 500"), &[])?;
             let mut items = Vec::new();
             for r in rows {
                 let township = r[1].text().unwrap_or_default().to_owned();
@@ -1096,20 +1099,31 @@ async fn review_override(
     }
     blocking(move || {
         as_admin(&st, &token, |db, staff| {
-            let held = db.query("SELECT 1 FROM f_entities WHERE id = $1 AND override_reason IS NOT NULL", &[id.as_str().into()])?;
-            let done =
-                db.query("SELECT 1 FROM reviews WHERE id = $1 AND queue = 'credit_code_override'", &[id.as_str().into()])?;
-            if held.is_empty() || !done.is_empty() {
+            let pending = db.query(&format!("{OVERRIDES_PENDING} AND e.id = $1"), &[id.as_str().into()])?;
+            if pending.is_empty() {
                 return Err(SyncError::Refused {
                     status: 409,
                     code: "NOTHING_TO_REVIEW".into(),
                     message: Text::new("没有待审核的信用代码", "There is no kept credit code to review"),
                 });
             }
+            // Sent back: the device is asked to correct it (the note travels
+            // in the document); once edited it comes back to this queue.
+            if req.decision == "reject" {
+                let ctx = st.ctx();
+                server::return_record(db, &ctx, &RecordId::from(id.as_str()), "credit_code_override", &req.note, &staff.username)?;
+            }
+            // A second review of the same entity is kept beside the first.
+            let earlier = db.query(
+                "SELECT count(*) FROM reviews WHERE queue = 'credit_code_override' AND (id = $1 OR id LIKE $2)",
+                &[id.as_str().into(), format!("{id}@%").into()],
+            )?;
+            let n = earlier.first().map_or(0, |r| r[0].int());
+            let review_id = if n == 0 { id.clone() } else { format!("{id}@{}", n + 1) };
             db.execute(
                 "INSERT INTO reviews (id, queue, decision, by_user, note, at) VALUES ($1, 'credit_code_override', $2, $3, $4, $5)",
                 &[
-                    id.as_str().into(),
+                    review_id.as_str().into(),
                     req.decision.as_str().into(),
                     staff.username.as_str().into(),
                     req.note.trim().into(),

@@ -1114,6 +1114,47 @@ fn a_kept_credit_code_with_a_wrong_check_character_is_reviewed_once() {
         assert!(v["items"].as_array().unwrap().iter().all(|i| i["id"] != saved.id.as_str()));
         let (st, v) = s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "reject"}));
         assert_eq!((st, v["code"].as_str()), (409, Some("NOTHING_TO_REVIEW")));
+
+        // Another, sent back: the device lists it with the county's note until
+        // the surveyor edits it; then the county sees it again.
+        let mut other = s
+            .county
+            .records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Entity(e) if e.credit_code.is_some() && e.place.township == *t0 => Some(e.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let mut code = other.credit_code.clone().unwrap();
+        code.replace_range(2..4, "77");
+        other.credit_code = Some(code);
+        other.credit_code_override = Some("看不清".into());
+        other.name = "退回更正商行".into();
+        let other = a.store.insert(Record::Entity(other), TODAY).unwrap().id;
+        s.sync(&mut a).unwrap();
+        let review = format!("/api/console/overrides/{other}/review");
+        let (st, v) =
+            s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "reject", "note": "请核对营业执照"}));
+        assert_eq!(st, 200, "{v}");
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert!(v["items"].as_array().unwrap().iter().all(|i| i["id"] != other.as_str()), "off the queue: {v}");
+        s.sync(&mut a).unwrap();
+        let w = a.store.worklist(TODAY, 10).unwrap();
+        let row = w.returned.rows.iter().find(|r| r.id == other).expect("on the device's worklist");
+        assert_eq!(row.note.as_deref(), Some("请核对营业执照"));
+        let mut r = a.store.get(&other).unwrap().unwrap().record;
+        let Record::Entity(e) = &mut r else { panic!("an entity") };
+        e.credit_code_override = Some("执照原件即如此，已拍照".into());
+        a.store.update(&other, r, TODAY).unwrap();
+        assert_eq!(a.store.worklist(TODAY, 10).unwrap().returned.total, 0, "the edit answers the return");
+        s.sync(&mut a).unwrap();
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        let item = v["items"].as_array().unwrap().iter().find(|i| i["id"] == other.as_str()).expect("back").clone();
+        assert_eq!(item["reason"], "执照原件即如此，已拍照");
+        assert_eq!(s.post_json(&review, Some(&s.admin), &serde_json::json!({"decision": "accept"})).0, 200);
+        let (_, v) = s.answer(s.http.get(&url).bearer_auth(&s.admin));
+        assert!(v["items"].as_array().unwrap().iter().all(|i| i["id"] != other.as_str()));
         let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
         assert!(
             log["entries"]

@@ -75,6 +75,8 @@ pub struct StoredRecord {
     pub deleted: Option<Tombstone>,
     /// Fields holding concurrent values (see [`Store::conflicts`]).
     pub conflicts: usize,
+    /// The county's return of the record for correction, until it is edited.
+    pub returned: Option<Returned>,
 }
 
 /// One entry of the change feed.
@@ -381,6 +383,10 @@ impl Store {
         let old = doc::read_flat(&doc);
         let mut new = doc::flatten(&record);
         add_reserved(&mut new, &old, id, &record);
+        // An edit on the device answers the county's return.
+        if matches!(old.get(RETURNED), Some(ScalarValue::Str(_))) {
+            new.insert(RETURNED.into(), ScalarValue::Null);
+        }
         let ops = doc::write_diff(&mut doc, &old, &new)?;
         if ops == 0 {
             return Ok(Saved { id: id.clone(), issues, changed: false });
@@ -416,6 +422,7 @@ impl Store {
             record,
             deleted: tombstone(&doc),
             conflicts: crate::history::conflicted_keys(&doc).len(),
+            returned: returned(&doc),
         }))
     }
 
@@ -834,6 +841,39 @@ pub fn settle_document(
     Ok((record, issues))
 }
 
+/// The reserved key of the county's return of a record for correction.
+const RETURNED: &str = "_returned";
+
+/// The county returned a record for correction: why, who, when, from which
+/// review queue. The surveyor's next edit of the record clears it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Returned {
+    pub queue: String,
+    pub note: String,
+    pub by: String,
+    pub at_ms: i64,
+}
+
+/// The return a document carries, if any.
+pub fn returned(doc: &AutoCommit) -> Option<Returned> {
+    let text = doc::get_str(doc, RETURNED)?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Returns a bare document's record for correction (the county's review):
+/// one change by the document's actor on behalf of `operator`; devices show
+/// it on their worklist with the note until the record is edited.
+pub fn return_document(doc: &mut AutoCommit, queue: &str, note: &str, operator: &str) -> Result<Record, StoreError> {
+    if tombstone(doc).is_some() {
+        return Err(StoreError::Deleted(String::new()));
+    }
+    let record = hydrate(doc)?;
+    let r = Returned { queue: queue.into(), note: note.trim().into(), by: operator.into(), at_ms: now_ms() };
+    doc.put(ROOT, RETURNED, serde_json::to_string(&r).expect("plain fields serialise"))?;
+    doc.commit_with(change_message(operator, "return", note.trim()));
+    Ok(record)
+}
+
 fn put_tombstone(doc: &mut AutoCommit, operator: &str, reason: &str) -> Result<(), StoreError> {
     doc.put(ROOT, "_deleted", true)?;
     doc.put(ROOT, "_deleted_by", operator)?;
@@ -1071,7 +1111,7 @@ fn persist_counted(
     let now = now_ms();
     let region = record.region(id);
     docs::upsert(tx, &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes, updated_at: now })?;
-    let projector = Projector { secret: &w.secret, conflicts };
+    let projector = Projector { secret: &w.secret, conflicts, returned: returned(doc).map(|r| r.note) };
     schema::project(tx, &projector, id, record, deleted)?;
     if local {
         outbox::queue(tx, id, now)?;

@@ -394,7 +394,7 @@ fn remove_copy(
     record: &Record,
     delta: &mut sync_state::Delta,
 ) -> Result<(), StoreError> {
-    let projector = Projector { secret: w.secret(), conflicts: 0 };
+    let projector = Projector { secret: w.secret(), conflicts: 0, returned: None };
     schema::project(tx, &projector, id, record, true)?;
     docs::remove(tx, id)?;
     sync_state::forget(tx, id, delta)?;

@@ -29,6 +29,8 @@ pub struct TodoRow {
     pub grid: Option<RecordId>,
     /// Workers for entities; 六有 items met for unions.
     pub count: i64,
+    /// The county's note, for records it returned for correction.
+    pub note: Option<String>,
 }
 
 /// What is left to do.
@@ -43,6 +45,8 @@ pub struct Worklist {
     pub chair_vacant: Todo,
     /// Live unions missing one or more of the 六有 items.
     pub liuyou_missing: Todo,
+    /// Records the county returned for correction, with its note.
+    pub returned: Todo,
 }
 
 const NEED_OWN_UNION: &str = "FROM entities e JOIN records r ON r.id = e.id
@@ -55,6 +59,7 @@ const CHAIR_VACANT: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1)
     AND NOT EXISTS (SELECT 1 FROM cadres c WHERE c.union_id = u.id AND c.role = 'chair'
         AND (c.elected_on IS NULL OR c.elected_on <= ?1) AND (c.left_on IS NULL OR c.left_on > ?1))";
+const RETURNED: &str = "FROM records r WHERE r.returned IS NOT NULL AND ?1 IS NOT NULL";
 const LIUYOU_MISSING: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1) AND NOT u.liuyou_complete";
 
@@ -69,6 +74,7 @@ impl Store {
             uncovered: self.todo(UNCOVERED, &OWN_UNION_MIN_WORKERS, "e.workers", "e.workers DESC", limit)?,
             chair_vacant: self.todo(CHAIR_VACANT, &today, "0", "r.name", limit)?,
             liuyou_missing: self.todo(LIUYOU_MISSING, &today, "0", "r.name", limit)?,
+            returned: self.todo(RETURNED, &today, "0", "r.name", limit)?,
         })
     }
 
@@ -84,7 +90,7 @@ impl Store {
         let total: i64 = conn.prepare_cached(&format!("SELECT COUNT(*) {from}"))?.query_row([param], |r| r.get(0))?;
         let rows = conn
             .prepare_cached(&format!(
-                "SELECT r.id, r.kind, r.name, r.township, r.grid, {count} {from} ORDER BY {order}, r.id LIMIT ?2"
+                "SELECT r.id, r.kind, r.name, r.township, r.grid, {count}, r.returned {from} ORDER BY {order}, r.id LIMIT ?2"
             ))?
             .query_map(rusqlite::params![param, limit], |r| {
                 let kind: String = r.get(1)?;
@@ -95,6 +101,7 @@ impl Store {
                     township: r.get::<_, Option<String>>(3)?.map(RecordId),
                     grid: r.get::<_, Option<String>>(4)?.map(RecordId),
                     count: r.get(5)?,
+                    note: r.get(6)?,
                 })
             })?
             .collect::<Result<Vec<_>, _>>()?;

@@ -625,6 +625,25 @@ pub fn county_edit(
     Ok(record)
 }
 
+/// Returns a record to the field for correction (as `COUNTY_ACTOR` on
+/// behalf of `by`): its document carries the note until a device edits the
+/// record, and every device holding it lists it on its worklist.
+pub fn return_record(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    queue: &str,
+    note: &str,
+    by: &str,
+) -> Result<(), SyncError> {
+    let Some(s) = load(db, ctx, id)? else {
+        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+    };
+    let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
+    store::return_document(&mut doc, queue, note, by).map_err(|e| store_refused(&e))?;
+    save_county_change(db, ctx, id, &mut doc, &s.region, false)
+}
+
 /// Creates a record at the county (as `COUNTY_ACTOR` on behalf of `by`),
 /// validated, under a fresh id; devices receive it with their next pull.
 pub fn county_create(

@@ -39,6 +39,7 @@ pub(crate) const STEPS: &[Step] = &[
     outbox::V1,
     sync_state::V1,
     quarantine::V1,
+    records::V2,
 ];
 
 /// Marks a database as a Sanjian store ("SANJ").
@@ -64,6 +65,8 @@ pub(crate) struct Projector<'a> {
     pub secret: &'a CountySecret,
     /// Fields of the document holding concurrent values.
     pub conflicts: i64,
+    /// The county's note when it returned the record for correction.
+    pub returned: Option<String>,
 }
 
 /// Writes every projection row of a record, or removes them when it is

@@ -30,6 +30,14 @@ pub(crate) const V1: Step = Step {
     CREATE INDEX records_union ON records(union_id, kind);",
 };
 
+/// The county's return of a record for correction (the note shown on the
+/// device's worklist), from the document's `_returned` key.
+pub(crate) const V2: Step = Step {
+    table: "records",
+    sql: "ALTER TABLE records ADD COLUMN returned TEXT;
+    CREATE INDEX records_returned ON records(returned) WHERE returned IS NOT NULL;",
+};
+
 /// The token of a record's identifying number, if it has one.
 pub(crate) fn token(p: &Projector<'_>, record: &Record) -> Option<[u8; 16]> {
     match record {
@@ -52,8 +60,8 @@ pub(crate) fn upsert(
     let region = record.region(id);
     let place = record.place();
     tx.prepare_cached(
-        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, township = excluded.township, community = excluded.community, grid = excluded.grid, union_id = excluded.union_id, key_token = excluded.key_token, conflicts = excluded.conflicts",
+        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts, returned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, township = excluded.township, community = excluded.community, grid = excluded.grid, union_id = excluded.union_id, key_token = excluded.key_token, conflicts = excluded.conflicts, returned = excluded.returned",
     )?
     .execute(params![
         id.as_str(),
@@ -65,6 +73,7 @@ pub(crate) fn upsert(
         record.union_id().map(RecordId::as_str),
         token(p, record).as_ref().map(|t| &t[..]),
         p.conflicts,
+        p.returned.as_deref(),
     ])?;
     Ok(())
 }
