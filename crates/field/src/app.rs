@@ -146,6 +146,13 @@ impl App {
             "forms" => Ok(forms::all()),
             "home" => self.home(),
             "areas" => self.with_store(|s| to_json(s.areas()?)),
+            "attach_photo" => self.attach_photo(args(a)?),
+            "photo" => self.photo(args(a)?),
+            "visits" => {
+                let a: IdArgs = args(a)?;
+                self.with_store(|s| to_json(s.visits_of(&a.id)?))
+            }
+            "map" => self.map(args(a)?),
             "validate" => self.validate(args(a)?),
             "save" => self.save(args(a)?),
             "get" => self.get(args(a)?),
@@ -422,6 +429,50 @@ impl App {
         }))
     }
 
+    // ---- photos and the map ----------------------------------------------------
+
+    /// Keeps a photo taken or chosen on this device (a JPEG, resized by the
+    /// UI): its metadata stripped, its bytes kept encrypted beside the
+    /// records. Returns what the record's `photos` entry holds.
+    fn attach_photo(&self, a: PhotoArgs) -> Result<Value> {
+        let raw = crate::photos::base64_decode(&a.data)?;
+        let clean = crate::photos::clean_jpeg(&raw)?;
+        let taken_at = a.taken_at.unwrap_or_default().chars().take(16).collect::<String>();
+        let hash = self.with_store(|s| Ok(s.put_blob(&clean.bytes)?))?;
+        Ok(json!({
+            "hash": hash,
+            "photo": registry::model::PhotoRef {
+                item: a.item.unwrap_or_default(),
+                bytes: clean.bytes.len() as i64,
+                width: i64::from(clean.width),
+                height: i64::from(clean.height),
+                taken_at,
+                caption: String::new(),
+            },
+        }))
+    }
+
+    /// A photo's bytes (base64), or its state when not held whole yet:
+    /// "not yet downloaded" is a state, not an error.
+    fn photo(&self, a: HashArgs) -> Result<Value> {
+        self.with_store(|s| {
+            Ok(match s.blob(&a.hash)? {
+                Some(bytes) => json!({"state": "present", "data": crate::photos::base64_encode(&bytes)}),
+                None => serde_json::to_value(s.blob_state(&a.hash)?).unwrap_or_default(),
+            })
+        })
+    }
+
+    /// The visits with a position in a township or grid this year, and the
+    /// area tree, for the map.
+    fn map(&self, a: MapArgs) -> Result<Value> {
+        let year = a.year.unwrap_or_else(|| self.today().year());
+        self.with_store(|s| {
+            let points = s.visit_points(year, a.township.as_ref(), a.grid.as_ref(), 20_000)?;
+            Ok(json!({"year": year, "points": points}))
+        })
+    }
+
     // ---- records -------------------------------------------------------------
 
     fn validate(&self, a: ValidateArgs) -> Result<Value> {
@@ -636,6 +687,32 @@ struct SaveArgs {
     /// The surveyor looked at the similar records and this is not one of them.
     #[serde(default)]
     not_duplicate: bool,
+}
+
+#[derive(Deserialize)]
+struct PhotoArgs {
+    /// The JPEG, base64 (a data: URL is accepted).
+    data: String,
+    /// When it was taken, "YYYY-MM-DD HH:MM".
+    #[serde(default)]
+    taken_at: Option<String>,
+    #[serde(default)]
+    item: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HashArgs {
+    hash: String,
+}
+
+#[derive(Deserialize)]
+struct MapArgs {
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    township: Option<RecordId>,
+    #[serde(default)]
+    grid: Option<RecordId>,
 }
 
 #[derive(Deserialize)]

@@ -17,8 +17,11 @@ pub struct Choice {
 pub struct Field {
     /// Path in the record's JSON, dot-separated.
     pub name: &'static str,
-    /// text, textarea, int, bool, date, choice, resident_id, credit_code,
-    /// phone, ethnicity, area (with `level`), ref (with `ref_kind`).
+    /// text, textarea, int, bool, date, time, choice, resident_id,
+    /// credit_code, phone, ethnicity, area (with `level`), ref (with
+    /// `ref_kind`), position (latitude, longitude, accuracy, typed or read
+    /// from the device) and photos (with `options`: the items a photo may
+    /// be evidence of).
     #[serde(rename = "type")]
     pub input: &'static str,
     pub zh: &'static str,
@@ -110,6 +113,7 @@ pub fn entity() -> Form {
         f("contact_phone", "phone", "联系电话", "Contact phone", false),
         f("closed", "bool", "已注销或迁出", "Closed or moved away", false),
         f("notes", "textarea", "备注", "Notes", false),
+        photos(false),
     ]);
     Form { kind: "entity", zh: RecordKind::Entity.zh(), en: RecordKind::Entity.en(), fields }
 }
@@ -165,6 +169,7 @@ pub fn union() -> Form {
     fields.extend([
         f("dissolved_on", "date", "撤销或合并日期", "Dissolved on", false),
         f("notes", "textarea", "备注", "Notes", false),
+        photos(true),
     ]);
     Form { kind: "union", zh: RecordKind::Union.zh(), en: RecordKind::Union.en(), fields }
 }
@@ -237,13 +242,59 @@ pub fn hardship() -> Form {
         f("phone", "phone", "手机号码", "Mobile phone", false),
     ];
     fields.extend(place());
+    fields.push(photos(false));
     Form { kind: "hardship", zh: RecordKind::Hardship.zh(), en: RecordKind::Hardship.en(), fields }
+}
+
+/// A record's photos; for a union, each may be evidence of a 六有 / 八有 item.
+fn photos(items: bool) -> Field {
+    let options = if items {
+        let liuyou = [
+            ("liuyou.premises", "六有：场所设施", "Six haves: premises"),
+            ("liuyou.elected_chair", "六有：依法选举的主席", "Six haves: elected chair"),
+            ("liuyou.organisation", "六有：组织机构", "Six haves: organisation"),
+            ("liuyou.activities", "六有：活动载体", "Six haves: activities"),
+            ("liuyou.rules", "六有：制度机制", "Six haves: rules"),
+            ("liuyou.results", "六有：工作绩效", "Six haves: results"),
+            ("bayou.sign_board", "八有：牌子", "Eight haves: sign board"),
+            ("bayou.approval", "八有：批复", "Eight haves: approval"),
+            ("bayou.seal", "八有：印章", "Eight haves: seal"),
+            ("bayou.funds", "八有：经费", "Eight haves: funds"),
+            ("bayou.premises", "八有：场所", "Eight haves: premises"),
+            ("bayou.rules", "八有：制度", "Eight haves: rules"),
+            ("bayou.activities", "八有：活动", "Eight haves: activities"),
+            ("bayou.archives", "八有：档案", "Eight haves: archives"),
+        ];
+        debug_assert_eq!(liuyou.len(), registry::validate::PHOTO_ITEMS.len());
+        liuyou.iter().map(|&(key, zh, en)| Choice { key, zh, en }).collect()
+    } else {
+        Vec::new()
+    };
+    Field { options, ..f("photos", "photos", "照片", "Photos", false) }
+}
+
+/// A door-to-door census visit, filled in at the door.
+pub fn visit() -> Form {
+    let mut fields = vec![
+        reference("entity_id", "entity", "走访单位", "Entity visited", false),
+        f("entity_name", "text", "单位名称（现场所见）", "Entity's name (as found)", true),
+        choice("outcome", "走访结果", "Outcome", true, choices!(VisitOutcome)),
+        f("visited_on", "date", "走访日期", "Visited on", true),
+        f("time", "time", "时间", "Time", false),
+        f("surveyor", "text", "走访人", "Surveyor", true),
+        f("follow_up_on", "date", "再次走访日期", "Visit again on", false),
+        f("notes", "textarea", "情况记录", "Notes", false),
+        f("position", "position", "位置", "Position", false),
+        photos(false),
+    ];
+    fields.extend(place());
+    Form { kind: "visit", zh: RecordKind::Visit.zh(), en: RecordKind::Visit.en(), fields }
 }
 
 /// Every form, with the ethnicity list for the pickers.
 pub fn all() -> serde_json::Value {
     serde_json::json!({
-        "forms": [entity(), union(), member(), cadre(), transfer(), hardship()],
+        "forms": [entity(), union(), member(), cadre(), transfer(), hardship(), visit()],
         "ethnicities": ETHNICITIES.to_vec(),
         "visit_kinds": choices!(VisitKind),
     })
@@ -257,6 +308,7 @@ fn form_of(kind: &str) -> Option<Form> {
         "cadre" => cadre(),
         "transfer" => transfer(),
         "hardship" => hardship(),
+        "visit" => visit(),
         _ => return None,
     })
 }
@@ -318,7 +370,7 @@ pub fn parse(
                         _ => serde_json::json!(""),
                     };
                     set_path(&mut data, field.name, placeholder);
-                } else if current.is_some() && !matches!(field.input, "text" | "textarea") {
+                } else if current.is_some() && !matches!(field.input, "text" | "textarea" | "time") {
                     set_path(&mut data, field.name, serde_json::Value::Null);
                 }
             } else if field.input == "int"

@@ -17,6 +17,7 @@ pub mod app;
 pub mod cards;
 pub mod device;
 pub mod forms;
+pub mod photos;
 pub mod pin;
 #[cfg(feature = "web")]
 pub mod web;

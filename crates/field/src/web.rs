@@ -23,7 +23,8 @@ struct Web {
 pub fn router(app: Arc<App>, ui_dir: PathBuf) -> Router {
     let web = Web { app, ui: Arc::new(ui_dir) };
     Router::new()
-        .route("/api/{cmd}", post(command))
+        // A photo travels as base64: up to 8 MB of JPEG.
+        .route("/api/{cmd}", post(command).layer(axum::extract::DefaultBodyLimit::max(12 << 20)))
         .route("/", get(|s: State<Web>| file(s, UrlPath(String::from("index.html")))))
         .route("/{*path}", get(file))
         .with_state(web)

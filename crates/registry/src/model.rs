@@ -228,6 +228,18 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// What a door-to-door census visit found (走访结果).
+    VisitOutcome {
+        Registered("registered", "已登记", "registered"),
+        Updated("updated", "已更新信息", "updated"),
+        NobodyThere("nobody_there", "无人在", "nobody there"),
+        Refused("refused", "拒绝配合", "refused"),
+        ClosedOrMoved("closed_or_moved", "已注销或迁出", "closed or moved away"),
+        NotFound("not_found", "查无此单位", "not found"),
+    }
+);
+
+labelled_enum!(
     /// The kinds of record a store holds, one document each.
     RecordKind {
         Area("area", "区域", "area"),
@@ -237,6 +249,7 @@ labelled_enum!(
         Cadre("cadre", "工会干部", "union cadre"),
         Transfer("transfer", "会员组织关系接转", "membership transfer"),
         Hardship("hardship", "困难职工档案", "hardship case"),
+        Visit("visit", "走访记录", "census visit"),
     }
 );
 
@@ -393,6 +406,9 @@ pub struct LegalEntity {
     pub closed: bool,
     #[serde(default)]
     pub notes: String,
+    /// Photos (the sign, the premises), keyed by their SHA-256.
+    #[serde(default)]
+    pub photos: Photos,
 }
 
 /// 六有: the six things a qualified grassroots union has.
@@ -472,6 +488,9 @@ pub struct GrassrootsUnion {
     pub dissolved_on: Option<Date>,
     #[serde(default)]
     pub notes: String,
+    /// Evidence of the 六有 / 八有 items (`PhotoRef::item`), keyed by SHA-256.
+    #[serde(default)]
+    pub photos: Photos,
 }
 
 /// A union member (工会会员实名制登记表).
@@ -605,6 +624,74 @@ pub struct HardshipCase {
     /// Visits keyed by a visit id, so visits added on two devices both survive.
     #[serde(default)]
     pub visits: BTreeMap<String, Visit>,
+    #[serde(default)]
+    pub photos: Photos,
+}
+
+/// A position (WGS-84) in millionths of a degree: documents hold integers,
+/// so a position compares and merges exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub lat_e6: i64,
+    pub lon_e6: i64,
+    /// The device's estimate, in metres.
+    #[serde(default)]
+    pub accuracy_m: Option<i64>,
+    /// Typed by hand, not read from the device's location.
+    #[serde(default)]
+    pub manual: bool,
+}
+
+/// A photo kept beside the records: its bytes are a blob addressed by its
+/// SHA-256 (the key it is filed under), never inside the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoRef {
+    /// What it shows: empty for the record itself, or a 六有 / 八有 item
+    /// (`liuyou.premises`, `bayou.sign_board`).
+    #[serde(default)]
+    pub item: String,
+    pub bytes: i64,
+    #[serde(default)]
+    pub width: i64,
+    #[serde(default)]
+    pub height: i64,
+    /// When it was taken ("YYYY-MM-DD HH:MM"), the only metadata kept.
+    #[serde(default)]
+    pub taken_at: String,
+    #[serde(default)]
+    pub caption: String,
+}
+
+/// Photos by the lowercase hex SHA-256 of their bytes: photos added on two
+/// devices both survive a merge.
+pub type Photos = BTreeMap<String, PhotoRef>;
+
+/// One door-to-door census visit (走访记录): which door, who knocked, when,
+/// what they found, where they stood.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CensusVisit {
+    /// The entity visited; none for a door where no registered entity was
+    /// found (the name then says what was looked for).
+    #[serde(default)]
+    pub entity_id: Option<RecordId>,
+    /// The entity's name, as registered or as found.
+    pub entity_name: String,
+    pub surveyor: String,
+    pub visited_on: Date,
+    /// Local time of day, "HH:MM".
+    #[serde(default)]
+    pub time: String,
+    pub outcome: VisitOutcome,
+    #[serde(default)]
+    pub notes: String,
+    /// When to knock again.
+    #[serde(default)]
+    pub follow_up_on: Option<Date>,
+    #[serde(default)]
+    pub position: Option<Position>,
+    #[serde(default)]
+    pub photos: Photos,
+    pub place: Place,
 }
 
 /// Any record.
@@ -618,6 +705,7 @@ pub enum Record {
     Cadre(Cadre),
     Transfer(Transfer),
     Hardship(HardshipCase),
+    Visit(CensusVisit),
 }
 
 /// A record's region key: who may see it.
@@ -638,6 +726,7 @@ impl Record {
             Record::Cadre(_) => RecordKind::Cadre,
             Record::Transfer(_) => RecordKind::Transfer,
             Record::Hardship(_) => RecordKind::Hardship,
+            Record::Visit(_) => RecordKind::Visit,
         }
     }
 
@@ -651,6 +740,7 @@ impl Record {
             Record::Cadre(r) => &r.name,
             Record::Transfer(r) => &r.member_name,
             Record::Hardship(r) => &r.name,
+            Record::Visit(r) => &r.entity_name,
         }
     }
 
@@ -663,6 +753,7 @@ impl Record {
             Record::Cadre(r) => Some(&r.place),
             Record::Transfer(r) => Some(&r.place),
             Record::Hardship(r) => Some(&r.place),
+            Record::Visit(r) => Some(&r.place),
         }
     }
 
@@ -679,6 +770,17 @@ impl Record {
                 let place = self.place().expect("every other record has a place");
                 Region { township: Some(place.township.clone()), grid: place.grid.clone() }
             }
+        }
+    }
+
+    /// The photos a record carries (by hash), if its kind has any.
+    pub fn photos(&self) -> Option<&Photos> {
+        match self {
+            Record::Entity(r) => Some(&r.photos),
+            Record::Union(r) => Some(&r.photos),
+            Record::Hardship(r) => Some(&r.photos),
+            Record::Visit(r) => Some(&r.photos),
+            Record::Area(_) | Record::Member(_) | Record::Cadre(_) | Record::Transfer(_) => None,
         }
     }
 
@@ -701,7 +803,7 @@ impl Record {
             Record::Cadre(r) => Some(&r.union_id),
             Record::Transfer(r) => Some(&r.to_union),
             Record::Hardship(r) => r.union_id.as_ref(),
-            Record::Area(_) | Record::Union(_) => None,
+            Record::Area(_) | Record::Union(_) | Record::Visit(_) => None,
         }
     }
 }

@@ -393,3 +393,43 @@ pub fn three_clears<'a>(
     }
     out
 }
+
+/// Where an entity stands in the year's door-to-door census.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum CensusStatus {
+    /// No visit this year (拉网式普查: every door is knocked on).
+    NotVisited,
+    /// The last visit found nobody or was refused and set no later date,
+    /// or its follow-up date has come.
+    VisitAgain,
+    /// Visited; a follow-up is set for later.
+    Scheduled,
+    /// Visited and done.
+    Done,
+}
+
+/// One visit as the census status needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VisitFacts<'a> {
+    pub visited_on: Date,
+    /// "HH:MM" (orders visits of one day).
+    pub time: &'a str,
+    pub outcome: crate::model::VisitOutcome,
+    pub follow_up_on: Option<Date>,
+}
+
+/// An entity's census status in `year` as of `today`, from its visits: the
+/// latest visit of the year decides (by date, then time).
+pub fn census_status(visits: &[VisitFacts<'_>], year: i32, today: Date) -> CensusStatus {
+    use crate::model::VisitOutcome::*;
+    let Some(last) = visits.iter().filter(|v| v.visited_on.year() == year).max_by_key(|v| (v.visited_on, v.time)) else {
+        return CensusStatus::NotVisited;
+    };
+    match last.follow_up_on {
+        Some(d) if d <= today => CensusStatus::VisitAgain,
+        Some(_) => CensusStatus::Scheduled,
+        None if matches!(last.outcome, NobodyThere | Refused) => CensusStatus::VisitAgain,
+        None => CensusStatus::Done,
+    }
+}

@@ -27,6 +27,10 @@ pub fn check(record: &mut Record, today: Date) -> Vec<Issue> {
         Record::Cadre(r) => cadre(r, today, &mut v),
         Record::Transfer(r) => transfer(r, today, &mut v),
         Record::Hardship(r) => hardship(r, today, &mut v),
+        Record::Visit(r) => visit(r, today, &mut v),
+    }
+    if let Some(photos) = record.photos() {
+        photo_refs(photos, &mut v);
     }
     v.0
 }
@@ -287,6 +291,95 @@ fn cadre(r: &mut Cadre, today: Date, v: &mut Issues) {
             message: allowed.why,
         });
     }
+}
+
+/// The longest side a stored photo may have, in pixels (the device resizes
+/// before attaching).
+pub const MAX_PHOTO_SIDE: i64 = 1600;
+/// The most bytes one stored photo may have.
+pub const MAX_PHOTO_BYTES: i64 = 8 << 20;
+
+/// The items a photo may be evidence of, beside the record itself.
+pub const PHOTO_ITEMS: [&str; 14] = [
+    "liuyou.premises",
+    "liuyou.elected_chair",
+    "liuyou.organisation",
+    "liuyou.activities",
+    "liuyou.rules",
+    "liuyou.results",
+    "bayou.sign_board",
+    "bayou.approval",
+    "bayou.seal",
+    "bayou.funds",
+    "bayou.premises",
+    "bayou.rules",
+    "bayou.activities",
+    "bayou.archives",
+];
+
+fn photo_refs(photos: &crate::model::Photos, v: &mut Issues) {
+    for (hash, p) in photos {
+        let field = format!("photos.{hash}");
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            v.push(Issue::error(&field, "PHOTO_HASH", "照片标识无效", "The photo's hash is not a SHA-256"));
+        }
+        if p.bytes <= 0 || p.bytes > MAX_PHOTO_BYTES {
+            v.push(Issue::error(&field, "PHOTO_SIZE", "照片大小无效（最大8MB）", "The photo's size is invalid (8 MB at most)"));
+        }
+        if p.width > MAX_PHOTO_SIDE || p.height > MAX_PHOTO_SIDE || p.width < 0 || p.height < 0 {
+            v.push(Issue::error(
+                &field,
+                "PHOTO_TOO_LARGE",
+                format!("照片长边不能超过{MAX_PHOTO_SIDE}像素"),
+                format!("A photo's long side is at most {MAX_PHOTO_SIDE} px"),
+            ));
+        }
+        if !p.item.is_empty() && !PHOTO_ITEMS.contains(&p.item.as_str()) {
+            v.push(Issue::error(&field, "PHOTO_ITEM", "照片所证明的项目无效", "The item the photo shows is unknown"));
+        }
+    }
+}
+
+fn visit(r: &mut CensusVisit, today: Date, v: &mut Issues) {
+    r.entity_name = r.entity_name.trim().to_owned();
+    v.required("entity_name", &r.entity_name);
+    v.required("surveyor", &r.surveyor);
+    v.not_future("visited_on", Some(r.visited_on), today);
+    v.in_order(("visited_on", Some(r.visited_on)), ("follow_up_on", r.follow_up_on));
+    let t = r.time.trim();
+    let time_ok = t.is_empty()
+        || (t.len() == 5
+            && t.as_bytes()[2] == b':'
+            && t[..2].parse::<u8>().is_ok_and(|h| h < 24)
+            && t[3..].parse::<u8>().is_ok_and(|m| m < 60));
+    if !time_ok {
+        v.push(Issue::error("time", "TIME_FORMAT", "时间格式应为“时:分”，如 09:30", "Give the time as HH:MM, e.g. 09:30"));
+    }
+    r.time = t.to_owned();
+    if matches!(r.outcome, VisitOutcome::NobodyThere | VisitOutcome::Refused) && r.follow_up_on.is_none() {
+        v.push(Issue::info(
+            "follow_up_on",
+            "FOLLOW_UP_SUGGESTED",
+            "未能完成普查，建议约定再次走访日期",
+            "The census is not done here: set a date to come back",
+        ));
+    }
+    if let Some(p) = &r.position {
+        if !(-90_000_000..=90_000_000).contains(&p.lat_e6) || !(-180_000_000..=180_000_000).contains(&p.lon_e6) {
+            v.push(Issue::error("position", "POSITION_INVALID", "坐标超出范围", "The coordinates are out of range"));
+        } else if !(3_000_000..=54_000_000).contains(&p.lat_e6) || !(73_000_000..=136_000_000).contains(&p.lon_e6) {
+            v.push(Issue::info(
+                "position",
+                "POSITION_OUTSIDE_CHINA",
+                "坐标不在中国境内，请核对",
+                "The position is outside China: check it",
+            ));
+        }
+        if p.accuracy_m.is_some_and(|a| a < 0) {
+            v.push(Issue::error("position", "POSITION_INVALID", "定位精度不能为负数", "Accuracy cannot be negative"));
+        }
+    }
+    v.place(&r.place);
 }
 
 fn transfer(r: &mut Transfer, today: Date, v: &mut Issues) {

@@ -34,6 +34,7 @@ fn union(workers: i64, women: i64) -> GrassrootsUnion {
         credit_code_override: None,
         dissolved_on: None,
         notes: String::new(),
+        photos: Default::default(),
     }
 }
 
@@ -91,6 +92,7 @@ fn entity(name: &str, workers: i64) -> LegalEntity {
         contact_phone: None,
         closed: false,
         notes: String::new(),
+        photos: Default::default(),
     }
 }
 

@@ -56,6 +56,7 @@ fn entity() -> LegalEntity {
         contact_phone: None,
         closed: false,
         notes: String::new(),
+        photos: Default::default(),
     }
 }
 
@@ -80,6 +81,7 @@ fn union() -> GrassrootsUnion {
         credit_code_override: None,
         dissolved_on: None,
         notes: String::new(),
+        photos: Default::default(),
     }
 }
 
@@ -127,6 +129,7 @@ fn hardship() -> HardshipCase {
         phone: None,
         place: place(),
         visits: BTreeMap::new(),
+        photos: Default::default(),
     }
 }
 

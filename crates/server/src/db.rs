@@ -51,6 +51,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v6-overrides", sync::facts::schema_v4()),
         ("console-v7-dupkeys", sync::facts::schema_v5()),
         ("console-v8-campaign", crate::campaign::schema()),
+        ("console-v9-visits", sync::facts::schema_v6()),
     ]
 }
 

@@ -33,6 +33,7 @@
 //! assert_eq!(Store::open(&path, &StoreKey::from_bytes([2; 32])).unwrap_err().code(), "STORE_WRONG_KEY");
 //! ```
 
+mod blobs;
 pub mod doc;
 mod error;
 mod history;
@@ -43,6 +44,7 @@ mod sync;
 mod worklist;
 
 pub use automerge::ChangeHash;
+pub use blobs::{BlobPolicy, BlobState, Chunk, Wanted, blob_hash};
 pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::sync_state::fingerprint;
@@ -53,4 +55,4 @@ pub use store::{
     settle_document, update_document,
 };
 pub use sync::{Outgoing, Pulled, PulledReport, PushAck, Quarantined};
-pub use worklist::{AreaRow, Todo, TodoRow, Worklist};
+pub use worklist::{AreaRow, Todo, TodoRow, VisitRow, Worklist};

@@ -47,6 +47,11 @@ pub struct Worklist {
     pub liuyou_missing: Todo,
     /// Records the county returned for correction, with its note.
     pub returned: Todo,
+    /// Open entities nobody has visited this year (`rules::census_status`).
+    pub not_visited: Todo,
+    /// Entities whose last visit found nobody or was refused with no later
+    /// date set, or whose follow-up date has come.
+    pub visit_again: Todo,
 }
 
 const NEED_OWN_UNION: &str = "FROM entities e JOIN records r ON r.id = e.id
@@ -60,6 +65,16 @@ const CHAIR_VACANT: &str = "FROM unions u JOIN records r ON r.id = u.id
     AND NOT EXISTS (SELECT 1 FROM cadres c WHERE c.union_id = u.id AND c.role = 'chair'
         AND (c.elected_on IS NULL OR c.elected_on <= ?1) AND (c.left_on IS NULL OR c.left_on > ?1))";
 const RETURNED: &str = "FROM records r WHERE r.returned IS NOT NULL AND ?1 IS NOT NULL";
+const NOT_VISITED: &str = "FROM entities e JOIN records r ON r.id = e.id
+    WHERE NOT e.closed AND NOT EXISTS (SELECT 1 FROM visits v WHERE v.entity_id = e.id AND v.visited_on >= ?1)";
+/// The latest visit of the year decides, as in `rules::census_status`
+/// (the year's start is `?1`'s year; `?1` is today).
+const VISIT_AGAIN: &str = "FROM entities e JOIN records r ON r.id = e.id
+    JOIN visits v ON v.id = (SELECT v2.id FROM visits v2 WHERE v2.entity_id = e.id
+        AND v2.visited_on >= substr(?1, 1, 4) || '-01-01'
+        ORDER BY v2.visited_on DESC, v2.time DESC, v2.id DESC LIMIT 1)
+    WHERE NOT e.closed AND (v.follow_up_on <= ?1
+        OR (v.follow_up_on IS NULL AND v.outcome IN ('nobody_there', 'refused')))";
 const LIUYOU_MISSING: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1) AND NOT u.liuyou_complete";
 
@@ -67,6 +82,7 @@ impl Store {
     /// The worklist as of `today`, each list cut to its first `limit` rows
     /// (largest entities first; unions by name).
     pub fn worklist(&self, today: Date, limit: usize) -> Result<Worklist, StoreError> {
+        let year_start = format!("{:04}-01-01", today.year());
         let today = today.to_string();
         let limit = limit as i64;
         Ok(Worklist {
@@ -75,6 +91,8 @@ impl Store {
             chair_vacant: self.todo(CHAIR_VACANT, &today, "0", "r.name", limit)?,
             liuyou_missing: self.todo(LIUYOU_MISSING, &today, "0", "r.name", limit)?,
             returned: self.todo(RETURNED, &today, "0", "r.name", limit)?,
+            not_visited: self.todo(NOT_VISITED, &year_start, "e.workers", "e.workers DESC", limit)?,
+            visit_again: self.todo(VISIT_AGAIN, &today, "e.workers", "coalesce(v.follow_up_on, v.visited_on)", limit)?,
         })
     }
 
@@ -138,6 +156,93 @@ impl Store {
                     township: r.get::<_, Option<String>>(4)?.map(RecordId),
                 })
             })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// A census visit as lists and the map show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VisitRow {
+    pub id: RecordId,
+    pub entity_id: Option<RecordId>,
+    /// The entity's name as the visit recorded it.
+    pub name: String,
+    pub township: Option<RecordId>,
+    pub grid: Option<RecordId>,
+    pub visited_on: String,
+    pub time: String,
+    pub outcome: String,
+    pub follow_up_on: Option<String>,
+    pub surveyor: String,
+    pub lat_e6: Option<i64>,
+    pub lon_e6: Option<i64>,
+    /// The position was typed, not read from the device.
+    pub manual: bool,
+}
+
+const VISIT_COLUMNS: &str = "v.id, v.entity_id, r.name, r.township, r.grid, v.visited_on, v.time, v.outcome,
+    v.follow_up_on, v.surveyor, v.lat_e6, v.lon_e6, v.manual";
+
+fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<VisitRow> {
+    Ok(VisitRow {
+        id: RecordId(r.get(0)?),
+        entity_id: r.get::<_, Option<String>>(1)?.map(RecordId),
+        name: r.get(2)?,
+        township: r.get::<_, Option<String>>(3)?.map(RecordId),
+        grid: r.get::<_, Option<String>>(4)?.map(RecordId),
+        visited_on: r.get(5)?,
+        time: r.get(6)?,
+        outcome: r.get(7)?,
+        follow_up_on: r.get(8)?,
+        surveyor: r.get(9)?,
+        lat_e6: r.get(10)?,
+        lon_e6: r.get(11)?,
+        manual: r.get(12)?,
+    })
+}
+
+impl Store {
+    /// The visits to an entity, newest first.
+    pub fn visits_of(&self, entity: &RecordId) -> Result<Vec<VisitRow>, StoreError> {
+        let rows = self
+            .connection()
+            .prepare_cached(&format!(
+                "SELECT {VISIT_COLUMNS} FROM visits v JOIN records r ON r.id = v.id
+                 WHERE v.entity_id = ?1 ORDER BY v.visited_on DESC, v.time DESC, v.id DESC"
+            ))?
+            .query_map([entity.as_str()], visit_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// The visits of a year with a position, in a township or a grid (or
+    /// all this store holds), for the map: oldest first, at most `limit`.
+    pub fn visit_points(
+        &self,
+        year: i32,
+        township: Option<&RecordId>,
+        grid: Option<&RecordId>,
+        limit: usize,
+    ) -> Result<Vec<VisitRow>, StoreError> {
+        let rows = self
+            .connection()
+            .prepare_cached(&format!(
+                "SELECT {VISIT_COLUMNS} FROM visits v JOIN records r ON r.id = v.id
+                 WHERE v.lat_e6 IS NOT NULL AND v.visited_on >= ?1 AND v.visited_on <= ?2
+                   AND (?3 IS NULL OR r.township = ?3) AND (?4 IS NULL OR r.grid = ?4)
+                 ORDER BY v.visited_on, v.time, v.id LIMIT ?5"
+            ))?
+            .query_map(
+                rusqlite::params![
+                    format!("{year:04}-01-01"),
+                    format!("{year:04}-12-31"),
+                    township.map(RecordId::as_str),
+                    grid.map(RecordId::as_str),
+                    limit as i64
+                ],
+                visit_row,
+            )?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }

@@ -77,6 +77,7 @@ pub fn entity(name: &str, code17: &str, workers: i64, union: Option<&str>) -> Re
         contact_phone: None,
         closed: false,
         notes: String::new(),
+        photos: Default::default(),
     })
 }
 
@@ -101,6 +102,7 @@ pub fn union(name: &str, kind: UnionKind, township: &str, founded: Date) -> Reco
         credit_code_override: None,
         dissolved_on: None,
         notes: String::new(),
+        photos: Default::default(),
     })
 }
 

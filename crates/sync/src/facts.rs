@@ -86,6 +86,42 @@ pub fn schema_v5() -> String {
         .into()
 }
 
+/// The sixth facts migration: the census visits (the console's "not yet
+/// visited" and "visit again" lists and its map), and which documents refer
+/// to which blobs (what a device may upload and download).
+pub fn schema_v6() -> String {
+    "CREATE TABLE f_visits (id TEXT PRIMARY KEY, entity_id TEXT, township TEXT NOT NULL, grid TEXT,
+       visited_on TEXT NOT NULL, time TEXT NOT NULL, outcome TEXT NOT NULL, follow_up_on TEXT, surveyor TEXT NOT NULL,
+       lat_e6 BIGINT, lon_e6 BIGINT, manual BIGINT NOT NULL, name TEXT NOT NULL);
+     CREATE INDEX f_visits_entity ON f_visits(entity_id, visited_on);
+     CREATE INDEX f_visits_area ON f_visits(township, grid, visited_on);
+     CREATE TABLE f_blob_refs (hash TEXT NOT NULL, doc_id TEXT NOT NULL, township TEXT, grid TEXT, size BIGINT NOT NULL,
+       PRIMARY KEY (hash, doc_id));
+     CREATE INDEX f_blob_refs_doc ON f_blob_refs(doc_id);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// Records which blobs a record refers to (none once deleted).
+pub fn blob_refs(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool) -> Result<(), SyncError> {
+    db.execute("DELETE FROM f_blob_refs WHERE doc_id = $1", &[rid.as_str().into()])?;
+    let Some(photos) = record.photos().filter(|_| !deleted) else { return Ok(()) };
+    let region = record.region(rid);
+    for (hash, p) in photos {
+        db.execute(
+            "INSERT INTO f_blob_refs (hash, doc_id, township, grid, size) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                hash.as_str().into(),
+                rid.as_str().into(),
+                id(region.township.as_ref()),
+                id(region.grid.as_ref()),
+                p.bytes.into(),
+            ],
+        )?;
+    }
+    Ok(())
+}
+
 /// Records (or clears) the keyed hash of a record's near-duplicate key.
 pub fn dupkey(
     db: &mut dyn Sql,
@@ -244,6 +280,27 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 id(m.employer_id.as_ref()),
             ],
         ),
+        Record::Visit(v) => (
+            "f_visits",
+            "INSERT INTO f_visits (id, entity_id, township, grid, visited_on, time, outcome, follow_up_on, surveyor,
+               lat_e6, lon_e6, manual, name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            vec![
+                rid.as_str().into(),
+                id(v.entity_id.as_ref()),
+                v.place.township.as_str().into(),
+                id(v.place.grid.as_ref()),
+                date(Some(v.visited_on)),
+                v.time.as_str().into(),
+                v.outcome.key().into(),
+                date(v.follow_up_on),
+                v.surveyor.as_str().into(),
+                v.position.map_or(Val::Null, |p| Val::Int(p.lat_e6)),
+                v.position.map_or(Val::Null, |p| Val::Int(p.lon_e6)),
+                flag(v.position.is_some_and(|p| p.manual)),
+                v.entity_name.as_str().into(),
+            ],
+        ),
         Record::Transfer(_) | Record::Hardship(_) => return Ok(()),
     };
     db.execute(&format!("DELETE FROM {table} WHERE id = $1"), &[rid.as_str().into()])?;
@@ -259,12 +316,23 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
     if !db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty() {
         return Ok(());
     }
-    for table in ["f_townships", "f_entities", "f_unions", "f_cadres", "f_members", "f_conflicts", "f_dupkeys"] {
+    for table in [
+        "f_townships",
+        "f_entities",
+        "f_unions",
+        "f_cadres",
+        "f_members",
+        "f_conflicts",
+        "f_dupkeys",
+        "f_visits",
+        "f_blob_refs",
+    ] {
         db.execute(&format!("DELETE FROM {table}"), &[])?;
     }
     // One pass: each document is opened once for its facts row and its conflicts.
     crate::server::each_document(db, ctx, &mut |db, rid, record, doc| {
         project(db, rid, record, false)?;
+        blob_refs(db, rid, record, false)?;
         dupkey(db, ctx.sealer, rid, record, false)?;
         conflicts(db, rid, record, doc, false)
     })?;

@@ -426,6 +426,7 @@ fn save(
     )?;
     crate::facts::project(db, id, record, deleted)?;
     crate::facts::dupkey(db, ctx.sealer, id, record, deleted)?;
+    crate::facts::blob_refs(db, id, record, deleted)?;
     crate::facts::conflicts(db, id, record, doc, deleted)?;
     Ok(heads)
 }

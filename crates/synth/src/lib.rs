@@ -177,6 +177,7 @@ pub struct Summary {
     pub members: u64,
     pub transfers: u64,
     pub hardship_cases: u64,
+    pub visits: u64,
 }
 
 /// Streams the county's records, in dependency order (areas top-down, entities,
@@ -477,6 +478,77 @@ impl<'a> Gen<'a> {
         let (transfers, hardship) = self.emit_members(sink);
         self.emit_transfers(transfers, sink);
         self.emit_hardship(hardship, sink);
+        self.emit_visits(sink);
+    }
+
+    /// This year's door-to-door census so far: most open entities visited
+    /// once by their grid's surveyor (some found nobody or were refused and
+    /// are to be visited again), closed ones found closed, each visit with
+    /// the device's position around its grid. Drawn from a random stream of
+    /// its own, so the records above do not change with it.
+    fn emit_visits(&mut self, sink: Sink<'_>) {
+        let Some((start, end)) = self.this_year else { return };
+        let mut rng = ChaCha8Rng::seed_from_u64(self.cfg.seed);
+        rng.set_stream(2);
+        let code: i64 = self.county_code.parse().unwrap_or(341_621);
+        let centre = (31_000_000 + (code % 300) * 10_000, 114_000_000 + (code / 7 % 400) * 10_000);
+        let spread = |rng: &mut Rand, r: i64| rng.random_range(-r..=r);
+        let townships: Vec<(i64, i64)> = (0..self.townships.len())
+            .map(|_| (centre.0 + spread(&mut rng, 150_000), centre.1 + spread(&mut rng, 150_000)))
+            .collect();
+        let grids: Vec<(i64, i64)> = (0..self.grids.len())
+            .map(|g| {
+                let t = self.communities[self.grids[g].community].township;
+                (townships[t].0 + spread(&mut rng, 20_000), townships[t].1 + spread(&mut rng, 20_000))
+            })
+            .collect();
+        let outcomes = Weighted::new(&[
+            (VisitOutcome::Registered, 55),
+            (VisitOutcome::Updated, 25),
+            (VisitOutcome::NobodyThere, 15),
+            (VisitOutcome::Refused, 5),
+        ]);
+        for e in 0..self.entities.len() {
+            let en = &self.entities[e];
+            if !rng.random_bool(if en.closed { 0.8 } else { 0.7 }) {
+                continue;
+            }
+            let outcome = if en.closed { VisitOutcome::ClosedOrMoved } else { outcomes.pick(&mut rng) };
+            let visited_on = between(&mut rng, start, end);
+            let follow_up_on = (matches!(outcome, VisitOutcome::NobodyThere | VisitOutcome::Refused)
+                && rng.random_bool(0.5))
+            .then(|| add_days(visited_on, rng.random_range(7..=30)));
+            let grid = &self.grids[en.grid];
+            let surveyor = grid.members.first().unwrap_or(&grid.leader).clone();
+            let (lat, lon) = grids[en.grid];
+            let position = Position {
+                lat_e6: lat + spread(&mut rng, 4_000),
+                lon_e6: lon + spread(&mut rng, 4_000),
+                accuracy_m: Some(rng.random_range(5..=50)),
+                manual: rng.random_bool(0.05),
+            };
+            let notes = match outcome {
+                VisitOutcome::NobodyThere => "大门紧闭，已留联系卡".to_owned(),
+                VisitOutcome::Refused => "负责人不在，工作人员不愿提供信息".to_owned(),
+                VisitOutcome::ClosedOrMoved => "现场已无经营，邻居称已搬离".to_owned(),
+                _ => String::new(),
+            };
+            let visit = CensusVisit {
+                entity_id: Some(en.id.clone()),
+                entity_name: en.name.clone(),
+                surveyor,
+                visited_on,
+                time: format!("{:02}:{:02}", rng.random_range(8..=17), rng.random_range(0..60)),
+                outcome,
+                notes,
+                follow_up_on,
+                position: Some(position),
+                photos: Photos::new(),
+                place: self.entity_place(e),
+            };
+            let id = random_id(&mut self.ids);
+            self.emit(sink, id, Record::Visit(visit));
+        }
     }
 
     fn emit(&mut self, sink: Sink<'_>, id: RecordId, record: Record) {
@@ -497,6 +569,7 @@ impl<'a> Gen<'a> {
             Record::Member(_) => s.members += 1,
             Record::Transfer(_) => s.transfers += 1,
             Record::Hardship(_) => s.hardship_cases += 1,
+            Record::Visit(_) => s.visits += 1,
         }
         sink(id, record);
     }
@@ -997,6 +1070,7 @@ impl<'a> Gen<'a> {
                 contact_phone: phone,
                 closed: en.closed,
                 notes,
+                photos: Default::default(),
             };
             let union_id = en.union.map(|u| self.unions[u].id.clone());
             let id = self.entities[e].id.clone();
@@ -1448,6 +1522,7 @@ impl<'a> Gen<'a> {
                 credit_code_override: None,
                 dissolved_on: None,
                 notes,
+                photos: Default::default(),
             };
             let id = un.id.clone();
             self.emit(sink, id, Record::Union(record));
@@ -2001,6 +2076,7 @@ impl<'a> Gen<'a> {
                 phone: s.phone,
                 place: self.entity_place(s.entity),
                 visits,
+                photos: Default::default(),
             };
             let id = random_id(&mut self.ids);
             self.emit(sink, id, Record::Hardship(record));

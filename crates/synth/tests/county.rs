@@ -88,6 +88,13 @@ fn assert_consistent(records: &[(RecordId, Record)]) {
                     assert!(matches!(all.get(u), Some(Record::Union(_))), "entity's union exists");
                 }
             }
+            Record::Visit(v) => {
+                let Some(Record::Entity(e)) = v.entity_id.as_ref().and_then(|e| all.get(e)) else {
+                    panic!("a visit's entity exists")
+                };
+                assert_eq!(e.place, v.place, "a visit sits where its entity is");
+                assert_eq!(e.closed, v.outcome == VisitOutcome::ClosedOrMoved);
+            }
             Record::Union(u) => {
                 if let Some(p) = &u.parent_union {
                     assert_eq!(kind_of(p, &seen), Some(RecordKind::Union), "parent union first");
@@ -157,6 +164,7 @@ fn assert_summary(records: &[(RecordId, Record)], summary: &Summary, members: u6
             Record::Member(_) => s.members += 1,
             Record::Transfer(_) => s.transfers += 1,
             Record::Hardship(_) => s.hardship_cases += 1,
+            Record::Visit(_) => s.visits += 1,
         }
     }
     assert_eq!(&s, summary);

@@ -3,6 +3,7 @@
 //! `PRAGMA user_version` counts how many a database has applied.
 
 pub(crate) mod areas;
+pub(crate) mod blobs;
 pub(crate) mod cadres;
 pub(crate) mod docs;
 pub(crate) mod entities;
@@ -13,6 +14,7 @@ pub(crate) mod quarantine;
 pub(crate) mod records;
 pub(crate) mod sync_state;
 pub(crate) mod unions;
+pub(crate) mod visits;
 
 use crate::error::StoreError;
 use registry::keys::CountySecret;
@@ -40,6 +42,8 @@ pub(crate) const STEPS: &[Step] = &[
     sync_state::V1,
     quarantine::V1,
     records::V2,
+    blobs::V1,
+    visits::V1,
 ];
 
 /// Marks a database as a Sanjian store ("SANJ").
@@ -79,6 +83,7 @@ pub(crate) fn project(
     record: &Record,
     deleted: bool,
 ) -> Result<(), StoreError> {
+    blobs::project(tx, id, record, deleted)?;
     if deleted {
         records::delete(tx, id)?;
         return match record {
@@ -87,6 +92,7 @@ pub(crate) fn project(
             Record::Union(_) => unions::delete(tx, id),
             Record::Member(_) => members::delete(tx, id),
             Record::Cadre(_) => cadres::delete(tx, id),
+            Record::Visit(_) => visits::delete(tx, id),
             Record::Transfer(_) | Record::Hardship(_) => Ok(()),
         };
     }
@@ -97,6 +103,7 @@ pub(crate) fn project(
         Record::Union(u) => unions::upsert(tx, id, u),
         Record::Member(m) => members::upsert(tx, id, m),
         Record::Cadre(c) => cadres::upsert(tx, id, c),
+        Record::Visit(v) => visits::upsert(tx, id, v),
         Record::Transfer(_) | Record::Hardship(_) => Ok(()),
     }
 }

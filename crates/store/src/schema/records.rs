@@ -46,7 +46,7 @@ pub(crate) fn token(p: &Projector<'_>, record: &Record) -> Option<[u8; 16]> {
         Record::Hardship(h) => h.resident_id.as_deref().map(|id| p.secret.search_token("resident_id", id)),
         Record::Entity(e) => e.credit_code.as_deref().map(|c| p.secret.search_token("credit_code", c)),
         Record::Union(u) => u.credit_code.as_deref().map(|c| p.secret.search_token("credit_code", c)),
-        Record::Area(_) | Record::Transfer(_) => None,
+        Record::Area(_) | Record::Transfer(_) | Record::Visit(_) => None,
     }
 }
 
