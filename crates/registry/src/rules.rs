@@ -423,7 +423,8 @@ pub struct VisitFacts<'a> {
 /// latest visit of the year decides (by date, then time).
 pub fn census_status(visits: &[VisitFacts<'_>], year: i32, today: Date) -> CensusStatus {
     use crate::model::VisitOutcome::*;
-    let Some(last) = visits.iter().filter(|v| v.visited_on.year() == year).max_by_key(|v| (v.visited_on, v.time)) else {
+    let Some(last) = visits.iter().filter(|v| v.visited_on.year() == year).max_by_key(|v| (v.visited_on, v.time))
+    else {
         return CensusStatus::NotVisited;
     };
     match last.follow_up_on {

@@ -324,7 +324,12 @@ fn photo_refs(photos: &crate::model::Photos, v: &mut Issues) {
             v.push(Issue::error(&field, "PHOTO_HASH", "照片标识无效", "The photo's hash is not a SHA-256"));
         }
         if p.bytes <= 0 || p.bytes > MAX_PHOTO_BYTES {
-            v.push(Issue::error(&field, "PHOTO_SIZE", "照片大小无效（最大8MB）", "The photo's size is invalid (8 MB at most)"));
+            v.push(Issue::error(
+                &field,
+                "PHOTO_SIZE",
+                "照片大小无效（最大8MB）",
+                "The photo's size is invalid (8 MB at most)",
+            ));
         }
         if p.width > MAX_PHOTO_SIDE || p.height > MAX_PHOTO_SIDE || p.width < 0 || p.height < 0 {
             v.push(Issue::error(
@@ -353,7 +358,12 @@ fn visit(r: &mut CensusVisit, today: Date, v: &mut Issues) {
             && t[..2].parse::<u8>().is_ok_and(|h| h < 24)
             && t[3..].parse::<u8>().is_ok_and(|m| m < 60));
     if !time_ok {
-        v.push(Issue::error("time", "TIME_FORMAT", "时间格式应为“时:分”，如 09:30", "Give the time as HH:MM, e.g. 09:30"));
+        v.push(Issue::error(
+            "time",
+            "TIME_FORMAT",
+            "时间格式应为“时:分”，如 09:30",
+            "Give the time as HH:MM, e.g. 09:30",
+        ));
     }
     r.time = t.to_owned();
     if matches!(r.outcome, VisitOutcome::NobodyThere | VisitOutcome::Refused) && r.follow_up_on.is_none() {

@@ -180,8 +180,11 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         auth::set_setting(db, "pin", pin.as_ref().map_or(&[][..], |p| &p[..]))
     })
     .map_err(sync_error)?;
+    let blobs = sync::blobs::DiskBlobs::new(place.data.join("blobs"), sync::server::Sealer::new(&keys.data_key))
+        .map_err(sync_error)?;
     let mut state = AppState::new(db, keys, public_url.clone());
     state.pin = pin;
+    state.blobs = Some(Arc::new(blobs));
     // The console's facts for documents stored before they existed.
     state.ensure_facts().map_err(sync_error)?;
     let state = Arc::new(state);

@@ -29,6 +29,9 @@ pub struct AppState {
     /// SHA-256 of a self-signed certificate, put in enrolment codes.
     pub pin: Option<[u8; 32]>,
     pub max_body: usize,
+    /// Where photos and other attachments are kept (`sanjian serve`: under
+    /// its data directory); without it the blob endpoints answer 503.
+    pub blobs: Option<Arc<dyn sync::blobs::BlobStore>>,
     exports: ExportJobs,
 }
 
@@ -41,6 +44,7 @@ impl AppState {
             public_url,
             pin: None,
             max_body: 32 << 20,
+            blobs: None,
             exports: ExportJobs::default(),
         }
     }
@@ -74,6 +78,18 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route(path::PULL, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PULL)))
         .route(path::REPAIR, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::REPAIR)))
         .route(path::FETCH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::FETCH)))
+        .route(
+            sync::blobs::path::STATUS,
+            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::STATUS)),
+        )
+        .route(
+            sync::blobs::path::PUSH,
+            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::PUSH)),
+        )
+        .route(
+            sync::blobs::path::FETCH,
+            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
+        )
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
         .route("/api/enrolments", post(create_enrolment))
@@ -261,6 +277,45 @@ async fn sync_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: 
         let call = SyncCall::decode(path, &body)?;
         let ctx = st.ctx();
         Ok(binary(st.db.tx(|db| call.run(db, &ctx, &token))??))
+    })
+    .await
+}
+
+/// The attachment endpoints (`sync::blobs`): for an enrolled, unrevoked
+/// device, within its scope.
+async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
+    let token = bearer(&headers)?;
+    let body = read_body(body, st.max_body).await?;
+    let Some(blobs) = st.blobs.clone() else {
+        return Err(ApiError {
+            status: 503,
+            code: "BLOBS_UNAVAILABLE".into(),
+            message: Text::new("服务器未配置照片存储", "The server keeps no attachments"),
+        });
+    };
+    blocking(move || {
+        let answer = st.db.tx(|db| {
+            let device = match auth::find_device(db, &token)? {
+                None => return Ok(Err(auth::UNAUTHENTICATED)),
+                Some((_, true)) => return Ok(Err(auth::DEVICE_REVOKED)),
+                Some((device, false)) => device,
+            };
+            let bad = |e: serde_json::Error| SyncError::Wire(e.to_string());
+            Ok(Ok(match path {
+                sync::blobs::path::STATUS => {
+                    let req = serde_json::from_slice(&body).map_err(bad)?;
+                    serde_json::to_vec(&sync::blobs::status(db, blobs.as_ref(), &device, &req)?).map_err(bad)?
+                }
+                sync::blobs::path::PUSH => {
+                    serde_json::to_vec(&sync::blobs::push(db, blobs.as_ref(), &device, &body)?).map_err(bad)?
+                }
+                _ => {
+                    let req = serde_json::from_slice(&body).map_err(bad)?;
+                    sync::blobs::fetch(db, blobs.as_ref(), &device, &req)?
+                }
+            }))
+        })??;
+        Ok(binary(answer))
     })
     .await
 }

@@ -58,8 +58,11 @@ fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
     let port = listener.local_addr().unwrap().port();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let base = format!("{scheme}://localhost:{port}");
+    let blobs =
+        sync::blobs::DiskBlobs::new(dir.path().join("blobs"), sync::server::Sealer::new(&keys.data_key)).unwrap();
     let mut state = server::AppState::new(db, keys, base.clone());
     state.pin = tls.as_ref().map(|t| t.fingerprint);
+    state.blobs = Some(Arc::new(blobs));
     let state = Arc::new(state);
 
     let county = small_county(3);
@@ -148,6 +151,20 @@ impl Running {
         let mut store = Store::in_memory(&Init { county_secret: secret(), device_id: Some([actor; 16]) }).unwrap();
         store.set_operator(&creds.person);
         Device { store, token: creds.token, id: creds.device_id }
+    }
+
+    /// [`Running::enrol`] with the device's store in an encrypted file.
+    fn enrol_on_disk(&self, grant: serde_json::Value, actor: u8, path: &std::path::Path) -> Device {
+        let mut dev = self.enrol(grant, actor);
+        let mut store = Store::create(
+            path,
+            &store::StoreKey::from_bytes([actor; 32]),
+            &Init { county_secret: secret(), device_id: Some([actor; 16]) },
+        )
+        .unwrap();
+        store.set_operator("走访员");
+        dev.store = store;
+        dev
     }
 
     fn transport(&self, token: &str) -> HttpTransport {
@@ -1443,5 +1460,160 @@ fn a_background_export_reports_its_progress_and_hands_its_file_over_once() {
         assert_eq!(st, 404, "handed over once");
         let (st, v) = s.post_json("/api/console/exports?ledger=nope", Some(&s.admin), &serde_json::json!({}));
         assert_eq!((st, v["code"].as_str()), (400, Some("BAD_REQUEST")), "{v}");
+    });
+}
+
+/// A transport that cuts off or corrupts the next blob download, as a
+/// dropped connection or a bad proxy would.
+struct Faulty {
+    inner: HttpTransport,
+    cut_at: Option<usize>,
+    corrupt: bool,
+}
+
+impl Transport for Faulty {
+    fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        self.inner.call(path, body)
+    }
+
+    fn call_partial(&mut self, path: &'static str, body: Vec<u8>) -> Result<(Vec<u8>, bool), SyncError> {
+        let (mut answer, whole) = self.inner.call_partial(path, body)?;
+        if path == sync::blobs::path::FETCH {
+            if let Some(n) = self.cut_at.take() {
+                answer.truncate(n);
+                return Ok((answer, false));
+            }
+            if std::mem::take(&mut self.corrupt) {
+                let at = answer.len() - 100;
+                answer[at] ^= 0x55;
+            }
+        }
+        Ok((answer, whole))
+    }
+}
+
+/// Bytes that look like a JPEG (its magic, a JFIF header) around a body
+/// that does not repeat, so any plaintext copy would be found.
+fn fake_jpeg(len: usize, seed: u8) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0];
+    let mut x = u32::from(seed).wrapping_mul(2_654_435_761) | 1;
+    while out.len() < len - 2 {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push((x >> 24) as u8);
+    }
+    out.extend([0xFF, 0xD9]);
+    out
+}
+
+/// Every file under `dir` (recursively) holds neither a JPEG's magic nor
+/// a run of the photo's bytes.
+fn assert_no_plaintext(dir: &std::path::Path, photo: &[u8]) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            assert_no_plaintext(&path, photo);
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!bytes.windows(4).any(|w| w == [0xFF, 0xD8, 0xFF, 0xE0]), "JPEG magic in {}", path.display());
+        assert!(!bytes.windows(32).any(|w| w == &photo[1000..1032]), "photo bytes in {}", path.display());
+    }
+}
+
+#[test]
+fn a_visit_made_offline_with_photos_reaches_another_device_byte_for_byte_resuming_and_refetching() {
+    each_backend(|b| {
+        let s = start(b);
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = s.enrol_on_disk(s.township_grant(0), 41, &dir.path().join("a.db"));
+        let mut b2 = s.enrol_on_disk(s.township_grant(0), 42, &dir.path().join("b.db"));
+        let mut other = s.enrol(s.township_grant(1), 43);
+        s.sync(&mut a).unwrap();
+        s.sync(&mut b2).unwrap();
+        s.sync(&mut other).unwrap();
+        // Offline at the door: a visit with two photos (one spans frames).
+        let small = fake_jpeg(300 << 10, 1);
+        let large = fake_jpeg((1 << 20) + (700 << 10), 2);
+        let h1 = a.store.put_blob(&small).unwrap();
+        let h2 = a.store.put_blob(&large).unwrap();
+        let entity = a.store.list(RecordKind::Entity, None, 1).unwrap()[0].id.clone();
+        let Record::Entity(e) = a.store.get(&entity).unwrap().unwrap().record else { panic!("an entity") };
+        let photo = |bytes: &[u8]| PhotoRef {
+            item: String::new(),
+            bytes: bytes.len() as i64,
+            width: 1600,
+            height: 1200,
+            taken_at: "2026-11-20 10:15".into(),
+            caption: String::new(),
+        };
+        let visit = CensusVisit {
+            entity_id: Some(entity.clone()),
+            entity_name: e.name.clone(),
+            surveyor: "走访员".into(),
+            visited_on: TODAY,
+            time: "10:15".into(),
+            outcome: VisitOutcome::Updated,
+            notes: "门牌已拍照".into(),
+            follow_up_on: None,
+            position: Some(Position { lat_e6: 33_490_000, lon_e6: 116_210_000, accuracy_m: Some(8), manual: false }),
+            photos: [(h1.clone(), photo(&small)), (h2.clone(), photo(&large))].into_iter().collect(),
+            place: e.place.clone(),
+        };
+        let visit = a.store.insert(Record::Visit(visit), TODAY).unwrap().id;
+        assert_eq!(a.store.blobs_unpushed().unwrap(), (2, (small.len() + large.len()) as u64));
+
+        // Back online: the records, then the photos.
+        let report = s.sync(&mut a).unwrap();
+        assert_eq!(report.blobs.pushed, 2, "{report:?}");
+        assert_eq!(a.store.blobs_unpushed().unwrap().0, 0);
+        let blob_dir = s._dir.path().join("blobs");
+        assert_no_plaintext(&blob_dir, &large);
+
+        // The second device: cut off mid-download, it keeps what arrived...
+        let mut t = Faulty { inner: s.transport(&b2.token), cut_at: Some(700 << 10), corrupt: false };
+        let err = client::sync(&mut b2.store, &mut t, &Options::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(err.code(), "SYNC_INTERRUPTED");
+        assert!(b2.store.get(&visit).unwrap().is_some(), "the record came first");
+        let states = [b2.store.blob_state(&h1).unwrap(), b2.store.blob_state(&h2).unwrap()];
+        let held: u64 = states
+            .iter()
+            .map(|st| match st {
+                store::BlobState::Present { size } => *size,
+                store::BlobState::Partial { received, .. } => *received,
+                store::BlobState::Missing => 0,
+            })
+            .sum();
+        assert!(held > 500 << 10 && held < 700 << 10, "kept what arrived: {states:?}");
+        // ...then a corrupted answer: the blob it completes is refused...
+        t.corrupt = true;
+        let report = client::sync(&mut b2.store, &mut t, &Options::default(), &mut |_| {}).unwrap();
+        assert!(report.blobs.corrupt >= 1, "{report:?}");
+        // ...and fetched again whole by the next session.
+        let report = s.sync(&mut b2).unwrap();
+        assert!(report.blobs.fetched >= 1, "{report:?}");
+        assert_eq!(b2.store.blob(&h1).unwrap().unwrap(), small, "byte for byte");
+        assert_eq!(b2.store.blob(&h2).unwrap().unwrap(), large, "byte for byte");
+        let Record::Visit(got) = b2.store.get(&visit).unwrap().unwrap().record else { panic!("a visit") };
+        assert_eq!(got.photos.len(), 2);
+        assert_eq!(got.position.unwrap().lat_e6, 33_490_000);
+
+        // A device of another township sees neither the visit nor its photos.
+        let (status, answer) = s.raw(
+            sync::blobs::path::FETCH,
+            &other.token,
+            serde_json::to_vec(&serde_json::json!({"want": [{"hash": h1, "from": 0}], "max_bytes": 1 << 20})).unwrap(),
+        );
+        assert_eq!(status, 200);
+        assert!(sync::blobs::decode(&answer).unwrap().is_empty(), "nothing outside the device's scope");
+        s.sync(&mut other).unwrap();
+        assert!(other.store.get(&visit).unwrap().is_none());
+
+        // No photo in plaintext in either device's files.
+        a.store.checkpoint().unwrap();
+        b2.store.checkpoint().unwrap();
+        drop((a, b2));
+        assert_no_plaintext(dir.path(), &large);
     });
 }

@@ -25,9 +25,14 @@ fn is_hash(s: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum BlobState {
-    Present { size: u64 },
+    Present {
+        size: u64,
+    },
     /// Part of it arrived; the rest comes with a later sync.
-    Partial { received: u64, size: u64 },
+    Partial {
+        received: u64,
+        size: u64,
+    },
     /// Not downloaded yet (or not wanted by this device's download policy).
     Missing,
 }
@@ -89,8 +94,11 @@ impl Store {
 
     /// Whether a blob is here, partly here or missing.
     pub fn blob_state(&self, hash: &str) -> Result<BlobState, StoreError> {
-        if let Some(size) =
-            self.conn.prepare_cached("SELECT size FROM blobs WHERE hash = ?1")?.query_row([hash], |r| r.get::<_, i64>(0)).optional()?
+        if let Some(size) = self
+            .conn
+            .prepare_cached("SELECT size FROM blobs WHERE hash = ?1")?
+            .query_row([hash], |r| r.get::<_, i64>(0))
+            .optional()?
         {
             return Ok(BlobState::Present { size: size as u64 });
         }
@@ -130,11 +138,10 @@ impl Store {
 
     /// How many blobs and bytes made here still wait to be pushed.
     pub fn blobs_unpushed(&self) -> Result<(u64, u64), StoreError> {
-        let (n, bytes): (i64, i64) = self.conn.query_row(
-            "SELECT count(*), coalesce(sum(size), 0) FROM blobs WHERE pushed = 0",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (n, bytes): (i64, i64) =
+            self.conn.query_row("SELECT count(*), coalesce(sum(size), 0) FROM blobs WHERE pushed = 0", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         Ok((n as u64, bytes as u64))
     }
 
@@ -158,8 +165,8 @@ impl Store {
             .collect::<Result<_, _>>()?;
         let mut out = Vec::new();
         for (hash, grid, on, size) in rows {
-            let grid_ok =
-                policy.grids.is_empty() || grid.as_deref().is_some_and(|g| policy.grids.iter().any(|p| p.as_str() == g));
+            let grid_ok = policy.grids.is_empty()
+                || grid.as_deref().is_some_and(|g| policy.grids.iter().any(|p| p.as_str() == g));
             let date_ok = match (&since, &on) {
                 (Some(since), Some(on)) => on >= since,
                 _ => true,

@@ -92,7 +92,13 @@ impl Store {
             liuyou_missing: self.todo(LIUYOU_MISSING, &today, "0", "r.name", limit)?,
             returned: self.todo(RETURNED, &today, "0", "r.name", limit)?,
             not_visited: self.todo(NOT_VISITED, &year_start, "e.workers", "e.workers DESC", limit)?,
-            visit_again: self.todo(VISIT_AGAIN, &today, "e.workers", "coalesce(v.follow_up_on, v.visited_on)", limit)?,
+            visit_again: self.todo(
+                VISIT_AGAIN,
+                &today,
+                "e.workers",
+                "coalesce(v.follow_up_on, v.visited_on)",
+                limit,
+            )?,
         })
     }
 

@@ -25,6 +25,13 @@ pub mod path {
 /// Carries one request to the server and brings back its answer.
 pub trait Transport {
     fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError>;
+
+    /// As [`Transport::call`], but an answer cut off mid-way (a dropped
+    /// connection) gives the bytes that arrived and `false` instead of an
+    /// error, so a long download keeps what it got (blob batches).
+    fn call_partial(&mut self, path: &'static str, body: Vec<u8>) -> Result<(Vec<u8>, bool), SyncError> {
+        self.call(path, body).map(|b| (b, true))
+    }
 }
 
 /// Where a session is, for a progress bar.
@@ -33,6 +40,8 @@ pub enum Stage {
     Push,
     Pull,
     Repair,
+    /// Photos and other attachments, after the records.
+    Blobs,
     Done,
 }
 
@@ -42,6 +51,7 @@ impl Stage {
             Stage::Push => "push",
             Stage::Pull => "pull",
             Stage::Repair => "repair",
+            Stage::Blobs => "blobs",
             Stage::Done => "done",
         }
     }
@@ -67,11 +77,13 @@ pub struct Options {
     pub pull_limit: u32,
     /// Run the repair check at the end of the session.
     pub repair: bool,
+    /// Push and fetch attachments after the records.
+    pub blobs: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true }
+        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true, blobs: true }
     }
 }
 
@@ -93,6 +105,8 @@ pub struct Report {
     pub requests: usize,
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// The attachments' part of the session.
+    pub blobs: crate::blobs::BlobReport,
 }
 
 const CURSOR: &str = "cursor";
@@ -148,6 +162,14 @@ pub fn sync(
     if options.repair && s.store.outbox_len()? == 0 && repair(&mut s)? > 0 {
         // Documents the server lost were re-queued: send them now.
         push(&mut s, options)?;
+    }
+    if options.blobs {
+        s.tell(Stage::Blobs, 0, 0);
+        let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date();
+        crate::blobs::sync_blobs(s.store, s.transport, today, &mut s.report.blobs)?;
+        s.report.requests += s.report.blobs.requests;
+        s.report.bytes_sent += s.report.blobs.bytes_sent;
+        s.report.bytes_received += s.report.blobs.bytes_received;
     }
     let (sent, received) = (s.report.bytes_sent, s.report.bytes_received);
     let p = Progress { stage: Stage::Done, docs_done: 0, docs_total: 0, bytes_sent: sent, bytes_received: received };

@@ -258,6 +258,35 @@ impl Transport for HttpTransport {
             .body(body);
         self.handle.block_on(async move { answer(request.send().await.map_err(network)?).await })
     }
+
+    fn call_partial(&mut self, path: &'static str, body: Vec<u8>) -> Result<(Vec<u8>, bool), SyncError> {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-sanjian-sync")
+            .body(body);
+        self.handle.block_on(async move {
+            let mut resp = request.send().await.map_err(network)?;
+            if !resp.status().is_success() {
+                return answer(resp).await.map(|b| (b, true));
+            }
+            let mut bytes = Vec::new();
+            loop {
+                match resp.chunk().await {
+                    Ok(Some(chunk)) => {
+                        if bytes.len() + chunk.len() > MAX_ANSWER {
+                            return Err(SyncError::TooLarge);
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => return Ok((bytes, true)),
+                    // Cut off: what arrived is kept.
+                    Err(_) => return Ok((bytes, false)),
+                }
+            }
+        })
+    }
 }
 
 /// The county's signed card lists as served (trust list, revocation list).

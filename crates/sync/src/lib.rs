@@ -9,6 +9,7 @@
 //!
 //! The protocol is described in `docs/sync.md`.
 
+pub mod blobs;
 pub mod client;
 pub mod enrol;
 mod error;

@@ -835,7 +835,7 @@ fn push_one(
 
 /// The SQL condition selecting documents a scope may read; its parameters
 /// are appended to `params` (which holds every earlier one) and numbered on.
-fn scope_filter(scope: &Scope, params: &mut Vec<Val>) -> String {
+pub(crate) fn scope_filter(scope: &Scope, params: &mut Vec<Val>) -> String {
     if scope.all {
         return "1 = 1".into();
     }
