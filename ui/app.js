@@ -8,11 +8,12 @@
 // The lock and first-run screens replace the route while the app is not open.
 
 import { makeBackend, asApiError } from './backend.js';
+import { mapSvg, OUTCOME_COLOURS } from './map.js';
 import { STRINGS } from './i18n.js';
 
 const backend = makeBackend(window);
 const LANG_KEY = 'sanjian.lang';
-const KINDS = ['entity', 'union', 'member', 'cadre', 'transfer', 'hardship'];
+const KINDS = ['entity', 'union', 'member', 'cadre', 'transfer', 'hardship', 'visit'];
 
 let lang = loadLang();
 let appState = null; // the last `status` answer
@@ -181,7 +182,7 @@ function renderChrome() {
   const nav = document.getElementById('nav');
   nav.hidden = !open;
   nav.replaceChildren(
-    ...[['#/home', 'navHome'], ['#/records/entity', 'navRecords'], ['#/door', 'navDoor'], ['#/verify', 'navVerify']].map(
+    ...[['#/home', 'navHome'], ['#/records/entity', 'navRecords'], ['#/door', 'navDoor'], ['#/map', 'navMap'], ['#/verify', 'navVerify']].map(
       ([href, key]) => h('a', { href, dataset: { nav: key }, 'aria-current': location.hash.startsWith(href.split('/').slice(0, 2).join('/')) ? 'page' : null }, t(key)),
     ),
   );
@@ -389,6 +390,8 @@ async function homeScreen() {
     ),
     h('div.todos',
       w.returned.total ? todoList('todoReturned', w.returned, (r) => r.note || '') : null,
+      todoList('todoVisitAgain', w.visit_again, (r) => t('workers', r.count)),
+      todoList('todoNotVisited', w.not_visited, (r) => t('workers', r.count)),
       todoList('todoNeedOwnUnion', w.need_own_union, (r) => t('workers', r.count)),
       todoList('todoUncovered', w.uncovered, (r) => t('workers', r.count)),
       todoList('todoChairVacant', w.chair_vacant, () => ''),
@@ -553,6 +556,10 @@ function fieldInput(field, data, changed) {
       return areaSelect(field, data, set);
     case 'ref':
       return refInput(field, value, set).node;
+    case 'position':
+      return positionInput(id, value, set);
+    case 'photos':
+      return photosInput(id, field, () => getPath(data, field.name) || {}, set);
     case 'textarea': {
       const area = h('textarea', { id, rows: 3 });
       area.value = value ?? '';
@@ -560,7 +567,7 @@ function fieldInput(field, data, changed) {
       return area;
     }
     default: {
-      const type = { int: 'number', date: 'date', phone: 'tel' }[field.type] || 'text';
+      const type = { int: 'number', date: 'date', phone: 'tel', time: 'time' }[field.type] || 'text';
       const attrs = { id, type, autocomplete: 'off' };
       if (field.type === 'int') Object.assign(attrs, { inputmode: 'numeric', min: 0, step: 1 });
       if (['resident_id', 'credit_code'].includes(field.type)) Object.assign(attrs, { spellcheck: false, autocapitalize: 'characters', class: 'code-input' });
@@ -751,6 +758,7 @@ function displayValue(field, value) {
       return o ? labelOf(o) : value;
     }
     case 'area': return areaName(value) || value;
+    case 'position': return `${(value.lat_e6 / 1e6).toFixed(6)}, ${(value.lon_e6 / 1e6).toFixed(6)}${value.manual ? ` (${t('manualPosition')})` : (value.accuracy_m ? ` (±${value.accuracy_m} m)` : '')}`;
     case 'ref': return h('a.ref-link', { href: `#/record/${value}`, dataset: { ref: value } }, '…');
     default: return String(value);
   }
@@ -832,6 +840,19 @@ async function recordScreen(id) {
       } catch (e) { out.replaceChildren(errorBox(e)); }
     });
     extra.append(h('section.card', h('h3', t('coverBy')), picker.node));
+    const now = new Date();
+    const visitQuery = new URLSearchParams({ entity_id: id, entity_name: data.name, 'place.township': data.place.township,
+      visited_on: today(), time: `${String(now.getHours()).padStart(2, '0')}:${String(now.getMinutes()).padStart(2, '0')}`,
+      surveyor: (appState.device && appState.device.person) || '' });
+    if (data.place.community) visitQuery.set('place.community', data.place.community);
+    if (data.place.grid) visitQuery.set('place.grid', data.place.grid);
+    actions.prepend(h('a.button.primary#record-visit', { href: `#/new/visit?${visitQuery}` }, t('recordVisit')));
+    const visits = await call('visits', { id });
+    const outcomeOf = (k) => { const f = formOf('visit').fields.find((x) => x.name === 'outcome'); const o = f.options.find((x) => x.key === k); return o ? labelOf(o) : k; };
+    extra.append(h('section.card#entity-visits', h('h3', t('visitsTitle'), ' ', h('span.count', String(visits.length))),
+      visits.length
+        ? h('ul.rows', visits.map((v) => h('li', { dataset: { outcome: v.outcome } }, h('a', { href: `#/record/${v.id}` }, `${v.visited_on} ${v.time}`), ' ', outcomeOf(v.outcome), h('span.muted', ` · ${v.surveyor}${v.follow_up_on ? ` · ${t('followUp', v.follow_up_on)}` : ''}`))))
+        : h('p.muted', t('notVisitedYet'))));
   }
   if (!got.deleted && kind === 'union') {
     const prefill = new URLSearchParams({ union_id: id, 'place.township': data.place.township });
@@ -868,7 +889,12 @@ async function recordScreen(id) {
     ));
   }
   if (!got.deleted) actions.append(h('button.danger#delete', { type: 'button', on: { click: () => deleteDialog(id) } }, t('deleteRecord')));
-  const rows = fields.map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', displayValue(f, getPath(data, f.name)))));
+  if (data.photos && Object.keys(data.photos).length) {
+    const photoField = fields.find((f) => f.name === 'photos') || { options: [] };
+    extra.prepend(h('section.card#photos', h('h3', t('photosTitle'), ' ', h('span.count', String(Object.keys(data.photos).length))),
+      h('div.thumbs', Object.entries(data.photos).map(([hash, p]) => photoThumb(hash, p, photoField, null)))));
+  }
+  const rows = fields.filter((f) => f.type !== 'photos').map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', displayValue(f, getPath(data, f.name)))));
   const page = h('article.record', { dataset: { kind, id } },
     h('h2', data.name || data.member_name || id, ' ', h('span.muted.kind', kindLabel(kind))),
     got.deleted ? h('p.banner.bad', `${t('deleted')}: ${got.deleted.reason} (${got.deleted.by})`) : null,
@@ -1136,6 +1162,155 @@ function doorScreen() {
   ));
 }
 
+// ---- the census: position, photos, map ---------------------------------------
+
+// The device's position, or one typed by hand (flagged as such).
+function positionInput(id, value, set) {
+  const lat = h('input', { id: `${id}-lat`, type: 'text', inputmode: 'decimal', placeholder: t('lat'), autocomplete: 'off' });
+  const lon = h('input', { id: `${id}-lon`, type: 'text', inputmode: 'decimal', placeholder: t('lon'), autocomplete: 'off' });
+  const note = h('span.muted.position-note', { 'aria-live': 'polite' });
+  const fill = (p) => {
+    lat.value = p ? (p.lat_e6 / 1e6).toFixed(6) : '';
+    lon.value = p ? (p.lon_e6 / 1e6).toFixed(6) : '';
+    note.textContent = !p ? '' : (p.manual ? t('manualPosition') : t('accuracy', p.accuracy_m));
+    note.dataset.manual = p ? String(!!p.manual) : '';
+  };
+  fill(value);
+  const typed = () => {
+    const a = parseFloat(lat.value);
+    const b = parseFloat(lon.value);
+    if (Number.isNaN(a) || Number.isNaN(b)) { set(null); note.textContent = ''; return; }
+    set({ lat_e6: Math.round(a * 1e6), lon_e6: Math.round(b * 1e6), accuracy_m: null, manual: true });
+    note.textContent = t('manualPosition');
+    note.dataset.manual = 'true';
+  };
+  lat.addEventListener('input', typed);
+  lon.addEventListener('input', typed);
+  const locate = h('button.secondary', { id: `${id}-locate`, type: 'button', on: { click: () => {
+    if (!navigator.geolocation) { note.textContent = t('noLocation'); return; }
+    note.textContent = t('locating');
+    navigator.geolocation.getCurrentPosition((pos) => {
+      const p = { lat_e6: Math.round(pos.coords.latitude * 1e6), lon_e6: Math.round(pos.coords.longitude * 1e6), accuracy_m: Math.round(pos.coords.accuracy), manual: false };
+      fill(p);
+      set(p);
+    }, () => { note.textContent = t('noLocation'); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  } } }, t('useLocation'));
+  return h('div.position', { id }, locate, lat, lon, note);
+}
+
+// A photo resized on the device: long side at most 1600 px, re-encoded as
+// JPEG (which drops its metadata); the time it was taken is kept apart.
+async function resizePhoto(file) {
+  const url = URL.createObjectURL(file);
+  try {
+    const img = new Image();
+    await new Promise((ok, bad) => { img.onload = ok; img.onerror = () => bad({ code: 'PHOTO_NOT_IMAGE', message: { zh: '无法读取该图片', en: 'That picture cannot be read' } }); img.src = url; });
+    const scale = Math.min(1, 1600 / Math.max(img.naturalWidth, img.naturalHeight));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(img.naturalWidth * scale));
+    canvas.height = Math.max(1, Math.round(img.naturalHeight * scale));
+    canvas.getContext('2d').drawImage(img, 0, 0, canvas.width, canvas.height);
+    const blob = await new Promise((ok) => canvas.toBlob(ok, 'image/jpeg', 0.85));
+    const data = await new Promise((ok) => { const r = new FileReader(); r.onload = () => ok(r.result); r.readAsDataURL(blob); });
+    const when = new Date(file.lastModified || Date.now());
+    const pad = (n) => String(n).padStart(2, '0');
+    const takenAt = `${when.getFullYear()}-${pad(when.getMonth() + 1)}-${pad(when.getDate())} ${pad(when.getHours())}:${pad(when.getMinutes())}`;
+    return { data, taken_at: takenAt };
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+// A photo's thumbnail: its bytes from the store, or "not yet downloaded".
+function photoThumb(hash, p, field, onRemove) {
+  const item = (field.options || []).find((o) => o.key === p.item);
+  const fig = h('figure.thumb', { dataset: { hash } });
+  const cap = h('figcaption', item ? labelOf(item) : '', p.taken_at ? h('span.muted', ` ${p.taken_at}`) : null);
+  fig.append(h('span.muted.loading', t('loading')), cap);
+  call('photo', { hash }).then((got) => {
+    const slot = fig.querySelector('.loading');
+    if (got.state === 'present') {
+      slot.replaceWith(h('img', { src: `data:image/jpeg;base64,${got.data}`, alt: item ? labelOf(item) : t('photosTitle'), loading: 'lazy' }));
+    } else {
+      slot.textContent = t('notDownloaded');
+      slot.classList.add('not-downloaded');
+      fig.dataset.state = got.state;
+    }
+  }).catch(() => {});
+  if (onRemove) fig.append(h('button.link', { type: 'button', on: { click: onRemove } }, t('removePhoto')));
+  return fig;
+}
+
+// The photos of a form: taken with the camera where there is one, or
+// chosen from files; for a union, each names the item it is evidence of.
+function photosInput(id, field, current, set) {
+  const thumbs = h('div.thumbs');
+  const out = h('div.out', { 'aria-live': 'polite' });
+  const draw = () => thumbs.replaceChildren(...Object.entries(current()).map(([hash, p]) => photoThumb(hash, p, field, () => {
+    const m = { ...current() };
+    delete m[hash];
+    set(m);
+    draw();
+  })));
+  const options = field.options || [];
+  const item = options.length
+    ? h('select', { id: `${id}-item` }, h('option', { value: '' }, t('photoOfRecord')), options.map((o) => h('option', { value: o.key }, labelOf(o))))
+    : null;
+  const input = h('input.visually-hidden', { id: `${id}-file`, type: 'file', accept: 'image/*', capture: 'environment', multiple: true });
+  input.addEventListener('change', async () => {
+    out.replaceChildren(h('span.muted', t('addingPhoto')));
+    try {
+      for (const file of input.files) {
+        const photo = await resizePhoto(file);
+        const got = await call('attach_photo', { ...photo, item: item ? item.value : '' });
+        set({ ...current(), [got.hash]: got.photo });
+      }
+      out.replaceChildren();
+    } catch (e) {
+      out.replaceChildren(errorBox(asApiError(e)));
+    }
+    input.value = '';
+    draw();
+  });
+  draw();
+  return h('div.photos', { id }, thumbs, item, h('label.button.secondary', { for: `${id}-file` }, t('addPhoto')), input, out);
+}
+
+async function mapScreen(params) {
+  const mine = routeSeq;
+  await loadSchema();
+  await loadAreas();
+  const townships = areaOptions('township');
+  const township = params.get('township') || (townships[0] && townships[0].id) || '';
+  const grids = areaOptions('grid', township);
+  const grid = params.get('grid') || '';
+  const got = await call('map', { township: township || null, grid: grid || null });
+  const outcomes = formOf('visit').fields.find((f) => f.name === 'outcome').options;
+  const outcomeLabel = (k) => { const o = outcomes.find((x) => x.key === k); return o ? labelOf(o) : k; };
+  const pick = (name, list, value, blank) => {
+    const sel = h('select', { id: `map-${name}` }, blank ? h('option', { value: '' }, blank) : null,
+      list.map((a) => h('option', { value: a.id, selected: a.id === value }, a.name)));
+    sel.addEventListener('change', () => {
+      const q = new URLSearchParams({ township: name === 'township' ? sel.value : township });
+      if (name === 'grid' && sel.value) q.set('grid', sel.value);
+      go(`#/map?${q}`);
+    });
+    return sel;
+  };
+  const counts = {};
+  for (const p of got.points) counts[p.outcome] = (counts[p.outcome] || 0) + 1;
+  const legend = h('ul.legend', outcomes.map((o) => h('li', h('span.swatch', { style: `background:${OUTCOME_COLOURS[o.key]}` }), ` ${labelOf(o)} ${counts[o.key] || 0}`)),
+    h('li', h('span.swatch.hollow'), ` ${t('manualPosition')}`));
+  if (mine !== routeSeq) return;
+  show(h('section.card#map-screen',
+    h('h2', t('mapTitle'), ' ', h('span.muted', String(got.year))),
+    h('div.row', pick('township', townships, township), pick('grid', grids, grid, t('allGrids'))),
+    got.points.length ? mapSvg(got.points, (g) => areaName(g) || t('noGrid'), outcomeLabel) : h('p.muted#map-empty', t('mapEmpty')),
+    legend,
+    h('p.muted', t('mapHint', got.points.length)),
+  ));
+}
+
 // ---- routing --------------------------------------------------------------------
 
 // Screens load asynchronously; one that finishes after the route changed
@@ -1161,6 +1336,7 @@ async function route() {
       case 'card': return cardScreen();
       case 'verify': return verifyScreen();
       case 'door': return doorScreen();
+      case 'map': return await mapScreen(params);
       default: return await homeScreen();
     }
   } catch (e) {

@@ -301,6 +301,64 @@ try {
   check((await a.textContent("#visits")).includes("¥500"), "a visit with its help is recorded on the hardship case");
   await shot(a, "09-hardship-visit");
 
+  // ---- a census visit at the door: outcome, position, a photo ----------------------
+  await a.goto(`${appA.url}/#/home`);
+  await a.waitForSelector('.todo[data-todo="todoNotVisited"] li a');
+  const notVisited = Number(await a.textContent('.todo[data-todo="todoNotVisited"] .count'));
+  check(notVisited > 0, `home lists the entities not visited this year (${notVisited})`);
+  const entityId = (await a.getAttribute('.todo[data-todo="todoNotVisited"] li a', "href")).split("/").pop();
+  await a.click('.todo[data-todo="todoNotVisited"] li a');
+  await a.waitForSelector('article.record[data-kind="entity"] #record-visit');
+  await a.click("#record-visit");
+  await a.waitForSelector('form[data-kind="visit"]');
+  check((await a.inputValue(fid("entity_name"))).length > 0, "the visit form starts from the entity");
+  await fill(a, "outcome", "updated");
+  await a.fill("#f-position-lat", "33.490123");
+  await a.fill("#f-position-lon", "116.210456");
+  check((await a.getAttribute("#f-position .position-note", "data-manual")) === "true", "a typed position is flagged as typed by hand");
+  // A 3000×2000 photo made by the browser, with an EXIF segment holding a
+  // position spliced in, as a phone's camera writes one.
+  const jpeg = Buffer.from(await a.evaluate(() => {
+    const c = document.createElement("canvas");
+    c.width = 3000;
+    c.height = 2000;
+    const g = c.getContext("2d");
+    const grad = g.createLinearGradient(0, 0, 3000, 2000);
+    grad.addColorStop(0, "#c8102e");
+    grad.addColorStop(1, "#1a4fa0");
+    g.fillStyle = grad;
+    g.fillRect(0, 0, 3000, 2000);
+    g.fillStyle = "#fff";
+    g.font = "300px sans-serif";
+    g.fillText("工会之家", 900, 1100);
+    return c.toDataURL("image/jpeg", 0.9).split(",")[1];
+  }), "base64");
+  const exifBody = Buffer.from("Exif\0\0GPSLatitude=33.49", "latin1");
+  const exif = Buffer.concat([Buffer.from([0xff, 0xe1, 0, exifBody.length + 2]), exifBody]);
+  await a.setInputFiles("#f-photos-file", { name: "door.jpg", mimeType: "image/jpeg", buffer: Buffer.concat([jpeg.subarray(0, 2), exif, jpeg.subarray(2)]) });
+  await a.waitForSelector("#f-photos .thumb img");
+  check(true, "the photo is attached and shown in the form");
+  await a.click("#save");
+  await a.waitForSelector('article.record[data-kind="visit"] #photos .thumb img');
+  const visitId = await a.getAttribute("article.record", "data-id");
+  const api = async (url, cmd, args) => (await fetch(`${url}/api/${cmd}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(args) })).json();
+  const saved = await api(appA.url, "get", { id: visitId });
+  const [photoHash, ref] = Object.entries(saved.record.data.photos)[0];
+  check(Math.max(ref.width, ref.height) === 1600 && ref.height === 1067, `resized on the device (${ref.width}×${ref.height})`);
+  const photoBytes = Buffer.from((await api(appA.url, "photo", { hash: photoHash })).data, "base64");
+  check(photoBytes[0] === 0xff && photoBytes[1] === 0xd8 && !photoBytes.includes("Exif") && !photoBytes.includes("GPSLatitude"), "kept as a JPEG with its metadata stripped");
+  await shot(a, "09b-visit");
+  await a.goto(`${appA.url}/#/home`);
+  await a.waitForSelector('.todo[data-todo="todoNotVisited"] .count');
+  check(Number(await a.textContent('.todo[data-todo="todoNotVisited"] .count')) === notVisited - 1, "the visited entity leaves the not-visited list");
+  await a.goto(`${appA.url}/#/record/${entityId}`);
+  await a.waitForSelector(`#entity-visits a[href="#/record/${visitId}"]`);
+  check(true, "the entity's page lists its visit");
+  await a.goto(`${appA.url}/#/map`);
+  await a.waitForSelector(`svg.map circle[data-visit="${visitId}"]`);
+  check((await a.getAttribute(`svg.map circle[data-visit="${visitId}"]`, "fill")) === "#fff", "the visit is on the map, hollow for a typed position");
+  await shot(a, "09c-map");
+
   // ---- a conflict from two devices, settled ----------------------------------------
   const b = await newPage(appB.url);
   await setup(b, county.enrol("李四"));
@@ -313,6 +371,17 @@ try {
     seen = await b.waitForSelector('article.record[data-kind="member"]', { timeout: 1500 }).then(() => true, () => false);
   }
   check(seen, "the second device received the member");
+  // The photo follows its visit to the second device, byte for byte.
+  let photoOnB = null;
+  for (let i = 0; i < 30 && !photoOnB; i++) {
+    const got = await (await fetch(`${appB.url}/api/photo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ hash: photoHash }) })).json();
+    if (got.state === "present") photoOnB = Buffer.from(got.data, "base64");
+    else await syncNow(b);
+  }
+  check(photoOnB && photoOnB.equals(photoBytes), "the second device received the visit's photo byte for byte");
+  await b.goto(`${appB.url}/#/record/${visitId}`);
+  await b.waitForSelector("#photos .thumb img");
+  check(true, "and shows it on the visit");
   await county.stop();
   for (const [page, url, value] of [[a, appA.url, "甲厂"], [b, appB.url, "乙厂"]]) {
     await page.goto(`${url}/#/edit/${memberId}`);

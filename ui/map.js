@@ -1,0 +1,71 @@
+// The census map, shared by the field app and the county console (which
+// the server serves it to as /console/map.js): no tiles (nothing to fetch
+// offline), only each grid's outline drawn from its points and the points.
+// Positions are in millionths of a degree.
+
+// The visits of a township or grid this year on an outline map: each
+// grid's outline (the hull of its points), each visit a point coloured by
+// its outcome; a hollow point was placed by hand.
+export const OUTCOME_COLOURS = { registered: '#1a7f37', updated: '#1a4fa0', nobody_there: '#c77700', refused: '#c8102e', closed_or_moved: '#666', not_found: '#8250df' };
+
+function hull(points) {
+  const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (p.length < 3) return p;
+  const cross = (o, a, b) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower = [];
+  for (const q of p) { while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop(); lower.push(q); }
+  const upper = [];
+  for (const q of [...p].reverse()) { while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop(); upper.push(q); }
+  return lower.slice(0, -1).concat(upper.slice(0, -1));
+}
+
+/**
+ * An SVG of `points` ({id, name, grid, lat_e6, lon_e6, outcome, visited_on, manual}).
+ * `gridName(id)` labels a grid's outline; `outcomeLabel(key)` a point's title.
+ */
+export function mapSvg(points, gridName, outcomeLabel) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const W = 720, H = 480, pad = 24;
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('class', 'map');
+  svg.setAttribute('role', 'img');
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  const lats = points.map((p) => p.lat_e6);
+  const lons = points.map((p) => p.lon_e6);
+  const [minLat, maxLat, minLon, maxLon] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
+  // Equirectangular, a degree of longitude shortened by the latitude's cosine.
+  const k = Math.cos(((minLat + maxLat) / 2e6) * Math.PI / 180);
+  const spanX = Math.max(1, (maxLon - minLon) * k);
+  const spanY = Math.max(1, maxLat - minLat);
+  const scale = Math.min((W - 2 * pad) / spanX, (H - 2 * pad) / spanY);
+  const x = (p) => pad + (p.lon_e6 - minLon) * k * scale;
+  const y = (p) => H - pad - (p.lat_e6 - minLat) * scale;
+  const byGrid = new Map();
+  for (const p of points) {
+    const g = p.grid || '';
+    if (!byGrid.has(g)) byGrid.set(g, []);
+    byGrid.get(g).push([x(p), y(p)]);
+  }
+  for (const [g, pts] of byGrid) {
+    const outline = hull(pts);
+    if (outline.length >= 3) el('polygon', { points: outline.map((q) => q.join(',')).join(' '), fill: '#1a4fa0', 'fill-opacity': 0.06, stroke: '#1a4fa0', 'stroke-width': 1, 'data-grid': g });
+    const cx = pts.reduce((a, q) => a + q[0], 0) / pts.length;
+    const cy = pts.reduce((a, q) => a + q[1], 0) / pts.length;
+    el('text', { x: cx, y: cy, 'text-anchor': 'middle', 'font-size': 12, fill: '#1a4fa0' }, gridName(g));
+  }
+  for (const p of points) {
+    const colour = OUTCOME_COLOURS[p.outcome] || '#000';
+    const c = el('circle', { cx: x(p), cy: y(p), r: 5, fill: p.manual ? '#fff' : colour, stroke: colour, 'stroke-width': 2, 'data-visit': p.id, 'data-outcome': p.outcome });
+    const title = document.createElementNS(ns, 'title');
+    title.textContent = `${p.name} · ${p.visited_on} · ${outcomeLabel(p.outcome)}`;
+    c.append(title);
+  }
+  return svg;
+}
