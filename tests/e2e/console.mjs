@@ -76,6 +76,17 @@ try {
   await page.waitForSelector('#rc-status[data-code="done"]');
   check((await page.textContent("#rc-report")).includes("新开张小吃店"), "the entity the census lacks is reported");
   check((await page.textContent("#rc-report")).includes("CREDIT_CODE_LENGTH"), "the malformed code is reported with its line");
+  // The door-to-door census of the first township: counts, map, lists.
+  await page.waitForSelector("#cs-summary[data-not-visited]");
+  await page.selectOption("#cs-township", await page.$eval("#rc-task-township", (s) => s.value));
+  await page.waitForFunction(() => document.querySelector("#cs-map svg circle"));
+  const before = Number(await page.getAttribute("#cs-summary", "data-not-visited"));
+  check((await page.$$("#cs-map svg circle")).length > 0, `the township's visits are on the map (${before} not visited)`);
+  // The entity the census lacks becomes a visit task in that township.
+  await page.click("#rc-make-tasks");
+  await page.waitForSelector('#rc-tasks-status[data-code="made"]');
+  await page.waitForFunction((n) => Number(document.querySelector("#cs-summary").dataset.notVisited) === n + 1, before);
+  check((await page.textContent("#cs-not-visited")).includes("新开张小吃店"), "the office's unknown entity is now to be visited");
   // The member ledger downloads as XLSX (an Office Open XML zip).
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('button[data-ledger="member"][data-format="xlsx"]')]);
   const path = await download.path();

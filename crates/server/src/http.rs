@@ -105,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/cards/verify", post(card_verify))
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
+        .route("/console/map.js", get(console_map_js))
         .route("/api/console/progress", get(console_progress))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
@@ -126,6 +127,9 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/overrides/{id}/review", post(review_override))
         .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
+        .route("/api/console/reconcile/{id}/tasks", post(reconcile_tasks))
+        .route("/api/console/census", get(console_census))
+        .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
@@ -136,7 +140,15 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
 /// or record contents.
 async fn log(req: Request, next: axum::middleware::Next) -> Response {
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
+    // Ids and hashes in paths are logged as `:id`: a log says what was
+    // done, not to which record.
+    let path = req
+        .uri()
+        .path()
+        .split('/')
+        .map(|seg| if seg.len() >= 16 && seg.bytes().all(|b| b.is_ascii_hexdigit()) { ":id" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/");
     let started = std::time::Instant::now();
     let resp = next.run(req).await;
     tracing::info!(%method, %path, status = resp.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
@@ -894,6 +906,143 @@ async fn edit_area(
 }
 
 #[derive(Deserialize)]
+struct TasksRequest {
+    township: RecordId,
+    #[serde(default)]
+    grid: Option<RecordId>,
+}
+
+/// A county admin turns the entities of an import the census lacks into
+/// entities to visit in a township (and grid).
+async fn reconcile_tasks(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    let bytes = read_body(body, 16 << 10).await?;
+    let req: TasksRequest = json_body(&bytes)?;
+    if !std::iter::once(&req.township).chain(&req.grid).all(|i| registry::keys::is_record_id(i.as_str())) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let ctx = st.ctx();
+        let secret = registry::keys::CountySecret::from_bytes(st.keys.county_secret);
+        let tasks = as_admin(&st, &token, |db, staff| {
+            // The grid must lie in the township; its community comes with it.
+            let mut place = registry::model::Place { township: req.township.clone(), community: None, grid: None };
+            let is_area = |r: Option<registry::model::Record>, level| {
+                matches!(r, Some(registry::model::Record::Area(a)) if a.level == level)
+            };
+            if !is_area(server::record(db, &ctx, &req.township)?, registry::model::AreaLevel::Township) {
+                return Err(SyncError::from(auth::NOT_FOUND_AREA));
+            }
+            if let Some(g) = &req.grid {
+                match server::record(db, &ctx, g)? {
+                    Some(registry::model::Record::Area(a))
+                        if a.level == registry::model::AreaLevel::Grid && a.township.as_ref() == Some(&req.township) =>
+                    {
+                        place.community = a.parent.filter(|p| *p != req.township);
+                        place.grid = Some(g.clone());
+                    }
+                    _ => return Err(SyncError::from(auth::NOT_FOUND_AREA)),
+                }
+            }
+            crate::reconcile::make_tasks(db, &ctx, &secret, id, place, &staff.username)
+        })?;
+        Ok(Json(serde_json::json!(tasks)))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct CensusQuery {
+    township: String,
+    #[serde(default)]
+    grid: Option<String>,
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// A township's (or grid's) door-to-door census this year: the entities not
+/// yet visited, those to visit again, and every visit (with its position
+/// and its photos' hashes).
+async fn console_census(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<CensusQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    if !registry::keys::is_record_id(&q.township) || q.grid.as_deref().is_some_and(|g| !registry::keys::is_record_id(g))
+    {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let ctx = st.ctx();
+        let today = crate::today();
+        let year = q.year.unwrap_or(today.year());
+        let answer = as_staff(&st, &token, |db, staff| {
+            if visible(staff, Some(&q.township)).is_none() {
+                return Ok(Err(auth::FORBIDDEN));
+            }
+            Ok(Ok(crate::census::report(
+                db,
+                &ctx,
+                &RecordId::from(q.township.as_str()),
+                q.grid.as_deref(),
+                year,
+                today,
+            )?))
+        })?;
+        Ok(Json(answer))
+    })
+    .await
+}
+
+/// A photo, for staff who see a record that refers to it.
+async fn console_blob(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(hash): Path<String>,
+) -> ApiResult<Response> {
+    let token = bearer(&headers)?;
+    if !sync::blobs::is_hash(&hash) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    let Some(blobs) = st.blobs.clone() else { return Err(auth::NOT_FOUND_EXPORT.into()) };
+    blocking(move || {
+        let seen = as_staff(&st, &token, |db, staff| {
+            let rows = db.query("SELECT township FROM f_blob_refs WHERE hash = $1", &[hash.as_str().into()])?;
+            Ok(Ok(rows.iter().any(|r| visible(staff, r[0].text()).is_some())))
+        })?;
+        if !seen {
+            return Err(ApiError {
+                status: 404,
+                code: "PHOTO_NOT_FOUND".into(),
+                message: Text::new("没有这张照片", "No such photo"),
+            });
+        }
+        match blobs.read(&hash)? {
+            Some(bytes) => Ok((
+                [
+                    (header::CONTENT_TYPE, "image/jpeg".to_owned()),
+                    (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
+                ],
+                bytes,
+            )
+                .into_response()),
+            None => Err(ApiError {
+                status: 404,
+                code: "PHOTO_NOT_UPLOADED".into(),
+                message: Text::new("照片尚未从设备上传", "The photo has not been uploaded from its device yet"),
+            }),
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
 struct YearQuery {
     #[serde(default)]
     year: Option<i32>,
@@ -1551,6 +1700,15 @@ async fn console_page() -> Response {
     (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
         include_str!("console.html"),
+    )
+        .into_response()
+}
+
+/// The census map, the same module the field app draws with.
+async fn console_map_js() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        include_str!("../../../ui/map.js"),
     )
         .into_response()
 }

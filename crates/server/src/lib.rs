@@ -9,6 +9,7 @@ pub mod areas;
 pub mod auth;
 pub mod campaign;
 pub mod cards;
+pub mod census;
 pub mod db;
 pub mod duplicates;
 mod http;

@@ -352,3 +352,88 @@ pub fn schema(d: sync::server::Dialect) -> String {
            rows BIGINT NOT NULL, report TEXT NOT NULL)"
     )
 }
+
+/// What turning an import's unknown entities into visit tasks did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Tasks {
+    pub created: usize,
+    /// Already in the census (registered meanwhile under the same credit
+    /// code) or already made into a task.
+    pub skipped: usize,
+}
+
+/// Turns the entities of an import that the census lacks into entities to
+/// visit in `township` (and `grid`): each is registered as the county (its
+/// name, credit code, workers and address from their list, a note saying
+/// where it came from), so it appears on that area's devices among the
+/// entities not yet visited. Each line is made into a task once.
+pub fn make_tasks(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    secret: &registry::keys::CountySecret,
+    import: i64,
+    place: registry::model::Place,
+    by: &str,
+) -> Result<Tasks, SyncError> {
+    let rows = db.query("SELECT source, report FROM imports WHERE id = $1", &[import.into()])?;
+    let Some(row) = rows.first() else {
+        return Err(refused("IMPORT_NOT_FOUND", "没有这次名单比对".into(), "No such import".into()));
+    };
+    let source = row[0].text().unwrap_or_default().to_owned();
+    let report: serde_json::Value = serde_json::from_str(row[1].text().unwrap_or("{}")).unwrap_or_default();
+    let mut out = Tasks::default();
+    for t in report["not_in_census"].as_array().into_iter().flatten() {
+        let line = t["line"].as_i64().unwrap_or(0);
+        let task = format!("{import}:{line}");
+        if !db
+            .query("SELECT 1 FROM reviews WHERE id = $1 AND queue = 'import_tasks'", &[task.as_str().into()])?
+            .is_empty()
+        {
+            out.skipped += 1;
+            continue;
+        }
+        let credit_code = t["credit_code"]
+            .as_str()
+            .and_then(|c| CreditCode::parse(c).ok())
+            .filter(CreditCode::checksum_ok)
+            .map(|c| c.as_str().to_owned());
+        let workers = t["workers"].as_i64().unwrap_or(0).max(0);
+        let entity = registry::model::LegalEntity {
+            name: t["name"].as_str().unwrap_or_default().to_owned(),
+            credit_code: credit_code.clone(),
+            credit_code_override: None,
+            unit_kind: registry::model::UnitKind::Other,
+            ownership: registry::model::Ownership::Other,
+            industry: registry::model::Industry::Other,
+            address: t["address"].as_str().unwrap_or_default().to_owned(),
+            place: place.clone(),
+            workers,
+            women_workers: 0,
+            union_id: None,
+            owner_name: None,
+            contact_phone: None,
+            closed: false,
+            notes: format!(
+                "来自{source}名单第{line}行，待上门核实 (from the {source} list, line {line}: to be visited)"
+            ),
+            photos: Default::default(),
+        };
+        let record = Record::Entity(entity);
+        let id = match record.natural_key() {
+            Some(key) => secret.record_id(&key),
+            None => store::random_id(),
+        };
+        let exists = db.query("SELECT 1 FROM docs WHERE id = $1 AND deleted = 0", &[id.as_str().into()])?;
+        if exists.is_empty() {
+            sync::server::county_create_as(db, ctx, id, record, by)?;
+            out.created += 1;
+        } else {
+            out.skipped += 1;
+        }
+        db.execute(
+            "INSERT INTO reviews (id, queue, decision, by_user, note, at) VALUES ($1, 'import_tasks', 'task', $2, $3, $4)",
+            &[task.as_str().into(), by.into(), place.township.as_str().into(), now_ms().into()],
+        )?;
+    }
+    Ok(out)
+}

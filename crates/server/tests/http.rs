@@ -1617,3 +1617,100 @@ fn a_visit_made_offline_with_photos_reaches_another_device_byte_for_byte_resumin
         assert_no_plaintext(dir.path(), &large);
     });
 }
+
+#[test]
+fn the_console_census_matches_the_devices_lists_and_an_offices_unknown_entities_become_visit_tasks() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 51);
+        s.sync(&mut a).unwrap();
+        let t0 = s.county.townships[0].clone();
+        let today = server::today();
+        let census = |s: &Running, token: &str| {
+            let url = format!("{}/api/console/census?township={t0}", s.endpoint.base);
+            let (st, v) = s.answer(s.http.get(&url).bearer_auth(token));
+            assert_eq!(st, 200, "{v}");
+            v
+        };
+        let v = census(&s, &s.admin);
+        let w = a.store.worklist(today, 5).unwrap();
+        assert_eq!(v["counts"]["not_visited"], w.not_visited.total, "the registry's rule on both sides");
+        assert_eq!(v["counts"]["visit_again"], w.visit_again.total);
+        assert!(v["counts"]["done"].as_u64().unwrap() > 0, "the synthetic county has visits: {}", v["counts"]);
+        let grid_sum: u64 =
+            v["grids"].as_array().unwrap().iter().map(|g| g["counts"]["entities"].as_u64().unwrap()).sum();
+        assert_eq!(v["counts"]["entities"], grid_sum, "the grids add up to the township");
+        let names: Vec<&str> =
+            v["not_visited"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
+        assert!(w.not_visited.rows.iter().all(|r| names.contains(&r.name.as_str())));
+        // A clerk of another township may not look.
+        s.state
+            .db
+            .tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1])))
+            .unwrap();
+        let (_, clerk) =
+            s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+        let clerk = clerk["token"].as_str().unwrap().to_owned();
+        let url = format!("{}/api/console/census?township={t0}", s.endpoint.base);
+        assert_eq!(s.answer(s.http.get(&url).bearer_auth(&clerk)).0, 403);
+
+        // Another office lists an entity the census lacks: it becomes an
+        // entity to visit in the chosen grid, once.
+        let grid = s.county.grids_in(&t0)[0].clone();
+        let csv = "单位名称,统一社会信用代码,从业人员,地址\n新开张粮油店,,4,东街12号\n".as_bytes().to_vec();
+        let (st, v) = s.rt.block_on(async {
+            let r = s
+                .http
+                .post(format!("{}/api/console/reconcile?source=市场监管", s.endpoint.base))
+                .bearer_auth(&s.admin)
+                .body(csv)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        });
+        assert_eq!(st, 200, "{v}");
+        let import = v["import"].as_i64().unwrap();
+        let tasks = format!("/api/console/reconcile/{import}/tasks");
+        let body = serde_json::json!({"township": t0, "grid": grid});
+        assert_eq!(s.post_json(&tasks, Some(&clerk), &body).0, 403);
+        let wrong = serde_json::json!({"township": s.county.townships[1], "grid": grid});
+        assert_eq!(s.post_json(&tasks, Some(&s.admin), &wrong).0, 404, "the grid must lie in the township");
+        let (st, v) = s.post_json(&tasks, Some(&s.admin), &body);
+        assert_eq!((st, v["created"].as_u64()), (200, Some(1)), "{v}");
+        let (_, v) = s.post_json(&tasks, Some(&s.admin), &body);
+        assert_eq!((v["created"].as_u64(), v["skipped"].as_u64()), (Some(0), Some(1)), "once: {v}");
+        s.sync(&mut a).unwrap();
+        let w = a.store.worklist(today, 500).unwrap();
+        let task = w.not_visited.rows.iter().find(|r| r.name == "新开张粮油店").expect("on the device's list");
+        assert_eq!(task.grid.as_ref(), Some(&grid));
+        let Record::Entity(e) = a.store.get(&task.id).unwrap().unwrap().record else { panic!("an entity") };
+        assert!(e.notes.contains("市场监管") && e.address == "东街12号" && e.workers == 4, "{e:?}");
+
+        // A photo a device took is seen in the console by those who may.
+        let photo = fake_jpeg(50_000, 9);
+        let hash = a.store.put_blob(&photo).unwrap();
+        let mut r = a.store.get(&task.id).unwrap().unwrap().record;
+        let Record::Entity(e) = &mut r else { panic!("an entity") };
+        e.photos.insert(
+            hash.clone(),
+            PhotoRef {
+                item: String::new(),
+                bytes: photo.len() as i64,
+                width: 800,
+                height: 600,
+                taken_at: String::new(),
+                caption: "门头".into(),
+            },
+        );
+        a.store.update(&task.id, r, TODAY).unwrap();
+        s.sync(&mut a).unwrap();
+        let url = format!("{}/api/console/blobs/{hash}", s.endpoint.base);
+        let got = s.rt.block_on(async {
+            let r = s.http.get(&url).bearer_auth(&s.admin).send().await.unwrap();
+            (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+        });
+        assert_eq!(got, (200, photo), "the photo as taken");
+        assert_eq!(s.answer(s.http.get(&url).bearer_auth(&clerk)).0, 404, "not for another township's clerk");
+    });
+}

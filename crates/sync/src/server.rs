@@ -653,7 +653,17 @@ pub fn county_create(
     record: registry::model::Record,
     by: &str,
 ) -> Result<RecordId, SyncError> {
-    let id = store::random_id();
+    county_create_as(db, ctx, store::random_id(), record, by)
+}
+
+/// [`county_create`] under a given id (one derived from a natural key).
+pub fn county_create_as(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: RecordId,
+    record: registry::model::Record,
+    by: &str,
+) -> Result<RecordId, SyncError> {
     let mut doc = store::new_document(&id, record, COUNTY_ACTOR, by, ctx.today).map_err(|e| store_refused(&e))?;
     import(db, ctx, &id, &mut doc)?;
     Ok(id)
