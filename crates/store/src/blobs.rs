@@ -206,6 +206,18 @@ impl Store {
         if offset != held || data.is_empty() && total > 0 {
             return Ok(Chunk::Ignored);
         }
+        if offset == 0 && data.len() as u64 == total {
+            // The whole blob in one piece (most photos): kept at once.
+            if blob_hash(data) != hash {
+                return Ok(Chunk::Corrupt);
+            }
+            self.conn
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO blobs (hash, size, data, local, pushed, added_at) VALUES (?1, ?2, ?3, 0, 1, ?4)",
+                )?
+                .execute(params![hash, total as i64, data, now_ms()])?;
+            return Ok(Chunk::Complete);
+        }
         let tx = self.conn.transaction()?;
         tx.prepare_cached("INSERT INTO blob_chunks (hash, offset, total, data) VALUES (?1, ?2, ?3, ?4)")?
             .execute(params![hash, offset as i64, total as i64, data])?;

@@ -220,7 +220,8 @@ fn connect(path: &Path, key: &StoreKey, create: bool) -> Result<Connection, Stor
          PRAGMA temp_store = MEMORY;
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -16000;
-         PRAGMA busy_timeout = 5000;",
+         PRAGMA busy_timeout = 5000;
+         PRAGMA journal_size_limit = 33554432;",
     )?;
     Ok(conn)
 }
@@ -756,6 +757,18 @@ impl Store {
     pub fn conflicts(&self, id: &RecordId) -> Result<Vec<crate::history::Conflict>, StoreError> {
         let doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
         Ok(crate::history::conflicts(&doc))
+    }
+
+    /// Keeps the WAL file small during a long run of writes (a photo
+    /// download): once it holds more than 64 MiB, it is written back and
+    /// truncated. The background checkpoint alone cannot catch up while
+    /// writes never pause.
+    pub fn bound_wal(&self) -> Result<(), StoreError> {
+        let pages: i64 = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?;
+        if pages > 16_384 {
+            self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
     }
 
     /// Writes the WAL back into the main file (e.g. before a backup).

@@ -580,6 +580,7 @@ fn fetch_blobs(
                 store::Chunk::Ignored => {}
             }
         }
+        store.bound_wal()?;
         if !whole {
             // What arrived is kept; the next session resumes from there.
             return Err(SyncError::Interrupted);
