@@ -99,6 +99,11 @@ class Driver {
     return this.cmd("POST", "/execute/sync", { script, args });
   }
 
+  // Runs a script that ends by calling its last argument with the result.
+  execAsync(script, ...args) {
+    return this.cmd("POST", "/execute/async", { script, args });
+  }
+
   async wait(css, ms = 30000) {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -259,6 +264,55 @@ try {
   );
   await a.shot("08-offline");
 
+  // ---- the census at the door, still offline: the new entity is not yet
+  // visited; a visit with a position and a photo -------------------------------------------
+  await a.go("#/home");
+  await a.wait('.todo[data-todo="todoNotVisited"]');
+  const onList = await a.exec(
+    "return [...document.querySelectorAll('.todo[data-todo=\"todoNotVisited\"] li a')].some((l) => l.getAttribute('href').endsWith(arguments[0]));",
+    entityId,
+  );
+  check(onList, "the entity registered offline is on the not-visited list");
+  await a.go(`#/record/${entityId}`);
+  await a.click("#record-visit");
+  await a.wait('form[data-kind="visit"]');
+  await fillForm(a, [["outcome", "registered"]]);
+  await a.type("#f-position-lat", "33.4901");
+  await a.type("#f-position-lon", "116.2104");
+  const visitId = await saveAndOpen(a, "visit");
+  // A photo from the webview's own canvas, attached through the app's IPC.
+  const attached = await a.execAsync(
+    `const done = arguments[arguments.length - 1];
+     const visit = arguments[0];
+     const c = document.createElement('canvas');
+     c.width = 1200; c.height = 900;
+     const g = c.getContext('2d');
+     g.fillStyle = '#c8102e'; g.fillRect(0, 0, 1200, 900);
+     g.fillStyle = '#fff'; g.font = '120px sans-serif'; g.fillText('光明食品', 300, 450);
+     const invoke = window.__TAURI__.core.invoke;
+     (async () => {
+       const got = await invoke('call', { cmd: 'attach_photo', args: { data: c.toDataURL('image/jpeg', 0.85), taken_at: '2026-11-30 10:00' } });
+       const rec = await invoke('call', { cmd: 'get', args: { id: visit } });
+       rec.record.data.photos = { [got.hash]: got.photo };
+       await invoke('call', { cmd: 'save', args: { record: rec.record, id: visit } });
+       const bytes = await invoke('call', { cmd: 'photo', args: { hash: got.hash } });
+       done({ hash: got.hash, data: bytes.data });
+     })().catch((e) => done({ error: String((e && e.message) || JSON.stringify(e)) }));`,
+    visitId,
+  );
+  check(attached && attached.hash && !attached.error, `a photo attached to the visit in the real app (${attached && (attached.error || attached.hash.slice(0, 8))})`);
+  await a.go("#/home");
+  await a.go(`#/record/${visitId}`);
+  await a.wait("#photos .thumb img");
+  await a.shot("08b-visit");
+  await a.go("#/home");
+  await a.wait('.todo[data-todo="todoNotVisited"]');
+  const stillListed = await a.exec(
+    "return [...document.querySelectorAll('.todo[data-todo=\"todoNotVisited\"] li a')].some((l) => l.getAttribute('href').endsWith(arguments[0]));",
+    entityId,
+  );
+  check(!stillListed, "once visited, it leaves the list");
+
   // ---- the server returns: sync; B finds the records through the server ----------------
   await county.start();
   await syncNow(a);
@@ -277,6 +331,21 @@ try {
     await b.wait(`article.record[data-id="${id}"]`);
   }
   check(true, "so did its union and member");
+  // The photo follows its visit to B, byte for byte.
+  let photoOnB = null;
+  for (let i = 0; i < 20 && !photoOnB; i++) {
+    const got = await b.execAsync(
+      `const done = arguments[arguments.length - 1];
+       window.__TAURI__.core.invoke('call', { cmd: 'photo', args: { hash: arguments[0] } }).then(done, (e) => done({ state: 'error' }));`,
+      attached.hash,
+    );
+    if (got.state === "present") photoOnB = got.data;
+    else await syncNow(b);
+  }
+  check(photoOnB === attached.data, "the visit's photo reached B byte for byte");
+  await b.go(`#/record/${visitId}`);
+  await b.wait("#photos .thumb img");
+  check(true, "and B shows it on the visit");
   execFileSync("node", [join(here, "verify-page.mjs"), county.base, card, "valid"], { stdio: "inherit" });
   check(true, "the server's public verify page accepts the card issued in the app");
 
