@@ -896,7 +896,7 @@ async function recordScreen(id) {
   }
   const rows = fields.filter((f) => f.type !== 'photos').map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', displayValue(f, getPath(data, f.name)))));
   const page = h('article.record', { dataset: { kind, id } },
-    h('h2', data.name || data.member_name || id, ' ', h('span.muted.kind', kindLabel(kind))),
+    h('h2', data.name || data.member_name || data.entity_name || id, ' ', h('span.muted.kind', kindLabel(kind))),
     got.deleted ? h('p.banner.bad', `${t('deleted')}: ${got.deleted.reason} (${got.deleted.by})`) : null,
     got.returned ? h('p.banner.bad#returned', `${t('returnedBanner')}: ${got.returned.note || '—'} (${got.returned.by})`) : null,
     actions,
