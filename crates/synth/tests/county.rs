@@ -15,7 +15,7 @@ use synth::{Summary, SynthConfig, generate};
 const TODAY: Date = date!(2026 - 11 - 25);
 
 /// The order records are emitted in.
-const ORDER: [RecordKind; 7] = [
+const ORDER: [RecordKind; 8] = [
     RecordKind::Area,
     RecordKind::Entity,
     RecordKind::Union,
@@ -23,6 +23,7 @@ const ORDER: [RecordKind; 7] = [
     RecordKind::Member,
     RecordKind::Transfer,
     RecordKind::Hardship,
+    RecordKind::Visit,
 ];
 
 fn secret() -> CountySecret {
