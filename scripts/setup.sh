@@ -68,6 +68,12 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
+# An S3-compatible object store for the server's blob tests (s3s-fs, the s3s
+# project's S3 server over a directory).
+if ! command -v s3s-fs >/dev/null 2>&1; then
+  echo "setup: installing s3s-fs"
+  cargo install s3s-fs --features binary --version 0.13.0 --locked
+fi
 if ! command -v tauri-driver >/dev/null 2>&1; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --version "^2" --locked

@@ -11,6 +11,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 echo "== PostgreSQL (a throwaway cluster for the server tests)"
 . scripts/pg.sh
 pg_start
+echo "== S3-compatible object store (a throwaway s3s-fs for the blob tests)"
+. scripts/s3.sh
+s3_start
 echo "== cargo nextest"
 cargo nextest run --workspace --no-fail-fast
 echo "== doc tests"

@@ -60,6 +60,23 @@ pub struct ServeArgs {
     /// PostgreSQL connections.
     #[arg(long, env = "SANJIAN_DB_POOL")]
     pub db_pool: Option<usize>,
+    /// Keep photos on an S3-compatible object store at this URL (e.g.
+    /// http://127.0.0.1:9000) instead of the data directory.
+    #[arg(long, env = "SANJIAN_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket (created if missing). Default `sanjian`.
+    #[arg(long, env = "SANJIAN_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// A prefix for every key, e.g. `county-341621/`.
+    #[arg(long, env = "SANJIAN_S3_PREFIX")]
+    pub s3_prefix: Option<String>,
+    /// The region requests are signed for. Default `us-east-1`.
+    #[arg(long, env = "SANJIAN_S3_REGION")]
+    pub s3_region: Option<String>,
+    #[arg(long, env = "SANJIAN_S3_ACCESS_KEY", hide_env_values = true)]
+    pub s3_access_key: Option<String>,
+    #[arg(long, env = "SANJIAN_S3_SECRET_KEY", hide_env_values = true)]
+    pub s3_secret_key: Option<String>,
 }
 
 /// The config file.
@@ -76,6 +93,12 @@ struct FileConfig {
     log: Option<String>,
     log_json: Option<bool>,
     db_pool: Option<usize>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_prefix: Option<String>,
+    s3_region: Option<String>,
+    s3_access_key: Option<String>,
+    s3_secret_key: Option<String>,
 }
 
 fn file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -180,11 +203,33 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         auth::set_setting(db, "pin", pin.as_ref().map_or(&[][..], |p| &p[..]))
     })
     .map_err(sync_error)?;
-    let blobs = sync::blobs::DiskBlobs::new(place.data.join("blobs"), sync::server::Sealer::new(&keys.data_key))
-        .map_err(sync_error)?;
+    let sealer = sync::server::Sealer::new(&keys.data_key);
+    let pick = |flag: &Option<String>, file: &Option<String>| flag.clone().or_else(|| file.clone());
+    let blobs: Arc<dyn sync::blobs::BlobStore> = match pick(&args.s3_endpoint, &file.s3_endpoint) {
+        Some(endpoint) => {
+            let config = sync::s3::S3Config {
+                endpoint,
+                bucket: pick(&args.s3_bucket, &file.s3_bucket).unwrap_or_else(|| "sanjian".into()),
+                prefix: pick(&args.s3_prefix, &file.s3_prefix).unwrap_or_default(),
+                region: pick(&args.s3_region, &file.s3_region).unwrap_or_else(|| "us-east-1".into()),
+                access_key: pick(&args.s3_access_key, &file.s3_access_key)
+                    .context("--s3-access-key is needed with --s3-endpoint")?,
+                secret_key: pick(&args.s3_secret_key, &file.s3_secret_key)
+                    .context("--s3-secret-key is needed with --s3-endpoint")?,
+            };
+            let s3 = sync::s3::S3Blobs::new(config, sealer, runtime.handle().clone()).map_err(sync_error)?;
+            // On a blocking thread: the store signs and sends on the runtime.
+            let s3 = std::thread::scope(|t| t.spawn(|| s3.ensure_bucket().map(|()| s3)).join())
+                .map_err(|_| anyhow::anyhow!("object store check panicked"))?
+                .map_err(sync_error)
+                .context("对象存储不可用 (the object store cannot be reached)")?;
+            Arc::new(s3)
+        }
+        None => Arc::new(sync::blobs::DiskBlobs::new(place.data.join("blobs"), sealer).map_err(sync_error)?),
+    };
     let mut state = AppState::new(db, keys, public_url.clone());
     state.pin = pin;
-    state.blobs = Some(Arc::new(blobs));
+    state.blobs = Some(blobs);
     // The console's facts for documents stored before they existed.
     state.ensure_facts().map_err(sync_error)?;
     let state = Arc::new(state);

@@ -384,3 +384,43 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     Command::new("kill").args(["-TERM", &again.id().to_string()]).status().unwrap();
     assert!(again.wait().unwrap().success());
 }
+
+/// `sanjian serve` keeps photos on an S3-compatible store when given one
+/// (the throwaway s3s-fs `scripts/test.sh` starts): it checks the store at
+/// start, refusing wrong credentials in plain words.
+#[test]
+fn serve_with_an_s3_compatible_store_checks_it_at_start() {
+    let var = |n: &str| std::env::var(n).unwrap_or_else(|_| panic!("{n}: run the tests with scripts/test.sh"));
+    let (endpoint, key, secret) =
+        (var("SANJIAN_TEST_S3_ENDPOINT"), var("SANJIAN_TEST_S3_ACCESS_KEY"), var("SANJIAN_TEST_S3_SECRET_KEY"));
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let wrong = sanjian(&[
+        "serve",
+        "--data",
+        s(&data),
+        "--listen",
+        "127.0.0.1:0",
+        "--s3-endpoint",
+        &endpoint,
+        "--s3-access-key",
+        &key,
+        "--s3-secret-key",
+        "wrong",
+    ]);
+    assert_eq!(wrong.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&wrong.stderr);
+    assert!(err.contains("对象存储不可用") && err.contains("403"), "{err}");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--s3-endpoint", &endpoint])
+        .args(["--s3-bucket", "sanjian-serve-test", "--s3-access-key", &key, "--s3-secret-key", &secret])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening http://127.0.0.1:"), "{first}");
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    assert!(server.wait().unwrap().success());
+}

@@ -47,6 +47,15 @@ fn start(backend: Backend) -> Running {
 }
 
 fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
+    start_full(backend, tls, false)
+}
+
+/// A server keeping its blobs on the test's S3-compatible store.
+fn start_s3(backend: Backend) -> Running {
+    start_full(backend, None, true)
+}
+
+fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let db = match backend {
         Backend::Sqlite => server::Db::sqlite(&dir.path().join("server.db")).unwrap(),
@@ -58,11 +67,17 @@ fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
     let port = listener.local_addr().unwrap().port();
     let scheme = if tls.is_some() { "https" } else { "http" };
     let base = format!("{scheme}://localhost:{port}");
-    let blobs =
-        sync::blobs::DiskBlobs::new(dir.path().join("blobs"), sync::server::Sealer::new(&keys.data_key)).unwrap();
+    let sealer = sync::server::Sealer::new(&keys.data_key);
+    let blobs: Arc<dyn sync::blobs::BlobStore> = if s3 {
+        let store = sync::s3::S3Blobs::new(s3_config(), sealer, rt.handle().clone()).unwrap();
+        let store = std::thread::scope(|t| t.spawn(|| store.ensure_bucket().map(|()| store)).join().unwrap()).unwrap();
+        Arc::new(store)
+    } else {
+        Arc::new(sync::blobs::DiskBlobs::new(dir.path().join("blobs"), sealer).unwrap())
+    };
     let mut state = server::AppState::new(db, keys, base.clone());
     state.pin = tls.as_ref().map(|t| t.fingerprint);
-    state.blobs = Some(Arc::new(blobs));
+    state.blobs = Some(blobs);
     let state = Arc::new(state);
 
     let county = small_county(3);
@@ -1526,6 +1541,22 @@ fn assert_no_plaintext(dir: &std::path::Path, photo: &[u8]) {
 fn a_visit_made_offline_with_photos_reaches_another_device_byte_for_byte_resuming_and_refetching() {
     each_backend(|b| {
         let s = start(b);
+        let blob_dir = s._dir.path().join("blobs");
+        photos_travel(&s, &blob_dir);
+    });
+}
+
+#[test]
+fn photos_kept_on_an_s3_compatible_store_travel_the_same_way() {
+    let s = start_s3(Backend::Sqlite);
+    photos_travel(&s, &s3_root());
+}
+
+/// A visit with photos made offline on one device reaches another through
+/// the server, resuming a cut-off download and refetching a corrupted one;
+/// no plaintext photo in the devices' files or under `blob_dir`.
+fn photos_travel(s: &Running, blob_dir: &std::path::Path) {
+    {
         let dir = tempfile::tempdir().unwrap();
         let mut a = s.enrol_on_disk(s.township_grant(0), 41, &dir.path().join("a.db"));
         let mut b2 = s.enrol_on_disk(s.township_grant(0), 42, &dir.path().join("b.db"));
@@ -1568,8 +1599,7 @@ fn a_visit_made_offline_with_photos_reaches_another_device_byte_for_byte_resumin
         let report = s.sync(&mut a).unwrap();
         assert_eq!(report.blobs.pushed, 2, "{report:?}");
         assert_eq!(a.store.blobs_unpushed().unwrap().0, 0);
-        let blob_dir = s._dir.path().join("blobs");
-        assert_no_plaintext(&blob_dir, &large);
+        assert_no_plaintext(blob_dir, &large);
 
         // The second device: cut off mid-download, it keeps what arrived...
         let mut t = Faulty { inner: s.transport(&b2.token), cut_at: Some(700 << 10), corrupt: false };
@@ -1615,7 +1645,7 @@ fn a_visit_made_offline_with_photos_reaches_another_device_byte_for_byte_resumin
         b2.store.checkpoint().unwrap();
         drop((a, b2));
         assert_no_plaintext(dir.path(), &large);
-    });
+    }
 }
 
 #[test]
@@ -1713,4 +1743,54 @@ fn the_console_census_matches_the_devices_lists_and_an_offices_unknown_entities_
         assert_eq!(got, (200, photo), "the photo as taken");
         assert_eq!(s.answer(s.http.get(&url).bearer_auth(&clerk)).0, 404, "not for another township's clerk");
     });
+}
+
+/// The two blob stores behave alike: an upload in pieces, its length held,
+/// finished whole; a corrupted one dropped; a claim held once.
+#[test]
+fn disk_and_s3_blob_stores_keep_uploads_alike() {
+    use sync::blobs::BlobStore;
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sealer = || sync::server::Sealer::new(&[7; 32]);
+    let stores: Vec<(&str, Box<dyn BlobStore>)> = vec![
+        ("disk", Box::new(sync::blobs::DiskBlobs::new(dir.path().join("blobs"), sealer()).unwrap())),
+        ("s3", {
+            let s3 = sync::s3::S3Blobs::new(s3_config(), sealer(), rt.handle().clone()).unwrap();
+            s3.ensure_bucket().unwrap();
+            Box::new(s3)
+        }),
+    ];
+    let photo = fake_jpeg(200_000, 3);
+    let hash = store::blob_hash(&photo);
+    let mut other = fake_jpeg(50_000, 4);
+    let other_hash = store::blob_hash(&other);
+    for (name, st) in &stores {
+        assert_eq!(st.complete_size(&hash).unwrap(), None, "{name}");
+        assert_eq!(st.append(&hash, 0, &photo[..120_000]).unwrap(), 120_000, "{name}");
+        assert_eq!(st.append(&hash, 50_000, &photo[50_000..]).unwrap(), 120_000, "{name}: a gap is not taken");
+        assert_eq!(st.partial_len(&hash).unwrap(), 120_000, "{name}");
+        assert_eq!(st.append(&hash, 120_000, &photo[120_000..]).unwrap(), 200_000, "{name}");
+        assert!(st.finish(&hash).unwrap(), "{name}");
+        assert_eq!(st.complete_size(&hash).unwrap(), Some(200_000), "{name}");
+        assert_eq!(st.read(&hash).unwrap().unwrap(), photo, "{name}");
+        assert_eq!(st.partial_len(&hash).unwrap(), 0, "{name}: the pieces are gone");
+        // Bytes that do not hash to the name are dropped.
+        other[1000] ^= 1;
+        st.append(&other_hash, 0, &other).unwrap();
+        other[1000] ^= 1;
+        assert!(!st.finish(&other_hash).unwrap(), "{name}");
+        assert_eq!((st.read(&other_hash).unwrap(), st.partial_len(&other_hash).unwrap()), (None, 0), "{name}");
+        assert!(st.claim(&hash) && !st.claim(&hash), "{name}");
+        st.release(&hash);
+        assert!(st.claim(&hash), "{name}");
+    }
+    // Sealed at rest on both.
+    assert_no_plaintext(dir.path(), &photo);
+    assert_no_plaintext(&s3_root(), &photo);
+    // The store checks the requests' signatures: a wrong secret is refused.
+    let wrong = sync::s3::S3Config { secret_key: "not the secret".into(), ..s3_config() };
+    let wrong = sync::s3::S3Blobs::new(wrong, sealer(), rt.handle().clone()).unwrap();
+    let err = wrong.complete_size(&hash).unwrap_err();
+    assert!(err.to_string().contains("HTTP 403"), "{err}");
 }

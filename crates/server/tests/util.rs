@@ -91,3 +91,26 @@ pub fn fresh_pg_database(url: &str, tag: u64) -> String {
     let (base, _) = url.rsplit_once('/').unwrap();
     format!("{base}/{name}")
 }
+
+/// The throwaway S3-compatible store `scripts/test.sh` starts (s3s-fs), with
+/// a prefix of its own so tests running at once do not meet.
+pub fn s3_config() -> sync::s3::S3Config {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!("{name} is not set: run the tests with scripts/test.sh, which starts a throwaway s3s-fs")
+        })
+    };
+    sync::s3::S3Config {
+        endpoint: var("SANJIAN_TEST_S3_ENDPOINT"),
+        bucket: "sanjian-test".into(),
+        prefix: format!("t{}-{}/", std::process::id(), rand::random::<u32>()),
+        region: "us-east-1".into(),
+        access_key: var("SANJIAN_TEST_S3_ACCESS_KEY"),
+        secret_key: var("SANJIAN_TEST_S3_SECRET_KEY"),
+    }
+}
+
+/// Where that store keeps its files.
+pub fn s3_root() -> std::path::PathBuf {
+    std::env::var("SANJIAN_TEST_S3_ROOT").expect("SANJIAN_TEST_S3_ROOT (scripts/test.sh)").into()
+}
