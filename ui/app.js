@@ -397,6 +397,7 @@ async function homeScreen() {
       todoList('todoChairVacant', w.chair_vacant, () => ''),
       todoList('todoLiuyou', w.liuyou_missing, () => ''),
     ),
+    photoPolicyCard(home),
     h('section.card',
       h('h2', t('progress')),
       h('div.table-wrap', h('table.progress',
@@ -1196,6 +1197,32 @@ function positionInput(id, value, set) {
     }, () => { note.textContent = t('noLocation'); }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   } } }, t('useLocation'));
   return h('div.position', { id }, locate, lat, lon, note);
+}
+
+// Which photos this device downloads: all, its grids only, the last days.
+function photoPolicyCard() {
+  const card = h('section.card#photo-policy', h('h3', t('photoPolicy')));
+  call('blob_policy').then((got) => {
+    const own = scope();
+    const grids = own && own.grids.length ? own.grids.map((id) => ({ id, name: areaName(id) || id })) : areaOptions('grid');
+    const gridSel = h('select#policy-grid', h('option', { value: '' }, t('allGrids')),
+      grids.map((g) => h('option', { value: g.id, selected: got.policy.grids.length === 1 && got.policy.grids[0] === g.id }, g.name)));
+    const daySel = h('select#policy-days', [[0, t('allDays')], [7, t('lastDays', 7)], [30, t('lastDays', 30)], [90, t('lastDays', 90)]].map(([d, label]) =>
+      h('option', { value: d, selected: (got.policy.days || 0) === d }, label)));
+    const said = h('span.muted#policy-status', { 'aria-live': 'polite' },
+      got.unpushed ? t('photosWaiting', got.unpushed, (got.unpushed_bytes / 1048576).toFixed(1)) : '');
+    const save = async () => {
+      try {
+        await call('set_blob_policy', { grids: gridSel.value ? [gridSel.value] : [], days: Number(daySel.value) || null });
+        said.textContent = t('saved');
+        said.dataset.code = 'saved';
+      } catch (e) { said.replaceChildren(errorBox(asApiError(e))); }
+    };
+    gridSel.addEventListener('change', save);
+    daySel.addEventListener('change', save);
+    card.append(h('p.muted', t('photoPolicyHint')), h('div.row', gridSel, daySel), said);
+  }).catch(() => {});
+  return card;
 }
 
 // A photo resized on the device: long side at most 1600 px, re-encoded as

@@ -358,6 +358,12 @@ try {
   await a.waitForSelector(`svg.map circle[data-visit="${visitId}"]`);
   check((await a.getAttribute(`svg.map circle[data-visit="${visitId}"]`, "fill")) === "#fff", "the visit is on the map, hollow for a typed position");
   await shot(a, "09c-map");
+  // The device may limit which photos it downloads.
+  await a.goto(`${appA.url}/#/home`);
+  await a.waitForSelector("#policy-days");
+  await a.selectOption("#policy-days", "30");
+  await a.waitForSelector('#policy-status[data-code="saved"]');
+  check((await api(appA.url, "blob_policy", {})).policy.days === 30, "the photo download policy is kept (the last 30 days)");
 
   // ---- a conflict from two devices, settled ----------------------------------------
   const b = await newPage(appB.url);

@@ -153,6 +153,26 @@ impl App {
                 self.with_store(|s| to_json(s.visits_of(&a.id)?))
             }
             "map" => self.map(args(a)?),
+            "blob_policy" => self.with_store(|s| {
+                let policy: store::BlobPolicy = match s.sync_value(sync::blobs::POLICY)? {
+                    Some(b) => serde_json::from_slice(&b).unwrap_or_default(),
+                    None => store::BlobPolicy::default(),
+                };
+                let (waiting, bytes) = s.blobs_unpushed()?;
+                Ok(json!({"policy": policy, "unpushed": waiting, "unpushed_bytes": bytes}))
+            }),
+            "set_blob_policy" => {
+                let policy: store::BlobPolicy = args(a)?;
+                if policy.days == Some(0) || policy.grids.iter().any(|g| !registry::keys::is_record_id(g.as_str())) {
+                    return Err(ApiError::bad_args("grids, days"));
+                }
+                self.with_store(|s| {
+                    s.set_sync_value(sync::blobs::POLICY, &serde_json::to_vec(&policy).unwrap_or_default())?;
+                    Ok(())
+                })?;
+                self.nudge_sync();
+                Ok(json!({"policy": policy}))
+            }
             "validate" => self.validate(args(a)?),
             "save" => self.save(args(a)?),
             "get" => self.get(args(a)?),
