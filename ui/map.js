@@ -8,6 +8,26 @@
 // its outcome; a hollow point was placed by hand.
 export const OUTCOME_COLOURS = { registered: '#1a7f37', updated: '#1a4fa0', nobody_there: '#c77700', refused: '#c8102e', closed_or_moved: '#666', not_found: '#8250df' };
 
+/**
+ * An empty SVG image of `width`×`height` with class `cls`, and `el(tag,
+ * attrs, text)` that appends an element to it (the console's charts too).
+ */
+export function svgBuilder(width, height, cls) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('class', cls);
+  svg.setAttribute('role', 'img');
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    svg.append(e);
+    return e;
+  };
+  return { svg, el };
+}
+
 function hull(points) {
   const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   if (p.length < 3) return p;
@@ -24,19 +44,8 @@ function hull(points) {
  * `gridName(id)` labels a grid's outline; `outcomeLabel(key)` a point's title.
  */
 export function mapSvg(points, gridName, outcomeLabel) {
-  const ns = 'http://www.w3.org/2000/svg';
   const W = 720, H = 480, pad = 24;
-  const svg = document.createElementNS(ns, 'svg');
-  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
-  svg.setAttribute('class', 'map');
-  svg.setAttribute('role', 'img');
-  const el = (tag, attrs, text) => {
-    const e = document.createElementNS(ns, tag);
-    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    svg.append(e);
-    return e;
-  };
+  const { svg, el } = svgBuilder(W, H, 'map');
   const lats = points.map((p) => p.lat_e6);
   const lons = points.map((p) => p.lon_e6);
   const [minLat, maxLat, minLon, maxLon] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
@@ -63,7 +72,7 @@ export function mapSvg(points, gridName, outcomeLabel) {
   for (const p of points) {
     const colour = OUTCOME_COLOURS[p.outcome] || '#000';
     const c = el('circle', { cx: x(p), cy: y(p), r: 5, fill: p.manual ? '#fff' : colour, stroke: colour, 'stroke-width': 2, 'data-visit': p.id, 'data-outcome': p.outcome });
-    const title = document.createElementNS(ns, 'title');
+    const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
     title.textContent = `${p.name} · ${p.visited_on} · ${outcomeLabel(p.outcome)}`;
     c.append(title);
   }
