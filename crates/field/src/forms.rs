@@ -5,12 +5,13 @@
 
 use registry::model::*;
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Choice {
     pub key: &'static str,
-    pub zh: &'static str,
-    pub en: &'static str,
+    pub zh: Cow<'static, str>,
+    pub en: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,7 +66,7 @@ fn f(name: &'static str, input: &'static str, zh: &'static str, en: &'static str
 
 macro_rules! choices {
     ($t:ty) => {
-        <$t>::ALL.iter().map(|v| Choice { key: v.key(), zh: v.zh(), en: v.en() }).collect::<Vec<_>>()
+        <$t>::ALL.iter().map(|v| Choice { key: v.key(), zh: v.zh().into(), en: v.en().into() }).collect::<Vec<_>>()
     };
 }
 
@@ -93,6 +94,28 @@ fn grouped(mut field: Field, zh: &'static str, en: &'static str) -> Field {
 fn checks(prefix_fields: &[(&'static str, &'static str, &'static str)]) -> Vec<Field> {
     prefix_fields.iter().map(|&(name, zh, en)| f(name, "bool", zh, en, false)).collect()
 }
+
+/// The 六有 items: field path, labels.
+const LIUYOU: [(&str, &str, &str); 6] = [
+    ("liuyou.premises", "有开展工作的场所设施", "Premises and facilities"),
+    ("liuyou.elected_chair", "有依法选举的工会主席", "A lawfully elected chair"),
+    ("liuyou.organisation", "有独立健全的组织机构", "A sound organisation"),
+    ("liuyou.activities", "有服务职工的活动载体", "Activities serving workers"),
+    ("liuyou.rules", "有效能完善的制度机制", "Working rules"),
+    ("liuyou.results", "有会员满意的工作绩效", "Results members are satisfied with"),
+];
+
+/// The 八有 items: field path, labels.
+const BAYOU: [(&str, &str, &str); 8] = [
+    ("bayou.sign_board", "有牌子", "Sign board"),
+    ("bayou.approval", "有批复", "Approval"),
+    ("bayou.seal", "有印章", "Seal"),
+    ("bayou.funds", "有经费", "Funds"),
+    ("bayou.premises", "有场所", "Premises"),
+    ("bayou.rules", "有制度", "Rules"),
+    ("bayou.activities", "有活动", "Activities"),
+    ("bayou.archives", "有档案", "Archives"),
+];
 
 pub fn entity() -> Form {
     let mut fields = vec![
@@ -138,24 +161,8 @@ pub fn union() -> Form {
         f("credit_code", "credit_code", "工会法人统一社会信用代码", "Union's own credit code", false),
         f("credit_code_override", "text", "校验位不符时保留的理由", "Reason to keep a code whose check fails", false),
     ]);
-    let liuyou = checks(&[
-        ("liuyou.premises", "有开展工作的场所设施", "Premises and facilities"),
-        ("liuyou.elected_chair", "有依法选举的工会主席", "A lawfully elected chair"),
-        ("liuyou.organisation", "有独立健全的组织机构", "A sound organisation"),
-        ("liuyou.activities", "有服务职工的活动载体", "Activities serving workers"),
-        ("liuyou.rules", "有效能完善的制度机制", "Working rules"),
-        ("liuyou.results", "有会员满意的工作绩效", "Results members are satisfied with"),
-    ]);
-    let bayou = checks(&[
-        ("bayou.sign_board", "有牌子", "Sign board"),
-        ("bayou.approval", "有批复", "Approval"),
-        ("bayou.seal", "有印章", "Seal"),
-        ("bayou.funds", "有经费", "Funds"),
-        ("bayou.premises", "有场所", "Premises"),
-        ("bayou.rules", "有制度", "Rules"),
-        ("bayou.activities", "有活动", "Activities"),
-        ("bayou.archives", "有档案", "Archives"),
-    ]);
+    let liuyou = checks(&LIUYOU);
+    let bayou = checks(&BAYOU);
     for (i, field) in liuyou.into_iter().enumerate() {
         fields.push(if i == 0 { grouped(field, "六有", "The six haves (六有)") } else { field });
     }
@@ -248,25 +255,19 @@ pub fn hardship() -> Form {
 
 /// A record's photos; for a union, each may be evidence of a 六有 / 八有 item.
 fn photos(items: bool) -> Field {
+    // A photo of a union may be the evidence of one of its 六有 / 八有 items,
+    // named as the checklist names them.
     let options = if items {
-        let liuyou = [
-            ("liuyou.premises", "六有：场所设施", "Six haves: premises"),
-            ("liuyou.elected_chair", "六有：依法选举的主席", "Six haves: elected chair"),
-            ("liuyou.organisation", "六有：组织机构", "Six haves: organisation"),
-            ("liuyou.activities", "六有：活动载体", "Six haves: activities"),
-            ("liuyou.rules", "六有：制度机制", "Six haves: rules"),
-            ("liuyou.results", "六有：工作绩效", "Six haves: results"),
-            ("bayou.sign_board", "八有：牌子", "Eight haves: sign board"),
-            ("bayou.approval", "八有：批复", "Eight haves: approval"),
-            ("bayou.seal", "八有：印章", "Eight haves: seal"),
-            ("bayou.funds", "八有：经费", "Eight haves: funds"),
-            ("bayou.premises", "八有：场所", "Eight haves: premises"),
-            ("bayou.rules", "八有：制度", "Eight haves: rules"),
-            ("bayou.activities", "八有：活动", "Eight haves: activities"),
-            ("bayou.archives", "八有：档案", "Eight haves: archives"),
-        ];
-        debug_assert_eq!(liuyou.len(), registry::validate::PHOTO_ITEMS.len());
-        liuyou.iter().map(|&(key, zh, en)| Choice { key, zh, en }).collect()
+        let named = |group_zh: &str, group_en: &str, &(key, zh, en): &(&'static str, &str, &str)| Choice {
+            key,
+            zh: format!("{group_zh}：{zh}").into(),
+            en: format!("{group_en}: {en}").into(),
+        };
+        let liuyou = LIUYOU.iter().map(|i| named("六有", "Six haves", i));
+        let bayou = BAYOU.iter().map(|i| named("八有", "Eight haves", i));
+        let all: Vec<Choice> = liuyou.chain(bayou).collect();
+        debug_assert!(all.iter().map(|c| c.key).eq(registry::validate::PHOTO_ITEMS));
+        all
     } else {
         Vec::new()
     };

@@ -248,24 +248,24 @@ impl HttpTransport {
     }
 }
 
-impl Transport for HttpTransport {
-    fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
-        let request = self
-            .client
+impl HttpTransport {
+    fn request(&self, path: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.client
             .post(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
             .header(reqwest::header::CONTENT_TYPE, "application/x-sanjian-sync")
-            .body(body);
+            .body(body)
+    }
+}
+
+impl Transport for HttpTransport {
+    fn call(&mut self, path: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        let request = self.request(path, body);
         self.handle.block_on(async move { answer(request.send().await.map_err(network)?).await })
     }
 
     fn call_partial(&mut self, path: &'static str, body: Vec<u8>) -> Result<(Vec<u8>, bool), SyncError> {
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-sanjian-sync")
-            .body(body);
+        let request = self.request(path, body);
         self.handle.block_on(async move {
             let mut resp = request.send().await.map_err(network)?;
             if !resp.status().is_success() {
