@@ -81,48 +81,15 @@ pub fn clean_jpeg(input: &[u8]) -> Result<Cleaned, ApiError> {
     Ok(Cleaned { bytes: out, width, height })
 }
 
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /// Standard base64 with padding (the UI's photos travel as text).
 pub fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = (u32::from(chunk[0]) << 16)
-            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
-            | u32::from(*chunk.get(2).unwrap_or(&0));
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(char::from(B64[(n >> (18 - 6 * k) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    sync::enrol::base64(bytes)
 }
 
 /// Decodes standard base64 (padding optional; a `data:` URL prefix is skipped).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, ApiError> {
     let text = text.split_once(";base64,").map_or(text, |(_, b)| b);
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut acc, mut bits) = (0u32, 0);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace() && *c != b'=') {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return Err(bad("BAD_BASE64", "照片数据有误", "The photo's data is malformed")),
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Ok(out)
+    sync::enrol::unbase64(text).ok_or_else(|| bad("BAD_BASE64", "照片数据有误", "The photo's data is malformed"))
 }
 
 #[cfg(test)]

@@ -229,6 +229,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     };
     let mut state = AppState::new(db, keys, public_url.clone());
     state.pin = pin;
+    state.https = tls.is_some();
     state.blobs = Some(blobs);
     // The console's facts for documents stored before they existed.
     state.ensure_facts().map_err(sync_error)?;

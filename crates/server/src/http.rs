@@ -32,6 +32,10 @@ pub struct AppState {
     /// Where photos and other attachments are kept (`sanjian serve`: under
     /// its data directory); without it the blob endpoints answer 503.
     pub blobs: Option<Arc<dyn sync::blobs::BlobStore>>,
+    /// Served over HTTPS (answers then carry Strict-Transport-Security).
+    pub https: bool,
+    /// Failed sign-ins and redemptions, counted.
+    pub limits: crate::guard::Limits,
     exports: ExportJobs,
 }
 
@@ -45,6 +49,8 @@ impl AppState {
             pin: None,
             max_body: 32 << 20,
             blobs: None,
+            https: false,
+            limits: crate::guard::Limits::default(),
             exports: ExportJobs::default(),
         }
     }
@@ -131,9 +137,34 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/census", get(console_census))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer; answers
+/// of the API (which hold personal data) are never cached; HTTPS is
+/// remembered by browsers when the server speaks it.
+async fn secure(State(st): State<Arc<AppState>>, req: Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut HeaderMap, name: header::HeaderName, value: &'static str| {
+        h.entry(name).or_insert(header::HeaderValue::from_static(value));
+    };
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+    set(h, header::HeaderName::from_static("permissions-policy"), "camera=(self), geolocation=(), microphone=()");
+    if api {
+        h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    }
+    if st.https {
+        set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
+    }
+    resp
 }
 
 /// One line per request: method, path, status, time. Never bodies, tokens
@@ -345,19 +376,28 @@ struct RedeemRequest {
     public_key: String,
 }
 
-async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
+async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Response> {
     let bytes = read_body(body, 16 << 10).await?;
     let req: RedeemRequest = json_body(&bytes)?;
     let actor: [u8; 16] = auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
     let public_key: [u8; 32] = auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
+    if let Some(secs) = st.limits.redeem_all.blocked("all", now_ms()) {
+        return Ok(too_many(secs));
+    }
     blocking(move || {
         let secret = st.keys.county_secret;
-        let creds = st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))??;
+        let creds = match st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))? {
+            Ok(c) => c,
+            Err(denied) => {
+                st.limits.redeem_all.fail("all", now_ms());
+                return Err(denied.into());
+            }
+        };
         // The card root public key: what the device verifies the county's
         // card lists (and so every card) with.
         let mut v = serde_json::to_value(&creds).map_err(|e| SyncError::Server(e.to_string()))?;
         v["card_root"] = auth::hex(root(&st).verifying_key().as_bytes()).into();
-        Ok(Json(v))
+        Ok(Json(v).into_response())
     })
     .await
 }
@@ -368,12 +408,39 @@ struct LoginRequest {
     password: String,
 }
 
-async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
+/// Too many failed attempts: try again in `secs` seconds.
+fn too_many(secs: u64) -> Response {
+    let minutes = secs.div_ceil(60);
+    let body = serde_json::json!({
+        "code": "TOO_MANY_ATTEMPTS",
+        "message": Text::new(
+            format!("尝试次数过多，请{minutes}分钟后再试"),
+            format!("Too many attempts: try again in {minutes} min"),
+        ),
+    });
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], Json(body)).into_response()
+}
+
+async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Response> {
     let bytes = read_body(body, 16 << 10).await?;
     let req: LoginRequest = json_body(&bytes)?;
-    blocking(move || {
-        let (token, staff) = st.db.tx(|db| auth::login(db, &req.username, &req.password))??;
-        Ok(Json(serde_json::json!({ "token": token, "staff": staff })))
+    let account = format!("user:{}", req.username.trim().to_lowercase());
+    let now = now_ms();
+    // Five wrong passwords for an account, or a hundred in all, within a
+    // quarter of an hour: sign-in waits (the right password too).
+    if let Some(secs) = st.limits.login_account.blocked(&account, now).or(st.limits.login_all.blocked("all", now)) {
+        return Ok(too_many(secs));
+    }
+    blocking(move || match st.db.tx(|db| auth::login(db, &req.username, &req.password))? {
+        Ok((token, staff)) => {
+            st.limits.login_account.clear(&account);
+            Ok(Json(serde_json::json!({ "token": token, "staff": staff })).into_response())
+        }
+        Err(denied) => {
+            st.limits.login_account.fail(&account, now);
+            st.limits.login_all.fail("all", now);
+            Err(denied.into())
+        }
     })
     .await
 }
@@ -1696,12 +1763,23 @@ async fn console_reconcile(
 }
 
 /// The county console (sign-in, then the dashboard).
-async fn console_page() -> Response {
+/// One of the server's pages, with its Content-Security-Policy.
+fn page(html: &'static str, policy: &'static std::sync::OnceLock<String>) -> Response {
+    let csp = policy.get_or_init(|| crate::guard::page_policy(html)).clone();
     (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-        include_str!("console.html"),
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-cache".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, csp),
+        ],
+        html,
     )
         .into_response()
+}
+
+async fn console_page() -> Response {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    page(include_str!("console.html"), &POLICY)
 }
 
 /// The census map, the same module the field app draws with.
@@ -1715,9 +1793,6 @@ async fn console_map_js() -> Response {
 
 /// The public verify page: any phone can open it and scan or paste a card.
 async fn verify_page() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
-        include_str!("verify.html"),
-    )
-        .into_response()
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    page(include_str!("verify.html"), &POLICY)
 }

@@ -12,6 +12,7 @@ pub mod cards;
 pub mod census;
 pub mod db;
 pub mod duplicates;
+pub mod guard;
 mod http;
 pub mod keys;
 pub mod ledgers;

@@ -1794,3 +1794,50 @@ fn disk_and_s3_blob_stores_keep_uploads_alike() {
     let err = wrong.complete_size(&hash).unwrap_err();
     assert!(err.to_string().contains("HTTP 403"), "{err}");
 }
+
+#[test]
+fn guessing_is_slowed_and_pages_carry_security_headers() {
+    let s = start(Backend::Sqlite);
+    // Five wrong passwords for one account: then even the right one waits;
+    // another account is not affected.
+    for _ in 0..5 {
+        let (st, v) = s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "guess"}));
+        assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")));
+    }
+    let req = s
+        .http
+        .post(format!("{}/api/login", s.endpoint.base))
+        .json(&serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let resp = s.rt.block_on(async { req.send().await.unwrap() });
+    assert_eq!(resp.status().as_u16(), 429);
+    let wait: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait > 800 && wait <= 900, "{wait}");
+    let v: serde_json::Value = s.rt.block_on(resp.json()).unwrap();
+    assert_eq!(v["code"], "TOO_MANY_ATTEMPTS");
+    assert!(v["message"]["zh"].as_str().unwrap().contains("分钟后再试"), "{v}");
+    let (st, _) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "admin", "password": "battery staple"}));
+    assert_ne!(st, 429, "another account signs in as before");
+    // Thirty wrong enrolment codes: redemption waits.
+    let bad = serde_json::json!({"code": "0000-0000-0000-0000-0000", "actor": "ab".repeat(16), "public_key": "cd".repeat(32)});
+    for _ in 0..30 {
+        assert_eq!(s.post_json("/api/enrol/redeem", None, &bad).0, 401);
+    }
+    let (st, v) = s.post_json("/api/enrol/redeem", None, &bad);
+    assert_eq!((st, v["code"].as_str()), (429, Some("TOO_MANY_ATTEMPTS")), "{v}");
+
+    // Headers: the console's policy names its own script; the API is never cached.
+    let req = s.http.get(format!("{}/console", s.endpoint.base));
+    let page = s.rt.block_on(async { req.send().await.unwrap() });
+    let h = page.headers().clone();
+    let csp = h["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("script-src 'self' 'sha256-") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("script-src 'self' 'unsafe-inline'"));
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin);
+    let api = s.rt.block_on(async { req.send().await.unwrap() });
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert_eq!(api.headers()["referrer-policy"], "no-referrer");
+    assert!(api.headers().get("strict-transport-security").is_none(), "plain HTTP here");
+}

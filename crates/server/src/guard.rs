@@ -1,0 +1,120 @@
+//! What the server does against guessing and against the browser being
+//! turned on its own pages: failed sign-ins and enrolment redemptions are
+//! counted and, past a limit, refused for a while (`Limiter`); every answer
+//! carries security headers, HTML pages a Content-Security-Policy that
+//! allows only their own inline script (by its hash) and this origin.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Failures counted over a sliding window, per key.
+#[derive(Debug)]
+pub struct Limiter {
+    window_ms: i64,
+    max: usize,
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl Limiter {
+    pub fn new(max: usize, window_ms: i64) -> Limiter {
+        Limiter { window_ms, max, failures: Mutex::new(HashMap::new()) }
+    }
+
+    /// Seconds to wait before `key` may try again, if it is over its limit.
+    pub fn blocked(&self, key: &str, now_ms: i64) -> Option<u64> {
+        let mut all = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let list = all.get_mut(key)?;
+        list.retain(|t| now_ms - t < self.window_ms);
+        if list.len() < self.max {
+            return None;
+        }
+        let oldest = list.iter().min().copied().unwrap_or(now_ms);
+        Some(((oldest + self.window_ms - now_ms).max(1000) / 1000) as u64)
+    }
+
+    pub fn fail(&self, key: &str, now_ms: i64) {
+        let mut all = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        // Keys that only hold expired failures are dropped as we go.
+        if all.len() > 10_000 {
+            all.retain(|_, v| v.iter().any(|t| now_ms - t < self.window_ms));
+        }
+        all.entry(key.to_owned()).or_default().push(now_ms);
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
+/// The server's limits: per account and overall for sign-in, overall for
+/// enrolment redemption (an enrolment code has 100 bits; this stops a
+/// flood, not a guess).
+#[derive(Debug)]
+pub struct Limits {
+    pub login_account: Limiter,
+    pub login_all: Limiter,
+    pub redeem_all: Limiter,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        const QUARTER_HOUR: i64 = 15 * 60 * 1000;
+        Limits {
+            login_account: Limiter::new(5, QUARTER_HOUR),
+            login_all: Limiter::new(100, QUARTER_HOUR),
+            redeem_all: Limiter::new(30, QUARTER_HOUR),
+        }
+    }
+}
+
+/// The SHA-256 of each inline `<script>` of a page, as CSP sources.
+fn script_hashes(page: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    for part in page.split("<script>").skip(1) {
+        if let Some((script, _)) = part.split_once("</script>") {
+            out.push(format!("'sha256-{}'", sync::enrol::base64(&Sha256::digest(script.as_bytes()))));
+        }
+    }
+    out.join(" ")
+}
+
+/// The Content-Security-Policy of one of the server's pages: its own
+/// inline script and this origin's scripts, nothing framed, nothing sent
+/// elsewhere. (Inline styles stay allowed: the pages set widths and colours
+/// through style attributes.)
+pub fn page_policy(page: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' {}; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; \
+         media-src 'self' blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'",
+        script_hashes(page)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_past_the_limit_block_until_the_window_passes() {
+        let l = Limiter::new(3, 60_000);
+        for t in [0, 1000, 2000] {
+            assert_eq!(l.blocked("a", t), None);
+            l.fail("a", t);
+        }
+        assert_eq!(l.blocked("a", 3000), Some(57));
+        assert_eq!(l.blocked("b", 3000), None, "another key is free");
+        assert_eq!(l.blocked("a", 60_001), None, "the oldest failure expired");
+        l.clear("a");
+        assert_eq!(l.blocked("a", 3000), None);
+    }
+
+    #[test]
+    fn a_page_policy_names_its_inline_script_by_hash() {
+        let p = page_policy("<p>x</p><script>alert(1)</script>");
+        // echo -n 'alert(1)' | openssl dgst -sha256 -binary | base64
+        assert!(p.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"), "{p}");
+        assert!(p.contains("frame-ancestors 'none'") && !p.contains("script-src 'self' 'unsafe-inline'"));
+    }
+}
