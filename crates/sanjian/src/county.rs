@@ -144,7 +144,7 @@ impl Place {
     }
 }
 
-fn sync_error(e: SyncError) -> anyhow::Error {
+pub(crate) fn sync_error(e: SyncError) -> anyhow::Error {
     let m = e.message();
     anyhow::anyhow!("{} ({}) [{}]: {e}", m.zh, m.en, e.code())
 }
@@ -250,13 +250,18 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             path.display()
         );
     }
+    // The last reference to the state is dropped here, after the runtime
+    // stopped: a PostgreSQL pool must not be dropped on an async thread.
+    let serving = state.clone();
     runtime.block_on(async move {
         tracing::info!(%addr, tls = tls.is_some(), "serving");
         match &tls {
-            Some(t) => server::serve_tls_on(listener, t, state, shutdown).await,
-            None => server::serve_on(listener, state, shutdown).await,
+            Some(t) => server::serve_tls_on(listener, t, serving, shutdown).await,
+            None => server::serve_on(listener, serving, shutdown).await,
         }
     })?;
+    drop(runtime);
+    drop(state);
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -420,6 +425,19 @@ pub fn admin(cmd: AdminCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The server's keys, database and data directory (for backups).
+pub(crate) fn open_server(args: &ServerArgs) -> Result<(ServerKeys, Db, PathBuf)> {
+    open(args)
+}
+
+/// The data directory and the PostgreSQL URL the settings name (the
+/// directory may not exist yet).
+pub(crate) fn data_and_url(args: &ServerArgs) -> Result<(PathBuf, Option<String>)> {
+    let file = file_config(args.config.as_deref())?;
+    let place = args.resolve(&file);
+    Ok((place.data, place.database_url))
 }
 
 fn open(args: &ServerArgs) -> Result<(ServerKeys, Db, PathBuf)> {

@@ -5,6 +5,7 @@
 //! command failed, 2 wrong arguments (with usage).
 
 mod appweb;
+mod backup;
 mod cards;
 mod county;
 mod device;
@@ -97,6 +98,10 @@ enum Command {
         #[command(flatten)]
         key: KeyArgs,
     },
+    /// Copies the county server's data (keys, database, photos) while it runs.
+    Backup(backup::BackupArgs),
+    /// Puts a backup back into a server's data directory (or PostgreSQL).
+    Restore(backup::RestoreArgs),
     /// Issues a membership card on a device, offline, with its card key.
     IssueCard(cards::IssueArgs),
     /// Verifies a card with the lists a device holds (exit 0 valid, 1 not).
@@ -224,6 +229,8 @@ fn run(command: Command) -> Result<ExitCode> {
             county::import(server, &store)
         }
         Command::Device(cmd) => device::run(cmd),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::AppSetup(args) => appweb::setup(args),
         Command::AppWeb(args) => {
             let t = args.today.as_deref().map(parse_date).transpose()?;

@@ -424,3 +424,150 @@ fn serve_with_an_s3_compatible_store_checks_it_at_start() {
     assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
     assert!(server.wait().unwrap().success());
 }
+
+/// A device's store, opened with the key file `device enrol` wrote beside it.
+fn device_store(path: &Path) -> store::Store {
+    let key_hex = std::fs::read_to_string(format!("{}.key", path.display())).unwrap();
+    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
+    store::Store::open(path, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap()
+}
+
+/// A new member on the device, in its first member's union and township.
+fn register(path: &Path, name: &str, seq: u32) -> registry::model::RecordId {
+    let mut store = device_store(path);
+    let any = store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone();
+    let mut record = store.get(&any).unwrap().unwrap().record;
+    let registry::model::Record::Member(m) = &mut record else { panic!("a member") };
+    m.name = name.into();
+    m.sex = None;
+    m.card_number = None;
+    let prefix = m.resident_id[..14].to_owned();
+    // The next sequence number nobody holds yet.
+    for n in seq.. {
+        let registry::model::Record::Member(m) = &mut record else { unreachable!() };
+        let first17 = format!("{prefix}{:03}", n % 1000);
+        m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        match store.insert(record.clone(), time::macros::date!(2026 - 11 - 25)) {
+            Ok(saved) => return saved.id,
+            Err(store::StoreError::Duplicate(_)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}
+
+fn serve_on(data: &Path, port: u16, extra: &[&str]) -> std::process::Child {
+    let log = std::fs::File::create(format!("{}.log", data.display())).unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(data), "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening http://127.0.0.1:"), "{first}");
+    server
+}
+
+fn stop_server(mut server: std::process::Child, data: &Path) {
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    let status = server.wait().unwrap();
+    let log = std::fs::read_to_string(format!("{}.log", data.display())).unwrap_or_default();
+    assert!(status.success(), "{status:?}: {log}");
+}
+
+/// A backup taken while the server runs, restored after later writes were
+/// lost: the devices' repair check pushes what the restored server lacks,
+/// and a device enrolled afterwards receives it all.
+#[test]
+fn a_backup_taken_while_serving_is_restored_and_devices_resync() {
+    backup_and_restore(None);
+}
+
+/// The same with PostgreSQL (`pg_dump`, `pg_restore`) on the throwaway
+/// cluster `scripts/test.sh` starts.
+#[test]
+fn a_postgresql_server_is_backed_up_with_pg_dump_and_restored() {
+    let base = std::env::var("SANJIAN_TEST_PG_URL").expect("SANJIAN_TEST_PG_URL: run the tests with scripts/test.sh");
+    let db = |name: &str| {
+        let o = Command::new("psql")
+            .args([&base, "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let (root, _) = base.rsplit_once('/').unwrap();
+        format!("{root}/{name}")
+    };
+    let tag = format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    );
+    backup_and_restore(Some((db(&format!("bk_src_{tag}")), db(&format!("bk_dst_{tag}")))));
+}
+
+/// `pg`: the source and the (empty) target databases, or SQLite.
+fn backup_and_restore(pg: Option<(String, String)>) {
+    let dir = tempfile::tempdir().unwrap();
+    let (src, dst): (Vec<String>, Vec<String>) = match &pg {
+        Some((a, b)) => (vec!["--database-url".into(), a.clone()], vec!["--database-url".into(), b.clone()]),
+        None => (Vec::new(), Vec::new()),
+    };
+    let src: Vec<&str> = src.iter().map(String::as_str).collect();
+    let dst: Vec<&str> = dst.iter().map(String::as_str).collect();
+    let with = |args: &[&str], db: &[&str]| ok(sanjian(&[args, db].concat()));
+    let county = dir.path().join("county.db");
+    let data = dir.path().join("server");
+    ok(sanjian(&["generate", "--members", "200", "--seed", "8", "--db", s(&county)]));
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["stats", "--db", s(&county), "--json"]))).unwrap();
+    let township = stats["townships"][0]["name"].as_str().unwrap().to_owned();
+    with(&["import", "--data", s(&data), "--from", s(&county)], &src);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve_on(&data, port, &src);
+    let enrol = |data: &Path, person: &str, db: &[&str]| {
+        let text = with(&["enrol", "--data", s(data), "--person", person, "--township", &township], db);
+        text.trim().lines().last().unwrap().trim().to_owned()
+    };
+    let a = dir.path().join("a.db");
+    ok(sanjian(&["device", "enrol", "--db", s(&a), "--text", &enrol(&data, "甲", &src)]));
+    ok(sanjian(&["device", "sync", "--db", s(&a)]));
+    let before = register(&a, "备份前登记", 701);
+    ok(sanjian(&["device", "sync", "--db", s(&a)]));
+    let backup = dir.path().join("backup");
+    let out = with(&["backup", "--data", s(&data), "--out", s(&backup)], &src);
+    assert!(out.contains("备份完成"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(backup.join("server.keys")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the backup's key file is the owner's alone");
+    }
+    let again = sanjian(&[&["backup", "--data", s(&data), "--out", s(&backup)][..], &src].concat());
+    assert_eq!(again.status.code(), Some(1), "never over a backup");
+    let after = register(&a, "备份后登记", 703);
+    ok(sanjian(&["device", "sync", "--db", s(&a)]));
+    stop_server(server, &data);
+
+    // The server is lost; a new one is restored from the backup.
+    let restored = dir.path().join("restored");
+    let out = with(&["restore", "--data", s(&restored), "--from", s(&backup)], &dst);
+    assert!(out.contains("恢复完成"), "{out}");
+    let again = sanjian(&[&["restore", "--data", s(&restored), "--from", s(&backup)][..], &dst].concat());
+    assert_eq!(again.status.code(), Some(1), "never over a server's data without --force");
+    let server = serve_on(&restored, port, &dst);
+    let report: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["device", "sync", "--db", s(&a), "--json"]))).unwrap();
+    assert!(report["repaired"].as_u64().unwrap() >= 1, "the lost write is found and pushed again: {report}");
+    // A device enrolled on the restored server gets both registrations.
+    let b = dir.path().join("b.db");
+    ok(sanjian(&["device", "enrol", "--db", s(&b), "--text", &enrol(&restored, "乙", &dst)]));
+    ok(sanjian(&["device", "sync", "--db", s(&b)]));
+    let store = device_store(&b);
+    for id in [&before, &after] {
+        assert!(store.get(id).unwrap().is_some_and(|r| r.deleted.is_none()), "{id} on the new device");
+    }
+    stop_server(server, &restored);
+}

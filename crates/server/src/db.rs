@@ -155,6 +155,20 @@ impl Db {
         }
     }
 
+    /// Writes a consistent copy of an SQLite database to `to` while it is
+    /// in use (`VACUUM INTO`: a snapshot, compacted). PostgreSQL databases
+    /// are copied with `pg_dump` instead.
+    pub fn snapshot_sqlite(&self, to: &std::path::Path) -> Result<(), SyncError> {
+        match self {
+            Db::Sqlite(c) => {
+                let path = to.to_str().ok_or_else(|| SyncError::Server("backup path is not UTF-8".into()))?;
+                c.lock().expect("db lock").execute("VACUUM INTO ?1", [path]).map_err(db_err)?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(SyncError::Server("a PostgreSQL database is backed up with pg_dump".into())),
+        }
+    }
+
     /// Runs `f` in one transaction: committed on `Ok`, rolled back on `Err`.
     pub fn tx<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
         match self {

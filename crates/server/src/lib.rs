@@ -54,12 +54,19 @@ pub async fn serve(
 /// taken at start and then every hour (the day's last one stands); stopped
 /// when the returned guard is dropped.
 fn snapshots_every_hour(state: Arc<AppState>) -> AbortOnDrop {
+    // A weak reference: the task must never be the one to drop the state
+    // (a PostgreSQL pool dropped on an async worker would block it).
+    let state = Arc::downgrade(&state);
     AbortOnDrop(tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
             let state = state.clone();
-            match tokio::task::spawn_blocking(move || state.snapshot_today()).await {
+            let done = tokio::task::spawn_blocking(move || match state.upgrade() {
+                Some(state) => state.snapshot_today(),
+                None => Ok(()),
+            });
+            match done.await {
                 Ok(Err(e)) => tracing::warn!(error = %e, "daily snapshot"),
                 Err(e) => tracing::warn!(error = %e, "daily snapshot task"),
                 Ok(Ok(())) => {}
