@@ -18,7 +18,7 @@ use sync::http::{Endpoint, HttpTransport};
 pub const BASE: &str = "device.server";
 pub const PIN: &str = "device.pin";
 pub const CA: &str = "device.ca";
-pub const TOKEN: &str = "device.token";
+pub const TOKEN: &str = sync::http::TOKEN_KEY;
 pub const SIGNING_KEY: &str = "device.signing_key";
 pub const PERSON: &str = "device.person";
 pub const ROLE: &str = "device.role";
@@ -91,6 +91,7 @@ pub fn enrol(
         put(CA, ca)?;
     }
     put(TOKEN, creds.token.as_bytes())?;
+    put(sync::http::TOKEN_AT_KEY, sync::http::now_ms().to_string().as_bytes())?;
     put(SIGNING_KEY, &seed)?;
     put(PERSON, creds.person.as_bytes())?;
     put(ROLE, creds.role.as_bytes())?;
@@ -182,6 +183,7 @@ pub fn sync_once(
     let report = sync::client::sync(store, &mut transport, &sync::client::Options::default(), progress)?;
     let (trust, revoked) = rt.block_on(sync::http::fetch_card_lists(&client, &endpoint))?;
     sync::http::keep_card_lists(store, &trust, &revoked)?;
+    sync::http::rotate_if_due(store, &client, &endpoint, rt)?;
     Ok(report)
 }
 

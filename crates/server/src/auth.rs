@@ -223,6 +223,27 @@ impl Staff {
 }
 
 /// The migration: staff accounts get their townships.
+/// How long a device token lives; devices rotate theirs well before.
+pub const TOKEN_LIFE_MS: i64 = 90 * 24 * 3600 * 1000;
+
+/// The migration for device tokens' expiry and rotation: a token expires
+/// (existing ones 90 days after this migration runs); a rotation's new
+/// token waits in `next_token_hash` until the device first uses it.
+pub fn token_schema(d: Dialect) -> String {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    let now = now_ms();
+    format!(
+        "ALTER TABLE devices ADD COLUMN token_expires_at BIGINT;
+         ALTER TABLE devices ADD COLUMN next_token_hash {blob};
+         UPDATE devices SET token_expires_at = {};
+         CREATE UNIQUE INDEX devices_next_token ON devices(next_token_hash);",
+        now + TOKEN_LIFE_MS
+    )
+}
+
 pub fn townships_schema() -> String {
     "ALTER TABLE users ADD COLUMN townships TEXT NOT NULL DEFAULT ''".into()
 }
@@ -461,8 +482,9 @@ pub fn redeem(
     let device_id = random_token("d_")[..18].to_owned();
     let token = random_token("sjd_");
     db.execute(
-        "INSERT INTO devices (id, actor, person, role, public_key, token_hash, scope_all, townships, grids, scope_version, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO devices (id, actor, person, role, public_key, token_hash, scope_all, townships, grids, scope_version, created_at,
+           token_expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
             device_id.as_str().into(),
             actor.to_vec().into(),
@@ -475,6 +497,7 @@ pub fn redeem(
             row[4].clone(),
             1i64.into(),
             now.into(),
+            (now + TOKEN_LIFE_MS).into(),
         ],
     )?;
     db.execute(
@@ -495,10 +518,32 @@ pub fn redeem(
 
 /// The device a token belongs to, and whether it was revoked.
 pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, bool)>, SyncError> {
+    let hash = digest(token);
     let rows = db.query(
-        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at FROM devices WHERE token_hash = $1",
-        &[digest(token).into()],
+        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash
+         FROM devices WHERE token_hash = $1 OR next_token_hash = $1",
+        &[hash.clone().into()],
     )?;
+    if let Some(r) = rows.first() {
+        let now = now_ms();
+        if matches!(&r[8], Val::Blob(next) if *next == hash) {
+            // The rotated token's first use: it replaces the old one.
+            db.execute(
+                "UPDATE devices SET token_hash = next_token_hash, next_token_hash = NULL, token_expires_at = $1
+                 WHERE id = $2",
+                &[(now + TOKEN_LIFE_MS).into(), r[0].clone()],
+            )?;
+        } else if !matches!(r[7], Val::Null) && r[7].int() < now {
+            return Err(SyncError::Refused {
+                status: 401,
+                code: "TOKEN_EXPIRED".into(),
+                message: registry::message::Message::new(
+                    "本机的登录凭据已过期，请用新的注册码重新注册",
+                    "This device's credentials have expired: enrol it again with a new code",
+                ),
+            });
+        }
+    }
     Ok(rows.into_iter().next().map(|r| {
         let actor: [u8; 16] = match &r[1] {
             Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
@@ -516,6 +561,15 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, bool
         };
         (device, r[6] != Val::Null)
     }))
+}
+
+/// A new token for a device (it asked with its current one): kept as the
+/// next token until the device first uses it, so an answer lost on the way
+/// costs nothing (the old token still works; asking again makes another).
+pub fn rotate_token(db: &mut dyn Sql, device_id: &str) -> Result<String, SyncError> {
+    let token = random_token("sjd_");
+    db.execute("UPDATE devices SET next_token_hash = $1 WHERE id = $2", &[digest(&token).into(), device_id.into()])?;
+    Ok(token)
 }
 
 /// The device a token belongs to; a revoked device is refused.

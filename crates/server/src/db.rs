@@ -52,6 +52,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v7-dupkeys", sync::facts::schema_v5()),
         ("console-v8-campaign", crate::campaign::schema()),
         ("console-v9-visits", sync::facts::schema_v6()),
+        ("auth-v3-token-expiry", crate::auth::token_schema(d)),
     ]
 }
 

@@ -96,6 +96,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             sync::blobs::path::FETCH,
             post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
         )
+        .route(sync::http::ROTATE_PATH, post(rotate_token))
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
         .route("/api/enrolments", post(create_enrolment))
@@ -359,6 +360,23 @@ async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: 
             }))
         })??;
         Ok(binary(answer))
+    })
+    .await
+}
+
+/// A device asks for a new token (with its current one); the old one works
+/// until the new one is first used.
+async fn rotate_token(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        let new = st.db.tx(|db| {
+            Ok(match auth::find_device(db, &token)? {
+                None => Err(auth::UNAUTHENTICATED),
+                Some((_, true)) => Err(auth::DEVICE_REVOKED),
+                Some((device, false)) => Ok(auth::rotate_token(db, &device.id)?),
+            })
+        })??;
+        Ok(Json(serde_json::json!({ "token": new, "expires_in_ms": auth::TOKEN_LIFE_MS })))
     })
     .await
 }

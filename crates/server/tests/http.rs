@@ -1841,3 +1841,70 @@ fn guessing_is_slowed_and_pages_carry_security_headers() {
     assert_eq!(api.headers()["referrer-policy"], "no-referrer");
     assert!(api.headers().get("strict-transport-security").is_none(), "plain HTTP here");
 }
+
+#[test]
+fn device_tokens_expire_and_rotate_without_ever_locking_a_device_out() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 61);
+        s.sync(&mut a).unwrap();
+        let old = a.token.clone();
+        // A rotation answered: the old token still works until the new one
+        // is used (an answer lost on the way costs nothing).
+        let rotate = |token: &str| {
+            let req = s.http.post(format!("{}{}", s.endpoint.base, sync::http::ROTATE_PATH)).bearer_auth(token);
+            let (st, v) = s.answer(req);
+            assert_eq!(st, 200, "{v}");
+            v["token"].as_str().unwrap().to_owned()
+        };
+        let lost = rotate(&old);
+        let new = rotate(&old);
+        assert_ne!(lost, new);
+        s.sync(&mut a).unwrap();
+        a.token = new.clone();
+        s.sync(&mut a).unwrap();
+        // Once the new one is used, the old one and the lost one are refused.
+        for t in [&old, &lost] {
+            a.token = t.clone();
+            assert_eq!(s.sync(&mut a).unwrap_err().code(), "UNAUTHENTICATED");
+        }
+        a.token = new.clone();
+        s.sync(&mut a).unwrap();
+        // An expired token is refused with its own reason.
+        s.state
+            .db
+            .tx(|db| db.execute("UPDATE devices SET token_expires_at = 1 WHERE id = $1", &[a.id.as_str().into()]))
+            .unwrap();
+        let err = s.sync(&mut a).unwrap_err();
+        assert_eq!(err.code(), "TOKEN_EXPIRED", "{err:?}");
+        assert!(err.message().zh.contains("重新注册"));
+    });
+}
+
+#[test]
+fn a_device_rotates_its_token_when_due_and_keeps_syncing() {
+    let s = start(Backend::Sqlite);
+    let mut a = s.enrol(s.township_grant(0), 62);
+    sync::http::keep_token(&mut a.store, &a.token).unwrap();
+    s.sync(&mut a).unwrap();
+    let http = s.http.clone();
+    let handle = s.rt.handle().clone();
+    let endpoint = s.endpoint.clone();
+    let rotated = std::thread::scope(|t| {
+        t.spawn(|| sync::http::rotate_if_due(&mut a.store, &http, &endpoint, &handle).unwrap()).join().unwrap()
+    });
+    assert!(!rotated, "a fresh token is kept");
+    // Thirty-one days later.
+    let long_ago = sync::http::now_ms() - 31 * 24 * 3600 * 1000;
+    a.store.set_sync_value(sync::http::TOKEN_AT_KEY, long_ago.to_string().as_bytes()).unwrap();
+    let rotated = std::thread::scope(|t| {
+        t.spawn(|| sync::http::rotate_if_due(&mut a.store, &http, &endpoint, &handle).unwrap()).join().unwrap()
+    });
+    assert!(rotated);
+    let new = sync::http::stored_token(&a.store).unwrap().unwrap();
+    assert_ne!(new, a.token);
+    let old = std::mem::replace(&mut a.token, new);
+    s.sync(&mut a).unwrap();
+    a.token = old;
+    assert_eq!(s.sync(&mut a).unwrap_err().code(), "UNAUTHENTICATED", "the old token is retired");
+}

@@ -289,6 +289,63 @@ impl Transport for HttpTransport {
     }
 }
 
+/// Where a device asks for a new token.
+pub const ROTATE_PATH: &str = "/api/sync/rotate";
+/// Sync values: the device's token, and when it got it (ms, decimal).
+pub const TOKEN_KEY: &str = "device.token";
+pub const TOKEN_AT_KEY: &str = "device.token_at";
+/// A device rotates its token once it is this old (tokens live 90 days).
+pub const ROTATE_AFTER_MS: u64 = 30 * 24 * 3600 * 1000;
+
+/// Asks the server for a new token with the current one.
+pub async fn rotate(client: &reqwest::Client, endpoint: &Endpoint, token: &str) -> Result<String, SyncError> {
+    let resp =
+        client.post(format!("{}{ROTATE_PATH}", endpoint.base)).bearer_auth(token).send().await.map_err(network)?;
+    let bytes = answer(resp).await?;
+    #[derive(Deserialize)]
+    struct Rotated {
+        token: String,
+    }
+    let r: Rotated = serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("rotate answer: {e}")))?;
+    Ok(r.token)
+}
+
+/// The token a device holds in its store, if any.
+pub fn stored_token(store: &Store) -> Result<Option<String>, SyncError> {
+    Ok(store.sync_value(TOKEN_KEY)?.and_then(|b| String::from_utf8(b).ok()))
+}
+
+/// Keeps a device's token and the time it got it.
+pub fn keep_token(store: &mut Store, token: &str) -> Result<(), SyncError> {
+    store.set_sync_value(TOKEN_KEY, token.as_bytes())?;
+    store.set_sync_value(TOKEN_AT_KEY, now_ms().to_string().as_bytes())?;
+    Ok(())
+}
+
+/// Rotates the device's token if it is due (a device enrolled before the
+/// time was kept counts from now). Call from a blocking thread. Returns
+/// whether it rotated.
+pub fn rotate_if_due(
+    store: &mut Store,
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    handle: &Handle,
+) -> Result<bool, SyncError> {
+    let Some(token) = stored_token(store)? else { return Ok(false) };
+    let since: Option<u64> =
+        store.sync_value(TOKEN_AT_KEY)?.and_then(|b| String::from_utf8(b).ok()).and_then(|s| s.parse().ok());
+    let Some(since) = since else {
+        store.set_sync_value(TOKEN_AT_KEY, now_ms().to_string().as_bytes())?;
+        return Ok(false);
+    };
+    if now_ms().saturating_sub(since) < ROTATE_AFTER_MS {
+        return Ok(false);
+    }
+    let new = handle.block_on(rotate(client, endpoint, &token))?;
+    keep_token(store, &new)?;
+    Ok(true)
+}
+
 /// The county's signed card lists as served (trust list, revocation list).
 /// They are public; the device checks them against the card root key it
 /// got at enrolment before keeping them ([`keep_card_lists`]).
@@ -508,11 +565,15 @@ async fn session(
 ) -> Result<Report, SyncError> {
     let lists = fetch_card_lists(client, &config.endpoint).await;
     let store = store.clone();
-    let mut transport = HttpTransport::new(client.clone(), &config.endpoint, &config.token, Handle::current());
     let options = config.options.clone();
     let tx = tx.clone();
+    let (client, endpoint, fallback) = (client.clone(), config.endpoint.clone(), config.token.clone());
+    let handle = Handle::current();
     tokio::task::spawn_blocking(move || {
         let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+        // The token the store holds (it changes when rotated).
+        let token = stored_token(&store)?.unwrap_or(fallback);
+        let mut transport = HttpTransport::new(client.clone(), &endpoint, &token, handle.clone());
         let report = client::sync(&mut store, &mut transport, &options, &mut |p| {
             if p.stage != Stage::Done {
                 tx.send_replace(SyncStatus::Syncing(*p));
@@ -523,12 +584,16 @@ async fn session(
         if let Ok((trust, revoked)) = lists {
             let _ = keep_card_lists(&mut store, &trust, &revoked);
         }
+        // A token 30 days old is swapped for a new one (the old one works
+        // until the new one is first used, next session).
+        rotate_if_due(&mut store, &client, &endpoint, &handle)?;
         Ok(report)
     })
     .await
     .unwrap_or_else(|_| Err(SyncError::Interrupted))
 }
 
-fn now_ms() -> u64 {
+/// Milliseconds since the epoch.
+pub fn now_ms() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
