@@ -223,11 +223,13 @@ impl Staff {
 }
 
 /// The migration: staff accounts get their townships.
-/// How long a device token lives; devices rotate theirs well before.
-pub const TOKEN_LIFE_MS: i64 = 90 * 24 * 3600 * 1000;
+/// How long a device token lives unless rotated (a year: a tablet put away
+/// between campaigns must not come back locked out with unsent records);
+/// devices rotate theirs every 30 days while they sync.
+pub const TOKEN_LIFE_MS: i64 = 365 * 24 * 3600 * 1000;
 
 /// The migration for device tokens' expiry and rotation: a token expires
-/// (existing ones 90 days after this migration runs); a rotation's new
+/// (existing ones a year after this migration runs); a rotation's new
 /// token waits in `next_token_hash` until the device first uses it.
 pub fn token_schema(d: Dialect) -> String {
     let blob = match d {

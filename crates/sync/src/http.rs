@@ -294,7 +294,7 @@ pub const ROTATE_PATH: &str = "/api/sync/rotate";
 /// Sync values: the device's token, and when it got it (ms, decimal).
 pub const TOKEN_KEY: &str = "device.token";
 pub const TOKEN_AT_KEY: &str = "device.token_at";
-/// A device rotates its token once it is this old (tokens live 90 days).
+/// A device rotates its token once it is this old (tokens live a year).
 pub const ROTATE_AFTER_MS: u64 = 30 * 24 * 3600 * 1000;
 
 /// Asks the server for a new token with the current one.
