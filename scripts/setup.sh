@@ -68,6 +68,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
+# cargo-fuzz for the fuzz targets (scripts/fuzz.sh).
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-fuzz"
+  cargo install cargo-fuzz --version 0.13.2 --locked
+fi
 # An S3-compatible object store for the server's blob tests (s3s-fs, the s3s
 # project's S3 server over a directory).
 if ! command -v s3s-fs >/dev/null 2>&1; then

@@ -18,3 +18,5 @@ echo "== cargo nextest"
 cargo nextest run --workspace --no-fail-fast
 echo "== doc tests"
 cargo test --workspace --doc
+echo "== fuzz targets, briefly (scripts/fuzz.sh long for the long runs)"
+bash scripts/fuzz.sh smoke
