@@ -1911,3 +1911,31 @@ fn a_device_rotates_its_token_when_due_and_keeps_syncing() {
     a.token = old;
     assert_eq!(s.sync(&mut a).unwrap_err().code(), "UNAUTHENTICATED", "the old token is retired");
 }
+
+/// No cookie authenticates anything and no answer allows another origin to
+/// read it: a forged cross-site request carries no credential.
+#[test]
+fn the_console_is_not_open_to_cross_site_requests() {
+    let s = start(Backend::Sqlite);
+    let req = s
+        .http
+        .post(format!("{}/api/login", s.endpoint.base))
+        .json(&serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let resp = s.rt.block_on(async { req.send().await.unwrap() });
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(resp.headers().get("set-cookie").is_none(), "sign-in sets no cookie");
+    // A form posted from another site, even with the session token in a
+    // cookie, is refused; the answer lets no other origin read it.
+    let forged = s
+        .http
+        .post(format!("{}/api/console/staff", s.endpoint.base))
+        .header("origin", "https://evil.example")
+        .header("cookie", format!("token={}", s.admin))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=intruder&role=county_admin");
+    let resp = s.rt.block_on(async { forged.send().await.unwrap() });
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    let (_, staff) = s.answer(s.http.get(format!("{}/api/console/staff", s.endpoint.base)).bearer_auth(&s.admin));
+    assert!(staff.as_array().unwrap().iter().all(|u| u["username"] != "intruder"), "nothing was created");
+}
