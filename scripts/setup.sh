@@ -68,6 +68,11 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
+# cargo-deny (licences, duplicates, sources, advisories) for the test command.
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deny"
+  cargo install cargo-deny --version 0.20.2 --locked
+fi
 # cargo-fuzz for the fuzz targets (scripts/fuzz.sh).
 if ! cargo fuzz --version >/dev/null 2>&1; then
   echo "setup: installing cargo-fuzz"

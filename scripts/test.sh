@@ -8,6 +8,19 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo deny: licences, duplicate versions (listed), sources; advisories (deny.toml)"
+cargo deny check licenses bans sources
+# The RustSec advisory database is fetched from GitHub, which this machine's
+# network may not reach: then advisories are reported as not checked;
+# an advisory found always fails.
+if advisories=$(cargo deny check advisories 2>&1); then
+  echo "cargo deny: advisories ok"
+elif grep -q "failed to fetch advisory database" <<<"$advisories"; then
+  echo "cargo deny: the RustSec advisory database cannot be fetched from here; advisories NOT checked" >&2
+else
+  echo "$advisories" >&2
+  exit 1
+fi
 echo "== PostgreSQL (a throwaway cluster for the server tests)"
 . scripts/pg.sh
 pg_start
