@@ -680,7 +680,7 @@ pub fn import(server: ServerArgs, store: &Store) -> Result<ExitCode> {
             .map_err(crate::store_error)?;
         db.tx(|db| {
             for (id, bytes) in &docs {
-                let mut doc = automerge::AutoCommit::load(bytes).map_err(|e| SyncError::Wire(e.to_string()))?;
+                let mut doc = store::doc::load(bytes).map_err(|e| SyncError::Wire(e.to_string()))?;
                 sync::server::import(db, &ctx, id, &mut doc)?;
             }
             Ok(())

@@ -100,7 +100,7 @@ impl Db {
             // One transaction per step: the DDL and its record together.
             match self {
                 Db::Sqlite(c) => {
-                    let mut c = c.lock().expect("db lock");
+                    let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
                     let tx = c.transaction().map_err(db_err)?;
                     tx.execute_batch(&sql).map_err(db_err)?;
                     tx.execute(
@@ -146,7 +146,7 @@ impl Db {
 
     fn batch(&self, sql: &str) -> Result<(), SyncError> {
         match self {
-            Db::Sqlite(c) => c.lock().expect("db lock").execute_batch(sql).map_err(db_err),
+            Db::Sqlite(c) => c.lock().unwrap_or_else(|p| p.into_inner()).execute_batch(sql).map_err(db_err),
             Db::Postgres(p) => {
                 let mut client = p.take();
                 let r = client.batch_execute(sql).map_err(db_err);
@@ -163,7 +163,7 @@ impl Db {
         match self {
             Db::Sqlite(c) => {
                 let path = to.to_str().ok_or_else(|| SyncError::Server("backup path is not UTF-8".into()))?;
-                c.lock().expect("db lock").execute("VACUUM INTO ?1", [path]).map_err(db_err)?;
+                c.lock().unwrap_or_else(|p| p.into_inner()).execute("VACUUM INTO ?1", [path]).map_err(db_err)?;
                 Ok(())
             }
             Db::Postgres(_) => Err(SyncError::Server("a PostgreSQL database is backed up with pg_dump".into())),

@@ -320,7 +320,7 @@ impl Store {
     pub(crate) fn load(&self, id: &RecordId) -> Result<Option<AutoCommit>, StoreError> {
         match docs::bytes(&self.conn, id)? {
             Some(bytes) => {
-                let doc = AutoCommit::load(&bytes)
+                let doc = doc::load(&bytes)
                     .map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?
                     .with_actor(self.actor());
                 Ok(Some(doc))
@@ -458,7 +458,7 @@ impl Store {
     pub fn apply_changes(&mut self, id: &RecordId, bytes: &[u8]) -> Result<Vec<Issue>, StoreError> {
         let mut doc = self.load(id)?.unwrap_or_else(|| AutoCommit::new().with_actor(self.actor()));
         let before = doc.get_heads();
-        doc.load_incremental(bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        doc::load_incremental(&mut doc, bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
         if !doc.get_missing_deps(&[]).is_empty() {
             // Changes that build on changes we lack: refuse them whole rather
             // than keep them in memory only; the sender resends from our heads.
@@ -1042,7 +1042,7 @@ fn write_new(
 ) -> Result<Saved, StoreError> {
     let issues = checked(&mut record, today)?;
     if let Some(bytes) = docs::bytes(tx, &id)? {
-        let existing = AutoCommit::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        let existing = doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
         if tombstone(&existing).is_none() {
             return Err(StoreError::Duplicate(id.0));
         }

@@ -335,7 +335,7 @@ type Decoded = Result<(AutoCommit, Record), (&'static str, String)>;
 /// (this is most of a first sync's work, and needs no database).
 fn decode_all(docs: Vec<(RecordId, Vec<u8>)>) -> Vec<(RecordId, Vec<u8>, Decoded)> {
     fn decode(bytes: &[u8]) -> Decoded {
-        let doc = AutoCommit::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
+        let doc = crate::doc::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
         let record = hydrate(&doc).map_err(|e| ("RECORD_UNREADABLE", e.to_string()))?;
         Ok((doc, record))
     }

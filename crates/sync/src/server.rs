@@ -352,7 +352,7 @@ fn load_bytes(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<S
 
 fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<AutoCommit>>, SyncError> {
     let Some(s) = load_bytes(db, ctx, id)? else { return Ok(None) };
-    let doc = AutoCommit::load(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    let doc = store::doc::load(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
     Ok(Some(Stored { kind: s.kind, region: s.region, doc }))
 }
 
@@ -787,7 +787,7 @@ fn push_one(
     };
     let before = doc.get_heads();
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
-    doc.load_incremental(&d.bytes).map_err(|e| bad("DOCUMENT_MALFORMED", e.to_string()))?;
+    store::doc::load_incremental(&mut doc, &d.bytes).map_err(|e| bad("DOCUMENT_MALFORMED", e.to_string()))?;
     if !doc.get_missing_deps(&[]).is_empty() {
         return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
     }
@@ -1244,7 +1244,7 @@ pub fn resolve_quarantine(
                 Some(s) => (s.doc, Some((s.kind, s.region))),
                 None => (AutoCommit::new(), None),
             };
-            doc.load_incremental(&bytes).map_err(|e| SyncError::Document {
+            store::doc::load_incremental(&mut doc, &bytes).map_err(|e| SyncError::Document {
                 id: id.to_string(),
                 code: "DOCUMENT_MALFORMED",
                 detail: e.to_string(),
