@@ -10,7 +10,8 @@
 # New corpus entries go to target/fuzz-corpus/<target> (the committed seeds
 # in fuzz/corpus stay as they are). A crash fails the run and its input is
 # copied to fuzz/fixtures/<target>/, where `cargo test -p fuzzing` replays
-# it for good: commit it with the fix.
+# it for good: commit it with the fix. An input that runs out of memory or
+# time goes to fuzz/findings/ instead (see its README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # cargo-fuzz builds with -Z flags (sanitizers); this machine's only
@@ -26,8 +27,16 @@ run_one() { # target, libFuzzer flags…
   if ! cargo fuzz run "$t" "target/fuzz-corpus/$t" "fuzz/corpus/$t" -- -print_final_stats=1 "$@" >"$log" 2>&1; then
     echo "fuzz: $t FAILED; its log: $log" >&2
     tail -n 30 "$log" >&2
-    for crash in fuzz/artifacts/"$t"/*; do
-      [ -f "$crash" ] && cp "$crash" "fuzz/fixtures/$t/" && echo "fuzz: kept $crash in fuzz/fixtures/$t/" >&2
+    # A crash is replayed by the tests for good; an input that exhausts
+    # memory or time is kept apart (replaying it would take the test run
+    # down with it) until its fix can bound it.
+    for found in fuzz/artifacts/"$t"/*; do
+      [ -f "$found" ] || continue
+      case "$(basename "$found")" in
+        crash-*) cp "$found" "fuzz/fixtures/$t/" && echo "fuzz: kept $found in fuzz/fixtures/$t/" >&2 ;;
+        *) mkdir -p fuzz/findings && cp "$found" "fuzz/findings/$t-$(basename "$found")" \
+             && echo "fuzz: kept $found in fuzz/findings/ (not replayed)" >&2 ;;
+      esac
     done
     return 1
   fi
