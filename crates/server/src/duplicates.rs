@@ -99,8 +99,7 @@ fn refused(status: u16, code: &str, zh: &str, en: &str) -> SyncError {
 /// townships): the pair must still be in the queue. Returns how many other
 /// records a merge re-pointed.
 pub fn decide(db: &mut dyn Sql, ctx: &Ctx<'_>, staff: &Staff, d: &Decision) -> Result<usize, SyncError> {
-    let pending = facts::near_duplicates(db, &Townships::All, usize::MAX)?;
-    let Some(pair) = pending.into_iter().find(|p| (p.a == d.a && p.b == d.b) || (p.a == d.b && p.b == d.a)) else {
+    let Some(pair) = facts::pending_pair(db, &d.a, &d.b)? else {
         return Err(refused(
             409,
             "NOTHING_TO_REVIEW",

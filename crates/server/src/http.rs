@@ -1622,6 +1622,12 @@ impl ExportJobs {
     }
 }
 
+/// The signed-in staff member's username (who owns a background export).
+async fn staff_name(st: &Arc<AppState>, token: &str) -> ApiResult<String> {
+    let (st, token) = (st.clone(), token.to_owned());
+    blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await
+}
+
 /// Starts an export in the background; answers its id at once.
 async fn start_export(
     State(st): State<Arc<AppState>>,
@@ -1630,11 +1636,7 @@ async fn start_export(
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     export_request(&q)?;
-    let owner = {
-        let st = st.clone();
-        let token = token.clone();
-        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
-    };
+    let owner = staff_name(&st, &token).await?;
     let mut raw = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
     let id = sync::enrol::hex(&raw);
@@ -1674,10 +1676,7 @@ async fn export_status(
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
-    let owner = {
-        let st = st.clone();
-        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
-    };
+    let owner = staff_name(&st, &token).await?;
     let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
     use std::sync::atomic::Ordering::Relaxed;
     let (total, done) = (job.progress.total.load(Relaxed), job.progress.done.load(Relaxed));
@@ -1698,10 +1697,7 @@ async fn export_file(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     let token = bearer(&headers)?;
-    let owner = {
-        let st = st.clone();
-        blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await?
-    };
+    let owner = staff_name(&st, &token).await?;
     let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
     let taken = job.result.lock().unwrap_or_else(|e| e.into_inner()).take();
     match taken {

@@ -162,13 +162,27 @@ pub fn pair_id(a: &RecordId, b: &RecordId) -> String {
 /// Pairs sharing a near-duplicate key that nobody has reviewed, both in
 /// `townships`, at most `limit`.
 pub fn near_duplicates(db: &mut dyn Sql, townships: &Townships, limit: usize) -> Result<Vec<NearDuplicate>, SyncError> {
-    let rows = db.query(
-        "SELECT a.id, b.id, a.kind, a.township, b.township FROM f_dupkeys a
-         JOIN f_dupkeys b ON b.key = a.key AND b.id > a.id
-         WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.queue = 'duplicates' AND r.id = a.id || ' ' || b.id)
-         ORDER BY a.township, a.id, b.id",
-        &[],
-    )?;
+    pairs(db, "", &[], townships, limit)
+}
+
+/// The pair of `a` and `b` if it waits for review.
+pub fn pending_pair(db: &mut dyn Sql, a: &RecordId, b: &RecordId) -> Result<Option<NearDuplicate>, SyncError> {
+    let (a, b) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+    Ok(pairs(db, " AND a.id = $1 AND b.id = $2", &[a.as_str().into(), b.as_str().into()], &Townships::All, 1)?.pop())
+}
+
+const UNREVIEWED_PAIRS: &str = "SELECT a.id, b.id, a.kind, a.township, b.township FROM f_dupkeys a
+     JOIN f_dupkeys b ON b.key = a.key AND b.id > a.id
+     WHERE NOT EXISTS (SELECT 1 FROM reviews r WHERE r.queue = 'duplicates' AND r.id = a.id || ' ' || b.id)";
+
+fn pairs(
+    db: &mut dyn Sql,
+    and: &str,
+    params: &[Val],
+    townships: &Townships,
+    limit: usize,
+) -> Result<Vec<NearDuplicate>, SyncError> {
+    let rows = db.query(&format!("{UNREVIEWED_PAIRS}{and} ORDER BY a.township, a.id, b.id"), params)?;
     let sees = |v: &Val| v.text().map(RecordId::from).is_some_and(|t| townships.keeps(&t));
     Ok(rows
         .into_iter()
