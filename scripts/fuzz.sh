@@ -47,16 +47,7 @@ case "${1:-smoke}" in
   smoke)
     cargo fuzz build
     for t in "${TARGETS[@]}"; do
-      if ! run_one "$t" -max_total_time=15; then
-        # Out-of-memory inputs of Automerge's loader are an open finding
-        # (fuzz/findings/README.md): reported, kept apart, not fatal here
-        # until it is fixed. Any other failure (a crash) is.
-        if grep -q "libFuzzer: out-of-memory" "target/fuzz-logs/$t.log"; then
-          echo "fuzz: $t ran out of memory again: the open finding in fuzz/findings/README.md" >&2
-        else
-          exit 1
-        fi
-      fi
+      run_one "$t" -max_total_time=15 || exit 1
     done
     ;;
   long)

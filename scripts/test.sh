@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
+# Builds and fuzz targets need room; say how much there is, to explain a
+# "No space left on device" at once.
+echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free where the project is built"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check

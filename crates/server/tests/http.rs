@@ -417,13 +417,16 @@ fn bad_input_gets_a_clear_refusal_and_nothing_is_stored() {
         // A well-formed message carrying garbage instead of Automerge bytes.
         let (st, body) = s.raw(path::PUSH, &a.token, push_of(&new_id, vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]));
         assert_eq!(code(st, &body), (400, "DOCUMENT_MALFORMED".into()));
-        // Bytes that made Automerge's decoder panic (found by fuzzing, kept in
-        // fuzz/fixtures): refused like any malformed document, and the server
-        // goes on serving (twice: nothing was left poisoned).
+        // Bytes that made Automerge's decoder panic, and bytes that made it
+        // allocate gigabytes (found by fuzzing, kept in fuzz/fixtures):
+        // refused like any malformed document, and the server goes on serving
+        // (twice: nothing was left poisoned).
         let crasher =
             include_bytes!("../../../fuzz/fixtures/stored_document/crash-5fdc8ee0ffdab56bdf04ddb1a1640378179eb1c6");
-        for _ in 0..2 {
-            let (st, body) = s.raw(path::PUSH, &a.token, push_of(&new_id, crasher.to_vec()));
+        let exhauster =
+            include_bytes!("../../../fuzz/fixtures/stored_document/oom-2186c81515914553d974f51f38c9c23a22f471be");
+        for bad in [&crasher[..], &exhauster[..], &crasher[..], &exhauster[..]] {
+            let (st, body) = s.raw(path::PUSH, &a.token, push_of(&new_id, bad.to_vec()));
             assert_eq!(code(st, &body), (400, "DOCUMENT_MALFORMED".into()));
         }
         s.sync(&mut a).unwrap();

@@ -100,11 +100,14 @@ fn json(v: &ScalarValue) -> Json {
 }
 
 /// Loads a document from bytes that came from outside this process (a
-/// device, the server, a file, the disk). Automerge's decoder can panic on
-/// some malformed input (fuzzing found one: an integer column cut short);
-/// here that is a refusal like any other malformed document, so a hostile
-/// or damaged document can never take a server or device down.
+/// device, the server, a file, the disk). Fuzzing found input that makes
+/// Automerge's loader allocate gigabytes and input that makes it panic
+/// (an integer column cut short): the first is refused before Automerge
+/// sees it ([`crate::chunks::check`]), the second is caught, so a hostile
+/// or damaged document is a refusal like any other malformed document and
+/// can never take a server or device down.
 pub fn load(bytes: &[u8]) -> Result<AutoCommit, StoreError> {
+    crate::chunks::check(bytes).map_err(StoreError::Malformed)?;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| AutoCommit::load(bytes))) {
         Ok(r) => r.map_err(StoreError::Automerge),
         Err(_) => Err(StoreError::Malformed("the document's bytes make the decoder fail".into())),
@@ -115,6 +118,7 @@ pub fn load(bytes: &[u8]) -> Result<AutoCommit, StoreError> {
 /// a decoder panic is a refusal (the document must then be dropped, not
 /// kept: it may hold part of the changes).
 pub fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<usize, StoreError> {
+    crate::chunks::check(bytes).map_err(StoreError::Malformed)?;
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.load_incremental(bytes))) {
         Ok(r) => r.map_err(StoreError::Automerge),
         Err(_) => Err(StoreError::Malformed("the changes' bytes make the decoder fail".into())),

@@ -34,6 +34,7 @@
 //! ```
 
 mod blobs;
+pub mod chunks;
 pub mod doc;
 mod error;
 mod history;
