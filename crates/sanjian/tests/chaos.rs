@@ -1,0 +1,40 @@
+//! Load and chaos, small: a dozen devices against the real `sanjian serve`
+//! through a proxy that cuts connections, the server SIGKILLed and
+//! restarted mid-sync, one device's disk full until the last round. No
+//! change may be lost, every device converges, the full disk gives a clear
+//! error and recovers, and the server's log holds no phone or ID number.
+//! The same run with 500 devices is `cargo bench -p sanjian --bench chaos`.
+
+#[path = "chaos/run.rs"]
+mod run;
+
+#[test]
+fn devices_lose_nothing_through_cut_connections_a_killed_server_and_a_full_disk() {
+    let cfg = run::Config {
+        devices: 12,
+        per_grid: 3,
+        members: 3000,
+        rounds: 3,
+        edits: 5,
+        kills: 2,
+        cut: 0.25,
+        workers: 6,
+        seed: 20261130,
+    };
+    let out = run::run(&cfg);
+    out.print(&cfg);
+    assert_eq!(out.lost, 0, "no change lost");
+    assert_eq!(out.diverged, 0, "every device converged");
+    assert_eq!(out.gave_up, 0);
+    assert!(out.edits >= (cfg.devices - 1) as u64 * cfg.rounds as u64 * cfg.edits as u64, "{out:?}");
+    assert!(out.cuts > 0 && out.kills == cfg.kills, "the faults happened: {out:?}");
+    assert!(out.failures.get("NETWORK_UNAVAILABLE").copied().unwrap_or(0) > 0, "{out:?}");
+    // The full disk: edits refused with a clear error, then recovery.
+    assert!(out.refused_disk_full > 0, "{out:?}");
+    let (code, zh, en) = out.disk_full_message.clone().expect("the full disk was reported");
+    assert_eq!(code, "DISK_FULL");
+    assert!(zh.contains("存储空间已满") && en.contains("disk is full"), "{zh} / {en}");
+    assert!(out.disk_full_recovered);
+    assert!(out.changes_checked > out.edits);
+    assert_eq!(out.log_digit_runs, 0, "no phone or ID number in the server's log");
+}
