@@ -24,7 +24,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{Store, StoreKey};
 
-const TODAY: time::Date = time::macros::date!(2026 - 11 - 25);
+/// The county is generated for today; edits are made today.
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -63,6 +66,9 @@ pub struct Outcome {
     pub disk_full_message: Option<(String, String, String)>,
     pub disk_full_recovered: bool,
     pub changes_checked: u64,
+    /// Changes the server would not apply and holds for review, by code
+    /// (kept, not lost).
+    pub quarantined: BTreeMap<String, u64>,
     pub lost: u64,
     /// Records on a device whose heads differ from the county's after the
     /// final quiet sync.
@@ -294,6 +300,8 @@ struct Device {
     members: Vec<RecordId>,
     /// Every record it changed or created.
     touched: BTreeSet<RecordId>,
+    /// The members it registered.
+    created: BTreeSet<RecordId>,
     full_disk: bool,
     rng: StdRng,
 }
@@ -343,8 +351,9 @@ fn edit(dev: &mut Device, n: u64) -> Result<bool, store::StoreError> {
             let Record::Member(m) = &mut record else { unreachable!() };
             let first17 = format!("{prefix}{:03}", (n + seq) % 1000);
             m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
-            match dev.store.insert(record.clone(), TODAY) {
+            match dev.store.insert(record.clone(), today()) {
                 Ok(saved) => {
+                    dev.created.insert(saved.id.clone());
                     dev.touched.insert(saved.id);
                     return Ok(true);
                 }
@@ -355,7 +364,7 @@ fn edit(dev: &mut Device, n: u64) -> Result<bool, store::StoreError> {
         Ok(false)
     } else {
         m.phone = Some(format!("139{:08}", n % 100_000_000));
-        dev.store.update(&pick, record, TODAY)?;
+        dev.store.update(&pick, record, today())?;
         dev.touched.insert(pick);
         Ok(false)
     }
@@ -371,6 +380,7 @@ pub fn run(cfg: &Config) -> Outcome {
     let data = dir.path().join("server");
     ok(sanjian(&["generate", "--members", &cfg.members.to_string(), "--seed", "7", "--db", s(&county)]));
     ok(sanjian(&["import", "--data", s(&data), "--from", s(&county)]));
+    eprintln!("chaos: county generated and imported ({:.1} s)", started.elapsed().as_secs_f64());
     let all_grids = grids(&county);
     let wanted = cfg.devices.div_ceil(cfg.per_grid);
     assert!(all_grids.len() >= wanted, "{} grids, {wanted} wanted", all_grids.len());
@@ -402,10 +412,12 @@ pub fn run(cfg: &Config) -> Outcome {
             store,
             members: Vec::new(),
             touched: BTreeSet::new(),
+            created: BTreeSet::new(),
             full_disk,
             rng: StdRng::seed_from_u64(cfg.seed + 1 + i as u64),
         }));
     }
+    eprintln!("chaos: {} devices enrolled ({:.1} s)", cfg.devices, started.elapsed().as_secs_f64());
     // First sync of each, then the grid's members to edit.
     let next = AtomicUsize::new(0);
     std::thread::scope(|sc| {
@@ -422,9 +434,13 @@ pub fn run(cfg: &Config) -> Outcome {
         }
     });
     out.setup = started.elapsed();
+    eprintln!("chaos: first syncs done ({:.1} s)", out.setup.as_secs_f64());
 
     // Chaos: connections cut, the server killed and restarted, the small
     // disk full until the last round.
+    // The full device's WAL is written back and truncated first (as the app
+    // does before a backup), so the next write needs new room on the disk.
+    devices[0].lock().unwrap().store.checkpoint().unwrap();
     disk.fill();
     proxy.set_cut(cfg.cut);
     let chaos_started = Instant::now();
@@ -476,6 +492,7 @@ pub fn run(cfg: &Config) -> Outcome {
                             Err(store::StoreError::DiskFull) if dev.full_disk => {
                                 counters.lock().unwrap().refused_disk_full += 1;
                             }
+                            Err(store::StoreError::Invalid(issues)) => panic!("device {d}, edit {k}: {issues:?}"),
                             Err(e) => panic!("device {d}, edit {k}: {e} [{}]", e.code()),
                         }
                     }
@@ -548,6 +565,19 @@ pub fn run(cfg: &Config) -> Outcome {
     .unwrap();
     field::device::sync_once(&mut check, rt.handle(), &mut |_| {}).unwrap();
     out.records_on_server = check.doc_ids().unwrap().len();
+    server.lock().unwrap().stop();
+    // What the server holds for review: change hash → code.
+    let held: BTreeMap<String, String> = server::Db::sqlite(&data.join("server.db"))
+        .unwrap()
+        .tx(|db| db.query("SELECT code, changes FROM quarantine", &[]))
+        .unwrap()
+        .into_iter()
+        .flat_map(|row| {
+            let code = row[0].text().unwrap_or_default().to_owned();
+            let changes: Vec<String> = row[1].text().unwrap_or_default().split(',').map(str::to_owned).collect();
+            changes.into_iter().map(move |c| (c, code.clone()))
+        })
+        .collect();
     let mut county_docs: BTreeMap<RecordId, automerge::AutoCommit> = BTreeMap::new();
     for (d, dev) in devices.iter().enumerate() {
         let dev = dev.lock().unwrap();
@@ -556,28 +586,43 @@ pub fn run(cfg: &Config) -> Outcome {
                 .entry(id.clone())
                 .or_insert_with(|| automerge::AutoCommit::load(&check.export_doc(id).unwrap_or_default()).unwrap());
             // Every change the device holds for the record (its own and
-            // those it received) is in the county's copy.
+            // those it received) is in the county's copy, or held in the
+            // quarantine for review.
             let mut mine = automerge::AutoCommit::load(&dev.store.export_doc(id).unwrap()).unwrap();
             for change in mine.get_changes(&[]) {
                 out.changes_checked += 1;
-                if doc.get_change_by_hash(&change.hash()).is_none() {
-                    out.lost += 1;
-                    eprintln!("lost: device {d}, record {id}, change {}", change.hash());
+                if doc.get_change_by_hash(&change.hash()).is_some() {
+                    continue;
+                }
+                match held.get(&change.hash().to_string()) {
+                    Some(code) => {
+                        let what = if dev.created.contains(id) { "a member it registered" } else { "an edit" };
+                        *out.quarantined.entry(format!("{code}: {what}")).or_default() += 1;
+                    }
+                    None => {
+                        out.lost += 1;
+                        eprintln!("lost: device {d}, record {id}, change {}", change.hash());
+                    }
                 }
             }
         }
         for id in dev.store.doc_ids().unwrap() {
-            if dev.store.heads(&id).ok() != check.heads(&id).ok() {
+            let heads = dev.store.heads(&id).ok();
+            let held_back = heads.iter().flatten().any(|h| held.contains_key(&h.to_string()));
+            if heads != check.heads(&id).ok() && !held_back {
                 out.diverged += 1;
+                eprintln!("diverged: device {d}, record {id}");
             }
         }
     }
-    server.lock().unwrap().stop();
     drop((devices, check));
     let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
     out.server_log_bytes = log.len() as u64;
     out.log_digit_runs = digit_runs(&log, 11).len();
     drop(disk);
+    if out.lost > 0 || out.diverged > 0 {
+        eprintln!("chaos: the run's files are kept for a look: {}", dir.keep().display());
+    }
     out
 }
 
@@ -630,6 +675,7 @@ impl Outcome {
             "    changes checked       {} (every change each device holds for each record it touched)",
             self.changes_checked
         );
+        println!("    quarantined           {:?} (changes held for county review: kept, not lost)", self.quarantined);
         println!("    lost changes          {} (must be 0)", self.lost);
         println!(
             "    diverged records      {} (device heads ≠ county heads after a quiet sync; must be 0)",
