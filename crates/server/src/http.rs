@@ -1741,6 +1741,9 @@ async fn console_reconcile(
     let token = bearer(&headers)?;
     let bytes = read_body(body, st.max_body).await?;
     blocking(move || {
+        // Who asks is checked before the file is parsed: parsing is work
+        // (and a crafted file's risk) no one else may cause.
+        as_admin(&st, &token, |_, _| Ok(()))?;
         let table = crate::reconcile::read_table(&bytes)?;
         let guessed = crate::reconcile::guess(&table.headers);
         let mapping = match q.name {

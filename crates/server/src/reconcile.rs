@@ -78,31 +78,75 @@ fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, SyncError> {
     Ok(rows)
 }
 
+/// The most rows and columns an imported sheet may reach (an office's
+/// list of entities is a few thousand rows of a dozen columns).
+pub const MAX_ROWS: u32 = 200_000;
+pub const MAX_COLUMNS: u32 = 256;
+
+/// The first sheet of an XLSX file, cell by cell. Not through calamine's
+/// `worksheet_range`, which allocates the rectangle between the outermost
+/// cells (two cells far apart would ask for gigabytes): cells are streamed
+/// and a cell past [`MAX_ROWS`] or [`MAX_COLUMNS`] refuses the file. A panic
+/// inside calamine (fuzzing found one: a sheet dimension ending before it
+/// starts) is a refusal too.
+fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, SyncError> {
+    use calamine::Reader;
+    let unreadable = |e: &dyn std::fmt::Display| {
+        refused("IMPORT_UNREADABLE", format!("XLSX文件无法读取：{e}"), format!("The XLSX file cannot be read: {e}"))
+    };
+    let read = || -> Result<std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>>, SyncError> {
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
+        let Some(first) = book.sheet_names().first().cloned() else {
+            return Err(refused("IMPORT_UNREADABLE", "XLSX文件没有工作表".into(), "The XLSX file has no sheet".into()));
+        };
+        let mut reader = book.worksheet_cells_reader(&first).map_err(|e| {
+            refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
+        })?;
+        let mut cells: std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>> = Default::default();
+        while let Some(cell) = reader.next_cell().map_err(|e| {
+            refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
+        })? {
+            let (row, col) = cell.get_position();
+            if row >= MAX_ROWS || col >= MAX_COLUMNS {
+                return Err(refused(
+                    "IMPORT_TOO_LARGE",
+                    format!("工作表超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
+                    format!(
+                        "The sheet goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"
+                    ),
+                ));
+            }
+            let text = calamine::Data::from(cell.get_value().clone()).to_string();
+            if !text.trim().is_empty() {
+                cells.entry(row).or_default().insert(col, text);
+            }
+        }
+        Ok(cells)
+    };
+    let cells = std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .unwrap_or_else(|_| Err(unreadable(&"the file's structure is damaged")))?;
+    // Rows and columns from the first ones holding anything, as a sheet
+    // shows them; empty rows are left out.
+    let first_col = cells.values().filter_map(|r| r.keys().next()).min().copied().unwrap_or(0);
+    let width = cells.values().filter_map(|r| r.keys().next_back()).max().map_or(0, |c| c - first_col + 1);
+    Ok(cells
+        .into_values()
+        .map(|r| {
+            let mut row = vec![String::new(); width as usize];
+            for (c, text) in r {
+                row[(c - first_col) as usize] = text;
+            }
+            row
+        })
+        .collect())
+}
+
 /// Reads an uploaded file: XLSX (by its zip signature; the first sheet) or
 /// CSV in UTF-8 (with or without a BOM) or GBK.
 pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
     let (mut rows, encoding) = if bytes.starts_with(b"PK\x03\x04") {
-        use calamine::Reader;
-        let mut book: calamine::Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| {
-                refused(
-                    "IMPORT_UNREADABLE",
-                    format!("XLSX文件无法读取：{e}"),
-                    format!("The XLSX file cannot be read: {e}"),
-                )
-            })?;
-        let range = book.worksheet_range_at(0).ok_or_else(|| {
-            refused("IMPORT_UNREADABLE", "XLSX文件没有工作表".into(), "The XLSX file has no sheet".into())
-        })?;
-        let range = range.map_err(|e| {
-            refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
-        })?;
-        let rows: Vec<Vec<String>> = range
-            .rows()
-            .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
-            .filter(|r: &Vec<String>| r.iter().any(|c| !c.trim().is_empty()))
-            .collect();
-        (rows, "xlsx")
+        (xlsx_rows(bytes)?, "xlsx")
     } else {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let (text, encoding) = match std::str::from_utf8(body) {
@@ -123,6 +167,13 @@ pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
     };
     if rows.len() < 2 {
         return Err(refused("IMPORT_EMPTY", "文件没有数据行".into(), "The file has no data rows".into()));
+    }
+    if rows.len() > MAX_ROWS as usize || rows.iter().any(|r| r.len() > MAX_COLUMNS as usize) {
+        return Err(refused(
+            "IMPORT_TOO_LARGE",
+            format!("文件超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
+            format!("The file goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"),
+        ));
     }
     let headers: Vec<String> = rows.remove(0).iter().map(|h| normalise(h)).collect();
     Ok(RawTable { headers, rows, encoding })

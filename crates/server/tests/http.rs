@@ -910,6 +910,34 @@ fn another_offices_messy_entity_list_is_reconciled_whole_or_not_at_all() {
         assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_UNREADABLE")), "{v}");
         let (st, v) = post("source=税务&name=9", gbk.to_vec());
         assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");
+        // A sheet whose cells lie far apart (calamine's own range would
+        // allocate the rectangle between them), too many columns, and the
+        // file fuzzing found to make calamine panic: clear refusals.
+        let far_apart = |row: u32, col: u16| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.write_string(0, 0, "单位名称").unwrap();
+            sheet.write_string(1, 0, "某某商行").unwrap();
+            sheet.write_string(row, col, "远处").unwrap();
+            book.save_to_buffer().unwrap()
+        };
+        let (st, v) = post("source=税务", far_apart(1_000_000, 16_000));
+        assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_TOO_LARGE")), "{v}");
+        let (st, v) = post("source=税务", far_apart(3, 300));
+        assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_TOO_LARGE")), "{v}");
+        let (st, v) = post("source=税务&preview=true", far_apart(3, 3));
+        assert_eq!((st, v["rows"].as_u64()), (200, Some(2)), "{v}");
+        let crasher =
+            include_bytes!("../../../fuzz/fixtures/import_table/crash-0517ba211fbac5df78f5a8f32dc041573dc6b87b");
+        let (st, v) = post("source=税务", crasher.to_vec());
+        assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_UNREADABLE")), "{v}");
+        // Only a county admin's file is read at all.
+        let (st, _) = s.rt.block_on(async {
+            let r = s.http.post(format!("{}/api/console/reconcile?source=x", s.endpoint.base)).body(crasher.to_vec());
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.bytes().await.unwrap())
+        });
+        assert_eq!(st, 401);
         assert_eq!(imports(&s), 3);
     });
 }
