@@ -12,7 +12,7 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { County, check, failures, residentId, sleep, startAppWeb, stop } from "./lib.mjs";
+import { County, check, digitRuns, failures, residentId, sleep, startAppWeb, stop } from "./lib.mjs";
 
 const [bin, uiDir, work, shots] = process.argv.slice(2);
 if (!bin || !uiDir || !work) {
@@ -461,6 +461,10 @@ try {
   check(pageErrors.length === 0, "no script errors in the page: " + pageErrors.join(" | "));
   await browser.close();
   await Promise.all([stop(appA.proc), stop(appB.proc), county.stop()]);
+  // Everything both devices and the server printed during the whole run.
+  const logs = [appA.log, appB.log, ...(county.logs || [])].map((l) => l.join("")).join("\n");
+  const leaked = digitRuns(logs);
+  check(leaked.length === 0, `no phone or ID number in the logs of the run (${logs.length} bytes): ${leaked.slice(0, 3)}`);
 }
 console.log(JSON.stringify({ failures, card: card ? card.slice(0, 12) + "…" : null }));
 process.exit(failures ? 1 : 0);

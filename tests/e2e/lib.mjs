@@ -77,8 +77,9 @@ export class County {
 
   async start() {
     const listen = this.base ? this.base.replace("http://", "") : "127.0.0.1:0";
-    const { proc, match } = await startUntil(this.bin, ["serve", "--data", this.data, "--listen", listen], "stdout", /(http:\/\/\S+)/);
+    const { proc, match, log } = await startUntil(this.bin, ["serve", "--data", this.data, "--listen", listen], "stdout", /(http:\/\/\S+)/);
     this.proc = proc;
+    this.logs = [...(this.logs || []), log];
     this.base = match[1].replace(/\/$/, "");
     return this;
   }
@@ -96,13 +97,19 @@ export class County {
 
 // The field app over loopback HTTP (`sanjian app-web`).
 export async function startAppWeb(bin, dataDir, uiDir) {
-  const { proc, match } = await startUntil(
+  const { proc, match, log } = await startUntil(
     bin,
     ["app-web", "--data", dataDir, "--ui", uiDir, "--listen", "127.0.0.1:0", "--retry", "1", "--sync-interval", "3600"],
     "stderr",
     /app listening on (http:\/\/\S+)/,
   );
-  return { proc, url: match[1].replace(/\/$/, "") };
+  return { proc, url: match[1].replace(/\/$/, ""), log };
+}
+
+// Runs of 11 or more digits (a phone, a resident ID number) in a text: what
+// must never be in a log.
+export function digitRuns(text) {
+  return text.match(/\d{11,}|\d{17}X/g) || [];
 }
 
 // A valid 18-character resident ID for a birth date and a sequence number

@@ -37,4 +37,5 @@ fn main() {
     out.print(&cfg);
     assert_eq!(out.lost, 0, "changes were lost");
     assert_eq!(out.diverged, 0, "devices did not converge");
+    assert_eq!(out.secrets_on_server_disk, 0, "phones or ID numbers in plaintext on the server's disk");
 }

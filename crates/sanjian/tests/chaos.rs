@@ -37,4 +37,6 @@ fn devices_lose_nothing_through_cut_connections_a_killed_server_and_a_full_disk(
     assert!(out.disk_full_recovered);
     assert!(out.changes_checked > out.edits);
     assert_eq!(out.log_digit_runs, 0, "no phone or ID number in the server's log");
+    assert!(out.secrets_looked_for > 100, "{out:?}");
+    assert_eq!(out.secrets_on_server_disk, 0, "no phone or ID number in plaintext on the server's disk");
 }

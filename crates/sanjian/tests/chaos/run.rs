@@ -77,6 +77,11 @@ pub struct Outcome {
     pub server_log_bytes: u64,
     /// 11-or-more digit runs in the server's log (phones, ID numbers).
     pub log_digit_runs: usize,
+    /// Phones and ID numbers the devices wrote, looked for in every file of
+    /// the server's data directory, and how many were found in plaintext.
+    pub secrets_looked_for: usize,
+    pub secrets_on_server_disk: usize,
+    pub server_disk_bytes: u64,
     pub setup: Duration,
     pub chaos: Duration,
 }
@@ -302,6 +307,8 @@ struct Device {
     touched: BTreeSet<RecordId>,
     /// The members it registered.
     created: BTreeSet<RecordId>,
+    /// The phones and ID numbers it wrote (to look for on the server's disk).
+    written: Vec<String>,
     full_disk: bool,
     rng: StdRng,
 }
@@ -353,6 +360,10 @@ fn edit(dev: &mut Device, n: u64) -> Result<bool, store::StoreError> {
             m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
             match dev.store.insert(record.clone(), today()) {
                 Ok(saved) => {
+                    if let Record::Member(m) = &record {
+                        dev.written.push(m.resident_id.clone());
+                        dev.written.extend(m.phone.clone());
+                    }
                     dev.created.insert(saved.id.clone());
                     dev.touched.insert(saved.id);
                     return Ok(true);
@@ -363,8 +374,15 @@ fn edit(dev: &mut Device, n: u64) -> Result<bool, store::StoreError> {
         }
         Ok(false)
     } else {
-        m.phone = Some(format!("139{:08}", n % 100_000_000));
-        dev.store.update(&pick, record, today())?;
+        let phone = format!("139{:08}", n % 100_000_000);
+        let before = m.phone.replace(phone.clone());
+        if let Err(e) = dev.store.update(&pick, record, today()) {
+            // Refused whole: the record is as it was.
+            let Some(Record::Member(now)) = dev.store.get(&pick)?.map(|r| r.record) else { unreachable!() };
+            assert_eq!(now.phone, before, "a refused edit left nothing behind");
+            return Err(e);
+        }
+        dev.written.push(phone);
         dev.touched.insert(pick);
         Ok(false)
     }
@@ -413,6 +431,7 @@ pub fn run(cfg: &Config) -> Outcome {
             members: Vec::new(),
             touched: BTreeSet::new(),
             created: BTreeSet::new(),
+            written: Vec::new(),
             full_disk,
             rng: StdRng::seed_from_u64(cfg.seed + 1 + i as u64),
         }));
@@ -489,8 +508,13 @@ pub fn run(cfg: &Config) -> Outcome {
                                 c.edits += 1;
                                 c.creates += u64::from(created);
                             }
-                            Err(store::StoreError::DiskFull) if dev.full_disk => {
-                                counters.lock().unwrap().refused_disk_full += 1;
+                            Err(e @ store::StoreError::DiskFull) if dev.full_disk => {
+                                let mut c = counters.lock().unwrap();
+                                c.refused_disk_full += 1;
+                                if c.disk_full_message.is_none() {
+                                    let m = e.message();
+                                    c.disk_full_message = Some((e.code().to_owned(), m.zh, m.en));
+                                }
                             }
                             Err(store::StoreError::Invalid(issues)) => panic!("device {d}, edit {k}: {issues:?}"),
                             Err(e) => panic!("device {d}, edit {k}: {e} [{}]", e.code()),
@@ -615,6 +639,24 @@ pub fn run(cfg: &Config) -> Outcome {
             }
         }
     }
+    // No phone or ID number a device wrote is in plaintext in any file of
+    // the server's data (database, WAL, keys, blobs).
+    let mut written: BTreeSet<String> = BTreeSet::new();
+    for dev in &devices {
+        written.extend(dev.lock().unwrap().written.iter().cloned());
+    }
+    out.secrets_looked_for = written.len();
+    let mut files = vec![data.clone()];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&p).unwrap();
+            out.server_disk_bytes += bytes.len() as u64;
+            let text = String::from_utf8_lossy(&bytes);
+            out.secrets_on_server_disk += digit_runs(&text, 11).iter().filter(|r| written.contains(*r)).count();
+        }
+    }
     drop((devices, check));
     let log = std::fs::read_to_string(data.with_extension("log")).unwrap_or_default();
     out.server_log_bytes = log.len() as u64;
@@ -686,6 +728,12 @@ impl Outcome {
             "    server log            {} KiB, {} runs of 11+ digits (must be 0)",
             self.server_log_bytes / 1024,
             self.log_digit_runs
+        );
+        println!(
+            "    server's disk         {} of the {} phones and ID numbers the devices wrote found in plaintext in {} MiB of its files (must be 0)",
+            self.secrets_on_server_disk,
+            self.secrets_looked_for,
+            self.server_disk_bytes >> 20
         );
         println!(
             "    time                  set-up {:.1} s, chaos {:.1} s",
