@@ -9,7 +9,8 @@
 //! Environment: SANJIAN_CHAOS_DEVICES (500), SANJIAN_CHAOS_PER_GRID (5),
 //! SANJIAN_CHAOS_MEMBERS (40,000), SANJIAN_CHAOS_ROUNDS (3),
 //! SANJIAN_CHAOS_EDITS (6 per device and round), SANJIAN_CHAOS_KILLS (4),
-//! SANJIAN_CHAOS_CUT (0.1), SANJIAN_CHAOS_WORKERS (32).
+//! SANJIAN_CHAOS_CUT (0.1), SANJIAN_CHAOS_WORKERS (32), SANJIAN_CHAOS_PG (a
+//! PostgreSQL URL: the server's database is created beside it).
 
 #[path = "../tests/chaos/run.rs"]
 mod run;
@@ -32,6 +33,7 @@ fn main() {
         cut: env("SANJIAN_CHAOS_CUT", 0.1),
         workers: env("SANJIAN_CHAOS_WORKERS", 32),
         seed: env("SANJIAN_CHAOS_SEED", 2026),
+        postgres: std::env::var("SANJIAN_CHAOS_PG").ok(),
     };
     let out = run::run(&cfg);
     out.print(&cfg);

@@ -8,9 +8,8 @@
 #[path = "chaos/run.rs"]
 mod run;
 
-#[test]
-fn devices_lose_nothing_through_cut_connections_a_killed_server_and_a_full_disk() {
-    let cfg = run::Config {
+fn config(postgres: Option<String>) -> run::Config {
+    run::Config {
         devices: 12,
         per_grid: 3,
         members: 3000,
@@ -20,9 +19,26 @@ fn devices_lose_nothing_through_cut_connections_a_killed_server_and_a_full_disk(
         cut: 0.25,
         workers: 6,
         seed: 20261130,
-    };
-    let out = run::run(&cfg);
-    out.print(&cfg);
+        postgres,
+    }
+}
+
+#[test]
+fn devices_lose_nothing_through_cut_connections_a_killed_server_and_a_full_disk() {
+    check(&config(None));
+}
+
+/// The same with the server on the throwaway PostgreSQL `scripts/test.sh`
+/// starts (the kills leave transactions open in PostgreSQL).
+#[test]
+fn the_same_with_the_server_on_postgresql() {
+    let base = std::env::var("SANJIAN_TEST_PG_URL").expect("SANJIAN_TEST_PG_URL: run the tests with scripts/test.sh");
+    check(&config(Some(base)));
+}
+
+fn check(cfg: &run::Config) {
+    let out = run::run(cfg);
+    out.print(cfg);
     assert_eq!(out.lost, 0, "no change lost");
     assert_eq!(out.diverged, 0, "every device converged");
     assert_eq!(out.gave_up, 0);

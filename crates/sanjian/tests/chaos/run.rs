@@ -45,6 +45,9 @@ pub struct Config {
     /// Devices syncing at once.
     pub workers: usize,
     pub seed: u64,
+    /// A PostgreSQL URL to a server database (an empty one per run is
+    /// created in it); SQLite when `None`.
+    pub postgres: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +102,22 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// An empty database beside the one `base` names; its URL.
+fn fresh_database(base: &str) -> String {
+    let name = format!(
+        "chaos_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    );
+    let o = Command::new("psql")
+        .args([base, "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (root, _) = base.rsplit_once('/').unwrap();
+    format!("{root}/{name}")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
@@ -109,13 +128,16 @@ fn free_port() -> u16 {
 struct Server {
     child: Option<Child>,
     data: PathBuf,
+    /// `--database-url …` for PostgreSQL, or nothing.
+    db: Vec<String>,
     port: u16,
     log: PathBuf,
 }
 
 impl Server {
-    fn start(data: &Path, port: u16) -> Server {
-        let mut s = Server { child: None, data: data.to_owned(), port, log: data.with_extension("log") };
+    fn start(data: &Path, db: &[String], port: u16) -> Server {
+        let mut s =
+            Server { child: None, data: data.to_owned(), db: db.to_vec(), port, log: data.with_extension("log") };
         s.spawn();
         s
     }
@@ -126,6 +148,7 @@ impl Server {
         for attempt in 0.. {
             let mut child = Command::new(env!("CARGO_BIN_EXE_sanjian"))
                 .args(["serve", "--data", s(&self.data), "--listen", &format!("127.0.0.1:{}", self.port)])
+                .args(&self.db)
                 .stdout(Stdio::piped())
                 .stderr(log.try_clone().unwrap())
                 .spawn()
@@ -397,7 +420,12 @@ pub fn run(cfg: &Config) -> Outcome {
     let county = dir.path().join("county.db");
     let data = dir.path().join("server");
     ok(sanjian(&["generate", "--members", &cfg.members.to_string(), "--seed", "7", "--db", s(&county)]));
-    ok(sanjian(&["import", "--data", s(&data), "--from", s(&county)]));
+    let db: Vec<String> = match &cfg.postgres {
+        Some(base) => vec!["--database-url".into(), fresh_database(base)],
+        None => Vec::new(),
+    };
+    let db_args: Vec<&str> = db.iter().map(String::as_str).collect();
+    ok(sanjian(&[&["import", "--data", s(&data), "--from", s(&county)][..], &db_args].concat()));
     eprintln!("chaos: county generated and imported ({:.1} s)", started.elapsed().as_secs_f64());
     let all_grids = grids(&county);
     let wanted = cfg.devices.div_ceil(cfg.per_grid);
@@ -406,7 +434,7 @@ pub fn run(cfg: &Config) -> Outcome {
     out.grids = grids.len();
 
     let (server_port, proxy_port) = (free_port(), free_port());
-    let server = Arc::new(Mutex::new(Server::start(&data, server_port)));
+    let server = Arc::new(Mutex::new(Server::start(&data, &db, server_port)));
     let proxy = Proxy::start(proxy_port, server_port, cfg.seed);
     let public = format!("http://127.0.0.1:{proxy_port}");
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -414,8 +442,12 @@ pub fn run(cfg: &Config) -> Outcome {
     // Enrol every device (no faults yet: a code is single-use).
     let disk = SmallDisk::mount(&dir.path().join("small-disk"), 24);
     let enrol = |person: &str, scope: &[&str]| -> String {
-        let args = [&["enrol", "--data", s(&data), "--person", person, "--public-url", &public, "--text-only"], scope]
-            .concat();
+        let args = [
+            &["enrol", "--data", s(&data), "--person", person, "--public-url", &public, "--text-only"],
+            scope,
+            &db_args,
+        ]
+        .concat();
         ok(sanjian(&args)).trim().lines().last().unwrap().trim().to_owned()
     };
     let mut devices = Vec::new();
@@ -591,7 +623,11 @@ pub fn run(cfg: &Config) -> Outcome {
     out.records_on_server = check.doc_ids().unwrap().len();
     server.lock().unwrap().stop();
     // What the server holds for review: change hash → code.
-    let held: BTreeMap<String, String> = server::Db::sqlite(&data.join("server.db"))
+    let server_db = match db.get(1) {
+        Some(url) => server::Db::postgres(url, 1),
+        None => server::Db::sqlite(&data.join("server.db")),
+    };
+    let held: BTreeMap<String, String> = server_db
         .unwrap()
         .tx(|db| db.query("SELECT code, changes FROM quarantine", &[]))
         .unwrap()
@@ -688,8 +724,11 @@ fn digit_runs(text: &str, len: usize) -> Vec<String> {
 impl Outcome {
     pub fn print(&self, cfg: &Config) {
         println!(
-            "load and chaos: {} devices in {} grids ({} per grid), one real `sanjian serve` (SQLite)",
-            self.devices, self.grids, cfg.per_grid
+            "load and chaos: {} devices in {} grids ({} per grid), one real `sanjian serve` ({})",
+            self.devices,
+            self.grids,
+            cfg.per_grid,
+            if cfg.postgres.is_some() { "PostgreSQL" } else { "SQLite" }
         );
         println!(
             "    county                {} members generated, {} records on the server at the end",
