@@ -12,6 +12,9 @@
 //! SANJIAN_CHAOS_CUT (0.1), SANJIAN_CHAOS_WORKERS (32), SANJIAN_CHAOS_PG (a
 //! PostgreSQL URL: the server's database is created beside it).
 
+#[path = "../tests/common.rs"]
+mod common;
+
 #[path = "../tests/chaos/run.rs"]
 mod run;
 

@@ -5,6 +5,8 @@
 //! error and recovers, and the server's log holds no phone or ID number.
 //! The same run with 500 devices is `cargo bench -p sanjian --bench chaos`.
 
+mod common;
+
 #[path = "chaos/run.rs"]
 mod run;
 

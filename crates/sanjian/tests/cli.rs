@@ -1,10 +1,9 @@
 //! The `sanjian` binary as a user runs it.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn sanjian(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sanjian")).args(args).env_remove("SANJIAN_KEY").output().unwrap()
-}
+mod common;
+use common::sanjian;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()

@@ -5,37 +5,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn sanjian(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sanjian")).args(args).env_remove("SANJIAN_KEY").output().unwrap()
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-/// Every run of `len` ASCII digits in `text` (ID numbers, phones).
-fn digit_runs(text: &str, len: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut run = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() || (c == 'X' && run.len() == 17) {
-            run.push(c);
-        } else {
-            if run.len() >= len {
-                out.push(run.clone());
-            }
-            run.clear();
-        }
-    }
-    out
-}
+mod common;
+use common::{digit_runs, ok, s, sanjian};
 
 /// A bare HTTP/1.1 request; the whole answer as text.
 fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {

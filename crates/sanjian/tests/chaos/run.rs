@@ -18,11 +18,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{Store, StoreKey};
+
+use crate::common::{digit_runs, ok, s, sanjian};
 
 /// The county is generated for today; edits are made today.
 fn today() -> time::Date {
@@ -87,19 +89,6 @@ pub struct Outcome {
     pub server_disk_bytes: u64,
     pub setup: Duration,
     pub chaos: Duration,
-}
-
-fn sanjian(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sanjian")).args(args).env_remove("SANJIAN_KEY").output().unwrap()
-}
-
-fn ok(o: Output) -> String {
-    assert!(o.status.success(), "{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    String::from_utf8(o.stdout).unwrap()
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
 }
 
 /// An empty database beside the one `base` names; its URL.
@@ -700,23 +689,6 @@ pub fn run(cfg: &Config) -> Outcome {
     drop(disk);
     if out.lost > 0 || out.diverged > 0 {
         eprintln!("chaos: the run's files are kept for a look: {}", dir.keep().display());
-    }
-    out
-}
-
-/// Every run of `len` or more ASCII digits in `text` (phones, ID numbers).
-fn digit_runs(text: &str, len: usize) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut run = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() || (c == 'X' && run.len() == 17) {
-            run.push(c);
-        } else {
-            if run.len() >= len {
-                out.push(run.clone());
-            }
-            run.clear();
-        }
     }
     out
 }
