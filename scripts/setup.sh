@@ -16,8 +16,9 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # libwebkit2gtk-4.1-dev: the Tauri app (src-tauri); xvfb and webkit2gtk-driver:
 # its end-to-end tests under a virtual display through tauri-driver;
 # fonts-noto-cjk: the app's Chinese text (no character drawn as a box).
+# git and xz-utils: the RustSec advisory snapshot cargo deny reads offline (deny/).
 APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3
-  fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk chromium xvfb xauth webkit2gtk-driver)
+  fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk chromium xvfb xauth webkit2gtk-driver git xz-utils)
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 
 missing=()
