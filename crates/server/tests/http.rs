@@ -394,6 +394,53 @@ fn a_change_authored_by_another_device_is_refused() {
     });
 }
 
+/// A device's store copied to a second tablet (same token, same actor):
+/// both edit the same member offline, so two different changes carry the
+/// same actor and sequence number. Neither is lost and the county learns
+/// the device was cloned.
+#[test]
+fn a_cloned_device_loses_nothing_and_the_county_is_told() {
+    each_backend(|b| {
+        let s = start(b);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.db");
+        let mut a = s.enrol_on_disk(s.township_grant(0), 51, &path);
+        s.sync(&mut a).unwrap();
+        let members = a.store.list(RecordKind::Member, None, 2).unwrap();
+        let (m, n) = (members[0].id.clone(), members[1].id.clone());
+        a.store.checkpoint().unwrap();
+        let copy = dir.path().join("copy.db");
+        std::fs::copy(&path, &copy).unwrap();
+        let store = Store::open(&copy, &store::StoreKey::from_bytes([51; 32])).unwrap();
+        let mut clone = Device { store, token: a.token.clone(), id: a.id.clone() };
+        let phone = |dev: &mut Device, id: &RecordId, p: &str| {
+            let Record::Member(mut rec) = dev.store.get(id).unwrap().unwrap().record else { panic!() };
+            rec.phone = Some(p.into());
+            dev.store.update(id, Record::Member(rec), TODAY).unwrap();
+        };
+        phone(&mut a, &m, "13900000001");
+        phone(&mut clone, &m, "13900000002");
+        phone(&mut clone, &n, "13900000003");
+        s.sync(&mut a).unwrap();
+        let report = s.sync(&mut clone).unwrap();
+        assert_eq!(report.quarantined, 1, "{report:?}");
+        // The clone's other edit went through; its edit of the same member is
+        // held for review as a clone's, not dropped.
+        let record = |id: &RecordId| {
+            let ctx = s.state.ctx();
+            s.state.db.tx(|db| sync::server::record(db, &ctx, id)).unwrap().unwrap()
+        };
+        let Record::Member(on_server) = record(&n) else { panic!() };
+        assert_eq!(on_server.phone.as_deref(), Some("13900000003"));
+        let Record::Member(on_server) = record(&m) else { panic!() };
+        assert_eq!(on_server.phone.as_deref(), Some("13900000001"));
+        assert!(s.quarantine_codes().contains(&(m.to_string(), "DEVICE_CLONED".into())), "{:?}", s.quarantine_codes());
+        // Both go on syncing.
+        s.sync(&mut a).unwrap();
+        s.sync(&mut clone).unwrap();
+    });
+}
+
 #[test]
 fn bad_input_gets_a_clear_refusal_and_nothing_is_stored() {
     each_backend(|b| {

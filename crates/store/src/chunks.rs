@@ -66,6 +66,23 @@ pub fn check(bytes: &[u8]) -> Result<u64, Refusal> {
     Ok(MAX_INFLATED - budget)
 }
 
+/// The chunks of bytes that passed [`check`], each whole (header and body).
+pub fn split(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut rest = bytes;
+    while rest.len() >= 9 && rest[..4] == MAGIC {
+        let mut cursor = Cursor(&rest[9..]);
+        let Some(len) = cursor.uleb() else { break };
+        if cursor.take(len).is_none() {
+            break;
+        }
+        let whole = rest.len() - cursor.0.len();
+        out.push(&rest[..whole]);
+        rest = &rest[whole..];
+    }
+    out
+}
+
 /// A document chunk's body: actors, heads, the change and op column tables,
 /// then the columns' data. Inflates the compressed columns into the budget.
 fn document(body: &[u8], budget: u64) -> Result<u64, Refusal> {

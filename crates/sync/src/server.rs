@@ -787,7 +787,21 @@ fn push_one(
     };
     let before = doc.get_heads();
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
-    store::doc::load_incremental(&mut doc, &d.bytes).map_err(|e| bad("DOCUMENT_MALFORMED", e.to_string()))?;
+    match store::doc::load_incremental(&mut doc, &d.bytes) {
+        Ok(_) => {}
+        // Another change by this device's actor with the same sequence
+        // number is stored already: the device's store was copied to a
+        // second tablet and both wrote. The clash is kept for the county,
+        // the rest of the push goes on.
+        Err(store::StoreError::Automerge(automerge::AutomergeError::DuplicateSeqNumber(seq, _))) => {
+            let changes = change_hashes(&d.bytes);
+            let detail = format!("change {seq} of this device exists already with other contents");
+            quarantine(db, ctx, device, id, ("DEVICE_CLONED", &detail), &d.bytes, &changes)?;
+            let outcome = Outcome::Quarantined("DEVICE_CLONED".into());
+            return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
+        }
+        Err(e) => return Err(bad("DOCUMENT_MALFORMED", e.to_string())),
+    }
     if !doc.get_missing_deps(&[]).is_empty() {
         return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
     }
@@ -841,6 +855,24 @@ fn push_one(
     }
     let held = held(&mut doc);
     Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
+}
+
+/// The hashes of the changes in pushed bytes (change chunks, or a whole
+/// document), for a quarantine entry that cannot be applied.
+fn change_hashes(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for chunk in store::chunks::split(bytes) {
+        let change = std::panic::catch_unwind(|| automerge::Change::from_bytes(chunk.to_vec()));
+        match change {
+            Ok(Ok(change)) => out.push(crate::enrol::hex(&change.hash().0)),
+            _ => {
+                if let Ok(mut doc) = store::doc::load(chunk) {
+                    out.extend(doc.get_changes(&[]).iter().map(|c| crate::enrol::hex(&c.hash().0)));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The SQL condition selecting documents a scope may read; its parameters
@@ -1236,6 +1268,14 @@ pub fn resolve_quarantine(
                     "QUARANTINE_NOT_APPLICABLE",
                     "冒用其他设备身份或更改记录类型的写入不能采用",
                     "A write under another device's name or changing a record's kind cannot be applied",
+                ));
+            }
+            if code == "DEVICE_CLONED" {
+                return Err(review_refused(
+                    "QUARANTINE_NOT_APPLICABLE",
+                    "被复制设备的修改与原设备的修改编号冲突，不能直接采用；请核对后由县里修改记录",
+                    "Changes from a copied device clash with the original's and cannot be applied as they are; \
+                     check them and edit the record at the county",
                 ));
             }
             let (id, bytes) = quarantine_bytes(db, ctx, entry)?.expect("the entry exists");
