@@ -266,6 +266,22 @@ impl Proxy {
 
 // ------------------------------------------------------------------ full disk
 
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+/// `program` as root: itself when this process is root, else through
+/// `sudo -n` (the test command is run as root or by a user with sudo).
+fn as_root(program: &str) -> Command {
+    if running_as_root() {
+        Command::new(program)
+    } else {
+        let mut c = Command::new("sudo");
+        c.args(["-n", program]);
+        c
+    }
+}
+
 /// A small tmpfs for the device whose disk fills; a ballast file fills it.
 struct SmallDisk {
     at: PathBuf,
@@ -274,15 +290,20 @@ struct SmallDisk {
 impl SmallDisk {
     fn mount(at: &Path, size_mib: u64) -> SmallDisk {
         std::fs::create_dir_all(at).unwrap();
-        let o = Command::new("mount")
+        let o = as_root("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size_mib}m"), "tmpfs", s(at)])
             .output()
             .unwrap();
         assert!(
             o.status.success(),
-            "the disk-full device needs a small tmpfs (run as root): {}",
+            "the disk-full device needs a small tmpfs (run as root, or with sudo): {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        // The store is written by this process.
+        if !running_as_root() {
+            let me = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+            as_root("chown").args([me.trim(), s(at)]).status().unwrap();
+        }
         SmallDisk { at: at.to_owned() }
     }
 
@@ -305,7 +326,7 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.at).status();
+        let _ = as_root("umount").arg(&self.at).status();
     }
 }
 
