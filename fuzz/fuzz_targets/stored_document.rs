@@ -1,3 +1,3 @@
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| fuzzing::stored_document(data));
+libfuzzer_sys::fuzz_target!(init: fuzzing::count_only_uncaught_panics(), |data: &[u8]| fuzzing::stored_document(data));
