@@ -289,6 +289,14 @@ impl Sql for Pg<'_> {
         self.0.execute(sql, &refs).map_err(db_err)
     }
 
+    /// A transaction-scoped advisory lock on the id's hash: it holds a
+    /// document that has no row yet too (two devices registering the same
+    /// person at once), and ends with the transaction.
+    fn lock_doc(&mut self, id: &registry::model::RecordId) -> Result<(), SyncError> {
+        self.0.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&id.as_str()]).map_err(db_err)?;
+        Ok(())
+    }
+
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError> {
         use postgres::types::Type;
         let owned = pg_params(params);

@@ -394,6 +394,67 @@ fn a_change_authored_by_another_device_is_refused() {
     });
 }
 
+/// Two devices push edits of the same record at the same moment: the second
+/// transaction waits for the first and merges into what it wrote. (On
+/// PostgreSQL both used to read the old document and the second write
+/// dropped the first one's changes; the 500-device chaos run found it.)
+#[test]
+fn concurrent_pushes_of_one_record_both_survive() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 61);
+        let mut c = s.enrol(s.township_grant(0), 62);
+        s.sync(&mut a).unwrap();
+        s.sync(&mut c).unwrap();
+        let m = a.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let edit = |dev: &mut Device, f: &dyn Fn(&mut registry::model::Member)| {
+            let Record::Member(mut rec) = dev.store.get(&m).unwrap().unwrap().record else { panic!() };
+            f(&mut rec);
+            dev.store.update(&m, Record::Member(rec), TODAY).unwrap();
+        };
+        edit(&mut a, &|r| r.phone = Some("13900000061".into()));
+        let migrant = match a.store.get(&m).unwrap().unwrap().record {
+            Record::Member(r) => !r.migrant_worker,
+            _ => panic!(),
+        };
+        edit(&mut c, &|r| r.migrant_worker = migrant);
+        let request = |dev: &mut Device| {
+            let out = dev.store.outgoing(10, 1 << 20).unwrap();
+            let docs = out
+                .into_iter()
+                .map(|o| wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
+                .collect();
+            wire::PushRequest { docs }
+        };
+        let (ra, rc) = (request(&mut a), request(&mut c));
+        let device = |token: &str| s.state.db.tx(|db| auth::device(db, token)).unwrap().unwrap();
+        let (da, dc) = (device(&a.token), device(&c.token));
+        let ctx = s.state.ctx();
+        let (inside, go) = std::sync::mpsc::channel();
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                s.state
+                    .db
+                    .tx(|db| {
+                        sync::server::push(db, &ctx, &da, &ra)?;
+                        // A's transaction is open and has written; C's starts now.
+                        inside.send(()).unwrap();
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        Ok(())
+                    })
+                    .unwrap();
+            });
+            go.recv().unwrap();
+            s.state.db.tx(|db| sync::server::push(db, &ctx, &dc, &rc)).unwrap();
+        });
+        let Some(Record::Member(on_server)) = s.state.db.tx(|db| sync::server::record(db, &ctx, &m)).unwrap() else {
+            panic!()
+        };
+        assert_eq!(on_server.phone.as_deref(), Some("13900000061"), "A's edit survives C's");
+        assert_eq!(on_server.migrant_worker, migrant, "and C's");
+    });
+}
+
 /// A device's store copied to a second tablet (same token, same actor):
 /// both edit the same member offline, so two different changes carry the
 /// same actor and sequence number. Neither is lost and the county learns

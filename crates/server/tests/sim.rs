@@ -61,6 +61,9 @@ impl Sql for Failing<'_> {
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError> {
         self.inner.query(sql, params)
     }
+    fn lock_doc(&mut self, id: &RecordId) -> Result<(), SyncError> {
+        self.inner.lock_doc(id)
+    }
 }
 
 impl Sim {

@@ -87,6 +87,15 @@ impl From<Vec<u8>> for Val {
 pub trait Sql {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError>;
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Val>>, SyncError>;
+    /// Holds document `id` for this transaction: another transaction that
+    /// writes it waits until this one ends, then reads what it wrote. Every
+    /// read-modify-write of a document takes it first (two devices pushing
+    /// the same record at once would otherwise both read the old document,
+    /// and the second write would drop the first one's changes). SQLite's
+    /// transactions run one at a time already: nothing to do.
+    fn lock_doc(&mut self, _id: &RecordId) -> Result<(), SyncError> {
+        Ok(())
+    }
 }
 
 /// Which SQL a backend speaks, for the few statements that differ.
@@ -356,6 +365,13 @@ fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<
     Ok(Some(Stored { kind: s.kind, region: s.region, doc }))
 }
 
+/// [`load`] for a read-modify-write: the document is held first
+/// ([`Sql::lock_doc`]).
+fn load_for_write(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<AutoCommit>>, SyncError> {
+    db.lock_doc(id)?;
+    load(db, ctx, id)
+}
+
 fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
     let rows = db.query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", &[])?;
     Ok(rows.first().map_or(0, |r| r[0].int()))
@@ -486,7 +502,7 @@ pub fn settle_conflict(
     value: &serde_json::Value,
     by: &str,
 ) -> Result<(), SyncError> {
-    let Some(s) = load(db, ctx, id)? else {
+    let Some(s) = load_for_write(db, ctx, id)? else {
         return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
     };
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
@@ -545,6 +561,10 @@ pub fn merge_records(
         let rows = db.query("SELECT deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
         Ok(rows.first().is_some_and(|r| r[0].int() == 0))
     };
+    // Both held, in id order (two merges of the same pair cannot deadlock).
+    for id in if keep < drop { [keep, drop] } else { [drop, keep] } {
+        db.lock_doc(id)?;
+    }
     if !live(db, keep)? || !live(db, drop)? {
         return Err(review_refused("NOT_FOUND", "记录不存在或已删除", "No such record, or it was deleted"));
     }
@@ -617,7 +637,7 @@ pub fn county_edit(
     by: &str,
     edit: impl FnOnce(&mut registry::model::Record),
 ) -> Result<registry::model::Record, SyncError> {
-    let Some(s) = load(db, ctx, id)? else {
+    let Some(s) = load_for_write(db, ctx, id)? else {
         return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
     };
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
@@ -637,7 +657,7 @@ pub fn return_record(
     note: &str,
     by: &str,
 ) -> Result<(), SyncError> {
-    let Some(s) = load(db, ctx, id)? else {
+    let Some(s) = load_for_write(db, ctx, id)? else {
         return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
     };
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
@@ -744,6 +764,14 @@ pub fn push_with(
     req: &PushRequest,
     cards: &mut Vec<CardToRevoke>,
 ) -> Result<PushResponse, SyncError> {
+    // Every document of the push held up front, in id order: two pushes
+    // sharing documents wait for each other instead of deadlocking.
+    let mut ids: Vec<&RecordId> = req.docs.iter().map(|d| &d.id).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        db.lock_doc(id)?;
+    }
     let mut results = Vec::with_capacity(req.docs.len());
     for d in &req.docs {
         results.push(push_one(db, ctx, device, d, cards)?);
@@ -780,7 +808,7 @@ fn push_one(
 ) -> Result<PushResult, SyncError> {
     let id = &d.id;
     let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
-    let stored = load(db, ctx, id)?;
+    let stored = load_for_write(db, ctx, id)?;
     let (mut doc, old) = match stored {
         Some(s) => (s.doc, Some((s.kind, s.region))),
         None => (AutoCommit::new(), None),
@@ -1058,7 +1086,7 @@ pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchReques
 /// Stores a document the server itself made (an import, the demo county).
 pub fn import(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoCommit) -> Result<(), SyncError> {
     let record = store::hydrate(doc)?;
-    let old = load(db, ctx, id)?;
+    let old = load_for_write(db, ctx, id)?;
     if let Some(mut s) = old {
         s.doc.merge(doc).map_err(|e| SyncError::Document {
             id: id.to_string(),
@@ -1279,7 +1307,7 @@ pub fn resolve_quarantine(
                 ));
             }
             let (id, bytes) = quarantine_bytes(db, ctx, entry)?.expect("the entry exists");
-            let stored = load(db, ctx, &id)?;
+            let stored = load_for_write(db, ctx, &id)?;
             let (mut doc, old) = match stored {
                 Some(s) => (s.doc, Some((s.kind, s.region))),
                 None => (AutoCommit::new(), None),
