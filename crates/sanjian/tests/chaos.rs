@@ -18,7 +18,7 @@ fn config(postgres: Option<String>) -> run::Config {
         rounds: 3,
         edits: 5,
         kills: 2,
-        cut: 0.25,
+        cut: 0.3,
         workers: 6,
         seed: 20261130,
         postgres,
