@@ -268,12 +268,34 @@ impl Sql for Lite<'_> {
 
 struct Pg<'a>(postgres::Transaction<'a>);
 
+/// SQL NULL for a parameter of any column type. (`None::<String>` is
+/// refused for any column but text: a census visit with no position failed
+/// with "error serializing parameter".)
+#[derive(Debug)]
+struct Null;
+
+impl postgres::types::ToSql for Null {
+    fn to_sql(
+        &self,
+        _: &postgres::types::Type,
+        _: &mut postgres::types::private::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(postgres::types::IsNull::Yes)
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
 fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
     params
         .iter()
         .map(|p| -> Box<dyn postgres::types::ToSql + Sync> {
             match p {
-                Val::Null => Box::new(None::<String>),
+                Val::Null => Box::new(Null),
                 Val::Int(i) => Box::new(*i),
                 Val::Text(s) => Box::new(s.clone()),
                 Val::Blob(b) => Box::new(b.clone()),

@@ -1393,6 +1393,21 @@ fn near_duplicates_are_merged_keeping_both_histories_or_marked_distinct() {
         twin.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
         twin.card_number = None;
         let m2 = a2.store.insert(Record::Member(twin), TODAY).unwrap().id;
+        // The second entity's door was knocked on.
+        let visit = CensusVisit {
+            entity_id: Some(e2.clone()),
+            entity_name: "青山商贸（浙江）有限责任公司".into(),
+            surveyor: "走访员".into(),
+            visited_on: TODAY,
+            time: "09:30".into(),
+            outcome: VisitOutcome::Registered,
+            notes: String::new(),
+            follow_up_on: None,
+            position: None,
+            photos: Default::default(),
+            place: base.place.clone(),
+        };
+        let visit = a2.store.insert(Record::Visit(visit), TODAY).unwrap().id;
         s.sync(&mut a1).unwrap();
         s.sync(&mut a2).unwrap();
         s.sync(&mut a1).unwrap();
@@ -1445,7 +1460,7 @@ fn near_duplicates_are_merged_keeping_both_histories_or_marked_distinct() {
         // Merged: the employer re-pointed, the pair gone from the queue.
         let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &merge);
         assert_eq!(st, 200, "{v}");
-        assert_eq!(v["repointed"], 2, "both members employed by the dropped entity");
+        assert_eq!(v["repointed"], 3, "both members employed by the dropped entity, and its visit");
         let distinct = serde_json::json!({"a": m2, "b": m, "decision": "distinct", "note": "同名同生日，身份证不同"});
         assert_eq!(s.post_json("/api/console/duplicates", Some(&s.admin), &distinct).0, 200);
         let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &distinct);
@@ -1471,11 +1486,63 @@ fn near_duplicates_are_merged_keeping_both_histories_or_marked_distinct() {
             let twin = dev.store.get(&m2).unwrap().unwrap();
             let Record::Member(tm) = &twin.record else { panic!("a member") };
             assert!(twin.deleted.is_none() && tm.employer_id.as_ref() == Some(&e1));
+            let Record::Visit(v) = dev.store.get(&visit).unwrap().unwrap().record else { panic!("a visit") };
+            assert_eq!(v.entity_id.as_ref(), Some(&e1), "the kept entity was visited");
         }
         let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
         let actions: Vec<&str> =
             log["entries"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
         assert!(actions.contains(&format!("review:merge:{e1}").as_str()) && actions.contains(&"review:distinct"));
+    });
+}
+
+/// Merging two records of one person points the transfers (and cadres and
+/// hardship cases) of the dropped one at the kept one.
+#[test]
+fn a_member_merge_repoints_the_transfers_of_the_dropped_member() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut a = s.enrol(s.township_grant(0), 71);
+        s.sync(&mut a).unwrap();
+        // A member with a transfer to another union of the township.
+        let dropped = a.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let Record::Member(member) = a.store.get(&dropped).unwrap().unwrap().record else { panic!("a member") };
+        let to_union = a
+            .store
+            .list(RecordKind::Union, None, 50)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.id)
+            .find(|u| *u != member.union_id)
+            .expect("a second union");
+        let transfer = Transfer {
+            member_id: dropped.clone(),
+            member_name: member.name.clone(),
+            from_union: member.union_id.clone(),
+            to_union,
+            date: TODAY,
+            reason: TransferReason::JobChange,
+            note: String::new(),
+            place: member.place.clone(),
+        };
+        let transfer = a.store.insert(Record::Transfer(transfer), TODAY).unwrap().id;
+        // The same person registered again under a mistyped ID number.
+        let Record::Member(mut twin) = a.store.get(&dropped).unwrap().unwrap().record else { panic!("a member") };
+        let mut first17: String = twin.resident_id.chars().take(17).collect();
+        let seq = first17.as_bytes()[15];
+        first17.replace_range(15..16, if seq == b'9' { "0" } else { "9" });
+        twin.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        twin.card_number = None;
+        let kept = a.store.insert(Record::Member(twin), TODAY).unwrap().id;
+        s.sync(&mut a).unwrap();
+        let merge = serde_json::json!({"a": kept, "b": dropped, "decision": "merge", "keep": kept});
+        let (st, v) = s.post_json("/api/console/duplicates", Some(&s.admin), &merge);
+        assert_eq!(st, 200, "{v}");
+        assert!(v["repointed"].as_u64().unwrap() >= 1, "{v}");
+        s.sync(&mut a).unwrap();
+        let Record::Transfer(t) = a.store.get(&transfer).unwrap().unwrap().record else { panic!("a transfer") };
+        assert_eq!(t.member_id, kept, "the transfer now names the kept member");
+        assert!(a.store.get(&dropped).unwrap().unwrap().deleted.is_some());
     });
 }
 

@@ -542,8 +542,9 @@ fn save_county_change(
 /// near-duplicate queue): `drop`'s history is merged into `keep`'s document
 /// ([`store::merge_documents`]; `take` lists the fields whose value comes
 /// from `drop`), `drop` is deleted with a tombstone naming `keep`, and the
-/// records that pointed at `drop` (members' employer for an entity;
-/// cadres' and hardship cases' member for a member) are pointed at `keep`.
+/// records that pointed at `drop` (members' employer and census visits for
+/// an entity; cadres', hardship cases' and transfers' member for a member)
+/// are pointed at `keep`.
 /// All in the caller's transaction; devices receive it with their next pull.
 /// Returns how many records were re-pointed.
 pub fn merge_records(
@@ -588,30 +589,34 @@ pub fn merge_records(
     save_county_change(db, ctx, drop, &mut dropped, &d.region, true)?;
     // The records pointing at the dropped one.
     let mut pointing: Vec<RecordId> = Vec::new();
-    if k.kind == "entity" {
+    let kinds: &[RecordKind] = if k.kind == "entity" {
         let rows = db.query("SELECT id FROM f_members WHERE employer_id = $1", &[drop.as_str().into()])?;
         pointing.extend(rows.iter().map(|r| RecordId::from(r[0].text().unwrap_or_default())));
+        &[RecordKind::Visit]
     } else {
-        for kind in [RecordKind::Cadre, RecordKind::Hardship] {
-            for township in [d.region.township.as_ref(), k.region.township.as_ref()] {
-                let mut after: Option<RecordId> = None;
-                loop {
-                    let page = records_in_township(db, ctx, kind, township, after.as_ref(), 500)?;
-                    let n = page.len();
-                    for (id, record) in page {
-                        let points = match &record {
-                            registry::model::Record::Cadre(c) => c.member_id.as_ref() == Some(drop),
-                            registry::model::Record::Hardship(h) => h.member_id.as_ref() == Some(drop),
-                            _ => false,
-                        };
-                        if points && !pointing.contains(&id) {
-                            pointing.push(id.clone());
-                        }
-                        after = Some(id);
+        &[RecordKind::Cadre, RecordKind::Hardship, RecordKind::Transfer]
+    };
+    for &kind in kinds {
+        for township in [d.region.township.as_ref(), k.region.township.as_ref()] {
+            let mut after: Option<RecordId> = None;
+            loop {
+                let page = records_in_township(db, ctx, kind, township, after.as_ref(), 500)?;
+                let n = page.len();
+                for (id, record) in page {
+                    let points = match &record {
+                        registry::model::Record::Cadre(c) => c.member_id.as_ref() == Some(drop),
+                        registry::model::Record::Hardship(h) => h.member_id.as_ref() == Some(drop),
+                        registry::model::Record::Transfer(t) => t.member_id == *drop,
+                        registry::model::Record::Visit(v) => v.entity_id.as_ref() == Some(drop),
+                        _ => false,
+                    };
+                    if points && !pointing.contains(&id) {
+                        pointing.push(id.clone());
                     }
-                    if n < 500 {
-                        break;
-                    }
+                    after = Some(id);
+                }
+                if n < 500 {
+                    break;
                 }
             }
         }
@@ -621,6 +626,8 @@ pub fn merge_records(
             registry::model::Record::Member(m) => m.employer_id = Some(keep.clone()),
             registry::model::Record::Cadre(c) => c.member_id = Some(keep.clone()),
             registry::model::Record::Hardship(h) => h.member_id = Some(keep.clone()),
+            registry::model::Record::Transfer(t) => t.member_id = keep.clone(),
+            registry::model::Record::Visit(v) => v.entity_id = Some(keep.clone()),
             _ => {}
         })?;
     }
