@@ -326,7 +326,8 @@ impl SmallDisk {
 
 impl Drop for SmallDisk {
     fn drop(&mut self) {
-        let _ = as_root("umount").arg(&self.at).status();
+        // Lazily: a run that failed may still hold files open there.
+        let _ = as_root("umount").arg("-l").arg(&self.at).status();
     }
 }
 
