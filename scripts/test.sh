@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
+# The load and chaos test fills a small tmpfs it mounts: root, or sudo
+# without a password, is needed; say so now rather than after the build.
+if [ "$(id -u)" -ne 0 ] && ! sudo -n true 2>/dev/null; then
+  echo "scripts/test.sh: run it as root or with passwordless sudo (the chaos test mounts a small tmpfs)" >&2
+  exit 1
+fi
 # Builds and fuzz targets need room; say how much there is, to explain a
 # "No space left on device" at once.
 echo "== disk: $(df -h --output=avail . | tail -1 | tr -d ' ') free where the project is built"
@@ -32,11 +38,8 @@ elif grep -q "failed to fetch advisory database" <<<"$advisories"; then
   GIT_AUTHOR_DATE="${ADVISORY_SNAPSHOT_DATE}T00:00:00Z" GIT_COMMITTER_DATE="${ADVISORY_SNAPSHOT_DATE}T00:00:00Z" \
     git -C "$repo" -c user.name=sanjian -c user.email=sanjian@localhost commit -q -m "RustSec snapshot $ADVISORY_SNAPSHOT_DATE"
   sed "s|^\[advisories\]$|[advisories]\ndb-path = \"$db\"|" deny.toml >target/deny-offline.toml
-  if cargo deny --offline --config target/deny-offline.toml check advisories; then
-    echo "cargo deny: advisories ok against the RustSec snapshot of $ADVISORY_SNAPSHOT_DATE (GitHub cannot be reached from here to fetch a newer one)"
-  else
-    exit 1
-  fi
+  cargo deny --offline --config target/deny-offline.toml check advisories
+  echo "cargo deny: advisories ok against the RustSec snapshot of $ADVISORY_SNAPSHOT_DATE (GitHub cannot be reached from here to fetch a newer one)"
 else
   echo "$advisories" >&2
   exit 1

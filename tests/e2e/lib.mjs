@@ -109,7 +109,15 @@ export async function startAppWeb(bin, dataDir, uiDir) {
 // Runs of 11 or more digits (a phone, a resident ID number) in a text: what
 // must never be in a log.
 export function digitRuns(text) {
-  return text.match(/\d{11,}|\d{17}X/g) || [];
+  return text.match(/\d{11,}X?/g) || [];
+}
+
+// Checks that the logs (arrays of printed chunks) of a whole run hold no
+// phone or ID number.
+export function checkLogsHoldNoPersonalData(logs) {
+  const text = logs.map((l) => l.join("")).join("\n");
+  const leaked = digitRuns(text);
+  check(leaked.length === 0, `no phone or ID number in the logs of the run (${text.length} bytes): ${leaked.slice(0, 3)}`);
 }
 
 // A valid 18-character resident ID for a birth date and a sequence number

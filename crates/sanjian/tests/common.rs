@@ -36,3 +36,33 @@ pub fn digit_runs(text: &str, len: usize) -> Vec<String> {
     }
     out
 }
+
+/// A loopback port free right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A new empty database `<prefix>_<unique>` beside the one the PostgreSQL
+/// URL `base` names; its URL.
+pub fn fresh_pg_database(base: &str, prefix: &str) -> String {
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+    );
+    let o = Command::new("psql")
+        .args([base, "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (root, _) = base.rsplit_once('/').unwrap();
+    format!("{root}/{name}")
+}
+
+/// A store opened with the key file (`<path>.key`, hex) written beside it
+/// by `generate` or `device enrol`.
+pub fn device_store(path: &Path) -> store::Store {
+    let key_hex = std::fs::read_to_string(format!("{}.key", path.display())).unwrap();
+    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
+    store::Store::open(path, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap()
+}

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 mod common;
-use common::{digit_runs, ok, s, sanjian};
+use common::{device_store, digit_runs, free_port, fresh_pg_database, ok, s, sanjian};
 
 /// A bare HTTP/1.1 request; the whole answer as text.
 fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
@@ -398,13 +398,6 @@ fn serve_with_an_s3_compatible_store_checks_it_at_start() {
     assert!(server.wait().unwrap().success());
 }
 
-/// A device's store, opened with the key file `device enrol` wrote beside it.
-fn device_store(path: &Path) -> store::Store {
-    let key_hex = std::fs::read_to_string(format!("{}.key", path.display())).unwrap();
-    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
-    store::Store::open(path, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap()
-}
-
 /// A new member on the device, in its first member's union and township.
 fn register(path: &Path, name: &str, seq: u32) -> registry::model::RecordId {
     let mut store = device_store(path);
@@ -464,21 +457,7 @@ fn a_backup_taken_while_serving_is_restored_and_devices_resync() {
 #[test]
 fn a_postgresql_server_is_backed_up_with_pg_dump_and_restored() {
     let base = std::env::var("SANJIAN_TEST_PG_URL").expect("SANJIAN_TEST_PG_URL: run the tests with scripts/test.sh");
-    let db = |name: &str| {
-        let o = Command::new("psql")
-            .args([&base, "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        let (root, _) = base.rsplit_once('/').unwrap();
-        format!("{root}/{name}")
-    };
-    let tag = format!(
-        "{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-    );
-    backup_and_restore(Some((db(&format!("bk_src_{tag}")), db(&format!("bk_dst_{tag}")))));
+    backup_and_restore(Some((fresh_pg_database(&base, "bk_src"), fresh_pg_database(&base, "bk_dst"))));
 }
 
 /// `pg`: the source and the (empty) target databases, or SQLite.
@@ -498,7 +477,7 @@ fn backup_and_restore(pg: Option<(String, String)>) {
         serde_json::from_str(&ok(sanjian(&["stats", "--db", s(&county), "--json"]))).unwrap();
     let township = stats["townships"][0]["name"].as_str().unwrap().to_owned();
     with(&["import", "--data", s(&data), "--from", s(&county)], &src);
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = free_port();
     let server = serve_on(&data, port, &src);
     let enrol = |data: &Path, person: &str, db: &[&str]| {
         let text = with(&["enrol", "--data", s(data), "--person", person, "--township", &township], db);

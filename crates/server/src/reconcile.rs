@@ -83,6 +83,15 @@ fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, SyncError> {
 pub const MAX_ROWS: u32 = 200_000;
 pub const MAX_COLUMNS: u32 = 256;
 
+/// A sheet or file past [`MAX_ROWS`] or [`MAX_COLUMNS`].
+fn too_large(zh: &str, en: &str) -> SyncError {
+    refused(
+        "IMPORT_TOO_LARGE",
+        format!("{zh}超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
+        format!("{en} goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"),
+    )
+}
+
 /// The first sheet of an XLSX file, cell by cell. Not through calamine's
 /// `worksheet_range`, which allocates the rectangle between the outermost
 /// cells (two cells far apart would ask for gigabytes): cells are streamed
@@ -94,28 +103,21 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, SyncError> {
     let unreadable = |e: &dyn std::fmt::Display| {
         refused("IMPORT_UNREADABLE", format!("XLSX文件无法读取：{e}"), format!("The XLSX file cannot be read: {e}"))
     };
+    let sheet_unreadable = |e: calamine::XlsxError| {
+        refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
+    };
     let read = || -> Result<std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>>, SyncError> {
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
         let Some(first) = book.sheet_names().first().cloned() else {
             return Err(refused("IMPORT_UNREADABLE", "XLSX文件没有工作表".into(), "The XLSX file has no sheet".into()));
         };
-        let mut reader = book.worksheet_cells_reader(&first).map_err(|e| {
-            refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
-        })?;
+        let mut reader = book.worksheet_cells_reader(&first).map_err(sheet_unreadable)?;
         let mut cells: std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>> = Default::default();
-        while let Some(cell) = reader.next_cell().map_err(|e| {
-            refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
-        })? {
+        while let Some(cell) = reader.next_cell().map_err(sheet_unreadable)? {
             let (row, col) = cell.get_position();
             if row >= MAX_ROWS || col >= MAX_COLUMNS {
-                return Err(refused(
-                    "IMPORT_TOO_LARGE",
-                    format!("工作表超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
-                    format!(
-                        "The sheet goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"
-                    ),
-                ));
+                return Err(too_large("工作表", "The sheet"));
             }
             let text = calamine::Data::from(cell.get_value().clone()).to_string();
             if !text.trim().is_empty() {
@@ -169,11 +171,7 @@ pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
         return Err(refused("IMPORT_EMPTY", "文件没有数据行".into(), "The file has no data rows".into()));
     }
     if rows.len() > MAX_ROWS as usize || rows.iter().any(|r| r.len() > MAX_COLUMNS as usize) {
-        return Err(refused(
-            "IMPORT_TOO_LARGE",
-            format!("文件超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
-            format!("The file goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"),
-        ));
+        return Err(too_large("文件", "The file"));
     }
     let headers: Vec<String> = rows.remove(0).iter().map(|h| normalise(h)).collect();
     Ok(RawTable { headers, rows, encoding })

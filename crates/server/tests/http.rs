@@ -119,6 +119,17 @@ fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Runn
     Running { rt, endpoint, state, http, admin, county, stop: Some(stop), _dir: dir }
 }
 
+/// A push of everything a store has to send, as the client would build it.
+fn push_request(store: &Store) -> wire::PushRequest {
+    let docs = store
+        .outgoing(10, 1 << 20)
+        .unwrap()
+        .into_iter()
+        .map(|o| wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
+        .collect();
+    wire::PushRequest { docs }
+}
+
 /// An enrolled device: its store and token.
 struct Device {
     store: Store,
@@ -376,13 +387,7 @@ fn a_change_authored_by_another_device_is_refused() {
         // A document written by device 2 (its actor), pushed with A's token.
         let mut forger = Store::in_memory(&Init { county_secret: secret(), device_id: Some([2; 16]) }).unwrap();
         let saved = forger.insert(s.new_member_in(0, "冒名登记"), TODAY).unwrap();
-        let out = forger.outgoing(10, 1 << 20).unwrap();
-        let req = wire::PushRequest {
-            docs: out
-                .into_iter()
-                .map(|o| wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
-                .collect(),
-        };
+        let req = push_request(&forger);
         let before = s.stats();
         let mut t = s.transport(&a.token);
         let resp = wire::PushResponse::decode(&t.call(path::PUSH, req.encode()).unwrap()).unwrap();
@@ -418,15 +423,7 @@ fn concurrent_pushes_of_one_record_both_survive() {
             _ => panic!(),
         };
         edit(&mut c, &|r| r.migrant_worker = migrant);
-        let request = |dev: &mut Device| {
-            let out = dev.store.outgoing(10, 1 << 20).unwrap();
-            let docs = out
-                .into_iter()
-                .map(|o| wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
-                .collect();
-            wire::PushRequest { docs }
-        };
-        let (ra, rc) = (request(&mut a), request(&mut c));
+        let (ra, rc) = (push_request(&a.store), push_request(&c.store));
         let device = |token: &str| s.state.db.tx(|db| auth::device(db, token)).unwrap().unwrap();
         let (da, dc) = (device(&a.token), device(&c.token));
         let ctx = s.state.ctx();
@@ -1040,11 +1037,8 @@ fn another_offices_messy_entity_list_is_reconciled_whole_or_not_at_all() {
         let (st, v) = post("source=税务", crasher.to_vec());
         assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_UNREADABLE")), "{v}");
         // Only a county admin's file is read at all.
-        let (st, _) = s.rt.block_on(async {
-            let r = s.http.post(format!("{}/api/console/reconcile?source=x", s.endpoint.base)).body(crasher.to_vec());
-            let r = r.send().await.unwrap();
-            (r.status().as_u16(), r.bytes().await.unwrap())
-        });
+        let anonymous = s.http.post(format!("{}/api/console/reconcile?source=x", s.endpoint.base));
+        let (st, _) = s.answer(anonymous.body(crasher.to_vec()));
         assert_eq!(st, 401);
         assert_eq!(imports(&s), 3);
     });

@@ -33,26 +33,57 @@ const DEFLATE: u64 = 0b1000;
 /// Why bytes were refused, in words for the quarantine's record.
 pub type Refusal = String;
 
+/// One chunk of a run of chunks: its type, its body, and the whole chunk
+/// (header and body).
+struct Chunk<'a> {
+    kind: u8,
+    body: &'a [u8],
+    whole: &'a [u8],
+}
+
+/// The chunks of `bytes` in order; an `Err` (why the bytes at that point
+/// are not a chunk) ends the run.
+fn chunks(bytes: &[u8]) -> impl Iterator<Item = Result<Chunk<'_>, Refusal>> {
+    let mut rest = bytes;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let next = (|| {
+            if rest.len() < 9 || rest[..4] != MAGIC {
+                return Err("not an Automerge chunk (no magic bytes)".to_owned());
+            }
+            let mut cursor = Cursor(&rest[9..]);
+            let len = cursor.uleb().ok_or("its length is cut short")?;
+            let body = cursor.take(len).ok_or_else(|| format!("it says {len} bytes, fewer follow"))?;
+            let whole = &rest[..rest.len() - cursor.0.len()];
+            Ok((Chunk { kind: rest[8], body, whole }, cursor.0))
+        })();
+        match next {
+            Ok((chunk, after)) => {
+                rest = after;
+                Some(Ok(chunk))
+            }
+            Err(e) => {
+                rest = &[];
+                Some(Err(e))
+            }
+        }
+    })
+}
+
 /// Checks `bytes` as a sequence of Automerge chunks (see the module
 /// documentation) and returns how many bytes their compressed parts
 /// inflate to. Empty input passes.
 pub fn check(bytes: &[u8]) -> Result<u64, Refusal> {
-    let mut rest = bytes;
     let mut budget = MAX_INFLATED;
-    let mut index = 0;
-    while !rest.is_empty() {
+    for (index, chunk) in chunks(bytes).enumerate() {
         let at = |what: String| format!("chunk {index}: {what}");
-        if rest.len() < 9 || rest[..4] != MAGIC {
-            return Err(at("not an Automerge chunk (no magic bytes)".into()));
-        }
-        let kind = rest[8];
-        let mut cursor = Cursor(&rest[9..]);
-        let len = cursor.uleb().ok_or_else(|| at("its length is cut short".into()))?;
-        let body = cursor.take(len).ok_or_else(|| at(format!("it says {len} bytes, fewer follow")))?;
-        match kind {
-            DOCUMENT => budget = document(body, budget).map_err(at)?,
+        let chunk = chunk.map_err(at)?;
+        match chunk.kind {
+            DOCUMENT => budget = document(chunk.body, budget).map_err(at)?,
             CHANGE => {}
-            COMPRESSED_CHANGE => budget = inflate(body, budget).map_err(at)?,
+            COMPRESSED_CHANGE => budget = inflate(chunk.body, budget).map_err(at)?,
             BUNDLE => {
                 return Err(at("a bundle (Automerge's experimental format, whose loader can be made to \
                      exhaust memory) is not accepted"
@@ -60,27 +91,13 @@ pub fn check(bytes: &[u8]) -> Result<u64, Refusal> {
             }
             other => return Err(at(format!("unknown chunk type {other}"))),
         }
-        rest = cursor.0;
-        index += 1;
     }
     Ok(MAX_INFLATED - budget)
 }
 
-/// The chunks of bytes that passed [`check`], each whole (header and body).
+/// The whole chunks (header and body) of bytes that passed [`check`].
 pub fn split(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut out = Vec::new();
-    let mut rest = bytes;
-    while rest.len() >= 9 && rest[..4] == MAGIC {
-        let mut cursor = Cursor(&rest[9..]);
-        let Some(len) = cursor.uleb() else { break };
-        if cursor.take(len).is_none() {
-            break;
-        }
-        let whole = rest.len() - cursor.0.len();
-        out.push(&rest[..whole]);
-        rest = &rest[whole..];
-    }
-    out
+    chunks(bytes).map_while(Result::ok).map(|c| c.whole).collect()
 }
 
 /// A document chunk's body: actors, heads, the change and op column tables,

@@ -107,21 +107,42 @@ fn json(v: &ScalarValue) -> Json {
 /// or damaged document is a refusal like any other malformed document and
 /// can never take a server or device down.
 pub fn load(bytes: &[u8]) -> Result<AutoCommit, StoreError> {
-    crate::chunks::check(bytes).map_err(StoreError::Malformed)?;
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| AutoCommit::load(bytes))) {
-        Ok(r) => r.map_err(StoreError::Automerge),
-        Err(_) => Err(StoreError::Malformed("the document's bytes make the decoder fail".into())),
-    }
+    guarded(bytes, "the document's", || AutoCommit::load(bytes).map_err(StoreError::Automerge))
 }
 
 /// Adds changes from outside to a document, as [`load`] guards loading:
 /// a decoder panic is a refusal (the document must then be dropped, not
 /// kept: it may hold part of the changes).
 pub fn load_incremental(doc: &mut AutoCommit, bytes: &[u8]) -> Result<usize, StoreError> {
+    guarded(bytes, "the changes'", || doc.load_incremental(bytes).map_err(StoreError::Automerge))
+}
+
+/// The hashes (hex) of the changes in bytes from outside: change chunks,
+/// or whole documents. For changes that cannot be applied (kept in a
+/// quarantine); what does not decode is left out.
+pub fn change_hashes(bytes: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for chunk in crate::chunks::split(bytes) {
+        let change = || automerge::Change::from_bytes(chunk.to_vec()).map_err(|e| StoreError::Malformed(e.to_string()));
+        match guarded(chunk, "the change's", change) {
+            Ok(change) => out.push(change.hash().to_string()),
+            Err(_) => {
+                if let Ok(mut doc) = load(chunk) {
+                    out.extend(doc.get_changes(&[]).iter().map(|c| c.hash().to_string()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Automerge's decoder over `bytes`, after [`crate::chunks::check`], with
+/// a panic turned into a refusal.
+fn guarded<T>(bytes: &[u8], what: &str, decode: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
     crate::chunks::check(bytes).map_err(StoreError::Malformed)?;
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.load_incremental(bytes))) {
-        Ok(r) => r.map_err(StoreError::Automerge),
-        Err(_) => Err(StoreError::Malformed("the changes' bytes make the decoder fail".into())),
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode)) {
+        Ok(r) => r,
+        Err(_) => Err(StoreError::Malformed(format!("{what} bytes make the decoder fail"))),
     }
 }
 

@@ -589,10 +589,14 @@ pub fn merge_records(
     save_county_change(db, ctx, drop, &mut dropped, &d.region, true)?;
     // The records pointing at the dropped one.
     let mut pointing: Vec<RecordId> = Vec::new();
+    // An entity's members and visits are found through the facts; what
+    // names a member has no facts column, so those kinds are read.
     let kinds: &[RecordKind] = if k.kind == "entity" {
-        let rows = db.query("SELECT id FROM f_members WHERE employer_id = $1", &[drop.as_str().into()])?;
-        pointing.extend(rows.iter().map(|r| RecordId::from(r[0].text().unwrap_or_default())));
-        &[RecordKind::Visit]
+        for sql in ["SELECT id FROM f_members WHERE employer_id = $1", "SELECT id FROM f_visits WHERE entity_id = $1"] {
+            let rows = db.query(sql, &[drop.as_str().into()])?;
+            pointing.extend(rows.iter().map(|r| RecordId::from(r[0].text().unwrap_or_default())));
+        }
+        &[]
     } else {
         &[RecordKind::Cadre, RecordKind::Hardship, RecordKind::Transfer]
     };
@@ -607,7 +611,6 @@ pub fn merge_records(
                         registry::model::Record::Cadre(c) => c.member_id.as_ref() == Some(drop),
                         registry::model::Record::Hardship(h) => h.member_id.as_ref() == Some(drop),
                         registry::model::Record::Transfer(t) => t.member_id == *drop,
-                        registry::model::Record::Visit(v) => v.entity_id.as_ref() == Some(drop),
                         _ => false,
                     };
                     if points && !pointing.contains(&id) {
@@ -815,7 +818,8 @@ fn push_one(
 ) -> Result<PushResult, SyncError> {
     let id = &d.id;
     let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
-    let stored = load_for_write(db, ctx, id)?;
+    // Held already: push_with locks every document of the push first.
+    let stored = load(db, ctx, id)?;
     let (mut doc, old) = match stored {
         Some(s) => (s.doc, Some((s.kind, s.region))),
         None => (AutoCommit::new(), None),
@@ -829,7 +833,7 @@ fn push_one(
         // second tablet and both wrote. The clash is kept for the county,
         // the rest of the push goes on.
         Err(store::StoreError::Automerge(automerge::AutomergeError::DuplicateSeqNumber(seq, _))) => {
-            let changes = change_hashes(&d.bytes);
+            let changes = store::doc::change_hashes(&d.bytes);
             let detail = format!("change {seq} of this device exists already with other contents");
             quarantine(db, ctx, device, id, ("DEVICE_CLONED", &detail), &d.bytes, &changes)?;
             let outcome = Outcome::Quarantined("DEVICE_CLONED".into());
@@ -890,24 +894,6 @@ fn push_one(
     }
     let held = held(&mut doc);
     Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
-}
-
-/// The hashes of the changes in pushed bytes (change chunks, or a whole
-/// document), for a quarantine entry that cannot be applied.
-fn change_hashes(bytes: &[u8]) -> Vec<String> {
-    let mut out = Vec::new();
-    for chunk in store::chunks::split(bytes) {
-        let change = std::panic::catch_unwind(|| automerge::Change::from_bytes(chunk.to_vec()));
-        match change {
-            Ok(Ok(change)) => out.push(crate::enrol::hex(&change.hash().0)),
-            _ => {
-                if let Ok(mut doc) = store::doc::load(chunk) {
-                    out.extend(doc.get_changes(&[]).iter().map(|c| crate::enrol::hex(&c.hash().0)));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// The SQL condition selecting documents a scope may read; its parameters

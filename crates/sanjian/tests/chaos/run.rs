@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use store::{Store, StoreKey};
 
-use crate::common::{digit_runs, ok, s, sanjian};
+use crate::common::{device_store, digit_runs, free_port, fresh_pg_database, ok, s, sanjian};
 
 /// The county is generated for today; edits are made today.
 fn today() -> time::Date {
@@ -89,26 +89,6 @@ pub struct Outcome {
     pub server_disk_bytes: u64,
     pub setup: Duration,
     pub chaos: Duration,
-}
-
-/// An empty database beside the one `base` names; its URL.
-fn fresh_database(base: &str) -> String {
-    let name = format!(
-        "chaos_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
-    );
-    let o = Command::new("psql")
-        .args([base, "-v", "ON_ERROR_STOP=1", "-c", &format!("CREATE DATABASE {name}")])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let (root, _) = base.rsplit_once('/').unwrap();
-    format!("{root}/{name}")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 // ------------------------------------------------------------------ server
@@ -349,7 +329,7 @@ struct Device {
 
 /// The grids of the generated county with members, most members first.
 fn grids(county: &Path) -> Vec<RecordId> {
-    let store = open_keyed(county);
+    let store = device_store(county);
     let mut members: BTreeMap<RecordId, usize> = BTreeMap::new();
     let mut after = None;
     loop {
@@ -367,12 +347,6 @@ fn grids(county: &Path) -> Vec<RecordId> {
     let mut grids: Vec<(RecordId, usize)> = members.into_iter().collect();
     grids.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     grids.into_iter().map(|(g, _)| g).collect()
-}
-
-fn open_keyed(path: &Path) -> Store {
-    let key_hex = std::fs::read_to_string(format!("{}.key", path.display())).unwrap();
-    let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
-    Store::open(path, &StoreKey::from_bytes(key.try_into().unwrap())).unwrap()
 }
 
 /// One edit: a new phone on a member of the grid, or (one in five) a new
@@ -432,7 +406,7 @@ pub fn run(cfg: &Config) -> Outcome {
     let data = dir.path().join("server");
     ok(sanjian(&["generate", "--members", &cfg.members.to_string(), "--seed", "7", "--db", s(&county)]));
     let db: Vec<String> = match &cfg.postgres {
-        Some(base) => vec!["--database-url".into(), fresh_database(base)],
+        Some(base) => vec!["--database-url".into(), fresh_pg_database(base, "chaos")],
         None => Vec::new(),
     };
     let db_args: Vec<&str> = db.iter().map(String::as_str).collect();
