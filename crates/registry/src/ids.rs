@@ -228,10 +228,7 @@ pub fn age_on(born: Date, on: Date) -> i32 {
     age
 }
 
-/// Masks an ID number for display to roles that may not see it: `110105********002X`.
-pub fn mask_id(id: &str) -> String {
-    id.char_indices().map(|(i, c)| if (6..14).contains(&i) { '*' } else { c }).collect()
-}
+pub use crate::privacy::mask_id;
 
 /// GB 32100-2015 alphabet: digits and capitals without I, O, S, V, Z.
 pub const CREDIT_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";

@@ -13,6 +13,8 @@
 //! - [`model`]: the records of the four real-name forms plus the legal-entity
 //!   ledger, hardship archive and the area tree, with their categorical enums.
 //! - [`names`]: names as compared, and the near-duplicate key.
+//! - [`privacy`]: the masking policy (how much of an ID number or a phone a
+//!   view shows).
 //! - [`validate`]: field-level checks that return [`Issue`]s (a stable code, a
 //!   severity and a message in zh-CN and English) for the UI to show beside the
 //!   field.
@@ -31,6 +33,7 @@ pub mod keys;
 pub mod message;
 pub mod model;
 pub mod names;
+pub mod privacy;
 pub mod progress;
 pub mod rules;
 pub mod validate;

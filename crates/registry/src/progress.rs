@@ -66,6 +66,20 @@ pub struct CampaignConfig {
     pub calendar: Vec<Phase>,
 }
 
+/// The campaign years the software plans and reports: a year outside them
+/// is refused where it comes in (`CONFIG_YEAR`), never computed with.
+pub const YEARS: std::ops::RangeInclusive<i32> = 2000..=2100;
+
+/// A campaign year as asked for (a query, a form): refused outside
+/// [`YEARS`].
+pub fn check_year(year: i32) -> Result<i32, crate::Issue> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(crate::Issue::error("year", "CONFIG_YEAR", "年度应在2000至2100之间", "The year must be 2000–2100"))
+    }
+}
+
 fn d(year: i32, month: Month, day: u8) -> Date {
     Date::from_calendar_date(year, month, day).expect("fixed calendar dates are valid")
 }
@@ -132,8 +146,8 @@ impl CampaignConfig {
     pub fn check(&self) -> Vec<crate::Issue> {
         use crate::Issue;
         let mut out = Vec::new();
-        if !(2000..=2100).contains(&self.year) {
-            out.push(Issue::error("year", "CONFIG_YEAR", "年度应在2000至2100之间", "The year must be 2000–2100"));
+        if let Err(issue) = check_year(self.year) {
+            out.push(issue);
         }
         for (field, rate) in [
             ("qualified_rate_goal", self.qualified_rate_goal),

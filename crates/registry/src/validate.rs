@@ -455,3 +455,57 @@ fn hardship(r: &mut HardshipCase, today: Date, v: &mut Issues) {
         }
     }
 }
+
+/// What the area tree says of one area, for [`place_in_tree`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaNode {
+    pub level: AreaLevel,
+    /// The township it lies in (itself, for a township).
+    pub township: Option<RecordId>,
+}
+
+/// The region rule: a record's township is a township of the county's area
+/// tree, and its community and grid lie in that township.
+///
+/// Why: a record's region (township, grid) decides which devices see and may
+/// write it. A record naming one township and a grid of another would pass
+/// a device enrolled for that grid while landing in the other township's
+/// figures and on its devices. So every write, on the device and on the
+/// server, checks the place against the area tree it holds; `area` answers
+/// from that tree (`None`: no such area).
+pub fn place_in_tree(place: &Place, area: &dyn Fn(&RecordId) -> Option<AreaNode>) -> Vec<Issue> {
+    let mut out = Vec::new();
+    let unknown = |field: &str| {
+        Issue::error(field, "AREA_UNKNOWN", "所选地区不在本县区划中", "This area is not in the county's area tree")
+    };
+    match area(&place.township) {
+        None => out.push(unknown("place.township")),
+        Some(n) if n.level != AreaLevel::Township => out.push(Issue::error(
+            "place.township",
+            "AREA_WRONG_LEVEL",
+            "这里应选择乡镇（街道）",
+            "Choose a township here",
+        )),
+        Some(_) => {}
+    }
+    let within = |field: &str, id: &RecordId, level: AreaLevel, zh: &str, en: &str| match area(id) {
+        None => Some(unknown(field)),
+        Some(n) if n.level != level => {
+            Some(Issue::error(field, "AREA_WRONG_LEVEL", format!("这里应选择{zh}"), format!("Choose a {en} here")))
+        }
+        Some(n) if n.township.as_ref() != Some(&place.township) => Some(Issue::error(
+            field,
+            "AREA_OUTSIDE_TOWNSHIP",
+            format!("所选{zh}不属于所选乡镇（街道）"),
+            format!("The chosen {en} does not lie in the chosen township"),
+        )),
+        Some(_) => None,
+    };
+    if let Some(c) = &place.community {
+        out.extend(within("place.community", c, AreaLevel::Community, "社区（村）", "community"));
+    }
+    if let Some(g) = &place.grid {
+        out.extend(within("place.grid", g, AreaLevel::Grid, "网格", "grid"));
+    }
+    out
+}

@@ -341,19 +341,40 @@ fn checksum_message_names_both_characters() {
 // Masking and age.
 
 #[test]
-fn mask_id_hides_the_birth_date() {
-    assert_eq!(mask_id("11010519491231002X"), "110105********002X");
-    assert_eq!(mask_id("440308199901011234"), "440308********1234");
-    assert_eq!(mask_id("110105491231002"), "110105********2", "a legacy number is masked at the same places");
+fn mask_id_keeps_only_the_region() {
+    assert_eq!(mask_id("11010519491231002X"), "110105************");
+    assert_eq!(mask_id("440308199901011234"), "440308************");
+    assert_eq!(mask_id("110105491231002"), "110105*********", "a legacy number is masked at the same places");
     assert_eq!(mask_id("1234567"), "123456*", "short input");
     assert_eq!(mask_id(""), "");
+}
+
+/// The attack on the old mask: a township clerk's ledger row printed the
+/// region and the last 4 beside the birth date, which is all 18. Now,
+/// from everything a masked row shows (the masked number, birth date and
+/// sex), at least `ID_CANDIDATES` valid numbers remain.
+#[test]
+fn a_masked_ledger_row_leaves_at_least_500_id_numbers_possible() {
+    use registry::privacy::{ID_CANDIDATES, mask_phone};
+    for first17 in ["11010519491231002", "44030819990101123", "34162119880715001"] {
+        let id = ResidentId::from_first17(first17).unwrap();
+        let real = id.as_str();
+        let shown = (mask_id(real), id.birth_date(), id.sex());
+        let fits = (0..1000)
+            .filter_map(|seq| ResidentId::from_first17(&format!("{}{seq:03}", &real[..14])))
+            .filter(|c| (mask_id(c.as_str()), c.birth_date(), c.sex()) == shown)
+            .count();
+        assert!(fits >= ID_CANDIDATES, "{real}: only {fits} numbers fit its masked row");
+    }
+    assert_eq!(mask_phone("13812345678"), "138****5678");
+    assert_eq!(mask_phone("0527-888"), "********", "not a mobile: hidden whole");
 }
 
 #[test]
 fn debug_of_a_resident_id_is_masked() {
     let id = parse("11010519491231002X").unwrap();
     let shown = format!("{id:?}");
-    assert_eq!(shown, "ResidentId(110105********002X)");
+    assert_eq!(shown, "ResidentId(110105************)");
     assert!(!shown.contains("19491231"), "Debug must not reveal the birth date");
 }
 

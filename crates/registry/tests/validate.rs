@@ -709,3 +709,33 @@ fn debug_output_of_records_masks_personal_numbers() {
     }
     assert!(format!("{m:?}").contains(&m.name), "other fields still shown");
 }
+
+#[test]
+fn a_records_grid_and_community_must_lie_in_its_township() {
+    use registry::validate::{AreaNode, place_in_tree};
+    let id = |s: &str| RecordId::from(s);
+    let tree = |a: &RecordId| -> Option<AreaNode> {
+        let node = |level, t: &str| Some(AreaNode { level, township: Some(id(t)) });
+        match a.as_str() {
+            "A" => node(AreaLevel::Township, "A"),
+            "B" => node(AreaLevel::Township, "B"),
+            "A-c1" => node(AreaLevel::Community, "A"),
+            "A-g1" => node(AreaLevel::Grid, "A"),
+            "B-g1" => node(AreaLevel::Grid, "B"),
+            _ => None,
+        }
+    };
+    let codes = |township: &str, community: Option<&str>, grid: Option<&str>| -> Vec<(String, &'static str)> {
+        let place = Place { township: id(township), community: community.map(id), grid: grid.map(id) };
+        place_in_tree(&place, &tree).into_iter().map(|i| (i.field, i.code)).collect()
+    };
+    assert!(codes("A", Some("A-c1"), Some("A-g1")).is_empty());
+    assert!(codes("B", None, Some("B-g1")).is_empty());
+    // The attack: a grid of township A under township B.
+    assert_eq!(codes("B", None, Some("A-g1")), vec![("place.grid".into(), "AREA_OUTSIDE_TOWNSHIP")]);
+    assert_eq!(codes("B", Some("A-c1"), None), vec![("place.community".into(), "AREA_OUTSIDE_TOWNSHIP")]);
+    assert_eq!(codes("Z", None, None), vec![("place.township".into(), "AREA_UNKNOWN")]);
+    assert_eq!(codes("A", None, Some("nowhere")), vec![("place.grid".into(), "AREA_UNKNOWN")]);
+    assert_eq!(codes("A-g1", None, None), vec![("place.township".into(), "AREA_WRONG_LEVEL")]);
+    assert_eq!(codes("A", None, Some("A-c1")), vec![("place.grid".into(), "AREA_WRONG_LEVEL")]);
+}

@@ -77,6 +77,11 @@ pub struct ServeArgs {
     pub s3_access_key: Option<String>,
     #[arg(long, env = "SANJIAN_S3_SECRET_KEY", hide_env_values = true)]
     pub s3_secret_key: Option<String>,
+    /// A reverse proxy in front of the server (repeatable): requests from
+    /// it are keyed, for the sign-in and enrolment limits, by the address
+    /// it appends to X-Forwarded-For. Without it the peer is the client.
+    #[arg(long = "trusted-proxy", env = "SANJIAN_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The config file.
@@ -99,6 +104,8 @@ struct FileConfig {
     s3_region: Option<String>,
     s3_access_key: Option<String>,
     s3_secret_key: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn file_config(path: Option<&Path>) -> Result<FileConfig> {
@@ -231,6 +238,8 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.pin = pin;
     state.https = tls.is_some();
     state.blobs = Some(blobs);
+    state.trusted_proxies =
+        if args.trusted_proxies.is_empty() { file.trusted_proxies.clone() } else { args.trusted_proxies.clone() };
     // The console's facts for documents stored before they existed.
     state.ensure_facts().map_err(sync_error)?;
     let state = Arc::new(state);

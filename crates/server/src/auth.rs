@@ -121,6 +121,12 @@ pub const DEVICE_REVOKED: Denied = Denied {
     zh: "该设备已被停用，请联系县总工会",
     en: "This device was revoked; contact the county federation",
 };
+pub const DEVICE_SUSPENDED: Denied = Denied {
+    status: 403,
+    code: sync::server::DEVICE_SUSPENDED,
+    zh: "本设备查询了过多本辖区以外的记录，已暂停同步；请联系县总工会核实后恢复",
+    en: "This device asked about too many records outside its area and is suspended; the county federation can reinstate it",
+};
 pub const NOT_FOUND_AREA: Denied =
     Denied { status: 404, code: "AREA_NOT_FOUND", zh: "没有这个区域", en: "No such area" };
 pub const NOT_FOUND_EXPORT: Denied =
@@ -519,10 +525,64 @@ pub fn redeem(
 }
 
 /// The device a token belongs to, and whether it was revoked.
-pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, bool)>, SyncError> {
+/// Suspends a device found probing for records outside its scope (see
+/// [`sync::server::REVEAL_BUDGET`]): every sync call is refused with
+/// `DEVICE_SUSPENDED` until a county admin reinstates it. Recorded in the
+/// device's events (the audit log).
+pub fn suspend(db: &mut dyn Sql, token: &str, why: &str) -> Result<(), SyncError> {
     let hash = digest(token);
     let rows = db.query(
-        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash
+        "SELECT id FROM devices WHERE (token_hash = $1 OR next_token_hash = $1) AND suspended_at IS NULL",
+        &[hash.into()],
+    )?;
+    let Some(id) = rows.first().and_then(|r| r[0].text().map(str::to_owned)) else { return Ok(()) };
+    let now = now_ms();
+    db.execute(
+        "UPDATE devices SET suspended_at = $1, suspended_why = $2 WHERE id = $3",
+        &[now.into(), why.into(), id.as_str().into()],
+    )?;
+    device_event(db, &id, &format!("suspended:{why}"), "server")
+}
+
+/// A county admin lifts a suspension; what the device had asked about is
+/// forgotten, so its budget starts again. False when there is no such device.
+pub fn reinstate(db: &mut dyn Sql, device_id: &str, by: &str) -> Result<bool, SyncError> {
+    let n = db.execute(
+        "UPDATE devices SET suspended_at = NULL, suspended_why = NULL WHERE id = $1 AND suspended_at IS NOT NULL",
+        &[device_id.into()],
+    )?;
+    if n > 0 {
+        db.execute("DELETE FROM reveals WHERE device_id = $1", &[device_id.into()])?;
+        device_event(db, device_id, "reinstated", by)?;
+    }
+    Ok(!db.query("SELECT 1 FROM devices WHERE id = $1", &[device_id.into()])?.is_empty())
+}
+
+/// One line of a device's history for the audit log.
+pub fn device_event(db: &mut dyn Sql, device_id: &str, what: &str, who: &str) -> Result<(), SyncError> {
+    db.execute(
+        "INSERT INTO device_events (device_id, at, what, who) VALUES ($1, $2, $3, $4)",
+        &[device_id.into(), now_ms().into(), what.into(), who.into()],
+    )?;
+    Ok(())
+}
+
+/// Suspension and the device's event log.
+pub fn suspension_schema() -> String {
+    "ALTER TABLE devices ADD COLUMN suspended_at BIGINT;
+     ALTER TABLE devices ADD COLUMN suspended_why TEXT;
+     CREATE TABLE device_events (device_id TEXT NOT NULL, at BIGINT NOT NULL, what TEXT NOT NULL, who TEXT NOT NULL);
+     CREATE INDEX device_events_at ON device_events (at);"
+        .into()
+}
+
+/// The device a token names, and why it is refused if it is (revoked, or
+/// suspended for probing); `None` for no device.
+pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Option<Denied>)>, SyncError> {
+    let hash = digest(token);
+    let rows = db.query(
+        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash,
+                suspended_at
          FROM devices WHERE token_hash = $1 OR next_token_hash = $1",
         &[hash.clone().into()],
     )?;
@@ -561,7 +621,14 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, bool
                 grids: split(r[4].text().unwrap_or_default()),
             },
         };
-        (device, r[6] != Val::Null)
+        let denied = if r[6] != Val::Null {
+            Some(DEVICE_REVOKED)
+        } else if r[9] != Val::Null {
+            Some(DEVICE_SUSPENDED)
+        } else {
+            None
+        };
+        (device, denied)
     }))
 }
 
@@ -577,8 +644,8 @@ pub fn rotate_token(db: &mut dyn Sql, device_id: &str) -> Result<String, SyncErr
 /// The device a token belongs to; a revoked device is refused.
 pub fn device(db: &mut dyn Sql, token: &str) -> Result<Result<Device, Denied>, SyncError> {
     Ok(match find_device(db, token)? {
-        Some((device, false)) => Ok(device),
-        Some((_, true)) => Err(DEVICE_REVOKED),
+        Some((device, None)) => Ok(device),
+        Some((_, Some(denied))) => Err(denied),
         None => Err(UNAUTHENTICATED),
     })
 }
@@ -594,11 +661,14 @@ pub struct DeviceInfo {
     pub grids: Vec<RecordId>,
     pub created_at: i64,
     pub revoked: bool,
+    /// Suspended for probing outside its scope (until reinstated).
+    pub suspended: bool,
 }
 
 pub fn list_devices(db: &mut dyn Sql) -> Result<Vec<DeviceInfo>, SyncError> {
     let rows = db.query(
-        "SELECT id, person, role, scope_all, townships, grids, created_at, revoked_at FROM devices ORDER BY created_at, id",
+        "SELECT id, person, role, scope_all, townships, grids, created_at, revoked_at, suspended_at FROM devices
+         ORDER BY created_at, id",
         &[],
     )?;
     Ok(rows
@@ -612,6 +682,7 @@ pub fn list_devices(db: &mut dyn Sql) -> Result<Vec<DeviceInfo>, SyncError> {
             grids: split(r[5].text().unwrap_or_default()),
             created_at: r[6].int(),
             revoked: r[7] != Val::Null,
+            suspended: r[8] != Val::Null,
         })
         .collect())
 }

@@ -18,6 +18,8 @@ fn key(year: i32) -> String {
 
 /// The configuration of `year`: the county's, or the plans' defaults.
 pub fn load(db: &mut dyn Sql, year: i32) -> Result<CampaignConfig, SyncError> {
+    // The plans' calendar cannot be drawn for a year outside the range.
+    registry::progress::check_year(year).map_err(|i| SyncError::Server(format!("campaign year {year}: {}", i.code)))?;
     match crate::auth::setting(db, &key(year))? {
         Some(bytes) => serde_json::from_slice(&bytes)
             .map_err(|e| SyncError::Server(format!("stored campaign configuration of {year}: {e}"))),

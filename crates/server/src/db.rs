@@ -18,8 +18,11 @@ pub enum Db {
     Postgres(Pool),
 }
 
-/// A small pool of PostgreSQL connections.
+/// A small pool of PostgreSQL connections. A connection is leased
+/// ([`Lease`]) and goes back when the lease is dropped, even by a panic; a
+/// connection found closed (the database restarted) is replaced.
 pub struct Pool {
+    url: String,
     idle: Mutex<Vec<postgres::Client>>,
     ready: Condvar,
 }
@@ -53,6 +56,8 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v8-campaign", crate::campaign::schema()),
         ("console-v9-visits", sync::facts::schema_v6()),
         ("auth-v3-token-expiry", crate::auth::token_schema(d)),
+        ("auth-v4-suspension", crate::auth::suspension_schema()),
+        ("sync-v4-reveals", sync::server::reveals_schema()),
     ]
 }
 
@@ -76,7 +81,7 @@ impl Db {
         for _ in 0..connections.max(1) {
             idle.push(postgres::Client::connect(url, postgres::NoTls).map_err(db_err)?);
         }
-        let db = Db::Postgres(Pool { idle: Mutex::new(idle), ready: Condvar::new() });
+        let db = Db::Postgres(Pool { url: url.to_owned(), idle: Mutex::new(idle), ready: Condvar::new() });
         db.migrate()?;
         Ok(db)
     }
@@ -111,7 +116,7 @@ impl Db {
                     tx.commit().map_err(db_err)?;
                 }
                 Db::Postgres(p) => {
-                    let mut client = p.take();
+                    let mut client = p.take()?;
                     let result = (|| {
                         let mut tx = client.transaction().map_err(db_err)?;
                         // Two servers starting at once must not both migrate.
@@ -127,7 +132,7 @@ impl Db {
                         }
                         tx.commit().map_err(db_err)
                     })();
-                    p.give(client);
+                    drop(client);
                     result?;
                 }
             }
@@ -147,12 +152,7 @@ impl Db {
     fn batch(&self, sql: &str) -> Result<(), SyncError> {
         match self {
             Db::Sqlite(c) => c.lock().unwrap_or_else(|p| p.into_inner()).execute_batch(sql).map_err(db_err),
-            Db::Postgres(p) => {
-                let mut client = p.take();
-                let r = client.batch_execute(sql).map_err(db_err);
-                p.give(client);
-                r
-            }
+            Db::Postgres(p) => p.take()?.batch_execute(sql).map_err(db_err),
         }
     }
 
@@ -171,46 +171,92 @@ impl Db {
     }
 
     /// Runs `f` in one transaction: committed on `Ok`, rolled back on `Err`.
+    /// A panic inside `f` (a bug: no input should reach one) rolls the
+    /// transaction back and is answered as an error; the connection goes back
+    /// to the pool, so a panicking request can never leave the server
+    /// without connections.
     pub fn tx<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
+        let guarded = |sql: &mut dyn Sql| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql)))
+                .unwrap_or_else(|_| Err(SyncError::Server("the request's work panicked; nothing was written".into())))
+        };
         match self {
             Db::Sqlite(c) => {
                 let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
                 let mut lite = Lite(tx);
-                let out = f(&mut lite)?;
+                let out = guarded(&mut lite)?;
                 lite.0.commit().map_err(db_err)?;
                 Ok(out)
             }
             Db::Postgres(p) => {
-                let mut client = p.take();
-                let result = (|| {
-                    let tx = client.transaction().map_err(db_err)?;
-                    let mut pg = Pg(tx);
-                    let out = f(&mut pg)?;
-                    pg.0.commit().map_err(db_err)?;
-                    Ok(out)
-                })();
-                p.give(client);
-                result
+                let mut client = p.take()?;
+                let tx = client.transaction().map_err(db_err)?;
+                let mut pg = Pg(tx);
+                let out = guarded(&mut pg)?;
+                pg.0.commit().map_err(db_err)?;
+                Ok(out)
             }
         }
     }
 }
 
 impl Pool {
-    fn take(&self) -> postgres::Client {
+    /// Waits for an idle connection; one found closed is replaced.
+    fn take(&self) -> Result<Lease<'_>, SyncError> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
+        let client = loop {
             if let Some(c) = idle.pop() {
-                return c;
+                break c;
             }
             idle = self.ready.wait(idle).unwrap_or_else(|e| e.into_inner());
+        };
+        drop(idle);
+        if client.is_closed() {
+            // The slot is kept even if the database cannot be reached now:
+            // the closed client goes back and the next lease retries.
+            return match postgres::Client::connect(&self.url, postgres::NoTls) {
+                Ok(fresh) => Ok(Lease { pool: self, client: Some(fresh) }),
+                Err(e) => {
+                    self.give(client);
+                    Err(db_err(e))
+                }
+            };
         }
+        Ok(Lease { pool: self, client: Some(client) })
     }
 
     fn give(&self, c: postgres::Client) {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(c);
         self.ready.notify_one();
+    }
+}
+
+/// A connection taken from the pool, given back when dropped (by a panic
+/// too).
+struct Lease<'p> {
+    pool: &'p Pool,
+    client: Option<postgres::Client>,
+}
+
+impl std::ops::Deref for Lease<'_> {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        self.client.as_ref().expect("held until drop")
+    }
+}
+
+impl std::ops::DerefMut for Lease<'_> {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        self.client.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for Lease<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.client.take() {
+            self.pool.give(c);
+        }
     }
 }
 

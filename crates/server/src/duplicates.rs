@@ -8,15 +8,12 @@
 
 use crate::auth::Staff;
 use crate::db::now_ms;
-use crate::ledgers::{mask_id, mask_phone};
 use registry::model::RecordId;
+use registry::privacy::mask_field;
 use serde::{Deserialize, Serialize};
 use sync::SyncError;
 use sync::facts::{self, Townships};
 use sync::server::{self, Ctx, Sql};
-
-/// Fields shown masked in the comparison.
-const MASKED: [&str; 4] = ["resident_id", "phone", "contact_phone", "credit_code_override"];
 
 /// One side of a pair: its fields as text, personal data masked.
 #[derive(Debug, Serialize)]
@@ -37,23 +34,21 @@ pub struct Pair {
     pub differ: Vec<String>,
 }
 
-fn side(id: RecordId, record: &registry::model::Record) -> Side {
-    let fields = store::doc::flatten(record)
+/// A record's fields as text, unmasked (compared) and as shown (personal
+/// numbers masked by [`registry::privacy`]).
+fn side(id: RecordId, record: &registry::model::Record) -> (Side, Vec<(String, String)>) {
+    let raw: Vec<(String, String)> = store::doc::flatten(record)
         .into_iter()
         .map(|(k, v)| {
             let text = match store::doc::display(&v) {
                 serde_json::Value::String(s) => s,
                 other => other.to_string(),
             };
-            let text = match k.as_str() {
-                "resident_id" => mask_id(&text),
-                k if MASKED.contains(&k) => mask_phone(&text),
-                _ => text,
-            };
             (k, text)
         })
         .collect();
-    Side { id, name: record.display_name().to_owned(), fields }
+    let fields = raw.iter().map(|(k, v)| (k.clone(), mask_field(k, v).unwrap_or_else(|| v.clone()))).collect();
+    (Side { id, name: record.display_name().to_owned(), fields }, raw)
 }
 
 /// The unreviewed pairs in `townships`, at most `limit`, read from their documents.
@@ -61,14 +56,15 @@ pub fn list(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships, limit: usize
     let mut out = Vec::new();
     for p in facts::near_duplicates(db, townships, limit)? {
         let (Some(a), Some(b)) = (server::record(db, ctx, &p.a)?, server::record(db, ctx, &p.b)?) else { continue };
-        let (a, b) = (side(p.a, &a), side(p.b, &b));
-        let mut differ: Vec<String> = a
-            .fields
+        let ((a, a_raw), (b, b_raw)) = (side(p.a, &a), side(p.b, &b));
+        // Compared unmasked: two ID numbers that differ only where the mask
+        // hides them still differ.
+        let mut differ: Vec<String> = a_raw
             .iter()
-            .filter(|(k, v)| b.fields.iter().find(|(bk, _)| bk == k).is_none_or(|(_, bv)| bv != v))
+            .filter(|(k, v)| b_raw.iter().find(|(bk, _)| bk == k).is_none_or(|(_, bv)| bv != v))
             .map(|(k, _)| k.clone())
             .collect();
-        differ.extend(b.fields.iter().filter(|(k, _)| !a.fields.iter().any(|(ak, _)| ak == k)).map(|(k, _)| k.clone()));
+        differ.extend(b_raw.iter().filter(|(k, _)| !a_raw.iter().any(|(ak, _)| ak == k)).map(|(k, _)| k.clone()));
         out.push(Pair { kind: p.kind, township: p.townships[0].clone(), a, b, differ });
     }
     Ok(out)

@@ -46,14 +46,17 @@ impl Limiter {
     }
 }
 
-/// The server's limits: per account and overall for sign-in, overall for
-/// enrolment redemption (an enrolment code has 100 bits; this stops a
-/// flood, not a guess).
+/// The server's limits, keyed by where a request comes from, so that no
+/// one can lock another person out: wrong passwords are counted per source
+/// address and account (5) and per source address (100); failed enrolment
+/// redemptions per source address (30). An attacker who fails from one
+/// address waits; the admin signing in from another does not. (An
+/// enrolment code has 100 bits: this stops a flood, not a guess.)
 #[derive(Debug)]
 pub struct Limits {
     pub login_account: Limiter,
-    pub login_all: Limiter,
-    pub redeem_all: Limiter,
+    pub login_source: Limiter,
+    pub redeem_source: Limiter,
 }
 
 impl Default for Limits {
@@ -61,9 +64,46 @@ impl Default for Limits {
         const QUARTER_HOUR: i64 = 15 * 60 * 1000;
         Limits {
             login_account: Limiter::new(5, QUARTER_HOUR),
-            login_all: Limiter::new(100, QUARTER_HOUR),
-            redeem_all: Limiter::new(30, QUARTER_HOUR),
+            login_source: Limiter::new(100, QUARTER_HOUR),
+            redeem_source: Limiter::new(30, QUARTER_HOUR),
         }
+    }
+}
+
+/// The peer address of a connection, as `axum::serve` hands it to the
+/// router (plain TCP or TLS).
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, tokio::net::TcpListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, tokio::net::TcpListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, crate::tls::TlsListener>> for Peer {
+    fn connect_info(stream: axum::serve::IncomingStream<'_, crate::tls::TlsListener>) -> Peer {
+        Peer(*stream.remote_addr())
+    }
+}
+
+/// Where a request comes from, as the limits key it: the peer's address,
+/// or, when the peer is a proxy the county trusts (`--trusted-proxy`), the
+/// last address that proxy appended to `X-Forwarded-For`. Set on every
+/// request by [`crate::http`]'s middleware.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source(pub String);
+
+impl Source {
+    pub fn of(peer: Option<std::net::IpAddr>, forwarded_for: Option<&str>, trusted: &[std::net::IpAddr]) -> Source {
+        let Some(peer) = peer else { return Source("unknown".into()) };
+        if trusted.contains(&peer)
+            && let Some(last) = forwarded_for.and_then(|f| f.rsplit(',').next()).map(str::trim)
+            && let Ok(ip) = last.parse::<std::net::IpAddr>()
+        {
+            return Source(ip.to_string());
+        }
+        Source(peer.to_string())
     }
 }
 
@@ -108,6 +148,19 @@ mod tests {
         assert_eq!(l.blocked("a", 60_001), None, "the oldest failure expired");
         l.clear("a");
         assert_eq!(l.blocked("a", 3000), None);
+    }
+
+    #[test]
+    fn the_source_is_the_peer_unless_the_peer_is_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let peer: std::net::IpAddr = "192.0.2.7".parse().unwrap();
+        // A client cannot choose its own key by sending the header.
+        assert_eq!(Source::of(Some(peer), Some("203.0.113.9"), &[proxy]).0, "192.0.2.7");
+        // Behind the county's proxy: the address the proxy appended (the
+        // last one; earlier ones are the client's own words).
+        assert_eq!(Source::of(Some(proxy), Some("1.2.3.4, 203.0.113.9"), &[proxy]).0, "203.0.113.9");
+        assert_eq!(Source::of(Some(proxy), Some("nonsense"), &[proxy]).0, "10.0.0.1");
+        assert_eq!(Source::of(None, None, &[]).0, "unknown");
     }
 
     #[test]

@@ -34,8 +34,15 @@ pub struct AppState {
     pub blobs: Option<Arc<dyn sync::blobs::BlobStore>>,
     /// Served over HTTPS (answers then carry Strict-Transport-Security).
     pub https: bool,
-    /// Failed sign-ins and redemptions, counted.
+    /// Failed sign-ins and redemptions, counted per source.
     pub limits: crate::guard::Limits,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (empty:
+    /// the peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Sync and attachment bodies read and decoded at once: each may take
+    /// `max_body` and inflate to a few times that, so their number bounds
+    /// what enrolled devices can make the server hold.
+    bodies: Arc<tokio::sync::Semaphore>,
     exports: ExportJobs,
 }
 
@@ -51,6 +58,8 @@ impl AppState {
             blobs: None,
             https: false,
             limits: crate::guard::Limits::default(),
+            trusted_proxies: Vec::new(),
+            bodies: Arc::new(tokio::sync::Semaphore::new(4)),
             exports: ExportJobs::default(),
         }
     }
@@ -97,11 +106,13 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
         )
         .route(sync::http::ROTATE_PATH, post(rotate_token))
+        .route(sync::http::LOOKUP_PATH, post(device_lookup))
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
         .route("/api/enrolments", post(create_enrolment))
         .route("/api/devices", get(list_devices))
         .route("/api/devices/{id}/revoke", post(revoke))
+        .route("/api/devices/{id}/reinstate", post(reinstate))
         .route("/api/devices/{id}/scope", post(set_scope))
         .route("/api/quarantine", get(quarantine))
         .route("/api/quarantine/{id}/resolve", post(resolve_quarantine))
@@ -139,6 +150,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), source))
         .layer(axum::middleware::from_fn(log))
         .layer(axum::extract::DefaultBodyLimit::disable())
         .with_state(state)
@@ -166,6 +178,16 @@ async fn secure(State(st): State<Arc<AppState>>, req: Request, next: axum::middl
         set(h, header::STRICT_TRANSPORT_SECURITY, "max-age=31536000");
     }
     resp
+}
+
+/// Names where each request comes from ([`crate::guard::Source`]), for
+/// the limits.
+async fn source(State(st): State<Arc<AppState>>, mut req: Request, next: axum::middleware::Next) -> Response {
+    let peer = req.extensions().get::<axum::extract::ConnectInfo<crate::guard::Peer>>().map(|c| c.0.0.ip());
+    let forwarded = req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let source = crate::guard::Source::of(peer, forwarded, &st.trusted_proxies);
+    req.extensions_mut().insert(source);
+    next.run(req).await
 }
 
 /// One line per request: method, path, status, time. Never bodies, tokens
@@ -285,13 +307,13 @@ impl SyncCall {
     ) -> Result<Result<Vec<u8>, Denied>, SyncError> {
         let device = match auth::find_device(db, token)? {
             None => return Ok(Err(auth::UNAUTHENTICATED)),
-            Some((device, true)) => {
+            Some((device, Some(denied))) => {
                 if let SyncCall::Push(req) = self {
-                    server::quarantine_push(db, ctx, &device, req, "DEVICE_REVOKED")?;
+                    server::quarantine_push(db, ctx, &device, req, denied.code)?;
                 }
-                return Ok(Err(auth::DEVICE_REVOKED));
+                return Ok(Err(denied));
             }
-            Some((device, false)) => device,
+            Some((device, None)) => device,
         };
         Ok(Ok(match self {
             SyncCall::Push(req) => {
@@ -313,14 +335,91 @@ impl SyncCall {
     }
 }
 
-/// One sync endpoint: decode, then authenticate and run in one transaction.
+/// Who a device's bearer token names, asked before any body is read: an
+/// unknown token (or, where `revoked_ok` is false, a revoked device's) is
+/// refused without a byte read, inflated or decoded. Then a slot among the
+/// bodies being decoded is taken, so enrolled devices too can make the
+/// server hold only so much at once.
+async fn device_first(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    revoked_ok: bool,
+) -> ApiResult<(String, tokio::sync::OwnedSemaphorePermit)> {
+    let token = bearer(headers)?;
+    let (state, asked) = (st.clone(), token.clone());
+    blocking(move || match state.db.tx(|db| auth::find_device(db, &asked))? {
+        None => Err(auth::UNAUTHENTICATED.into()),
+        Some((_, Some(denied))) if !revoked_ok => Err(denied.into()),
+        Some(_) => Ok(()),
+    })
+    .await?;
+    let permit = st.bodies.clone().acquire_owned().await.map_err(|_| SyncError::Server("shutting down".into()))?;
+    Ok((token, permit))
+}
+
+/// One sync endpoint: authenticate, then read and decode, then run (the
+/// device checked again) in one transaction.
 async fn sync_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
+    // A revoked device's push is still read: what it pushed is kept for
+    // review (within its quota).
+    let (token, permit) = device_first(&st, &headers, true).await?;
     let body = read_body(body, st.max_body).await?;
     blocking(move || {
+        let _permit = permit;
         let call = SyncCall::decode(path, &body)?;
         let ctx = st.ctx();
-        Ok(binary(st.db.tx(|db| call.run(db, &ctx, &token))??))
+        let answer = or_suspend(&st, &token, st.db.tx(|db| call.run(db, &ctx, &token)))?;
+        Ok(binary(answer?))
+    })
+    .await
+}
+
+/// A device that went past its budget of records outside its scope
+/// ([`server::REVEAL_BUDGET`]): the request was rolled back, so it learnt
+/// nothing, and the device is suspended until a county admin reinstates it.
+fn or_suspend<T>(st: &AppState, token: &str, result: Result<T, SyncError>) -> ApiResult<T> {
+    match result {
+        Err(e) if e.code() == server::DEVICE_SUSPENDED => {
+            st.db.tx(|db| auth::suspend(db, token, "PROBING"))?;
+            Err(auth::DEVICE_SUSPENDED.into())
+        }
+        other => Ok(other?),
+    }
+}
+
+#[derive(Deserialize)]
+struct LookupRequest {
+    id: String,
+}
+
+/// A device asks whether a record (a person, by the id its resident ID
+/// number derives) is registered outside its scope: the door flow's
+/// "already a member elsewhere? start a transfer". Within the device's
+/// daily budget; each answer recorded.
+async fn device_lookup(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<server::Lookup>> {
+    let (token, permit) = device_first(&st, &headers, false).await?;
+    let bytes = read_body(body, 4 << 10).await?;
+    let req: LookupRequest = json_body(&bytes)?;
+    if !registry::keys::is_record_id(&req.id) {
+        return Err(auth::BAD_REQUEST.into());
+    }
+    blocking(move || {
+        let _permit = permit;
+        let ctx = st.ctx();
+        let id = RecordId::from(req.id.as_str());
+        let answer = or_suspend(
+            &st,
+            &token,
+            st.db.tx(|db| match auth::device(db, &token)? {
+                Ok(device) => Ok(Ok(server::lookup(db, &ctx, &device, &id)?)),
+                Err(denied) => Ok(Err(denied)),
+            }),
+        )?;
+        Ok(Json(answer?))
     })
     .await
 }
@@ -328,7 +427,7 @@ async fn sync_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: 
 /// The attachment endpoints (`sync::blobs`): for an enrolled, unrevoked
 /// device, within its scope.
 async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
+    let (token, permit) = device_first(&st, &headers, false).await?;
     let body = read_body(body, st.max_body).await?;
     let Some(blobs) = st.blobs.clone() else {
         return Err(ApiError {
@@ -338,11 +437,12 @@ async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: 
         });
     };
     blocking(move || {
+        let _permit = permit;
         let answer = st.db.tx(|db| {
             let device = match auth::find_device(db, &token)? {
                 None => return Ok(Err(auth::UNAUTHENTICATED)),
-                Some((_, true)) => return Ok(Err(auth::DEVICE_REVOKED)),
-                Some((device, false)) => device,
+                Some((_, Some(denied))) => return Ok(Err(denied)),
+                Some((device, None)) => device,
             };
             let bad = |e: serde_json::Error| SyncError::Wire(e.to_string());
             Ok(Ok(match path {
@@ -372,13 +472,21 @@ async fn rotate_token(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Ap
         let new = st.db.tx(|db| {
             Ok(match auth::find_device(db, &token)? {
                 None => Err(auth::UNAUTHENTICATED),
-                Some((_, true)) => Err(auth::DEVICE_REVOKED),
-                Some((device, false)) => Ok(auth::rotate_token(db, &device.id)?),
+                Some((_, Some(denied))) => Err(denied),
+                Some((device, None)) => Ok(auth::rotate_token(db, &device.id)?),
             })
         })??;
         Ok(Json(serde_json::json!({ "token": new, "expires_in_ms": auth::TOKEN_LIFE_MS })))
     })
     .await
+}
+
+/// The campaign year a console query asks for (this year by default),
+/// refused outside [`registry::progress::YEARS`].
+fn asked_year(year: Option<i32>) -> ApiResult<i32> {
+    let year = year.unwrap_or(crate::today().year());
+    registry::progress::check_year(year)
+        .map_err(|i| SyncError::Refused { status: 400, code: i.code.into(), message: i.message }.into())
 }
 
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
@@ -394,12 +502,16 @@ struct RedeemRequest {
     public_key: String,
 }
 
-async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Response> {
+async fn redeem(
+    State(st): State<Arc<AppState>>,
+    axum::Extension(from): axum::Extension<crate::guard::Source>,
+    body: Body,
+) -> ApiResult<Response> {
     let bytes = read_body(body, 16 << 10).await?;
     let req: RedeemRequest = json_body(&bytes)?;
     let actor: [u8; 16] = auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
     let public_key: [u8; 32] = auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
-    if let Some(secs) = st.limits.redeem_all.blocked("all", now_ms()) {
+    if let Some(secs) = st.limits.redeem_source.blocked(&from.0, now_ms()) {
         return Ok(too_many(secs));
     }
     blocking(move || {
@@ -407,7 +519,7 @@ async fn redeem(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Respon
         let creds = match st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))? {
             Ok(c) => c,
             Err(denied) => {
-                st.limits.redeem_all.fail("all", now_ms());
+                st.limits.redeem_source.fail(&from.0, now_ms());
                 return Err(denied.into());
             }
         };
@@ -439,14 +551,22 @@ fn too_many(secs: u64) -> Response {
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], Json(body)).into_response()
 }
 
-async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Response> {
+async fn login(
+    State(st): State<Arc<AppState>>,
+    axum::Extension(from): axum::Extension<crate::guard::Source>,
+    body: Body,
+) -> ApiResult<Response> {
     let bytes = read_body(body, 16 << 10).await?;
     let req: LoginRequest = json_body(&bytes)?;
-    let account = format!("user:{}", req.username.trim().to_lowercase());
+    // Keyed by source and account: failures from elsewhere never lock
+    // this source out.
+    let account = format!("{}|user:{}", from.0, req.username.trim().to_lowercase());
     let now = now_ms();
-    // Five wrong passwords for an account, or a hundred in all, within a
-    // quarter of an hour: sign-in waits (the right password too).
-    if let Some(secs) = st.limits.login_account.blocked(&account, now).or(st.limits.login_all.blocked("all", now)) {
+    // Five wrong passwords for an account from one source, or a hundred
+    // from one source, within a quarter of an hour: that source waits (the
+    // right password too).
+    if let Some(secs) = st.limits.login_account.blocked(&account, now).or(st.limits.login_source.blocked(&from.0, now))
+    {
         return Ok(too_many(secs));
     }
     blocking(move || match st.db.tx(|db| auth::login(db, &req.username, &req.password))? {
@@ -456,7 +576,7 @@ async fn login(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Respons
         }
         Err(denied) => {
             st.limits.login_account.fail(&account, now);
-            st.limits.login_all.fail("all", now);
+            st.limits.login_source.fail(&from.0, now);
             Err(denied.into())
         }
     })
@@ -615,6 +735,22 @@ async fn revoke(
             return Err(auth::DEVICE_NOT_FOUND.into());
         }
         Ok(Json(serde_json::json!({ "revoked": id })))
+    })
+    .await
+}
+
+/// A county admin lifts a device's suspension for probing.
+async fn reinstate(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        if !as_admin(&st, &token, |db, staff| auth::reinstate(db, &id, &staff.username))? {
+            return Err(auth::DEVICE_NOT_FOUND.into());
+        }
+        Ok(Json(serde_json::json!({ "reinstated": id })))
     })
     .await
 }
@@ -826,7 +962,7 @@ async fn console_progress(
     }
     blocking(move || {
         let today = crate::today();
-        let year = q.year.unwrap_or(today.year());
+        let year = asked_year(q.year)?;
         let report = as_staff(&st, &token, |db, staff| {
             let Some(townships) = visible(staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
             let config = crate::campaign::load(db, year)?;
@@ -858,7 +994,7 @@ async fn console_township(
     blocking(move || {
         let ctx = st.ctx();
         let today = crate::today();
-        let year = q.year.unwrap_or(today.year());
+        let year = asked_year(q.year)?;
         let township = RecordId::from(q.id.as_str());
         let answer = as_staff(&st, &token, |db, staff| {
             let Some(only) = visible(staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
@@ -927,7 +1063,7 @@ async fn console_trend(
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     blocking(move || {
-        let year = q.year.unwrap_or(crate::today().year());
+        let year = asked_year(q.year)?;
         let months = as_staff(&st, &token, |db, staff| {
             let only = visible(staff, None).expect("no township asked");
             Ok(Ok(sync::facts::monthly(db, year, &only)?))
@@ -1066,7 +1202,7 @@ async fn console_census(
     blocking(move || {
         let ctx = st.ctx();
         let today = crate::today();
-        let year = q.year.unwrap_or(today.year());
+        let year = asked_year(q.year)?;
         let answer = as_staff(&st, &token, |db, staff| {
             if visible(staff, Some(&q.township)).is_none() {
                 return Ok(Err(auth::FORBIDDEN));
@@ -1141,7 +1277,7 @@ async fn console_campaign(
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     blocking(move || {
-        let year = q.year.unwrap_or(crate::today().year());
+        let year = asked_year(q.year)?;
         let (config, configured) = as_staff(&st, &token, |db, _| {
             Ok(Ok((crate::campaign::load(db, year)?, crate::campaign::is_configured(db, year)?)))
         })?;
@@ -1187,7 +1323,7 @@ async fn console_snapshots(
         return Err(auth::BAD_REQUEST.into());
     }
     blocking(move || {
-        let year = q.year.unwrap_or(crate::today().year());
+        let year = asked_year(q.year)?;
         let days = as_staff(&st, &token, |db, staff| {
             let only = match (staff.sees(), q.township.as_deref()) {
                 (None, None) => None,
@@ -1238,6 +1374,16 @@ async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> A
                     "note": res["note"],
                 })));
             }
+            for r in db.query(
+                "SELECT e.at, e.who, e.what, e.device_id, d.person FROM device_events e
+                 LEFT JOIN devices d ON d.id = e.device_id ORDER BY e.at DESC LIMIT 200",
+                &[],
+            )? {
+                out.push((r[0].int(), serde_json::json!({
+                    "at": r[0].int(), "who": r[1].text(), "action": format!("device:{}", r[2].text().unwrap_or_default()),
+                    "what": format!("{} {}", r[4].text().unwrap_or_default(), r[3].text().unwrap_or_default()),
+                })));
+            }
             for r in db.query("SELECT at, who, what FROM config_log ORDER BY at DESC LIMIT 200", &[])? {
                 out.push((r[0].int(), serde_json::json!({
                     "at": r[0].int(), "who": r[1].text(), "action": "configure", "what": r[2].text(),
@@ -1280,6 +1426,7 @@ async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) 
                 }
                 let id = RecordId::from(r[0].text().unwrap_or_default());
                 let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &id)? else { continue };
+                let conflicts: Vec<_> = conflicts.iter().map(|c| shown_conflict(&st.sealer, c)).collect();
                 items.push(serde_json::json!({
                     "id": id, "kind": r[1].text(), "township": township, "name": r[3].text(), "conflicts": conflicts,
                 }));
@@ -1426,10 +1573,42 @@ async fn review_override(
     .await
 }
 
+/// A conflict as the queue shows it: each value with a `choice` (a keyed
+/// hash the settle request names it by), personal numbers masked
+/// ([`registry::privacy`]), so nobody reads a whole ID number or phone off
+/// the queue and a masked value can still be chosen.
+fn shown_conflict(sealer: &Sealer, c: &store::Conflict) -> serde_json::Value {
+    let values: Vec<_> = c
+        .values
+        .iter()
+        .map(|v| {
+            let text = match &v.value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let shown = registry::privacy::mask_field(&c.field, &text).map_or(v.value.clone(), Into::into);
+            serde_json::json!({
+                "value": shown, "device": v.device, "winner": v.winner,
+                "choice": conflict_choice(sealer, &c.field, &v.value),
+            })
+        })
+        .collect();
+    serde_json::json!({ "field": c.field, "values": values })
+}
+
+fn conflict_choice(sealer: &Sealer, field: &str, value: &serde_json::Value) -> String {
+    sealer.keyed_hash(&format!("conflict:{field}:{value}"))
+}
+
 #[derive(Deserialize)]
 struct SettleRequest {
     field: String,
-    value: serde_json::Value,
+    /// The value chosen, as listed (fields that are not masked)...
+    #[serde(default)]
+    value: Option<serde_json::Value>,
+    /// ...or its `choice` from the queue (any field).
+    #[serde(default)]
+    choice: Option<String>,
 }
 
 /// Settles a conflicting field at the county (a staff member of its township
@@ -1455,7 +1634,25 @@ async fn console_settle(
             if visible(staff, Some(&township)).is_none() {
                 return Ok(Err(auth::FORBIDDEN));
             }
-            server::settle_conflict(db, &ctx, &rid, &req.field, &req.value, &staff.username)?;
+            let value = match (&req.choice, &req.value) {
+                (Some(choice), _) => {
+                    let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &rid)? else {
+                        return Ok(Err(auth::BAD_REQUEST));
+                    };
+                    let chosen = conflicts
+                        .iter()
+                        .filter(|c| c.field == req.field)
+                        .flat_map(|c| &c.values)
+                        .find(|v| conflict_choice(&st.sealer, &req.field, &v.value) == *choice);
+                    match chosen {
+                        Some(v) => v.value.clone(),
+                        None => return Ok(Err(auth::BAD_REQUEST)),
+                    }
+                }
+                (None, Some(value)) => value.clone(),
+                (None, None) => return Ok(Err(auth::BAD_REQUEST)),
+            };
+            server::settle_conflict(db, &ctx, &rid, &req.field, &value, &staff.username)?;
             Ok(Ok(()))
         })?;
         Ok(Json(serde_json::json!({ "id": id, "field": req.field })))

@@ -127,24 +127,7 @@ impl Ledger {
     }
 }
 
-/// `110105********002X`: the region and the check part, nothing between.
-pub fn mask_id(id: &str) -> String {
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() < 10 {
-        return "*".repeat(chars.len());
-    }
-    let (head, tail) = (&chars[..6], &chars[chars.len() - 4..]);
-    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(chars.len() - 10), tail.iter().collect::<String>())
-}
-
-/// `138****5678`.
-pub fn mask_phone(p: &str) -> String {
-    let chars: Vec<char> = p.chars().collect();
-    if chars.len() < 7 {
-        return "*".repeat(chars.len());
-    }
-    format!("{}****{}", chars[..3].iter().collect::<String>(), chars[chars.len() - 4..].iter().collect::<String>())
-}
+pub use registry::privacy::{mask_id, mask_phone};
 
 fn yes(b: bool) -> String {
     if b { "是" } else { "否" }.into()

@@ -91,7 +91,8 @@ pub async fn serve_tls_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let _snapshots = snapshots_every_hour(state.clone());
-    axum::serve(tls::TlsListener::new(listener, tls)?, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<guard::Peer>();
+    axum::serve(tls::TlsListener::new(listener, tls)?, app).with_graceful_shutdown(shutdown).await
 }
 
 /// [`serve`] on a listener already bound (tests bind port 0).
@@ -101,7 +102,8 @@ pub async fn serve_on(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let _snapshots = snapshots_every_hour(state.clone());
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    let app = router(state).into_make_service_with_connect_info::<guard::Peer>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// Today in the county (China has one time zone, UTC+8).

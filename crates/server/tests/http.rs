@@ -15,23 +15,23 @@ use sync::wire::{self, Message as _};
 use sync::{Scope, SyncError};
 
 #[derive(Debug, Clone, Copy)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
-const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
+pub(crate) const BACKENDS: [Backend; 2] = [Backend::Sqlite, Backend::Postgres];
 
 /// A running server with the small county imported and an admin signed in.
-struct Running {
-    rt: tokio::runtime::Runtime,
-    endpoint: Endpoint,
-    state: Arc<server::AppState>,
-    http: reqwest::Client,
-    admin: String,
-    county: County,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    _dir: tempfile::TempDir,
+pub(crate) struct Running {
+    pub(crate) rt: tokio::runtime::Runtime,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) state: Arc<server::AppState>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) admin: String,
+    pub(crate) county: County,
+    pub(crate) stop: Option<tokio::sync::oneshot::Sender<()>>,
+    pub(crate) _dir: tempfile::TempDir,
 }
 
 impl Drop for Running {
@@ -42,20 +42,20 @@ impl Drop for Running {
     }
 }
 
-fn start(backend: Backend) -> Running {
+pub(crate) fn start(backend: Backend) -> Running {
     start_with(backend, None)
 }
 
-fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
+pub(crate) fn start_with(backend: Backend, tls: Option<server::tls::Tls>) -> Running {
     start_full(backend, tls, false)
 }
 
 /// A server keeping its blobs on the test's S3-compatible store.
-fn start_s3(backend: Backend) -> Running {
+pub(crate) fn start_s3(backend: Backend) -> Running {
     start_full(backend, None, true)
 }
 
-fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Running {
+pub(crate) fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let db = match backend {
         Backend::Sqlite => server::Db::sqlite(&dir.path().join("server.db")).unwrap(),
@@ -120,7 +120,7 @@ fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Runn
 }
 
 /// A push of everything a store has to send, as the client would build it.
-fn push_request(store: &Store) -> wire::PushRequest {
+pub(crate) fn push_request(store: &Store) -> wire::PushRequest {
     let docs = store
         .outgoing(10, 1 << 20)
         .unwrap()
@@ -131,14 +131,19 @@ fn push_request(store: &Store) -> wire::PushRequest {
 }
 
 /// An enrolled device: its store and token.
-struct Device {
-    store: Store,
-    token: String,
-    id: String,
+pub(crate) struct Device {
+    pub(crate) store: Store,
+    pub(crate) token: String,
+    pub(crate) id: String,
 }
 
 impl Running {
-    fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    pub(crate) fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
         let mut req = self.http.post(format!("{}{path}", self.endpoint.base)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -146,7 +151,7 @@ impl Running {
         self.answer(req)
     }
 
-    fn answer(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    pub(crate) fn answer(&self, req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
         self.rt.block_on(async {
             let resp = req.send().await.unwrap();
             let status = resp.status().as_u16();
@@ -156,7 +161,7 @@ impl Running {
     }
 
     /// A raw sync request: status and body.
-    fn raw(&self, p: &str, token: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
+    pub(crate) fn raw(&self, p: &str, token: &str, body: Vec<u8>) -> (u16, Vec<u8>) {
         let req = self.http.post(format!("{}{p}", self.endpoint.base)).bearer_auth(token).body(body);
         self.rt.block_on(async {
             let resp = req.send().await.unwrap();
@@ -166,7 +171,7 @@ impl Running {
 
     /// Enrols a device the way the app does: the admin creates the code,
     /// the device redeems the code's text.
-    fn enrol(&self, grant: serde_json::Value, actor: u8) -> Device {
+    pub(crate) fn enrol(&self, grant: serde_json::Value, actor: u8) -> Device {
         let (status, v) = self.post_json("/api/enrolments", Some(&self.admin), &grant);
         assert_eq!(status, 200, "{v}");
         let text = EnrolmentText::parse(v["text"].as_str().unwrap()).unwrap();
@@ -180,7 +185,7 @@ impl Running {
     }
 
     /// [`Running::enrol`] with the device's store in an encrypted file.
-    fn enrol_on_disk(&self, grant: serde_json::Value, actor: u8, path: &std::path::Path) -> Device {
+    pub(crate) fn enrol_on_disk(&self, grant: serde_json::Value, actor: u8, path: &std::path::Path) -> Device {
         let mut dev = self.enrol(grant, actor);
         let mut store = Store::create(
             path,
@@ -193,24 +198,24 @@ impl Running {
         dev
     }
 
-    fn transport(&self, token: &str) -> HttpTransport {
+    pub(crate) fn transport(&self, token: &str) -> HttpTransport {
         HttpTransport::new(self.http.clone(), &self.endpoint, token, self.rt.handle().clone())
     }
 
-    fn sync(&self, dev: &mut Device) -> Result<client::Report, SyncError> {
+    pub(crate) fn sync(&self, dev: &mut Device) -> Result<client::Report, SyncError> {
         let mut t = self.transport(&dev.token);
         client::sync(&mut dev.store, &mut t, &Options::default(), &mut |_| {})
     }
 
-    fn stats(&self) -> (u64, i64) {
+    pub(crate) fn stats(&self) -> (u64, i64) {
         self.state.db.tx(|db| sync::server::stats(db)).unwrap()
     }
 
-    fn server_heads(&self, id: &RecordId) -> Option<Vec<[u8; 32]>> {
+    pub(crate) fn server_heads(&self, id: &RecordId) -> Option<Vec<[u8; 32]>> {
         self.state.db.tx(|db| sync::server::heads_of(db, id)).unwrap()
     }
 
-    fn quarantine_codes(&self) -> Vec<(String, String)> {
+    pub(crate) fn quarantine_codes(&self) -> Vec<(String, String)> {
         let req = self.http.get(format!("{}/api/quarantine", self.endpoint.base)).bearer_auth(&self.admin);
         let (status, v) = self.answer(req);
         assert_eq!(status, 200);
@@ -222,12 +227,12 @@ impl Running {
             .collect()
     }
 
-    fn township_grant(&self, i: usize) -> serde_json::Value {
+    pub(crate) fn township_grant(&self, i: usize) -> serde_json::Value {
         serde_json::json!({"person": format!("员{i}"), "role": "township_staff", "townships": [self.county.townships[i]]})
     }
 
     /// A member of township `t` not yet on the server: a new registration.
-    fn new_member_in(&self, t: usize, name: &str) -> Record {
+    pub(crate) fn new_member_in(&self, t: usize, name: &str) -> Record {
         let township = &self.county.townships[t];
         let (_, template) = self
             .county
@@ -252,7 +257,7 @@ impl Running {
 }
 
 /// Every record a device holds, with its region.
-fn held(store: &Store) -> Vec<(RecordId, Record)> {
+pub(crate) fn held(store: &Store) -> Vec<(RecordId, Record)> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
@@ -268,7 +273,7 @@ fn held(store: &Store) -> Vec<(RecordId, Record)> {
     out
 }
 
-fn each_backend(test: impl Fn(Backend)) {
+pub(crate) fn each_backend(test: impl Fn(Backend)) {
     for b in BACKENDS {
         eprintln!("backend {b:?}");
         test(b);
@@ -303,12 +308,12 @@ fn a_township_device_reads_and_writes_only_its_township() {
             .clone();
         assert!(a.store.get(&b_member).unwrap().is_none());
 
-        // Asking for B's record by id does not reveal it either.
+        // Asking for B's record by id does not reveal it, nor that it exists.
         let mut t = s.transport(&a.token);
         let req = wire::FetchRequest { ids: vec![b_member.clone()] };
         let resp = wire::FetchResponse::decode(&t.call(path::FETCH, req.encode()).unwrap()).unwrap();
-        assert!(resp.docs.is_empty());
-        assert_eq!(resp.hidden, vec![b_member.clone()]);
+        assert!(resp.docs.is_empty() && resp.hidden.is_empty());
+        assert_eq!(resp.absent, vec![b_member.clone()]);
 
         // Write: A registers a member of township B; the server quarantines
         // it, stores nothing, and B never sees it.

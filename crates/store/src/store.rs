@@ -383,6 +383,8 @@ impl Store {
         let issues = checked(&mut record, today)?;
         let old = doc::read_flat(&doc);
         let mut new = doc::flatten(&record);
+        let place_moved =
+            ["place.township", "place.community", "place.grid"].iter().any(|k| old.get(*k) != new.get(*k));
         add_reserved(&mut new, &old, id, &record);
         // An edit on the device answers the county's return.
         if matches!(old.get(RETURNED), Some(ScalarValue::Str(_))) {
@@ -395,6 +397,9 @@ impl Store {
         doc.commit_with(self.message("update", ""));
         let writer = Writer::of(self);
         let tx = self.conn.transaction()?;
+        if place_moved {
+            place_checked(&tx, &record)?;
+        }
         persist(&tx, &writer, id, &mut doc, &record, true)?;
         tx.commit()?;
         Ok(Saved { id: id.clone(), issues, changed: true })
@@ -1019,6 +1024,33 @@ fn checked(record: &mut Record, today: Date) -> Result<Vec<Issue>, StoreError> {
     Ok(issues)
 }
 
+/// The region rule ([`validate::place_in_tree`]) against the device's area
+/// tree: a grid or community outside the record's township is refused at
+/// once, as the server would. A store that holds no area yet (before its
+/// first sync) leaves the rule to the server.
+fn place_checked(tx: &Transaction<'_>, record: &Record) -> Result<(), StoreError> {
+    let Some(place) = record.place() else { return Ok(()) };
+    let any: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM areas)", [], |r| r.get(0))?;
+    if !any {
+        return Ok(());
+    }
+    let mut nodes = std::collections::HashMap::new();
+    let mut stmt = tx.prepare_cached("SELECT level, township FROM areas WHERE id = ?1")?;
+    for id in [Some(&place.township), place.community.as_ref(), place.grid.as_ref()].into_iter().flatten() {
+        let row: Option<(String, Option<String>)> =
+            stmt.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        let node = row.and_then(|(level, township)| {
+            let level = registry::model::AreaLevel::from_key(&level)?;
+            let township =
+                if level == registry::model::AreaLevel::Township { Some(id.clone()) } else { township.map(RecordId) };
+            Some(validate::AreaNode { level, township })
+        });
+        nodes.insert(id.clone(), node);
+    }
+    let issues = validate::place_in_tree(place, &|id| nodes.get(id).cloned().flatten());
+    if issues.is_empty() { Ok(()) } else { Err(StoreError::Invalid(issues)) }
+}
+
 /// The reserved keys a record's document carries beside its fields.
 fn add_reserved(flat: &mut Flat, old: &Flat, id: &RecordId, record: &Record) {
     let region = record.region(id);
@@ -1041,6 +1073,7 @@ fn write_new(
     today: Date,
 ) -> Result<Saved, StoreError> {
     let issues = checked(&mut record, today)?;
+    place_checked(tx, &record)?;
     if let Some(bytes) = docs::bytes(tx, &id)? {
         let existing = doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
         if tombstone(&existing).is_none() {

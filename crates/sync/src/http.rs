@@ -15,6 +15,7 @@ use crate::client::{self, Options, Progress, Report, Stage, Transport};
 use crate::enrol::{EnrolmentText, hex};
 use crate::error::SyncError;
 use registry::message::Message;
+use registry::model::RecordId;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
@@ -308,6 +309,30 @@ pub async fn rotate(client: &reqwest::Client, endpoint: &Endpoint, token: &str) 
     }
     let r: Rotated = serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("rotate answer: {e}")))?;
     Ok(r.token)
+}
+
+/// Where a device asks whether a record exists outside its scope.
+pub const LOOKUP_PATH: &str = "/api/sync/lookup";
+
+/// Asks whether the record `id` (e.g. the id a resident ID number derives)
+/// is registered outside this device's scope, so the surveyor starts a
+/// transfer instead of registering the person again. Each answer counts
+/// against the device's daily budget ([`crate::server::REVEAL_BUDGET`]).
+pub async fn lookup(
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    token: &str,
+    id: &RecordId,
+) -> Result<crate::server::Lookup, SyncError> {
+    let resp = client
+        .post(format!("{}{LOOKUP_PATH}", endpoint.base))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "id": id }))
+        .send()
+        .await
+        .map_err(network)?;
+    let bytes = answer(resp).await?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("lookup answer: {e}")))
 }
 
 /// The token a device holds in its store, if any.

@@ -327,6 +327,97 @@ pub struct Ctx<'a> {
     pub now_ms: i64,
 }
 
+/// The code a device is refused with once it has asked about more records
+/// outside its scope than [`REVEAL_BUDGET`] allows.
+pub const DEVICE_SUSPENDED: &str = "DEVICE_SUSPENDED";
+
+/// How many records outside its scope a device may learn exist in a day.
+///
+/// Why a budget and not a wall: record ids are keyed hashes of resident ID
+/// numbers under the county secret, and every device holds that secret (it
+/// derives the same id for the same person offline). So a device can name
+/// any person's record. The legitimate need to learn that a record exists
+/// elsewhere is real: a surveyor registering someone already a member in
+/// another township must start a transfer instead. That answer is given
+/// (a push that collides, an explicit [`lookup`]), each one recorded in
+/// `reveals`, and past this many distinct records in 24 hours the request
+/// is refused and the device suspended (`DEVICE_SUSPENDED`) until a county
+/// admin reinstates it. Every other answer (fetch, pull, repair) says
+/// nothing of records outside the scope.
+pub const REVEAL_BUDGET: i64 = 20;
+
+/// `reveals`: which records outside its scope each device was told exist
+/// (or, for a lookup, asked about), when. Ids only: keyed hashes.
+pub fn reveals_schema() -> String {
+    "CREATE TABLE reveals (
+        device_id TEXT NOT NULL,
+        doc_id TEXT NOT NULL,
+        how TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (device_id, doc_id, how)
+    );
+    CREATE INDEX reveals_at ON reveals (device_id, at);"
+        .into()
+}
+
+/// Records that `device` is about to learn something of record `id` outside
+/// its scope (`how`: `push` or `lookup`); refuses with [`DEVICE_SUSPENDED`]
+/// past the budget. The same record again costs nothing.
+fn reveal(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, id: &RecordId, how: &str) -> Result<(), SyncError> {
+    db.execute(
+        "INSERT INTO reveals (device_id, doc_id, how, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+        &[device.id.as_str().into(), id.as_str().into(), how.into(), ctx.now_ms.into()],
+    )?;
+    let day = ctx.now_ms - 24 * 3600 * 1000;
+    let rows = db.query(
+        "SELECT count(*) FROM reveals WHERE device_id = $1 AND at > $2",
+        &[device.id.as_str().into(), day.into()],
+    )?;
+    if rows.first().map_or(0, |r| r[0].int()) > REVEAL_BUDGET {
+        return Err(SyncError::Refused {
+            status: 403,
+            code: DEVICE_SUSPENDED.into(),
+            message: registry::message::Message::new(
+                "本设备查询了过多本辖区以外的记录，已暂停同步；请联系县总工会核实后恢复",
+                "This device asked about too many records outside its area and is suspended; the county federation can reinstate it",
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// What a device may learn of a record by its id (the door flow's "is this
+/// person registered elsewhere?", before it starts a transfer).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "found", rename_all = "snake_case")]
+pub enum Lookup {
+    /// In the device's scope (it will have it, or get it with its next pull).
+    InScope,
+    /// Registered in another township (named, so the transfer can start).
+    Elsewhere { township: Option<RecordId> },
+    /// Not registered.
+    None,
+}
+
+/// Answers a device's lookup of a record id. Anything but [`Lookup::InScope`]
+/// counts against the device's [`REVEAL_BUDGET`].
+pub fn lookup(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, id: &RecordId) -> Result<Lookup, SyncError> {
+    let rows = db.query("SELECT kind, township, grid, deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    let row = rows.first().filter(|r| r[3].int() == 0);
+    if let Some(r) = row {
+        let kind = RecordKind::from_key(r[0].text().unwrap_or_default()).unwrap_or(RecordKind::Area);
+        let region = Region { township: r[1].text().map(RecordId::from), grid: r[2].text().map(RecordId::from) };
+        if device.scope.can_read(kind, &region) {
+            return Ok(Lookup::InScope);
+        }
+    }
+    reveal(db, ctx, device, id, "lookup")?;
+    Ok(match row {
+        Some(r) => Lookup::Elsewhere { township: r[1].text().map(RecordId::from) },
+        None => Lookup::None,
+    })
+}
+
 /// The most a pull or fetch response carries (before compression).
 pub const MAX_BATCH_BYTES: usize = 4 << 20;
 /// The most documents a pull response carries.
@@ -650,8 +741,12 @@ pub fn county_edit(
     let Some(s) = load_for_write(db, ctx, id)? else {
         return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
     };
+    let old_place = place_keys(&s.doc);
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
     let (record, _) = store::update_document(&mut doc, id, by, ctx.today, edit).map_err(|e| store_refused(&e))?;
+    if place_keys(&doc) != old_place {
+        refuse_bad_place(db, &record)?;
+    }
     save_county_change(db, ctx, id, &mut doc, &s.region, false)?;
     Ok(record)
 }
@@ -694,9 +789,19 @@ pub fn county_create_as(
     record: registry::model::Record,
     by: &str,
 ) -> Result<RecordId, SyncError> {
+    refuse_bad_place(db, &record)?;
     let mut doc = store::new_document(&id, record, COUNTY_ACTOR, by, ctx.today).map_err(|e| store_refused(&e))?;
     import(db, ctx, &id, &mut doc)?;
     Ok(id)
+}
+
+/// The county's own writes keep the region rule too: the first issue as a
+/// refusal.
+fn refuse_bad_place(db: &mut dyn Sql, record: &registry::model::Record) -> Result<(), SyncError> {
+    match place_issues(db, record)?.into_iter().next() {
+        None => Ok(()),
+        Some(i) => Err(SyncError::Refused { status: 409, code: i.code.into(), message: i.message }),
+    }
 }
 
 fn quarantine(
@@ -809,6 +914,46 @@ fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
     }
 }
 
+/// What the server's area tree says of an area, read off its docs row (no
+/// document is opened): a township's row names itself as township, a grid's
+/// names itself as grid, a community's names its township only.
+fn area_node(db: &mut dyn Sql, id: &RecordId) -> Result<Option<validate::AreaNode>, SyncError> {
+    use registry::model::AreaLevel;
+    let rows = db.query("SELECT township, grid FROM docs WHERE id = $1 AND kind = 'area'", &[id.as_str().into()])?;
+    Ok(rows.first().map(|r| {
+        let (township, grid) = (r[0].text(), r[1].text());
+        let level = if grid == Some(id.as_str()) {
+            AreaLevel::Grid
+        } else if township == Some(id.as_str()) {
+            AreaLevel::Township
+        } else if township.is_some() {
+            AreaLevel::Community
+        } else {
+            AreaLevel::County
+        };
+        validate::AreaNode { level, township: township.map(RecordId::from) }
+    }))
+}
+
+/// The region rule ([`validate::place_in_tree`]) against the server's area
+/// tree: issues for a record whose grid or community lies outside its
+/// township.
+pub fn place_issues(db: &mut dyn Sql, record: &registry::model::Record) -> Result<Vec<registry::Issue>, SyncError> {
+    let Some(place) = record.place() else { return Ok(Vec::new()) };
+    let mut nodes = std::collections::HashMap::new();
+    for id in [Some(&place.township), place.community.as_ref(), place.grid.as_ref()].into_iter().flatten() {
+        nodes.insert(id.clone(), area_node(db, id)?);
+    }
+    Ok(validate::place_in_tree(place, &|id| nodes.get(id).cloned().flatten()))
+}
+
+/// A document's place as its root keys hold it (township, community, grid):
+/// compared before and after a push, so the region rule is checked where a
+/// place is set, not on every edit of a record placed before the rule.
+fn place_keys(doc: &AutoCommit) -> [Option<String>; 3] {
+    ["place.township", "place.community", "place.grid"].map(|k| root_str(doc, k))
+}
+
 fn push_one(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
@@ -826,6 +971,7 @@ fn push_one(
     };
     let before = doc.get_heads();
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
+    let old_place = old.as_ref().map(|_| place_keys(&doc));
     match store::doc::load_incremental(&mut doc, &d.bytes) {
         Ok(_) => {}
         // Another change by this device's actor with the same sequence
@@ -871,9 +1017,26 @@ fn push_one(
     {
         return quarantined(db, "KIND_CHANGED", format!("{old_kind} -> {}", kind.key()));
     }
+    // A record that exists outside the device's scope: telling the device so
+    // (the quarantine's answer) reveals that it exists, within its budget.
+    if let Some((old_kind, r)) = &old
+        && !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r)
+    {
+        reveal(db, ctx, device, id, "push")?;
+    }
     let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
     if !old_ok || !device.scope.can_write(kind, &region) {
         return quarantined(db, "OUT_OF_SCOPE", "the record is outside the device's townships and grids".into());
+    }
+    // The region rule, wherever the push sets a place: a grid or community
+    // of another township would carry the record past the boundary the
+    // scope check just passed.
+    if old_place.as_ref() != Some(&place_keys(&doc)) {
+        let wrong = place_issues(db, &record)?;
+        if !wrong.is_empty() {
+            let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+            return quarantined(db, "RULES_BROKEN", codes.join(","));
+        }
     }
     let issues = validate::check(&mut record, ctx.today);
     if blocks_saving(&issues) {
@@ -1052,7 +1215,12 @@ pub fn repair(db: &mut dyn Sql, device: &Device, req: &RepairRequest) -> Result<
     Ok(RepairResponse::Listing(listing))
 }
 
-/// Documents by id (the repair check's follow-up).
+/// Documents by id (the repair check's follow-up). A document outside the
+/// device's scope is answered as `hidden` (forget your copy) only if it left
+/// an area the scope covers, which the device saw; any other is answered as
+/// `absent`, exactly like an id no record has, so a fetch never tells a
+/// device what exists outside its scope. Nothing outside the scope is
+/// unsealed.
 pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchRequest) -> Result<FetchResponse, SyncError> {
     let mut out = FetchResponse::default();
     let mut bytes = 0;
@@ -1060,17 +1228,27 @@ pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchReques
         if bytes >= MAX_BATCH_BYTES {
             break;
         }
-        match load_bytes(db, ctx, id)? {
-            None => out.absent.push(id.clone()),
-            Some(s) => {
-                let kind = RecordKind::from_key(&s.kind).unwrap_or(RecordKind::Area);
-                if device.scope.can_read(kind, &s.region) {
-                    bytes += s.doc.len();
-                    out.docs.push(Doc { id: id.clone(), bytes: s.doc });
-                } else {
-                    out.hidden.push(id.clone());
-                }
+        let rows = db.query("SELECT kind, township, grid FROM docs WHERE id = $1", &[id.as_str().into()])?;
+        let Some(r) = rows.first() else {
+            out.absent.push(id.clone());
+            continue;
+        };
+        let kind = RecordKind::from_key(r[0].text().unwrap_or_default()).unwrap_or(RecordKind::Area);
+        let region = Region { township: r[1].text().map(RecordId::from), grid: r[2].text().map(RecordId::from) };
+        if device.scope.can_read(kind, &region) {
+            if let Some(s) = load_bytes(db, ctx, id)? {
+                bytes += s.doc.len();
+                out.docs.push(Doc { id: id.clone(), bytes: s.doc });
             }
+            continue;
+        }
+        let mut params: Vec<Val> = vec![id.as_str().into()];
+        let filter = scope_filter(&device.scope, &mut params);
+        let left = db.query(&format!("SELECT 1 FROM departures WHERE doc_id = $1 AND {filter} LIMIT 1"), &params)?;
+        if left.is_empty() {
+            out.absent.push(id.clone());
+        } else {
+            out.hidden.push(id.clone());
         }
     }
     Ok(out)

@@ -1,0 +1,310 @@
+//! The attacks of the "trust boundaries" review, each performed as the
+//! attacker would (an enrolled surveyor, a township clerk, an outsider with
+//! only the server's address) and shown to fail. One test per attack, named
+//! after it; where the backend matters, on SQLite and PostgreSQL.
+
+use crate::http::*;
+use crate::util::*;
+use registry::model::*;
+use sync::wire;
+
+/// A client whose requests come from another loopback address (Linux
+/// routes all of 127.0.0.0/8 to the loopback interface).
+fn client_from(s: &Running, ip: &str) -> (reqwest::Client, String) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap();
+    (client, s.endpoint.base.replace("localhost", "127.0.0.1"))
+}
+
+fn post_from(s: &Running, from: &(reqwest::Client, String), path: &str, body: &serde_json::Value) -> u16 {
+    let req = from.0.post(format!("{}{path}", from.1)).json(body);
+    s.answer(req).0
+}
+
+/// Signs a staff member in; their session token.
+fn sign_in(s: &Running, username: &str, password: &str) -> String {
+    let (status, v) = s.post_json("/api/login", None, &serde_json::json!({"username": username, "password": password}));
+    assert_eq!(status, 200, "{v}");
+    v["token"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn guessing_from_one_address_locks_no_one_else_out_of_sign_in_or_enrolment() {
+    let s = start(Backend::Sqlite);
+    let attacker = client_from(&s, "127.0.0.2");
+    let office = client_from(&s, "127.0.0.3");
+    // Five wrong passwords for the admin, then a hundred random usernames.
+    for _ in 0..5 {
+        let wrong = serde_json::json!({"username": "admin", "password": "guess"});
+        assert_eq!(post_from(&s, &attacker, "/api/login", &wrong), 401);
+    }
+    for i in 0..100 {
+        let wrong = serde_json::json!({"username": format!("nobody{i}"), "password": "guess"});
+        assert!(matches!(post_from(&s, &attacker, "/api/login", &wrong), 401 | 429));
+    }
+    // The attacker's own address waits, even with the right password...
+    let right = serde_json::json!({"username": "admin", "password": "correct horse"});
+    assert_eq!(post_from(&s, &attacker, "/api/login", &right), 429);
+    // ...the admin at the office signs in.
+    assert_eq!(post_from(&s, &office, "/api/login", &right), 200);
+    // Thirty wrong enrolment codes from the attacker: its redemptions wait,
+    // a surveyor's tablet elsewhere is still answered (here: the code is
+    // wrong, 401, not 429).
+    let bad = serde_json::json!({"code": "0000-0000-0000-0000-0000", "actor": "ab".repeat(16), "public_key": "cd".repeat(32)});
+    for _ in 0..30 {
+        assert_eq!(post_from(&s, &attacker, "/api/enrol/redeem", &bad), 401);
+    }
+    assert_eq!(post_from(&s, &attacker, "/api/enrol/redeem", &bad), 429);
+    assert_eq!(post_from(&s, &office, "/api/enrol/redeem", &bad), 401);
+}
+
+/// Sends the head of a request announcing a body of `announced` bytes but
+/// only ten of them, and reads what comes back (waiting at most 20 s).
+fn announce_body(s: &Running, path: &str, token: &str, announced: usize) -> String {
+    use std::io::{Read, Write};
+    let port = s.endpoint.base.rsplit(':').next().unwrap().trim_end_matches('/');
+    let mut tcp = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    tcp.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    write!(
+        tcp,
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/x-sanjian-sync\r\nContent-Length: {announced}\r\n\r\n"
+    )
+    .unwrap();
+    tcp.write_all(&[0x78; 10]).unwrap();
+    let mut answer = vec![0; 4096];
+    let n = tcp.read(&mut answer).unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[test]
+fn an_outsider_cannot_make_the_server_read_or_inflate_a_body() {
+    let s = start(Backend::Sqlite);
+    // An outsider announces a push of a megabyte and sends ten bytes: the
+    // server answers at once, without waiting for (or reading, or inflating)
+    // the body.
+    for path in ["/api/sync/push", "/api/sync/pull", "/api/sync/fetch", "/api/sync/blobs/push"] {
+        let answer = announce_body(&s, path, "x", 1 << 20);
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer:?}");
+    }
+    // A DEFLATE bomb under a made-up token: refused as unauthenticated.
+    let bomb = {
+        use std::io::Write;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(&vec![0u8; 64 << 20]).unwrap();
+        z.finish().unwrap()
+    };
+    for _ in 0..40 {
+        let req = s.http.post(format!("{}/api/sync/push", s.endpoint.base)).bearer_auth("x").body(bomb.clone());
+        // Refused before the body is read: the answer is 401, or the
+        // connection is closed while the client is still sending.
+        if let Ok(resp) = s.rt.block_on(async { req.send().await }) {
+            assert_eq!(resp.status().as_u16(), 401);
+        }
+    }
+    assert_eq!(s.answer(s.http.get(format!("{}/health", s.endpoint.base))).0, 200);
+    // A device that enrolled is read as before.
+    let mut dev = s.enrol(s.township_grant(0), 7);
+    s.sync(&mut dev).unwrap();
+}
+
+#[test]
+fn a_year_past_9999_and_a_panicking_request_never_exhaust_the_connection_pool() {
+    each_backend(|b| {
+        let s = start(b);
+        // More requests than the pool has connections (4).
+        for year in [10000, 10000, 10000, 10000, 10000, -5, 0, 99999, i32::MAX, i32::MIN] {
+            let t = &s.county.townships[0];
+            for path in ["progress", &format!("township?id={t}&"), "trend", "snapshots", "campaign"] {
+                let sep = if path.ends_with('&') { "" } else { "?" };
+                let req =
+                    s.http.get(format!("{}/api/console/{path}{sep}year={year}", s.endpoint.base)).bearer_auth(&s.admin);
+                let (status, v) = s.answer(req);
+                assert_eq!((status, v["code"].as_str()), (400, Some("CONFIG_YEAR")), "{path} {year}: {v}");
+                assert!(v["message"]["zh"].as_str().unwrap().contains("年度"), "{v}");
+            }
+        }
+        // A bug that panics inside a transaction: rolled back, answered as
+        // an error, and the connection goes back to the pool.
+        for _ in 0..10 {
+            let r: Result<(), _> = s.state.db.tx(|db| {
+                db.execute("UPDATE counters SET value = value + 1000 WHERE name = 'seq'", &[])?;
+                panic!("a bug");
+            });
+            assert!(r.is_err());
+        }
+        let (docs, seq) = s.stats();
+        assert!(docs > 0 && seq < 1000, "the panicking writes were rolled back: seq {seq}");
+        let req = s.http.get(format!("{}/health", s.endpoint.base));
+        assert_eq!(s.answer(req).0, 200, "the server still answers");
+        let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin);
+        assert_eq!(s.answer(req).0, 200);
+    });
+}
+
+#[test]
+fn a_grid_surveyor_cannot_carry_a_record_into_another_township_through_its_own_grid() {
+    each_backend(|b| {
+        let s = start(b);
+        let (a, other) = (s.county.townships[0].clone(), s.county.townships[1].clone());
+        let grid = s.county.grids_in(&a)[0].clone();
+        let grant = serde_json::json!({"person": "网格员", "role": "surveyor", "grids": [grid]});
+        let mut attacker = s.enrol(grant, 21);
+        let mut b_device = s.enrol(s.township_grant(1), 22);
+        s.sync(&mut b_device).unwrap();
+        let b_held = held(&b_device.store).len();
+        let before = s.stats();
+
+        // The attacker's app is bypassed: a store that never synced (so it
+        // holds no area tree to check against) registers a member of
+        // township B in the attacker's own grid of township A...
+        let mut record = s.new_member_in(1, "越界网格");
+        if let Record::Member(m) = &mut record {
+            m.place.grid = Some(grid.clone());
+            m.place.community = None;
+        }
+        let new = attacker.store.insert(record, TODAY).unwrap();
+        // ...and moves a member of its grid to township B, keeping the grid.
+        let (moved, mut template) = s
+            .county
+            .records
+            .iter()
+            .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).grid.as_ref() == Some(&grid))
+            .cloned()
+            .unwrap();
+        let mut fresh =
+            store::Store::in_memory(&store::Init { county_secret: secret(), device_id: Some([21; 16]) }).unwrap();
+        std::mem::swap(&mut attacker.store, &mut fresh);
+        // It first receives the record (its grid is its scope)...
+        s.sync(&mut attacker).unwrap();
+        let moved_heads = s.server_heads(&moved).unwrap();
+        if let Record::Member(m) = &mut template {
+            m.place.township = other.clone();
+            m.place.community = None;
+        }
+        // ...(its own store now knows the area tree and refuses the move at
+        // once)...
+        let refused = attacker.store.update(&moved, template.clone(), TODAY).unwrap_err();
+        assert!(
+            matches!(&refused, store::StoreError::Invalid(i) if i.iter().any(|i| i.code == "AREA_OUTSIDE_TOWNSHIP")),
+            "{refused:?}"
+        );
+        // ...so the attacker writes through the store that knows no areas.
+        std::mem::swap(&mut attacker.store, &mut fresh);
+        let doc = fresh.export_doc(&moved).unwrap();
+        attacker.store.merge_doc(&moved, &doc).unwrap();
+        attacker.store.update(&moved, template, TODAY).unwrap();
+        let report = s.sync(&mut attacker).unwrap();
+        assert_eq!(report.quarantined, 2, "{report:?}");
+
+        // Neither write landed: nothing new on the server, the moved member
+        // unchanged, both writes held for the county as breaking the rule.
+        assert_eq!(s.server_heads(&new.id), None);
+        assert_eq!(s.server_heads(&moved), Some(moved_heads));
+        assert_eq!(s.stats(), before);
+        let codes = s.quarantine_codes();
+        assert!(codes.contains(&(new.id.to_string(), "RULES_BROKEN".into())), "{codes:?}");
+        assert!(codes.contains(&(moved.to_string(), "RULES_BROKEN".into())), "{codes:?}");
+        // Township B's device and figures never see either.
+        s.sync(&mut b_device).unwrap();
+        assert!(b_device.store.get(&new.id).unwrap().is_none());
+        assert!(b_device.store.get(&moved).unwrap().is_none());
+        assert_eq!(held(&b_device.store).len(), b_held);
+        let req =
+            s.http.get(format!("{}/api/console/three-clears?area={}", s.endpoint.base, other)).bearer_auth(&s.admin);
+        let (status, v) = s.answer(req);
+        assert_eq!(status, 200, "{v}");
+        assert!(!v.to_string().contains("越界网格"), "{v}");
+    });
+}
+
+/// Members registered outside township `t`, by id.
+fn members_outside(s: &Running, t: usize) -> Vec<(RecordId, Record)> {
+    let township = &s.county.townships[t];
+    s.county
+        .records
+        .iter()
+        .filter(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() != Some(township))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_device_probing_resident_ids_outside_its_township_learns_nothing_then_is_suspended() {
+    use sync::client::Transport as _;
+    use sync::wire::Message as _;
+    each_backend(|b| {
+        let s = start(b);
+        let mut dev = s.enrol(s.township_grant(0), 31);
+        s.sync(&mut dev).unwrap();
+        let outside = members_outside(&s, 0);
+        assert!(outside.len() >= 30);
+
+        // 1. Fetch: a thousand made-up ids with ten real members of other
+        // townships among them. Every one is answered alike: absent.
+        let mut ids: Vec<RecordId> =
+            (0..1000).map(|i| secret().record_id(&format!("member:11010519900101{i:04}"))).collect();
+        ids.extend(outside.iter().take(10).map(|(id, _)| id.clone()));
+        ids.sort();
+        let mut t = s.transport(&dev.token);
+        let req = wire::FetchRequest { ids: ids.clone() };
+        let resp = wire::FetchResponse::decode(&t.call(sync::client::path::FETCH, req.encode()).unwrap()).unwrap();
+        assert!(resp.docs.is_empty() && resp.hidden.is_empty(), "nothing outside the scope is told apart");
+        assert_eq!(resp.absent, ids);
+
+        // 2. The explicit lookup (the door flow's "registered elsewhere?"):
+        // answered, and counted.
+        let (victim, _) = &outside[0];
+        let answer = s.rt.block_on(sync::http::lookup(&s.http, &s.endpoint, &dev.token, victim)).unwrap();
+        assert!(matches!(answer, sync::server::Lookup::Elsewhere { township: Some(_) }), "{answer:?}");
+        let nobody = secret().record_id("member:110105199001010000");
+        let answer = s.rt.block_on(sync::http::lookup(&s.http, &s.endpoint, &dev.token, &nobody)).unwrap();
+        assert_eq!(answer, sync::server::Lookup::None);
+        let mine = s.county.records.iter().find(|(id, r)| {
+            r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&s.county.townships[0])
+        });
+        let answer = s.rt.block_on(sync::http::lookup(&s.http, &s.endpoint, &dev.token, &mine.unwrap().0)).unwrap();
+        assert_eq!(answer, sync::server::Lookup::InScope, "in scope costs nothing");
+
+        // 3. Pushes that collide with records elsewhere: registering people
+        // of other townships under their real ID numbers. Each collision
+        // tells the device the person exists, so each counts; past the
+        // budget the push is refused whole and the device suspended.
+        for (i, (_, victim)) in outside.iter().enumerate().skip(1).take(25) {
+            let Record::Member(here) = s.new_member_in(0, "本镇") else { unreachable!() };
+            let mut record = victim.clone();
+            if let Record::Member(m) = &mut record {
+                m.name = format!("探测{i}");
+                m.place = here.place.clone();
+                m.union_id = here.union_id.clone();
+            }
+            dev.store.insert(record, TODAY).unwrap();
+        }
+        let refused = s.sync(&mut dev).unwrap_err();
+        assert_eq!(refused.code(), "DEVICE_SUSPENDED", "{refused}");
+        assert!(refused.message().zh.contains("暂停"), "{:?}", refused.message());
+        // Suspended: every call is refused, lookups included.
+        let again = s.rt.block_on(sync::http::lookup(&s.http, &s.endpoint, &dev.token, victim)).unwrap_err();
+        assert_eq!(again.code(), "DEVICE_SUSPENDED");
+        assert_eq!(s.sync(&mut dev).unwrap_err().code(), "DEVICE_SUSPENDED");
+        // The county sees it: the device listed as suspended, the event in
+        // the audit log; an admin reinstates it and it syncs again.
+        let req = s.http.get(format!("{}/api/devices", s.endpoint.base)).bearer_auth(&s.admin);
+        let (_, devices) = s.answer(req);
+        let listed = devices.as_array().unwrap().iter().find(|d| d["id"] == dev.id.as_str()).unwrap().clone();
+        assert_eq!(listed["suspended"], true);
+        let req = s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin);
+        let (_, audit) = s.answer(req);
+        assert!(audit.to_string().contains("device:suspended:PROBING"), "{audit}");
+        // A township clerk may not reinstate it; a county admin may.
+        let clerk = sign_in(&s, "clerk", "battery staple");
+        let reinstate = format!("/api/devices/{}/reinstate", dev.id);
+        assert_eq!(s.post_json(&reinstate, Some(&clerk), &serde_json::json!({})).0, 403);
+        assert_eq!(s.post_json(&reinstate, Some(&s.admin), &serde_json::json!({})).0, 200);
+        let answer = s.rt.block_on(sync::http::lookup(&s.http, &s.endpoint, &dev.token, victim)).unwrap();
+        assert!(matches!(answer, sync::server::Lookup::Elsewhere { .. }));
+    });
+}
