@@ -58,6 +58,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v3-token-expiry", crate::auth::token_schema(d)),
         ("auth-v4-suspension", crate::auth::suspension_schema()),
         ("sync-v4-reveals", sync::server::reveals_schema()),
+        ("console-v10-card-holders", sync::facts::schema_v7()),
     ]
 }
 

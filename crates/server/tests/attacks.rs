@@ -308,3 +308,48 @@ fn a_device_probing_resident_ids_outside_its_township_learns_nothing_then_is_sus
         assert!(matches!(answer, sync::server::Lookup::Elsewhere { .. }));
     });
 }
+
+#[test]
+fn a_device_cannot_revoke_another_townships_card_by_copying_its_number() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut holder = s.enrol(s.township_grant(0), 51);
+        let mut attacker = s.enrol(s.township_grant(1), 52);
+        s.sync(&mut holder).unwrap();
+        s.sync(&mut attacker).unwrap();
+        let revoked = || -> Vec<serde_json::Value> {
+            let req = s.http.get(format!("{}/api/cards/revocations", s.endpoint.base));
+            let bytes = s.rt.block_on(async { req.send().await.unwrap().bytes().await.unwrap().to_vec() });
+            let root: serde_json::Value = s.answer(s.http.get(format!("{}/api/cards/root", s.endpoint.base))).1;
+            let key: [u8; 32] = server::auth::unhex(root["public_key"].as_str().unwrap()).unwrap().try_into().unwrap();
+            let key = card::VerifyingKey::from_bytes(&key).unwrap();
+            let list = card::lists::RevocationList::open(&bytes, &key).unwrap();
+            list.serials.iter().map(|s| serde_json::json!(server::auth::hex(s))).collect()
+        };
+        let edit = |dev: &mut Device, f: &dyn Fn(&mut Member)| {
+            let id = dev.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+            let mut r = dev.store.get(&id).unwrap().unwrap().record;
+            if let Record::Member(m) = &mut r {
+                f(m);
+            }
+            dev.store.update(&id, r, TODAY).unwrap();
+        };
+        // Township A's member holds card UC…C0FFEE.
+        edit(&mut holder, &|m| m.card_number = Some("UC0000000000C0FFEE".into()));
+        s.sync(&mut holder).unwrap();
+        // Township B's device writes that card number into one of its own
+        // members, then says the member left (and, another time, that the
+        // member got a new card): neither revokes A's card.
+        edit(&mut attacker, &|m| m.card_number = Some("UC0000000000C0FFEE".into()));
+        s.sync(&mut attacker).unwrap();
+        edit(&mut attacker, &|m| m.card_number = Some("UC0000000000BADBAD".into()));
+        s.sync(&mut attacker).unwrap();
+        edit(&mut attacker, &|m| m.left_on = Some(TODAY));
+        s.sync(&mut attacker).unwrap();
+        assert!(!revoked().contains(&serde_json::json!("0000000000c0ffee")), "{:?}", revoked());
+        // The card's own record still revokes it.
+        edit(&mut holder, &|m| m.left_on = Some(TODAY));
+        s.sync(&mut holder).unwrap();
+        assert!(revoked().contains(&serde_json::json!("0000000000c0ffee")), "{:?}", revoked());
+    });
+}

@@ -102,6 +102,36 @@ pub fn schema_v6() -> String {
         .into()
 }
 
+/// `card_holders`: which member record each card serial belongs to, the
+/// first record seen carrying it. A card is revoked because of a record's
+/// change (its member left, was deleted, got a new card) only if the card
+/// is that record's: a device cannot revoke another township's card by
+/// writing its number into a record of its own. Never cleared by a facts
+/// rebuild (the first holder stands).
+pub fn schema_v7() -> String {
+    "CREATE TABLE card_holders (serial TEXT PRIMARY KEY, doc_id TEXT NOT NULL);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// Claims a member's card serial (16 hex characters) for its record, unless
+/// another record holds it already.
+pub fn card_holder(db: &mut dyn Sql, rid: &RecordId, serial: Option<&str>) -> Result<(), SyncError> {
+    if let Some(serial) = serial {
+        db.execute(
+            "INSERT INTO card_holders (serial, doc_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[serial.into(), rid.as_str().into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether card `serial` belongs to record `rid`.
+pub fn holds_card(db: &mut dyn Sql, rid: &RecordId, serial: &str) -> Result<bool, SyncError> {
+    let rows = db.query("SELECT doc_id FROM card_holders WHERE serial = $1", &[serial.into()])?;
+    Ok(rows.first().and_then(|r| r[0].text()) == Some(rid.as_str()))
+}
+
 /// Records which blobs a record refers to (none once deleted).
 pub fn blob_refs(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool) -> Result<(), SyncError> {
     db.execute("DELETE FROM f_blob_refs WHERE doc_id = $1", &[rid.as_str().into()])?;
@@ -348,6 +378,9 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
         project(db, rid, record, false)?;
         blob_refs(db, rid, record, false)?;
         dupkey(db, ctx.sealer, rid, record, false)?;
+        if let Record::Member(m) = record {
+            card_holder(db, rid, crate::server::card_serial(m.card_number.as_deref()).as_deref())?;
+        }
         conflicts(db, rid, record, doc, false)
     })?;
     db.execute("INSERT INTO counters (name, value) VALUES ('facts', 1)", &[])?;

@@ -535,6 +535,9 @@ fn save(
     crate::facts::dupkey(db, ctx.sealer, id, record, deleted)?;
     crate::facts::blob_refs(db, id, record, deleted)?;
     crate::facts::conflicts(db, id, record, doc, deleted)?;
+    if let registry::model::Record::Member(m) = record {
+        crate::facts::card_holder(db, id, card_serial(m.card_number.as_deref()).as_deref())?;
+    }
     Ok(heads)
 }
 
@@ -896,7 +899,7 @@ pub fn push_with(
 
 /// The serial of a card number Sanjian issued: `UC` and 16 hex characters
 /// (older card numbers, e.g. 16 digits from a previous system, are not).
-fn card_serial(s: Option<&str>) -> Option<String> {
+pub(crate) fn card_serial(s: Option<&str>) -> Option<String> {
     let hex = s?.strip_prefix("UC")?;
     (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
 }
@@ -1047,11 +1050,17 @@ fn push_one(
     let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
     let heads = save(db, ctx, id, &mut doc, placed)?;
     if let registry::model::Record::Member(m) = &record {
+        // Only this record's own cards: a card number copied from another
+        // member's card revokes nothing.
         let current = card_serial(m.card_number.as_deref());
-        if let Some(old) = old_card.filter(|o| Some(o) != current.as_ref()) {
+        if let Some(old) = old_card.filter(|o| Some(o) != current.as_ref())
+            && crate::facts::holds_card(db, id, &old)?
+        {
             cards.push(CardToRevoke { serial: old, reason: "REISSUED" });
         }
-        if let Some(current) = current.filter(|_| deleted || m.left_on.is_some()) {
+        if let Some(current) = current.filter(|_| deleted || m.left_on.is_some())
+            && crate::facts::holds_card(db, id, &current)?
+        {
             cards.push(CardToRevoke { serial: current, reason: if deleted { "DELETED" } else { "MEMBER_LEFT" } });
         }
     }
