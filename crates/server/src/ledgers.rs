@@ -182,14 +182,28 @@ fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> SyncError {
     SyncError::Server(format!("xlsx: {e}"))
 }
 
+/// A cell that a spreadsheet would read as a formula (it starts with `=`,
+/// `+`, `-`, `@`, a tab or a carriage return: a name typed at a door as
+/// `=HYPERLINK(…)`) gets a leading apostrophe, so opening the CSV runs
+/// nothing (OWASP's advice for CSV injection). XLSX cells are written as
+/// typed strings, which no spreadsheet evaluates.
+fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}").into()
+    } else {
+        cell.into()
+    }
+}
+
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
     let quoted: Vec<String> =
         cells
             .map(|c| {
+                let c = inert(c);
                 if c.contains([',', '"', '\n', '\r']) {
                     format!("\"{}\"", c.replace('"', "\"\""))
                 } else {
-                    c.to_owned()
+                    c.into_owned()
                 }
             })
             .collect();

@@ -353,3 +353,32 @@ fn a_device_cannot_revoke_another_townships_card_by_copying_its_number() {
         assert!(revoked().contains(&serde_json::json!("0000000000c0ffee")), "{:?}", revoked());
     });
 }
+
+#[test]
+fn a_name_typed_as_a_formula_reaches_no_spreadsheet_as_one() {
+    use calamine::Reader;
+    let s = start(Backend::Sqlite);
+    let mut dev = s.enrol(s.township_grant(0), 61);
+    s.sync(&mut dev).unwrap();
+    let name = "=HYPERLINK(\"http://evil.example\",\"点我\")";
+    dev.store.insert(s.new_member_in(0, name), TODAY).unwrap();
+    s.sync(&mut dev).unwrap();
+    let get = |format: &str| {
+        let req = s
+            .http
+            .get(format!("{}/api/console/export?ledger=member&format={format}", s.endpoint.base))
+            .bearer_auth(&s.admin);
+        s.rt.block_on(async { req.send().await.unwrap().bytes().await.unwrap().to_vec() })
+    };
+    // CSV: the cell starts with an apostrophe, so a spreadsheet shows text.
+    let csv = String::from_utf8(get("csv")[3..].to_vec()).unwrap();
+    let line = csv.lines().find(|l| l.contains("HYPERLINK")).expect("the member is listed");
+    assert!(line.contains(",\"'=HYPERLINK("), "{line}");
+    assert!(!line.contains(",=") && !line.contains(",\"="), "{line}");
+    // XLSX: a string cell holding the name as typed; no formula anywhere.
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(get("xlsx"))).unwrap();
+    let cells = book.worksheet_range("会员").unwrap();
+    assert!(cells.rows().any(|r| r.iter().any(|c| c.to_string() == name)));
+    let formulas = book.worksheet_formula("会员").unwrap();
+    assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
+}
