@@ -476,15 +476,20 @@ pub fn redeem(
 ) -> Result<Result<Credentials, Denied>, SyncError> {
     let now = now_ms();
     let code = normalise_code(code);
-    let rows = db.query(
-        "SELECT person, role, scope_all, townships, grids FROM enrolments
-         WHERE code_hash = $1 AND redeemed_at IS NULL AND expires_at > $2",
-        &[digest(&code).into(), now.into()],
-    )?;
-    let Some(row) = rows.first() else { return Ok(Err(ENROLMENT_INVALID)) };
     if !db.query("SELECT 1 FROM devices WHERE actor = $1", &[actor.to_vec().into()])?.is_empty() {
         return Ok(Err(ACTOR_TAKEN));
     }
+    // The code is claimed by the statement that reads it: of two
+    // redemptions at once, the second finds it redeemed (on PostgreSQL it
+    // waits for the first's row lock, then re-checks the condition), never
+    // both a device.
+    let rows = db.query(
+        "UPDATE enrolments SET redeemed_at = $1
+         WHERE code_hash = $2 AND redeemed_at IS NULL AND expires_at > $1
+         RETURNING person, role, scope_all, townships, grids",
+        &[now.into(), digest(&code).into()],
+    )?;
+    let Some(row) = rows.first() else { return Ok(Err(ENROLMENT_INVALID)) };
     let person = row[0].text().unwrap_or_default().to_owned();
     let role = Role::from_key(row[1].text().unwrap_or_default()).unwrap_or(Role::Surveyor);
     let device_id = random_token("d_")[..18].to_owned();
@@ -508,10 +513,7 @@ pub fn redeem(
             (now + TOKEN_LIFE_MS).into(),
         ],
     )?;
-    db.execute(
-        "UPDATE enrolments SET redeemed_at = $1, device_id = $2 WHERE code_hash = $3",
-        &[now.into(), device_id.as_str().into(), digest(&code).into()],
-    )?;
+    db.execute("UPDATE enrolments SET device_id = $1 WHERE code_hash = $2", &[device_id.as_str().into(), digest(&code).into()])?;
     Ok(Ok(Credentials {
         device_id,
         token,
@@ -524,7 +526,6 @@ pub fn redeem(
     }))
 }
 
-/// The device a token belongs to, and whether it was revoked.
 /// Suspends a device found probing for records outside its scope (see
 /// [`sync::server::REVEAL_BUDGET`]): every sync call is refused with
 /// `DEVICE_SUSPENDED` until a county admin reinstates it. Recorded in the

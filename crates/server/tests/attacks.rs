@@ -382,3 +382,41 @@ fn a_name_typed_as_a_formula_reaches_no_spreadsheet_as_one() {
     let formulas = book.worksheet_formula("会员").unwrap();
     assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
 }
+
+#[test]
+fn one_enrolment_code_redeemed_at_once_from_eight_tablets_enrols_one() {
+    each_backend(|b| {
+        let s = start(b);
+        let (status, v) = s.post_json("/api/enrolments", Some(&s.admin), &s.township_grant(0));
+        assert_eq!(status, 200, "{v}");
+        let text = sync::enrol::EnrolmentText::parse(v["text"].as_str().unwrap()).unwrap();
+        let results = s.rt.block_on(async {
+            let tries = (0..8u8).map(|i| {
+                let (client, text) = (s.http.clone(), text.clone());
+                async move { sync::http::redeem(&client, &text, [100 + i; 16], [100 + i; 32]).await }
+            });
+            futures_join_all(tries).await
+        });
+        let enrolled = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(enrolled, 1, "{results:?}");
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(r.code(), "ENROLMENT_INVALID", "{r}");
+        }
+        let req = s.http.get(format!("{}/api/devices", s.endpoint.base)).bearer_auth(&s.admin);
+        assert_eq!(s.answer(req).1.as_array().unwrap().len(), 1);
+    });
+}
+
+/// Runs futures at once (on the runtime's threads) and collects their outputs.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
+}
