@@ -297,6 +297,20 @@ pub fn disable_user(db: &mut dyn Sql, username: &str) -> Result<bool, SyncError>
     Ok(true)
 }
 
+/// Ends the session a token names (signing out). True if there was one.
+pub fn logout(db: &mut dyn Sql, token: &str) -> Result<bool, SyncError> {
+    Ok(db.execute("DELETE FROM sessions WHERE token_hash = $1", &[digest(token).into()])? > 0)
+}
+
+/// Ends every session of a staff member (a county admin signs them out
+/// everywhere, e.g. a lost laptop). False when there is no such user.
+pub fn sign_out_everywhere(db: &mut dyn Sql, username: &str) -> Result<bool, SyncError> {
+    let rows = db.query("SELECT id FROM users WHERE username = $1", &[username.into()])?;
+    let Some(id) = rows.first().and_then(|r| r[0].text()).map(str::to_owned) else { return Ok(false) };
+    db.execute("DELETE FROM sessions WHERE user_id = $1", &[id.as_str().into()])?;
+    Ok(true)
+}
+
 /// A new random password: 16 characters a person can type.
 pub fn random_password() -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";

@@ -133,6 +133,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/audit", get(console_audit))
         .route("/api/console/staff", get(list_staff).post(create_staff))
         .route("/api/console/staff/{username}/disable", post(disable_staff))
+        .route("/api/console/staff/{username}/sign-out", post(sign_out_staff))
+        .route("/api/logout", post(logout))
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/campaign", get(console_campaign).post(save_campaign))
@@ -690,6 +692,35 @@ async fn create_staff(
             Ok(())
         })?;
         Ok(Json(serde_json::json!({ "username": username, "role": role, "password": password })))
+    })
+    .await
+}
+
+/// Signs the caller out: the session ends on the server, not only in the
+/// browser.
+async fn logout(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        if !st.db.tx(|db| auth::logout(db, &token))? {
+            return Err(auth::UNAUTHENTICATED.into());
+        }
+        Ok(Json(serde_json::json!({ "signed_out": true })))
+    })
+    .await
+}
+
+/// A county admin ends every session of a staff member.
+async fn sign_out_staff(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(username): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        if !as_admin(&st, &token, |db, _| auth::sign_out_everywhere(db, &username))? {
+            return Err(auth::USER_NOT_FOUND.into());
+        }
+        Ok(Json(serde_json::json!({ "signed_out": username })))
     })
     .await
 }

@@ -420,3 +420,26 @@ where
     }
     out
 }
+
+#[test]
+fn a_session_token_copied_from_a_browser_stops_working_when_its_owner_signs_out() {
+    let s = start(Backend::Sqlite);
+    let progress = |token: &str| {
+        let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(token);
+        s.answer(req).0
+    };
+    // Someone copied the clerk's token; the clerk signs out: it is dead.
+    let copied = sign_in(&s, "clerk", "battery staple");
+    assert_eq!(progress(&copied), 200);
+    assert_eq!(s.post_json("/api/logout", Some(&copied), &serde_json::json!({})).0, 200);
+    assert_eq!(progress(&copied), 401);
+    assert_eq!(s.post_json("/api/logout", Some(&copied), &serde_json::json!({})).0, 401);
+    // A laptop left signed in: a county admin signs the clerk out everywhere.
+    let (on_laptop, on_desk) = (sign_in(&s, "clerk", "battery staple"), sign_in(&s, "clerk", "battery staple"));
+    let clerk_tries = s.post_json("/api/console/staff/admin/sign-out", Some(&on_desk), &serde_json::json!({}));
+    assert_eq!(clerk_tries.0, 403, "only a county admin may");
+    let (status, _) = s.post_json("/api/console/staff/clerk/sign-out", Some(&s.admin), &serde_json::json!({}));
+    assert_eq!(status, 200);
+    assert_eq!((progress(&on_laptop), progress(&on_desk)), (401, 401));
+    assert_eq!(progress(&s.admin), 200, "the admin's own session goes on");
+}
