@@ -85,13 +85,14 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
         bail!("{} 已存在，未改动 (already exists; nothing written)", args.out.display());
     }
     std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
-    owner_only(&args.out).ok();
+    server::db::owner_only(&args.out, 0o700)?;
     let keys_file = args.out.join("server.keys");
     std::fs::copy(data.join("server.keys"), &keys_file).context("copying the key file")?;
     owner_only(&keys_file)?;
     let (kind, docs) = match &url {
         None => {
             db.snapshot_sqlite(&args.out.join("server.db")).map_err(crate::county::sync_error)?;
+            owner_only(&args.out.join("server.db"))?;
             ("sqlite", db.tx(|db| sync::server::stats(db)).map_err(crate::county::sync_error)?.0)
         }
         Some(url) => {

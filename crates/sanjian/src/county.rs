@@ -133,6 +133,9 @@ impl Place {
     /// Opens the key file and the database, creating both on first use.
     fn open(&self, pool: usize, county_secret: Option<[u8; 32]>) -> Result<(ServerKeys, Db)> {
         std::fs::create_dir_all(&self.data).with_context(|| format!("creating {}", self.data.display()))?;
+        // The data directory is the county's: no other account on the
+        // machine may list or read it.
+        server::db::owner_only(&self.data, 0o700).with_context(|| format!("securing {}", self.data.display()))?;
         let key_path = self.data.join("server.keys");
         let keys = match county_secret {
             Some(secret) if !key_path.exists() => {

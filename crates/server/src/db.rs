@@ -63,8 +63,11 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
 }
 
 impl Db {
-    /// Opens (creating if needed) a SQLite database file.
+    /// Opens (creating if needed) a SQLite database file, readable by its
+    /// owner only (0600; SQLite gives its WAL and shared-memory files the
+    /// database file's mode).
     pub fn sqlite(path: &std::path::Path) -> Result<Db, SyncError> {
+        owner_only(path, 0o600).map_err(db_err)?;
         let conn = rusqlite::Connection::open(path).map_err(db_err)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 10000;
@@ -259,6 +262,21 @@ impl Drop for Lease<'_> {
             self.pool.give(c);
         }
     }
+}
+
+/// Makes `path` (created empty if missing, a file unless `mode` has an
+/// execute bit) readable by its owner only: the server's data never lies
+/// open to other accounts on the machine.
+pub fn owner_only(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    if !path.exists() {
+        if mode & 0o100 != 0 {
+            std::fs::create_dir_all(path)?;
+        } else {
+            std::fs::OpenOptions::new().write(true).create_new(true).mode(mode).open(path)?;
+        }
+    }
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 pub fn now_ms() -> i64 {

@@ -443,3 +443,24 @@ fn a_session_token_copied_from_a_browser_stops_working_when_its_owner_signs_out(
     assert_eq!((progress(&on_laptop), progress(&on_desk)), (401, 401));
     assert_eq!(progress(&s.admin), 200, "the admin's own session goes on");
 }
+
+#[test]
+fn another_account_on_the_server_machine_cannot_read_the_database_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    server::db::owner_only(&data, 0o700).unwrap();
+    let path = data.join("server.db");
+    let db = server::Db::sqlite(&path).unwrap();
+    db.tx(|db| db.execute("INSERT INTO counters (name, value) VALUES ('probe', 1)", &[])).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    for file in ["server.db", "server.db-wal", "server.db-shm"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    // A database file left readable by an older version is closed up.
+    drop(db);
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let _db = server::Db::sqlite(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
+}
