@@ -345,7 +345,7 @@ fn drive() {
     let keep = |_: RecordKind, _: &Region| true;
     let started = Instant::now();
     for chunk in docs.chunks(1000) {
-        plain.apply_pulled(store::Pulled { docs: chunk.to_vec(), keep: &keep, values: vec![] }).unwrap();
+        plain.apply_pulled(store::Pulled { docs: chunk.to_vec(), keep: &keep, values: vec![], left: vec![] }).unwrap();
     }
     let plain_load = started.elapsed();
     drop(docs);

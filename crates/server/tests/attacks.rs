@@ -464,3 +464,60 @@ fn another_account_on_the_server_machine_cannot_read_the_database_files() {
     let _db = server::Db::sqlite(&path).unwrap();
     assert_eq!(mode(&path), 0o600);
 }
+
+#[test]
+fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
+    use sync::client::Transport as _;
+    use sync::wire::Message as _;
+    each_backend(|b| {
+        let s = start(b);
+        let mut old_area = s.enrol(s.township_grant(0), 71);
+        let mut county = s.enrol(serde_json::json!({"person": "县", "role": "county_admin", "all": true}), 72);
+        s.sync(&mut old_area).unwrap();
+        s.sync(&mut county).unwrap();
+        let moved = old_area.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        // The member transfers to township B (a county-wide device records it).
+        let (_, b_member) = members_outside(&s, 0)
+            .into_iter()
+            .find(|(id, _)| {
+                s.county.records.iter().any(|(i, r)| i == id && r.region(i).township == Some(s.county.townships[1].clone()))
+            })
+            .unwrap();
+        let Record::Member(there) = b_member else { unreachable!() };
+        let mut r = county.store.get(&moved).unwrap().unwrap().record;
+        if let Record::Member(m) = &mut r {
+            m.place = there.place.clone();
+            m.union_id = there.union_id.clone();
+            m.name = "已转出的会员".into();
+        }
+        county.store.update(&moved, r, TODAY).unwrap();
+        s.sync(&mut county).unwrap();
+
+        // The old area's device: its copy goes, and its feed names the
+        // record without its document.
+        let report = s.sync(&mut old_area).unwrap();
+        assert!(report.removed >= 1, "{report:?}");
+        assert!(old_area.store.get(&moved).unwrap().is_none());
+        // A new device of the old area, from the start of the feed, and the
+        // old device asking the whole feed again: the id at most, never the
+        // record (its new name, its new place).
+        let fresh = s.enrol(s.township_grant(0), 73);
+        for token in [&old_area.token, &fresh.token] {
+            let mut t = s.transport(token);
+            let mut cursor = String::new();
+            loop {
+                let req = wire::PullRequest { cursor: cursor.clone(), limit: 500, want_total: false };
+                let resp = wire::PullResponse::decode(&t.call(sync::client::path::PULL, req.encode()).unwrap()).unwrap();
+                assert!(resp.docs.iter().all(|d| d.id != moved), "the moved record's document was sent");
+                for d in &resp.docs {
+                    let text = String::from_utf8_lossy(&d.bytes);
+                    assert!(!text.contains("已转出的会员"));
+                }
+                cursor = resp.next;
+                if !resp.more {
+                    break;
+                }
+            }
+        }
+    });
+}

@@ -31,7 +31,7 @@ fn main() {
         let keep = |_: RecordKind, _: &Region| true;
         let started = std::time::Instant::now();
         for chunk in docs.chunks(1000) {
-            s.apply_pulled(Pulled { docs: chunk.to_vec(), keep: &keep, values: vec![] }).unwrap();
+            s.apply_pulled(Pulled { docs: chunk.to_vec(), keep: &keep, values: vec![], left: vec![] }).unwrap();
         }
         let t = started.elapsed();
         println!(

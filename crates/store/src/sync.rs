@@ -49,6 +49,10 @@ pub struct Pulled<'a> {
     pub keep: &'a dyn Fn(RecordKind, &Region) -> bool,
     /// Sync values to write in the same transaction (e.g. the new cursor).
     pub values: Vec<(&'a str, Vec<u8>)>,
+    /// Records that left this device's scope (ids only): a clean copy is
+    /// removed, one with unsent changes kept (it is pushed whole, and the
+    /// county reviews it).
+    pub left: Vec<RecordId>,
 }
 
 impl std::fmt::Debug for Pulled<'_> {
@@ -168,9 +172,20 @@ impl Store {
             Write(RecordId, Box<AutoCommit>, Box<Record>, Vec<ChangeHash>, Option<Vec<u8>>),
             Known(RecordId, Vec<ChangeHash>),
             Remove(RecordId, Box<Record>),
+            Forget(RecordId),
             Quarantine(RecordId, &'static str, String, Vec<u8>),
         }
-        let mut steps = Vec::with_capacity(batch.docs.len());
+        let mut steps = Vec::with_capacity(batch.docs.len() + batch.left.len());
+        for id in batch.left {
+            let record = match self.load(&id)? {
+                Some(doc) if !outbox_has(&self.conn, &id)? => hydrate(&doc).ok(),
+                _ => None,
+            };
+            steps.push(match record {
+                Some(record) => Step::Remove(id, Box::new(record)),
+                None => Step::Forget(id),
+            });
+        }
         for (id, bytes, decoded) in decode_all(batch.docs) {
             let (mut theirs, record) = match decoded {
                 Ok(d) => d,
@@ -232,6 +247,7 @@ impl Store {
                     remove_copy(&tx, &writer, &id, &record, &mut delta)?;
                     report.removed += 1;
                 }
+                Step::Forget(id) => sync_state::forget(&tx, &id, &mut delta)?,
                 Step::Quarantine(id, code, detail, bytes) => {
                     quarantine::add(&tx, &id, code, &detail, &bytes, now)?;
                     report.quarantined += 1;

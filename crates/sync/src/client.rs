@@ -278,6 +278,7 @@ fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
             docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),
             keep: &keep,
             values,
+            left: resp.left,
         })?;
         s.report.pulled_changed += report.changed;
         s.report.pulled_unchanged += report.unchanged;
@@ -346,6 +347,7 @@ fn repair(s: &mut Session<'_>) -> Result<usize, SyncError> {
             docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),
             keep: &keep,
             values: Vec::new(),
+            left: Vec::new(),
         })?;
         s.report.local_quarantine += r.quarantined;
         s.report.removed += r.removed;

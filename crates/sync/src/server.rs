@@ -1147,19 +1147,29 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
     };
     params.push(i64::from(limit).into());
     let n = params.len();
-    let rows =
-        db.query(&format!("SELECT id, seq, sealed FROM docs WHERE {condition} ORDER BY seq LIMIT ${n}"), &params)?;
+    let rows = db.query(
+        &format!("SELECT id, seq, kind, township, grid FROM docs WHERE {condition} ORDER BY seq LIMIT ${n}"),
+        &params,
+    )?;
     let mut docs = Vec::with_capacity(rows.len());
+    let mut left = Vec::new();
     let mut last = after;
     let mut bytes = 0;
     let mut more = rows.len() as u32 == limit;
-    for mut row in rows {
+    for row in rows {
         let id = RecordId::from(row[0].text().unwrap_or_default());
-        let sealed = std::mem::replace(&mut row[2], Val::Null).into_blob();
-        let plain = ctx.sealer.open(id.as_str(), &sealed)?;
-        bytes += plain.len();
         last = row[1].int();
-        docs.push(Doc { id, bytes: plain });
+        let kind = RecordKind::from_key(row[2].text().unwrap_or_default()).unwrap_or(RecordKind::Area);
+        let region = Region { township: row[3].text().map(RecordId::from), grid: row[4].text().map(RecordId::from) };
+        if !scope.can_read(kind, &region) {
+            // It left the scope: its id, never its document (nothing outside
+            // the scope is unsealed).
+            left.push(id);
+            continue;
+        }
+        let Some(s) = load_bytes(db, ctx, &id)? else { continue };
+        bytes += s.doc.len();
+        docs.push(Doc { id, bytes: s.doc });
         if bytes >= MAX_BATCH_BYTES {
             more = true;
             break;
@@ -1173,6 +1183,7 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
         total,
         scope: parsed.is_none().then(|| scope.clone()),
         docs,
+        left,
     })
 }
 

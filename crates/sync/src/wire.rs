@@ -92,6 +92,10 @@ pub struct PullResponse {
     /// The device's scope, sent when the feed (re)starts.
     pub scope: Option<Scope>,
     pub docs: Vec<Doc>,
+    /// Records that left the device's scope since the cursor: their ids
+    /// only (never their documents, which now belong to another area), so
+    /// the device drops its copies.
+    pub left: Vec<RecordId>,
 }
 
 /// A count and a combined fingerprint of a set of documents' heads.
@@ -408,6 +412,7 @@ impl Message for PullResponse {
             None => w.bool(false),
         }
         write_docs(w, &self.docs);
+        write_ids(w, &self.left);
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, SyncError> {
         let from = r.str()?;
@@ -415,7 +420,10 @@ impl Message for PullResponse {
         let more = r.bool()?;
         let total = if r.bool()? { Some(r.u64()?) } else { None };
         let scope = if r.bool()? { Some(Scope::read(r)?) } else { None };
-        Ok(PullResponse { from, next, more, total, scope, docs: read_docs(r)? })
+        let docs = read_docs(r)?;
+        // A server from before departures were sent as ids sends none.
+        let left = if r.0.is_empty() { Vec::new() } else { read_ids(r)? };
+        Ok(PullResponse { from, next, more, total, scope, docs, left })
     }
 }
 

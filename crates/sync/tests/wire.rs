@@ -21,8 +21,15 @@ fn messages_round_trip_and_large_ones_are_compressed() {
         total: Some(9),
         scope: Some(sync::Scope { version: 3, all: false, townships: vec![id(1)], grids: vec![id(2), id(3)] }),
         docs: vec![Doc { id: id(9), bytes: vec![1, 2, 3] }],
+        left: vec![id(7)],
     };
     assert_eq!(PullResponse::decode(&resp.encode()).unwrap(), resp);
+    // An answer without the ids of departed records (an older server) reads
+    // as none left.
+    let older = PullResponse { left: Vec::new(), ..resp.clone() }.encode();
+    let mut cut = older[..5].to_vec();
+    cut.extend_from_slice(&older[5..older.len() - 1]);
+    assert_eq!(PullResponse::decode(&cut).unwrap(), PullResponse { left: Vec::new(), ..resp });
     let rep = RepairResponse::Listing(vec![(id(4), u64::MAX), (id(5), 0)]);
     assert_eq!(RepairResponse::decode(&rep.encode()).unwrap(), rep);
 }
