@@ -317,7 +317,20 @@ pub const PHOTO_ITEMS: [&str; 14] = [
     "bayou.archives",
 ];
 
+/// The most photos one record carries (a union's 六有 and 八有 evidence
+/// with room to spare): a record is not a photo album, and each photo is
+/// stored and sent to every device of its area.
+pub const MAX_PHOTOS_PER_RECORD: usize = 40;
+
 fn photo_refs(photos: &crate::model::Photos, v: &mut Issues) {
+    if photos.len() > MAX_PHOTOS_PER_RECORD {
+        v.push(Issue::error(
+            "photos",
+            "PHOTO_TOO_MANY",
+            format!("一条记录最多{MAX_PHOTOS_PER_RECORD}张照片"),
+            format!("A record carries at most {MAX_PHOTOS_PER_RECORD} photos"),
+        ));
+    }
     for (hash, p) in photos {
         let field = format!("photos.{hash}");
         if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {

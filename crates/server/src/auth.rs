@@ -527,7 +527,10 @@ pub fn redeem(
             (now + TOKEN_LIFE_MS).into(),
         ],
     )?;
-    db.execute("UPDATE enrolments SET device_id = $1 WHERE code_hash = $2", &[device_id.as_str().into(), digest(&code).into()])?;
+    db.execute(
+        "UPDATE enrolments SET device_id = $1 WHERE code_hash = $2",
+        &[device_id.as_str().into(), digest(&code).into()],
+    )?;
     Ok(Ok(Credentials {
         device_id,
         token,

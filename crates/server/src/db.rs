@@ -59,6 +59,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v4-suspension", crate::auth::suspension_schema()),
         ("sync-v4-reveals", sync::server::reveals_schema()),
         ("console-v10-card-holders", sync::facts::schema_v7()),
+        ("sync-v5-uploads", sync::blobs::uploads_schema()),
     ]
 }
 

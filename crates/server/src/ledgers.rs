@@ -188,25 +188,16 @@ fn xlsx_err(e: rust_xlsxwriter::XlsxError) -> SyncError {
 /// nothing (OWASP's advice for CSV injection). XLSX cells are written as
 /// typed strings, which no spreadsheet evaluates.
 fn inert(cell: &str) -> std::borrow::Cow<'_, str> {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}").into()
-    } else {
-        cell.into()
-    }
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}").into() } else { cell.into() }
 }
 
 fn csv_line<'a>(cells: impl Iterator<Item = &'a str>, out: &mut Vec<u8>) {
-    let quoted: Vec<String> =
-        cells
-            .map(|c| {
-                let c = inert(c);
-                if c.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.into_owned()
-                }
-            })
-            .collect();
+    let quoted: Vec<String> = cells
+        .map(|c| {
+            let c = inert(c);
+            if c.contains([',', '"', '\n', '\r']) { format!("\"{}\"", c.replace('"', "\"\"")) } else { c.into_owned() }
+        })
+        .collect();
     out.extend_from_slice(quoted.join(",").as_bytes());
     out.extend_from_slice(b"\r\n");
 }

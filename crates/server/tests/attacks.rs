@@ -7,6 +7,7 @@ use crate::http::*;
 use crate::util::*;
 use registry::model::*;
 use sync::wire;
+use sync::wire::Message as _;
 
 /// A client whose requests come from another loopback address (Linux
 /// routes all of 127.0.0.0/8 to the loopback interface).
@@ -235,7 +236,6 @@ fn members_outside(s: &Running, t: usize) -> Vec<(RecordId, Record)> {
 #[test]
 fn a_device_probing_resident_ids_outside_its_township_learns_nothing_then_is_suspended() {
     use sync::client::Transport as _;
-    use sync::wire::Message as _;
     each_backend(|b| {
         let s = start(b);
         let mut dev = s.enrol(s.township_grant(0), 31);
@@ -468,7 +468,6 @@ fn another_account_on_the_server_machine_cannot_read_the_database_files() {
 #[test]
 fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
     use sync::client::Transport as _;
-    use sync::wire::Message as _;
     each_backend(|b| {
         let s = start(b);
         let mut old_area = s.enrol(s.township_grant(0), 71);
@@ -480,7 +479,10 @@ fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
         let (_, b_member) = members_outside(&s, 0)
             .into_iter()
             .find(|(id, _)| {
-                s.county.records.iter().any(|(i, r)| i == id && r.region(i).township == Some(s.county.townships[1].clone()))
+                s.county
+                    .records
+                    .iter()
+                    .any(|(i, r)| i == id && r.region(i).township == Some(s.county.townships[1].clone()))
             })
             .unwrap();
         let Record::Member(there) = b_member else { unreachable!() };
@@ -507,7 +509,8 @@ fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
             let mut cursor = String::new();
             loop {
                 let req = wire::PullRequest { cursor: cursor.clone(), limit: 500, want_total: false };
-                let resp = wire::PullResponse::decode(&t.call(sync::client::path::PULL, req.encode()).unwrap()).unwrap();
+                let resp =
+                    wire::PullResponse::decode(&t.call(sync::client::path::PULL, req.encode()).unwrap()).unwrap();
                 assert!(resp.docs.iter().all(|d| d.id != moved), "the moved record's document was sent");
                 for d in &resp.docs {
                     let text = String::from_utf8_lossy(&d.bytes);
@@ -519,5 +522,127 @@ fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
                 }
             }
         }
+    });
+}
+
+/// The bytes of the unresolved quarantine entries a device has.
+fn quarantined_bytes(s: &Running, device: &str) -> i64 {
+    s.state
+        .db
+        .tx(|db| {
+            let rows = db.query(
+                "SELECT COALESCE(sum(length(sealed)), 0) FROM quarantine WHERE device_id = $1 AND resolved_at IS NULL",
+                &[device.into()],
+            )?;
+            Ok(rows[0][0].int())
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_revoked_tablet_cannot_fill_the_servers_disk_through_the_quarantine() {
+    use rand::RngCore;
+    each_backend(|b| {
+        let s = start(b);
+        let dev = s.enrol(s.township_grant(0), 81);
+        let (status, _) =
+            s.post_json(&format!("/api/devices/{}/revoke", dev.id), Some(&s.admin), &serde_json::json!({}));
+        assert_eq!(status, 200);
+        // Four pushes of 8 MiB of noise (it does not compress).
+        for round in 0..4u8 {
+            let docs = (0..8u8)
+                .map(|i| {
+                    let mut bytes = vec![0u8; 1 << 20];
+                    rand::rng().fill_bytes(&mut bytes);
+                    wire::PushDoc { id: secret().record_id(&format!("junk:{round}:{i}")), heads: vec![], bytes }
+                })
+                .collect();
+            let (status, _) = s.raw(sync::client::path::PUSH, &dev.token, wire::PushRequest { docs }.encode());
+            assert_eq!(status, 401, "the revoked device is refused");
+        }
+        let kept = quarantined_bytes(&s, &dev.id);
+        assert!(kept > 0, "what it pushed first is kept for review");
+        assert!(kept <= sync::server::QUARANTINE_QUOTA, "{kept} bytes kept");
+    });
+}
+
+#[test]
+fn an_enrolled_tablet_cannot_grow_one_record_without_bound() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut dev = s.enrol(s.township_grant(0), 82);
+        s.sync(&mut dev).unwrap();
+        let member = dev.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        let heads = s.server_heads(&member);
+        let mut r = dev.store.get(&member).unwrap().unwrap().record;
+        if let Record::Member(m) = &mut r {
+            m.employer_name = "厂".repeat(1 << 20);
+        }
+        dev.store.update(&member, r, TODAY).unwrap();
+        let report = s.sync(&mut dev).unwrap();
+        assert_eq!(report.quarantined, 1, "{report:?}");
+        assert_eq!(s.server_heads(&member), heads, "the record is as it was");
+        assert!(s.quarantine_codes().contains(&(member.to_string(), "DOCUMENT_TOO_LARGE".into())));
+    });
+}
+
+#[test]
+fn an_enrolled_tablet_cannot_fill_the_servers_disk_with_photos_it_never_finishes() {
+    each_backend(|b| {
+        let s = start(b);
+        let mut dev = s.enrol(s.township_grant(0), 83);
+        s.sync(&mut dev).unwrap();
+        // A visit naming ten photos of 8 MB that do not exist.
+        let entity = dev.store.list(RecordKind::Entity, None, 1).unwrap()[0].id.clone();
+        let Record::Entity(e) = dev.store.get(&entity).unwrap().unwrap().record else { panic!("an entity") };
+        let size = registry::validate::MAX_PHOTO_BYTES;
+        let hashes: Vec<String> = (0..10).map(|i| format!("{:064x}", i + 1)).collect();
+        let photo = PhotoRef {
+            item: String::new(),
+            bytes: size,
+            width: 1600,
+            height: 1200,
+            taken_at: "2026-11-20 10:15".into(),
+            caption: String::new(),
+        };
+        let visit = CensusVisit {
+            entity_id: Some(entity),
+            entity_name: e.name.clone(),
+            surveyor: "走访员".into(),
+            visited_on: TODAY,
+            time: "10:15".into(),
+            outcome: VisitOutcome::Updated,
+            notes: String::new(),
+            follow_up_on: None,
+            position: None,
+            photos: hashes.iter().map(|h| (h.clone(), photo.clone())).collect(),
+            place: e.place.clone(),
+        };
+        dev.store.insert(Record::Visit(visit), TODAY).unwrap();
+        s.sync(&mut dev).ok();
+        // Seven of each photo's eight megabytes, never the last: the uploads
+        // stay unfinished.
+        let mut states = Vec::new();
+        for h in &hashes {
+            let frames: Vec<sync::blobs::Frame> = (0..7u64)
+                .map(|i| sync::blobs::Frame {
+                    hash: h.clone(),
+                    offset: i << 20,
+                    total: size as u64,
+                    data: vec![7; 1 << 20],
+                })
+                .collect();
+            let (status, body) = s.raw(sync::blobs::path::PUSH, &dev.token, sync::blobs::encode(&frames));
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            states.push(answer["results"][0]["state"].as_str().unwrap().to_owned());
+        }
+        assert!(states.iter().any(|s| s == "quota"), "{states:?}");
+        let pending = s
+            .state
+            .db
+            .tx(|db| Ok(db.query("SELECT CAST(COALESCE(sum(bytes), 0) AS BIGINT) FROM uploads", &[])?[0][0].int()))
+            .unwrap();
+        assert!(pending as u64 <= sync::blobs::UPLOAD_QUOTA, "{pending} bytes unfinished");
     });
 }

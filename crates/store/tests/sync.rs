@@ -119,12 +119,16 @@ fn the_kept_summary_of_known_heads_follows_every_sync_write() {
         ids.iter().map(|id| (id.clone(), c.export_doc(id).unwrap())).collect()
     };
     assert_eq!(device.known_summary().unwrap(), (0, 0));
-    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..4]), keep: &keep, values: vec![], left: vec![] }).unwrap();
+    device
+        .apply_pulled(store::Pulled { docs: pulled(&county, &ids[..4]), keep: &keep, values: vec![], left: vec![] })
+        .unwrap();
     assert_eq!(device.known_summary().unwrap(), scan(&device));
     assert_eq!(device.known_summary().unwrap().0, 4);
     // New heads for one, the same heads again for another.
     edit_phone(&mut county, &ids[0], "13800000009");
-    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..2]), keep: &keep, values: vec![], left: vec![] }).unwrap();
+    device
+        .apply_pulled(store::Pulled { docs: pulled(&county, &ids[..2]), keep: &keep, values: vec![], left: vec![] })
+        .unwrap();
     assert_eq!(device.known_summary().unwrap(), scan(&device));
     // A local edit pushed and acknowledged; another the server forgot.
     edit_phone(&mut device, &ids[1], "13800000010");
@@ -144,7 +148,9 @@ fn the_kept_summary_of_known_heads_follows_every_sync_write() {
     assert_eq!(device.known_summary().unwrap().0, 2);
     // A copy that left the device's scope is removed, and leaves the summary.
     let nothing = |_: RecordKind, _: &Region| false;
-    device.apply_pulled(store::Pulled { docs: pulled(&county, &ids[..1]), keep: &nothing, values: vec![], left: vec![] }).unwrap();
+    device
+        .apply_pulled(store::Pulled { docs: pulled(&county, &ids[..1]), keep: &nothing, values: vec![], left: vec![] })
+        .unwrap();
     assert_eq!(device.known_summary().unwrap(), scan(&device));
     assert_eq!(device.known_summary().unwrap().0, 1);
 }

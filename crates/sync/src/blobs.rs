@@ -303,6 +303,17 @@ fn allowed(db: &mut dyn Sql, device: &Device, hash: &str) -> Result<Option<u64>,
     }))
 }
 
+/// The most a device may hold in unfinished uploads at once (8 photos of
+/// the largest size); a frame past it is answered `quota` and tried later.
+pub const UPLOAD_QUOTA: u64 = 64 << 20;
+
+/// `uploads`: who is sending which unfinished upload, and how far it got.
+pub fn uploads_schema() -> String {
+    "CREATE TABLE uploads (hash TEXT PRIMARY KEY, device_id TEXT NOT NULL, bytes BIGINT NOT NULL);
+     CREATE INDEX uploads_device ON uploads (device_id);"
+        .into()
+}
+
 /// Which of the blobs asked about the server holds.
 pub fn status(
     db: &mut dyn Sql,
@@ -330,6 +341,7 @@ pub fn status(
 /// scope with the frame's total size; bytes must continue what is held.
 pub fn push(db: &mut dyn Sql, blobs: &dyn BlobStore, device: &Device, body: &[u8]) -> Result<PushResponse, SyncError> {
     let frames = decode(body)?;
+    let device_id = device.id.as_str();
     let mut results: Vec<PushResult> = Vec::new();
     let mut set = |hash: &str, state: &str, received: u64| {
         results.retain(|r| r.hash != hash);
@@ -348,6 +360,18 @@ pub fn push(db: &mut dyn Sql, blobs: &dyn BlobStore, device: &Device, body: &[u8
             set(&f.hash, "busy", 0);
             continue;
         }
+        // Unfinished uploads are bounded per device: a record may name any
+        // photo (up to 8 MB each) and an upload is only checked whole.
+        let pending = db.query(
+            "SELECT CAST(COALESCE(sum(bytes), 0) AS BIGINT) FROM uploads WHERE device_id = $1 AND hash <> $2",
+            &[device_id.into(), f.hash.as_str().into()],
+        )?;
+        let pending = pending.first().map_or(0, |r| r[0].int().max(0) as u64);
+        if pending + f.offset + f.data.len() as u64 > UPLOAD_QUOTA {
+            blobs.release(&f.hash);
+            set(&f.hash, "quota", 0);
+            continue;
+        }
         let outcome = (|| -> Result<(&str, u64), SyncError> {
             let held = blobs.append(&f.hash, f.offset, &f.data)?;
             if held < f.total {
@@ -357,6 +381,15 @@ pub fn push(db: &mut dyn Sql, blobs: &dyn BlobStore, device: &Device, body: &[u8
         })();
         blobs.release(&f.hash);
         let (state, received) = outcome?;
+        if state == "partial" {
+            db.execute(
+                "INSERT INTO uploads (hash, device_id, bytes) VALUES ($1, $2, $3)
+                 ON CONFLICT (hash) DO UPDATE SET device_id = excluded.device_id, bytes = excluded.bytes",
+                &[f.hash.as_str().into(), device_id.into(), (received as i64).into()],
+            )?;
+        } else {
+            db.execute("DELETE FROM uploads WHERE hash = $1", &[f.hash.as_str().into()])?;
+        }
         set(&f.hash, state, received);
     }
     Ok(PushResponse { results })

@@ -493,7 +493,15 @@ fn save(
     // Uncompressed: the wire's DEFLATE compresses a whole batch better than
     // Automerge's per-column compression, which costs a tenth of a push's
     // time and the device's first sync a decompression per document.
-    let sealed = ctx.sealer.seal(id.as_str(), &doc.save_nocompress());
+    let plain = doc.save_nocompress();
+    if plain.len() > MAX_DOC_BYTES {
+        return Err(SyncError::Document {
+            id: id.to_string(),
+            code: "DOCUMENT_TOO_LARGE",
+            detail: format!("{} bytes (at most {MAX_DOC_BYTES})", plain.len()),
+        });
+    }
+    let sealed = ctx.sealer.seal(id.as_str(), &plain);
     let seq = next_seq(db)?;
     // The summaries, under the seq row's lock like every write.
     let is_area = kind == RecordKind::Area;
@@ -807,6 +815,29 @@ fn refuse_bad_place(db: &mut dyn Sql, record: &registry::model::Record) -> Resul
     }
 }
 
+/// The most a device may have waiting in the quarantine (unresolved, as
+/// stored): past it a push that needs the quarantine is refused whole with
+/// `QUOTA_EXCEEDED` until the county reviews what is there, and a revoked
+/// device's pushes are no longer kept.
+pub const QUARANTINE_QUOTA: i64 = 16 << 20;
+
+/// The largest document a record may grow to (as stored, uncompressed). A
+/// member or an entity with years of edits is tens of kilobytes; past this
+/// a push is held in the quarantine (`DOCUMENT_TOO_LARGE`) for review.
+pub const MAX_DOC_BYTES: usize = 2 << 20;
+
+/// `QUOTA_EXCEEDED`: the device's quarantine is full.
+pub fn quota_exceeded() -> SyncError {
+    SyncError::Refused {
+        status: 413,
+        code: "QUOTA_EXCEEDED".into(),
+        message: registry::message::Message::new(
+            "本设备待县总工会审核的数据已达上限，未同步任何内容；请联系县总工会处理后再同步",
+            "This device has too much waiting for the county's review; nothing was synced. Ask the county federation to review it, then sync again",
+        ),
+    }
+}
+
 fn quarantine(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
@@ -836,6 +867,14 @@ fn quarantine(
     if !exists.is_empty() {
         return Ok(());
     }
+    let sealed = ctx.sealer.seal(id.as_str(), bytes);
+    let held = db.query(
+        "SELECT COALESCE(sum(length(sealed)), 0) FROM quarantine WHERE device_id = $1 AND resolved_at IS NULL",
+        &[device.id.as_str().into()],
+    )?;
+    if held.first().map_or(0, |r| r[0].int()) + sealed.len() as i64 > QUARANTINE_QUOTA {
+        return Err(quota_exceeded());
+    }
     db.execute(
         "INSERT INTO quarantine (device_id, doc_id, code, detail, digest, sealed, created_at, changes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -845,7 +884,7 @@ fn quarantine(
             code.into(),
             detail.into(),
             digest.into(),
-            ctx.sealer.seal(id.as_str(), bytes).into(),
+            sealed.into(),
             ctx.now_ms.into(),
             changes.join(",").into(),
         ],
@@ -1048,7 +1087,12 @@ fn push_one(
     }
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
     let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
-    let heads = save(db, ctx, id, &mut doc, placed)?;
+    let heads = match save(db, ctx, id, &mut doc, placed) {
+        Err(SyncError::Document { code: "DOCUMENT_TOO_LARGE", detail, .. }) => {
+            return quarantined(db, "DOCUMENT_TOO_LARGE", detail);
+        }
+        saved => saved?,
+    };
     if let registry::model::Record::Member(m) = &record {
         // Only this record's own cards: a card number copied from another
         // member's card revokes nothing.
@@ -1448,7 +1492,12 @@ pub fn quarantine_push(
     code: &str,
 ) -> Result<(), SyncError> {
     for d in &req.docs {
-        quarantine(db, ctx, device, &d.id, (code, "pushed by a revoked device"), &d.bytes, &[])?;
+        match quarantine(db, ctx, device, &d.id, (code, "pushed by a revoked device"), &d.bytes, &[]) {
+            // Its quota is full: the rest is not kept (the device is refused
+            // either way).
+            Err(e) if e.code() == "QUOTA_EXCEEDED" => return Ok(()),
+            other => other?,
+        }
     }
     Ok(())
 }
