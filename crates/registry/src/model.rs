@@ -795,6 +795,32 @@ impl Record {
         }
     }
 
+    /// The records this record points at that count in their figures (by
+    /// field): a member's union and employer, a cadre's union and member, a
+    /// hardship case's, a visit's entity, an entity's covering union, a
+    /// union's parent. A transfer's two unions are apart
+    /// ([`Record::transfer_unions`]): a transfer crosses townships by nature.
+    pub fn references(&self) -> Vec<(&'static str, &RecordId)> {
+        let refs: Vec<(&'static str, Option<&RecordId>)> = match self {
+            Record::Entity(r) => vec![("union_id", r.union_id.as_ref())],
+            Record::Union(r) => vec![("parent_union", r.parent_union.as_ref())],
+            Record::Member(r) => vec![("union_id", Some(&r.union_id)), ("employer_id", r.employer_id.as_ref())],
+            Record::Cadre(r) => vec![("union_id", Some(&r.union_id)), ("member_id", r.member_id.as_ref())],
+            Record::Hardship(r) => vec![("union_id", r.union_id.as_ref()), ("member_id", r.member_id.as_ref())],
+            Record::Visit(r) => vec![("entity_id", r.entity_id.as_ref())],
+            Record::Area(_) | Record::Transfer(_) => Vec::new(),
+        };
+        refs.into_iter().filter_map(|(f, id)| Some((f, id.filter(|i| !i.as_str().is_empty())?))).collect()
+    }
+
+    /// A transfer's unions (from, to).
+    pub fn transfer_unions(&self) -> Option<(&RecordId, &RecordId)> {
+        match self {
+            Record::Transfer(t) => Some((&t.from_union, &t.to_union)),
+            _ => None,
+        }
+    }
+
     /// The union this record belongs to, if any.
     pub fn union_id(&self) -> Option<&RecordId> {
         match self {

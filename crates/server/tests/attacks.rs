@@ -646,3 +646,67 @@ fn an_enrolled_tablet_cannot_fill_the_servers_disk_with_photos_it_never_finishes
         assert!(pending as u64 <= sync::blobs::UPLOAD_QUOTA, "{pending} bytes unfinished");
     });
 }
+
+#[test]
+fn a_device_cannot_move_another_townships_figures_by_pointing_records_at_it() {
+    each_backend(|b| {
+        let s = start(b);
+        let (a, other) = (s.county.townships[0].clone(), s.county.townships[1].clone());
+        let mut attacker = s.enrol(s.township_grant(1), 91);
+        s.sync(&mut attacker).unwrap();
+        let in_a = |kind: RecordKind| {
+            s.county
+                .records
+                .iter()
+                .find(|(id, r)| r.kind() == kind && r.region(id).township.as_ref() == Some(&a))
+                .cloned()
+                .unwrap()
+        };
+        let (a_union, _) = in_a(RecordKind::Union);
+        let (a_entity, _) = in_a(RecordKind::Entity);
+        let progress = || {
+            let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin);
+            s.answer(req).1
+        };
+        let before = progress();
+        // A chair for township A's union, registered in township B.
+        let (_, cadre) = s
+            .county
+            .records
+            .iter()
+            .find(|(id, r)| r.kind() == RecordKind::Cadre && r.region(id).township.as_ref() == Some(&other))
+            .cloned()
+            .unwrap();
+        let mut cadre = cadre;
+        if let Record::Cadre(c) = &mut cadre {
+            c.union_id = a_union.clone();
+            c.role = CadreRole::Chair;
+            c.left_on = None;
+            c.member_id = None;
+            c.name = "外镇主席".into();
+        }
+        let chair = attacker.store.insert(cadre, TODAY).unwrap().id;
+        // Members of township B "employed" by township A's entity.
+        let mut members = Vec::new();
+        for i in 0..3 {
+            let mut m = s.new_member_in(1, &format!("外镇职工{i}"));
+            if let Record::Member(m) = &mut m {
+                m.employer_id = Some(a_entity.clone());
+            }
+            members.push(attacker.store.insert(m, TODAY).unwrap().id);
+        }
+        let report = s.sync(&mut attacker).unwrap();
+        assert_eq!(report.quarantined, 4, "{report:?}");
+        let codes = s.quarantine_codes();
+        for id in members.iter().chain([&chair]) {
+            assert_eq!(s.server_heads(id), None);
+            assert!(codes.contains(&(id.to_string(), "REFERENCE_OUT_OF_SCOPE".into())), "{codes:?}");
+        }
+        assert_eq!(progress(), before, "no figure moved");
+        // Within its own township the same registrations go through.
+        let own = s.new_member_in(1, "本镇职工");
+        let own = attacker.store.insert(own, TODAY).unwrap().id;
+        s.sync(&mut attacker).unwrap();
+        assert!(s.server_heads(&own).is_some());
+    });
+}

@@ -989,6 +989,61 @@ pub fn place_issues(db: &mut dyn Sql, record: &registry::model::Record) -> Resul
     Ok(validate::place_in_tree(place, &|id| nodes.get(id).cloned().flatten()))
 }
 
+/// The townships a device works in: its townships and those its grids lie
+/// in (`None`: the whole county).
+fn device_townships(db: &mut dyn Sql, device: &Device) -> Result<Option<HashSet<RecordId>>, SyncError> {
+    if device.scope.all {
+        return Ok(None);
+    }
+    let mut out: HashSet<RecordId> = device.scope.townships.iter().cloned().collect();
+    for g in &device.scope.grids {
+        if let Some(t) = area_node(db, g)?.and_then(|n| n.township) {
+            out.insert(t);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A reference a device may not make: to a record of a township it does not
+/// work in. Figures count references (a union's members, an entity's,
+/// a vacant chair), so a device outside a township could otherwise move that
+/// township's figures. The county (and a county-wide device) may link
+/// across townships; a transfer needs one of its unions in the device's
+/// townships. Only references the push sets or changes are checked.
+fn foreign_reference(
+    db: &mut dyn Sql,
+    device: &Device,
+    record: &registry::model::Record,
+    before: Option<&registry::model::Record>,
+) -> Result<Option<String>, SyncError> {
+    let Some(mine) = device_townships(db, device)? else { return Ok(None) };
+    let mut township_of = |db: &mut dyn Sql, id: &RecordId| -> Result<Option<RecordId>, SyncError> {
+        let rows = db.query("SELECT township FROM docs WHERE id = $1", &[id.as_str().into()])?;
+        Ok(rows.first().and_then(|r| r[0].text().map(RecordId::from)))
+    };
+    let old: Vec<(&str, &RecordId)> = before.map(|b| b.references()).unwrap_or_default();
+    for (field, target) in record.references() {
+        if old.contains(&(field, target)) {
+            continue;
+        }
+        if let Some(t) = township_of(db, target)?
+            && !mine.contains(&t)
+        {
+            return Ok(Some(format!("{field}: a record of another township")));
+        }
+    }
+    if let Some((from, to)) = record.transfer_unions()
+        && before.and_then(|b| b.transfer_unions()) != Some((from, to))
+    {
+        let (a, b) = (township_of(db, from)?, township_of(db, to)?);
+        let inside = |t: &Option<RecordId>| t.as_ref().is_none_or(|t| mine.contains(t));
+        if !inside(&a) && !inside(&b) {
+            return Ok(Some("from_union, to_union: both of other townships".into()));
+        }
+    }
+    Ok(None)
+}
+
 /// A document's place as its root keys hold it (township, community, grid):
 /// compared before and after a push, so the region rule is checked where a
 /// place is set, not on every edit of a record placed before the rule.
@@ -1014,6 +1069,8 @@ fn push_one(
     let before = doc.get_heads();
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
     let old_place = old.as_ref().map(|_| place_keys(&doc));
+    // Read only for a device limited to some townships (the reference rule).
+    let old_record = if old.is_some() && !device.scope.all { store::hydrate(&doc).ok() } else { None };
     match store::doc::load_incremental(&mut doc, &d.bytes) {
         Ok(_) => {}
         // Another change by this device's actor with the same sequence
@@ -1069,6 +1126,9 @@ fn push_one(
     let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
     if !old_ok || !device.scope.can_write(kind, &region) {
         return quarantined(db, "OUT_OF_SCOPE", "the record is outside the device's townships and grids".into());
+    }
+    if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
+        return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
     }
     // The region rule, wherever the push sets a place: a grid or community
     // of another township would carry the record past the boundary the
