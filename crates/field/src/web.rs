@@ -40,7 +40,45 @@ pub async fn serve(
     axum::serve(listener, router(app, ui_dir)).with_graceful_shutdown(shutdown).await
 }
 
-async fn command(State(web): State<Web>, UrlPath(cmd): UrlPath<String>, body: Bytes) -> Response {
+/// Whether a request may reach the backend: addressed to this machine by a
+/// loopback name (a page whose own name resolves to 127.0.0.1 — DNS
+/// rebinding — sends its own name as `Host`), and a JSON request (a
+/// cross-site page can send `text/plain` or a form without asking, but a
+/// JSON body needs a CORS preflight this server never grants). An `Origin`,
+/// when sent, must be this server's.
+fn from_this_machine(headers: &axum::http::HeaderMap) -> bool {
+    let loopback = |authority: &str| {
+        let host = match authority.rsplit_once(':') {
+            Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !h.is_empty() => h,
+            _ => authority,
+        };
+        matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+    };
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let host_ok = text(header::HOST).is_some_and(loopback);
+    let json = text(header::CONTENT_TYPE)
+        .is_some_and(|t| t.split(';').next().is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json")));
+    let origin_ok = match text(header::ORIGIN) {
+        None => true,
+        Some(o) => o.strip_prefix("http://").is_some_and(|a| loopback(a) && Some(a) == text(header::HOST)),
+    };
+    host_ok && json && origin_ok
+}
+
+async fn command(
+    State(web): State<Web>,
+    UrlPath(cmd): UrlPath<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !from_this_machine(&headers) {
+        let err = crate::ApiError::new(
+            "FORBIDDEN_ORIGIN",
+            "只接受本机应用的请求",
+            "Only the app on this machine may call its backend",
+        );
+        return (StatusCode::FORBIDDEN, axum::Json(err)).into_response();
+    }
     let args: serde_json::Value = if body.is_empty() {
         serde_json::Value::Null
     } else {

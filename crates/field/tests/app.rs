@@ -430,3 +430,41 @@ fn an_enrolled_device_registers_offline_syncs_when_the_server_returns_and_issues
     text.insert(10, 'A');
     assert_eq!(ok(&a, "verify_card", json!({"text": text}))["valid"], false);
 }
+
+/// A web page the surveyor happens to open cannot drive the app's local
+/// backend (`sanjian app-web`): not by a name of its own resolving to
+/// 127.0.0.1 (DNS rebinding), not by a form or `text/plain` post, not from
+/// another origin.
+#[cfg(feature = "web")]
+#[test]
+fn a_web_page_elsewhere_cannot_call_the_local_backend() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(app(dir.path()));
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let ui = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui");
+    rt.spawn(field::web::serve(app, ui, listener, std::future::pending()));
+    let post = |host: &str, content_type: &str, origin: Option<&str>| -> u16 {
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let origin = origin.map(|o| format!("Origin: {o}\r\n")).unwrap_or_default();
+        let body = "null";
+        write!(
+            tcp,
+            "POST /api/status HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{origin}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).unwrap();
+        answer[9..12].parse().unwrap()
+    };
+    let me = format!("127.0.0.1:{port}");
+    assert_eq!(post(&me, "application/json", None), 200);
+    assert_eq!(post(&format!("localhost:{port}"), "application/json", Some(&format!("http://localhost:{port}"))), 200);
+    assert_eq!(post(&format!("evil.example:{port}"), "application/json", None), 403, "DNS rebinding");
+    assert_eq!(post(&me, "text/plain", None), 403, "a simple cross-site post");
+    assert_eq!(post(&me, "application/x-www-form-urlencoded", None), 403, "a form");
+    assert_eq!(post(&me, "application/json", Some("http://evil.example")), 403, "another origin");
+}

@@ -1017,7 +1017,7 @@ fn foreign_reference(
     before: Option<&registry::model::Record>,
 ) -> Result<Option<String>, SyncError> {
     let Some(mine) = device_townships(db, device)? else { return Ok(None) };
-    let mut township_of = |db: &mut dyn Sql, id: &RecordId| -> Result<Option<RecordId>, SyncError> {
+    let township_of = |db: &mut dyn Sql, id: &RecordId| -> Result<Option<RecordId>, SyncError> {
         let rows = db.query("SELECT township FROM docs WHERE id = $1", &[id.as_str().into()])?;
         Ok(rows.first().and_then(|r| r[0].text().map(RecordId::from)))
     };
