@@ -222,6 +222,11 @@ async function pollSync() {
   let s = null;
   try {
     s = await backend.call('sync_status');
+    if (s.code === 'DEVICE_WIPED') {
+      // The county wiped this tablet: the backend deletes its data now.
+      appState = await backend.call('status');
+      return start();
+    }
     renderSync(s);
     // A sync that brought records refreshes the home screen (the first
     // sync after enrolment brings the whole township); forms are left alone.
@@ -285,6 +290,7 @@ function setupScreen() {
     }
   } } },
     h('h2', t('welcome')),
+    appState.wiped ? h('p.banner.bad#wiped', t('wipedNotice')) : null,
     h('p.muted', t('setupIntro')),
     h('div.lang-choice', h('button.secondary', { type: 'button', on: { click: () => setLang('zh') } }, '中文'), h('button.secondary', { type: 'button', on: { click: () => setLang('en') } }, 'English')),
     pinInput('pin', 'pin'),
@@ -310,6 +316,12 @@ function unlockScreen() {
       appState = await call('unlock', { pin: document.getElementById('unlock-pin').value });
       start();
     } catch (e) {
+      if (e.code === 'PIN_WIPED') {
+        appState = await call('status');
+        appState.wiped = true;
+        start();
+        return;
+      }
       out.append(errorBox(e));
       document.getElementById('unlock-pin').value = '';
     }
@@ -323,6 +335,24 @@ function unlockScreen() {
   );
   if (appState.wait_ms > 0) out.append(h('p.banner.bad', t('waitSeconds', Math.ceil(appState.wait_ms / 1000))));
   show(form);
+  watchForWipe(form);
+}
+
+// While the lock screen shows, ask the county now and then whether this
+// tablet was reported lost (a remote wipe): the check needs no PIN.
+async function watchForWipe(form) {
+  while (form.isConnected) {
+    try {
+      const r = await call('check_wipe');
+      if (r.wiped) {
+        appState = await call('status');
+        appState.wiped = true;
+        start();
+        return;
+      }
+    } catch (_) { /* offline: ask again later */ }
+    await new Promise((done) => setTimeout(done, 60000));
+  }
 }
 
 function resetDialog() {

@@ -61,6 +61,8 @@ pub struct App {
     /// The outbox's length when last read: the status line shows it while a
     /// sync session holds the store.
     outbox: std::sync::atomic::AtomicU64,
+    /// The county wiped this device's data (said once by the next status).
+    wiped: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for App {
@@ -101,7 +103,7 @@ impl App {
             .thread_name("sanjian-sync")
             .enable_all()
             .build()?;
-        Ok(App { config, rt, open: Mutex::new(None), outbox: Default::default() })
+        Ok(App { config, rt, open: Mutex::new(None), outbox: Default::default(), wiped: Default::default() })
     }
 
     fn db_path(&self) -> PathBuf {
@@ -143,6 +145,7 @@ impl App {
                 self.status()
             }
             "reset" => self.reset(args(a)?),
+            "check_wipe" => self.check_wipe(),
             "forms" => Ok(forms::all()),
             "home" => self.home(),
             "areas" => self.with_store(|s| to_json(s.areas()?)),
@@ -237,6 +240,10 @@ impl App {
     // ---- lock, setup, unlock -------------------------------------------
 
     fn status(&self) -> Result<Value> {
+        // The background sync heard that the county wiped this device.
+        if matches!(self.sync_status().get("code").and_then(Value::as_str), Some("DEVICE_WIPED")) {
+            self.wipe()?;
+        }
         let lock = LockFile::read(&self.config.dir)?;
         let guard = self.opened();
         let state = match (&*guard, &lock, self.db_path().exists()) {
@@ -262,6 +269,7 @@ impl App {
             "device": device,
             "today": self.today(),
             "sync": self.sync_status(),
+            "wiped": self.wiped.swap(false, std::sync::atomic::Ordering::Relaxed),
         }))
     }
 
@@ -277,14 +285,18 @@ impl App {
         if a.confirm.as_deref().is_some_and(|c| c != a.pin) {
             return Err(ApiError::new("PIN_MISMATCH", "两次输入的PIN码不一致", "The two PINs differ"));
         }
-        let lock = LockFile::new();
+        let mut lock = LockFile::new();
         let key = lock.derive(&a.pin)?;
         let (store, info) = match a.enrolment.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(text) => device::enrol(&self.db_path(), &key, text, self.config.ca_pem.clone(), self.rt.handle())?,
             None => device::standalone(&self.db_path(), &key, a.operator.as_deref().unwrap_or(""))?,
         };
         // The lock file goes last: a failed enrolment leaves the device new.
-        if let Err(e) = lock.write(&self.config.dir) {
+        let wipe = device::wipe_check(&store);
+        if let Err(e) = wipe.and_then(|w| {
+            lock.wipe = w;
+            lock.write(&self.config.dir)
+        }) {
             drop(store);
             let _ = self.remove_store();
             return Err(e);
@@ -324,6 +336,16 @@ impl App {
                 let info = device::info(&store)?;
                 self.start(store, info)?;
                 self.status()
+            }
+            Err(store::StoreError::WrongKeyOrCorrupt) if lock.failures >= pin::WIPE_AFTER => {
+                // The store's key material goes with the store: nothing is
+                // left on this tablet to guess against.
+                self.remove_store()?;
+                Err(ApiError::new(
+                    "PIN_WIPED",
+                    format!("PIN码连续错误{}次，本机数据已清除；请用新的注册码重新注册", pin::WIPE_AFTER),
+                    format!("{} wrong PINs in a row: this device's data was wiped; enrol it again", pin::WIPE_AFTER),
+                ))
             }
             Err(store::StoreError::WrongKeyOrCorrupt) => {
                 let left = pin::FREE_TRIES.saturating_sub(lock.failures);
@@ -372,6 +394,39 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         }
+        Ok(())
+    }
+
+    /// The lock screen's check, when the county can be reached: a tablet the
+    /// county asked to wipe (lost or stolen) deletes its store and lock
+    /// file. Offline, or with no wipe check (standalone, older enrolment),
+    /// nothing happens.
+    fn check_wipe(&self) -> Result<Value> {
+        let Some(check) = LockFile::read(&self.config.dir)?.and_then(|l| l.wipe) else {
+            return Ok(json!({"wiped": false, "checked": false}));
+        };
+        let mut endpoint = sync::http::Endpoint::new(&check.base);
+        endpoint.pin = check.pin.as_deref().and_then(sync::enrol::unhex).and_then(|p| p.try_into().ok());
+        endpoint.ca_pem = self.config.ca_pem.clone();
+        let asked = endpoint
+            .client(Duration::from_secs(20))
+            .map_err(ApiError::from)
+            .and_then(|c| self.rt.block_on(sync::http::wipe_check(&c, &endpoint, &check.token)).map_err(Into::into));
+        match asked {
+            Ok(true) => {
+                self.wipe()?;
+                Ok(json!({"wiped": true, "checked": true}))
+            }
+            Ok(false) => Ok(json!({"wiped": false, "checked": true})),
+            Err(_) => Ok(json!({"wiped": false, "checked": false})),
+        }
+    }
+
+    /// Deletes the store and its lock file (the county's remote wipe).
+    fn wipe(&self) -> Result<()> {
+        self.close();
+        self.remove_store()?;
+        self.wiped.store(true, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -446,6 +501,7 @@ impl App {
             "worklist": worklist,
             "progress": {"county": progress.county, "townships": progress.townships, "goals": progress.goals},
             "sync": self.sync_status(),
+            "wiped": self.wiped.swap(false, std::sync::atomic::Ordering::Relaxed),
         }))
     }
 

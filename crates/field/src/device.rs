@@ -23,6 +23,8 @@ pub const SIGNING_KEY: &str = "device.signing_key";
 pub const PERSON: &str = "device.person";
 pub const ROLE: &str = "device.role";
 pub const DEVICE_ID: &str = "device.id";
+/// The wipe-check token (copied to the lock file by the app).
+pub const WIPE_CHECK: &str = "device.wipe_check";
 /// The scope granted at enrolment, JSON `{all, townships, grids}`.
 pub const SCOPE: &str = "device.scope";
 
@@ -96,6 +98,9 @@ pub fn enrol(
     put(PERSON, creds.person.as_bytes())?;
     put(ROLE, creds.role.as_bytes())?;
     put(DEVICE_ID, creds.device_id.as_bytes())?;
+    if !creds.wipe_check.is_empty() {
+        put(WIPE_CHECK, creds.wipe_check.as_bytes())?;
+    }
     let scope = Scope { all: creds.scope_all, townships: creds.townships.clone(), grids: creds.grids.clone() };
     put(SCOPE, &serde_json::to_vec(&scope).expect("plain struct"))?;
     if let Some(root) = unhex(&creds.card_root).filter(|r| r.len() == 32) {
@@ -157,6 +162,13 @@ pub fn connection(store: &Store) -> Result<Option<(Endpoint, String)>> {
     endpoint.ca_pem = store.sync_value(CA)?;
     let token = text(store, TOKEN)?.unwrap_or_default();
     Ok(Some((endpoint, token)))
+}
+
+/// What the lock file keeps for the locked app's wipe check.
+pub fn wipe_check(store: &Store) -> Result<Option<crate::pin::WipeCheck>> {
+    let (Some(base), Some(token)) = (text(store, BASE)?, text(store, WIPE_CHECK)?) else { return Ok(None) };
+    let pin = store.sync_value(PIN)?.map(|p| sync::enrol::hex(&p));
+    Ok(Some(crate::pin::WipeCheck { base, pin, token }))
 }
 
 /// Sets the store's operator to the enrolled person (their name goes with

@@ -18,6 +18,11 @@ pub const MIN_DIGITS: usize = 6;
 pub const MAX_DIGITS: usize = 12;
 /// Wrong PINs allowed in a row before tries are spaced out.
 pub const FREE_TRIES: u32 = 5;
+/// Wrong PINs in a row after which the store is wiped (with the waits, at
+/// least a quarter of an hour of guessing): the data on a lost tablet is
+/// gone rather than guessed at, and the device is enrolled again (what it
+/// had synced is safe on the server).
+pub const WIPE_AFTER: u32 = 10;
 const FIRST_WAIT_MS: u64 = 30_000;
 const MAX_WAIT_MS: u64 = 3_600_000;
 
@@ -36,6 +41,22 @@ pub struct LockFile {
     pub failures: u32,
     /// Unix ms of the last wrong PIN.
     pub last_failure_ms: u64,
+    /// How the locked app asks its county server whether to wipe itself
+    /// (a lost tablet); `None` for a standalone store or an older enrolment.
+    #[serde(default)]
+    pub wipe: Option<WipeCheck>,
+}
+
+/// The server and the wipe-check token (it opens nothing: it only asks
+/// "must I wipe?"), kept outside the encrypted store so the lock screen can
+/// ask without the PIN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WipeCheck {
+    pub base: String,
+    /// The pinned certificate's SHA-256 (hex), for a self-signed server.
+    #[serde(default)]
+    pub pin: Option<String>,
+    pub token: String,
 }
 
 impl LockFile {
@@ -76,6 +97,7 @@ impl LockFile {
             t_cost: T_COST,
             failures: 0,
             last_failure_ms: 0,
+            wipe: None,
         }
     }
 

@@ -468,3 +468,67 @@ fn a_web_page_elsewhere_cannot_call_the_local_backend() {
     assert_eq!(post(&me, "application/x-www-form-urlencoded", None), 403, "a form");
     assert_eq!(post(&me, "application/json", Some("http://evil.example")), 403, "another origin");
 }
+
+/// A tablet is lost. The county asks for it to be wiped: locked, it wipes
+/// itself when its lock screen next reaches the server; unlocked, when its
+/// background sync does. A finder guessing PINs wipes it too.
+#[test]
+fn a_lost_tablet_is_wiped_at_its_next_contact_or_after_ten_wrong_pins() {
+    let county = County::start();
+    let device_id = |app: &App| ok(app, "status", Value::Null)["device"]["device_id"].as_str().unwrap().to_owned();
+    let wipe = |device_id: String| {
+        let v = county.post(&format!("/api/devices/{device_id}/wipe"), Some(&county.admin), json!({}));
+        assert_eq!(v["wipe_requested"], device_id.as_str(), "{v}");
+        device_id
+    };
+    let gone = |dir: &std::path::Path| !dir.join("device.db").exists() && !dir.join("lock.json").exists();
+
+    // Locked: the lock screen's check (no PIN needed).
+    let dir = tempfile::tempdir().unwrap();
+    let a = app_on(dir.path(), None);
+    ok(&a, "setup", json!({"pin": "258014", "enrolment": county.enrolment("赵六")}));
+    wait_for("the first sync", || ok(&a, "sync_status", Value::Null)["state"] == "synced");
+    assert_eq!(ok(&a, "check_wipe", Value::Null), json!({"wiped": false, "checked": true}));
+    let a_id = device_id(&a);
+    ok(&a, "lock", Value::Null);
+    let lock = std::fs::read_to_string(dir.path().join("lock.json")).unwrap();
+    assert!(lock.contains("sjw_") && !lock.contains("258014") && !lock.contains("sjd_"), "{lock}");
+    let id = wipe(a_id);
+    assert_eq!(ok(&a, "check_wipe", Value::Null)["wiped"], true);
+    let s = ok(&a, "status", Value::Null);
+    assert_eq!((s["state"].as_str(), s["wiped"].as_bool()), (Some("new"), Some(true)), "{s}");
+    assert!(gone(dir.path()));
+    let listed: Value = {
+        let client = sync::http::Endpoint::new(&county.base).client(Duration::from_secs(30)).unwrap();
+        let req = client.get(format!("{}/api/devices", county.base)).bearer_auth(&county.admin);
+        county.rt.block_on(async { req.send().await.unwrap().json().await.unwrap() })
+    };
+    let entry = listed.as_array().unwrap().iter().find(|d| d["id"] == id.as_str()).unwrap().clone();
+    assert_eq!((entry["revoked"].as_bool(), entry["wiped"].as_bool()), (Some(true), Some(true)), "{entry}");
+
+    // Unlocked: the background sync hears it.
+    let dir = tempfile::tempdir().unwrap();
+    let b = app_on(dir.path(), None);
+    ok(&b, "setup", json!({"pin": "258014", "enrolment": county.enrolment("孙七")}));
+    wait_for("the first sync", || ok(&b, "sync_status", Value::Null)["state"] == "synced");
+    wipe(device_id(&b));
+    ok(&b, "sync_now", Value::Null);
+    wait_for("the wipe", || ok(&b, "status", Value::Null)["state"] == "new");
+    assert!(gone(dir.path()));
+
+    // A finder guessing: the tenth wrong PIN in a row wipes the store (the
+    // waits between tries are skipped here by ageing the last failure).
+    let dir = tempfile::tempdir().unwrap();
+    let c = app(dir.path());
+    ok(&c, "setup", json!({"pin": "258014", "operator": "李四"}));
+    ok(&c, "lock", Value::Null);
+    for i in 1..=field::pin::WIPE_AFTER {
+        let mut lock = field::pin::LockFile::read(dir.path()).unwrap().unwrap();
+        lock.last_failure_ms = lock.last_failure_ms.saturating_sub(2 * 3600 * 1000);
+        lock.write(dir.path()).unwrap();
+        let expected = if i < field::pin::WIPE_AFTER { "PIN_WRONG" } else { "PIN_WIPED" };
+        assert_eq!(code(&c, "unlock", json!({"pin": "000001"})), expected, "try {i}");
+    }
+    assert!(gone(dir.path()));
+    assert_eq!(ok(&c, "status", Value::Null)["state"], "new");
+}

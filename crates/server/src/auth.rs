@@ -127,6 +127,12 @@ pub const DEVICE_SUSPENDED: Denied = Denied {
     zh: "本设备查询了过多本辖区以外的记录，已暂停同步；请联系县总工会核实后恢复",
     en: "This device asked about too many records outside its area and is suspended; the county federation can reinstate it",
 };
+pub const DEVICE_WIPED: Denied = Denied {
+    status: 401,
+    code: "DEVICE_WIPED",
+    zh: "县总工会已要求清除本机数据",
+    en: "The county federation asked for this device's data to be wiped",
+};
 pub const NOT_FOUND_AREA: Denied =
     Denied { status: 404, code: "AREA_NOT_FOUND", zh: "没有这个区域", en: "No such area" };
 pub const NOT_FOUND_EXPORT: Denied =
@@ -469,6 +475,9 @@ pub fn normalise_code(code: &str) -> String {
 pub struct Credentials {
     pub device_id: String,
     pub token: String,
+    /// The token the device asks "must I wipe?" with, kept outside its
+    /// encrypted store (it opens nothing else).
+    pub wipe_check: String,
     pub person: String,
     pub role: Role,
     /// The county's shared secret for record ids (hex).
@@ -508,10 +517,11 @@ pub fn redeem(
     let role = Role::from_key(row[1].text().unwrap_or_default()).unwrap_or(Role::Surveyor);
     let device_id = random_token("d_")[..18].to_owned();
     let token = random_token("sjd_");
+    let wipe_token = random_token("sjw_");
     db.execute(
         "INSERT INTO devices (id, actor, person, role, public_key, token_hash, scope_all, townships, grids, scope_version, created_at,
-           token_expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+           token_expires_at, wipe_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         &[
             device_id.as_str().into(),
             actor.to_vec().into(),
@@ -525,6 +535,7 @@ pub fn redeem(
             1i64.into(),
             now.into(),
             (now + TOKEN_LIFE_MS).into(),
+            digest(&wipe_token).into(),
         ],
     )?;
     db.execute(
@@ -534,6 +545,7 @@ pub fn redeem(
     Ok(Ok(Credentials {
         device_id,
         token,
+        wipe_check: wipe_token,
         person,
         role,
         county_secret: hex(county_secret),
@@ -585,6 +597,65 @@ pub fn device_event(db: &mut dyn Sql, device_id: &str, what: &str, who: &str) ->
     Ok(())
 }
 
+/// Remote wipe: the hash of each device's wipe-check token (a second
+/// secret, kept by the device outside its encrypted store so that even the
+/// locked app can ask), when a wipe was asked for and when the device heard.
+pub fn wipe_schema(d: Dialect) -> String {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    format!(
+        "ALTER TABLE devices ADD COLUMN wipe_hash {blob};
+         ALTER TABLE devices ADD COLUMN wipe_requested_at BIGINT;
+         ALTER TABLE devices ADD COLUMN wiped_at BIGINT;
+         CREATE UNIQUE INDEX devices_wipe ON devices(wipe_hash);"
+    )
+}
+
+/// A lost or stolen tablet: a county admin revokes it and asks for its
+/// data to be wiped. At its next contact (a sync while unlocked, or the
+/// lock screen's check) the device deletes its store and lock file. False
+/// when there is no such device.
+pub fn request_wipe(db: &mut dyn Sql, device_id: &str, by: &str) -> Result<bool, SyncError> {
+    let now = now_ms();
+    let n = db.execute(
+        "UPDATE devices SET wipe_requested_at = $1, revoked_at = COALESCE(revoked_at, $1)
+         WHERE id = $2 AND wipe_requested_at IS NULL",
+        &[now.into(), device_id.into()],
+    )?;
+    if n > 0 {
+        device_event(db, device_id, "wipe-requested", by)?;
+    }
+    Ok(!db.query("SELECT 1 FROM devices WHERE id = $1", &[device_id.into()])?.is_empty())
+}
+
+/// Records that a device heard its wipe (the first time).
+fn wiped(db: &mut dyn Sql, device_id: &str) -> Result<(), SyncError> {
+    let n = db.execute(
+        "UPDATE devices SET wiped_at = $1 WHERE id = $2 AND wiped_at IS NULL",
+        &[now_ms().into(), device_id.into()],
+    )?;
+    if n > 0 {
+        device_event(db, device_id, "wiped", "device")?;
+    }
+    Ok(())
+}
+
+/// The lock screen's question, asked with the wipe-check token: must this
+/// device wipe itself? `None` for a token no device has.
+pub fn wipe_check(db: &mut dyn Sql, wipe_token: &str) -> Result<Option<bool>, SyncError> {
+    let rows =
+        db.query("SELECT id, wipe_requested_at FROM devices WHERE wipe_hash = $1", &[digest(wipe_token).into()])?;
+    let Some(r) = rows.first() else { return Ok(None) };
+    let id = r[0].text().unwrap_or_default().to_owned();
+    let wipe = r[1] != Val::Null;
+    if wipe {
+        wiped(db, &id)?;
+    }
+    Ok(Some(wipe))
+}
+
 /// Suspension and the device's event log.
 pub fn suspension_schema() -> String {
     "ALTER TABLE devices ADD COLUMN suspended_at BIGINT;
@@ -600,7 +671,7 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
     let hash = digest(token);
     let rows = db.query(
         "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash,
-                suspended_at
+                suspended_at, wipe_requested_at
          FROM devices WHERE token_hash = $1 OR next_token_hash = $1",
         &[hash.clone().into()],
     )?;
@@ -624,7 +695,7 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
             });
         }
     }
-    Ok(rows.into_iter().next().map(|r| {
+    let found = rows.into_iter().next().map(|r| {
         let actor: [u8; 16] = match &r[1] {
             Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
             _ => [0; 16],
@@ -639,7 +710,9 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
                 grids: split(r[4].text().unwrap_or_default()),
             },
         };
-        let denied = if r[6] != Val::Null {
+        let denied = if r[10] != Val::Null {
+            Some(DEVICE_WIPED)
+        } else if r[6] != Val::Null {
             Some(DEVICE_REVOKED)
         } else if r[9] != Val::Null {
             Some(DEVICE_SUSPENDED)
@@ -647,7 +720,11 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
             None
         };
         (device, denied)
-    }))
+    });
+    if let Some((device, Some(DEVICE_WIPED))) = &found {
+        wiped(db, &device.id)?;
+    }
+    Ok(found)
 }
 
 /// A new token for a device (it asked with its current one): kept as the
@@ -681,12 +758,16 @@ pub struct DeviceInfo {
     pub revoked: bool,
     /// Suspended for probing outside its scope (until reinstated).
     pub suspended: bool,
+    /// A wipe was asked for / the device heard it.
+    pub wipe_requested: bool,
+    pub wiped: bool,
 }
 
 pub fn list_devices(db: &mut dyn Sql) -> Result<Vec<DeviceInfo>, SyncError> {
     let rows = db.query(
-        "SELECT id, person, role, scope_all, townships, grids, created_at, revoked_at, suspended_at FROM devices
-         ORDER BY created_at, id",
+        "SELECT id, person, role, scope_all, townships, grids, created_at, revoked_at, suspended_at,
+                wipe_requested_at, wiped_at
+         FROM devices ORDER BY created_at, id",
         &[],
     )?;
     Ok(rows
@@ -701,6 +782,8 @@ pub fn list_devices(db: &mut dyn Sql) -> Result<Vec<DeviceInfo>, SyncError> {
             created_at: r[6].int(),
             revoked: r[7] != Val::Null,
             suspended: r[8] != Val::Null,
+            wipe_requested: r[9] != Val::Null,
+            wiped: r[10] != Val::Null,
         })
         .collect())
 }

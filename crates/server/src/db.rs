@@ -60,6 +60,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v4-reveals", sync::server::reveals_schema()),
         ("console-v10-card-holders", sync::facts::schema_v7()),
         ("sync-v5-uploads", sync::blobs::uploads_schema()),
+        ("auth-v5-wipe", crate::auth::wipe_schema(d)),
     ]
 }
 

@@ -113,6 +113,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/devices", get(list_devices))
         .route("/api/devices/{id}/revoke", post(revoke))
         .route("/api/devices/{id}/reinstate", post(reinstate))
+        .route("/api/devices/{id}/wipe", post(wipe))
+        .route(sync::http::WIPE_CHECK_PATH, post(wipe_check))
         .route("/api/devices/{id}/scope", post(set_scope))
         .route("/api/quarantine", get(quarantine))
         .route("/api/quarantine/{id}/resolve", post(resolve_quarantine))
@@ -766,6 +768,34 @@ async fn revoke(
             return Err(auth::DEVICE_NOT_FOUND.into());
         }
         Ok(Json(serde_json::json!({ "revoked": id })))
+    })
+    .await
+}
+
+/// A county admin asks for a lost tablet's data to be wiped (it is revoked
+/// at once; it wipes itself at its next contact).
+async fn wipe(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || {
+        if !as_admin(&st, &token, |db, staff| auth::request_wipe(db, &id, &staff.username))? {
+            return Err(auth::DEVICE_NOT_FOUND.into());
+        }
+        Ok(Json(serde_json::json!({ "wipe_requested": id })))
+    })
+    .await
+}
+
+/// The lock screen's question (with the device's wipe-check token, never
+/// its sync token): must this device wipe itself?
+async fn wipe_check(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
+    let token = bearer(&headers)?;
+    blocking(move || match st.db.tx(|db| auth::wipe_check(db, &token))? {
+        Some(wipe) => Ok(Json(serde_json::json!({ "wipe": wipe }))),
+        None => Err(auth::UNAUTHENTICATED.into()),
     })
     .await
 }

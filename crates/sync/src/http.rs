@@ -153,6 +153,9 @@ impl From<&EnrolmentText> for Endpoint {
 pub struct Credentials {
     pub device_id: String,
     pub token: String,
+    /// The token for the lock screen's wipe check (older servers send none).
+    #[serde(default)]
+    pub wipe_check: String,
     pub person: String,
     pub role: String,
     /// The county's secret for record ids (hex).
@@ -309,6 +312,28 @@ pub async fn rotate(client: &reqwest::Client, endpoint: &Endpoint, token: &str) 
     }
     let r: Rotated = serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("rotate answer: {e}")))?;
     Ok(r.token)
+}
+
+/// Where a device asks, with its wipe-check token, whether it must wipe
+/// itself (a lost tablet the county revoked).
+pub const WIPE_CHECK_PATH: &str = "/api/sync/wipe-check";
+
+/// Asks whether this device must wipe itself. `Ok(true)` only on the
+/// server's word; any failure is an error (nothing is wiped on a doubt).
+pub async fn wipe_check(client: &reqwest::Client, endpoint: &Endpoint, wipe_token: &str) -> Result<bool, SyncError> {
+    let resp = client
+        .post(format!("{}{WIPE_CHECK_PATH}", endpoint.base))
+        .bearer_auth(wipe_token)
+        .send()
+        .await
+        .map_err(network)?;
+    let bytes = answer(resp).await?;
+    #[derive(Deserialize)]
+    struct Answer {
+        wipe: bool,
+    }
+    let a: Answer = serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("wipe-check answer: {e}")))?;
+    Ok(a.wipe)
 }
 
 /// Where a device asks whether a record exists outside its scope.
