@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 # cargo-fuzz builds with -Z flags (sanitizers); this machine's only
 # toolchain is stable, which allows them with RUSTC_BOOTSTRAP.
 export RUSTC_BOOTSTRAP=1
-TARGETS=(card_decode sync_message stored_document import_table)
+TARGETS=(card_decode sync_message stored_document import_table http_request)
 
 run_one() { # target, libFuzzer flags…
   local t=$1

@@ -26,9 +26,13 @@ pub const WIPE_AFTER: u32 = 10;
 const FIRST_WAIT_MS: u64 = 30_000;
 const MAX_WAIT_MS: u64 = 3_600_000;
 
-/// Argon2id cost: about a quarter of a second on a field tablet.
-const M_KIB: u32 = 32 * 1024;
-const T_COST: u32 = 2;
+/// Argon2id cost of a new lock file, chosen with `cargo bench -p field
+/// --bench pin` (BENCHMARKS.md): 64 MiB and three passes take 0.19 s on
+/// the development machine's core, so roughly half a second to a second on
+/// a field tablet's slower cores; the memory keeps a guesser's parallelism
+/// down. A lock file keeps the cost it was made with.
+pub const M_KIB: u32 = 64 * 1024;
+pub const T_COST: u32 = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockFile {

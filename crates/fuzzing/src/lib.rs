@@ -13,11 +13,12 @@ use sync::wire::Message;
 pub type Target = (&'static str, fn(&[u8]));
 
 /// Every target.
-pub const TARGETS: [Target; 4] = [
+pub const TARGETS: [Target; 5] = [
     ("card_decode", card_decode),
     ("sync_message", sync_message),
     ("stored_document", stored_document),
     ("import_table", import_table),
+    ("http_request", http_request),
 ];
 
 /// For each fuzz target's `init`. libFuzzer's Rust harness aborts on any
@@ -69,6 +70,9 @@ pub fn import_table(data: &[u8]) {
         let _ = server::reconcile::guess(&table.headers);
     }
 }
+
+mod http;
+pub use http::{ROUTES, http_request};
 
 /// A valid input of each target, to start the fuzzer from what the decoders
 /// accept (written to `fuzz/corpus/<target>/` by `cargo run -p fuzzing`).
@@ -126,5 +130,6 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     out.push(("import_table", "bom.csv".into(), [&[0xEF, 0xBB, 0xBF][..], csv.as_bytes()].concat()));
     let xlsx = server::ledgers::Sink::xlsx(server::ledgers::Ledger::Organisation).and_then(|s| s.finish());
     out.push(("import_table", "ledger.xlsx".into(), xlsx.expect("an empty ledger")));
+    out.extend(http::seeds());
     out
 }
