@@ -122,6 +122,7 @@ try {
   await page.waitForSelector("#en-qr svg");
   check((await page.textContent("#en-text")).startsWith("SJE1:"), "an enrolment code is shown as a QR and as text");
   check((await page.$$("#device-list tr[data-device]")).length >= 1, "the enrolled devices are listed");
+  check((await page.$$("#device-list tr[data-device] button[data-action=wipe]")).length >= 1, "a lost device can be wiped remotely");
   // The area tree: a grid added to the first township, then a surveyor's
   // enrolment code for that grid.
   await page.waitForSelector("#ar-list tr[data-level=grid]");
