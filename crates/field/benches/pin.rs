@@ -12,7 +12,10 @@ fn main() {
     let quick = std::env::args().any(|a| a == "quick");
     let runs = if quick { 1 } else { 5 };
     println!("Argon2id, one lane, 32-byte output; median of {runs} runs on this machine");
-    println!("{:>8} {:>3} {:>10} {:>26} {:>26}", "memory", "t", "per try", "6-digit PINs, one core", "8-digit PINs, one core");
+    println!(
+        "{:>8} {:>3} {:>10} {:>26} {:>26}",
+        "memory", "t", "per try", "6-digit PINs, one core", "8-digit PINs, one core"
+    );
     let costs = [(19 * 1024, 2), (32 * 1024, 2), (32 * 1024, 3), (64 * 1024, 2), (64 * 1024, 3), (128 * 1024, 2)];
     for (m_kib, t) in costs {
         let lock = field::pin::LockFile { m_kib, t_cost: t, ..field::pin::LockFile::new() };

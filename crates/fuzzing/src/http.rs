@@ -79,7 +79,8 @@ fn server() -> &'static Server {
         let config = synth::SynthConfig { seed: 2, members: 40, today, year: 2026 };
         let mut records = Vec::new();
         synth::generate(&config, &secret, |id, r| records.push((id, r)));
-        let area = records.iter().find(|(_, r)| r.kind() == registry::model::RecordKind::Area).expect("areas").0.clone();
+        let area =
+            records.iter().find(|(_, r)| r.kind() == registry::model::RecordKind::Area).expect("areas").0.clone();
         let member =
             records.iter().find(|(_, r)| r.kind() == registry::model::RecordKind::Member).expect("members").0.clone();
         let township = records[1].1.region(&records[1].0).township;

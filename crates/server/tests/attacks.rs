@@ -378,7 +378,7 @@ fn a_name_typed_as_a_formula_reaches_no_spreadsheet_as_one() {
     // XLSX: a string cell holding the name as typed; no formula anywhere.
     let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(get("xlsx"))).unwrap();
     let cells = book.worksheet_range("会员").unwrap();
-    assert!(cells.rows().any(|r| r.iter().any(|c| c.to_string() == name)));
+    assert!(cells.rows().any(|r| r.iter().any(|c| *c == name)));
     let formulas = book.worksheet_formula("会员").unwrap();
     assert!(formulas.used_cells().all(|(_, _, f)| f.is_empty()), "no formulas");
 }
