@@ -74,7 +74,12 @@ fn server() -> &'static Server {
         let db = server::Db::sqlite(&dir.path().join("server.db")).expect("a database");
         let secret = registry::keys::CountySecret::from_bytes([42; 32]);
         let keys = server::ServerKeys { county_secret: *secret.as_bytes(), data_key: [5; 32], card_root: [3; 32] };
-        let state = Arc::new(server::AppState::new(db, keys, "http://localhost".into()));
+        let sealer = sync::server::Sealer::new(&keys.data_key);
+        let blobs = sync::blobs::DiskBlobs::new(dir.path().join("blobs"), sealer).expect("a blob store");
+        let mut state = server::AppState::new(db, keys, "http://localhost".into());
+        // As `sanjian serve` runs it: with its attachments on disk.
+        state.blobs = Some(Arc::new(blobs));
+        let state = Arc::new(state);
         let today = time::macros::date!(2026 - 11 - 25);
         let config = synth::SynthConfig { seed: 2, members: 40, today, year: 2026 };
         let mut records = Vec::new();
