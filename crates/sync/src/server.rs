@@ -1127,9 +1127,6 @@ fn push_one(
     if !old_ok || !device.scope.can_write(kind, &region) {
         return quarantined(db, "OUT_OF_SCOPE", "the record is outside the device's townships and grids".into());
     }
-    if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
-        return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
-    }
     // The region rule, wherever the push sets a place: a grid or community
     // of another township would carry the record past the boundary the
     // scope check just passed.
@@ -1139,6 +1136,9 @@ fn push_one(
             let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
             return quarantined(db, "RULES_BROKEN", codes.join(","));
         }
+    }
+    if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
+        return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
     }
     let issues = validate::check(&mut record, ctx.today);
     if blocks_saving(&issues) {
