@@ -80,10 +80,12 @@ function hash(text) {
 
 function debounce(fn, ms) {
   let timer = null;
-  return (...args) => {
+  const run = (...args) => {
     clearTimeout(timer);
     timer = setTimeout(() => fn(...args), ms);
   };
+  run.cancel = () => clearTimeout(timer);
+  return run;
 }
 
 async function call(cmd, args) {
@@ -702,7 +704,15 @@ async function formScreen(kind, id, params) {
       if (mine === seq) out.replaceChildren(errorBox(e));
     }
   }, 180);
-  const keepDraft = debounce(() => call('draft_put', { key: draftKey, value: data }).catch(() => {}), 500);
+  // A draft belongs to this form and dies with its save: once a save
+  // starts, no pending or in-flight draft write may land after it (else the
+  // next new form would open with the person just saved).
+  let saving = false;
+  let drafts = Promise.resolve();
+  const keepDraft = debounce(() => {
+    if (saving) return;
+    drafts = drafts.then(() => (saving ? null : call('draft_put', { key: draftKey, value: data }))).catch(() => {});
+  }, 500);
 
   const changed = (name, value) => {
     setPath(data, name, value);
@@ -734,12 +744,18 @@ async function formScreen(kind, id, params) {
     ev.preventDefault();
     saveButton.disabled = true;
     saveButton.textContent = t('saving');
+    saving = true;
+    keepDraft.cancel();
+    await drafts;
     try {
       const saved = await call('save', { record: { kind, data }, id: id || null, not_duplicate: notDuplicate });
       await call('draft_drop', { key: draftKey });
       await afterSave(kind, saved.id, params);
       go(`#/record/${saved.id}`);
     } catch (e) {
+      // Not saved: the form goes on, and so does its draft.
+      saving = false;
+      keepDraft();
       if (e.issues) showIssues(e.issues);
       if (e.code === 'POSSIBLE_DUPLICATE' && e.detail) showDuplicates(e.detail.duplicates);
       out.replaceChildren(errorBox(e));
