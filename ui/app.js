@@ -465,7 +465,7 @@ async function recordsScreen(kind) {
     info.textContent = t('total', page.total);
     list.append(...page.rows.map(rowNode));
     last = page.rows[page.rows.length - 1] || last;
-    more.hidden = page.rows.length < 50;
+    more.hidden = page.rows.length < 50 || list.children.length >= page.total;
   };
   more.addEventListener('click', loadPage);
   const search = h('input.search#search', { type: 'search', placeholder: t('search'), autocomplete: 'off', 'aria-label': t('search') });

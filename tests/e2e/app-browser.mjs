@@ -470,10 +470,22 @@ try {
     await p.close();
   }
 
+  // ---- a short list offers no "load more" --------------------------------------------
+  await a.goto(`${appA.url}/#/records/transfer`);
+  await a.waitForSelector("#search");
+  await sleep(300);
+  check(!(await a.isVisible("text=加载更多")), "a short list shows no 加载更多");
+
   // ---- the lock screen ----------------------------------------------------------------
   await a.goto(`${appA.url}/#/home`);
   await a.click("#lock");
   await a.waitForSelector("#unlock-pin");
+  // Locked, the app around the lock screen is inert: no navigation, no sync
+  // button, nothing a tap could open behind the PIN.
+  for (const sel of ["#nav", "#sync", "#lock"]) {
+    check(!(await a.isVisible(sel)), `locked: ${sel} is not shown`);
+  }
+  check(!(await a.isVisible('[data-nav="navRecords"]')), "locked: no link to the records");
   await a.fill("#unlock-pin", "111111");
   await a.click("#unlock");
   await a.waitForSelector('[data-code="PIN_WRONG"]');
