@@ -195,9 +195,11 @@ try {
   await fill(a, "place.township", "first");
   await fill(a, "workers", 40);
   await fill(a, "women_workers", 12);
+  await fill(a, "contact_phone", "0527 8312 3456");
   await a.click("#save");
   await a.waitForSelector('article.record[data-kind="entity"]');
   check(true, "the entity is saved and its page opens");
+  check((await a.textContent('.kv[data-field="contact_phone"] dd')) === "0527-83123456", "a company's landline is kept, written the usual way");
   await a.click("#found-union");
   await a.waitForSelector('form[data-kind="union"]');
   check((await a.inputValue(fid("name"))) === "红星包装有限公司工会", "the union form starts from the entity");

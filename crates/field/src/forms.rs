@@ -246,7 +246,7 @@ pub fn hardship() -> Form {
         f("monthly_income_yuan", "int", "家庭人均月收入（元）", "Monthly income per head (yuan)", true),
         f("registered_on", "date", "建档日期", "Registered on", true),
         f("closed_on", "date", "脱困日期", "Closed on", false),
-        f("phone", "phone", "手机号码", "Mobile phone", false),
+        f("phone", "phone", "联系电话", "Phone", false),
     ];
     fields.extend(place());
     fields.push(photos(false));

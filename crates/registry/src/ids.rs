@@ -418,3 +418,37 @@ impl Mobile {
         &self.0
     }
 }
+
+/// A landline (固定电话) with its area code, normalised to `0527-83123456`:
+/// the area code (`0` then 2 or 3 digits: `010`, `020`–`029` have 3 digits
+/// in all, the rest 4) and a local number of 7 or 8 digits not starting with
+/// 0 or 1. Accepts spaces, a hyphen, the area code in parentheses and a
+/// `+86`/`86` prefix without the leading 0. Companies and families often
+/// have only a landline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landline(String);
+
+impl Landline {
+    pub fn parse(input: &str) -> Option<Landline> {
+        if has_fullwidth(input) {
+            return None;
+        }
+        let mut digits: String = input.chars().filter(|c| !matches!(c, ' ' | '-' | '(' | ')')).collect();
+        if let Some(rest) =
+            digits.strip_prefix("+86").or_else(|| digits.strip_prefix("86").filter(|r| !r.starts_with('0')))
+        {
+            digits = format!("0{rest}");
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) || !digits.starts_with('0') {
+            return None;
+        }
+        let area = if digits.starts_with("01") || digits.starts_with("02") { 3 } else { 4 };
+        let (code, local) = digits.split_at_checked(area)?;
+        let ok = matches!(local.len(), 7 | 8) && !local.starts_with(['0', '1']) && code.as_bytes()[1] != b'0';
+        ok.then(|| Landline(format!("{code}-{local}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

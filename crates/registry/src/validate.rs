@@ -6,7 +6,7 @@
 //! beside. A record with an [`Severity::Error`] or an un-overridden
 //! [`Severity::Warning`] must not be saved (see [`crate::message::blocks_saving`]).
 
-use crate::ids::{CreditCode, Mobile, ResidentId, age_on};
+use crate::ids::{CreditCode, Landline, Mobile, ResidentId, age_on};
 use crate::message::{Issue, Severity};
 use crate::model::*;
 use crate::rules;
@@ -97,7 +97,16 @@ impl Issues {
             }
             match Mobile::parse(p) {
                 Ok(m) => *p = m.as_str().to_owned(),
-                Err(issue) => self.push(issue.on_field(field)),
+                Err(issue) => match Landline::parse(p) {
+                    Some(l) => *p = l.as_str().to_owned(),
+                    None if issue.code == "PHONE_INVALID" => self.push(Issue::error(
+                        field,
+                        "PHONE_INVALID",
+                        "电话应为11位手机号，或带区号的固定电话（如0527-83123456）",
+                        "A phone is an 11-digit mobile number, or a landline with its area code (e.g. 0527-83123456)",
+                    )),
+                    None => self.push(issue.on_field(field)),
+                },
             }
         }
     }

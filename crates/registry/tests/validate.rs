@@ -444,8 +444,29 @@ fn entity_phone_and_required() {
     let (e, issues) = check_entity(LegalEntity { contact_phone: Some("139 0000 1111".into()), ..entity() });
     assert_eq!(codes(&issues), none());
     assert_eq!(e.contact_phone.as_deref(), Some("13900001111"));
-    let (_, issues) = check_entity(LegalEntity { contact_phone: Some("0591-1234567".into()), ..entity() });
-    assert_eq!(codes(&issues), one("contact_phone", "PHONE_INVALID"), "reported on the entity's field name");
+    // A company's landline, as people write it.
+    for (typed, kept) in [
+        ("0527-83123456", "0527-83123456"),
+        ("0527 8312 3456", "0527-83123456"),
+        ("(0527)83123456", "0527-83123456"),
+        ("052783123456", "0527-83123456"),
+        ("+86 527 83123456", "0527-83123456"),
+        ("010-62345678", "010-62345678"),
+        ("0591-7123456", "0591-7123456"),
+    ] {
+        let (e, issues) = check_entity(LegalEntity { contact_phone: Some(typed.into()), ..entity() });
+        assert_eq!(codes(&issues), none(), "{typed}");
+        assert_eq!(e.contact_phone.as_deref(), Some(kept), "{typed}");
+    }
+    for typed in ["0591-123", "0527-03123456", "0027-83123456", "527-83123456", "0527-8312345678"] {
+        let (_, issues) = check_entity(LegalEntity { contact_phone: Some(typed.into()), ..entity() });
+        assert_eq!(
+            codes(&issues),
+            one("contact_phone", "PHONE_INVALID"),
+            "{typed}: reported on the entity's field name"
+        );
+        assert!(issues[0].message.zh.contains("固定电话"), "the message names both kinds");
+    }
     let (_, issues) = check_entity(LegalEntity { name: String::new(), place: Place::default(), ..entity() });
     assert_eq!(codes(&issues), vec![("name".to_owned(), "REQUIRED"), ("place.township".to_owned(), "REQUIRED")]);
 }
