@@ -472,6 +472,14 @@ try {
     await p.close();
   }
 
+  // ---- search by any part of a name ----------------------------------------------------
+  await a.goto(`${appA.url}/#/records/entity`);
+  await a.waitForSelector("#search");
+  await a.fill("#search", "包装");
+  await a.waitForFunction(() => [...document.querySelectorAll("ul.rows li, ul.rows a")].some((n) => n.textContent.includes("红星包装有限公司")), null, { timeout: 5000 })
+    .catch(() => null);
+  check((await a.textContent("ul.rows")).includes("红星包装有限公司"), "searching 包装 finds 红星包装有限公司 (any part of a name)");
+
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
   await a.waitForSelector("#search");

@@ -532,30 +532,32 @@ impl Store {
         Ok(true)
     }
 
-    /// Records whose display name starts with `prefix`, in name order.
-    pub fn search_name(
-        &self,
-        kind: Option<RecordKind>,
-        prefix: &str,
-        limit: usize,
-    ) -> Result<Vec<ListRow>, StoreError> {
-        let upper = format!("{prefix}\u{10FFFF}");
-        let rows = match kind {
-            Some(kind) => self
+    /// Records whose name holds `text` anywhere: those starting with it
+    /// first (by the name index), then the others, each by name. People
+    /// search a company by the part they remember ("海川", "食品"), and
+    /// nearly every name in a county starts with the county's.
+    pub fn search_name(&self, kind: Option<RecordKind>, text: &str, limit: usize) -> Result<Vec<ListRow>, StoreError> {
+        let upper = format!("{text}\u{10FFFF}");
+        let kind_key = kind.map(RecordKind::key);
+        let mut rows = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {ROW_COLUMNS} FROM records WHERE (?1 IS NULL OR kind = ?1) AND name >= ?2 AND name < ?3
+                 ORDER BY name, id LIMIT ?4"
+            ))?
+            .query_map(params![kind_key, text, upper, limit as i64], list_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        if rows.len() < limit && !text.is_empty() {
+            let inside = self
                 .conn
                 .prepare_cached(&format!(
-                    "SELECT {ROW_COLUMNS} FROM records WHERE kind = ?1 AND name >= ?2 AND name < ?3 ORDER BY name, id LIMIT ?4"
+                    "SELECT {ROW_COLUMNS} FROM records WHERE (?1 IS NULL OR kind = ?1) AND instr(name, ?2) > 1
+                     ORDER BY name, id LIMIT ?3"
                 ))?
-                .query_map(params![kind.key(), prefix, upper, limit as i64], list_row)?
-                .collect::<Result<Vec<_>, _>>()?,
-            None => self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT {ROW_COLUMNS} FROM records WHERE name >= ?1 AND name < ?2 ORDER BY name, id LIMIT ?3"
-                ))?
-                .query_map(params![prefix, upper, limit as i64], list_row)?
-                .collect::<Result<Vec<_>, _>>()?,
-        };
+                .query_map(params![kind_key, text, (limit - rows.len()) as i64], list_row)?
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.extend(inside);
+        }
         Ok(rows)
     }
 

@@ -181,6 +181,23 @@ fn possible_duplicates_by_key_and_by_name_and_birth_date() {
 }
 
 #[test]
+fn search_finds_any_part_of_a_name_starts_first() {
+    let mut s = memory_store(1);
+    s.insert(entity("沭阳海川精密机械有限公司", "91621202MA7XXXXX1", 30, None), TODAY).unwrap();
+    s.insert(entity("沭阳县宝航食品有限公司", "91621202MA7XXXXX2", 12, None), TODAY).unwrap();
+    s.insert(entity("食品站", "91621202MA7XXXXX3", 3, None), TODAY).unwrap();
+    let names = |rows: Vec<store::ListRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+    let entities = Some(RecordKind::Entity);
+    assert_eq!(names(s.search_name(entities, "海川", 10).unwrap()), ["沭阳海川精密机械有限公司"]);
+    assert_eq!(names(s.search_name(entities, "宝航食品", 10).unwrap()), ["沭阳县宝航食品有限公司"]);
+    // A name that starts with the text comes first, then the others.
+    assert_eq!(names(s.search_name(entities, "食品", 10).unwrap()), ["食品站", "沭阳县宝航食品有限公司"]);
+    assert_eq!(names(s.search_name(entities, "食品", 1).unwrap()), ["食品站"]);
+    assert!(s.search_name(Some(RecordKind::Member), "食品", 10).unwrap().is_empty(), "within the kind asked");
+    assert!(s.search_name(entities, "机械厂", 10).unwrap().is_empty());
+}
+
+#[test]
 fn prefix_search_does_not_match_neighbouring_characters() {
     let mut s = memory_store(1);
     s.insert(member("张", "11010519900101001", "u1"), TODAY).unwrap();
