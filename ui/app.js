@@ -451,6 +451,20 @@ function rowNode(r) {
   ));
 }
 
+// A record offered as registered already or as a possible duplicate, with
+// what tells two apart: birth date, the ID masked, union, employer.
+function candidateNode(r) {
+  const node = rowNode(r);
+  const facts = [
+    r.birth_date ? `${t('bornOn')} ${r.birth_date}` : null,
+    r.masked_id || null,
+    r.union_name ? `${t('unionOf')} ${r.union_name}` : null,
+    r.employer_name || null,
+  ].filter(Boolean);
+  if (facts.length) node.querySelector('a.row').append(h('span.row-facts', facts.join(' · ')));
+  return node;
+}
+
 async function recordsScreen(kind) {
   const mine = routeSeq;
   await loadSchema();
@@ -651,6 +665,7 @@ async function formScreen(kind, id, params) {
   const issuesBy = new Map();
   const out = h('div.out', { 'aria-live': 'polite' });
   const dupBox = h('div.duplicates', { hidden: true });
+  const regBox = h('div.banner.bad#already-registered', { hidden: true });
   const fieldsBox = h('div.fields');
 
   const showIssues = (issues) => {
@@ -679,8 +694,19 @@ async function formScreen(kind, id, params) {
     check.addEventListener('change', () => { notDuplicate = check.checked; });
     dupBox.replaceChildren(
       h('p', h('strong', t('duplicatesTitle'))),
-      h('ul.rows', dups.map(rowNode)),
+      h('ul.rows', dups.map(candidateNode)),
       h('label.check', check, t('notDuplicate')),
+    );
+  };
+  // The same ID number or credit code: the person (or entity) is
+  // registered already; open it, nothing to confirm.
+  const showRegistered = (r) => {
+    regBox.hidden = !r;
+    if (!r) return;
+    regBox.replaceChildren(
+      h('p', h('strong', t('duplicateExists'))),
+      h('ul.rows', candidateNode(r)),
+      h('a.button.primary#open-registered', { href: `#/record/${r.id}` }, t('openExisting')),
     );
   };
 
@@ -690,7 +716,10 @@ async function formScreen(kind, id, params) {
       const v = await call('validate', { record: { kind, data }, id: id || null });
       if (mine !== seq) return;
       showIssues(v.issues);
-      if (!id) showDuplicates(v.duplicates);
+      if (!id) {
+        showRegistered(v.registered);
+        showDuplicates(v.duplicates);
+      }
       // Derived fields (sex, birth date from the ID) shown as filled.
       for (const f of form.fields.filter((x) => x.derived)) {
         const derived = getPath(v.record.data, f.name);
@@ -772,6 +801,7 @@ async function formScreen(kind, id, params) {
     h('h2', `${id ? t('edit') : t('newRecord')} · ${labelOf(form)}`),
     restored ? h('p.banner.info#draft-restored', t('draftRestored'), ' ',
       h('button.link', { type: 'button', on: { click: async () => { await call('draft_drop', { key: draftKey }); route(); } } }, t('discardDraft'))) : null,
+    regBox,
     dupBox,
     fieldsBox,
     out,

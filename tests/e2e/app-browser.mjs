@@ -261,6 +261,9 @@ try {
   await fill(a, "place.township", "first");
   await a.waitForSelector(".duplicates:not([hidden]) li");
   check((await a.textContent(".duplicates")).includes("陈晓红"), "same name and birth date: the possible duplicate is shown before saving");
+  const facts = await a.textContent(".duplicates .row-facts");
+  check(facts.includes("1991-06-15") && facts.includes("红星包装有限公司工会") && /\d{6}\*{12}/.test(facts),
+    `the candidate shows its birth date, union and masked ID to compare (${facts})`);
   await shot(a, "07-duplicate-prompt");
   await a.click("#save");
   await a.waitForSelector('[data-code="POSSIBLE_DUPLICATE"]');
@@ -272,11 +275,16 @@ try {
   await a.goto(`${appA.url}/#/new/member?union_id=${unionId}`);
   await a.waitForSelector('form[data-kind="member"]');
   for (const [f, v] of [["name", "陈小红"], ["resident_id", idChen], ["ethnicity", "汉族"], ["education", "college"], ["political_status", "masses"], ["joined_on", "2026-05-01"], ["place.township", "first"]]) await fill(a, f, v);
-  await a.waitForSelector(".duplicates:not([hidden]) li");
-  await a.check("#not-duplicate");
+  // The same ID number: "registered already — open it", with nothing to tick.
+  await a.waitForSelector("#already-registered:not([hidden]) #open-registered");
+  check(!(await a.isVisible("#not-duplicate")), "the same ID number is not offered as a possible duplicate to tick away");
   await a.click("#save");
+  await a.waitForSelector('[data-code="RECORD_DUPLICATE"]');
   await a.waitForSelector("#open-existing");
   check(true, "the same ID number cannot be registered twice; the existing record is offered");
+  await a.click("#open-registered");
+  await a.waitForSelector('article.record[data-kind="member"]');
+  check(a.url() === memberUrl, "open it: the existing member's page");
 
   // ---- search -------------------------------------------------------------------------
   await a.goto(`${appA.url}/#/records/member`);

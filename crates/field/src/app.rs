@@ -554,9 +554,20 @@ impl App {
     fn validate(&self, a: ValidateArgs) -> Result<Value> {
         let today = self.today();
         let (record, issues) = forms::parse(&a.record, today)?;
-        let duplicates =
-            if a.id.is_none() { self.with_store(|s| Ok(s.possible_duplicates(&record, today)?))? } else { Vec::new() };
-        Ok(json!({"record": record, "issues": issues, "duplicates": duplicates}))
+        if a.id.is_some() {
+            return Ok(json!({"record": record, "issues": issues, "duplicates": [], "registered": null}));
+        }
+        let (registered, duplicates) = self.with_store(|s| {
+            let registered = s.registered(&record, today)?;
+            let near: Vec<Value> = s
+                .possible_duplicates(&record, today)?
+                .into_iter()
+                .filter(|r| registered.as_ref().is_none_or(|x| x.id != r.id))
+                .map(|r| candidate(s, r))
+                .collect::<Result<_>>()?;
+            Ok((registered.map(|r| candidate(s, r)).transpose()?, near))
+        })?;
+        Ok(json!({"record": record, "issues": issues, "duplicates": duplicates, "registered": registered}))
     }
 
     fn save(&self, a: SaveArgs) -> Result<Value> {
@@ -568,6 +579,16 @@ impl App {
         let saved = self.with_store(|s| match &a.id {
             Some(id) => Ok(s.update(id, record, today)?),
             None => {
+                // The same ID number or credit code is the same person or
+                // entity: "open it", never "tick that it is not".
+                if let Some(existing) = s.registered(&record, today)? {
+                    return Err(ApiError::new(
+                        "RECORD_DUPLICATE",
+                        "已登记：同一身份证号或信用代码已有记录，请打开已有记录",
+                        "Registered already: a record with this ID number or credit code exists; open it",
+                    )
+                    .with_detail(json!({"id": existing.id})));
+                }
                 if !a.not_duplicate {
                     let dups = s.possible_duplicates(&record, today)?;
                     if !dups.is_empty() {
@@ -873,4 +894,31 @@ fn draft_key(key: &str) -> Result<String> {
 #[derive(Deserialize)]
 struct TextArgs {
     text: String,
+}
+
+/// A record offered as already registered or as a possible duplicate, with
+/// what tells two people (or entities) apart at a glance: the birth date,
+/// the union's name, the ID number masked (someone may be looking over the
+/// surveyor's shoulder).
+fn candidate(s: &Store, row: store::ListRow) -> Result<Value> {
+    let mut v = serde_json::to_value(&row).map_err(|e| ApiError::new("BACKEND_ERROR", "后台出错", e.to_string()))?;
+    let union_name = |id: &registry::model::RecordId| -> Result<Option<String>> {
+        Ok(s.get(id)?.map(|r| r.record.display_name().to_owned()))
+    };
+    match s.get(&row.id)?.map(|r| r.record) {
+        Some(registry::model::Record::Member(m)) => {
+            v["birth_date"] = json!(m.birth_date);
+            v["masked_id"] = json!(registry::privacy::mask_id(&m.resident_id));
+            v["union_name"] = json!(union_name(&m.union_id)?);
+            v["employer_name"] = json!(m.employer_name);
+        }
+        Some(registry::model::Record::Entity(e)) => {
+            v["workers"] = json!(e.workers);
+            if let Some(u) = &e.union_id {
+                v["union_name"] = json!(union_name(u)?);
+            }
+        }
+        _ => {}
+    }
+    Ok(v)
 }

@@ -689,6 +689,21 @@ impl Store {
     /// Records that may be the same person or entity as `record`, for the
     /// prompt before saving: the same natural key, or for members the same
     /// name and birth date, for entities the same name in the same township.
+    /// The live record registered under the same natural key (the same
+    /// resident ID number or credit code), if any: not a possible duplicate
+    /// but the same person or entity.
+    pub fn registered(&self, record: &Record, today: Date) -> Result<Option<ListRow>, StoreError> {
+        let mut record = record.clone();
+        let _ = validate::check(&mut record, today);
+        let Some(key) = record.natural_key() else { return Ok(None) };
+        let id = self.secret.record_id(&key);
+        Ok(self
+            .conn
+            .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM records WHERE id = ?1"))?
+            .query_row([id.as_str()], list_row)
+            .optional()?)
+    }
+
     pub fn possible_duplicates(&self, record: &Record, today: Date) -> Result<Vec<ListRow>, StoreError> {
         let mut record = record.clone();
         let _ = validate::check(&mut record, today);
