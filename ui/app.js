@@ -632,6 +632,9 @@ function prefillFrom(params) {
   return data;
 }
 
+// A word for the next record page ("saved"), set just before going there.
+let flash = null;
+
 async function formScreen(kind, id, params) {
   const mine = routeSeq;
   await loadSchema();
@@ -780,6 +783,7 @@ async function formScreen(kind, id, params) {
       const saved = await call('save', { record: { kind, data }, id: id || null, not_duplicate: notDuplicate });
       await call('draft_drop', { key: draftKey });
       await afterSave(kind, saved.id, params);
+      flash = { id: saved.id, text: t('savedNotice') };
       go(`#/record/${saved.id}`);
     } catch (e) {
       // Not saved: the form goes on, and so does its draft.
@@ -791,8 +795,15 @@ async function formScreen(kind, id, params) {
       if (e.code === 'RECORD_DUPLICATE' && e.detail) {
         out.append(h('p', t('duplicateExists'), ' ', h('a#open-existing', { href: `#/record/${e.detail.id}` }, t('openExisting'))));
       }
+      // The surveyor sees why at once: the first field in error, else the
+      // message, scrolled into view above the action bar.
       const firstBad = fieldsBox.querySelector('.has-error input, .has-error select, .has-error textarea');
-      if (firstBad) firstBad.focus();
+      if (firstBad) {
+        firstBad.focus({ preventScroll: true });
+        firstBad.closest('.field').scrollIntoView({ block: 'center' });
+      } else {
+        out.scrollIntoView({ block: 'center' });
+      }
     } finally {
       saveButton.disabled = false;
       saveButton.textContent = t('save');
@@ -984,7 +995,14 @@ async function recordScreen(id) {
     h('section.card', h('h3', t('history')), historyNode(got.history, form)),
   );
   if (mine !== routeSeq) return; // a newer route has rendered
+  // Just saved: say so at the top, with the page's actions (为该单位建会,
+  // 添加会员…) right under it.
+  if (flash && flash.id === id) {
+    page.insertBefore(h('p.banner.ok#saved-notice', { role: 'status' }, flash.text), actions);
+    flash = null;
+  }
   show(page);
+  window.scrollTo(0, 0);
   fillRefNames(page);
 }
 

@@ -488,6 +488,51 @@ try {
     .catch(() => null);
   check((await a.textContent("ul.rows")).includes("红星包装有限公司"), "searching 包装 finds 红星包装有限公司 (any part of a name)");
 
+  // ---- 保存 in reach and its outcome in view, at both tablet widths ----------------------
+  for (const [i, [w, hgt]] of [[1180, 820], [820, 1180]].entries()) {
+    const p = await newPage(appA.url, { width: w, height: hgt });
+    for (const kind of ["entity", "union", "member"]) {
+      await p.goto(`${appA.url}/#/new/${kind}`);
+      await p.waitForSelector(`form[data-kind="${kind}"] #save`);
+      const bar = await p.evaluate(() => {
+        const b = document.getElementById("save").getBoundingClientRect();
+        const at = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+        const nav = document.getElementById("nav");
+        const n = nav.getBoundingClientRect();
+        const navShown = getComputedStyle(nav).display !== "none" && n.height > 0;
+        return {
+          inView: b.top >= 0 && b.bottom <= window.innerHeight,
+          onTop: !!at && (at.id === "save" || !!at.closest("#save")),
+          clear: !navShown || b.bottom <= n.top + 0.5 || b.top >= n.bottom || b.right <= n.left || b.left >= n.right,
+        };
+      });
+      check(bar.inView && bar.onTop && bar.clear, `${w}×${hgt} ${kind}: 保存 is in view and nothing covers it (${JSON.stringify(bar)})`);
+      // A refused save: the first field in error is in view.
+      await p.click("#save");
+      await p.waitForSelector(".field.has-error");
+      await sleep(150);
+      const errorInView = await p.evaluate(() => {
+        const r = document.querySelector(".field.has-error").getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+      check(errorInView, `${w}×${hgt} ${kind}: a refused save shows its first error in view`);
+    }
+    // A saved entity: "已保存" and 为该单位建会 in view at once.
+    await p.goto(`${appA.url}/#/new/entity`);
+    await p.waitForSelector('form[data-kind="entity"] #save');
+    for (const [f, v] of [["name", `视野测试有限公司${i}`], ["unit_kind", "enterprise"], ["ownership", "private"], ["industry", "manufacturing"], ["place.township", "first"], ["workers", 30], ["women_workers", 9]]) await fill(p, f, v);
+    await p.click("#save");
+    await p.waitForSelector("#saved-notice");
+    const shown = await p.evaluate(() => ["saved-notice", "found-union"].map((id) => {
+      const n = document.getElementById(id);
+      if (!n) return false;
+      const r = n.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    }));
+    check(shown[0] && shown[1], `${w}×${hgt}: after 保存, 已保存 and 为该单位建会 are in view (${shown})`);
+    await p.close();
+  }
+
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
   await a.waitForSelector("#search");
