@@ -555,16 +555,42 @@ function scope() {
 }
 
 // Areas a record may be placed in: the device's own townships and grids.
-function areaOptions(level, township) {
+// 第一、第二…第十九 and digits compare as numbers, so 第二网格 comes before
+// 第十网格 and 第三 after 第二 (a plain sort puts 第三 before 第二).
+const CN_DIGITS = { 零: 0, 〇: 0, 一: 1, 二: 2, 两: 2, 三: 3, 四: 4, 五: 5, 六: 6, 七: 7, 八: 8, 九: 9 };
+function chineseNumber(text) {
+  let total = 0;
+  let digit = 0;
+  for (const c of text) {
+    if (c === '百') { total += (digit || 1) * 100; digit = 0; } else if (c === '十') { total += (digit || 1) * 10; digit = 0; } else digit = CN_DIGITS[c];
+  }
+  return total + digit;
+}
+function naturalKey(name) {
+  return name.replace(/[零〇一二两三四五六七八九十百]+/g, (m) => String(chineseNumber(m)).padStart(6, '0'))
+    .replace(/\d+/g, (m) => m.padStart(6, '0'));
+}
+function byName(a, b) {
+  const x = naturalKey(a.name);
+  const y = naturalKey(b.name);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+// The areas a field may offer: townships in the device's scope; a
+// township's communities; its grids, only those of the chosen community
+// when one is chosen.
+function areaOptions(level, township, community) {
   const s = scope();
   return areaList.filter((a) => a.level === level
     && (level === 'township' ? !s || s.townships.includes(a.id) : a.township === township)
-    && (level !== 'grid' || !s || !s.grids.length || s.grids.includes(a.id)));
+    && (level !== 'grid' || !community || a.parent === community || !areaList.some((c) => c.id === a.parent && c.level === 'community'))
+    && (level !== 'grid' || !s || !s.grids.length || s.grids.includes(a.id)))
+    .sort(byName);
 }
 
 function areaSelect(field, data, onChange) {
   const id = `f-${field.name.replace(/\./g, '-')}`;
-  const options = areaOptions(field.level, getPath(data, 'place.township'));
+  const options = areaOptions(field.level, getPath(data, 'place.township'), getPath(data, 'place.community'));
   const select = h('select', { id },
     h('option', { value: '' }, t('none')),
     options.map((a) => h('option', { value: a.id, selected: a.id === getPath(data, field.name) }, a.name)),
@@ -751,6 +777,12 @@ async function formScreen(kind, id, params) {
     if (name === 'place.township') {
       setPath(data, 'place.community', null);
       setPath(data, 'place.grid', null);
+      drawFields();
+    }
+    if (name === 'place.community') {
+      // The grids offered follow the community; one of another goes.
+      const grid = areaList.find((a) => a.id === getPath(data, 'place.grid'));
+      if (grid && value && grid.parent !== value) setPath(data, 'place.grid', null);
       drawFields();
     }
     keepDraft();

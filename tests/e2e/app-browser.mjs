@@ -533,6 +533,29 @@ try {
     await p.close();
   }
 
+  // ---- grids follow the community, in their natural order ----------------------------
+  {
+    const post = async (cmd) => (await fetch(`${appA.url}/api/${cmd}`, { method: "POST", headers: { "content-type": "application/json" }, body: "null" })).json();
+    const areas = await post("areas");
+    const mineT = (await post("status")).device.scope.townships;
+    const community = areas.find((c) => c.level === "community" && mineT.includes(c.township) && areas.filter((g) => g.level === "grid" && g.parent === c.id).length >= 2
+      && areas.some((g) => g.level === "grid" && g.township === c.township && g.parent !== c.id));
+    check(!!community, "the demo county has a community with grids, beside other grids of its township");
+    if (community) {
+      await a.goto(`${appA.url}/#/new/entity`);
+      await a.waitForSelector('form[data-kind="entity"] #save');
+      await a.selectOption(fid("place.township"), community.township);
+      await a.selectOption(fid("place.community"), community.id);
+      await sleep(100);
+      const offered = await a.$$eval(`${fid("place.grid")} option`, (os) => os.map((o) => [o.value, o.textContent]).filter(([v]) => v));
+      const mine = areas.filter((g) => g.level === "grid" && g.parent === community.id).map((g) => g.id);
+      check(offered.length === mine.length && offered.every(([v]) => mine.includes(v)), `only the community's grids are offered (${offered.length} of ${mine.length})`);
+      const names = offered.map(([, n]) => n);
+      const num = (n) => { const m = [...n.matchAll(/第([一二三四五六七八九十]+)网格/g)].pop(); return m ? [...m[1]].reduce((t, c) => (c === "十" ? (t || 1) * 10 : t + "一二三四五六七八九".indexOf(c) + 1), 0) : 0; };
+      check(names.every((n, i) => i === 0 || num(names[i - 1]) <= num(n)), `grids in their natural order (${names.join("、")})`);
+    }
+  }
+
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
   await a.waitForSelector("#search");

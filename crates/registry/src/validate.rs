@@ -484,6 +484,8 @@ pub struct AreaNode {
     pub level: AreaLevel,
     /// The township it lies in (itself, for a township).
     pub township: Option<RecordId>,
+    /// Its parent, where the caller knows it (a grid's community).
+    pub parent: Option<RecordId>,
 }
 
 /// The region rule: a record's township is a township of the county's area
@@ -528,6 +530,20 @@ pub fn place_in_tree(place: &Place, area: &dyn Fn(&RecordId) -> Option<AreaNode>
     }
     if let Some(g) = &place.grid {
         out.extend(within("place.grid", g, AreaLevel::Grid, "网格", "grid"));
+        // A grid under a community lies in that community, when one is chosen.
+        if let (Some(c), Some(grid)) = (&place.community, area(g))
+            && let Some(parent) =
+                grid.parent.as_ref().filter(|p| area(p).is_some_and(|n| n.level == AreaLevel::Community))
+            && parent != c
+            && out.is_empty()
+        {
+            out.push(Issue::error(
+                "place.grid",
+                "AREA_OUTSIDE_COMMUNITY",
+                "所选网格不属于所选社区（村）",
+                "The chosen grid does not lie in the chosen community",
+            ));
+        }
     }
     out
 }

@@ -736,13 +736,15 @@ fn a_records_grid_and_community_must_lie_in_its_township() {
     use registry::validate::{AreaNode, place_in_tree};
     let id = |s: &str| RecordId::from(s);
     let tree = |a: &RecordId| -> Option<AreaNode> {
-        let node = |level, t: &str| Some(AreaNode { level, township: Some(id(t)) });
+        let node =
+            |level, t: &str, parent: &str| Some(AreaNode { level, township: Some(id(t)), parent: Some(id(parent)) });
         match a.as_str() {
-            "A" => node(AreaLevel::Township, "A"),
-            "B" => node(AreaLevel::Township, "B"),
-            "A-c1" => node(AreaLevel::Community, "A"),
-            "A-g1" => node(AreaLevel::Grid, "A"),
-            "B-g1" => node(AreaLevel::Grid, "B"),
+            "A" => node(AreaLevel::Township, "A", "county"),
+            "B" => node(AreaLevel::Township, "B", "county"),
+            "A-c1" => node(AreaLevel::Community, "A", "A"),
+            "A-c2" => node(AreaLevel::Community, "A", "A"),
+            "A-g1" => node(AreaLevel::Grid, "A", "A-c1"),
+            "B-g1" => node(AreaLevel::Grid, "B", "B"),
             _ => None,
         }
     };
@@ -759,4 +761,7 @@ fn a_records_grid_and_community_must_lie_in_its_township() {
     assert_eq!(codes("A", None, Some("nowhere")), vec![("place.grid".into(), "AREA_UNKNOWN")]);
     assert_eq!(codes("A-g1", None, None), vec![("place.township".into(), "AREA_WRONG_LEVEL")]);
     assert_eq!(codes("A", None, Some("A-c1")), vec![("place.grid".into(), "AREA_WRONG_LEVEL")]);
+    // A grid of one community under another of the same township.
+    assert_eq!(codes("A", Some("A-c2"), Some("A-g1")), vec![("place.grid".into(), "AREA_OUTSIDE_COMMUNITY")]);
+    assert!(codes("A", Some("A-c1"), Some("A-g1")).is_empty());
 }

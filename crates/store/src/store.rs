@@ -1052,15 +1052,23 @@ fn place_checked(tx: &Transaction<'_>, record: &Record) -> Result<(), StoreError
         return Ok(());
     }
     let mut nodes = std::collections::HashMap::new();
-    let mut stmt = tx.prepare_cached("SELECT level, township FROM areas WHERE id = ?1")?;
-    for id in [Some(&place.township), place.community.as_ref(), place.grid.as_ref()].into_iter().flatten() {
-        let row: Option<(String, Option<String>)> =
-            stmt.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-        let node = row.and_then(|(level, township)| {
+    let mut stmt = tx.prepare_cached("SELECT level, township, parent FROM areas WHERE id = ?1")?;
+    let mut ids: Vec<RecordId> =
+        [Some(&place.township), place.community.as_ref(), place.grid.as_ref()].into_iter().flatten().cloned().collect();
+    // A grid's parent too (its community, for the community rule).
+    if let Some(g) = &place.grid
+        && let Some(parent) = stmt.query_row([g.as_str()], |r| r.get::<_, Option<String>>(2)).optional()?.flatten()
+    {
+        ids.push(RecordId(parent));
+    }
+    for id in &ids {
+        let row: Option<(String, Option<String>, Option<String>)> =
+            stmt.query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        let node = row.and_then(|(level, township, parent)| {
             let level = registry::model::AreaLevel::from_key(&level)?;
             let township =
                 if level == registry::model::AreaLevel::Township { Some(id.clone()) } else { township.map(RecordId) };
-            Some(validate::AreaNode { level, township })
+            Some(validate::AreaNode { level, township, parent: parent.map(RecordId) })
         });
         nodes.insert(id.clone(), node);
     }

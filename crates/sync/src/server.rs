@@ -973,7 +973,9 @@ fn area_node(db: &mut dyn Sql, id: &RecordId) -> Result<Option<validate::AreaNod
         } else {
             AreaLevel::County
         };
-        validate::AreaNode { level, township: township.map(RecordId::from) }
+        // The server checks the region key (township, grid); a grid's
+        // community is the devices' check, from their area tree.
+        validate::AreaNode { level, township: township.map(RecordId::from), parent: None }
     }))
 }
 
