@@ -988,12 +988,24 @@ async function recordScreen(id) {
     }
   }
   if (!got.deleted && kind === 'member') {
-    actions.append(h('button.primary#issue-card', { type: 'button', on: { click: async () => {
+    // A member with a card: show it again (never issue it again, which
+    // would revoke the card the member holds); issuing anew asks first.
+    const hasCard = !!data.card_number;
+    if (hasCard) {
+      actions.append(h('button.primary#show-card', { type: 'button', on: { click: async () => {
+        try {
+          lastCard = await call('show_card', { member: id });
+          go('#/card');
+        } catch (e) { out.replaceChildren(errorBox(e)); }
+      } } }, t('showCard')));
+    }
+    actions.append(h(hasCard ? 'button.secondary#issue-card' : 'button.primary#issue-card', { type: 'button', on: { click: async () => {
+      if (hasCard && !window.confirm(t('reissueAsk', data.card_number))) return;
       try {
         lastCard = await call('issue_card', { member: id, years: 3 });
         go('#/card');
       } catch (e) { out.replaceChildren(errorBox(e)); }
-    } } }, t('issueCard')));
+    } } }, hasCard ? t('reissueCard') : t('issueCard')));
     actions.append(h('button.secondary#transfer', { type: 'button', on: { click: () => transferDialog(id, data) } }, t('transfer')));
   }
   if (kind === 'hardship') {
@@ -1135,6 +1147,7 @@ function cardScreen() {
       h('h2', t('cardTitle')),
       h('div.qr', { html: c.svg, role: 'img', 'aria-label': c.text }),
       h('p.card-name', c.name),
+      c.union_name ? h('p.card-union', c.union_name) : null,
       h('p', `${t('cardNumber')} ${c.number}`),
       h('p', `${t('issuedOn')} ${c.issued} · ${t('validUntil')} ${c.expires}`),
       h('p.card-text', c.text),

@@ -225,7 +225,16 @@ try {
   await a.waitForSelector("#member-card .qr svg");
   card = (await a.textContent(".card-text")).trim();
   check(card.startsWith("UC1:"), "a card is issued on the spot");
+  check((await a.textContent(".card-union")) === "红星包装有限公司工会", "the card's face names the member's union");
   await shot(a, "05-card");
+  // Shown again later: the same card, not a new one (which would revoke it).
+  await a.goto(memberUrl);
+  await a.waitForSelector("#show-card");
+  await a.click("#show-card");
+  await a.waitForSelector("#member-card .qr svg");
+  check((await a.textContent(".card-text")).trim() === card, "the card shown again is the card issued, unchanged");
+  const held = await (await fetch(`${appA.url}/api/get`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ id: memberUrl.split("/").pop() }) })).json();
+  check((await a.textContent("#member-card")).includes(held.record.data.card_number), "the member's record still names that card");
   const qrPng = await (await a.$("#member-card .qr")).screenshot();
 
   // ---- verify: by text, by picture, tampered ------------------------------------------

@@ -191,6 +191,17 @@ impl App {
                 self.nudge_sync();
                 to_json(issued)
             }
+            "show_card" => {
+                let a: IssueArgs = args(a)?;
+                match self.with_store(|s| cards::kept(s, &a.member))? {
+                    Some(card) => to_json(card),
+                    None => Err(ApiError::new(
+                        "CARD_NOT_KEPT",
+                        "本机没有该会员当前的会员卡，可重新发卡",
+                        "This device holds no current card for this member; issue one",
+                    )),
+                }
+            }
             "verify_card" => {
                 let a: TextArgs = args(a)?;
                 let today = self.today();

@@ -5,12 +5,12 @@ use crate::api::{ApiError, Result};
 use crate::device::SIGNING_KEY;
 use registry::Date;
 use registry::model::{Record, RecordId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use store::Store;
 use sync::enrol::hex;
 
-/// A card just issued.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A card just issued, or kept since and shown again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Issued {
     /// `UC1:…`, what the QR code holds.
     pub text: String,
@@ -21,8 +21,41 @@ pub struct Issued {
     /// The member's previous card, which the county is to revoke.
     pub replaces: Option<String>,
     pub name: String,
+    /// The member's union, printed on the card's face.
+    #[serde(default)]
+    pub union_name: Option<String>,
     pub issued: Date,
     pub expires: Date,
+}
+
+/// Where a device keeps the card it issued for a member (inside its
+/// encrypted store, never synced: the card is shown again from here, never
+/// issued again, which would revoke the one the member holds).
+fn kept_key(member: &RecordId) -> String {
+    format!("card.{member}")
+}
+
+fn union_name(store: &Store, union: &RecordId) -> Option<String> {
+    store.get(union).ok().flatten().map(|r| r.record.display_name().to_owned())
+}
+
+/// The card this device issued for `member`, if it is still the member's
+/// card (a card issued since on another device replaces it).
+pub fn kept(store: &Store, member: &RecordId) -> Result<Option<Issued>> {
+    let Some(bytes) = store.sync_value(&kept_key(member))? else { return Ok(None) };
+    let Ok(mut card) = serde_json::from_slice::<Issued>(&bytes) else { return Ok(None) };
+    let current = match store.get(member)?.map(|r| r.record) {
+        Some(Record::Member(m)) if m.left_on.is_none() => m,
+        _ => return Ok(None),
+    };
+    if current.card_number.as_deref() != Some(card.number.as_str()) {
+        return Ok(None);
+    }
+    card.svg = qr_svg(&card.text)?;
+    card.replaces = None;
+    card.name = current.name.clone();
+    card.union_name = union_name(store, &current.union_id);
+    Ok(Some(card))
 }
 
 /// What a verification found.
@@ -126,16 +159,21 @@ pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> R
     let number = sync::server::card_number(&serial);
     let replaces = m.card_number.replace(number.clone());
     let name = m.name.clone();
+    let union = union_name(store, &m.union_id);
     store.update(member, record, today)?;
-    Ok(Issued {
+    let card = Issued {
         svg: qr_svg(&text)?,
         text,
         number,
         replaces,
         name,
+        union_name: union,
         issued: today,
         expires: date_of(issued + 365 * years.clamp(1, 10) - 1),
-    })
+    };
+    let keep = Issued { svg: String::new(), ..card.clone() };
+    store.set_sync_value(&kept_key(member), &serde_json::to_vec(&keep).expect("plain struct"))?;
+    Ok(card)
 }
 
 /// Verifies a card's text (line breaks dropped; Base45 may hold spaces).
