@@ -124,6 +124,18 @@ function fmtTime(ms) {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+// When something happened, with its day unless it was today: a day
+// offline must not look fresh.
+function fmtWhen(ms) {
+  const d = new Date(ms);
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  const same = (x, y) => x.getFullYear() === y.getFullYear() && x.getMonth() === y.getMonth() && x.getDate() === y.getDate();
+  if (same(d, today)) return fmtTime(ms);
+  if (same(d, yesterday)) return `${t('yesterday')} ${fmtTime(ms)}`;
+  return `${t('monthDay', d.getMonth() + 1, d.getDate())} ${fmtTime(ms)}`;
+}
+
 function pct(rate) {
   if (!rate || !rate.denominator) return '—';
   return `${Math.round((100 * rate.numerator) / rate.denominator)}%`;
@@ -201,7 +213,7 @@ function renderSync(s) {
     case 'standalone': text = t('syncStandalone'); break;
     case 'offline': text = `${t('syncOffline')}${waiting}`; break;
     case 'syncing': text = t('syncSyncing'); break;
-    case 'synced': text = `${t('syncSynced')} ${t('syncAt', fmtTime(s.at_ms))}${waiting}`; break;
+    case 'synced': text = `${t('syncSynced')} ${t('syncAt', fmtWhen(s.at_ms))}${waiting}`; break;
     case 'failed': text = `${t('syncFailed')}: ${L(s.message)}`; break;
     default: text = `${t('syncIdle')}${waiting}`;
   }
@@ -217,6 +229,20 @@ function renderSync(s) {
 }
 
 let lastSyncAt = null;
+
+// A note under the sync button for a few seconds (role=status).
+let syncNoteTimer = null;
+function syncNote(text) {
+  let note = document.getElementById('sync-note');
+  if (!note) {
+    note = h('p.toast#sync-note', { role: 'status' });
+    document.body.append(note);
+  }
+  note.textContent = text;
+  note.hidden = false;
+  clearTimeout(syncNoteTimer);
+  syncNoteTimer = setTimeout(() => { note.hidden = true; }, 6000);
+}
 
 async function pollSync() {
   clearTimeout(syncTimer);
@@ -1549,8 +1575,20 @@ async function boot() {
     start();
   });
   document.getElementById('sync').addEventListener('click', async () => {
+    const before = Number(document.getElementById('sync').dataset.at || 0);
+    syncNote(t('syncSyncing'));
     try { await call('sync_now'); } catch { /* the pill shows why */ }
     pollSync();
+    // Say what the tap did, in words a finger can read (no hover).
+    for (let i = 0; i < 60; i++) {
+      await new Promise((done) => setTimeout(done, 500));
+      let s;
+      try { s = await backend.call('sync_status'); } catch { continue; }
+      if (s.state === 'synced' && s.at_ms > before) return syncNote(t('syncResult', s.pushed || 0, s.pulled || 0));
+      if (s.state === 'offline') return syncNote(t('syncOfflineHelp'));
+      if (s.state === 'failed') return syncNote(`${t('syncFailed')}: ${L(s.message)}`);
+      if (s.state === 'standalone') return syncNote(t('syncStandalone'));
+    }
   });
   window.addEventListener('hashchange', route);
   await refreshStatus();

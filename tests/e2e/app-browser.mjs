@@ -565,6 +565,16 @@ try {
     }
   }
 
+  // ---- a tap on the sync status says what happened ---------------------------------------
+  await a.goto(`${appA.url}/#/home`);
+  await a.waitForSelector("#sync");
+  await a.click("#sync");
+  await a.waitForFunction(() => {
+    const n = document.getElementById("sync-note");
+    return n && !n.hidden && /已同步：上传\d+条，收到\d+条更新|无法连接服务器/.test(n.textContent);
+  }, null, { timeout: 20000 }).catch(() => null);
+  check(/已同步：上传\d+条|无法连接服务器/.test((await a.textContent("#sync-note")) || ""), `a tap on the sync status says what it did (${await a.textContent("#sync-note")})`);
+
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
   await a.waitForSelector("#search");
