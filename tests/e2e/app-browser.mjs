@@ -220,6 +220,10 @@ try {
   await a.waitForSelector('article.record[data-kind="member"]');
   check((await a.textContent('.kv[data-field="sex"] dd')) === "女", "the member's sex comes from the ID number");
   const memberUrl = a.url();
+  const shownId = (await a.textContent('.kv[data-field="resident_id"] dd .masked')).trim();
+  check(shownId === idChen.slice(0, 6) + "*".repeat(12), `the member page shows the ID number masked (${shownId})`);
+  await a.click('.kv[data-field="resident_id"] dd .reveal');
+  check((await a.textContent('.kv[data-field="resident_id"] dd .masked')).trim() === idChen, "and whole after 显示");
   await shot(a, "04-member-page");
   await a.click("#issue-card");
   await a.waitForSelector("#member-card .qr svg");
