@@ -707,8 +707,10 @@ async function formScreen(kind, id, params) {
     // A surveyor with one township (or grid) starts there.
     const townships = areaOptions('township');
     if (!getPath(data, 'place.township') && townships.length === 1) setPath(data, 'place.township', townships[0].id);
-    const grids = areaOptions('grid', getPath(data, 'place.township'));
+    const grids = areaOptions('grid', getPath(data, 'place.township'), getPath(data, 'place.community'));
     if (!getPath(data, 'place.grid') && grids.length === 1 && scope()) setPath(data, 'place.grid', grids[0].id);
+    // Most members are Han: the default saves a dropdown at every door.
+    if (kind === 'member' && !getPath(data, 'ethnicity')) setPath(data, 'ethnicity', '汉族');
   }
   const draft = await call('draft_get', { key: draftKey });
   if (draft && typeof draft === 'object' && Object.keys(draft).length) {
@@ -1016,17 +1018,33 @@ async function recordScreen(id) {
         : h('p.muted', t('notVisitedYet'))));
   }
   if (!got.deleted && kind === 'union') {
+    const lists = {};
+    for (const k of ['member', 'cadre', 'entity']) lists[k] = (await call('list', { kind: k, union_id: id, limit: 200 })).rows;
     const prefill = new URLSearchParams({ union_id: id, 'place.township': data.place.township });
     if (data.place.community) prefill.set('place.community', data.place.community);
     if (data.place.grid) prefill.set('place.grid', data.place.grid);
+    // A union of one workplace: its members work there.
+    const memberPrefill = new URLSearchParams(prefill);
+    if (lists.entity.length === 1) {
+      memberPrefill.set('employer_id', lists.entity[0].id);
+      memberPrefill.set('employer_name', lists.entity[0].name);
+    }
     actions.append(
-      h('a.button.primary#add-member', { href: `#/new/member?${prefill}&joined_on=${today()}` }, t('addMember')),
+      h('a.button.primary#add-member', { href: `#/new/member?${memberPrefill}&joined_on=${today()}` }, t('addMember')),
       h('a.button.secondary#add-cadre', { href: `#/new/cadre?${prefill}` }, t('addCadre')),
     );
     for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
-      const rows = await call('list', { kind: k, union_id: id, limit: 200 });
-      extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(rows.rows.length))), h('ul.rows', rows.rows.map(rowNode))));
+      extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(lists[k].length))), h('ul.rows', lists[k].map(rowNode))));
     }
+  }
+  if (!got.deleted && kind === 'member' && data.union_id) {
+    // The next member of the same union, where the surveyor stands: union,
+    // workplace and place carried over.
+    const next = new URLSearchParams({ union_id: data.union_id, 'place.township': data.place.township, joined_on: today() });
+    for (const k of ['place.community', 'place.grid']) if (getPath(data, k)) next.set(k, getPath(data, k));
+    if (data.employer_id) next.set('employer_id', data.employer_id);
+    if (data.employer_name) next.set('employer_name', data.employer_name);
+    actions.prepend(h('a.button.primary#next-member', { href: `#/new/member?${next}` }, t('nextMember')));
   }
   if (!got.deleted && kind === 'member') {
     // A member with a card: show it again (never issue it again, which

@@ -208,6 +208,8 @@ try {
   check((await a.$$('[data-list="entity"] li')).length === 1, "the new union covers the entity");
   await a.click("#add-member");
   await a.waitForSelector('form[data-kind="member"]');
+  check((await a.inputValue(fid("employer_name"))) === "红星包装有限公司", "a member of a one-workplace union starts employed there");
+  check((await a.inputValue(fid("ethnicity"))) === "汉族", "民族 starts as 汉族");
   const idChen = residentId("1991-06-15", 142);
   await fill(a, "name", "陈晓红");
   await fill(a, "resident_id", idChen);
@@ -220,6 +222,12 @@ try {
   await a.waitForSelector('article.record[data-kind="member"]');
   check((await a.textContent('.kv[data-field="sex"] dd')) === "女", "the member's sex comes from the ID number");
   const memberUrl = a.url();
+  await a.click("#next-member");
+  await a.waitForSelector('form[data-kind="member"]');
+  check((await a.inputValue(fid("employer_name"))) === "红星包装有限公司" && (await a.inputValue(fid("name"))) === "",
+    "the next member's form carries the union and workplace, and nothing of the person just saved");
+  await a.goto(memberUrl);
+  await a.waitForSelector('article.record[data-kind="member"]');
   const shownId = (await a.textContent('.kv[data-field="resident_id"] dd .masked')).trim();
   check(shownId === idChen.slice(0, 6) + "*".repeat(12), `the member page shows the ID number masked (${shownId})`);
   await a.click('.kv[data-field="resident_id"] dd .reveal');
