@@ -725,8 +725,17 @@ async function formScreen(kind, id, params) {
   const regBox = h('div.banner.bad#already-registered', { hidden: true });
   const fieldsBox = h('div.fields');
 
-  const showIssues = (issues) => {
+  // A required field is marked once the surveyor has been to it, or has
+  // tried to save: typing the first field turns nothing else red.
+  const touched = new Set();
+  let attempted = false;
+  const showIssues = (all) => {
+    const issues = all.filter((i) => i.code !== 'REQUIRED' || attempted || touched.has(i.field));
     issuesBy.clear();
+    // The reason to keep a credit code shows only when the code fails its
+    // check (or a reason was written already).
+    const override = fieldsBox.querySelector('.field[data-field="credit_code_override"]');
+    if (override) override.hidden = !all.some((i) => i.code === 'CREDIT_CODE_CHECKSUM') && !getPath(data, 'credit_code_override');
     for (const i of issues) {
       if (!issuesBy.has(i.field)) issuesBy.set(i.field, []);
       issuesBy.get(i.field).push(i);
@@ -801,6 +810,7 @@ async function formScreen(kind, id, params) {
   }, 500);
 
   const changed = (name, value) => {
+    touched.add(name);
     setPath(data, name, value);
     if (name === 'place.township') {
       setPath(data, 'place.community', null);
@@ -834,6 +844,7 @@ async function formScreen(kind, id, params) {
   const saveButton = h('button.primary#save', { type: 'submit' }, t('save'));
   const formNode = h('form.card.record-form', { dataset: { kind }, novalidate: true, on: { submit: async (ev) => {
     ev.preventDefault();
+    attempted = true;
     saveButton.disabled = true;
     saveButton.textContent = t('saving');
     saving = true;
@@ -878,9 +889,19 @@ async function formScreen(kind, id, params) {
     out,
     h('div.actions.sticky', saveButton),
   );
+  // Enter in a field goes to the next field; only 保存 saves.
+  formNode.addEventListener('keydown', (ev) => {
+    const target = ev.target;
+    if (ev.key !== 'Enter' || target.tagName !== 'INPUT' || ['button', 'submit', 'checkbox', 'radio', 'file'].includes(target.type)) return;
+    ev.preventDefault();
+    const controls = [...formNode.querySelectorAll('input, select, textarea')].filter((n) => n.offsetParent !== null && !n.disabled);
+    const next = controls[controls.indexOf(target) + 1];
+    if (next) next.focus();
+  });
   if (mine !== routeSeq) return; // a newer route has rendered
   show(formNode);
   if (restored || id) validate();
+  else showIssues([]);
   const first = formNode.querySelector('input,select,textarea');
   if (first) first.focus();
 }

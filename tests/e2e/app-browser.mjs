@@ -587,6 +587,21 @@ try {
   }, null, { timeout: 20000 }).catch(() => null);
   check(/已同步：上传\d+条|无法连接服务器/.test((await a.textContent("#sync-note")) || ""), `a tap on the sync status says what it did (${await a.textContent("#sync-note")})`);
 
+  // ---- a quiet form: nothing red before it is due, Enter does not save -----------------
+  await a.goto(`${appA.url}/#/new/entity`);
+  await a.waitForSelector('form[data-kind="entity"] #save');
+  check(!(await a.isVisible('.field[data-field="credit_code_override"]')), "no reason to keep a credit code is asked before a code fails");
+  await a.type(fid("name"), "安静表单测试有限公司");
+  await sleep(500);
+  check((await a.$$(".field.has-error")).length === 0, "typing the first field marks no untouched field");
+  await a.press(fid("name"), "Enter");
+  await sleep(300);
+  check(!(await a.$('.out [data-code="RECORD_INVALID"]')) && !(await a.$("article.record")), "Enter in a field does not save the form");
+  await fill(a, "credit_code", "91350100M000100Y44");
+  await a.waitForSelector('.field[data-field="credit_code"] .issue[data-code="CREDIT_CODE_CHECKSUM"]');
+  check(await a.isVisible('.field[data-field="credit_code_override"]'), "a code that fails its check asks for the reason to keep it");
+  check((await a.textContent('.field[data-field="credit_code"] .issue')).includes("逐位核对"), "and says to compare every character, not which one to change");
+
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
   await a.waitForSelector("#search");

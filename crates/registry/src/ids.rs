@@ -86,9 +86,12 @@ impl IdError {
                 "身份证号中的出生日期晚于今天".to_owned(),
                 "The birth date inside the ID number is in the future".to_owned(),
             ),
-            IdError::Checksum { expected, found } => (
-                format!("身份证号校验位错误：应为{expected}，实为{found}，请核对"),
-                format!("Check character is {found} but should be {expected}; please re-check the number"),
+            // Not "the last digit should be X": the typo is usually
+            // elsewhere, and fixing the check character would make a wrong
+            // number pass.
+            IdError::Checksum { .. } => (
+                "身份证号校验不通过：很可能有一位输错了，请对照证件逐位核对".to_owned(),
+                "The ID number does not check out: a digit was probably mistyped; compare it digit by digit with the card".to_owned(),
             ),
         };
         Issue::error(field, self.code(), zh, en)
@@ -359,14 +362,11 @@ impl CreditCode {
     /// recorded why the code is kept.
     pub fn checksum_warning(&self, field: &str) -> Option<Issue> {
         (!self.checksum_ok).then(|| {
-            let expected = self.expected_check_char();
             Issue::warning(
                 field,
                 "CREDIT_CODE_CHECKSUM",
-                format!("统一社会信用代码校验位不符（应为{expected}），如确认与营业执照一致，请填写保留理由"),
-                format!(
-                    "The check character fails (expected {expected}); if it matches the business licence, record why it is kept"
-                ),
+                "统一社会信用代码校验不通过：请对照营业执照逐位核对；如确与执照一致，请填写保留理由".to_owned(),
+                "The credit code does not check out: compare it character by character with the business licence; if it matches, record why it is kept".to_owned(),
             )
         })
     }

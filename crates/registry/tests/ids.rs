@@ -329,10 +329,12 @@ fn error_codes_are_stable() {
 }
 
 #[test]
-fn checksum_message_names_both_characters() {
+fn checksum_message_asks_to_compare_every_digit_not_to_fix_the_last() {
     let issue = id_err("440308199901011235").issue("resident_id");
-    assert!(issue.message.en.contains("is 5 but should be 4"), "{}", issue.message.en);
-    assert!(issue.message.zh.contains("应为4，实为5"), "{}", issue.message.zh);
+    // "should be 4" invited changing the last digit, making a mistyped
+    // number pass: the typo is usually elsewhere.
+    assert!(!issue.message.zh.contains("应为4") && !issue.message.en.contains("should be 4"), "{:?}", issue.message);
+    assert!(issue.message.zh.contains("逐位核对"), "{}", issue.message.zh);
     let issue = id_err("11010519491231002").issue("resident_id");
     assert!(issue.message.en.contains("this has 17"), "{}", issue.message.en);
 }
@@ -580,7 +582,8 @@ fn credit_checksum_off_by_one_parses_but_warns() {
         assert_eq!(warning.code, "CREDIT_CODE_CHECKSUM");
         assert_eq!(warning.severity, Severity::Warning, "overridable, not an error");
         assert_eq!(warning.field, "credit_code");
-        assert!(warning.message.en.contains(&format!("expected {expected}")), "{}", warning.message.en);
+        assert!(!warning.message.en.contains(&format!("expected {expected}")), "{}", warning.message.en);
+        assert!(warning.message.zh.contains("逐位核对"), "{}", warning.message.zh);
     }
     let warning = CreditCode::parse("91350100M000100Y44").unwrap().checksum_warning("other_field").unwrap();
     assert_eq!(warning.field, "other_field", "the warning is reported on the field asked for");
