@@ -124,6 +124,14 @@ function fmtTime(ms) {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+// 2026-12-02 09:57: the one way dates are written everywhere in the app
+// (records show 2026-12-02; a locale's 2026/12/2 would differ).
+function fmtDateTime(ms) {
+  const d = new Date(ms);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${fmtTime(ms)}`;
+}
+
 // When something happened, with its day unless it was today: a day
 // offline must not look fresh.
 function fmtWhen(ms) {
@@ -965,7 +973,7 @@ function historyNode(entries, form) {
     return f ? labelOf(f) : key;
   };
   return h('ol.history', entries.slice().reverse().map((e) => h('li',
-    h('span.when', new Date(e.at_ms).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB')),
+    h('span.when', fmtDateTime(e.at_ms)),
     ' ', h('strong', e.by || e.device.slice(0, 8)), ' ', t(ops[e.op] || 'updated'),
     e.op !== 'create' && e.fields.some((f) => !f.field.startsWith('_'))
       ? h('span.muted', `：${e.fields.filter((f) => !f.field.startsWith('_')).map((f) => name(f.field)).join('、')}`)

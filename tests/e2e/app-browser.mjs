@@ -232,6 +232,7 @@ try {
   check(shownId === idChen.slice(0, 6) + "*".repeat(12), `the member page shows the ID number masked (${shownId})`);
   await a.click('.kv[data-field="resident_id"] dd .reveal');
   check((await a.textContent('.kv[data-field="resident_id"] dd .masked')).trim() === idChen, "and whole after 显示");
+  check(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/.test((await a.textContent(".history .when")) || ""), `history dates are written as on records (${await a.textContent(".history .when")})`);
   await shot(a, "04-member-page");
   await a.click("#issue-card");
   await a.waitForSelector("#member-card .qr svg");
