@@ -418,12 +418,21 @@ function resetDialog() {
 
 // ---- home ---------------------------------------------------------------------
 
-function todoList(titleKey, todo, describe) {
-  const rows = todo.rows.map((r) => h('li', h('a', { href: `#/record/${r.id}` }, r.name), h('span.muted', ` ${describe(r)}`)));
-  return h('section.card.todo', { dataset: { todo: titleKey } },
-    h('h3', t(titleKey), ' ', h('span.count', String(todo.total))),
-    todo.total ? h('ul', rows) : h('p.muted', t('nothingLeft')),
-    todo.total > todo.rows.length ? h('p.muted', t('more', todo.total - todo.rows.length)) : null,
+// One list of the worklist, folded unless `open`; "还有N项" opens the rest.
+function todoList(titleKey, todo, describe, field, open) {
+  const item = (r) => h('li', h('a', { href: `#/record/${r.id}` }, r.name), h('span.muted', ` ${describe(r)}`));
+  const list = h('ul', todo.rows.map(item));
+  const more = todo.total > todo.rows.length
+    ? h('button.link.more', { type: 'button', on: { click: async () => {
+      const all = await call('worklist', { limit: 2000 });
+      list.replaceChildren(...all[field].rows.map(item));
+      more.remove();
+    } } }, t('more', todo.total - todo.rows.length))
+    : null;
+  return h('details.card.todo', { dataset: { todo: titleKey }, open: open && todo.total > 0 },
+    h('summary', h('h3', t(titleKey), ' ', h('span.count', String(todo.total)))),
+    todo.total ? list : h('p.muted', t('nothingLeft')),
+    more,
   );
 }
 
@@ -447,7 +456,22 @@ async function homeScreen() {
     h('td', String(p.vacancies)),
   ));
   if (mine !== routeSeq) return; // a newer route has rendered
+  const sync = home.sync || {};
   show(
+    // Today's work first: the door, then what waits.
+    h('section.card.today#today',
+      h('h2', `${t('todayTitle')} · ${home.today}`),
+      h('div.actions',
+        h('a.button.primary#home-door', { href: '#/door' }, t('doorStart')),
+        h('a.button.secondary', { href: '#/new/member' }, `＋ ${kindLabel('member')}`),
+      ),
+      h('p.counts',
+        w.returned.total ? h('span.count-chip.bad', t('todayReturned', w.returned.total)) : null,
+        h('span.count-chip', t('todayVisitAgain', w.visit_again.total)),
+        h('span.count-chip', t('todayNotVisited', w.not_visited.total)),
+        sync.outbox ? h('span.count-chip', t('syncWaiting', sync.outbox)) : null,
+      ),
+    ),
     h('section.card.scope',
       h('h2', t('myScope')),
       h('p', h('strong', d.person || '—'), d.enrolled ? ` · ${d.server}` : ` · ${t('standalone')}`),
@@ -455,13 +479,13 @@ async function homeScreen() {
       h('p.counts', KINDS.map((k) => h('a.count-chip', { href: `#/records/${k}` }, `${kindLabel(k)} ${home.counts[k] ?? 0}`))),
     ),
     h('div.todos',
-      w.returned.total ? todoList('todoReturned', w.returned, (r) => r.note || '') : null,
-      todoList('todoVisitAgain', w.visit_again, (r) => t('workers', r.count)),
-      todoList('todoNotVisited', w.not_visited, (r) => t('workers', r.count)),
-      todoList('todoNeedOwnUnion', w.need_own_union, (r) => t('workers', r.count)),
-      todoList('todoUncovered', w.uncovered, (r) => t('workers', r.count)),
-      todoList('todoChairVacant', w.chair_vacant, () => ''),
-      todoList('todoLiuyou', w.liuyou_missing, () => ''),
+      w.returned.total ? todoList('todoReturned', w.returned, (r) => r.note || '', 'returned', true) : null,
+      todoList('todoVisitAgain', w.visit_again, (r) => t('workers', r.count), 'visit_again', true),
+      todoList('todoNotVisited', w.not_visited, (r) => t('workers', r.count), 'not_visited', true),
+      todoList('todoNeedOwnUnion', w.need_own_union, (r) => t('workers', r.count), 'need_own_union', false),
+      todoList('todoUncovered', w.uncovered, (r) => t('workers', r.count), 'uncovered', false),
+      todoList('todoChairVacant', w.chair_vacant, () => '', 'chair_vacant', false),
+      todoList('todoLiuyou', w.liuyou_missing, () => '', 'liuyou_missing', false),
     ),
     photoPolicyCard(home),
     h('section.card',

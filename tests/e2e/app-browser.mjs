@@ -120,6 +120,26 @@ try {
   await a.reload();
   await a.waitForSelector('.todo[data-todo="todoNeedOwnUnion"] .count');
   check(Number(await a.textContent('.todo[data-todo="todoNeedOwnUnion"] .count')) >= 0, "the worklist is on the home screen");
+  // Today's work first: the door flow's button at the top, the lists folded
+  // but for today's (returned, visit again, not visited).
+  const doorTop = await a.$eval("#home-door", (n) => n.getBoundingClientRect().top);
+  check(doorTop < 250, `上门登记 is at the top of the home screen (${Math.round(doorTop)}px)`);
+  check(!(await a.$eval('.todo[data-todo="todoLiuyou"]', (n) => n.open)), "lists beyond today's are folded");
+  const more = await a.$(".todo .more");
+  if (more) {
+    const todo = await more.evaluate((n) => n.closest(".todo").dataset.todo);
+    const total = Number(await a.textContent(`.todo[data-todo="${todo}"] .count`));
+    await a.$eval(`.todo[data-todo="${todo}"]`, (n) => { n.open = true; });
+    await more.click();
+    await a.waitForFunction((k) => !document.querySelector(`.todo[data-todo="${k}"] .more`), todo);
+    check((await a.$$(`.todo[data-todo="${todo}"] li`)).length === total, `还有N项 opens the whole ${todo} list (${total})`);
+  }
+  const homeHeight = await a.evaluate(() => document.documentElement.scrollHeight);
+  check(homeHeight < 2500, `the home screen is shorter (${homeHeight}px)`);
+  await a.click("#home-door");
+  await a.waitForSelector("#door-new-entity");
+  await a.goto(`${appA.url}/#/home`);
+  await a.waitForSelector(".scope");
   check((await a.$$("table.progress tbody tr")).length >= 1, "the township's progress against its targets is shown");
   await shot(a, "02-home");
 

@@ -148,6 +148,16 @@ impl App {
             "check_wipe" => self.check_wipe(),
             "forms" => Ok(forms::all()),
             "home" => self.home(),
+            "worklist" => {
+                #[derive(serde::Deserialize)]
+                struct WorklistArgs {
+                    #[serde(default)]
+                    limit: Option<usize>,
+                }
+                let a: WorklistArgs = args(a)?;
+                let today = self.today();
+                self.with_store(|s| to_json(s.worklist(today, a.limit.unwrap_or(200).clamp(1, 2000))?))
+            }
             "areas" => self.with_store(|s| to_json(s.areas()?)),
             "attach_photo" => self.attach_photo(args(a)?),
             "photo" => self.photo(args(a)?),
