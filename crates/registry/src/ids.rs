@@ -90,7 +90,7 @@ impl IdError {
             // elsewhere, and fixing the check character would make a wrong
             // number pass.
             IdError::Checksum { .. } => (
-                "身份证号校验不通过：很可能有一位输错了，请对照证件逐位核对".to_owned(),
+                "身份证号校验位不符：很可能有一位输错了，请对照证件逐位核对".to_owned(),
                 "The ID number does not check out: a digit was probably mistyped; compare it digit by digit with the card".to_owned(),
             ),
         };
@@ -365,7 +365,7 @@ impl CreditCode {
             Issue::warning(
                 field,
                 "CREDIT_CODE_CHECKSUM",
-                "统一社会信用代码校验不通过：请对照营业执照逐位核对；如确与执照一致，请填写保留理由".to_owned(),
+                "统一社会信用代码校验位不符：请对照营业执照逐位核对；如确与执照一致，请填写保留理由".to_owned(),
                 "The credit code does not check out: compare it character by character with the business licence; if it matches, record why it is kept".to_owned(),
             )
         })
