@@ -757,36 +757,34 @@ async fn list_devices(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Ap
     blocking(move || Ok(Json(as_admin(&st, &token, |db, _| auth::list_devices(db))?))).await
 }
 
-async fn revoke(
+/// A county admin's action on one device, by its id: `act` (given the
+/// device id and the admin's name) answers false for no such device; the
+/// answer names the device under `done`.
+async fn device_action(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    done: &'static str,
+    act: fn(&mut dyn server::Sql, &str, &str) -> Result<bool, SyncError>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
     blocking(move || {
-        if !as_admin(&st, &token, |db, _| auth::revoke(db, &id))? {
+        if !as_admin(&st, &token, |db, staff| act(db, &id, &staff.username))? {
             return Err(auth::DEVICE_NOT_FOUND.into());
         }
-        Ok(Json(serde_json::json!({ "revoked": id })))
+        Ok(Json(serde_json::json!({ done: id })))
     })
     .await
 }
 
+async fn revoke(st: State<Arc<AppState>>, headers: HeaderMap, id: Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    device_action(st, headers, id, "revoked", |db, id, _| auth::revoke(db, id)).await
+}
+
 /// A county admin asks for a lost tablet's data to be wiped (it is revoked
 /// at once; it wipes itself at its next contact).
-async fn wipe(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        if !as_admin(&st, &token, |db, staff| auth::request_wipe(db, &id, &staff.username))? {
-            return Err(auth::DEVICE_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ "wipe_requested": id })))
-    })
-    .await
+async fn wipe(st: State<Arc<AppState>>, headers: HeaderMap, id: Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    device_action(st, headers, id, "wipe_requested", |db, id, by| auth::request_wipe(db, id, by)).await
 }
 
 /// The lock screen's question (with the device's wipe-check token, never
@@ -802,18 +800,11 @@ async fn wipe_check(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiR
 
 /// A county admin lifts a device's suspension for probing.
 async fn reinstate(
-    State(st): State<Arc<AppState>>,
+    st: State<Arc<AppState>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        if !as_admin(&st, &token, |db, staff| auth::reinstate(db, &id, &staff.username))? {
-            return Err(auth::DEVICE_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ "reinstated": id })))
-    })
-    .await
+    device_action(st, headers, id, "reinstated", |db, id, by| auth::reinstate(db, id, by)).await
 }
 
 #[derive(Deserialize)]
