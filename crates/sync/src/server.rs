@@ -1018,25 +1018,26 @@ fn foreign_reference(
     record: &registry::model::Record,
     before: Option<&registry::model::Record>,
 ) -> Result<Option<String>, SyncError> {
+    let old: Vec<(&str, &RecordId)> = before.map(|b| b.references()).unwrap_or_default();
+    let set: Vec<(&str, &RecordId)> = record.references().into_iter().filter(|r| !old.contains(r)).collect();
+    let transfer = record.transfer_unions().filter(|&u| before.and_then(|b| b.transfer_unions()) != Some(u));
+    // Most pushes change no reference (a phone, a date): nothing to read.
+    if set.is_empty() && transfer.is_none() {
+        return Ok(None);
+    }
     let Some(mine) = device_townships(db, device)? else { return Ok(None) };
     let township_of = |db: &mut dyn Sql, id: &RecordId| -> Result<Option<RecordId>, SyncError> {
         let rows = db.query("SELECT township FROM docs WHERE id = $1", &[id.as_str().into()])?;
         Ok(rows.first().and_then(|r| r[0].text().map(RecordId::from)))
     };
-    let old: Vec<(&str, &RecordId)> = before.map(|b| b.references()).unwrap_or_default();
-    for (field, target) in record.references() {
-        if old.contains(&(field, target)) {
-            continue;
-        }
+    for (field, target) in set {
         if let Some(t) = township_of(db, target)?
             && !mine.contains(&t)
         {
             return Ok(Some(format!("{field}: a record of another township")));
         }
     }
-    if let Some((from, to)) = record.transfer_unions()
-        && before.and_then(|b| b.transfer_unions()) != Some((from, to))
-    {
+    if let Some((from, to)) = transfer {
         let (a, b) = (township_of(db, from)?, township_of(db, to)?);
         let inside = |t: &Option<RecordId>| t.as_ref().is_none_or(|t| mine.contains(t));
         if !inside(&a) && !inside(&b) {
