@@ -743,6 +743,8 @@ async function formScreen(kind, id, params) {
     if (!getPath(data, 'place.grid') && grids.length === 1 && scope()) setPath(data, 'place.grid', grids[0].id);
     // Most members are Han: the default saves a dropdown at every door.
     if (kind === 'member' && !getPath(data, 'ethnicity')) setPath(data, 'ethnicity', '汉族');
+    // …and most workers are 群众 (no party membership).
+    if (kind === 'member' && !getPath(data, 'political_status')) setPath(data, 'political_status', 'masses');
   }
   const draft = await call('draft_get', { key: draftKey });
   if (draft && typeof draft === 'object' && Object.keys(draft).length) {

@@ -622,6 +622,61 @@ try {
   await a.waitForSelector('.field[data-field="credit_code"] .issue[data-code="CREDIT_CODE_CHECKSUM"]');
   check(await a.isVisible('.field[data-field="credit_code_override"]'), "a code that fails its check asks for the reason to keep it");
   check((await a.textContent('.field[data-field="credit_code"] .issue')).includes("逐位核对"), "and says to compare every character, not which one to change");
+  // Leave no draft of this unsaved form for the next new entity.
+  await sleep(600);
+  await fetch(`${appA.url}/api/draft_drop`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: "entity-new" }) });
+
+  // ---- the door flow, counted: entity + union + 3 members + a card ------------------------
+  // A tap is a click; a choice from a dropdown is two (open, choose); a
+  // typed field is one tap and its characters. What the app fills in
+  // (township, union, workplace, place, 民族, 政治面貌, dates) costs nothing.
+  {
+    const p = await newPage(appA.url, { width: 1180, height: 820 });
+    const count = { taps: 0, keys: 0 };
+    const tap = async (sel) => { count.taps += 1; await p.click(sel); };
+    const type = async (name, value) => {
+      const sel = fid(name);
+      if (await p.$(`select${sel}`)) {
+        count.taps += 2;
+        await p.selectOption(sel, value === "first" ? await p.$eval(sel, (n) => [...n.options].find((o) => o.value).value) : value);
+      } else {
+        count.taps += 1;
+        count.keys += String(value).length;
+        await p.fill(sel, String(value));
+      }
+    };
+    await p.goto(`${appA.url}/#/door`);
+    await tap("#door-new-entity");
+    await p.waitForSelector('form[data-kind="entity"] #save');
+    await type("name", "青松家具有限公司");
+    await type("unit_kind", "enterprise");
+    await type("ownership", "private");
+    await type("industry", "manufacturing");
+    if (!(await p.inputValue(fid("place.township")))) await type("place.township", "first");
+    await type("workers", 30);
+    await type("women_workers", 11);
+    await tap("#save");
+    await p.waitForSelector("#found-union");
+    await tap("#found-union");
+    await p.waitForSelector('form[data-kind="union"] #save');
+    await tap("#save");
+    await p.waitForSelector("#add-member");
+    await tap("#add-member");
+    for (const [i, name] of ["周建华", "吴秀英", "郑国强"].entries()) {
+      await p.waitForSelector('form[data-kind="member"] #save');
+      await type("name", name);
+      await type("resident_id", residentId(`1990-0${i + 1}-2${i}`, 300 + 2 * i));
+      await type("education", "senior_high");
+      await tap("#save");
+      await p.waitForSelector('article.record[data-kind="member"]');
+      if (i < 2) await tap("#next-member");
+    }
+    await tap("#issue-card");
+    await p.waitForSelector("#member-card .qr svg");
+    check(count.taps <= 35, `the door flow takes ${count.taps} taps and ${count.keys} keystrokes (target: at most 35 taps)`);
+    console.log(JSON.stringify({ doorFlow: count }));
+    await p.close();
+  }
 
   // ---- a short list offers no "load more" --------------------------------------------
   await a.goto(`${appA.url}/#/records/transfer`);
