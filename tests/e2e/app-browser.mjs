@@ -630,8 +630,9 @@ try {
   // A tap is a click; a choice from a dropdown is two (open, choose); a
   // typed field is one tap and its characters. What the app fills in
   // (township, union, workplace, place, 民族, 政治面貌, dates) costs nothing.
-  {
-    const p = await newPage(appA.url, { width: 1180, height: 820 });
+  for (const [wi, [w, hgt]] of [[1180, 820], [820, 1180]].entries()) {
+    const size = `${w}x${hgt}`;
+    const p = await newPage(appA.url, { width: w, height: hgt });
     const count = { taps: 0, keys: 0 };
     const tap = async (sel) => { count.taps += 1; await p.click(sel); };
     const type = async (name, value) => {
@@ -648,33 +649,38 @@ try {
     await p.goto(`${appA.url}/#/door`);
     await tap("#door-new-entity");
     await p.waitForSelector('form[data-kind="entity"] #save');
-    await type("name", "青松家具有限公司");
+    await type("name", ["青松家具有限公司", "翠竹纺织有限公司"][wi]);
     await type("unit_kind", "enterprise");
     await type("ownership", "private");
     await type("industry", "manufacturing");
     if (!(await p.inputValue(fid("place.township")))) await type("place.township", "first");
     await type("workers", 30);
     await type("women_workers", 11);
+    await shot(p, `door-${size}-1-entity-form`);
     await tap("#save");
     await p.waitForSelector("#found-union");
     await tap("#found-union");
     await p.waitForSelector('form[data-kind="union"] #save');
+    await shot(p, `door-${size}-2-union-form`);
     await tap("#save");
     await p.waitForSelector("#add-member");
     await tap("#add-member");
-    for (const [i, name] of ["周建华", "吴秀英", "郑国强"].entries()) {
+    for (const [i, name] of [["周建华", "吴秀英", "郑国强"], ["冯立新", "陈桂兰", "褚志强"]][wi].entries()) {
       await p.waitForSelector('form[data-kind="member"] #save');
       await type("name", name);
-      await type("resident_id", residentId(`1990-0${i + 1}-2${i}`, 300 + 2 * i));
+      await type("resident_id", residentId(`1990-0${i + 1}-2${i}`, 300 + 10 * wi + 2 * i));
       await type("education", "senior_high");
+      if (i === 0) await shot(p, `door-${size}-3-member-form`);
       await tap("#save");
       await p.waitForSelector('article.record[data-kind="member"]');
+      if (i === 0) await shot(p, `door-${size}-4-member-saved`);
       if (i < 2) await tap("#next-member");
     }
     await tap("#issue-card");
     await p.waitForSelector("#member-card .qr svg");
-    check(count.taps <= 35, `the door flow takes ${count.taps} taps and ${count.keys} keystrokes (target: at most 35 taps)`);
-    console.log(JSON.stringify({ doorFlow: count }));
+    await shot(p, `door-${size}-5-card`);
+    check(count.taps <= 35, `${size}: the door flow takes ${count.taps} taps and ${count.keys} keystrokes (target: at most 35 taps)`);
+    console.log(JSON.stringify({ doorFlow: { size, ...count } }));
     await p.close();
   }
 
