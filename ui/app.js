@@ -952,12 +952,11 @@ async function afterSave(kind, savedId, params) {
 
 // ---- a record's page -----------------------------------------------------------
 
-// A resident ID number on screen shows its region only until the surveyor
-// taps 显示 (someone may be looking over their shoulder at the door); the
-// same mask as the county's ledgers (registry::privacy).
-function personalValue(field, value) {
-  if (field.name !== 'resident_id' || !value) return displayValue(field, value);
-  const masked = String(value).slice(0, 6) + '*'.repeat(Math.max(0, String(value).length - 6));
+// A resident ID number on screen shows only what the backend's mask (the
+// registry's, as in the county's ledgers) leaves until the surveyor taps 显示
+// (someone may be looking over their shoulder at the door).
+function personalValue(field, value, masked) {
+  if (field.name !== 'resident_id' || !value || !masked) return displayValue(field, value);
   const text = h('span.masked', masked);
   const toggle = h('button.link.reveal', { type: 'button', on: { click: () => {
     const shown = text.textContent === String(value);
@@ -1140,7 +1139,7 @@ async function recordScreen(id) {
     extra.prepend(h('section.card#photos', h('h3', t('photosTitle'), ' ', h('span.count', String(Object.keys(data.photos).length))),
       h('div.thumbs', Object.entries(data.photos).map(([hash, p]) => photoThumb(hash, p, photoField, null)))));
   }
-  const rows = fields.filter((f) => f.type !== 'photos').map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', personalValue(f, getPath(data, f.name)))));
+  const rows = fields.filter((f) => f.type !== 'photos').map((f) => h('div.kv', { dataset: { field: f.name } }, h('dt', labelOf(f)), h('dd', personalValue(f, getPath(data, f.name), (got.masked || {})[f.name]))));
   const page = h('article.record', { dataset: { kind, id } },
     h('h2', data.name || data.member_name || data.entity_name || id, ' ', h('span.muted.kind', kindLabel(kind))),
     got.deleted ? h('p.banner.bad', `${t('deleted')}: ${got.deleted.reason} (${got.deleted.by})`) : null,

@@ -637,8 +637,17 @@ impl App {
             };
             let conflicts = s.conflicts(&a.id)?;
             let history = s.history(&a.id)?;
+            // The record page shows the ID number masked until 显示: the
+            // mask is the registry's, the one the county's ledgers use.
+            let resident_id = match &r.record {
+                registry::model::Record::Member(m) => Some(m.resident_id.as_str()),
+                registry::model::Record::Cadre(c) => c.resident_id.as_deref(),
+                registry::model::Record::Hardship(h) => h.resident_id.as_deref(),
+                _ => None,
+            };
+            let masked = json!({ "resident_id": resident_id.map(registry::privacy::mask_id) });
             Ok(json!({
-                "id": r.id, "record": r.record, "deleted": r.deleted, "returned": r.returned,
+                "id": r.id, "record": r.record, "masked": masked, "deleted": r.deleted, "returned": r.returned,
                 "conflicts": conflicts, "history": history,
             }))
         })

@@ -710,3 +710,37 @@ fn a_device_cannot_move_another_townships_figures_by_pointing_records_at_it() {
         assert!(s.server_heads(&own).is_some());
     });
 }
+
+#[test]
+fn the_new_endpoints_refuse_an_outsider_a_clerk_and_a_device_where_they_are_not_theirs() {
+    let s = start(Backend::Sqlite);
+    let dev = s.enrol(s.township_grant(0), 95);
+    let clerk = sign_in(&s, "clerk", "battery staple");
+    let empty = serde_json::json!({});
+    let lookup = serde_json::json!({"id": "0123456789abcdef0123456789abcdef"});
+    // The county's device actions: only a county admin.
+    for action in ["wipe", "reinstate", "revoke"] {
+        let path = format!("/api/devices/{}/{action}", dev.id);
+        assert_eq!(s.post_json(&path, None, &empty).0, 401, "{action}: outsider");
+        assert_eq!(s.post_json(&path, Some("sjs_made_up"), &empty).0, 401, "{action}: made-up token");
+        assert_eq!(s.post_json(&path, Some(&clerk), &empty).0, 403, "{action}: clerk");
+        assert_eq!(s.post_json(&path, Some(&dev.token), &empty).0, 401, "{action}: a device token is no session");
+    }
+    assert_eq!(s.post_json("/api/console/staff/admin/sign-out", Some(&dev.token), &empty).0, 401);
+    // The device's lookup: only an enrolled device, never a staff session.
+    assert_eq!(s.post_json("/api/sync/lookup", None, &lookup).0, 401);
+    assert_eq!(s.post_json("/api/sync/lookup", Some(&clerk), &lookup).0, 401, "a clerk is no device");
+    assert_eq!(s.post_json("/api/sync/lookup", Some(&s.admin), &lookup).0, 401, "nor is an admin");
+    assert_eq!(s.post_json("/api/sync/lookup", Some(&dev.token), &serde_json::json!({"id": "../x"})).0, 400);
+    assert_eq!(s.post_json("/api/sync/lookup", Some(&dev.token), &lookup).0, 200);
+    // The wipe check answers only its own token: not a device's sync token,
+    // not a session, not a guess.
+    for token in ["sjw_made_up", dev.token.as_str(), clerk.as_str()] {
+        assert_eq!(s.post_json("/api/sync/wipe-check", Some(token), &empty).0, 401, "{token}");
+    }
+    // Sign-out ends only the session it is given.
+    assert_eq!(s.post_json("/api/logout", Some(&dev.token), &empty).0, 401);
+    assert_eq!(s.post_json("/api/logout", Some(&clerk), &empty).0, 200);
+    let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin);
+    assert_eq!(s.answer(req).0, 200, "the admin's session is untouched");
+}

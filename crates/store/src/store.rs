@@ -705,18 +705,9 @@ impl Store {
     }
 
     pub fn possible_duplicates(&self, record: &Record, today: Date) -> Result<Vec<ListRow>, StoreError> {
+        let mut out: Vec<ListRow> = self.registered(record, today)?.into_iter().collect();
         let mut record = record.clone();
         let _ = validate::check(&mut record, today);
-        let mut out = Vec::new();
-        if let Some(key) = record.natural_key() {
-            let id = self.secret.record_id(&key);
-            out.extend(
-                self.conn
-                    .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM records WHERE id = ?1"))?
-                    .query_row([id.as_str()], list_row)
-                    .optional()?,
-            );
-        }
         let near: Vec<ListRow> = match &record {
             Record::Member(m) => self
                 .conn

@@ -1047,6 +1047,15 @@ fn foreign_reference(
     Ok(None)
 }
 
+/// A document's references as its root keys hold them (the fields
+/// `Record::references` and `transfer_unions` read): compared before and
+/// after a push, so the reference rule reads nothing for a push that sets
+/// none.
+fn reference_keys(doc: &AutoCommit) -> [Option<String>; 7] {
+    ["union_id", "employer_id", "member_id", "entity_id", "parent_union", "from_union", "to_union"]
+        .map(|k| root_str(doc, k))
+}
+
 /// A document's place as its root keys hold it (township, community, grid):
 /// compared before and after a push, so the region rule is checked where a
 /// place is set, not on every edit of a record placed before the rule.
@@ -1072,8 +1081,7 @@ fn push_one(
     let before = doc.get_heads();
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
     let old_place = old.as_ref().map(|_| place_keys(&doc));
-    // Read only for a device limited to some townships (the reference rule).
-    let old_record = if old.is_some() && !device.scope.all { store::hydrate(&doc).ok() } else { None };
+    let old_refs = reference_keys(&doc);
     match store::doc::load_incremental(&mut doc, &d.bytes) {
         Ok(_) => {}
         // Another change by this device's actor with the same sequence
@@ -1140,8 +1148,13 @@ fn push_one(
             return quarantined(db, "RULES_BROKEN", codes.join(","));
         }
     }
-    if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
-        return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
+    // The reference rule, only where the push sets a reference (the record
+    // as it was is read only then).
+    if !device.scope.all && reference_keys(&doc) != old_refs {
+        let old_record = old.as_ref().and_then(|_| doc.fork_at(&before).ok()).and_then(|d| store::hydrate(&d).ok());
+        if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
+            return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
+        }
     }
     let issues = validate::check(&mut record, ctx.today);
     if blocks_saving(&issues) {
