@@ -139,7 +139,7 @@ function fmtWhen(ms) {
   const today = new Date();
   const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
   const same = (x, y) => x.getFullYear() === y.getFullYear() && x.getMonth() === y.getMonth() && x.getDate() === y.getDate();
-  if (same(d, today)) return fmtTime(ms);
+  if (same(d, today)) return `${t('todayWord')} ${fmtTime(ms)}`;
   if (same(d, yesterday)) return `${t('yesterday')} ${fmtTime(ms)}`;
   return `${t('monthDay', d.getMonth() + 1, d.getDate())} ${fmtTime(ms)}`;
 }
@@ -201,6 +201,9 @@ function renderChrome() {
   document.getElementById('lock').hidden = !open;
   document.getElementById('lock').textContent = t('lock');
   document.getElementById('sync').hidden = !open;
+  // Locked, nothing of the app shows around the lock screen, a sync's toast neither.
+  const note = document.getElementById('sync-note');
+  if (note && !open) note.hidden = true;
   const nav = document.getElementById('nav');
   nav.hidden = !open;
   nav.replaceChildren(
@@ -241,6 +244,7 @@ let lastSyncAt = null;
 // A note under the sync button for a few seconds (role=status).
 let syncNoteTimer = null;
 function syncNote(text) {
+  if (!appState || appState.state !== 'open') return;
   let note = document.getElementById('sync-note');
   if (!note) {
     note = h('p.toast#sync-note', { role: 'status' });
@@ -345,7 +349,7 @@ function setupScreen() {
 
 function unlockScreen() {
   const out = h('div.out', { 'aria-live': 'polite' });
-  const form = h('form.card.narrow', { on: { submit: async (ev) => {
+  const form = h('form.card.narrow#lock-screen', { on: { submit: async (ev) => {
     ev.preventDefault();
     out.replaceChildren();
     try {
@@ -528,8 +532,8 @@ async function recordsScreen(kind) {
   await loadSchema();
   await loadAreas();
   const list = h('ul.rows', { 'aria-live': 'polite' });
-  const info = h('p.muted');
-  const more = h('button.secondary', { type: 'button', hidden: true }, t('loadMore'));
+  const info = h('p.muted#list-info');
+  const more = h('button.secondary#load-more', { type: 'button', hidden: true }, t('loadMore'));
   let last = null;
   let seq = 0;
   const loadPage = async () => {
@@ -691,6 +695,8 @@ function fieldInput(field, data, changed) {
       return positionInput(id, value, set);
     case 'photos':
       return photosInput(id, field, () => getPath(data, field.name) || {}, set);
+    case 'date':
+      return dateInput(id, value, set);
     case 'textarea': {
       const area = h('textarea', { id, rows: 3 });
       area.value = value ?? '';
@@ -708,6 +714,35 @@ function fieldInput(field, data, changed) {
       return input;
     }
   }
+}
+
+// A date always reads YYYY-MM-DD, whatever the tablet's locale (a native
+// date input follows the system's: mm/dd/yyyy on an English one). Typed as
+// eight digits, the dashes come by themselves (19900120 → 1990-01-20); the
+// calendar button opens the system's own picker for the same value.
+function dateInput(id, value, set) {
+  const input = h('input.date-input', { id, type: 'text', inputmode: 'numeric', autocomplete: 'off', placeholder: t('datePlaceholder'), maxlength: 10, spellcheck: false });
+  input.value = value ?? '';
+  input.addEventListener('input', () => {
+    const raw = input.value;
+    // Digits only are formatted; anything else typed is left for the check to explain.
+    if (/^[\d-]*$/.test(raw)) {
+      const d = raw.replace(/-/g, '').slice(0, 8);
+      const formatted = d.length > 6 ? `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6)}` : d.length > 4 ? `${d.slice(0, 4)}-${d.slice(4)}` : d;
+      if (formatted !== raw && !raw.endsWith('-')) input.value = formatted;
+    }
+    set(input.value === '' ? null : input.value);
+  });
+  const picker = h('input.date-picker', { type: 'date', tabindex: -1, 'aria-hidden': 'true' });
+  picker.addEventListener('change', () => {
+    input.value = picker.value;
+    set(picker.value || null);
+  });
+  const open = h('button.secondary.date-button', { type: 'button', title: t('pickDate'), on: { click: () => {
+    picker.value = /^\d{4}-\d{2}-\d{2}$/.test(input.value) ? input.value : '';
+    try { picker.showPicker(); } catch { picker.focus(); }
+  } } }, t('calendar'));
+  return h('span.date-field', input, open, picker);
 }
 
 function prefillFrom(params) {
@@ -745,6 +780,8 @@ async function formScreen(kind, id, params) {
     if (kind === 'member' && !getPath(data, 'ethnicity')) setPath(data, 'ethnicity', '汉族');
     // …and most workers are 群众 (no party membership).
     if (kind === 'member' && !getPath(data, 'political_status')) setPath(data, 'political_status', 'masses');
+    // A member registered at the door joins today.
+    if (kind === 'member' && !getPath(data, 'joined_on')) setPath(data, 'joined_on', today());
   }
   const draft = await call('draft_get', { key: draftKey });
   if (draft && typeof draft === 'object' && Object.keys(draft).length) {
@@ -806,7 +843,13 @@ async function formScreen(kind, id, params) {
     regBox.replaceChildren(
       h('p', h('strong', t('duplicateExists'))),
       h('ul.rows', candidateNode(r)),
-      h('a.button.primary#open-registered', { href: `#/record/${r.id}` }, t('openExisting')),
+      // Opening it ends this form: the person (or entity) is registered,
+      // so nothing typed here is kept as a draft for the next new form.
+      h('a.button.primary#open-registered', { href: `#/record/${r.id}`, on: { click: () => {
+        saving = true;
+        keepDraft.cancel();
+        drafts = drafts.then(() => call('draft_drop', { key: draftKey })).catch(() => {});
+      } } }, t('openExisting')),
     );
   };
 
@@ -861,16 +904,38 @@ async function formScreen(kind, id, params) {
     validate();
   };
 
+  // The business licence's QR carries the credit code: read by the camera
+  // (or from a photo of the licence) instead of typed. Made once, so a
+  // redraw of the fields does not leave a camera running.
+  let licence = null;
+  if (kind === 'entity' && form.fields.some((f) => f.name === 'credit_code')) {
+    const note = h('div.out#licence-out', { 'aria-live': 'polite' });
+    const reader = qrReader('licence', async (text) => {
+      try {
+        const got = await call('licence_code', { text });
+        const input = document.getElementById('f-credit_code');
+        if (input) input.value = got.credit_code;
+        note.replaceChildren(h('p.banner.ok#licence-read', t('licenceRead', got.credit_code)));
+        changed('credit_code', got.credit_code);
+      } catch (e) {
+        note.replaceChildren(errorBox(e));
+      }
+    }, note, { scan: 'scanLicence', picture: 'licencePicture' });
+    licence = h('div.licence', reader.buttons, reader.video, note);
+  }
+
   const drawFields = () => {
-    fieldsBox.replaceChildren(...form.fields.map((f) => h('div.field', { dataset: { field: f.name, type: f.type } },
-      f.group ? h('h3.group', lang === 'zh' ? f.group[0] : f.group[1]) : null,
+    // A group's heading is a row of its own across the grid (inside a
+    // field it made that cell taller than its row and left gaps).
+    fieldsBox.replaceChildren(...form.fields.flatMap((f) => [f.group ? h('h3.group', lang === 'zh' ? f.group[0] : f.group[1]) : null, h('div.field', { dataset: { field: f.name, type: f.type } },
       f.type === 'bool'
         ? h('label.check', { for: `f-${f.name.replace(/\./g, '-')}` }, fieldInput(f, data, changed), labelOf(f))
         : [h('label', { for: `f-${f.name.replace(/\./g, '-')}` }, labelOf(f), f.required ? h('span.req', { title: t('required') }, ' *') : null),
           fieldInput(f, data, changed)],
       f.derived ? h('span.hint', t('derivedHint')) : null,
+      f.name === 'credit_code' ? licence : null,
       h('span.issues', { 'aria-live': 'polite' }),
-    )));
+    )]).filter(Boolean));
     showIssues([...issuesBy.values()].flat());
   };
   drawFields();
@@ -928,7 +993,7 @@ async function formScreen(kind, id, params) {
     const target = ev.target;
     if (ev.key !== 'Enter' || target.tagName !== 'INPUT' || ['button', 'submit', 'checkbox', 'radio', 'file'].includes(target.type)) return;
     ev.preventDefault();
-    const controls = [...formNode.querySelectorAll('input, select, textarea')].filter((n) => n.offsetParent !== null && !n.disabled);
+    const controls = [...formNode.querySelectorAll('input:not(.date-picker), select, textarea')].filter((n) => n.offsetParent !== null && !n.disabled);
     const next = controls[controls.indexOf(target) + 1];
     if (next) next.focus();
   });
@@ -1071,6 +1136,8 @@ async function recordScreen(id) {
         ? h('ul.rows', visits.map((v) => h('li', { dataset: { outcome: v.outcome } }, h('a', { href: `#/record/${v.id}` }, `${v.visited_on} ${v.time}`), ' ', outcomeOf(v.outcome), h('span.muted', ` · ${v.surveyor}${v.follow_up_on ? ` · ${t('followUp', v.follow_up_on)}` : ''}`))))
         : h('p.muted', t('notVisitedYet'))));
   }
+  // What the plan's rules say about this record, each with its way out.
+  const fixes = {};
   if (!got.deleted && kind === 'union') {
     const lists = {};
     for (const k of ['member', 'cadre', 'entity']) lists[k] = (await call('list', { kind: k, union_id: id, limit: 200 })).rows;
@@ -1087,6 +1154,7 @@ async function recordScreen(id) {
       h('a.button.primary#add-member', { href: `#/new/member?${memberPrefill}&joined_on=${today()}` }, t('addMember')),
       h('a.button.secondary#add-cadre', { href: `#/new/cadre?${prefill}` }, t('addCadre')),
     );
+    fixes.CHAIR_VACANT = h('a.button.primary#add-chair', { href: `#/new/cadre?${prefill}&role=chair` }, t('addChair'));
     for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
       extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(lists[k].length))), h('ul.rows', lists[k].map(rowNode))));
     }
@@ -1146,6 +1214,9 @@ async function recordScreen(id) {
     got.returned ? h('p.banner.bad#returned', `${t('returnedBanner')}: ${got.returned.note || '—'} (${got.returned.by})`) : null,
     actions,
     out,
+    (got.findings || []).length ? h('section.card#findings', h('h3', t('findingsTitle')),
+      h('ul.findings', got.findings.map((f) => h('li', { dataset: { rule: f.rule, severity: f.severity } },
+        h('span', lang === 'zh' ? f.why.zh : f.why.en), fixes[f.rule] || null)))) : null,
     got.conflicts.length ? conflictsNode(id, got.conflicts, form) : null,
     h('section.card', h('dl.kvs', rows)),
     extra,
@@ -1314,14 +1385,15 @@ async function decodeImageFile(file) {
 // A QR reader: a camera button, a picture picker and the video preview.
 // `onFound(text)` gets each decoded code; `out` shows why nothing was read.
 // `prefix` keeps the element ids apart where two readers could meet.
-function qrReader(prefix, onFound, out) {
+function qrReader(prefix, onFound, out, labels = {}) {
+  const scanLabel = labels.scan || 'scan';
   const video = h(`video#${prefix}-video.scan-video`, { playsinline: true, muted: true, hidden: true });
   let stream = null;
   const stop = () => {
     if (stream) stream.getTracks().forEach((tr) => tr.stop());
     stream = null;
     video.hidden = true;
-    scanButton.textContent = t('scan');
+    scanButton.textContent = t(scanLabel);
   };
   const scanButton = h(`button.secondary#${prefix}-scan`, { type: 'button', on: { click: async () => {
     if (stream) return stop();
@@ -1357,7 +1429,7 @@ function qrReader(prefix, onFound, out) {
       requestAnimationFrame(tick);
     };
     tick();
-  } } }, t('scan'));
+  } } }, t(scanLabel));
   const file = h(`input#${prefix}-image`, { type: 'file', accept: 'image/*' });
   file.addEventListener('change', async () => {
     if (!file.files.length) return;
@@ -1371,7 +1443,7 @@ function qrReader(prefix, onFound, out) {
   });
   window.addEventListener('hashchange', stop, { once: true });
   return {
-    buttons: h('div.actions', scanButton, h('label.button.secondary', { for: `${prefix}-image` }, t('pickImage')), file),
+    buttons: h('div.actions', scanButton, h('label.button.secondary', { for: `${prefix}-image` }, t(labels.picture || 'pickImage')), file),
     video,
     stop,
   };

@@ -238,6 +238,8 @@ try {
   await a.click("#found-union");
   await a.wait('form[data-kind="union"]');
   const unionId = await saveAndOpen(a, "union");
+  await a.wait('#findings li[data-rule="CHAIR_VACANT"] #add-chair');
+  check(true, "the new union asks for its chair");
   await a.click("#add-member");
   await a.wait('form[data-kind="member"]');
   const memberRid = residentId("1988-02-09", 57);
@@ -260,6 +262,22 @@ try {
   await a.wait("#verdict");
   check((await a.exec("return document.querySelector('#verdict').dataset.valid")) === "true", "the app verifies its card offline");
   await a.shot("07-verify");
+  // The card shown again is the card issued (re-showing never re-issues).
+  await a.go(`#/record/${memberId}`);
+  await a.click("#show-card");
+  await a.wait("#member-card .qr svg");
+  check((await a.exec("return document.querySelector('.card-text').textContent;")) === card, "the card shown again in the app is the card issued");
+  // Two more members of the union, from the member just registered: union,
+  // workplace and place carried over.
+  await a.go(`#/record/${memberId}`);
+  for (const [name, born, seq] of [["孙丽娟", "1992-03-14", 61], ["钱志明", "1985-11-02", 63]]) {
+    await a.click("#next-member");
+    await a.wait('form[data-kind="member"] #save');
+    await a.waitFor(() => document.querySelector("#f-employer_name").value === "光明食品有限公司", "the next member starts with the workplace");
+    await fillForm(a, [["name", name], ["resident_id", residentId(born, seq)], ["education", "senior_high"]]);
+    await saveAndOpen(a, "member");
+  }
+  check(true, "three members registered at the door, the next two from the first");
   await a.waitFor(() => document.querySelector("#sync").dataset.state === "offline", "A notices it is offline");
   await a.waitFor(() => document.querySelector("#sync").textContent.includes("待上传"), "the outbox count", 10000).then(
     () => check(true, "offline, changes wait in the outbox"),

@@ -4,6 +4,8 @@
 import { spawn, execFileSync } from "node:child_process";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
+import { writeFileSync } from "node:fs";
+import qrcode from "qrcode-generator";
 
 export let failures = 0;
 
@@ -131,4 +133,56 @@ export function residentId(birth, seq) {
 
 export function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// A Unified Social Credit Code (GB 32100-2015) from its first 17
+// characters, with its check character computed independently of the app.
+export function creditCode(first17) {
+  const alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const sum = [...first17].reduce((s, c, i) => s + alphabet.indexOf(c) * weights[i], 0);
+  return first17 + alphabet[(31 - (sum % 31)) % 31];
+}
+
+// What a business licence's QR code says: a link to the national publicity
+// system with the credit code as a parameter.
+export function licenceQrText(code) {
+  return `http://www.gsxt.gov.cn/index.html?uniscid=${code}`;
+}
+
+// A QR code's modules (qrcode-generator, error correction M).
+export function qrModules(text) {
+  const qr = qrcode(0, "M");
+  qr.addData(text);
+  qr.make();
+  const n = qr.getModuleCount();
+  return { n, dark: (r, c) => r >= 0 && c >= 0 && r < n && c < n && qr.isDark(r, c) };
+}
+
+// The QR as an SVG page, for a picture of it (a photo of the licence).
+export function qrSvg(text) {
+  const qr = qrcode(0, "M");
+  qr.addData(text);
+  qr.make();
+  return qr.createSvgTag(8, 32);
+}
+
+// A video file chromium's fake camera plays (--use-file-for-fake-video-capture):
+// the QR code drawn in black on a grey page, as a camera held over a licence
+// sees it. YUV4MPEG2, 4:2:0, two identical frames that loop.
+export function writeQrVideo(path, text) {
+  const { n, dark } = qrModules(text);
+  const width = 640, height = 480, module = 8;
+  const size = (n + 8) * module;
+  const left = Math.floor((width - size) / 2), top = Math.floor((height - size) / 2);
+  const y = Buffer.alloc(width * height, 180);
+  for (let row = 0; row < size; row++) {
+    for (let col = 0; col < size; col++) {
+      const r = Math.floor(row / module) - 4, c = Math.floor(col / module) - 4;
+      y[(top + row) * width + left + col] = dark(r, c) ? 16 : 235;
+    }
+  }
+  const chroma = Buffer.alloc((width / 2) * (height / 2) * 2, 128);
+  const frame = Buffer.concat([Buffer.from("FRAME\n"), y, chroma]);
+  writeFileSync(path, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]));
 }

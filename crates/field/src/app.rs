@@ -212,6 +212,21 @@ impl App {
                     )),
                 }
             }
+            "licence_code" => {
+                // The text a camera or a picture read from a business
+                // licence's QR: its credit code, and the entity already
+                // registered under it (check first, then register).
+                let a: TextArgs = args(a)?;
+                let Some(code) = registry::ids::CreditCode::find_in(&a.text) else {
+                    return Err(ApiError::new(
+                        "LICENCE_QR_NO_CODE",
+                        "这个二维码里没有可用的统一社会信用代码，请对照营业执照手工填写",
+                        "This QR code carries no usable credit code; type it from the licence",
+                    ));
+                };
+                let registered = self.with_store(|s| Ok(s.find_by_credit_code(code.as_str())?))?;
+                Ok(json!({"credit_code": code.as_str(), "registered": registered}))
+            }
             "verify_card" => {
                 let a: TextArgs = args(a)?;
                 let today = self.today();
@@ -631,6 +646,7 @@ impl App {
     }
 
     fn get(&self, a: IdArgs) -> Result<Value> {
+        let today = self.today();
         self.with_store(|s| {
             let Some(r) = s.get(&a.id)? else {
                 return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
@@ -646,9 +662,10 @@ impl App {
                 _ => None,
             };
             let masked = json!({ "resident_id": resident_id.map(registry::privacy::mask_id) });
+            let findings = if r.deleted.is_some() { Vec::new() } else { findings(s, &r.id, &r.record, today)? };
             Ok(json!({
                 "id": r.id, "record": r.record, "masked": masked, "deleted": r.deleted, "returned": r.returned,
-                "conflicts": conflicts, "history": history,
+                "conflicts": conflicts, "history": history, "findings": findings,
             }))
         })
     }
@@ -694,7 +711,7 @@ impl App {
     }
 
     /// Search as you type: a resident ID or credit code finds its record
-    /// exactly; anything else is a name prefix.
+    /// exactly; anything else is any part of a name (prefix matches first).
     fn search(&self, a: SearchArgs) -> Result<Value> {
         let today = self.today();
         let q = a.q.trim();
@@ -919,6 +936,46 @@ struct DraftArgs {
 fn draft_key(key: &str) -> Result<String> {
     let ok = !key.is_empty() && key.len() <= 80 && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_:.".contains(c));
     if ok { Ok(format!("draft.{key}")) } else { Err(ApiError::bad_args("draft key")) }
+}
+
+/// What the plan's rules say about an entity or a union, as the record page
+/// shows it (a new union with no chair is told so at once, with the way to
+/// register one): the registry's explained verdicts, over what this device
+/// holds.
+fn findings(s: &Store, id: &RecordId, record: &Record, today: Date) -> Result<Vec<registry::rules::Finding>> {
+    Ok(match record {
+        Record::Entity(e) => {
+            let covering = match &e.union_id {
+                Some(u) => match s.get(u)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
+                    Some(Record::Union(u)) => Some(u.kind),
+                    _ => None,
+                },
+                None => None,
+            };
+            registry::rules::entity_findings(e, covering)
+        }
+        Record::Union(u) => {
+            let mut cadres = Vec::new();
+            for row in s.list_in_union(id, RecordKind::Cadre, 2000)? {
+                if let Some(Record::Cadre(c)) = s.get(&row.id)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
+                    cadres.push(c);
+                }
+            }
+            let mut covered = Vec::new();
+            for row in s.list_in_union(id, RecordKind::Entity, 2000)? {
+                if let Some(Record::Entity(e)) = s.get(&row.id)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
+                    covered.push(e);
+                }
+            }
+            registry::rules::union_findings(
+                u,
+                &cadres.iter().collect::<Vec<_>>(),
+                &covered.iter().collect::<Vec<_>>(),
+                today,
+            )
+        }
+        _ => Vec::new(),
+    })
 }
 
 #[derive(Deserialize)]

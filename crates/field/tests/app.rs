@@ -532,3 +532,66 @@ fn a_lost_tablet_is_wiped_at_its_next_contact_or_after_ten_wrong_pins() {
     assert!(gone(dir.path()));
     assert_eq!(ok(&c, "status", Value::Null)["state"], "new");
 }
+
+/// The business licence's QR read at the door: its credit code, and the
+/// entity already registered under it; the record page's rule findings for
+/// a union without a chair, gone once one is registered.
+#[test]
+fn a_licence_qr_gives_the_credit_code_and_a_new_union_asks_for_its_chair() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app(dir.path());
+    let t = standalone_with_township(&a);
+    let licence = "91310000MA1FL1MMXL";
+    let qr = format!("http://www.gsxt.gov.cn/index.html?uniscid={licence}");
+    let read = ok(&a, "licence_code", json!({"text": qr}));
+    assert_eq!(read["credit_code"], licence, "{read}");
+    assert_eq!(read["registered"].as_array().map(Vec::len), Some(0), "nothing registered yet: {read}");
+    for text in ["http://www.gsxt.gov.cn/%7B7A3F9C21E0B14D8A9F6E2C5B7D1A0E43%7D", "91310000MA1FL1MMXM", ""] {
+        assert_eq!(code(&a, "licence_code", json!({"text": text})), "LICENCE_QR_NO_CODE", "{text}");
+    }
+    assert_eq!(code(&a, "licence_code", json!({})), "BAD_ARGUMENTS");
+    let mut e = entity(&t, "海川精密机械有限公司", 30);
+    e["data"]["credit_code"] = json!(licence);
+    let e = ok(&a, "save", json!({"record": e}))["id"].as_str().unwrap().to_owned();
+    let read = ok(&a, "licence_code", json!({"text": qr}));
+    assert_eq!(read["registered"][0]["id"], e.as_str(), "scanned again, the entity is found: {read}");
+    // The entity with 30 workers and no union: the rule says so, explained.
+    let got = ok(&a, "get", json!({"id": e}));
+    assert!(got["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "OWN_UNION_25"), "{got}");
+    let u = ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "union", "data": {
+            "name": "海川精密机械有限公司工会", "kind": "single_unit", "place": {"township": t}, "workers": 30, "women_workers": 3,
+        }}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rules = |a: &App| -> Vec<String> {
+        ok(a, "get", json!({"id": u}))["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert!(rules(&a).contains(&"CHAIR_VACANT".to_owned()), "a new union has no chair: {:?}", rules(&a));
+    ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "cadre", "data": {
+            "name": "周建华", "union_id": u, "role": "chair", "owner_relation": "unrelated", "place": {"township": t},
+        }}}),
+    );
+    assert!(!rules(&a).contains(&"CHAIR_VACANT".to_owned()), "with its chair: {:?}", rules(&a));
+    // The owner's spouse as chair: the rule says why it may not be.
+    ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "cadre", "data": {
+            "name": "王丽", "union_id": u, "role": "chair", "owner_relation": "close_relative", "place": {"township": t},
+        }}}),
+    );
+    assert!(rules(&a).contains(&"OWNER_MAY_NOT_HOLD".to_owned()), "{:?}", rules(&a));
+}

@@ -370,6 +370,26 @@ impl CreditCode {
             )
         })
     }
+
+    /// The credit code carried by the text of a business licence's QR code.
+    ///
+    /// A licence's QR usually holds a link to the national publicity system
+    /// with the code as one of its parameters (`…?uniscid=91320…`), sometimes
+    /// the bare code, and on newer licences an opaque token that carries no
+    /// code at all. So this looks for a run of exactly 18 characters of the
+    /// code's alphabet, standing alone between other characters (a longer
+    /// run is some other identifier), whose check character is right: a
+    /// scanned code is either read exactly or not at all, and a code that
+    /// fails its check is never offered. `None` means "type it from the
+    /// licence".
+    pub fn find_in(text: &str) -> Option<CreditCode> {
+        let upper = text.to_ascii_uppercase();
+        upper
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|run| run.len() == 18)
+            .filter_map(|run| CreditCode::parse(run).ok())
+            .find(CreditCode::checksum_ok)
+    }
 }
 
 /// A mainland China mobile number, normalised to 11 digits.

@@ -589,6 +589,32 @@ fn credit_checksum_off_by_one_parses_but_warns() {
     assert_eq!(warning.field, "other_field", "the warning is reported on the field asked for");
 }
 
+/// What a business licence's QR holds, in the forms met in the field.
+#[test]
+fn the_credit_code_is_found_in_a_licence_qr() {
+    let code = "91310000MA1FL1MMXL";
+    for text in [
+        format!("http://www.gsxt.gov.cn/index.html?uniscid={code}"),
+        format!("https://www.gsxt.gov.cn/corp-query-entprise-info-{code}-abc.html"),
+        format!("http://qyxy.scjgj.beijing.gov.cn/?uniscid={}&regno=110000012345678", code.to_ascii_lowercase()),
+        code.to_owned(),
+        format!(" 统一社会信用代码：{code}\n名称：沭阳县宝航食品有限公司"),
+    ] {
+        let found = CreditCode::find_in(&text).unwrap_or_else(|| panic!("no code found in {text}"));
+        assert_eq!(found.as_str(), code, "{text}");
+        assert!(found.checksum_ok());
+    }
+    // A code whose check character fails is not "read": the surveyor types it.
+    assert_eq!(CreditCode::find_in("http://www.gsxt.gov.cn/?uniscid=91310000MA1FL1MMXM"), None);
+    // An opaque token (newer licences) or a longer run holds no code.
+    assert_eq!(CreditCode::find_in("http://www.gsxt.gov.cn/%7B7A3F9C21E0B14D8A9F6E2C5B7D1A0E43%7D"), None);
+    assert_eq!(CreditCode::find_in(&format!("X{code}")), None, "19 characters are not a credit code");
+    assert_eq!(CreditCode::find_in(""), None);
+    // The first valid code wins when a text holds two.
+    let first = CreditCode::find_in("91350100M000100Y43/91310000MA1FL1MMXL").unwrap();
+    assert_eq!(first.as_str(), "91350100M000100Y43");
+}
+
 #[test]
 fn forbidden_letters_are_refused() {
     // Replace the 9th character (M) of a valid code by each forbidden letter.
