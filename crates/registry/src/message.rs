@@ -75,3 +75,22 @@ impl std::fmt::Display for Issue {
 pub fn blocks_saving(issues: &[Issue]) -> bool {
     issues.iter().any(|i| i.severity != Severity::Info)
 }
+
+/// The one error model: every crate keeps its own typed error and
+/// implements this, so every edge (an HTTP answer, the app's IPC, the CLI)
+/// shows any refusal the same way: a stable code, a message in Chinese and
+/// English, the HTTP status it is answered with, and the field issues when
+/// a record was refused.
+pub trait Coded {
+    /// Stable machine code, e.g. `"FORBIDDEN"`.
+    fn code(&self) -> &str;
+    fn message(&self) -> Message;
+    /// The HTTP status a server answers it with (400 unless said).
+    fn status(&self) -> u16 {
+        400
+    }
+    /// Field issues, when a record was refused.
+    fn issues(&self) -> &[Issue] {
+        &[]
+    }
+}

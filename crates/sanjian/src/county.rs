@@ -3,6 +3,8 @@
 //! variables, then the config file, then defaults.
 
 use anyhow::{Context, Result, bail};
+use county::{Actor, County, CountyError, ops};
+use registry::message::Coded;
 use registry::model::{Record, RecordId, RecordKind};
 use serde::Deserialize;
 use server::auth::{self, Role};
@@ -157,10 +159,6 @@ impl Place {
 pub(crate) fn sync_error(e: SyncError) -> anyhow::Error {
     let m = e.message();
     anyhow::anyhow!("{} ({}) [{}]: {e}", m.zh, m.en, e.code())
-}
-
-fn denied(d: auth::Denied) -> anyhow::Error {
-    anyhow::anyhow!("{} ({}) [{}]", d.zh, d.en, d.code)
 }
 
 pub fn serve(args: ServeArgs) -> Result<ExitCode> {
@@ -459,21 +457,17 @@ fn open(args: &ServerArgs) -> Result<(ServerKeys, Db, PathBuf)> {
     Ok((keys, db, place.data))
 }
 
-/// The county admin the CLI acts as (the first one).
-fn cli_admin(db: &Db) -> Result<auth::Staff> {
-    let staff = db
-        .tx(|db| {
-            let rows = db.query(
-                "SELECT username FROM users WHERE role = 'county_admin' AND disabled = 0 ORDER BY created_at LIMIT 1",
-                &[],
-            )?;
-            Ok(rows.first().and_then(|r| r[0].text()).map(str::to_owned))
-        })
-        .map_err(sync_error)?;
-    let Some(username) = staff else {
-        bail!("还没有县管理员 (no county admin yet: run `sanjian serve` once or `sanjian admin create`)")
-    };
-    db.tx(|db| auth::staff_by_username(db, &username)).map_err(sync_error)?.map_err(denied)
+/// The county layer over the server's data, acting as the machine's county
+/// admin (whoever can read the data directory administers the county).
+fn as_admin(keys: ServerKeys, db: Db, public_url: String) -> Result<(County, Actor)> {
+    let county = County::new(db, keys, public_url);
+    let admin = county.cli_actor().map_err(county_error)?;
+    Ok((county, admin))
+}
+
+fn county_error(e: CountyError) -> anyhow::Error {
+    let m = e.message();
+    anyhow::anyhow!("{} ({}) [{}]", m.zh, m.en, e.code())
 }
 
 #[derive(clap::Args, Debug)]
@@ -562,10 +556,7 @@ pub fn enrol(args: EnrolArgs) -> Result<ExitCode> {
     }
     let townships = resolve_areas(&db, &keys, &args.township, registry::model::AreaLevel::Township)?;
     let grids = resolve_areas(&db, &keys, &args.grid, registry::model::AreaLevel::Grid)?;
-    let admin = cli_admin(&db)?;
     let grant = auth::Grant { person: args.person.clone(), role, all: args.all, townships, grids };
-    let days = args.days.clamp(1, 30);
-    let code = db.tx(|db| auth::create_enrolment(db, &admin, &grant, days)).map_err(sync_error)?.map_err(denied)?;
     let (saved_url, saved_pin) =
         db.tx(|db| Ok((auth::setting(db, "public_url")?, auth::setting(db, "pin")?))).map_err(sync_error)?;
     let saved_url = saved_url.map(|u| String::from_utf8_lossy(&u).into_owned());
@@ -576,7 +567,13 @@ pub fn enrol(args: EnrolArgs) -> Result<ExitCode> {
         Some(cert) => Some(server::tls::load_fingerprint(cert)?),
         None => saved_pin.and_then(|p| p.try_into().ok()),
     };
-    let text = sync::enrol::EnrolmentText { base: base.trim_end_matches('/').to_owned(), code, pin }.format();
+    let (mut county, admin) = as_admin(keys, db, base.trim_end_matches('/').to_owned())?;
+    county.pin = pin;
+    let days = args.days.clamp(1, 30);
+    let made = county
+        .run_as::<ops::devices::CreateEnrolment>(&admin, ops::devices::NewEnrolment { grant, days })
+        .map_err(county_error)?;
+    let text = made.text;
     if !args.text_only {
         let qr = qrcode::QrCode::new(text.as_bytes()).context("QR code")?;
         let art = qr.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build();
@@ -602,16 +599,17 @@ pub struct RevokeCardArgs {
 }
 
 pub fn revoke_card(args: RevokeCardArgs) -> Result<ExitCode> {
-    let hex = args.card.trim().trim_start_matches("UC");
-    let serial: [u8; 8] = auth::unhex(hex)
+    let (keys, db, _) = open(&args.server)?;
+    let (county, admin) = as_admin(keys, db, String::new())?;
+    let req = ops::cards::RevokeCardRequest { serial: args.card.trim().to_owned(), reason: args.reason.clone() };
+    let done = county.run_as::<ops::cards::RevokeCard>(&admin, req).map_err(county_error)?;
+    let serial: [u8; 8] = auth::unhex(args.card.trim().trim_start_matches("UC"))
         .and_then(|b| b.try_into().ok())
         .with_context(|| format!("不是会员卡号 (not a card number: {})", args.card))?;
-    let db = open(&args.server)?.1;
-    let new = db.tx(|db| server::cards::revoke_card(db, &serial, args.reason.trim())).map_err(sync_error)?;
-    if new {
-        eprintln!("已注销 revoked {}", sync::server::card_number(&serial));
-    } else {
+    if done.already {
         eprintln!("此前已注销 already revoked {}", sync::server::card_number(&serial));
+    } else {
+        eprintln!("已注销 revoked {}", sync::server::card_number(&serial));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -637,8 +635,9 @@ pub enum DevicesCommand {
 pub fn devices(cmd: DevicesCommand) -> Result<ExitCode> {
     match cmd {
         DevicesCommand::List { server, json } => {
-            let db = open(&server)?.1;
-            let list = db.tx(|db| auth::list_devices(db)).map_err(sync_error)?;
+            let (keys, db, _) = open(&server)?;
+            let (county, admin) = as_admin(keys, db, String::new())?;
+            let list = county.run_as::<ops::devices::ListDevices>(&admin, ops::Nothing {}).map_err(county_error)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
@@ -656,10 +655,11 @@ pub fn devices(cmd: DevicesCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DevicesCommand::Revoke { server, id } => {
-            let db = open(&server)?.1;
-            if !db.tx(|db| auth::revoke(db, &id)).map_err(sync_error)? {
-                return Err(denied(auth::DEVICE_NOT_FOUND));
-            }
+            let (keys, db, _) = open(&server)?;
+            let (county, admin) = as_admin(keys, db, String::new())?;
+            county
+                .run_as::<ops::devices::RevokeDevice>(&admin, ops::devices::DeviceId { id: id.clone() })
+                .map_err(county_error)?;
             eprintln!("已停用 revoked {id}");
             Ok(ExitCode::SUCCESS)
         }

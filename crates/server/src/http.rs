@@ -6,10 +6,12 @@ use crate::auth::{self, Denied};
 use crate::db::{Db, now_ms};
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, RawPathParams, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use county::{County, Credentials, Operation, ops};
+use registry::message::Coded;
 use registry::message::Message as Text;
 use registry::model::RecordId;
 use serde::Deserialize;
@@ -19,15 +21,11 @@ use sync::client::path;
 use sync::server::{self, Ctx, Sealer};
 use sync::wire::{self, Message};
 
-/// What every handler shares.
+/// What every handler shares: the county (its database, keys and address;
+/// where the operations run) and the HTTP edge's own state.
 #[derive(Debug)]
 pub struct AppState {
-    pub db: Db,
-    pub sealer: Sealer,
-    pub keys: crate::ServerKeys,
-    pub public_url: String,
-    /// SHA-256 of a self-signed certificate, put in enrolment codes.
-    pub pin: Option<[u8; 32]>,
+    pub county: County,
     pub max_body: usize,
     /// Where photos and other attachments are kept (`sanjian serve`: under
     /// its data directory); without it the blob endpoints answer 503.
@@ -46,14 +44,24 @@ pub struct AppState {
     exports: ExportJobs,
 }
 
+/// The county's fields (`db`, `keys`, `pin`…) read through the state.
+impl std::ops::Deref for AppState {
+    type Target = County;
+    fn deref(&self) -> &County {
+        &self.county
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut County {
+        &mut self.county
+    }
+}
+
 impl AppState {
     pub fn new(db: Db, keys: crate::ServerKeys, public_url: String) -> AppState {
         AppState {
-            db,
-            sealer: Sealer::new(&keys.data_key),
-            keys,
-            public_url,
-            pin: None,
+            county: County::new(db, keys, public_url),
             max_body: 32 << 20,
             blobs: None,
             https: false,
@@ -62,10 +70,6 @@ impl AppState {
             bodies: Arc::new(tokio::sync::Semaphore::new(4)),
             exports: ExportJobs::default(),
         }
-    }
-
-    pub fn ctx(&self) -> Ctx<'_> {
-        Ctx { sealer: &self.sealer, today: crate::today(), now_ms: now_ms() }
     }
 
     /// Takes (or retakes) today's snapshot of the whole county's figures.
@@ -109,19 +113,19 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route(sync::http::LOOKUP_PATH, post(device_lookup))
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
-        .route("/api/enrolments", post(create_enrolment))
-        .route("/api/devices", get(list_devices))
-        .route("/api/devices/{id}/revoke", post(revoke))
-        .route("/api/devices/{id}/reinstate", post(reinstate))
-        .route("/api/devices/{id}/wipe", post(wipe))
+        .route("/api/enrolments", post(op::<ops::devices::CreateEnrolment>))
+        .route("/api/devices", get(op::<ops::devices::ListDevices>))
+        .route("/api/devices/{id}/revoke", post(op::<ops::devices::RevokeDevice>))
+        .route("/api/devices/{id}/reinstate", post(op::<ops::devices::ReinstateDevice>))
+        .route("/api/devices/{id}/wipe", post(op::<ops::devices::WipeDevice>))
         .route(sync::http::WIPE_CHECK_PATH, post(wipe_check))
-        .route("/api/devices/{id}/scope", post(set_scope))
-        .route("/api/quarantine", get(quarantine))
-        .route("/api/quarantine/{id}/resolve", post(resolve_quarantine))
+        .route("/api/devices/{id}/scope", post(op::<ops::devices::SetScope>))
+        .route("/api/quarantine", get(op::<ops::quarantine::ListQuarantine>))
+        .route("/api/quarantine/{id}/resolve", post(op::<ops::quarantine::ResolveQuarantine>))
         .route("/api/cards/root", get(card_root))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
-        .route("/api/cards/revoke", post(card_revoke))
+        .route("/api/cards/revoke", post(op::<ops::cards::RevokeCard>))
         .route("/api/cards/verify", post(card_verify))
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
@@ -133,10 +137,10 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/three-clears", get(console_three_clears))
         .route("/api/console/audit", get(console_audit))
-        .route("/api/console/staff", get(list_staff).post(create_staff))
-        .route("/api/console/staff/{username}/disable", post(disable_staff))
-        .route("/api/console/staff/{username}/sign-out", post(sign_out_staff))
-        .route("/api/logout", post(logout))
+        .route("/api/console/staff", get(op::<ops::staff::ListStaff>).post(op::<ops::staff::CreateStaff>))
+        .route("/api/console/staff/{username}/disable", post(op::<ops::staff::DisableStaff>))
+        .route("/api/console/staff/{username}/sign-out", post(op::<ops::staff::SignOutStaff>))
+        .route("/api/logout", post(op::<ops::staff::Logout>))
         .route("/api/console/township", get(console_township))
         .route("/api/console/trend", get(console_trend))
         .route("/api/console/campaign", get(console_campaign).post(save_campaign))
@@ -221,14 +225,10 @@ pub struct ApiError {
     message: Text,
 }
 
-impl From<Denied> for ApiError {
-    fn from(d: Denied) -> ApiError {
-        ApiError { status: d.status, code: d.code.into(), message: Text::new(d.zh, d.en) }
-    }
-}
-
-impl From<SyncError> for ApiError {
-    fn from(e: SyncError) -> ApiError {
+/// Any refusal of the project's one error model ([`Coded`]): the county
+/// layer's, the sync layer's, a `Denied`.
+impl<E: Coded + std::fmt::Display> From<E> for ApiError {
+    fn from(e: E) -> ApiError {
         if e.status() >= 500 {
             // The detail goes to the log (it names no person), not the client.
             tracing::error!(code = e.code(), error = %e, "request failed");
@@ -240,11 +240,25 @@ impl From<SyncError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, Json(serde_json::json!({ "code": self.code, "message": self.message }))).into_response()
+        let body = Json(ErrorBody { code: &self.code, message: &self.message });
+        if matches!(self.status, 401 | 413) {
+            // Refused before the body was read (or past its size): the rest
+            // of it is never read, so the connection is not reused, and the
+            // client is told so rather than finding out on its next request.
+            return (status, [(header::CONNECTION, "close")], body).into_response();
+        }
+        (status, body).into_response()
     }
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// Every refusal's body: `{code, message: {zh, en}}`.
+#[derive(serde::Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a Text,
+}
 
 async fn not_found() -> ApiError {
     ApiError { status: 404, code: "NOT_FOUND".into(), message: Text::new("没有这个地址", "No such endpoint") }
@@ -253,6 +267,49 @@ async fn not_found() -> ApiError {
 /// Runs blocking database work off the async threads.
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + 'static) -> ApiResult<T> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| Err(SyncError::Server("worker panicked".into()).into()))
+}
+
+/// One county operation over HTTP: whoever the bearer token names is
+/// admitted before a byte of the body is read; the request is gathered from
+/// the path's parameters, the query and a JSON body (at most 64 KiB), then
+/// run ([`County::run`] identifies and admits again, in its transaction).
+async fn op<O: Operation>(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    path: RawPathParams,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+    body: Body,
+) -> ApiResult<Json<O::Response>> {
+    let token = bearer(&headers).ok();
+    let (state, asked) = (st.clone(), token.clone());
+    blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await?;
+    let bytes = read_body(body, 64 << 10).await?;
+    let req = gather::<O::Request>(&path, query, &bytes)?;
+    blocking(move || Ok(Json(st.county.run::<O>(Credentials::bearer(token.as_deref()), req)?))).await
+}
+
+/// A request's fields from its three places: the body's JSON object, then
+/// the query's and the path's (the path's win: `/devices/{id}/…` names
+/// the device whatever the body says).
+fn gather<T: serde::de::DeserializeOwned>(
+    path: &RawPathParams,
+    query: std::collections::HashMap<String, String>,
+    body: &[u8],
+) -> ApiResult<T> {
+    let mut fields = match body.iter().any(|b| !b.is_ascii_whitespace()) {
+        true => match serde_json::from_slice(body) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => return Err(auth::BAD_REQUEST.into()),
+        },
+        false => serde_json::Map::new(),
+    };
+    for (k, v) in query {
+        fields.entry(k).or_insert(v.into());
+    }
+    for (k, v) in path {
+        fields.insert(k.to_owned(), v.to_owned().into());
+    }
+    serde_json::from_value(serde_json::Value::Object(fields)).map_err(|_| auth::BAD_REQUEST.into())
 }
 
 fn bearer(headers: &HeaderMap) -> ApiResult<String> {
@@ -614,179 +671,6 @@ fn as_admin<T>(
     })??)
 }
 
-#[derive(Deserialize)]
-struct EnrolmentRequest {
-    #[serde(flatten)]
-    grant: auth::Grant,
-    #[serde(default = "seven")]
-    days: i64,
-}
-
-fn seven() -> i64 {
-    7
-}
-
-async fn create_enrolment(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 64 << 10).await?;
-    let req: EnrolmentRequest = json_body(&bytes)?;
-    blocking(move || {
-        let code =
-            as_admin(&st, &token, |db, staff| auth::create_enrolment(db, staff, &req.grant, req.days.clamp(1, 30)))??;
-        let text = sync::enrol::EnrolmentText { base: st.public_url.clone(), code: code.clone(), pin: st.pin }.format();
-        // The QR code the device's first-run screen scans.
-        let svg = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-            .map(|qr| qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build())
-            .map_err(|e| SyncError::Server(format!("QR: {e}")))?;
-        Ok(Json(serde_json::json!({ "code": code, "text": text, "svg": svg })))
-    })
-    .await
-}
-
-async fn list_staff(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::StaffAccount>>> {
-    let token = bearer(&headers)?;
-    blocking(move || Ok(Json(as_admin(&st, &token, |db, _| auth::list_staff(db))?))).await
-}
-
-#[derive(Deserialize)]
-struct StaffRequest {
-    username: String,
-    role: String,
-    #[serde(default)]
-    townships: Vec<RecordId>,
-}
-
-/// A county admin creates a staff account; its first password is answered
-/// once and never stored in plain text.
-async fn create_staff(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: StaffRequest = json_body(&bytes)?;
-    let username = req.username.trim().to_owned();
-    let role = auth::Role::from_key(&req.role).ok_or(auth::BAD_REQUEST)?;
-    let bad = username.is_empty()
-        || username.chars().count() > 32
-        || !req.townships.iter().all(|t| registry::keys::is_record_id(t.as_str()))
-        || (role != auth::Role::CountyAdmin && req.townships.is_empty());
-    if bad {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let password = auth::random_password();
-        as_admin(&st, &token, |db, _| {
-            if auth::user_exists(db, &username)? {
-                return Err(SyncError::Refused {
-                    status: 409,
-                    code: "USER_EXISTS".into(),
-                    message: Text::new("该账号已存在", "That account exists already"),
-                });
-            }
-            auth::create_user(db, &username, role, &password)?;
-            auth::set_user_townships(db, &username, &req.townships)?;
-            Ok(())
-        })?;
-        Ok(Json(serde_json::json!({ "username": username, "role": role, "password": password })))
-    })
-    .await
-}
-
-/// Signs the caller out: the session ends on the server, not only in the
-/// browser.
-async fn logout(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        if !st.db.tx(|db| auth::logout(db, &token))? {
-            return Err(auth::UNAUTHENTICATED.into());
-        }
-        Ok(Json(serde_json::json!({ "signed_out": true })))
-    })
-    .await
-}
-
-/// A county admin ends every session of a staff member.
-async fn sign_out_staff(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(username): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        if !as_admin(&st, &token, |db, _| auth::sign_out_everywhere(db, &username))? {
-            return Err(auth::USER_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ "signed_out": username })))
-    })
-    .await
-}
-
-async fn disable_staff(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(username): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let found = as_admin(&st, &token, |db, me| {
-            if me.username == username {
-                return Err(SyncError::Refused {
-                    status: 409,
-                    code: "CANNOT_DISABLE_SELF".into(),
-                    message: Text::new("不能停用自己的账号", "You cannot disable your own account"),
-                });
-            }
-            auth::disable_user(db, &username)
-        })?;
-        if !found {
-            return Err(auth::USER_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ "disabled": username })))
-    })
-    .await
-}
-
-async fn list_devices(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<Vec<auth::DeviceInfo>>> {
-    let token = bearer(&headers)?;
-    blocking(move || Ok(Json(as_admin(&st, &token, |db, _| auth::list_devices(db))?))).await
-}
-
-/// A county admin's action on one device, by its id: `act` (given the
-/// device id and the admin's name) answers false for no such device; the
-/// answer names the device under `done`.
-async fn device_action(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    done: &'static str,
-    act: fn(&mut dyn server::Sql, &str, &str) -> Result<bool, SyncError>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        if !as_admin(&st, &token, |db, staff| act(db, &id, &staff.username))? {
-            return Err(auth::DEVICE_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ done: id })))
-    })
-    .await
-}
-
-async fn revoke(st: State<Arc<AppState>>, headers: HeaderMap, id: Path<String>) -> ApiResult<Json<serde_json::Value>> {
-    device_action(st, headers, id, "revoked", |db, id, _| auth::revoke(db, id)).await
-}
-
-/// A county admin asks for a lost tablet's data to be wiped (it is revoked
-/// at once; it wipes itself at its next contact).
-async fn wipe(st: State<Arc<AppState>>, headers: HeaderMap, id: Path<String>) -> ApiResult<Json<serde_json::Value>> {
-    device_action(st, headers, id, "wipe_requested", |db, id, by| auth::request_wipe(db, id, by)).await
-}
-
 /// The lock screen's question (with the device's wipe-check token, never
 /// its sync token): must this device wipe itself?
 async fn wipe_check(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
@@ -794,90 +678,6 @@ async fn wipe_check(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiR
     blocking(move || match st.db.tx(|db| auth::wipe_check(db, &token))? {
         Some(wipe) => Ok(Json(serde_json::json!({ "wipe": wipe }))),
         None => Err(auth::UNAUTHENTICATED.into()),
-    })
-    .await
-}
-
-/// A county admin lifts a device's suspension for probing.
-async fn reinstate(
-    st: State<Arc<AppState>>,
-    headers: HeaderMap,
-    id: Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
-    device_action(st, headers, id, "reinstated", |db, id, by| auth::reinstate(db, id, by)).await
-}
-
-#[derive(Deserialize)]
-struct ScopeRequest {
-    #[serde(default)]
-    all: bool,
-    #[serde(default)]
-    townships: Vec<RecordId>,
-    #[serde(default)]
-    grids: Vec<RecordId>,
-}
-
-async fn set_scope(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 64 << 10).await?;
-    let req: ScopeRequest = json_body(&bytes)?;
-    if !req.townships.iter().chain(&req.grids).all(|i| registry::keys::is_record_id(i.as_str())) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        if !as_admin(&st, &token, |db, _| auth::set_scope(db, &id, req.all, &req.townships, &req.grids))? {
-            return Err(auth::DEVICE_NOT_FOUND.into());
-        }
-        Ok(Json(serde_json::json!({ "device": id })))
-    })
-    .await
-}
-
-async fn quarantine(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let list = as_admin(&st, &token, |db, _| server::quarantine_list(db, 1000))?;
-        let items: Vec<_> = list
-            .into_iter()
-            .map(|q| {
-                serde_json::json!({ "id": q.id, "device": q.device_id, "doc": q.doc_id, "code": q.code,
-                    "detail": q.detail, "created_at": q.created_at })
-            })
-            .collect();
-        Ok(Json(serde_json::json!({ "items": items })))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct ResolveRequest {
-    /// "apply" or "dismiss".
-    decision: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// A county admin's decision on a quarantined write, recorded with who made it.
-async fn resolve_quarantine(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: ResolveRequest = json_body(&bytes)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        as_admin(&st, &token, |db, staff| {
-            server::resolve_quarantine(db, &ctx, id, &req.decision, &staff.username, req.note.trim())
-        })?;
-        Ok(Json(serde_json::json!({ "id": id, "decision": req.decision })))
     })
     .await
 }
@@ -912,29 +712,6 @@ async fn card_revocations(State(st): State<Arc<AppState>>) -> ApiResult<Response
     blocking(move || {
         let list = st.db.tx(|db| crate::cards::revocation_list(db))?;
         Ok(cose(list.sign(&root(&st))))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct RevokeCard {
-    /// 16 hex characters.
-    serial: String,
-    reason: String,
-}
-
-async fn card_revoke(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: RevokeCard = json_body(&bytes)?;
-    let serial: [u8; 8] = auth::unhex(&req.serial).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
-    blocking(move || {
-        let new = as_admin(&st, &token, |db, _| crate::cards::revoke_card(db, &serial, req.reason.trim()))?;
-        Ok(Json(serde_json::json!({ "serial": req.serial, "revoked": true, "already": !new })))
     })
     .await
 }

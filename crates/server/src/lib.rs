@@ -1,27 +1,19 @@
 //! The Sanjian county server (`sanjian serve`): device enrolment, staff
 //! accounts and the sync endpoints, over embedded SQLite or PostgreSQL.
 //!
-//! Handlers do no work of their own: each authenticates, then runs one
-//! function of [`sync::server`] or [`auth`] in one database transaction on a
-//! blocking thread.
+//! The HTTP edge of the county layer ([`county`]): routes are an extractor
+//! and one call of [`county::County::run`] on a blocking thread; the sync
+//! endpoints run [`sync::server`] for the device their token names.
 
-pub mod areas;
-pub mod auth;
-pub mod campaign;
-pub mod cards;
-pub mod census;
-pub mod db;
-pub mod duplicates;
 pub mod guard;
 mod http;
-pub mod keys;
-pub mod ledgers;
-pub mod reconcile;
 pub mod tls;
 
-pub use db::Db;
+// The county layer and the server's tables live in `county` (no HTTP);
+// their old paths stay for the CLI, the tests and the benches.
+pub use county::{County, Db, ServerKeys, today};
+pub use county::{areas, auth, campaign, cards, census, db, duplicates, keys, ledgers, reconcile};
 pub use http::{AppState, SyncCall, router};
-pub use keys::ServerKeys;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -104,10 +96,4 @@ pub async fn serve_on(
     let _snapshots = snapshots_every_hour(state.clone());
     let app = router(state).into_make_service_with_connect_info::<guard::Peer>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await
-}
-
-/// Today in the county (China has one time zone, UTC+8).
-pub fn today() -> registry::Date {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
 }

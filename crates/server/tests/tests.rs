@@ -3,5 +3,6 @@
 mod attacks;
 mod http;
 mod protocol;
+mod routes;
 mod sim;
 mod util;

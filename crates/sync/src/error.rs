@@ -82,3 +82,15 @@ impl SyncError {
         Message::new(zh, en)
     }
 }
+
+impl registry::message::Coded for SyncError {
+    fn code(&self) -> &str {
+        SyncError::code(self)
+    }
+    fn message(&self) -> Message {
+        SyncError::message(self)
+    }
+    fn status(&self) -> u16 {
+        SyncError::status(self)
+    }
+}

@@ -182,9 +182,16 @@ impl Db {
     /// to the pool, so a panicking request can never leave the server
     /// without connections.
     pub fn tx<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
+        self.tx_with(f)
+    }
+
+    /// [`Db::tx`] for work with its own error type (a county operation's
+    /// refusal rolls its transaction back just the same).
+    pub fn tx_with<T, E: From<SyncError>>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, E>) -> Result<T, E> {
         let guarded = |sql: &mut dyn Sql| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql)))
-                .unwrap_or_else(|_| Err(SyncError::Server("the request's work panicked; nothing was written".into())))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql))).unwrap_or_else(|_| {
+                Err(SyncError::Server("the request's work panicked; nothing was written".into()).into())
+            })
         };
         match self {
             Db::Sqlite(c) => {

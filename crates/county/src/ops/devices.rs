@@ -1,0 +1,172 @@
+//! Devices and their enrolment: a county admin hands out enrolment codes,
+//! lists the devices, revokes, wipes, reinstates and rescopes them. Every
+//! state change lands in the device's events (the audit log).
+
+use super::{Cx, Nothing, Operation};
+use crate::actor::Allowed;
+use crate::auth::{self, DeviceInfo, Grant};
+use crate::error::CountyError;
+use registry::model::RecordId;
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/devices`.
+#[derive(Debug)]
+pub struct ListDevices;
+
+impl Operation for ListDevices {
+    type Request = Nothing;
+    type Response = Vec<DeviceInfo>;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Vec<DeviceInfo>, CountyError> {
+        Ok(auth::list_devices(cx.db)?)
+    }
+}
+
+/// A device named in the path.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct DeviceId {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Revoked {
+    pub revoked: String,
+}
+
+/// `POST /api/devices/{id}/revoke`: its token stops working at once; what
+/// it pushes afterwards is quarantined for review, not lost.
+#[derive(Debug)]
+pub struct RevokeDevice;
+
+impl Operation for RevokeDevice {
+    type Request = DeviceId;
+    type Response = Revoked;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: DeviceId) -> Result<Revoked, CountyError> {
+        found(auth::revoke(cx.db, &req.id)?)?;
+        Ok(Revoked { revoked: req.id })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct WipeRequested {
+    pub wipe_requested: String,
+}
+
+/// `POST /api/devices/{id}/wipe`: a lost tablet is revoked at once and
+/// wipes itself at its next contact.
+#[derive(Debug)]
+pub struct WipeDevice;
+
+impl Operation for WipeDevice {
+    type Request = DeviceId;
+    type Response = WipeRequested;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: DeviceId) -> Result<WipeRequested, CountyError> {
+        found(auth::request_wipe(cx.db, &req.id, cx.actor.name())?)?;
+        Ok(WipeRequested { wipe_requested: req.id })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Reinstated {
+    pub reinstated: String,
+}
+
+/// `POST /api/devices/{id}/reinstate`: a device suspended for probing
+/// records outside its scope may sync again.
+#[derive(Debug)]
+pub struct ReinstateDevice;
+
+impl Operation for ReinstateDevice {
+    type Request = DeviceId;
+    type Response = Reinstated;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: DeviceId) -> Result<Reinstated, CountyError> {
+        found(auth::reinstate(cx.db, &req.id, cx.actor.name())?)?;
+        Ok(Reinstated { reinstated: req.id })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NewScope {
+    pub id: String,
+    #[serde(default)]
+    pub all: bool,
+    #[serde(default)]
+    pub townships: Vec<RecordId>,
+    #[serde(default)]
+    pub grids: Vec<RecordId>,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Rescoped {
+    pub device: String,
+}
+
+/// `POST /api/devices/{id}/scope`: a grid handed to another surveyor; the
+/// device's feed restarts with its new scope.
+#[derive(Debug)]
+pub struct SetScope;
+
+impl Operation for SetScope {
+    type Request = NewScope;
+    type Response = Rescoped;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: NewScope) -> Result<Rescoped, CountyError> {
+        if !req.townships.iter().chain(&req.grids).all(|i| registry::keys::is_record_id(i.as_str())) {
+            return Err(CountyError::bad_request());
+        }
+        found(auth::set_scope(cx.db, &req.id, req.all, &req.townships, &req.grids)?)?;
+        Ok(Rescoped { device: req.id })
+    }
+}
+
+fn found(yes: bool) -> Result<(), CountyError> {
+    if yes { Ok(()) } else { Err(auth::DEVICE_NOT_FOUND.into()) }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NewEnrolment {
+    #[serde(flatten)]
+    pub grant: Grant,
+    /// Days the code stays valid (clamped to 1..=30; 7 if not said).
+    #[serde(default = "seven")]
+    pub days: i64,
+}
+
+fn seven() -> i64 {
+    7
+}
+
+/// A one-time enrolment code, as text and as the QR code the device's
+/// first-run screen scans.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Enrolment {
+    pub code: String,
+    /// The code with the server's address (and certificate pin): what the
+    /// device redeems.
+    pub text: String,
+    pub svg: String,
+}
+
+/// `POST /api/enrolments` and `sanjian enrol`.
+#[derive(Debug)]
+pub struct CreateEnrolment;
+
+impl Operation for CreateEnrolment {
+    type Request = NewEnrolment;
+    type Response = Enrolment;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: NewEnrolment) -> Result<Enrolment, CountyError> {
+        let staff = cx.actor.staff()?;
+        let code = auth::create_enrolment(cx.db, staff, &req.grant, req.days.clamp(1, 30))??;
+        let county = cx.county;
+        let text = sync::enrol::EnrolmentText { base: county.public_url.clone(), code: code.clone(), pin: county.pin }
+            .format();
+        let svg = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+            .map(|qr| qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(240, 240).build())
+            .map_err(|e| sync::SyncError::Server(format!("QR: {e}")))?;
+        Ok(Enrolment { code, text, svg })
+    }
+}

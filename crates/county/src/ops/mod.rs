@@ -1,0 +1,132 @@
+//! The county's operations: one typed function per console, API or CLI
+//! action.
+//!
+//! Each operation is a type implementing [`Operation`]: its request and
+//! response structs (the DTOs the edges serialise; no ad-hoc JSON), the
+//! actors it admits, and `run`, which does its work over one transaction
+//! through [`Cx`]. [`County::run`] (for the HTTP edge) and
+//! [`County::run_as`] (for the CLI, which acts as the machine's county
+//! admin) are the only ways in: both name the actor and check
+//! [`Operation::ALLOWED`] before `run`, and roll the transaction back on
+//! any refusal.
+//!
+//! Where to look, by what the console does:
+//! - staff accounts and sessions: [`staff`]
+//! - devices (list, revoke, wipe, reinstate, scope) and enrolment codes: [`devices`]
+//! - the quarantine of writes a device could not apply: [`quarantine`]
+//! - membership cards (revoke; the public lists and verification): [`cards`]
+
+pub mod cards;
+pub mod de;
+pub mod devices;
+pub mod quarantine;
+pub mod staff;
+
+use crate::actor::{self, Actor, Allowed, Credentials};
+use crate::db::{Db, now_ms};
+use crate::error::CountyError;
+use crate::keys::ServerKeys;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sync::server::{Ctx, Sealer, Sql};
+
+/// A request or an answer with no fields.
+#[derive(Debug, Default, serde::Deserialize, Serialize)]
+pub struct Nothing {}
+
+/// The county: its database and keys, and where devices reach it.
+#[derive(Debug)]
+pub struct County {
+    pub db: Db,
+    pub sealer: Sealer,
+    pub keys: ServerKeys,
+    /// The address devices reach the server at (put in enrolment codes).
+    pub public_url: String,
+    /// SHA-256 of a self-signed certificate, put in enrolment codes.
+    pub pin: Option<[u8; 32]>,
+}
+
+/// One action of the county's.
+pub trait Operation {
+    /// What the caller sends (path, query and body fields together).
+    type Request: DeserializeOwned + Send + 'static;
+    /// What the caller gets.
+    type Response: Serialize + Send + 'static;
+    /// Who may run it; checked before `run` by [`County::run`].
+    const ALLOWED: Allowed;
+    fn run(cx: &mut Cx<'_>, req: Self::Request) -> Result<Self::Response, CountyError>;
+}
+
+/// What an operation works with: one transaction, the county, the actor
+/// (already admitted) and the day.
+#[allow(missing_debug_implementations)] // holds the transaction
+pub struct Cx<'a> {
+    pub db: &'a mut dyn Sql,
+    pub county: &'a County,
+    pub actor: &'a Actor,
+    pub ctx: Ctx<'a>,
+    /// The caller's own bearer token, for the operations about that
+    /// session or device itself (sign out, rotate).
+    pub token: Option<&'a str>,
+}
+
+impl County {
+    pub fn new(db: Db, keys: ServerKeys, public_url: String) -> County {
+        County { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None }
+    }
+
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx { sealer: &self.sealer, today: crate::today(), now_ms: now_ms() }
+    }
+
+    /// Runs `O` for whoever `creds` name: identified and admitted first,
+    /// then `O::run` in one transaction (rolled back on any error).
+    pub fn run<O: Operation>(&self, creds: Credentials<'_>, req: O::Request) -> Result<O::Response, CountyError> {
+        self.db.tx_with(|db| {
+            let actor = actor::identify(db, O::ALLOWED, creds)??;
+            O::ALLOWED.admits(&actor)?;
+            let token = match creds {
+                Credentials::Bearer(t) => Some(t),
+                Credentials::None => None,
+            };
+            let mut cx = Cx { db, county: self, actor: &actor, ctx: self.ctx(), token };
+            O::run(&mut cx, req)
+        })
+    }
+
+    /// Would `creds` be admitted to `O`? Asked by an edge before it reads
+    /// a request's body, so that nobody unknown can make the server parse
+    /// anything; [`County::run`] asks again inside its transaction.
+    pub fn admit<O: Operation>(&self, creds: Credentials<'_>) -> Result<(), CountyError> {
+        if O::ALLOWED == Allowed::Anyone {
+            return Ok(());
+        }
+        self.db.tx_with(|db| {
+            let actor = actor::identify(db, O::ALLOWED, creds)??;
+            Ok(O::ALLOWED.admits(&actor)?)
+        })
+    }
+
+    /// Runs `O` as an actor the caller has already named (the CLI's county
+    /// admin): still admitted by `O::ALLOWED` first.
+    pub fn run_as<O: Operation>(&self, actor: &Actor, req: O::Request) -> Result<O::Response, CountyError> {
+        O::ALLOWED.admits(actor)?;
+        self.db.tx_with(|db| {
+            let mut cx = Cx { db, county: self, actor, ctx: self.ctx(), token: None };
+            O::run(&mut cx, req)
+        })
+    }
+
+    /// The county admin the command line acts as (see [`actor::cli_admin`]).
+    pub fn cli_actor(&self) -> Result<Actor, CountyError> {
+        match self.db.tx(actor::cli_admin)? {
+            Some(staff) => Ok(Actor::Staff(staff)),
+            None => Err(CountyError::refused(
+                409,
+                "NO_COUNTY_ADMIN",
+                "还没有县管理员：请先运行一次 sanjian serve 或 sanjian admin create",
+                "No county admin yet: run `sanjian serve` once or `sanjian admin create`",
+            )),
+        }
+    }
+}

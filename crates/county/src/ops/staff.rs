@@ -1,0 +1,150 @@
+//! Staff accounts and their sessions: county admins manage them; anyone
+//! signed in can sign themselves out.
+
+use super::{Cx, Nothing, Operation};
+use crate::actor::Allowed;
+use crate::auth::{self, Role, StaffAccount};
+use crate::error::CountyError;
+use registry::model::RecordId;
+use serde::{Deserialize, Serialize};
+
+/// A staff account named in the path.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Username {
+    pub username: String,
+}
+
+/// `GET /api/console/staff`: every account, no password hashes.
+#[derive(Debug)]
+pub struct ListStaff;
+
+impl Operation for ListStaff {
+    type Request = Nothing;
+    type Response = Vec<StaffAccount>;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Vec<StaffAccount>, CountyError> {
+        Ok(auth::list_staff(cx.db)?)
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct NewStaff {
+    pub username: String,
+    /// `county_admin` or `township_staff`.
+    pub role: String,
+    /// The townships a township's staff work for (required for them).
+    #[serde(default)]
+    pub townships: Vec<RecordId>,
+}
+
+/// The account made, with its first password: answered once, never stored
+/// in plain text.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct StaffCreated {
+    pub username: String,
+    pub role: Role,
+    pub password: String,
+}
+
+/// `POST /api/console/staff`.
+#[derive(Debug)]
+pub struct CreateStaff;
+
+impl Operation for CreateStaff {
+    type Request = NewStaff;
+    type Response = StaffCreated;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: NewStaff) -> Result<StaffCreated, CountyError> {
+        let username = req.username.trim().to_owned();
+        let role = Role::from_key(&req.role).ok_or_else(CountyError::bad_request)?;
+        let bad = username.is_empty()
+            || username.chars().count() > 32
+            || !req.townships.iter().all(|t| registry::keys::is_record_id(t.as_str()))
+            || (role != Role::CountyAdmin && req.townships.is_empty());
+        if bad {
+            return Err(CountyError::bad_request());
+        }
+        if auth::user_exists(cx.db, &username)? {
+            return Err(CountyError::refused(409, "USER_EXISTS", "该账号已存在", "That account exists already"));
+        }
+        let password = auth::random_password();
+        auth::create_user(cx.db, &username, role, &password)?;
+        auth::set_user_townships(cx.db, &username, &req.townships)?;
+        Ok(StaffCreated { username, role, password })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Disabled {
+    pub disabled: String,
+}
+
+/// `POST /api/console/staff/{username}/disable`: the account can no longer
+/// sign in, and every session of it ends. Never one's own.
+#[derive(Debug)]
+pub struct DisableStaff;
+
+impl Operation for DisableStaff {
+    type Request = Username;
+    type Response = Disabled;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: Username) -> Result<Disabled, CountyError> {
+        if cx.actor.name() == req.username {
+            return Err(CountyError::refused(
+                409,
+                "CANNOT_DISABLE_SELF",
+                "不能停用自己的账号",
+                "You cannot disable your own account",
+            ));
+        }
+        if !auth::disable_user(cx.db, &req.username)? {
+            return Err(auth::USER_NOT_FOUND.into());
+        }
+        Ok(Disabled { disabled: req.username })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct SignedOut {
+    pub signed_out: String,
+}
+
+/// `POST /api/console/staff/{username}/sign-out`: every session of a staff
+/// member ends.
+#[derive(Debug)]
+pub struct SignOutStaff;
+
+impl Operation for SignOutStaff {
+    type Request = Username;
+    type Response = SignedOut;
+    const ALLOWED: Allowed = Allowed::CountyAdmin;
+    fn run(cx: &mut Cx<'_>, req: Username) -> Result<SignedOut, CountyError> {
+        if !auth::sign_out_everywhere(cx.db, &req.username)? {
+            return Err(auth::USER_NOT_FOUND.into());
+        }
+        Ok(SignedOut { signed_out: req.username })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+pub struct LoggedOut {
+    pub signed_out: bool,
+}
+
+/// `POST /api/logout`: the caller's session ends on the server, not only in
+/// the browser.
+#[derive(Debug)]
+pub struct Logout;
+
+impl Operation for Logout {
+    type Request = Nothing;
+    type Response = LoggedOut;
+    const ALLOWED: Allowed = Allowed::Staff;
+    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<LoggedOut, CountyError> {
+        let token = cx.token.ok_or(auth::UNAUTHENTICATED)?;
+        if !auth::logout(cx.db, token)? {
+            return Err(auth::UNAUTHENTICATED.into());
+        }
+        Ok(LoggedOut { signed_out: true })
+    }
+}
