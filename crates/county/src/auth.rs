@@ -745,6 +745,20 @@ pub fn device(db: &mut dyn Sql, token: &str) -> Result<Result<Device, Denied>, S
     })
 }
 
+/// Each active (not revoked) device's person and the grids it is enrolled
+/// for, by person: what a township's page sums per surveyor.
+pub fn active_devices_grids(db: &mut dyn Sql) -> Result<Vec<(String, Vec<String>)>, SyncError> {
+    let rows = db.query("SELECT person, grids FROM devices WHERE revoked_at IS NULL ORDER BY person", &[])?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let grids =
+                r[1].text().unwrap_or_default().split(',').filter(|g| !g.is_empty()).map(str::to_owned).collect();
+            (r[0].text().unwrap_or_default().to_owned(), grids)
+        })
+        .collect())
+}
+
 /// A device as listed for admins.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DeviceInfo {

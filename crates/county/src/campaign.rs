@@ -160,3 +160,10 @@ pub fn days(db: &mut dyn Sql, year: i32, townships: Option<&[RecordId]>) -> Resu
     }
     Ok(out)
 }
+
+/// Takes (or retakes) today's snapshot of the whole county's figures.
+pub fn snapshot_today(db: &mut dyn Sql, today: Date) -> Result<(), SyncError> {
+    let config = load(db, today.year())?;
+    let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All)?;
+    snapshot(db, today, &report)
+}

@@ -14,6 +14,7 @@
 
 pub mod actor;
 pub mod areas;
+pub mod audit;
 pub mod auth;
 pub mod campaign;
 pub mod cards;

@@ -74,12 +74,7 @@ impl AppState {
 
     /// Takes (or retakes) today's snapshot of the whole county's figures.
     pub fn snapshot_today(&self) -> Result<(), SyncError> {
-        let today = crate::today();
-        self.db.tx(|db| {
-            let config = crate::campaign::load(db, today.year())?;
-            let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All)?;
-            crate::campaign::snapshot(db, today, &report)
-        })
+        self.db.tx(|db| crate::campaign::snapshot_today(db, crate::today()))
     }
 
     /// Builds the console's facts from the stored documents if this
@@ -130,23 +125,23 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
-        .route("/api/console/progress", get(console_progress))
+        .route("/api/console/progress", get(op::<ops::figures::Progress>))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
         .route("/api/console/exports/{id}", get(export_status))
         .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/three-clears", get(console_three_clears))
-        .route("/api/console/audit", get(console_audit))
+        .route("/api/console/audit", get(op::<ops::audit::Audit>))
         .route("/api/console/staff", get(op::<ops::staff::ListStaff>).post(op::<ops::staff::CreateStaff>))
         .route("/api/console/staff/{username}/disable", post(op::<ops::staff::DisableStaff>))
         .route("/api/console/staff/{username}/sign-out", post(op::<ops::staff::SignOutStaff>))
         .route("/api/logout", post(op::<ops::staff::Logout>))
-        .route("/api/console/township", get(console_township))
-        .route("/api/console/trend", get(console_trend))
-        .route("/api/console/campaign", get(console_campaign).post(save_campaign))
-        .route("/api/console/areas", get(console_areas).post(add_area))
-        .route("/api/console/areas/{id}", post(edit_area))
-        .route("/api/console/snapshots", get(console_snapshots))
+        .route("/api/console/township", get(op::<ops::figures::Township>))
+        .route("/api/console/trend", get(op::<ops::figures::Trend>))
+        .route("/api/console/campaign", get(op::<ops::campaign::Campaign>).post(op::<ops::campaign::SaveCampaign>))
+        .route("/api/console/areas", get(op::<ops::areas::ListAreas>).post(op::<ops::areas::AddArea>))
+        .route("/api/console/areas/{id}", post(op::<ops::areas::EditArea>))
+        .route("/api/console/snapshots", get(op::<ops::figures::Snapshots>))
         .route("/api/console/conflicts", get(console_conflicts))
         .route("/api/console/overrides", get(console_overrides))
         .route("/api/console/duplicates", get(console_duplicates).post(decide_duplicates))
@@ -154,7 +149,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/conflicts/{id}/settle", post(console_settle))
         .route("/api/console/reconcile", post(console_reconcile))
         .route("/api/console/reconcile/{id}/tasks", post(reconcile_tasks))
-        .route("/api/console/census", get(console_census))
+        .route("/api/console/census", get(op::<ops::figures::Census>))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
@@ -544,12 +539,6 @@ async fn rotate_token(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Ap
 
 /// The campaign year a console query asks for (this year by default),
 /// refused outside [`registry::progress::YEARS`].
-fn asked_year(year: Option<i32>) -> ApiResult<i32> {
-    let year = year.unwrap_or(crate::today().year());
-    registry::progress::check_year(year)
-        .map_err(|i| SyncError::Refused { status: 400, code: i.code.into(), message: i.message }.into())
-}
-
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|_| auth::BAD_REQUEST.into())
 }
@@ -770,192 +759,6 @@ fn visible(staff: &auth::Staff, asked: Option<&str>) -> Option<sync::facts::Town
 }
 
 #[derive(Deserialize)]
-struct ProgressQuery {
-    #[serde(default)]
-    year: Option<i32>,
-    /// One township's figures only.
-    #[serde(default)]
-    township: Option<String>,
-}
-
-/// The campaign's progress against the year's targets, from the facts kept
-/// beside the documents (`sync::facts`): for signed-in staff.
-async fn console_progress(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<ProgressQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t)) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let today = crate::today();
-        let year = asked_year(q.year)?;
-        let report = as_staff(&st, &token, |db, staff| {
-            let Some(townships) = visible(staff, q.township.as_deref()) else { return Ok(Err(auth::FORBIDDEN)) };
-            let config = crate::campaign::load(db, year)?;
-            Ok(Ok(sync::facts::progress(db, &config, today, &townships)?))
-        })?;
-        Ok(Json(serde_json::to_value(report).map_err(|e| SyncError::Server(e.to_string()))?))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct TownshipQuery {
-    id: String,
-    #[serde(default)]
-    year: Option<i32>,
-}
-
-/// One township in detail: its grids' figures, each surveyor's (the grids
-/// their devices are enrolled for), and its month-by-month trend.
-async fn console_township(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<TownshipQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&q.id) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let ctx = st.ctx();
-        let today = crate::today();
-        let year = asked_year(q.year)?;
-        let township = RecordId::from(q.id.as_str());
-        let answer = as_staff(&st, &token, |db, staff| {
-            let Some(only) = visible(staff, Some(township.as_str())) else { return Ok(Err(auth::FORBIDDEN)) };
-            let config = crate::campaign::load(db, year)?;
-            let grids = sync::facts::by_grid(db, &ctx, &config, today, &township)?;
-            let tallies: std::collections::HashMap<&str, &registry::progress::Tally> =
-                grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
-            let mut surveyors = Vec::new();
-            for r in db.query("SELECT person, grids FROM devices WHERE revoked_at IS NULL ORDER BY person", &[])? {
-                let theirs: Vec<&str> = r[1]
-                    .text()
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter(|g| !g.is_empty() && tallies.contains_key(g))
-                    .collect();
-                if theirs.is_empty() {
-                    continue;
-                }
-                let mut sum = serde_json::json!({"entities": 0, "covered": 0, "with_workers": 0,
-                    "unions": 0, "new_unions": 0, "active_members": 0, "new_members": 0, "vacancies": 0});
-                for g in &theirs {
-                    let t = tallies[g];
-                    for (k, v) in [
-                        ("entities", t.entities),
-                        ("covered", t.coverage.numerator),
-                        ("with_workers", t.coverage.denominator),
-                        ("unions", t.unions),
-                        ("new_unions", t.new_unions),
-                        ("active_members", t.active_members),
-                        ("new_members", t.new_members),
-                        ("vacancies", t.vacancies),
-                    ] {
-                        sum[k] = (sum[k].as_u64().unwrap_or(0) + v).into();
-                    }
-                }
-                let names: Vec<&str> = grids
-                    .townships
-                    .iter()
-                    .filter(|g| theirs.contains(&g.id.as_str()))
-                    .map(|g| g.name.as_str())
-                    .collect();
-                surveyors.push(serde_json::json!({"person": r[0].text(), "grids": names, "tally": sum}));
-            }
-            let trend = sync::facts::monthly(db, year, &only)?;
-            Ok(Ok(serde_json::json!({
-                "township": township, "grids": grids.townships, "surveyors": surveyors, "trend": trend,
-            })))
-        })?;
-        Ok(Json(answer))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct TrendQuery {
-    #[serde(default)]
-    year: Option<i32>,
-}
-
-/// New unions and new members month by month this year, for what the staff
-/// member may see.
-async fn console_trend(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<TrendQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let year = asked_year(q.year)?;
-        let months = as_staff(&st, &token, |db, staff| {
-            let only = visible(staff, None).expect("no township asked");
-            Ok(Ok(sync::facts::monthly(db, year, &only)?))
-        })?;
-        Ok(Json(serde_json::json!({ "year": year, "months": months })))
-    })
-    .await
-}
-
-/// The area tree of the townships the staff member sees, with counts.
-async fn console_areas(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let areas = as_staff(&st, &token, |db, staff| {
-            let Some(townships) = visible(staff, None) else { return Ok(Err(auth::FORBIDDEN)) };
-            Ok(Ok(crate::areas::tree(db, &ctx, &townships)?))
-        })?;
-        Ok(Json(serde_json::json!({ "areas": areas })))
-    })
-    .await
-}
-
-/// A county admin adds a community or grid.
-async fn add_area(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: crate::areas::AreaRequest = json_body(&bytes)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let id = as_admin(&st, &token, |db, staff| crate::areas::add(db, &ctx, &staff.username, &req))?;
-        Ok(Json(serde_json::json!({ "id": id })))
-    })
-    .await
-}
-
-/// A county admin renames an area, or sets a grid's leader and surveyors.
-async fn edit_area(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&id) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: crate::areas::AreaRequest = json_body(&bytes)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let id = RecordId::from(id.as_str());
-        as_admin(&st, &token, |db, staff| crate::areas::edit(db, &ctx, &staff.username, &id, &req))?;
-        Ok(Json(serde_json::json!({ "id": id })))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
 struct TasksRequest {
     township: RecordId,
     #[serde(default)]
@@ -1006,50 +809,6 @@ async fn reconcile_tasks(
     .await
 }
 
-#[derive(Deserialize)]
-struct CensusQuery {
-    township: String,
-    #[serde(default)]
-    grid: Option<String>,
-    #[serde(default)]
-    year: Option<i32>,
-}
-
-/// A township's (or grid's) door-to-door census this year: the entities not
-/// yet visited, those to visit again, and every visit (with its position
-/// and its photos' hashes).
-async fn console_census(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<CensusQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&q.township) || q.grid.as_deref().is_some_and(|g| !registry::keys::is_record_id(g))
-    {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let ctx = st.ctx();
-        let today = crate::today();
-        let year = asked_year(q.year)?;
-        let answer = as_staff(&st, &token, |db, staff| {
-            if visible(staff, Some(&q.township)).is_none() {
-                return Ok(Err(auth::FORBIDDEN));
-            }
-            Ok(Ok(crate::census::report(
-                db,
-                &ctx,
-                &RecordId::from(q.township.as_str()),
-                q.grid.as_deref(),
-                year,
-                today,
-            )?))
-        })?;
-        Ok(Json(answer))
-    })
-    .await
-}
-
 /// A photo, for staff who see a record that refers to it.
 async fn console_blob(
     State(st): State<Arc<AppState>>,
@@ -1088,151 +847,6 @@ async fn console_blob(
                 message: Text::new("照片尚未从设备上传", "The photo has not been uploaded from its device yet"),
             }),
         }
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct YearQuery {
-    #[serde(default)]
-    year: Option<i32>,
-}
-
-/// The year's targets and calendar as configured (or the plans' defaults).
-async fn console_campaign(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<YearQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let year = asked_year(q.year)?;
-        let (config, configured) = as_staff(&st, &token, |db, _| {
-            Ok(Ok((crate::campaign::load(db, year)?, crate::campaign::is_configured(db, year)?)))
-        })?;
-        Ok(Json(serde_json::json!({ "config": config, "configured": configured })))
-    })
-    .await
-}
-
-/// A county admin saves the year's targets and calendar (checked whole).
-async fn save_campaign(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 64 << 10).await?;
-    let config: registry::progress::CampaignConfig = json_body(&bytes)?;
-    blocking(move || {
-        as_admin(&st, &token, |db, staff| crate::campaign::save(db, &config, &staff.username))?;
-        // The dashboard's snapshot of today follows the new targets.
-        st.snapshot_today()?;
-        Ok(Json(serde_json::json!({ "year": config.year, "saved": true })))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct SnapshotQuery {
-    #[serde(default)]
-    year: Option<i32>,
-    #[serde(default)]
-    township: Option<String>,
-}
-
-/// The daily snapshots of the year (the county's, or one township's).
-async fn console_snapshots(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<SnapshotQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t)) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let year = asked_year(q.year)?;
-        let days = as_staff(&st, &token, |db, staff| {
-            let only = match (staff.sees(), q.township.as_deref()) {
-                (None, None) => None,
-                _ => match visible(staff, q.township.as_deref()) {
-                    Some(sync::facts::Townships::Only(ids)) => Some(ids),
-                    _ => return Ok(Err(auth::FORBIDDEN)),
-                },
-            };
-            Ok(Ok(crate::campaign::days(db, year, only.as_deref())?))
-        })?;
-        Ok(Json(serde_json::json!({ "year": year, "days": days })))
-    })
-    .await
-}
-
-/// The county's audit log, newest first: exports, imports of other
-/// offices' lists, and review decisions (county admins).
-async fn console_audit(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let entries = as_admin(&st, &token, |db, _| {
-            let mut out: Vec<(i64, serde_json::Value)> = Vec::new();
-            for r in db.query(
-                "SELECT at, who, ledger, format, filter, rows, full_ids FROM exports ORDER BY at DESC LIMIT 200",
-                &[],
-            )? {
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": r[1].text(), "action": "export",
-                    "what": format!("{} {} {}", r[2].text().unwrap_or_default(), r[3].text().unwrap_or_default(), r[4].text().unwrap_or_default()),
-                    "rows": r[5].int(), "full_ids": r[6].int() != 0,
-                })));
-            }
-            for r in db.query("SELECT at, who, source, rows FROM imports ORDER BY at DESC LIMIT 200", &[])? {
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": r[1].text(), "action": "import",
-                    "what": r[2].text(), "rows": r[3].int(),
-                })));
-            }
-            for r in db.query(
-                "SELECT resolved_at, resolution, doc_id, code FROM quarantine WHERE resolved_at IS NOT NULL
-                 ORDER BY resolved_at DESC LIMIT 200",
-                &[],
-            )? {
-                let res: serde_json::Value = serde_json::from_str(r[1].text().unwrap_or("{}")).unwrap_or_default();
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": res["by"], "action": format!("review:{}", res["decision"].as_str().unwrap_or("")),
-                    "what": format!("{} {}", r[3].text().unwrap_or_default(), r[2].text().unwrap_or_default()),
-                    "note": res["note"],
-                })));
-            }
-            for r in db.query(
-                "SELECT e.at, e.who, e.what, e.device_id, d.person FROM device_events e
-                 LEFT JOIN devices d ON d.id = e.device_id ORDER BY e.at DESC LIMIT 200",
-                &[],
-            )? {
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": r[1].text(), "action": format!("device:{}", r[2].text().unwrap_or_default()),
-                    "what": format!("{} {}", r[4].text().unwrap_or_default(), r[3].text().unwrap_or_default()),
-                })));
-            }
-            for r in db.query("SELECT at, who, what FROM config_log ORDER BY at DESC LIMIT 200", &[])? {
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": r[1].text(), "action": "configure", "what": r[2].text(),
-                })));
-            }
-            for r in db.query(
-                "SELECT at, by_user, queue, decision, id, note FROM reviews ORDER BY at DESC LIMIT 200",
-                &[],
-            )? {
-                out.push((r[0].int(), serde_json::json!({
-                    "at": r[0].int(), "who": r[1].text(),
-                    "action": format!("review:{}", r[3].text().unwrap_or_default()),
-                    "what": format!("{} {}", r[2].text().unwrap_or_default(), r[4].text().unwrap_or_default()),
-                    "note": r[5].text(),
-                })));
-            }
-            out.sort_by_key(|e| std::cmp::Reverse(e.0));
-            Ok(out.into_iter().map(|(_, v)| v).take(300).collect::<Vec<_>>())
-        })?;
-        Ok(Json(serde_json::json!({ "entries": entries })))
     })
     .await
 }

@@ -17,3 +17,26 @@ pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
         Either::S(s) => s.trim().parse().map_err(serde::de::Error::custom),
     }
 }
+
+/// An optional number, as a number or as its decimal text (a query's
+/// `?year=2026`); absent or empty is `None`.
+pub fn opt_number<'de, D: Deserializer<'de>, N: std::str::FromStr + Deserialize<'de>>(
+    d: D,
+) -> Result<Option<N>, D::Error>
+where
+    N::Err: std::fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either<N> {
+        N(N),
+        S(String),
+        None,
+    }
+    match Option::<Either<N>>::deserialize(d)? {
+        None | Some(Either::None) => Ok(None),
+        Some(Either::N(n)) => Ok(Some(n)),
+        Some(Either::S(s)) if s.trim().is_empty() => Ok(None),
+        Some(Either::S(s)) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}

@@ -14,11 +14,19 @@
 //! - staff accounts and sessions: [`staff`]
 //! - devices (list, revoke, wipe, reinstate, scope) and enrolment codes: [`devices`]
 //! - the quarantine of writes a device could not apply: [`quarantine`]
-//! - membership cards (revoke; the public lists and verification): [`cards`]
+//! - membership cards (revoke): [`cards`]
+//! - the campaign's figures (progress, a township, trend, snapshots, census): [`figures`]
+//! - the year's targets and calendar: [`campaign`]
+//! - the area tree: [`areas`]
+//! - the audit log: [`audit`]
 
+pub mod areas;
+pub mod audit;
+pub mod campaign;
 pub mod cards;
 pub mod de;
 pub mod devices;
+pub mod figures;
 pub mod quarantine;
 pub mod staff;
 
