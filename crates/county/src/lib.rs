@@ -26,6 +26,7 @@ pub mod keys;
 pub mod ledgers;
 pub mod ops;
 pub mod reconcile;
+pub mod reviews;
 
 pub use actor::{Actor, Allowed, Credentials};
 pub use db::Db;

@@ -18,7 +18,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 use sync::SyncError;
 use sync::client::path;
-use sync::server::{self, Ctx, Sealer};
+use sync::server::{self, Ctx};
 use sync::wire::{self, Message};
 
 /// What every handler shares: the county (its database, keys and address;
@@ -130,7 +130,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/exports", post(start_export))
         .route("/api/console/exports/{id}", get(export_status))
         .route("/api/console/exports/{id}/file", get(export_file))
-        .route("/api/console/three-clears", get(console_three_clears))
+        .route("/api/console/three-clears", get(op::<ops::reviews::ThreeClears>))
         .route("/api/console/audit", get(op::<ops::audit::Audit>))
         .route("/api/console/staff", get(op::<ops::staff::ListStaff>).post(op::<ops::staff::CreateStaff>))
         .route("/api/console/staff/{username}/disable", post(op::<ops::staff::DisableStaff>))
@@ -142,11 +142,14 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/areas", get(op::<ops::areas::ListAreas>).post(op::<ops::areas::AddArea>))
         .route("/api/console/areas/{id}", post(op::<ops::areas::EditArea>))
         .route("/api/console/snapshots", get(op::<ops::figures::Snapshots>))
-        .route("/api/console/conflicts", get(console_conflicts))
-        .route("/api/console/overrides", get(console_overrides))
-        .route("/api/console/duplicates", get(console_duplicates).post(decide_duplicates))
-        .route("/api/console/overrides/{id}/review", post(review_override))
-        .route("/api/console/conflicts/{id}/settle", post(console_settle))
+        .route("/api/console/conflicts", get(op::<ops::reviews::Conflicts>))
+        .route("/api/console/overrides", get(op::<ops::reviews::Overrides>))
+        .route(
+            "/api/console/duplicates",
+            get(op::<ops::reviews::Duplicates>).post(op::<ops::reviews::DecideDuplicates>),
+        )
+        .route("/api/console/overrides/{id}/review", post(op::<ops::reviews::ReviewOverride>))
+        .route("/api/console/conflicts/{id}/settle", post(op::<ops::reviews::Settle>))
         .route("/api/console/reconcile", post(console_reconcile))
         .route("/api/console/reconcile/{id}/tasks", post(reconcile_tasks))
         .route("/api/console/census", get(op::<ops::figures::Census>))
@@ -847,292 +850,6 @@ async fn console_blob(
                 message: Text::new("照片尚未从设备上传", "The photo has not been uploaded from its device yet"),
             }),
         }
-    })
-    .await
-}
-
-/// Records whose fields hold concurrent, different values from several
-/// devices, within the staff member's townships, with each value and who
-/// wrote it.
-async fn console_conflicts(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let items = as_staff(&st, &token, |db, staff| {
-            let rows =
-                db.query("SELECT id, kind, township, name FROM f_conflicts ORDER BY township, name LIMIT 500", &[])?;
-            let mut items = Vec::new();
-            for r in rows {
-                let township = r[2].text().unwrap_or_default().to_owned();
-                if visible(staff, Some(&township)).is_none() {
-                    continue;
-                }
-                let id = RecordId::from(r[0].text().unwrap_or_default());
-                let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &id)? else { continue };
-                let conflicts: Vec<_> = conflicts.iter().map(|c| shown_conflict(&st.sealer, c)).collect();
-                items.push(serde_json::json!({
-                    "id": id, "kind": r[1].text(), "township": township, "name": r[3].text(), "conflicts": conflicts,
-                }));
-            }
-            Ok(Ok(items))
-        })?;
-        Ok(Json(serde_json::json!({ "items": items })))
-    })
-    .await
-}
-
-/// Pairs of records that may be one person or entity (the near-duplicate
-/// queue), in the townships the staff member sees.
-async fn console_duplicates(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let items = as_staff(&st, &token, |db, staff| {
-            let Some(townships) = visible(staff, None) else { return Ok(Err(auth::FORBIDDEN)) };
-            Ok(Ok(crate::duplicates::list(db, &ctx, &townships, 200)?))
-        })?;
-        Ok(Json(serde_json::json!({ "items": items })))
-    })
-    .await
-}
-
-/// A decision on a near-duplicate pair: merge (both histories kept) or distinct.
-async fn decide_duplicates(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: crate::duplicates::Decision = json_body(&bytes)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let moved = as_staff(&st, &token, |db, staff| Ok(Ok(crate::duplicates::decide(db, &ctx, staff, &req)?)))?;
-        Ok(Json(serde_json::json!({ "decision": req.decision, "keep": req.keep, "repointed": moved })))
-    })
-    .await
-}
-
-/// Entities with a kept credit code that await the county: never reviewed,
-/// or sent back and edited on a device since (the entity's document is newer
-/// than every review; accepted ones stay accepted).
-const OVERRIDES_PENDING: &str =
-    "SELECT e.id, e.township, e.override_reason FROM f_entities e JOIN docs d ON d.id = e.id
-     WHERE e.override_reason IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.queue = 'credit_code_override'
-         AND (r.id = e.id OR r.id LIKE e.id || '@%') AND (r.decision = 'accept' OR r.at >= d.updated_at))";
-
-/// Entities whose credit code fails its check character and was kept with
-/// a surveyor's reason, not yet reviewed by the county.
-async fn console_overrides(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let items = as_staff(&st, &token, |db, staff| {
-            let rows = db.query(&format!("{OVERRIDES_PENDING} ORDER BY e.township, e.id LIMIT 500"), &[])?;
-            let mut items = Vec::new();
-            for r in rows {
-                let township = r[1].text().unwrap_or_default().to_owned();
-                if visible(staff, Some(&township)).is_none() {
-                    continue;
-                }
-                let id = RecordId::from(r[0].text().unwrap_or_default());
-                if let Some(registry::model::Record::Entity(e)) = server::record(db, &ctx, &id)? {
-                    items.push(serde_json::json!({
-                        "id": id, "township": township, "name": e.name, "credit_code": e.credit_code,
-                        "reason": r[2].text(),
-                    }));
-                }
-            }
-            Ok(Ok(items))
-        })?;
-        Ok(Json(serde_json::json!({ "items": items })))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct ReviewRequest {
-    /// "accept" (the code stands as registered) or "reject" (the field is
-    /// to correct it).
-    decision: String,
-    #[serde(default)]
-    note: String,
-}
-
-/// A county admin's review of a kept credit code, recorded once.
-async fn review_override(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&id) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: ReviewRequest = json_body(&bytes)?;
-    if !matches!(req.decision.as_str(), "accept" | "reject") {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        as_admin(&st, &token, |db, staff| {
-            let pending = db.query(&format!("{OVERRIDES_PENDING} AND e.id = $1"), &[id.as_str().into()])?;
-            if pending.is_empty() {
-                return Err(SyncError::Refused {
-                    status: 409,
-                    code: "NOTHING_TO_REVIEW".into(),
-                    message: Text::new("没有待审核的信用代码", "There is no kept credit code to review"),
-                });
-            }
-            // Sent back: the device is asked to correct it (the note travels
-            // in the document); once edited it comes back to this queue.
-            if req.decision == "reject" {
-                let ctx = st.ctx();
-                server::return_record(db, &ctx, &RecordId::from(id.as_str()), "credit_code_override", &req.note, &staff.username)?;
-            }
-            // A second review of the same entity is kept beside the first.
-            let earlier = db.query(
-                "SELECT count(*) FROM reviews WHERE queue = 'credit_code_override' AND (id = $1 OR id LIKE $2)",
-                &[id.as_str().into(), format!("{id}@%").into()],
-            )?;
-            let n = earlier.first().map_or(0, |r| r[0].int());
-            let review_id = if n == 0 { id.clone() } else { format!("{id}@{}", n + 1) };
-            db.execute(
-                "INSERT INTO reviews (id, queue, decision, by_user, note, at) VALUES ($1, 'credit_code_override', $2, $3, $4, $5)",
-                &[
-                    review_id.as_str().into(),
-                    req.decision.as_str().into(),
-                    staff.username.as_str().into(),
-                    req.note.trim().into(),
-                    now_ms().into(),
-                ],
-            )?;
-            Ok(())
-        })?;
-        Ok(Json(serde_json::json!({ "id": id, "decision": req.decision })))
-    })
-    .await
-}
-
-/// A conflict as the queue shows it: each value with a `choice` (a keyed
-/// hash the settle request names it by), personal numbers masked
-/// ([`registry::privacy`]), so nobody reads a whole ID number or phone off
-/// the queue and a masked value can still be chosen.
-fn shown_conflict(sealer: &Sealer, c: &store::Conflict) -> serde_json::Value {
-    let values: Vec<_> = c
-        .values
-        .iter()
-        .map(|v| {
-            let text = match &v.value {
-                serde_json::Value::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let shown = registry::privacy::mask_field(&c.field, &text).map_or(v.value.clone(), Into::into);
-            serde_json::json!({
-                "value": shown, "device": v.device, "winner": v.winner,
-                "choice": conflict_choice(sealer, &c.field, &v.value),
-            })
-        })
-        .collect();
-    serde_json::json!({ "field": c.field, "values": values })
-}
-
-fn conflict_choice(sealer: &Sealer, field: &str, value: &serde_json::Value) -> String {
-    sealer.keyed_hash(&format!("conflict:{field}:{value}"))
-}
-
-#[derive(Deserialize)]
-struct SettleRequest {
-    field: String,
-    /// The value chosen, as listed (fields that are not masked)...
-    #[serde(default)]
-    value: Option<serde_json::Value>,
-    /// ...or its `choice` from the queue (any field).
-    #[serde(default)]
-    choice: Option<String>,
-}
-
-/// Settles a conflicting field at the county (a staff member of its township
-/// or a county admin); devices receive the settled value with their next pull.
-async fn console_settle(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&id) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: SettleRequest = json_body(&bytes)?;
-    blocking(move || {
-        let ctx = st.ctx();
-        let rid = RecordId::from(id.as_str());
-        as_staff(&st, &token, |db, staff| {
-            let rows = db.query("SELECT township FROM docs WHERE id = $1", &[rid.as_str().into()])?;
-            let township = rows.first().and_then(|r| r[0].text()).unwrap_or_default().to_owned();
-            if visible(staff, Some(&township)).is_none() {
-                return Ok(Err(auth::FORBIDDEN));
-            }
-            let value = match (&req.choice, &req.value) {
-                (Some(choice), _) => {
-                    let Some((_, conflicts)) = server::document_conflicts(db, &ctx, &rid)? else {
-                        return Ok(Err(auth::BAD_REQUEST));
-                    };
-                    let chosen = conflicts
-                        .iter()
-                        .filter(|c| c.field == req.field)
-                        .flat_map(|c| &c.values)
-                        .find(|v| conflict_choice(&st.sealer, &req.field, &v.value) == *choice);
-                    match chosen {
-                        Some(v) => v.value.clone(),
-                        None => return Ok(Err(auth::BAD_REQUEST)),
-                    }
-                }
-                (None, Some(value)) => value.clone(),
-                (None, None) => return Ok(Err(auth::BAD_REQUEST)),
-            };
-            server::settle_conflict(db, &ctx, &rid, &req.field, &value, &staff.username)?;
-            Ok(Ok(()))
-        })?;
-        Ok(Json(serde_json::json!({ "id": id, "field": req.field })))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct AreaQuery {
-    area: String,
-}
-
-/// 三个清楚 for a township, community or grid the staff member may see.
-async fn console_three_clears(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<AreaQuery>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    if !registry::keys::is_record_id(&q.area) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let ctx = st.ctx();
-        let area = RecordId::from(q.area.as_str());
-        let report = as_staff(&st, &token, |db, staff| {
-            let Some(registry::model::Record::Area(a)) = server::record(db, &ctx, &area)? else {
-                return Ok(Err(auth::NOT_FOUND_AREA));
-            };
-            let township = a.township.clone().unwrap_or_else(|| area.clone());
-            if visible(staff, Some(township.as_str())).is_none() {
-                return Ok(Err(auth::FORBIDDEN));
-            }
-            let clears = sync::facts::three_clears(db, &ctx, &area, ctx.today)?;
-            Ok(Ok(serde_json::json!({ "area": area, "name": a.name, "level": a.level, "report": clears })))
-        })?;
-        Ok(Json(report))
     })
     .await
 }

@@ -19,6 +19,7 @@
 //! - the year's targets and calendar: [`campaign`]
 //! - the area tree: [`areas`]
 //! - the audit log: [`audit`]
+//! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 
 pub mod areas;
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod de;
 pub mod devices;
 pub mod figures;
 pub mod quarantine;
+pub mod reviews;
 pub mod staff;
 
 use crate::actor::{self, Actor, Allowed, Credentials};
