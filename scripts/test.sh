@@ -17,6 +17,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== TypeScript: ui/lib against the county API's declarations generated from the Rust DTOs"
+tests/e2e/node_modules/.bin/tsc -p ui
 echo "== cargo deny: licences, duplicate versions (listed), sources; advisories (deny.toml)"
 cargo deny check licenses bans sources
 # The RustSec advisory database is fetched from GitHub. Where GitHub cannot

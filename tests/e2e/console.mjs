@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check, failures } from "./lib.mjs";
+import { countyCall } from "../../ui/lib/county-client.js";
 
 // With "review", one quarantined write is expected, and dismissed with a
 // note; with a three-clears JSON file (`sanjian three-clears --json` of the
@@ -173,6 +174,19 @@ try {
   check((await page.$$('#audit-log tr[data-action="configure"]')).length === 2, "and the configuration changes (targets, grid)");
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
+
+  // The typed client (ui/lib/county-client.js, over the route table and the
+  // declarations generated from the Rust DTOs) against the same server.
+  const signIn = await (await fetch(`${base}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username, password }) })).json();
+  const opts = { token: signIn.token, base };
+  const progress = await countyCall("Progress", { year: null, township: null }, opts);
+  check(progress.townships.length === stats.townships.length, `the client reads the progress report (${progress.townships.length} townships)`);
+  const staff = await countyCall("ListStaff", {}, opts);
+  check(staff.some((a) => a.username === username), "and the staff accounts");
+  const refusal = await countyCall("DisableStaff", { username }, opts).then(() => null, (e) => e);
+  check(refusal && refusal.code === "CANNOT_DISABLE_SELF" && refusal.message.zh.length > 0, `a refusal comes back with its code and message (${refusal && refusal.code})`);
+  const outsider = await countyCall("Progress", { year: null, township: null }, { base }).then(() => null, (e) => e);
+  check(outsider && outsider.code === "UNAUTHENTICATED", "without a token, UNAUTHENTICATED");
 } catch (e) {
   check(false, "the run stopped: " + (e.stack || e));
 } finally {

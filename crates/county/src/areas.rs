@@ -13,7 +13,7 @@ use sync::facts::Townships;
 use sync::server::{self, Ctx, Sql};
 
 /// One area of the tree, with its counts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Node {
     pub id: RecordId,
     pub name: String,
@@ -95,7 +95,7 @@ pub fn tree(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships) -> Result<Ve
 }
 
 /// A community or grid to add, or a grid's people to change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct AreaRequest {
     pub name: String,
     /// For a new area: "community" or "grid".

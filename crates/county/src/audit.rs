@@ -7,7 +7,7 @@ use sync::SyncError;
 use sync::server::Sql;
 
 /// One line of the audit log.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, ts_rs::TS)]
 pub struct AuditEntry {
     pub at: i64,
     pub who: Option<String>,

@@ -69,7 +69,7 @@ pub fn schema(d: Dialect) -> String {
 }
 
 /// A staff role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     CountyAdmin,
@@ -270,7 +270,7 @@ pub fn set_user_townships(db: &mut dyn Sql, username: &str, townships: &[RecordI
 }
 
 /// A staff account as the console lists it (no password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct StaffAccount {
     pub username: String,
     pub role: Role,
@@ -407,7 +407,7 @@ pub fn staff(db: &mut dyn Sql, token: &str) -> Result<Result<Staff, Denied>, Syn
 }
 
 /// What an enrolment grants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 pub struct Grant {
     pub person: String,
     pub role: Role,
@@ -760,7 +760,7 @@ pub fn active_devices_grids(db: &mut dyn Sql) -> Result<Vec<(String, Vec<String>
 }
 
 /// A device as listed for admins.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DeviceInfo {
     pub id: String,
     pub person: String,

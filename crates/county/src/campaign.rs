@@ -100,7 +100,7 @@ pub fn snapshot(db: &mut dyn Sql, day: Date, report: &ProgressReport) -> Result<
 }
 
 /// One day's figures for the trend.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Day {
     pub day: String,
     pub coverage: Rate,

@@ -16,7 +16,7 @@ use sync::facts::{self, Townships};
 use sync::server::{self, Ctx, Sql};
 
 /// One side of a pair: its fields as text, personal data masked.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Side {
     pub id: RecordId,
     pub name: String,
@@ -24,7 +24,7 @@ pub struct Side {
 }
 
 /// A pair for review.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Pair {
     pub kind: String,
     pub township: Option<RecordId>,
@@ -71,7 +71,7 @@ pub fn list(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships, limit: usize
 }
 
 /// A decision on a pair.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct Decision {
     pub a: RecordId,
     pub b: RecordId,

@@ -27,6 +27,7 @@ pub mod ledgers;
 pub mod ops;
 pub mod reconcile;
 pub mod reviews;
+pub mod typescript;
 
 pub use actor::{Actor, Allowed, Credentials};
 pub use db::Db;

@@ -18,6 +18,7 @@ macro_rules! labelled_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident($key:literal, $zh:literal, $en:literal)),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         pub enum $name {
             $(#[serde(rename = $key)] $variant,)*
         }
@@ -315,6 +316,7 @@ pub const ETHNICITIES: [&str; 56] = [
 
 /// The id of a record (its document id): 32 lowercase hex characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct RecordId(pub String);
 

@@ -12,6 +12,7 @@ use time::{Date, Month};
 
 /// Founding targets for one kind of township.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TownshipTarget {
     pub new_unions: u32,
     pub new_members_per_union: u32,
@@ -19,16 +20,20 @@ pub struct TownshipTarget {
 
 /// One phase of the campaign calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Phase {
     pub key: String,
     pub zh: String,
     pub en: String,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub starts: Date,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub deadline: Date,
 }
 
 /// Where a phase stands on a given day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case", tag = "state")]
 pub enum PhaseState {
     NotStarted { starts_in_days: i64 },
@@ -50,6 +55,7 @@ impl Phase {
 
 /// The year's configuration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CampaignConfig {
     pub year: i32,
     pub county_new_unions: u32,
@@ -246,6 +252,7 @@ pub struct MemberFacts {
 
 /// A share with its numerator and denominator (None when nothing to divide).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Rate {
     pub numerator: u64,
     pub denominator: u64,
@@ -269,6 +276,7 @@ impl Rate {
 
 /// Counts kept for a township and for the county.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Tally {
     pub target_new_unions: u64,
     pub new_unions: u64,
@@ -356,6 +364,7 @@ impl Tally {
 
 /// One township's progress.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TownshipProgress {
     pub id: RecordId,
     pub name: String,
@@ -366,6 +375,7 @@ pub struct TownshipProgress {
 
 /// Is a goal met, with the figures behind it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Goal {
     pub key: String,
     pub zh: String,
@@ -377,6 +387,7 @@ pub struct Goal {
 
 /// A phase of the calendar and whether it is overdue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PhaseProgress {
     pub phase: Phase,
     pub state: PhaseState,
@@ -386,8 +397,10 @@ pub struct PhaseProgress {
 
 /// The progress report for the county and each township.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProgressReport {
     pub year: i32,
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub as_of: Date,
     pub county: Tally,
     pub townships: Vec<TownshipProgress>,

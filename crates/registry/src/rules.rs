@@ -341,6 +341,7 @@ fn incomplete(rule: &'static str, name: &str, list: &Checklist) -> Option<Findin
 
 /// One private enterprise in a three-clears list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ClearsLine {
     pub entity: RecordId,
     pub name: String,
@@ -353,6 +354,7 @@ pub struct ClearsLine {
 /// 三个清楚 for an area: (1) every private enterprise with its workers; (2) those
 /// with a union and their members; (3) those without, with their workers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreeClears {
     pub private_enterprises: Vec<ClearsLine>,
     pub with_union: Vec<ClearsLine>,

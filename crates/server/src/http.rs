@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, RawPathParams, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use county::{County, Credentials, Operation, ops};
+use county::{County, Credentials, Operation};
 use registry::message::Coded;
 use registry::message::Message as Text;
 use registry::model::RecordId;
@@ -85,8 +85,24 @@ impl AppState {
     }
 }
 
+/// Every county operation at its path ([`county::ops::each`]).
+struct CountyRoutes(axum::Router<Arc<AppState>>);
+
+impl county::ops::OperationVisitor for CountyRoutes {
+    fn visit<O: Operation>(&mut self) {
+        let handler = match O::METHOD {
+            county::ops::Method::Get => get(op::<O>),
+            county::ops::Method::Post => post(op::<O>),
+        };
+        self.0 = std::mem::take(&mut self.0).route(O::PATH, handler);
+    }
+}
+
 pub fn router(state: Arc<AppState>) -> axum::Router {
-    axum::Router::new()
+    let mut county = CountyRoutes(axum::Router::new());
+    county::ops::each(&mut county);
+    county
+        .0
         .route("/health", get(health))
         .route(path::PUSH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PUSH)))
         .route(path::PULL, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PULL)))
@@ -108,51 +124,20 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route(sync::http::LOOKUP_PATH, post(device_lookup))
         .route("/api/enrol/redeem", post(redeem))
         .route("/api/login", post(login))
-        .route("/api/enrolments", post(op::<ops::devices::CreateEnrolment>))
-        .route("/api/devices", get(op::<ops::devices::ListDevices>))
-        .route("/api/devices/{id}/revoke", post(op::<ops::devices::RevokeDevice>))
-        .route("/api/devices/{id}/reinstate", post(op::<ops::devices::ReinstateDevice>))
-        .route("/api/devices/{id}/wipe", post(op::<ops::devices::WipeDevice>))
         .route(sync::http::WIPE_CHECK_PATH, post(wipe_check))
-        .route("/api/devices/{id}/scope", post(op::<ops::devices::SetScope>))
-        .route("/api/quarantine", get(op::<ops::quarantine::ListQuarantine>))
-        .route("/api/quarantine/{id}/resolve", post(op::<ops::quarantine::ResolveQuarantine>))
         .route("/api/cards/root", get(card_root))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
-        .route("/api/cards/revoke", post(op::<ops::cards::RevokeCard>))
         .route("/api/cards/verify", post(card_verify))
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
-        .route("/api/console/progress", get(op::<ops::figures::Progress>))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
         .route("/api/console/exports/{id}", get(export_status))
         .route("/api/console/exports/{id}/file", get(export_file))
-        .route("/api/console/three-clears", get(op::<ops::reviews::ThreeClears>))
-        .route("/api/console/audit", get(op::<ops::audit::Audit>))
-        .route("/api/console/staff", get(op::<ops::staff::ListStaff>).post(op::<ops::staff::CreateStaff>))
-        .route("/api/console/staff/{username}/disable", post(op::<ops::staff::DisableStaff>))
-        .route("/api/console/staff/{username}/sign-out", post(op::<ops::staff::SignOutStaff>))
-        .route("/api/logout", post(op::<ops::staff::Logout>))
-        .route("/api/console/township", get(op::<ops::figures::Township>))
-        .route("/api/console/trend", get(op::<ops::figures::Trend>))
-        .route("/api/console/campaign", get(op::<ops::campaign::Campaign>).post(op::<ops::campaign::SaveCampaign>))
-        .route("/api/console/areas", get(op::<ops::areas::ListAreas>).post(op::<ops::areas::AddArea>))
-        .route("/api/console/areas/{id}", post(op::<ops::areas::EditArea>))
-        .route("/api/console/snapshots", get(op::<ops::figures::Snapshots>))
-        .route("/api/console/conflicts", get(op::<ops::reviews::Conflicts>))
-        .route("/api/console/overrides", get(op::<ops::reviews::Overrides>))
-        .route(
-            "/api/console/duplicates",
-            get(op::<ops::reviews::Duplicates>).post(op::<ops::reviews::DecideDuplicates>),
-        )
-        .route("/api/console/overrides/{id}/review", post(op::<ops::reviews::ReviewOverride>))
-        .route("/api/console/conflicts/{id}/settle", post(op::<ops::reviews::Settle>))
         .route("/api/console/reconcile", post(console_reconcile))
         .route("/api/console/reconcile/{id}/tasks", post(reconcile_tasks))
-        .route("/api/console/census", get(op::<ops::figures::Census>))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))

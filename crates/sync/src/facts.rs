@@ -546,6 +546,7 @@ pub fn by_grid(
 /// New unions (by founding date) and new members (by joining date) month by
 /// month in `year`, for the townships given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Month {
     /// `YYYY-MM`.
     pub month: String,

@@ -2,7 +2,7 @@
 //! townships' part with its counts; county admins add communities and
 //! grids, rename them and set a grid's leader and surveyors.
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::areas::{AreaRequest, Node};
 use crate::auth;
@@ -10,7 +10,7 @@ use crate::error::CountyError;
 use registry::model::RecordId;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AreaTree {
     pub areas: Vec<Node>,
 }
@@ -20,6 +20,8 @@ pub struct AreaTree {
 pub struct ListAreas;
 
 impl Operation for ListAreas {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/areas";
     type Request = Nothing;
     type Response = AreaTree;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -29,7 +31,7 @@ impl Operation for ListAreas {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct AreaId {
     pub id: RecordId,
 }
@@ -39,6 +41,8 @@ pub struct AreaId {
 pub struct AddArea;
 
 impl Operation for AddArea {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/areas";
     type Request = AreaRequest;
     type Response = AreaId;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -48,7 +52,7 @@ impl Operation for AddArea {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct AreaEdit {
     /// The area (from the path).
     pub id: String,
@@ -62,6 +66,8 @@ pub struct AreaEdit {
 pub struct EditArea;
 
 impl Operation for EditArea {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/areas/{id}";
     type Request = AreaEdit;
     type Response = AreaId;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

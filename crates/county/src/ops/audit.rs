@@ -1,12 +1,12 @@
 //! The audit log for county admins.
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::audit::AuditEntry;
 use crate::error::CountyError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
 }
@@ -16,6 +16,8 @@ pub struct AuditLog {
 pub struct Audit;
 
 impl Operation for Audit {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/audit";
     type Request = Nothing;
     type Response = AuditLog;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

@@ -2,13 +2,13 @@
 //! calendar (county admins change them; every change is logged).
 
 use super::figures::{YearOnly, asked_year};
-use super::{Cx, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::error::CountyError;
 use registry::progress::CampaignConfig;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct CampaignAnswer {
     pub config: CampaignConfig,
     /// False while the year runs on the plans' defaults.
@@ -20,6 +20,8 @@ pub struct CampaignAnswer {
 pub struct Campaign;
 
 impl Operation for Campaign {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/campaign";
     type Request = YearOnly;
     type Response = CampaignAnswer;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -32,7 +34,7 @@ impl Operation for Campaign {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct CampaignSaved {
     pub year: i32,
     pub saved: bool,
@@ -44,6 +46,8 @@ pub struct CampaignSaved {
 pub struct SaveCampaign;
 
 impl Operation for SaveCampaign {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/campaign";
     type Request = CampaignConfig;
     type Response = CampaignSaved;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

@@ -2,20 +2,20 @@
 //! puts it in the next signed revocation list every device and verifier
 //! fetches.
 
-use super::{Cx, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::auth;
 use crate::error::CountyError;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct RevokeCardRequest {
     /// The card's serial, 16 hex characters (a card number `UC…` too).
     pub serial: String,
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct CardRevoked {
     pub serial: String,
     pub revoked: bool,
@@ -28,6 +28,8 @@ pub struct CardRevoked {
 pub struct RevokeCard;
 
 impl Operation for RevokeCard {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/cards/revoke";
     type Request = RevokeCardRequest;
     type Response = CardRevoked;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer};
 
 /// A number given as a number or as its decimal text.
 pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, ts_rs::TS)]
     #[serde(untagged)]
     enum Either {
         N(i64),
@@ -26,7 +26,7 @@ pub fn opt_number<'de, D: Deserializer<'de>, N: std::str::FromStr + Deserialize<
 where
     N::Err: std::fmt::Display,
 {
-    #[derive(Deserialize)]
+    #[derive(Deserialize, ts_rs::TS)]
     #[serde(untagged)]
     enum Either<N> {
         N(N),

@@ -2,7 +2,7 @@
 //! lists the devices, revokes, wipes, reinstates and rescopes them. Every
 //! state change lands in the device's events (the audit log).
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::auth::{self, DeviceInfo, Grant};
 use crate::error::CountyError;
@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 pub struct ListDevices;
 
 impl Operation for ListDevices {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/devices";
     type Request = Nothing;
     type Response = Vec<DeviceInfo>;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -23,12 +25,12 @@ impl Operation for ListDevices {
 }
 
 /// A device named in the path.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct DeviceId {
     pub id: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Revoked {
     pub revoked: String,
 }
@@ -39,6 +41,8 @@ pub struct Revoked {
 pub struct RevokeDevice;
 
 impl Operation for RevokeDevice {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/devices/{id}/revoke";
     type Request = DeviceId;
     type Response = Revoked;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -48,7 +52,7 @@ impl Operation for RevokeDevice {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct WipeRequested {
     pub wipe_requested: String,
 }
@@ -59,6 +63,8 @@ pub struct WipeRequested {
 pub struct WipeDevice;
 
 impl Operation for WipeDevice {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/devices/{id}/wipe";
     type Request = DeviceId;
     type Response = WipeRequested;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -68,7 +74,7 @@ impl Operation for WipeDevice {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Reinstated {
     pub reinstated: String,
 }
@@ -79,6 +85,8 @@ pub struct Reinstated {
 pub struct ReinstateDevice;
 
 impl Operation for ReinstateDevice {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/devices/{id}/reinstate";
     type Request = DeviceId;
     type Response = Reinstated;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -88,7 +96,7 @@ impl Operation for ReinstateDevice {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct NewScope {
     pub id: String,
     #[serde(default)]
@@ -99,7 +107,7 @@ pub struct NewScope {
     pub grids: Vec<RecordId>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Rescoped {
     pub device: String,
 }
@@ -110,6 +118,8 @@ pub struct Rescoped {
 pub struct SetScope;
 
 impl Operation for SetScope {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/devices/{id}/scope";
     type Request = NewScope;
     type Response = Rescoped;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -126,7 +136,7 @@ fn found(yes: bool) -> Result<(), CountyError> {
     if yes { Ok(()) } else { Err(auth::DEVICE_NOT_FOUND.into()) }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct NewEnrolment {
     #[serde(flatten)]
     pub grant: Grant,
@@ -141,7 +151,7 @@ fn seven() -> i64 {
 
 /// A one-time enrolment code, as text and as the QR code the device's
 /// first-run screen scans.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Enrolment {
     pub code: String,
     /// The code with the server's address (and certificate pin): what the
@@ -155,6 +165,8 @@ pub struct Enrolment {
 pub struct CreateEnrolment;
 
 impl Operation for CreateEnrolment {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/enrolments";
     type Request = NewEnrolment;
     type Response = Enrolment;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

@@ -3,7 +3,7 @@
 //! the door-to-door census. Staff see the county (county admins) or their
 //! own townships; asking for another township is `FORBIDDEN`.
 
-use super::{Cx, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::auth;
 use crate::error::CountyError;
@@ -31,7 +31,7 @@ fn township_seen(cx: &Cx<'_>, asked: Option<&str>) -> Result<Townships, CountyEr
     cx.actor.townships(asked).ok_or(CountyError::Denied(auth::FORBIDDEN))
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct YearAndTownship {
     #[serde(default, deserialize_with = "super::de::opt_number")]
     pub year: Option<i32>,
@@ -46,6 +46,8 @@ pub struct YearAndTownship {
 pub struct Progress;
 
 impl Operation for Progress {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/progress";
     type Request = YearAndTownship;
     type Response = ProgressReport;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -57,7 +59,7 @@ impl Operation for Progress {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct TownshipQuery {
     pub id: String,
     #[serde(default, deserialize_with = "super::de::opt_number")]
@@ -65,7 +67,7 @@ pub struct TownshipQuery {
 }
 
 /// A surveyor's sums over the grids their devices are enrolled for.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct SurveyorTally {
     pub entities: u64,
     pub covered: u64,
@@ -90,7 +92,7 @@ impl SurveyorTally {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Surveyor {
     pub person: String,
     /// The names of their grids in this township.
@@ -98,7 +100,7 @@ pub struct Surveyor {
     pub tally: SurveyorTally,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TownshipDetail {
     pub township: RecordId,
     pub grids: Vec<registry::progress::TownshipProgress>,
@@ -112,6 +114,8 @@ pub struct TownshipDetail {
 pub struct Township;
 
 impl Operation for Township {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/township";
     type Request = TownshipQuery;
     type Response = TownshipDetail;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -142,13 +146,13 @@ impl Operation for Township {
     }
 }
 
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
 pub struct YearOnly {
     #[serde(default, deserialize_with = "super::de::opt_number")]
     pub year: Option<i32>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct TrendAnswer {
     pub year: i32,
     pub months: Vec<Month>,
@@ -160,6 +164,8 @@ pub struct TrendAnswer {
 pub struct Trend;
 
 impl Operation for Trend {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/trend";
     type Request = YearOnly;
     type Response = TrendAnswer;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -170,7 +176,7 @@ impl Operation for Trend {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct SnapshotAnswer {
     pub year: i32,
     pub days: Vec<crate::campaign::Day>,
@@ -182,6 +188,8 @@ pub struct SnapshotAnswer {
 pub struct Snapshots;
 
 impl Operation for Snapshots {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/snapshots";
     type Request = YearAndTownship;
     type Response = SnapshotAnswer;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -198,7 +206,7 @@ impl Operation for Snapshots {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct CensusQuery {
     pub township: String,
     #[serde(default)]
@@ -214,6 +222,8 @@ pub struct CensusQuery {
 pub struct Census;
 
 impl Operation for Census {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/census";
     type Request = CensusQuery;
     type Response = serde_json::Value;
     const ALLOWED: Allowed = Allowed::Staff;

@@ -39,9 +39,10 @@ use crate::keys::ServerKeys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sync::server::{Ctx, Sealer, Sql};
+use ts_rs::TS;
 
 /// A request or an answer with no fields.
-#[derive(Debug, Default, serde::Deserialize, Serialize)]
+#[derive(Debug, Default, serde::Deserialize, Serialize, ts_rs::TS)]
 pub struct Nothing {}
 
 /// The county: its database and keys, and where devices reach it.
@@ -56,15 +57,77 @@ pub struct County {
     pub pin: Option<[u8; 32]>,
 }
 
+/// How an operation is asked for over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// Reads only; its request comes from the path and the query.
+    Get,
+    /// Changes something; its request is a JSON body (and the path).
+    Post,
+}
+
 /// One action of the county's.
-pub trait Operation {
+pub trait Operation: 'static {
     /// What the caller sends (path, query and body fields together).
-    type Request: DeserializeOwned + Send + 'static;
+    type Request: DeserializeOwned + TS + Send + 'static;
     /// What the caller gets.
-    type Response: Serialize + Send + 'static;
+    type Response: Serialize + TS + Send + 'static;
     /// Who may run it; checked before `run` by [`County::run`].
     const ALLOWED: Allowed;
+    /// Where the HTTP edge serves it (`{name}` segments are request fields).
+    const METHOD: Method;
+    const PATH: &'static str;
     fn run(cx: &mut Cx<'_>, req: Self::Request) -> Result<Self::Response, CountyError>;
+}
+
+/// Something done with every operation (the server's routes, the
+/// TypeScript declarations, the tests' counts).
+pub trait OperationVisitor {
+    fn visit<O: Operation>(&mut self);
+}
+
+/// Every county operation, once: the one list the HTTP router and the
+/// generated TypeScript follow.
+pub fn each(v: &mut impl OperationVisitor) {
+    v.visit::<staff::ListStaff>();
+    v.visit::<staff::CreateStaff>();
+    v.visit::<staff::DisableStaff>();
+    v.visit::<staff::SignOutStaff>();
+    v.visit::<staff::Logout>();
+    v.visit::<devices::ListDevices>();
+    v.visit::<devices::RevokeDevice>();
+    v.visit::<devices::WipeDevice>();
+    v.visit::<devices::ReinstateDevice>();
+    v.visit::<devices::SetScope>();
+    v.visit::<devices::CreateEnrolment>();
+    v.visit::<quarantine::ListQuarantine>();
+    v.visit::<quarantine::ResolveQuarantine>();
+    v.visit::<cards::RevokeCard>();
+    v.visit::<figures::Progress>();
+    v.visit::<figures::Township>();
+    v.visit::<figures::Trend>();
+    v.visit::<figures::Snapshots>();
+    v.visit::<figures::Census>();
+    v.visit::<campaign::Campaign>();
+    v.visit::<campaign::SaveCampaign>();
+    v.visit::<areas::ListAreas>();
+    v.visit::<areas::AddArea>();
+    v.visit::<areas::EditArea>();
+    v.visit::<audit::Audit>();
+    v.visit::<reviews::Conflicts>();
+    v.visit::<reviews::Settle>();
+    v.visit::<reviews::Duplicates>();
+    v.visit::<reviews::DecideDuplicates>();
+    v.visit::<reviews::Overrides>();
+    v.visit::<reviews::ReviewOverride>();
+    v.visit::<reviews::ThreeClears>();
+}
+
+/// An operation's name, as the TypeScript declarations and the logs know
+/// it: its type's own name (`ListStaff`).
+pub fn name_of<O: Operation>() -> &'static str {
+    let full = std::any::type_name::<O>();
+    full.rsplit("::").next().unwrap_or(full)
 }
 
 /// What an operation works with: one transaction, the county, the actor

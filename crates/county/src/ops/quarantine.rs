@@ -2,13 +2,13 @@
 //! broken, out of scope, a revoked device's), kept for a county admin to
 //! apply or dismiss, never dropped.
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::error::CountyError;
 use serde::{Deserialize, Serialize};
 use sync::server;
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct QuarantineItem {
     pub id: i64,
     pub device: String,
@@ -18,7 +18,7 @@ pub struct QuarantineItem {
     pub created_at: i64,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct QuarantineList {
     pub items: Vec<QuarantineItem>,
 }
@@ -28,6 +28,8 @@ pub struct QuarantineList {
 pub struct ListQuarantine;
 
 impl Operation for ListQuarantine {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/quarantine";
     type Request = Nothing;
     type Response = QuarantineList;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -47,7 +49,7 @@ impl Operation for ListQuarantine {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Resolve {
     /// The entry (from the path).
     #[serde(deserialize_with = "super::de::number")]
@@ -58,7 +60,7 @@ pub struct Resolve {
     pub note: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Resolved {
     pub id: i64,
     pub decision: String,
@@ -70,6 +72,8 @@ pub struct Resolved {
 pub struct ResolveQuarantine;
 
 impl Operation for ResolveQuarantine {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/quarantine/{id}/resolve";
     type Request = Resolve;
     type Response = Resolved;
     const ALLOWED: Allowed = Allowed::CountyAdmin;

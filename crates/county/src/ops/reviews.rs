@@ -3,7 +3,7 @@
 //! back, and 三个清楚 of an area. Each lists only what the staff member's
 //! townships hold, and refuses a decision on anything outside them.
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::auth;
 use crate::duplicates::{Decision, Pair};
@@ -22,7 +22,7 @@ fn record_id(id: &str) -> Result<RecordId, CountyError> {
     if registry::keys::is_record_id(id) { Ok(RecordId::from(id)) } else { Err(CountyError::bad_request()) }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ShownValue {
     /// The value, personal numbers masked ([`registry::privacy`]).
     pub value: serde_json::Value,
@@ -34,13 +34,13 @@ pub struct ShownValue {
     pub choice: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ShownConflict {
     pub field: String,
     pub values: Vec<ShownValue>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ConflictItem {
     pub id: RecordId,
     pub kind: Option<String>,
@@ -49,7 +49,7 @@ pub struct ConflictItem {
     pub conflicts: Vec<ShownConflict>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Items<T> {
     pub items: Vec<T>,
 }
@@ -84,6 +84,8 @@ fn shown(sealer: &Sealer, c: &store::Conflict) -> ShownConflict {
 pub struct Conflicts;
 
 impl Operation for Conflicts {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/conflicts";
     type Request = Nothing;
     type Response = Items<ConflictItem>;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -101,7 +103,7 @@ impl Operation for Conflicts {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct SettleRequest {
     /// The record (from the path).
     pub id: String,
@@ -114,7 +116,7 @@ pub struct SettleRequest {
     pub choice: Option<String>,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Settled {
     pub id: String,
     pub field: String,
@@ -127,6 +129,8 @@ pub struct Settled {
 pub struct Settle;
 
 impl Operation for Settle {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/conflicts/{id}/settle";
     type Request = SettleRequest;
     type Response = Settled;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -164,6 +168,8 @@ impl Operation for Settle {
 pub struct Duplicates;
 
 impl Operation for Duplicates {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/duplicates";
     type Request = Nothing;
     type Response = Items<Pair>;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -173,7 +179,7 @@ impl Operation for Duplicates {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct DuplicatesDecided {
     pub decision: String,
     pub keep: Option<RecordId>,
@@ -186,6 +192,8 @@ pub struct DuplicatesDecided {
 pub struct DecideDuplicates;
 
 impl Operation for DecideDuplicates {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/duplicates";
     type Request = Decision;
     type Response = DuplicatesDecided;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -196,7 +204,7 @@ impl Operation for DecideDuplicates {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct OverrideItem {
     pub id: RecordId,
     pub township: String,
@@ -211,6 +219,8 @@ pub struct OverrideItem {
 pub struct Overrides;
 
 impl Operation for Overrides {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/overrides";
     type Request = Nothing;
     type Response = Items<OverrideItem>;
     const ALLOWED: Allowed = Allowed::Staff;
@@ -235,7 +245,7 @@ impl Operation for Overrides {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct OverrideReview {
     /// The entity (from the path).
     pub id: String,
@@ -246,7 +256,7 @@ pub struct OverrideReview {
     pub note: String,
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Reviewed {
     pub id: String,
     pub decision: String,
@@ -259,6 +269,8 @@ pub struct Reviewed {
 pub struct ReviewOverride;
 
 impl Operation for ReviewOverride {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/overrides/{id}/review";
     type Request = OverrideReview;
     type Response = Reviewed;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -284,12 +296,12 @@ impl Operation for ReviewOverride {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct AreaQuery {
     pub area: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct ThreeClearsAnswer {
     pub area: RecordId,
     pub name: String,
@@ -303,6 +315,8 @@ pub struct ThreeClearsAnswer {
 pub struct ThreeClears;
 
 impl Operation for ThreeClears {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/three-clears";
     type Request = AreaQuery;
     type Response = ThreeClearsAnswer;
     const ALLOWED: Allowed = Allowed::Staff;

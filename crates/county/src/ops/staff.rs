@@ -1,7 +1,7 @@
 //! Staff accounts and their sessions: county admins manage them; anyone
 //! signed in can sign themselves out.
 
-use super::{Cx, Nothing, Operation};
+use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::auth::{self, Role, StaffAccount};
 use crate::error::CountyError;
@@ -9,7 +9,7 @@ use registry::model::RecordId;
 use serde::{Deserialize, Serialize};
 
 /// A staff account named in the path.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Username {
     pub username: String,
 }
@@ -19,6 +19,8 @@ pub struct Username {
 pub struct ListStaff;
 
 impl Operation for ListStaff {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/staff";
     type Request = Nothing;
     type Response = Vec<StaffAccount>;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -27,7 +29,7 @@ impl Operation for ListStaff {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct NewStaff {
     pub username: String,
     /// `county_admin` or `township_staff`.
@@ -39,7 +41,7 @@ pub struct NewStaff {
 
 /// The account made, with its first password: answered once, never stored
 /// in plain text.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct StaffCreated {
     pub username: String,
     pub role: Role,
@@ -51,6 +53,8 @@ pub struct StaffCreated {
 pub struct CreateStaff;
 
 impl Operation for CreateStaff {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/staff";
     type Request = NewStaff;
     type Response = StaffCreated;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -74,7 +78,7 @@ impl Operation for CreateStaff {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct Disabled {
     pub disabled: String,
 }
@@ -85,6 +89,8 @@ pub struct Disabled {
 pub struct DisableStaff;
 
 impl Operation for DisableStaff {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/staff/{username}/disable";
     type Request = Username;
     type Response = Disabled;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -104,7 +110,7 @@ impl Operation for DisableStaff {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct SignedOut {
     pub signed_out: String,
 }
@@ -115,6 +121,8 @@ pub struct SignedOut {
 pub struct SignOutStaff;
 
 impl Operation for SignOutStaff {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/console/staff/{username}/sign-out";
     type Request = Username;
     type Response = SignedOut;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
@@ -126,7 +134,7 @@ impl Operation for SignOutStaff {
     }
 }
 
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct LoggedOut {
     pub signed_out: bool,
 }
@@ -137,6 +145,8 @@ pub struct LoggedOut {
 pub struct Logout;
 
 impl Operation for Logout {
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/logout";
     type Request = Nothing;
     type Response = LoggedOut;
     const ALLOWED: Allowed = Allowed::Staff;

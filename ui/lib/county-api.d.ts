@@ -1,0 +1,409 @@
+// Generated from the county layer's operations (crates/county/src/typescript.rs).
+// Do not edit: SANJIAN_BLESS=1 cargo test -p county --test typescript rewrites it.
+
+export type AreaEdit = { 
+/**
+ * The area (from the path).
+ */
+id: string, name: string, 
+/**
+ * For a new area: "community" or "grid".
+ */
+level: AreaLevel | null, 
+/**
+ * For a new area: the township (a community's parent) or the
+ * community or township a grid lies in.
+ */
+parent: RecordId | null, grid_leader: string | null, grid_members: Array<string>, };
+
+export type AreaId = { id: RecordId, };
+
+export type AreaLevel = "county" | "township" | "community" | "grid";
+
+export type AreaQuery = { area: string, };
+
+export type AreaRequest = { name: string, 
+/**
+ * For a new area: "community" or "grid".
+ */
+level: AreaLevel | null, 
+/**
+ * For a new area: the township (a community's parent) or the
+ * community or township a grid lies in.
+ */
+parent: RecordId | null, grid_leader: string | null, grid_members: Array<string>, };
+
+export type AreaTree = { areas: Array<Node>, };
+
+export type AuditEntry = { at: number, who: string | null, 
+/**
+ * `export`, `import`, `configure`, `review:<decision>`, `device:<event>`.
+ */
+action: string, what: string, 
+/**
+ * Rows written (exports and imports).
+ */
+rows?: number | null, 
+/**
+ * An export with whole ID numbers.
+ */
+full_ids?: boolean | null, note?: string | null, };
+
+export type AuditLog = { entries: Array<AuditEntry>, };
+
+export type CampaignAnswer = { config: CampaignConfig, 
+/**
+ * False while the year runs on the plans' defaults.
+ */
+configured: boolean, };
+
+export type CampaignConfig = { year: number, county_new_unions: number, county_new_members: number, township_targets: { [key in TownshipKind]?: TownshipTarget }, 
+/**
+ * Share of all grassroots unions that should be 六有-qualified.
+ */
+qualified_rate_goal: number, 
+/**
+ * The same for township and community unions.
+ */
+township_community_qualified_rate_goal: number, 
+/**
+ * Share of private-enterprise unions meeting 八有 (规范化建设达标) by year end.
+ */
+standard_rate_goal: number, 
+/**
+ * 建会率 goal: covered entities ÷ entities that need a union.
+ */
+coverage_goal: number, calendar: Array<Phase>, };
+
+export type CampaignSaved = { year: number, saved: boolean, };
+
+export type CardRevoked = { serial: string, revoked: boolean, 
+/**
+ * It was revoked before.
+ */
+already: boolean, };
+
+export type CensusQuery = { township: string, grid: string | null, year: number | null, };
+
+export type ClearsLine = { entity: RecordId, name: string, workers: number, union: RecordId | null, 
+/**
+ * Active members of the covering union who work at this entity.
+ */
+members: number, };
+
+export type ConflictItem = { id: RecordId, kind: string | null, township: string, name: string | null, conflicts: Array<ShownConflict>, };
+
+export type Day = { day: string, coverage: Rate, qualified: Rate, standard: Rate, new_unions: number, new_members: number, active_members: number, vacancies: number, };
+
+export type Decision = { a: RecordId, b: RecordId, 
+/**
+ * "merge" (into `keep`) or "distinct".
+ */
+decision: string, 
+/**
+ * For a merge: the record kept (`a` or `b`).
+ */
+keep: RecordId | null, 
+/**
+ * For a merge: fields whose value comes from the other record.
+ */
+take: Array<string>, note: string, };
+
+export type DeviceId = { id: string, };
+
+export type DeviceInfo = { id: string, person: string, role: Role, all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, created_at: number, revoked: boolean, 
+/**
+ * Suspended for probing outside its scope (until reinstated).
+ */
+suspended: boolean, 
+/**
+ * A wipe was asked for / the device heard it.
+ */
+wipe_requested: boolean, wiped: boolean, };
+
+export type Disabled = { disabled: string, };
+
+export type DuplicatesDecided = { decision: string, keep: RecordId | null, 
+/**
+ * How many other records a merge re-pointed.
+ */
+repointed: number, };
+
+export type Enrolment = { code: string, 
+/**
+ * The code with the server's address (and certificate pin): what the
+ * device redeems.
+ */
+text: string, svg: string, };
+
+export type Goal = { key: string, zh: string, en: string, target: number, actual: number | null, met: boolean, };
+
+export type Items<T> = { items: Array<T>, };
+
+export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
+
+export type LoggedOut = { signed_out: boolean, };
+
+export type Month = { 
+/**
+ * `YYYY-MM`.
+ */
+month: string, new_unions: number, new_members: number, };
+
+export type NewEnrolment = { 
+/**
+ * Days the code stays valid (clamped to 1..=30; 7 if not said).
+ */
+days: number, person: string, role: Role, all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, };
+
+export type NewScope = { id: string, all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, };
+
+export type NewStaff = { username: string, 
+/**
+ * `county_admin` or `township_staff`.
+ */
+role: string, 
+/**
+ * The townships a township's staff work for (required for them).
+ */
+townships: Array<RecordId>, };
+
+export type Node = { id: RecordId, name: string, level: AreaLevel, parent: RecordId | null, township: RecordId | null, grid_leader: string | null, grid_members: Array<string>, 
+/**
+ * Open entities placed in this area (and the areas under it).
+ */
+entities: number, 
+/**
+ * Active members placed in this grid (grids only; members carry no community).
+ */
+members: number, };
+
+export type Nothing = Record<symbol, never>;
+
+export type OverrideItem = { id: RecordId, township: string, name: string, credit_code: string | null, reason: string | null, };
+
+export type OverrideReview = { 
+/**
+ * The entity (from the path).
+ */
+id: string, 
+/**
+ * `accept` (the code stands as registered) or `reject` (the field is
+ * to correct it).
+ */
+decision: string, note: string, };
+
+export type Pair = { kind: string, township: RecordId | null, a: Side, b: Side, 
+/**
+ * The fields whose values differ (the merge asks which to keep).
+ */
+differ: Array<string>, };
+
+export type Phase = { key: string, zh: string, en: string, starts: string, deadline: string, };
+
+export type PhaseProgress = { phase: Phase, state: PhaseState, 
+/**
+ * The phase has ended and its measurable goal was not reached.
+ */
+overdue: boolean, };
+
+export type PhaseState = { "state": "not_started", starts_in_days: number, } | { "state": "open", days_left: number, } | { "state": "ended" };
+
+export type ProgressReport = { year: number, as_of: string, county: Tally, townships: Array<TownshipProgress>, goals: Array<Goal>, calendar: Array<PhaseProgress>, 
+/**
+ * Facts about records whose township is not in the area tree.
+ */
+unplaced: number, };
+
+export type QuarantineItem = { id: number, device: string, doc: string, code: string, detail: string, created_at: number, };
+
+export type QuarantineList = { items: Array<QuarantineItem>, };
+
+export type Rate = { numerator: number, denominator: number, };
+
+export type RecordId = string;
+
+export type Reinstated = { reinstated: string, };
+
+export type Rescoped = { device: string, };
+
+export type Resolve = { 
+/**
+ * The entry (from the path).
+ */
+id: number, 
+/**
+ * `apply` or `dismiss`.
+ */
+decision: string, note: string, };
+
+export type Resolved = { id: number, decision: string, };
+
+export type Reviewed = { id: string, decision: string, };
+
+export type RevokeCardRequest = { 
+/**
+ * The card's serial, 16 hex characters (a card number `UC…` too).
+ */
+serial: string, reason: string, };
+
+export type Revoked = { revoked: string, };
+
+export type Role = "county_admin" | "township_staff" | "surveyor";
+
+export type SettleRequest = { 
+/**
+ * The record (from the path).
+ */
+id: string, field: string, 
+/**
+ * The value chosen, as listed (fields that are not masked)...
+ */
+value: JsonValue | null, 
+/**
+ * ...or its `choice` from the queue (any field).
+ */
+choice: string | null, };
+
+export type Settled = { id: string, field: string, };
+
+export type ShownConflict = { field: string, values: Array<ShownValue>, };
+
+export type ShownValue = { 
+/**
+ * The value, personal numbers masked ([`registry::privacy`]).
+ */
+value: JsonValue, 
+/**
+ * The device that wrote it, hex.
+ */
+device: string, winner: boolean, 
+/**
+ * A keyed hash the settle request names this value by (a masked value
+ * can still be chosen).
+ */
+choice: string, };
+
+export type Side = { id: RecordId, name: string, fields: Array<[string, string]>, };
+
+export type SignedOut = { signed_out: string, };
+
+export type SnapshotAnswer = { year: number, days: Array<Day>, };
+
+export type StaffAccount = { username: string, role: Role, townships: Array<RecordId>, disabled: boolean, };
+
+export type StaffCreated = { username: string, role: Role, password: string, };
+
+export type Surveyor = { person: string, 
+/**
+ * The names of their grids in this township.
+ */
+grids: Array<string>, tally: SurveyorTally, };
+
+export type SurveyorTally = { entities: number, covered: number, with_workers: number, unions: number, new_unions: number, active_members: number, new_members: number, vacancies: number, };
+
+export type Tally = { target_new_unions: number, new_unions: number, target_new_members: number, new_members: number, entities: number, 
+/**
+ * 建会率: covered ÷ entities with workers that are not closed.
+ */
+coverage: Rate, 
+/**
+ * Entities with 25+ workers that have a union of their own ÷ all such entities.
+ */
+own_union_25: Rate, unions: number, 
+/**
+ * 六有 qualified ÷ all active unions.
+ */
+qualified: Rate, 
+/**
+ * 六有 qualified among township and community unions.
+ */
+township_community_qualified: Rate, 
+/**
+ * 八有 met among unions to which 八有 applies.
+ */
+standard: Rate, vacancies: number, active_members: number, private_enterprises: number, private_enterprises_with_union: number, };
+
+export type ThreeClears = { private_enterprises: Array<ClearsLine>, with_union: Array<ClearsLine>, without_union: Array<ClearsLine>, total_workers: number, workers_without_union: number, };
+
+export type ThreeClearsAnswer = { area: RecordId, name: string, level: AreaLevel, report: ThreeClears, };
+
+export type TownshipDetail = { township: RecordId, grids: Array<TownshipProgress>, surveyors: Array<Surveyor>, trend: Array<Month>, };
+
+export type TownshipKind = "town" | "rural_township" | "urban_office" | "development_zone";
+
+export type TownshipProgress = { id: RecordId, name: string, kind: TownshipKind, target_new_unions: number, new_unions: number, target_new_members: number, new_members: number, entities: number, 
+/**
+ * 建会率: covered ÷ entities with workers that are not closed.
+ */
+coverage: Rate, 
+/**
+ * Entities with 25+ workers that have a union of their own ÷ all such entities.
+ */
+own_union_25: Rate, unions: number, 
+/**
+ * 六有 qualified ÷ all active unions.
+ */
+qualified: Rate, 
+/**
+ * 六有 qualified among township and community unions.
+ */
+township_community_qualified: Rate, 
+/**
+ * 八有 met among unions to which 八有 applies.
+ */
+standard: Rate, vacancies: number, active_members: number, private_enterprises: number, private_enterprises_with_union: number, };
+
+export type TownshipQuery = { id: string, year: number | null, };
+
+export type TownshipTarget = { new_unions: number, new_members_per_union: number, };
+
+export type TrendAnswer = { year: number, months: Array<Month>, };
+
+export type Username = { username: string, };
+
+export type WipeRequested = { wipe_requested: string, };
+
+export type YearAndTownship = { year: number | null, 
+/**
+ * One township's figures only.
+ */
+township: string | null, };
+
+export type YearOnly = { year: number | null, };
+
+/** Every county operation: what it takes and what it answers. */
+export interface CountyOperations {
+  ListStaff: { request: Nothing; response: Array<StaffAccount> };
+  CreateStaff: { request: NewStaff; response: StaffCreated };
+  DisableStaff: { request: Username; response: Disabled };
+  SignOutStaff: { request: Username; response: SignedOut };
+  Logout: { request: Nothing; response: LoggedOut };
+  ListDevices: { request: Nothing; response: Array<DeviceInfo> };
+  RevokeDevice: { request: DeviceId; response: Revoked };
+  WipeDevice: { request: DeviceId; response: WipeRequested };
+  ReinstateDevice: { request: DeviceId; response: Reinstated };
+  SetScope: { request: NewScope; response: Rescoped };
+  CreateEnrolment: { request: NewEnrolment; response: Enrolment };
+  ListQuarantine: { request: Nothing; response: QuarantineList };
+  ResolveQuarantine: { request: Resolve; response: Resolved };
+  RevokeCard: { request: RevokeCardRequest; response: CardRevoked };
+  Progress: { request: YearAndTownship; response: ProgressReport };
+  Township: { request: TownshipQuery; response: TownshipDetail };
+  Trend: { request: YearOnly; response: TrendAnswer };
+  Snapshots: { request: YearAndTownship; response: SnapshotAnswer };
+  Census: { request: CensusQuery; response: JsonValue };
+  Campaign: { request: YearOnly; response: CampaignAnswer };
+  SaveCampaign: { request: CampaignConfig; response: CampaignSaved };
+  ListAreas: { request: Nothing; response: AreaTree };
+  AddArea: { request: AreaRequest; response: AreaId };
+  EditArea: { request: AreaEdit; response: AreaId };
+  Audit: { request: Nothing; response: AuditLog };
+  Conflicts: { request: Nothing; response: Items<ConflictItem> };
+  Settle: { request: SettleRequest; response: Settled };
+  Duplicates: { request: Nothing; response: Items<Pair> };
+  DecideDuplicates: { request: Decision; response: DuplicatesDecided };
+  Overrides: { request: Nothing; response: Items<OverrideItem> };
+  ReviewOverride: { request: OverrideReview; response: Reviewed };
+  ThreeClears: { request: AreaQuery; response: ThreeClearsAnswer };
+}

@@ -1,0 +1,38 @@
+// Generated from the county layer's operations (crates/county/src/typescript.rs).
+// Do not edit: SANJIAN_BLESS=1 cargo test -p county --test typescript rewrites it.
+
+/** @type {Record<keyof import('./county-api').CountyOperations, ['GET' | 'POST', string]>} */
+export const routes = {
+  ListStaff: ['GET', '/api/console/staff'],
+  CreateStaff: ['POST', '/api/console/staff'],
+  DisableStaff: ['POST', '/api/console/staff/{username}/disable'],
+  SignOutStaff: ['POST', '/api/console/staff/{username}/sign-out'],
+  Logout: ['POST', '/api/logout'],
+  ListDevices: ['GET', '/api/devices'],
+  RevokeDevice: ['POST', '/api/devices/{id}/revoke'],
+  WipeDevice: ['POST', '/api/devices/{id}/wipe'],
+  ReinstateDevice: ['POST', '/api/devices/{id}/reinstate'],
+  SetScope: ['POST', '/api/devices/{id}/scope'],
+  CreateEnrolment: ['POST', '/api/enrolments'],
+  ListQuarantine: ['GET', '/api/quarantine'],
+  ResolveQuarantine: ['POST', '/api/quarantine/{id}/resolve'],
+  RevokeCard: ['POST', '/api/cards/revoke'],
+  Progress: ['GET', '/api/console/progress'],
+  Township: ['GET', '/api/console/township'],
+  Trend: ['GET', '/api/console/trend'],
+  Snapshots: ['GET', '/api/console/snapshots'],
+  Census: ['GET', '/api/console/census'],
+  Campaign: ['GET', '/api/console/campaign'],
+  SaveCampaign: ['POST', '/api/console/campaign'],
+  ListAreas: ['GET', '/api/console/areas'],
+  AddArea: ['POST', '/api/console/areas'],
+  EditArea: ['POST', '/api/console/areas/{id}'],
+  Audit: ['GET', '/api/console/audit'],
+  Conflicts: ['GET', '/api/console/conflicts'],
+  Settle: ['POST', '/api/console/conflicts/{id}/settle'],
+  Duplicates: ['GET', '/api/console/duplicates'],
+  DecideDuplicates: ['POST', '/api/console/duplicates'],
+  Overrides: ['GET', '/api/console/overrides'],
+  ReviewOverride: ['POST', '/api/console/overrides/{id}/review'],
+  ThreeClears: ['GET', '/api/console/three-clears'],
+};
