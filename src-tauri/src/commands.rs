@@ -5,18 +5,12 @@
 use crate::dto::{ApiError, IdInfo};
 use registry::ids::{CreditCode, ResidentId};
 use std::sync::Arc;
-use std::time::SystemTime;
-use time::{Date, OffsetDateTime, UtcOffset};
+use time::Date;
 
-/// Beijing time, UTC+8, the one civil time zone of mainland China. "Today"
-/// follows the date on the surveyor's wall, not UTC's, which is still
-/// yesterday until 08:00; the registry decides with it whether a birth date
-/// lies in the future.
-const CHINA_STANDARD_TIME: UtcOffset = time::macros::offset!(+8);
-
-/// Today's date in China, from the system clock.
+/// Today's date in China (UTC+8: the surveyor's wall calendar decides
+/// whether a birth date lies in the future).
 fn today() -> Date {
-    OffsetDateTime::from(SystemTime::now()).to_offset(CHINA_STANDARD_TIME).date()
+    field::app::china_today()
 }
 
 /// Validates a resident ID number (公民身份号码) as typed.

@@ -318,11 +318,12 @@ pub fn sign_out_everywhere(db: &mut dyn Sql, username: &str) -> Result<bool, Syn
 }
 
 /// A new random password: 16 characters a person can type.
+/// Drawn without bias from an alphabet without look-alikes (no 0/O, 1/l/I, B/8).
 pub fn random_password() -> String {
+    use rand::Rng;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut b = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
-    b.iter().map(|x| char::from(ALPHABET[usize::from(*x) % ALPHABET.len()])).collect()
+    let mut rng = rand::rng();
+    (0..16).map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())])).collect()
 }
 
 fn townships_of(db: &mut dyn Sql, id: &str) -> Result<Vec<RecordId>, SyncError> {

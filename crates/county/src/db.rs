@@ -288,11 +288,7 @@ pub fn owner_only(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use store::clock::now_ms;
 
 struct Lite<'a>(rusqlite::Transaction<'a>);
 

@@ -36,7 +36,4 @@ pub use keys::ServerKeys;
 pub use ops::{County, Operation};
 
 /// Today in the county (China has one time zone, UTC+8).
-pub fn today() -> registry::Date {
-    let offset = time::UtcOffset::from_hms(8, 0, 0).expect("valid offset");
-    time::OffsetDateTime::now_utc().to_offset(offset).date()
-}
+pub use store::clock::china_today as today;

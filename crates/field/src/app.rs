@@ -73,12 +73,10 @@ impl std::fmt::Debug for App {
 
 /// Beijing time, the one civil time of mainland China: "today" follows the
 /// surveyor's wall calendar, not UTC's.
-pub fn china_today() -> Date {
-    time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8)).date()
-}
+pub use store::clock::china_today;
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    sync::http::now_ms()
 }
 
 fn args<T: for<'de> Deserialize<'de>>(v: Value) -> Result<T> {

@@ -342,13 +342,7 @@ fn first_run_admin(db: &Db, data: &Path) -> Result<Option<PathBuf>> {
     Ok(Some(path))
 }
 
-/// 16 characters from an alphabet without look-alikes.
-fn random_password() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::rng();
-    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
-}
+use auth::random_password;
 
 fn read_password(prompt_stdin: bool) -> Result<String> {
     if !prompt_stdin {

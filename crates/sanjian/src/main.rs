@@ -181,9 +181,7 @@ fn main() -> ExitCode {
 fn today(arg: Option<&str>) -> Result<Date> {
     match arg {
         Some(s) => parse_date(s),
-        None => {
-            Ok(time::OffsetDateTime::from(std::time::SystemTime::now()).to_offset(time::macros::offset!(+8)).date())
-        }
+        None => Ok(store::clock::china_today()),
     }
 }
 

@@ -35,6 +35,7 @@
 
 mod blobs;
 pub mod chunks;
+pub mod clock;
 pub mod doc;
 mod error;
 mod history;

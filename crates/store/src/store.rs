@@ -174,11 +174,7 @@ fn list_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ListRow> {
     })
 }
 
-pub(crate) fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub(crate) use crate::clock::now_ms;
 
 /// A fresh record id for a record with no natural key.
 pub fn random_id() -> RecordId {

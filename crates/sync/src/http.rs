@@ -643,7 +643,7 @@ async fn session(
     .unwrap_or_else(|_| Err(SyncError::Interrupted))
 }
 
-/// Milliseconds since the epoch.
+/// Milliseconds since the epoch ([`store::clock::now_ms`], unsigned).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    u64::try_from(store::clock::now_ms()).unwrap_or(0)
 }
