@@ -83,6 +83,22 @@ export type CardRevoked = { serial: string, revoked: boolean,
  */
 already: boolean, };
 
+export type CardRootKey = { 
+/**
+ * The county's card root public key (hex): what verifiers pin.
+ */
+public_key: string, 
+/**
+ * Its key id (hex).
+ */
+kid: string, };
+
+export type CardText = { 
+/**
+ * The card's text (`UC1:…`), as its QR code holds it.
+ */
+text: string, };
+
 export type CensusQuery = { township: string, grid: string | null, year: number | null, };
 
 export type ClearsLine = { entity: RecordId, name: string, workers: number, union: RecordId | null, 
@@ -129,6 +145,22 @@ export type DuplicatesDecided = { decision: string, keep: RecordId | null,
  */
 repointed: number, };
 
+export type Enrolled = { card_root: string, device_id: string, token: string, 
+/**
+ * The token the device asks "must I wipe?" with, kept outside its
+ * encrypted store (it opens nothing else).
+ */
+wipe_check: string, person: string, role: Role, 
+/**
+ * The county's shared secret for record ids (hex).
+ */
+county_secret: string, 
+/**
+ * The scope granted: the whole county, or these townships and grids
+ * (the app's pickers and home screen keep to it).
+ */
+scope_all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, };
+
 export type Enrolment = { code: string, 
 /**
  * The code with the server's address (and certificate pin): what the
@@ -143,6 +175,8 @@ export type Items<T> = { items: Array<T>, };
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
 export type LoggedOut = { signed_out: boolean, };
+
+export type Message = { zh: string, en: string, };
 
 export type Month = { 
 /**
@@ -223,6 +257,20 @@ export type Rate = { numerator: number, denominator: number, };
 
 export type RecordId = string;
 
+export type Redeem = { 
+/**
+ * The one-time enrolment code, as typed or scanned.
+ */
+code: string, 
+/**
+ * The device's Automerge actor id (32 hex characters).
+ */
+actor: string, 
+/**
+ * Its Ed25519 public key (64 hex characters).
+ */
+public_key: string, };
+
 export type Reinstated = { reinstated: string, };
 
 export type Rescoped = { device: string, };
@@ -250,6 +298,10 @@ serial: string, reason: string, };
 export type Revoked = { revoked: string, };
 
 export type Role = "county_admin" | "township_staff" | "surveyor";
+
+export type Rotated = { token: string, expires_in_ms: number, };
+
+export type Session = { token: string, staff: Staff, };
 
 export type SettleRequest = { 
 /**
@@ -286,9 +338,18 @@ choice: string, };
 
 export type Side = { id: RecordId, name: string, fields: Array<[string, string]>, };
 
+export type SignIn = { username: string, password: string, };
+
 export type SignedOut = { signed_out: string, };
 
 export type SnapshotAnswer = { year: number, days: Array<Day>, };
+
+export type Staff = { id: string, username: string, role: Role, 
+/**
+ * The townships a township staff member works for (empty for county
+ * staff); the console shows and exports only these.
+ */
+townships: Array<RecordId>, };
 
 export type StaffAccount = { username: string, role: Role, townships: Array<RecordId>, disabled: boolean, };
 
@@ -362,6 +423,23 @@ export type TrendAnswer = { year: number, months: Array<Month>, };
 
 export type Username = { username: string, };
 
+export type Verdict = { valid: boolean, 
+/**
+ * For a valid card: the member's name, record id, the card's serial,
+ * its days (since the epoch, China time) and the device that issued it.
+ */
+name?: string | null, member?: string | null, serial?: string | null, issued?: number | null, expires?: number | null, device?: string | null, 
+/**
+ * For a refused card: why, with its stable code.
+ */
+code?: string | null, message?: Message | null, 
+/**
+ * The revocation list the answer rests on.
+ */
+revocations_seq: number, revocations_issued: number, };
+
+export type WipeAnswer = { wipe: boolean, };
+
 export type WipeRequested = { wipe_requested: string, };
 
 export type YearAndTownship = { year: number | null, 
@@ -379,15 +457,21 @@ export interface CountyOperations {
   DisableStaff: { request: Username; response: Disabled };
   SignOutStaff: { request: Username; response: SignedOut };
   Logout: { request: Nothing; response: LoggedOut };
+  Login: { request: SignIn; response: Session };
   ListDevices: { request: Nothing; response: Array<DeviceInfo> };
   RevokeDevice: { request: DeviceId; response: Revoked };
   WipeDevice: { request: DeviceId; response: WipeRequested };
   ReinstateDevice: { request: DeviceId; response: Reinstated };
   SetScope: { request: NewScope; response: Rescoped };
   CreateEnrolment: { request: NewEnrolment; response: Enrolment };
+  RedeemEnrolment: { request: Redeem; response: Enrolled };
+  RotateToken: { request: Nothing; response: Rotated };
+  WipeCheck: { request: Nothing; response: WipeAnswer };
   ListQuarantine: { request: Nothing; response: QuarantineList };
   ResolveQuarantine: { request: Resolve; response: Resolved };
   RevokeCard: { request: RevokeCardRequest; response: CardRevoked };
+  CardRoot: { request: Nothing; response: CardRootKey };
+  VerifyCard: { request: CardText; response: Verdict };
   Progress: { request: YearAndTownship; response: ProgressReport };
   Township: { request: TownshipQuery; response: TownshipDetail };
   Trend: { request: YearOnly; response: TrendAnswer };

@@ -217,7 +217,7 @@ pub fn user_count(db: &mut dyn Sql) -> Result<i64, SyncError> {
 }
 
 /// A signed-in staff member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Staff {
     pub id: String,
     pub username: String,
@@ -472,7 +472,7 @@ pub fn normalise_code(code: &str) -> String {
 }
 
 /// What a device gets for redeeming its code.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct Credentials {
     pub device_id: String,
     pub token: String,

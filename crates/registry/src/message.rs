@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// A text in both UI languages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Message {
     pub zh: String,
     pub en: String,

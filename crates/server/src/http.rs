@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, RawPathParams, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use county::{County, Credentials, Operation};
+use county::{County, Credentials, Operation, ops};
 use registry::message::Coded;
 use registry::message::Message as Text;
 use registry::model::RecordId;
@@ -90,9 +90,17 @@ struct CountyRoutes(axum::Router<Arc<AppState>>);
 
 impl county::ops::OperationVisitor for CountyRoutes {
     fn visit<O: Operation>(&mut self) {
-        let handler = match O::METHOD {
-            county::ops::Method::Get => get(op::<O>),
-            county::ops::Method::Post => post(op::<O>),
+        use std::any::TypeId;
+        // Two operations go through the edge's limits first.
+        let handler = if TypeId::of::<O>() == TypeId::of::<ops::staff::Login>() {
+            post(login)
+        } else if TypeId::of::<O>() == TypeId::of::<ops::devices::RedeemEnrolment>() {
+            post(redeem)
+        } else {
+            match O::METHOD {
+                county::ops::Method::Get => get(op::<O>),
+                county::ops::Method::Post => post(op::<O>),
+            }
         };
         self.0 = std::mem::take(&mut self.0).route(O::PATH, handler);
     }
@@ -120,15 +128,9 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             sync::blobs::path::FETCH,
             post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
         )
-        .route(sync::http::ROTATE_PATH, post(rotate_token))
         .route(sync::http::LOOKUP_PATH, post(device_lookup))
-        .route("/api/enrol/redeem", post(redeem))
-        .route("/api/login", post(login))
-        .route(sync::http::WIPE_CHECK_PATH, post(wipe_check))
-        .route("/api/cards/root", get(card_root))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
-        .route("/api/cards/verify", post(card_verify))
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
@@ -266,9 +268,13 @@ async fn op<O: Operation>(
     let token = bearer(&headers).ok();
     let (state, asked) = (st.clone(), token.clone());
     blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await?;
-    let bytes = read_body(body, 64 << 10).await?;
-    let req = gather::<O::Request>(&path, query, &bytes)?;
-    blocking(move || Ok(Json(st.county.run::<O>(Credentials::bearer(token.as_deref()), req)?))).await
+    let req = gather::<O::Request>(&path, query, &read_body(body, 64 << 10).await?)?;
+    run_op::<O>(st, token, req).await.map(Json)
+}
+
+/// Runs a county operation on a blocking thread.
+async fn run_op<O: Operation>(st: Arc<AppState>, token: Option<String>, req: O::Request) -> ApiResult<O::Response> {
+    blocking(move || Ok(st.county.run::<O>(Credentials::bearer(token.as_deref()), req)?)).await
 }
 
 /// A request's fields from its three places: the body's JSON object, then
@@ -510,115 +516,61 @@ async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: 
 
 /// A device asks for a new token (with its current one); the old one works
 /// until the new one is first used.
-async fn rotate_token(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || {
-        let new = st.db.tx(|db| {
-            Ok(match auth::find_device(db, &token)? {
-                None => Err(auth::UNAUTHENTICATED),
-                Some((_, Some(denied))) => Err(denied),
-                Some((device, None)) => Ok(auth::rotate_token(db, &device.id)?),
-            })
-        })??;
-        Ok(Json(serde_json::json!({ "token": new, "expires_in_ms": auth::TOKEN_LIFE_MS })))
-    })
-    .await
-}
-
-/// The campaign year a console query asks for (this year by default),
-/// refused outside [`registry::progress::YEARS`].
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|_| auth::BAD_REQUEST.into())
 }
 
-#[derive(Deserialize)]
-struct RedeemRequest {
-    code: String,
-    /// The device's Automerge actor id (32 hex characters).
-    actor: String,
-    /// Its Ed25519 public key (64 hex characters).
-    public_key: String,
-}
-
+/// Redeeming an enrolment code ([`ops::devices::RedeemEnrolment`]), with
+/// failures counted per source: a source that keeps guessing waits.
 async fn redeem(
     State(st): State<Arc<AppState>>,
     axum::Extension(from): axum::Extension<crate::guard::Source>,
     body: Body,
 ) -> ApiResult<Response> {
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: RedeemRequest = json_body(&bytes)?;
-    let actor: [u8; 16] = auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
-    let public_key: [u8; 32] = auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or(auth::BAD_REQUEST)?;
+    let req: ops::devices::Redeem = json_body(&read_body(body, 16 << 10).await?)?;
     if let Some(secs) = st.limits.redeem_source.blocked(&from.0, now_ms()) {
         return Ok(too_many(secs));
     }
-    blocking(move || {
-        let secret = st.keys.county_secret;
-        let creds = match st.db.tx(|db| auth::redeem(db, &req.code, actor, &public_key, &secret))? {
-            Ok(c) => c,
-            Err(denied) => {
-                st.limits.redeem_source.fail(&from.0, now_ms());
-                return Err(denied.into());
-            }
-        };
-        // The card root public key: what the device verifies the county's
-        // card lists (and so every card) with.
-        let mut v = serde_json::to_value(&creds).map_err(|e| SyncError::Server(e.to_string()))?;
-        v["card_root"] = auth::hex(root(&st).verifying_key().as_bytes()).into();
-        Ok(Json(v).into_response())
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct LoginRequest {
-    username: String,
-    password: String,
+    let answer = run_op::<ops::devices::RedeemEnrolment>(st.clone(), None, req).await;
+    if answer.as_ref().is_err_and(|e| e.status < 500) {
+        st.limits.redeem_source.fail(&from.0, now_ms());
+    }
+    answer.map(|a| Json(a).into_response())
 }
 
 /// Too many failed attempts: try again in `secs` seconds.
 fn too_many(secs: u64) -> Response {
     let minutes = secs.div_ceil(60);
-    let body = serde_json::json!({
-        "code": "TOO_MANY_ATTEMPTS",
-        "message": Text::new(
-            format!("尝试次数过多，请{minutes}分钟后再试"),
-            format!("Too many attempts: try again in {minutes} min"),
-        ),
-    });
-    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], Json(body)).into_response()
+    let message = Text::new(
+        format!("尝试次数过多，请{minutes}分钟后再试"),
+        format!("Too many attempts: try again in {minutes} min"),
+    );
+    let body = Json(ErrorBody { code: "TOO_MANY_ATTEMPTS", message: &message });
+    (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], body).into_response()
 }
 
+/// Signing in ([`ops::staff::Login`]), with failures counted per source and
+/// account: five wrong passwords for an account from one source, or a
+/// hundred from one source, within a quarter of an hour, and that source
+/// waits (the right password too). Failures from elsewhere never lock this
+/// source out.
 async fn login(
     State(st): State<Arc<AppState>>,
     axum::Extension(from): axum::Extension<crate::guard::Source>,
     body: Body,
 ) -> ApiResult<Response> {
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: LoginRequest = json_body(&bytes)?;
-    // Keyed by source and account: failures from elsewhere never lock
-    // this source out.
-    let account = format!("{}|user:{}", from.0, req.username.trim().to_lowercase());
-    let now = now_ms();
-    // Five wrong passwords for an account from one source, or a hundred
-    // from one source, within a quarter of an hour: that source waits (the
-    // right password too).
+    let req: ops::staff::SignIn = json_body(&read_body(body, 16 << 10).await?)?;
+    let (account, now) = (format!("{}|user:{}", from.0, req.username.trim().to_lowercase()), now_ms());
     if let Some(secs) = st.limits.login_account.blocked(&account, now).or(st.limits.login_source.blocked(&from.0, now))
     {
         return Ok(too_many(secs));
     }
-    blocking(move || match st.db.tx(|db| auth::login(db, &req.username, &req.password))? {
-        Ok((token, staff)) => {
-            st.limits.login_account.clear(&account);
-            Ok(Json(serde_json::json!({ "token": token, "staff": staff })).into_response())
-        }
-        Err(denied) => {
-            st.limits.login_account.fail(&account, now);
-            st.limits.login_source.fail(&from.0, now);
-            Err(denied.into())
-        }
-    })
-    .await
+    let answer = run_op::<ops::staff::Login>(st.clone(), None, req).await;
+    match &answer {
+        Ok(_) => st.limits.login_account.clear(&account),
+        Err(_) => (st.limits.login_account.fail(&account, now), st.limits.login_source.fail(&from.0, now)).1,
+    }
+    answer.map(|a| Json(a).into_response())
 }
 
 /// Runs `f` in one transaction for the signed-in staff member (any role);
@@ -648,17 +600,6 @@ fn as_admin<T>(
     })??)
 }
 
-/// The lock screen's question (with the device's wipe-check token, never
-/// its sync token): must this device wipe itself?
-async fn wipe_check(State(st): State<Arc<AppState>>, headers: HeaderMap) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    blocking(move || match st.db.tx(|db| auth::wipe_check(db, &token))? {
-        Some(wipe) => Ok(Json(serde_json::json!({ "wipe": wipe }))),
-        None => Err(auth::UNAUTHENTICATED.into()),
-    })
-    .await
-}
-
 // ---------------------------------------------------------------- cards
 
 fn root(st: &AppState) -> card::SigningKey {
@@ -667,12 +608,6 @@ fn root(st: &AppState) -> card::SigningKey {
 
 fn cose(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/cose"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
-}
-
-/// The county's card root public key: what verifiers pin.
-async fn card_root(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
-    let key = root(&st).verifying_key();
-    Json(serde_json::json!({ "public_key": auth::hex(key.as_bytes()), "kid": auth::hex(&card::kid_of(&key)) }))
 }
 
 /// The signed trust list (public: device ids and public keys only).
@@ -689,47 +624,6 @@ async fn card_revocations(State(st): State<Arc<AppState>>) -> ApiResult<Response
     blocking(move || {
         let list = st.db.tx(|db| crate::cards::revocation_list(db))?;
         Ok(cose(list.sign(&root(&st))))
-    })
-    .await
-}
-
-#[derive(Deserialize)]
-struct VerifyCard {
-    text: String,
-}
-
-/// Verifies a card with the server's own lists (the public verify page).
-async fn card_verify(State(st): State<Arc<AppState>>, body: Body) -> ApiResult<Json<serde_json::Value>> {
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: VerifyCard = json_body(&bytes)?;
-    blocking(move || {
-        let (trust, revoked) =
-            st.db.tx(|db| Ok((crate::cards::trust_list(db)?, crate::cards::revocation_list(db)?)))?;
-        let root = root(&st);
-        let mut verifier = card::lists::Verifier::new(root.verifying_key());
-        verifier.accept_trust(&trust.sign(&root)).map_err(|e| SyncError::Server(e.to_string()))?;
-        verifier.accept_revocations(&revoked.sign(&root)).map_err(|e| SyncError::Server(e.to_string()))?;
-        let today = card::day_of(now_ms().div_euclid(1000));
-        Ok(Json(match verifier.verify(&req.text, today) {
-            Ok(v) => serde_json::json!({
-                "valid": true,
-                "name": v.claims.name,
-                "member": auth::hex(&v.claims.member),
-                "serial": auth::hex(&v.claims.serial),
-                "issued": v.claims.issued,
-                "expires": v.claims.expires,
-                "device": v.device,
-                "revocations_seq": v.revocations_seq,
-                "revocations_issued": v.revocations_issued,
-            }),
-            Err(e) => {
-                let (zh, en) = e.message();
-                serde_json::json!({
-                    "valid": false, "code": e.code(), "message": { "zh": zh, "en": en },
-                    "revocations_seq": revoked.seq, "revocations_issued": revoked.issued,
-                })
-            }
-        }))
     })
     .await
 }

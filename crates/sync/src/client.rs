@@ -20,6 +20,12 @@ pub mod path {
     pub const PULL: &str = "/api/sync/pull";
     pub const REPAIR: &str = "/api/sync/repair";
     pub const FETCH: &str = "/api/sync/fetch";
+    /// A device's token traded for a new one (JSON).
+    pub const ROTATE: &str = "/api/sync/rotate";
+    /// The lock screen's "must I wipe?" (JSON, with the wipe-check token).
+    pub const WIPE_CHECK: &str = "/api/sync/wipe-check";
+    /// "Is this record registered outside my scope?" (JSON).
+    pub const LOOKUP: &str = "/api/sync/lookup";
 }
 
 /// Carries one request to the server and brings back its answer.

@@ -294,7 +294,7 @@ impl Transport for HttpTransport {
 }
 
 /// Where a device asks for a new token.
-pub const ROTATE_PATH: &str = "/api/sync/rotate";
+pub const ROTATE_PATH: &str = crate::client::path::ROTATE;
 /// Sync values: the device's token, and when it got it (ms, decimal).
 pub const TOKEN_KEY: &str = "device.token";
 pub const TOKEN_AT_KEY: &str = "device.token_at";
@@ -316,7 +316,7 @@ pub async fn rotate(client: &reqwest::Client, endpoint: &Endpoint, token: &str) 
 
 /// Where a device asks, with its wipe-check token, whether it must wipe
 /// itself (a lost tablet the county revoked).
-pub const WIPE_CHECK_PATH: &str = "/api/sync/wipe-check";
+pub const WIPE_CHECK_PATH: &str = crate::client::path::WIPE_CHECK;
 
 /// Asks whether this device must wipe itself. `Ok(true)` only on the
 /// server's word; any failure is an error (nothing is wiped on a doubt).
@@ -337,7 +337,7 @@ pub async fn wipe_check(client: &reqwest::Client, endpoint: &Endpoint, wipe_toke
 }
 
 /// Where a device asks whether a record exists outside its scope.
-pub const LOOKUP_PATH: &str = "/api/sync/lookup";
+pub const LOOKUP_PATH: &str = crate::client::path::LOOKUP;
 
 /// Asks whether the record `id` (e.g. the id a resident ID number derives)
 /// is registered outside this device's scope, so the surveyor starts a

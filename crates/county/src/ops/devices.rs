@@ -182,3 +182,96 @@ impl Operation for CreateEnrolment {
         Ok(Enrolment { code, text, svg })
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct Redeem {
+    /// The one-time enrolment code, as typed or scanned.
+    pub code: String,
+    /// The device's Automerge actor id (32 hex characters).
+    pub actor: String,
+    /// Its Ed25519 public key (64 hex characters).
+    pub public_key: String,
+}
+
+/// What an enrolled device keeps: its credentials and the county's card
+/// root public key (what it verifies the card lists, and so every card,
+/// with).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Enrolled {
+    #[serde(flatten)]
+    pub credentials: auth::Credentials,
+    pub card_root: String,
+}
+
+/// `POST /api/enrol/redeem`: a device redeems its enrolment code (once).
+/// Failures are counted per source by the HTTP edge.
+#[derive(Debug)]
+pub struct RedeemEnrolment;
+
+impl Operation for RedeemEnrolment {
+    type Request = Redeem;
+    type Response = Enrolled;
+    const ALLOWED: Allowed = Allowed::Anyone;
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/enrol/redeem";
+    fn run(cx: &mut Cx<'_>, req: Redeem) -> Result<Enrolled, CountyError> {
+        let actor: [u8; 16] =
+            auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or_else(CountyError::bad_request)?;
+        let public_key: [u8; 32] =
+            auth::unhex(&req.public_key).and_then(|b| b.try_into().ok()).ok_or_else(CountyError::bad_request)?;
+        let secret = cx.county.keys.county_secret;
+        let credentials = auth::redeem(cx.db, &req.code, actor, &public_key, &secret)??;
+        let root = crate::cards::root_key(&cx.county.keys.card_root);
+        Ok(Enrolled { credentials, card_root: auth::hex(root.verifying_key().as_bytes()) })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct Rotated {
+    pub token: String,
+    pub expires_in_ms: i64,
+}
+
+/// `POST /api/sync/rotate`: a device trades its token for a new one (the
+/// old one keeps working until the new one is first used).
+#[derive(Debug)]
+pub struct RotateToken;
+
+impl Operation for RotateToken {
+    type Request = Nothing;
+    type Response = Rotated;
+    const ALLOWED: Allowed = Allowed::Device;
+    const METHOD: Method = Method::Post;
+    const PATH: &str = sync::client::path::ROTATE;
+    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Rotated, CountyError> {
+        let device = cx.actor.device()?.id.clone();
+        Ok(Rotated { token: auth::rotate_token(cx.db, &device)?, expires_in_ms: auth::TOKEN_LIFE_MS })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct WipeAnswer {
+    pub wipe: bool,
+}
+
+/// `POST /api/sync/wipe-check`: the lock screen's question, asked with the
+/// device's wipe-check token (never its sync token): must it wipe itself?
+#[derive(Debug)]
+pub struct WipeCheck;
+
+impl Operation for WipeCheck {
+    type Request = Nothing;
+    type Response = WipeAnswer;
+    // The wipe-check token opens nothing else: it is read here, not by
+    // the actor check (which knows staff and sync tokens).
+    const ALLOWED: Allowed = Allowed::Anyone;
+    const METHOD: Method = Method::Post;
+    const PATH: &str = sync::client::path::WIPE_CHECK;
+    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<WipeAnswer, CountyError> {
+        let token = cx.token.ok_or(auth::UNAUTHENTICATED)?;
+        match auth::wipe_check(cx.db, token)? {
+            Some(wipe) => Ok(WipeAnswer { wipe }),
+            None => Err(auth::UNAUTHENTICATED.into()),
+        }
+    }
+}

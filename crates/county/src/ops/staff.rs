@@ -158,3 +158,33 @@ impl Operation for Logout {
         Ok(LoggedOut { signed_out: true })
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+/// A session: its bearer token (12 hours) and who it is.
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct Session {
+    pub token: String,
+    pub staff: auth::Staff,
+}
+
+/// `POST /api/login`. Failures are counted per source and account by the
+/// HTTP edge, which makes a source wait after too many.
+#[derive(Debug)]
+pub struct Login;
+
+impl Operation for Login {
+    type Request = SignIn;
+    type Response = Session;
+    const ALLOWED: Allowed = Allowed::Anyone;
+    const METHOD: Method = Method::Post;
+    const PATH: &str = "/api/login";
+    fn run(cx: &mut Cx<'_>, req: SignIn) -> Result<Session, CountyError> {
+        let (token, staff) = auth::login(cx.db, &req.username, &req.password)??;
+        Ok(Session { token, staff })
+    }
+}
