@@ -131,15 +131,3 @@ impl Actor {
         }
     }
 }
-
-/// The county admin the command line acts as on the server's own machine
-/// (whoever can read its data directory is its administrator): the oldest
-/// active county admin account.
-pub fn cli_admin(db: &mut dyn Sql) -> Result<Option<Staff>, SyncError> {
-    let rows = db.query(
-        "SELECT username FROM users WHERE role = 'county_admin' AND disabled = 0 ORDER BY created_at LIMIT 1",
-        &[],
-    )?;
-    let Some(username) = rows.first().and_then(|r| r[0].text()).map(str::to_owned) else { return Ok(None) };
-    Ok(auth::staff_by_username(db, &username)?.ok())
-}

@@ -455,7 +455,7 @@ fn open(args: &ServerArgs) -> Result<(ServerKeys, Db, PathBuf)> {
 /// admin (whoever can read the data directory administers the county).
 fn as_admin(keys: ServerKeys, db: Db, public_url: String) -> Result<(County, Actor)> {
     let county = County::new(db, keys, public_url);
-    let admin = county.cli_actor().map_err(county_error)?;
+    let admin = county.cli_actor();
     Ok((county, admin))
 }
 
@@ -734,23 +734,15 @@ pub fn export(args: ExportArgs) -> Result<ExitCode> {
         Some(t) => resolve_areas(&db, &keys, std::slice::from_ref(t), registry::model::AreaLevel::Township)?.pop(),
         None => None,
     };
-    let sealer = sync::server::Sealer::new(&keys.data_key);
-    let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: server::db::now_ms() };
-    let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "local".into()));
-    let (bytes, rows) = db
-        .tx(|db| {
-            let mut sink = match args.format.as_str() {
-                "csv" => server::ledgers::Sink::csv(ledger),
-                "html" => server::ledgers::Sink::html(ledger, ctx.today),
-                _ => server::ledgers::Sink::xlsx(ledger)?,
-            };
-            let only = township.clone().map(|t| vec![t]);
-            let rows = server::ledgers::export(db, &ctx, ledger, only.as_deref(), args.full_ids, ctx.today, &mut sink)?;
-            let filter = township.as_ref().map_or_else(|| "all".to_owned(), |t| format!("township={t}"));
-            server::ledgers::log_export(db, &who, ledger, &args.format, &filter, rows, args.full_ids)?;
-            Ok((sink.finish()?, rows))
-        })
-        .map_err(sync_error)?;
+    let (county, admin) = as_admin(keys, db, String::new())?;
+    let req = ops::exports::ExportRequest {
+        ledger: ledger.key().to_owned(),
+        format: Some(args.format.clone()),
+        township: township.map(|t| t.0),
+        full_ids: args.full_ids,
+    };
+    let file = county.export_as(&admin, &req, &server::ledgers::Progress::default()).map_err(county_error)?;
+    let (bytes, rows) = (file.bytes, file.rows);
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
     eprintln!("{}：{} 行 rows → {}", ledger.title(), rows, args.out.display());
     Ok(ExitCode::SUCCESS)

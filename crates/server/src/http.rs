@@ -733,105 +733,27 @@ async fn console_blob(
     .await
 }
 
-#[derive(Deserialize)]
-struct ExportQuery {
-    ledger: String,
-    #[serde(default)]
-    format: Option<String>,
-    #[serde(default)]
-    township: Option<String>,
-    /// Unmasked ID numbers and phones: county admins only.
-    #[serde(default)]
-    full_ids: bool,
-}
+use ops::exports::{ExportRequest, LedgerFile};
 
-/// A ledger's file, its type and name.
-struct ExportFile {
-    bytes: Vec<u8>,
-    mime: &'static str,
-    ledger: crate::ledgers::Ledger,
-    format: String,
-}
-
-impl ExportFile {
-    fn into_response(self) -> Response {
-        let file = format!("{}.{}", self.ledger.title(), self.format);
-        let encoded: String = file.bytes().map(|b| format!("%{b:02X}")).collect();
-        let disposition =
-            format!("attachment; filename=\"{}.{}\"; filename*=UTF-8''{encoded}", self.ledger.key(), self.format);
-        ([(header::CONTENT_TYPE, self.mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], self.bytes)
-            .into_response()
-    }
-}
-
-/// Checks an export request's shape.
-fn export_request(q: &ExportQuery) -> ApiResult<(crate::ledgers::Ledger, String)> {
-    let ledger = crate::ledgers::Ledger::from_key(&q.ledger).ok_or(auth::BAD_REQUEST)?;
-    let format = q.format.clone().unwrap_or_else(|| "xlsx".into());
-    if !matches!(format.as_str(), "xlsx" | "csv" | "html")
-        || q.township.as_deref().is_some_and(|t| !registry::keys::is_record_id(t))
-    {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    Ok((ledger, format))
-}
-
-/// Writes a ledger for the signed-in staff member (role and townships
-/// checked), logs it, and counts its progress.
-fn make_export(
-    st: &AppState,
-    token: &str,
-    q: &ExportQuery,
-    progress: &crate::ledgers::Progress,
-) -> ApiResult<ExportFile> {
-    let (ledger, format) = export_request(q)?;
-    let ctx = st.ctx();
-    let township = q.township.as_deref().map(RecordId::from);
-    as_staff(st, token, |db, staff| {
-        if q.full_ids && staff.role != auth::Role::CountyAdmin {
-            return Ok(Err(auth::FORBIDDEN));
-        }
-        let only = match visible(staff, township.as_ref().map(RecordId::as_str)) {
-            None => return Ok(Err(auth::FORBIDDEN)),
-            Some(sync::facts::Townships::All) => None,
-            Some(sync::facts::Townships::Only(ts)) => Some(ts),
-        };
-        let (mut sink, mime) = match format.as_str() {
-            "csv" => (crate::ledgers::Sink::csv(ledger), "text/csv; charset=utf-8"),
-            "html" => (crate::ledgers::Sink::html(ledger, ctx.today), "text/html; charset=utf-8"),
-            _ => (
-                crate::ledgers::Sink::xlsx(ledger)?,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-        };
-        let rows = crate::ledgers::export_counted(
-            db,
-            &ctx,
-            ledger,
-            only.as_deref(),
-            q.full_ids,
-            ctx.today,
-            &mut sink,
-            progress,
-        )?;
-        let filter = only.as_ref().map_or_else(
-            || "all".to_owned(),
-            |ts| format!("township={}", ts.iter().map(RecordId::as_str).collect::<Vec<_>>().join(",")),
-        );
-        crate::ledgers::log_export(db, &staff.username, ledger, &format, &filter, rows, q.full_ids)?;
-        Ok(Ok(ExportFile { bytes: sink.finish()?, mime, ledger, format: format.clone() }))
-    })
+/// A ledger's file as a download: its Chinese name, and an ASCII one for
+/// clients that cannot read it.
+fn download(file: LedgerFile) -> Response {
+    let encoded: String = file.file_name().bytes().map(|b| format!("%{b:02X}")).collect();
+    let disposition = format!("attachment; filename=\"{}\"; filename*=UTF-8''{encoded}", file.ascii_name());
+    ([(header::CONTENT_TYPE, file.mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], file.bytes)
+        .into_response()
 }
 
 /// One of the four ledgers as XLSX or CSV, logged (at once, for scripts).
 async fn console_export(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+    Query(q): Query<ExportRequest>,
 ) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
-    export_request(&q)?;
-    blocking(move || Ok(make_export(&st, &token, &q, &crate::ledgers::Progress::default())?.into_response())).await
+    let token = bearer(&headers).ok();
+    q.check()?;
+    let progress = crate::ledgers::Progress::default();
+    blocking(move || Ok(download(st.county.export(Credentials::bearer(token.as_deref()), &q, &progress)?))).await
 }
 
 /// An export running in the background, for the console's progress bar.
@@ -839,7 +761,7 @@ pub(crate) struct ExportJob {
     owner: String,
     started_ms: i64,
     progress: crate::ledgers::Progress,
-    result: std::sync::Mutex<Option<ApiResult<ExportFile>>>,
+    result: std::sync::Mutex<Option<ApiResult<LedgerFile>>>,
 }
 
 /// The exports in flight or waiting to be fetched, by random id.
@@ -868,10 +790,10 @@ async fn staff_name(st: &Arc<AppState>, token: &str) -> ApiResult<String> {
 async fn start_export(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<ExportQuery>,
+    Query(q): Query<ExportRequest>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let token = bearer(&headers)?;
-    export_request(&q)?;
+    q.check()?;
     let owner = staff_name(&st, &token).await?;
     let mut raw = [0u8; 16];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
@@ -899,7 +821,7 @@ async fn start_export(
         jobs.insert(id.clone(), job.clone());
     }
     tokio::task::spawn_blocking(move || {
-        let out = make_export(&st, &token, &q, &job.progress);
+        let out = st.county.export(Credentials::Bearer(&token), &q, &job.progress).map_err(ApiError::from);
         *job.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
     });
     Ok(Json(serde_json::json!({ "id": id })))
@@ -944,7 +866,7 @@ async fn export_file(
         }),
         Some(out) => {
             st.exports.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-            Ok(out?.into_response())
+            Ok(download(out?))
         }
     }
 }

@@ -19,6 +19,7 @@
 //! - the year's targets and calendar: [`campaign`]
 //! - the area tree: [`areas`]
 //! - the audit log: [`audit`]
+//! - the four ledgers as files: [`exports`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 
 pub mod areas;
@@ -27,6 +28,7 @@ pub mod campaign;
 pub mod cards;
 pub mod de;
 pub mod devices;
+pub mod exports;
 pub mod figures;
 pub mod quarantine;
 pub mod reviews;
@@ -161,16 +163,7 @@ impl County {
     /// Runs `O` for whoever `creds` name: identified and admitted first,
     /// then `O::run` in one transaction (rolled back on any error).
     pub fn run<O: Operation>(&self, creds: Credentials<'_>, req: O::Request) -> Result<O::Response, CountyError> {
-        self.db.tx_with(|db| {
-            let actor = actor::identify(db, O::ALLOWED, creds)??;
-            O::ALLOWED.admits(&actor)?;
-            let token = match creds {
-                Credentials::Bearer(t) => Some(t),
-                Credentials::None => None,
-            };
-            let mut cx = Cx { db, county: self, actor: &actor, ctx: self.ctx(), token };
-            O::run(&mut cx, req)
-        })
+        self.enter(O::ALLOWED, creds, |cx| O::run(cx, req))
     }
 
     /// Would `creds` be admitted to `O`? Asked by an edge before it reads
@@ -180,32 +173,55 @@ impl County {
         if O::ALLOWED == Allowed::Anyone {
             return Ok(());
         }
-        self.db.tx_with(|db| {
-            let actor = actor::identify(db, O::ALLOWED, creds)??;
-            Ok(O::ALLOWED.admits(&actor)?)
-        })
+        self.enter(O::ALLOWED, creds, |_| Ok(()))
     }
 
     /// Runs `O` as an actor the caller has already named (the CLI's county
     /// admin): still admitted by `O::ALLOWED` first.
     pub fn run_as<O: Operation>(&self, actor: &Actor, req: O::Request) -> Result<O::Response, CountyError> {
-        O::ALLOWED.admits(actor)?;
+        self.enter_as(O::ALLOWED, actor, |cx| O::run(cx, req))
+    }
+
+    /// The one door: one transaction, the actor named from `creds` and
+    /// admitted by `allowed`, then `work` (rolled back on any error).
+    pub(crate) fn enter<T>(
+        &self,
+        allowed: Allowed,
+        creds: Credentials<'_>,
+        work: impl FnOnce(&mut Cx<'_>) -> Result<T, CountyError>,
+    ) -> Result<T, CountyError> {
         self.db.tx_with(|db| {
-            let mut cx = Cx { db, county: self, actor, ctx: self.ctx(), token: None };
-            O::run(&mut cx, req)
+            let actor = actor::identify(db, allowed, creds)??;
+            allowed.admits(&actor)?;
+            let token = match creds {
+                Credentials::Bearer(t) => Some(t),
+                Credentials::None => None,
+            };
+            work(&mut Cx { db, county: self, actor: &actor, ctx: self.ctx(), token })
         })
     }
 
-    /// The county admin the command line acts as (see [`actor::cli_admin`]).
-    pub fn cli_actor(&self) -> Result<Actor, CountyError> {
-        match self.db.tx(actor::cli_admin)? {
-            Some(staff) => Ok(Actor::Staff(staff)),
-            None => Err(CountyError::refused(
-                409,
-                "NO_COUNTY_ADMIN",
-                "还没有县管理员：请先运行一次 sanjian serve 或 sanjian admin create",
-                "No county admin yet: run `sanjian serve` once or `sanjian admin create`",
-            )),
-        }
+    /// [`County::enter`] for an actor already named.
+    pub(crate) fn enter_as<T>(
+        &self,
+        allowed: Allowed,
+        actor: &Actor,
+        work: impl FnOnce(&mut Cx<'_>) -> Result<T, CountyError>,
+    ) -> Result<T, CountyError> {
+        allowed.admits(actor)?;
+        self.db.tx_with(|db| work(&mut Cx { db, county: self, actor, ctx: self.ctx(), token: None }))
+    }
+
+    /// Who the command line acts as: the operator of the server's own
+    /// machine (whoever can read its data directory administers the
+    /// county), a county admin named `cli:<user>` in the audit log.
+    pub fn cli_actor(&self) -> Actor {
+        let user = std::env::var("USER").unwrap_or_else(|_| "local".into());
+        Actor::Staff(crate::auth::Staff {
+            id: format!("cli:{user}"),
+            username: format!("cli:{user}"),
+            role: crate::auth::Role::CountyAdmin,
+            townships: Vec::new(),
+        })
     }
 }
