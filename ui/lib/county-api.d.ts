@@ -385,6 +385,19 @@ township_community_qualified: Rate,
  */
 standard: Rate, vacancies: number, active_members: number, private_enterprises: number, private_enterprises_with_union: number, };
 
+export type Tasks = { created: number, 
+/**
+ * Already in the census (registered meanwhile under the same credit
+ * code) or already made into a task.
+ */
+skipped: number, };
+
+export type TasksRequest = { 
+/**
+ * The import (from the path).
+ */
+id: number, township: RecordId, grid: RecordId | null, };
+
 export type ThreeClears = { private_enterprises: Array<ClearsLine>, with_union: Array<ClearsLine>, without_union: Array<ClearsLine>, total_workers: number, workers_without_union: number, };
 
 export type ThreeClearsAnswer = { area: RecordId, name: string, level: AreaLevel, report: ThreeClears, };
@@ -490,4 +503,5 @@ export interface CountyOperations {
   Overrides: { request: Nothing; response: Items<OverrideItem> };
   ReviewOverride: { request: OverrideReview; response: Reviewed };
   ThreeClears: { request: AreaQuery; response: ThreeClearsAnswer };
+  ReconcileTasks: { request: TasksRequest; response: Tasks };
 }

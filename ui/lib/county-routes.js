@@ -41,4 +41,5 @@ export const routes = {
   Overrides: ['GET', '/api/console/overrides'],
   ReviewOverride: ['POST', '/api/console/overrides/{id}/review'],
   ThreeClears: ['GET', '/api/console/three-clears'],
+  ReconcileTasks: ['POST', '/api/console/reconcile/{id}/tasks'],
 };

@@ -403,7 +403,7 @@ pub fn schema(d: sync::server::Dialect) -> String {
 }
 
 /// What turning an import's unknown entities into visit tasks did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct Tasks {
     pub created: usize,
     /// Already in the census (registered meanwhile under the same credit

@@ -775,33 +775,28 @@ pub struct ImportEntitiesArgs {
 /// with its report (all or nothing).
 pub fn import_entities(args: ImportEntitiesArgs) -> Result<ExitCode> {
     let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
-    let table = server::reconcile::read_table(&bytes).map_err(sync_error)?;
     let col = |c: Option<usize>| c.map(|c| c.saturating_sub(1));
-    let mapping = match args.name_col {
-        Some(name) => server::reconcile::Mapping {
-            name: name.saturating_sub(1),
-            credit_code: col(args.code_col),
-            workers: col(args.workers_col),
-            address: col(args.address_col),
-        },
-        None => server::reconcile::guess(&table.headers).with_context(|| {
-            format!(
-                "找不到单位名称列，请用 --name-col 指定 (no name column found; give --name-col): {:?}",
-                table.headers
-            )
-        })?,
+    let req = ops::imports::ImportRequest {
+        source: args.source.clone(),
+        preview: false,
+        name: col(args.name_col),
+        credit_code: col(args.code_col),
+        workers: col(args.workers_col),
+        address: col(args.address_col),
     };
     let (keys, db, _) = open(&args.server)?;
-    let sealer = sync::server::Sealer::new(&keys.data_key);
-    let ctx = sync::server::Ctx { sealer: &sealer, today: server::today(), now_ms: server::db::now_ms() };
-    let who = format!("cli:{}", std::env::var("USER").unwrap_or_else(|_| "local".into()));
-    let report = db
-        .tx(|db| {
-            let report = server::reconcile::reconcile(db, &ctx, args.source.trim(), &table, &mapping)?;
-            server::reconcile::store(db, &who, &report)?;
-            Ok(report)
-        })
-        .map_err(sync_error)?;
+    let (county, admin) = as_admin(keys, db, String::new())?;
+    let report = match county.import_as(&admin, &req, &bytes) {
+        Ok(ops::imports::ImportAnswer::Stored { report, .. }) => report,
+        Ok(ops::imports::ImportAnswer::Preview { headers, .. }) => {
+            bail!("找不到单位名称列，请用 --name-col 指定 (no name column found; give --name-col): {headers:?}")
+        }
+        Err(e) if e.code() == "IMPORT_MAPPING" => {
+            let headers = server::reconcile::read_table(&bytes).map(|t| t.headers).unwrap_or_default();
+            bail!("找不到单位名称列，请用 --name-col 指定 (no name column found; give --name-col): {headers:?}")
+        }
+        Err(e) => return Err(county_error(e)),
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

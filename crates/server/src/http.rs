@@ -139,7 +139,6 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/exports/{id}", get(export_status))
         .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/reconcile", post(console_reconcile))
-        .route("/api/console/reconcile/{id}/tasks", post(reconcile_tasks))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
@@ -586,20 +585,6 @@ fn as_staff<T>(
     })??)
 }
 
-/// Runs `f` in one transaction for the signed-in staff member, who must be
-/// a county admin.
-fn as_admin<T>(
-    st: &AppState,
-    token: &str,
-    f: impl FnOnce(&mut dyn server::Sql, &auth::Staff) -> Result<T, SyncError>,
-) -> ApiResult<T> {
-    Ok(st.db.tx(|db| match auth::staff(db, token)? {
-        Ok(s) if s.role == auth::Role::CountyAdmin => Ok(Ok(f(db, &s)?)),
-        Ok(_) => Ok(Err(auth::FORBIDDEN)),
-        Err(d) => Ok(Err(d)),
-    })??)
-}
-
 // ---------------------------------------------------------------- cards
 
 fn root(st: &AppState) -> card::SigningKey {
@@ -638,57 +623,6 @@ fn visible(staff: &auth::Staff, asked: Option<&str>) -> Option<sync::facts::Town
         (Some(mine), None) => Some(Townships::Only(mine.to_vec())),
         (Some(mine), Some(t)) => mine.iter().any(|m| m.as_str() == t).then(|| Townships::Only(vec![t.into()])),
     }
-}
-
-#[derive(Deserialize)]
-struct TasksRequest {
-    township: RecordId,
-    #[serde(default)]
-    grid: Option<RecordId>,
-}
-
-/// A county admin turns the entities of an import the census lacks into
-/// entities to visit in a township (and grid).
-async fn reconcile_tasks(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
-    let bytes = read_body(body, 16 << 10).await?;
-    let req: TasksRequest = json_body(&bytes)?;
-    if !std::iter::once(&req.township).chain(&req.grid).all(|i| registry::keys::is_record_id(i.as_str())) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let ctx = st.ctx();
-        let secret = registry::keys::CountySecret::from_bytes(st.keys.county_secret);
-        let tasks = as_admin(&st, &token, |db, staff| {
-            // The grid must lie in the township; its community comes with it.
-            let mut place = registry::model::Place { township: req.township.clone(), community: None, grid: None };
-            let is_area = |r: Option<registry::model::Record>, level| {
-                matches!(r, Some(registry::model::Record::Area(a)) if a.level == level)
-            };
-            if !is_area(server::record(db, &ctx, &req.township)?, registry::model::AreaLevel::Township) {
-                return Err(SyncError::from(auth::NOT_FOUND_AREA));
-            }
-            if let Some(g) = &req.grid {
-                match server::record(db, &ctx, g)? {
-                    Some(registry::model::Record::Area(a))
-                        if a.level == registry::model::AreaLevel::Grid && a.township.as_ref() == Some(&req.township) =>
-                    {
-                        place.community = a.parent.filter(|p| *p != req.township);
-                        place.grid = Some(g.clone());
-                    }
-                    _ => return Err(SyncError::from(auth::NOT_FOUND_AREA)),
-                }
-            }
-            crate::reconcile::make_tasks(db, &ctx, &secret, id, place, &staff.username)
-        })?;
-        Ok(Json(serde_json::json!(tasks)))
-    })
-    .await
 }
 
 /// A photo, for staff who see a record that refers to it.
@@ -871,70 +805,17 @@ async fn export_file(
     }
 }
 
-#[derive(Deserialize)]
-struct ReconcileQuery {
-    /// Whose list: 统计局, 工商, 税务…
-    source: String,
-    /// Only read the file and guess the columns; store nothing.
-    #[serde(default)]
-    preview: bool,
-    #[serde(default)]
-    name: Option<usize>,
-    #[serde(default)]
-    credit_code: Option<usize>,
-    #[serde(default)]
-    workers: Option<usize>,
-    #[serde(default)]
-    address: Option<usize>,
-}
-
 /// Another office's entity list (the file is the body) reconciled against
-/// the census; a county admin's import, stored whole with its report.
+/// the census: a county admin's import, stored whole with its report.
 async fn console_reconcile(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
-    axum::extract::Query(q): axum::extract::Query<ReconcileQuery>,
+    Query(q): Query<ops::imports::ImportRequest>,
     body: Body,
-) -> ApiResult<Json<serde_json::Value>> {
-    let token = bearer(&headers)?;
+) -> ApiResult<Json<ops::imports::ImportAnswer>> {
+    let token = bearer(&headers).ok();
     let bytes = read_body(body, st.max_body).await?;
-    blocking(move || {
-        // Who asks is checked before the file is parsed: parsing is work
-        // (and a crafted file's risk) no one else may cause.
-        as_admin(&st, &token, |_, _| Ok(()))?;
-        let table = crate::reconcile::read_table(&bytes)?;
-        let guessed = crate::reconcile::guess(&table.headers);
-        let mapping = match q.name {
-            Some(name) => Some(crate::reconcile::Mapping {
-                name,
-                credit_code: q.credit_code,
-                workers: q.workers,
-                address: q.address,
-            }),
-            None => guessed.clone(),
-        };
-        let ctx = st.ctx();
-        as_admin(&st, &token, |db, staff| {
-            if q.preview {
-                return Ok(serde_json::json!({
-                    "headers": table.headers, "guess": guessed, "encoding": table.encoding,
-                    "sample": table.rows.iter().take(5).collect::<Vec<_>>(), "rows": table.rows.len(),
-                }));
-            }
-            let Some(mapping) = &mapping else {
-                return Err(SyncError::Refused {
-                    status: 400,
-                    code: "IMPORT_MAPPING".into(),
-                    message: Text::new("请指定哪一列是单位名称", "Say which column holds the entity's name"),
-                });
-            };
-            let report = crate::reconcile::reconcile(db, &ctx, q.source.trim(), &table, mapping)?;
-            let id = crate::reconcile::store(db, &staff.username, &report)?;
-            Ok(serde_json::json!({ "import": id, "report": report }))
-        })
-        .map(Json)
-    })
-    .await
+    blocking(move || Ok(Json(st.county.import(Credentials::bearer(token.as_deref()), &q, &bytes)?))).await
 }
 
 /// The county console (sign-in, then the dashboard).

@@ -20,6 +20,7 @@
 //! - the area tree: [`areas`]
 //! - the audit log: [`audit`]
 //! - the four ledgers as files: [`exports`]
+//! - other offices' entity lists reconciled with the census: [`imports`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 
 pub mod areas;
@@ -30,6 +31,7 @@ pub mod de;
 pub mod devices;
 pub mod exports;
 pub mod figures;
+pub mod imports;
 pub mod quarantine;
 pub mod reviews;
 pub mod staff;
@@ -129,6 +131,7 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<reviews::Overrides>();
     v.visit::<reviews::ReviewOverride>();
     v.visit::<reviews::ThreeClears>();
+    v.visit::<imports::ReconcileTasks>();
 }
 
 /// An operation's name, as the TypeScript declarations and the logs know
