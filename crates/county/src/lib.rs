@@ -25,6 +25,7 @@ pub mod error;
 pub mod keys;
 pub mod ledgers;
 pub mod ops;
+pub mod photos;
 pub mod reconcile;
 pub mod reviews;
 pub mod typescript;

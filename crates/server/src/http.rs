@@ -318,9 +318,17 @@ fn binary(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/x-sanjian-sync")], bytes).into_response()
 }
 
-async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<serde_json::Value>> {
+/// The server is up: how many documents it holds and its change sequence.
+#[derive(serde::Serialize)]
+struct Health {
+    status: &'static str,
+    docs: u64,
+    seq: i64,
+}
+
+async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
     let (docs, seq) = blocking(move || Ok(st.db.tx(|db| server::stats(db))?)).await?;
-    Ok(Json(serde_json::json!({ "status": "ok", "docs": docs, "seq": seq })))
+    Ok(Json(Health { status: "ok", docs, seq }))
 }
 
 /// A decoded sync request, one per endpoint.
@@ -613,41 +621,19 @@ async fn card_revocations(State(st): State<Arc<AppState>>) -> ApiResult<Response
     .await
 }
 
-/// What a staff member asked to see, within what they may see: `None`
-/// when they ask for a township not theirs.
-fn visible(staff: &auth::Staff, asked: Option<&str>) -> Option<sync::facts::Townships> {
-    use sync::facts::Townships;
-    match (staff.sees(), asked) {
-        (None, None) => Some(Townships::All),
-        (None, Some(t)) => Some(Townships::Only(vec![t.into()])),
-        (Some(mine), None) => Some(Townships::Only(mine.to_vec())),
-        (Some(mine), Some(t)) => mine.iter().any(|m| m.as_str() == t).then(|| Townships::Only(vec![t.into()])),
-    }
-}
-
 /// A photo, for staff who see a record that refers to it.
 async fn console_blob(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(hash): Path<String>,
 ) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
+    let token = bearer(&headers).ok();
     if !sync::blobs::is_hash(&hash) {
         return Err(auth::BAD_REQUEST.into());
     }
     let Some(blobs) = st.blobs.clone() else { return Err(auth::NOT_FOUND_EXPORT.into()) };
     blocking(move || {
-        let seen = as_staff(&st, &token, |db, staff| {
-            let rows = db.query("SELECT township FROM f_blob_refs WHERE hash = $1", &[hash.as_str().into()])?;
-            Ok(Ok(rows.iter().any(|r| visible(staff, r[0].text()).is_some())))
-        })?;
-        if !seen {
-            return Err(ApiError {
-                status: 404,
-                code: "PHOTO_NOT_FOUND".into(),
-                message: Text::new("没有这张照片", "No such photo"),
-            });
-        }
+        st.county.photo_seen(Credentials::bearer(token.as_deref()), &hash)?;
         match blobs.read(&hash)? {
             Some(bytes) => Ok((
                 [
@@ -725,7 +711,7 @@ async fn start_export(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<ExportRequest>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ExportStarted>> {
     let token = bearer(&headers)?;
     q.check()?;
     let owner = staff_name(&st, &token).await?;
@@ -758,7 +744,7 @@ async fn start_export(
         let out = st.county.export(Credentials::Bearer(&token), &q, &job.progress).map_err(ApiError::from);
         *job.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
     });
-    Ok(Json(serde_json::json!({ "id": id })))
+    Ok(Json(ExportStarted { id }))
 }
 
 /// How far a background export has gone.
@@ -766,20 +752,39 @@ async fn export_status(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ExportStatus>> {
     let token = bearer(&headers)?;
     let owner = staff_name(&st, &token).await?;
     let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
     use std::sync::atomic::Ordering::Relaxed;
     let (total, done) = (job.progress.total.load(Relaxed), job.progress.done.load(Relaxed));
     let result = job.result.lock().unwrap_or_else(|e| e.into_inner());
-    Ok(Json(match result.as_ref() {
-        None => serde_json::json!({ "state": "running", "total": total, "done": done }),
-        Some(Ok(_)) => serde_json::json!({ "state": "ready", "total": total, "done": done }),
-        Some(Err(e)) => {
-            serde_json::json!({ "state": "failed", "total": total, "done": done, "code": e.code, "message": e.message })
-        }
-    }))
+    let (state, failed) = match result.as_ref() {
+        None => ("running", None),
+        Some(Ok(_)) => ("ready", None),
+        Some(Err(e)) => ("failed", Some(e)),
+    };
+    let (code, message) = (failed.map(|e| e.code.clone()), failed.map(|e| e.message.clone()));
+    Ok(Json(ExportStatus { state, total, done, code, message }))
+}
+
+/// A background export started: its id, for its status and its file.
+#[derive(serde::Serialize)]
+struct ExportStarted {
+    id: String,
+}
+
+/// How far a background export has gone (`running`, `ready`, `failed`
+/// with its refusal).
+#[derive(serde::Serialize)]
+struct ExportStatus {
+    state: &'static str,
+    total: u64,
+    done: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<Text>,
 }
 
 /// The file of a finished background export (once).

@@ -124,6 +124,11 @@ fn routes_are_an_extractor_and_one_call_of_the_county_layer() {
             }
         }
     }
+    // Nowhere in the edge: SQL or ad-hoc JSON (answers are the county
+    // layer's DTOs, or the edge's own small structs).
+    for banned in ["json!", "SELECT ", "INSERT ", "UPDATE ", "DELETE ", ".query(", ".execute("] {
+        assert!(!HTTP.contains(banned), "the HTTP edge must not use `{banned}`");
+    }
     // The list of handlers to move only shrinks.
     for name in NOT_YET_MOVED {
         assert!(functions.iter().any(|(n, _)| n == name), "`{name}` is gone: take it off NOT_YET_MOVED");
