@@ -176,6 +176,14 @@ export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in
 
 export type LoggedOut = { signed_out: boolean, };
 
+export type Lookup = { "found": "in_scope" } | { "found": "elsewhere", township: RecordId | null, } | { "found": "none" };
+
+export type LookupRequest = { 
+/**
+ * The record id (a person's derives from their resident ID number).
+ */
+id: string, };
+
 export type Message = { zh: string, en: string, };
 
 export type Month = { 
@@ -480,6 +488,7 @@ export interface CountyOperations {
   RedeemEnrolment: { request: Redeem; response: Enrolled };
   RotateToken: { request: Nothing; response: Rotated };
   WipeCheck: { request: Nothing; response: WipeAnswer };
+  Lookup: { request: LookupRequest; response: Lookup };
   ListQuarantine: { request: Nothing; response: QuarantineList };
   ResolveQuarantine: { request: Resolve; response: Resolved };
   RevokeCard: { request: RevokeCardRequest; response: CardRevoked };

@@ -18,6 +18,7 @@ export const routes = {
   RedeemEnrolment: ['POST', '/api/enrol/redeem'],
   RotateToken: ['POST', '/api/sync/rotate'],
   WipeCheck: ['POST', '/api/sync/wipe-check'],
+  Lookup: ['POST', '/api/sync/lookup'],
   ListQuarantine: ['GET', '/api/quarantine'],
   ResolveQuarantine: ['POST', '/api/quarantine/{id}/resolve'],
   RevokeCard: ['POST', '/api/cards/revoke'],

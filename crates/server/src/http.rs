@@ -13,8 +13,6 @@ use axum::routing::{get, post};
 use county::{County, Credentials, Operation, ops};
 use registry::message::Coded;
 use registry::message::Message as Text;
-use registry::model::RecordId;
-use serde::Deserialize;
 use std::sync::Arc;
 use sync::SyncError;
 use sync::client::path;
@@ -128,7 +126,6 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
             sync::blobs::path::FETCH,
             post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
         )
-        .route(sync::http::LOOKUP_PATH, post(device_lookup))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
         .route("/verify", get(verify_page))
@@ -442,43 +439,6 @@ fn or_suspend<T>(st: &AppState, token: &str, result: Result<T, SyncError>) -> Ap
         }
         other => Ok(other?),
     }
-}
-
-#[derive(Deserialize)]
-struct LookupRequest {
-    id: String,
-}
-
-/// A device asks whether a record (a person, by the id its resident ID
-/// number derives) is registered outside its scope: the door flow's
-/// "already a member elsewhere? start a transfer". Within the device's
-/// daily budget; each answer recorded.
-async fn device_lookup(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Json<server::Lookup>> {
-    let (token, permit) = device_first(&st, &headers, false).await?;
-    let bytes = read_body(body, 4 << 10).await?;
-    let req: LookupRequest = json_body(&bytes)?;
-    if !registry::keys::is_record_id(&req.id) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    blocking(move || {
-        let _permit = permit;
-        let ctx = st.ctx();
-        let id = RecordId::from(req.id.as_str());
-        let answer = or_suspend(
-            &st,
-            &token,
-            st.db.tx(|db| match auth::device(db, &token)? {
-                Ok(device) => Ok(Ok(server::lookup(db, &ctx, &device, &id)?)),
-                Err(denied) => Ok(Err(denied)),
-            }),
-        )?;
-        Ok(Json(answer?))
-    })
-    .await
 }
 
 /// The attachment endpoints (`sync::blobs`): for an enrolled, unrevoked

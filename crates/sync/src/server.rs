@@ -389,6 +389,7 @@ fn reveal(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, id: &RecordId, how: 
 /// What a device may learn of a record by its id (the door flow's "is this
 /// person registered elsewhere?", before it starts a transfer).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "found", rename_all = "snake_case")]
 pub enum Lookup {
     /// In the device's scope (it will have it, or get it with its next pull).

@@ -275,3 +275,44 @@ impl Operation for WipeCheck {
         }
     }
 }
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct LookupRequest {
+    /// The record id (a person's derives from their resident ID number).
+    pub id: String,
+}
+
+/// `POST /api/sync/lookup`: is this record registered outside the device's
+/// scope? The door flow's "already a member elsewhere? start a transfer".
+/// Within the device's daily budget, each answer recorded; past it, the
+/// answer is rolled back (nothing learnt) and the device suspended.
+#[derive(Debug)]
+pub struct Lookup;
+
+impl Operation for Lookup {
+    type Request = LookupRequest;
+    type Response = sync::server::Lookup;
+    const ALLOWED: Allowed = Allowed::Device;
+    const METHOD: Method = Method::Post;
+    const PATH: &str = sync::client::path::LOOKUP;
+    fn run(cx: &mut Cx<'_>, req: LookupRequest) -> Result<sync::server::Lookup, CountyError> {
+        if !registry::keys::is_record_id(&req.id) {
+            return Err(CountyError::bad_request());
+        }
+        let device = cx.actor.device()?.clone();
+        Ok(sync::server::lookup(cx.db, &cx.ctx, &device, &RecordId::from(req.id.as_str()))?)
+    }
+
+    fn refused(county: &super::County, creds: crate::actor::Credentials<'_>, error: CountyError) -> CountyError {
+        use registry::message::Coded;
+        match (error.code() == sync::server::DEVICE_SUSPENDED, creds) {
+            (true, crate::actor::Credentials::Bearer(token)) => {
+                match county.db.tx(|db| auth::suspend(db, token, "PROBING")) {
+                    Ok(()) => auth::DEVICE_SUSPENDED.into(),
+                    Err(e) => e.into(),
+                }
+            }
+            _ => error,
+        }
+    }
+}

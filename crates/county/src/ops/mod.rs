@@ -82,6 +82,13 @@ pub trait Operation: 'static {
     const METHOD: Method;
     const PATH: &'static str;
     fn run(cx: &mut Cx<'_>, req: Self::Request) -> Result<Self::Response, CountyError>;
+
+    /// Called after a refusal, its transaction rolled back: what must be
+    /// written even though the operation was refused (a device probing past
+    /// its budget is suspended). The error it returns is the answer.
+    fn refused(_county: &County, _creds: Credentials<'_>, error: CountyError) -> CountyError {
+        error
+    }
 }
 
 /// Something done with every operation (the server's routes, the
@@ -108,6 +115,7 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<devices::RedeemEnrolment>();
     v.visit::<devices::RotateToken>();
     v.visit::<devices::WipeCheck>();
+    v.visit::<devices::Lookup>();
     v.visit::<quarantine::ListQuarantine>();
     v.visit::<quarantine::ResolveQuarantine>();
     v.visit::<cards::RevokeCard>();
@@ -166,7 +174,7 @@ impl County {
     /// Runs `O` for whoever `creds` name: identified and admitted first,
     /// then `O::run` in one transaction (rolled back on any error).
     pub fn run<O: Operation>(&self, creds: Credentials<'_>, req: O::Request) -> Result<O::Response, CountyError> {
-        self.enter(O::ALLOWED, creds, |cx| O::run(cx, req))
+        self.enter(O::ALLOWED, creds, |cx| O::run(cx, req)).map_err(|e| O::refused(self, creds, e))
     }
 
     /// Would `creds` be admitted to `O`? Asked by an edge before it reads
