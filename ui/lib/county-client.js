@@ -2,8 +2,10 @@
 // The one way a front end calls the county: an operation by name, its
 // request and its answer typed by the declarations generated from the Rust
 // DTOs (county-api.d.ts), its method and path from the generated route
-// table (county-routes.js). `tsc` checks every caller (scripts/test.sh).
+// table (county-routes.js), its refusals' words from the generated
+// catalogue (county-codes.js). `tsc` checks every caller (scripts/test.sh).
 import { routes } from './county-routes.js';
+import { codes } from './county-codes.js';
 
 /** @typedef {import('./county-api').CountyOperations} Ops */
 
@@ -50,10 +52,16 @@ export async function countyCall(name, request, options = {}) {
   const response = await fetch(url, { method, headers, body });
   const answer = await response.json().catch(() => null);
   if (!response.ok) {
+    // The server's own refusal; else the catalogue's words for its code
+    // (a proxy may strip the body); else the bare status.
+    const code = answer && typeof answer.code === 'string' ? answer.code : null;
+    const known = code ? codes[code] : undefined;
     /** @type {CountyError} */
-    const refusal = answer && typeof answer.code === 'string'
+    const refusal = code && answer.message
       ? answer
-      : { code: `HTTP_${response.status}`, message: { zh: `服务器返回 ${response.status}`, en: `The server answered ${response.status}` } };
+      : known && code
+        ? { code, message: { zh: known.zh, en: known.en } }
+        : { code: `HTTP_${response.status}`, message: { zh: `服务器返回 ${response.status}`, en: `The server answered ${response.status}` } };
     throw refusal;
   }
   return answer;

@@ -157,6 +157,50 @@ pub const DEVICE_NOT_FOUND: Denied =
     Denied { status: 404, code: "DEVICE_NOT_FOUND", zh: "找不到该设备", en: "No such device" };
 pub const BAD_REQUEST: Denied =
     Denied { status: 400, code: "BAD_REQUEST", zh: "请求内容有误", en: "The request is malformed" };
+pub const USER_EXISTS: Denied =
+    Denied { status: 409, code: "USER_EXISTS", zh: "该账号已存在", en: "That account exists already" };
+pub const CANNOT_DISABLE_SELF: Denied = Denied {
+    status: 409,
+    code: "CANNOT_DISABLE_SELF",
+    zh: "不能停用自己的账号",
+    en: "You cannot disable your own account",
+};
+pub const NOTHING_TO_REVIEW: Denied = Denied {
+    status: 409,
+    code: "NOTHING_TO_REVIEW",
+    zh: "没有待审核的信用代码",
+    en: "There is no kept credit code to review",
+};
+pub const IMPORT_MAPPING: Denied = Denied {
+    status: 400,
+    code: "IMPORT_MAPPING",
+    zh: "请指定哪一列是单位名称",
+    en: "Say which column holds the entity's name",
+};
+pub const PHOTO_NOT_FOUND: Denied =
+    Denied { status: 404, code: "PHOTO_NOT_FOUND", zh: "没有这张照片", en: "No such photo" };
+
+/// Every refusal of the county layer's own, once: what the catalogue test
+/// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
+pub const ALL: &[&Denied] = &[
+    &UNAUTHENTICATED,
+    &DEVICE_REVOKED,
+    &DEVICE_SUSPENDED,
+    &DEVICE_WIPED,
+    &NOT_FOUND_AREA,
+    &NOT_FOUND_EXPORT,
+    &FORBIDDEN,
+    &ENROLMENT_INVALID,
+    &ACTOR_TAKEN,
+    &USER_NOT_FOUND,
+    &DEVICE_NOT_FOUND,
+    &BAD_REQUEST,
+    &USER_EXISTS,
+    &CANNOT_DISABLE_SELF,
+    &NOTHING_TO_REVIEW,
+    &IMPORT_MAPPING,
+    &PHOTO_NOT_FOUND,
+];
 
 pub fn random_token(prefix: &str) -> String {
     let mut b = [0u8; 32];

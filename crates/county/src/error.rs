@@ -23,10 +23,6 @@ pub enum CountyError {
 }
 
 impl CountyError {
-    pub fn refused(status: u16, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> CountyError {
-        CountyError::Refused { status, code, message: Message::new(zh, en) }
-    }
-
     /// A request whose fields cannot be read (`BAD_REQUEST`).
     pub fn bad_request() -> CountyError {
         CountyError::Denied(crate::auth::BAD_REQUEST)

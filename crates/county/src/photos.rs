@@ -19,11 +19,7 @@ impl County {
     pub fn photo_seen(&self, creds: Credentials<'_>, hash: &str) -> Result<(), CountyError> {
         self.enter(Allowed::Staff, creds, |cx| {
             let seen = townships_of(cx.db, hash)?.iter().any(|t| cx.actor.townships(Some(t)).is_some());
-            if seen {
-                Ok(())
-            } else {
-                Err(CountyError::refused(404, "PHOTO_NOT_FOUND", "没有这张照片", "No such photo"))
-            }
+            if seen { Ok(()) } else { Err(crate::auth::PHOTO_NOT_FOUND.into()) }
         })
     }
 }

@@ -123,3 +123,21 @@ pub fn routes_js() -> String {
     out.push_str("};\n");
     out
 }
+
+/// `ui/lib/county-codes.js`: every refusal of the county layer's own
+/// ([`crate::auth::ALL`]), with its HTTP status and both texts, for a front
+/// end that must explain a code it did not get a message with.
+pub fn codes_js() -> String {
+    let mut out = String::from(HEADER);
+    out.push_str(
+        "\n/** @type {Record<string, { status: number, zh: string, en: string }>} */\nexport const codes = {\n",
+    );
+    let mut all: Vec<_> = crate::auth::ALL.to_vec();
+    all.sort_by_key(|d| d.code);
+    for d in all {
+        let text = |t: &str| serde_json::to_string(t).unwrap_or_default();
+        out.push_str(&format!("  {}: {{ status: {}, zh: {}, en: {} }},\n", d.code, d.status, text(d.zh), text(d.en)));
+    }
+    out.push_str("};\n");
+    out
+}

@@ -23,6 +23,34 @@ fn check(file: &str, generated: String) {
 fn typescript_is_current() {
     check("county-api.d.ts", county::typescript::declarations());
     check("county-routes.js", county::typescript::routes_js());
+    check("county-codes.js", county::typescript::codes_js());
+}
+
+/// The county layer's refusals are one catalogue: each code once, with a
+/// status and both texts; none is written inline elsewhere.
+#[test]
+fn the_catalogue_of_refusals_is_unique_and_bilingual() {
+    use std::collections::HashSet;
+    let all = county::auth::ALL;
+    let codes: HashSet<&str> = all.iter().map(|d| d.code).collect();
+    assert_eq!(codes.len(), all.len(), "a code appears twice in auth::ALL");
+    for d in all {
+        assert!(d.code.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "{}", d.code);
+        assert!((400..600).contains(&d.status), "{}: {}", d.code, d.status);
+        assert!(d.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{}: no Chinese: {}", d.code, d.zh);
+        assert!(d.en.is_ascii() && d.en.len() > 5, "{}: {}", d.code, d.en);
+    }
+    // Every `Denied` the crate defines is in the catalogue (the struct's
+    // own definition aside), and no operation makes up a refusal inline.
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let auth = std::fs::read_to_string(src.join("auth.rs")).unwrap();
+    let defined = auth.matches(": Denied =").count();
+    assert_eq!(defined, all.len(), "auth.rs defines {defined} refusals; auth::ALL lists {}", all.len());
+    for entry in std::fs::read_dir(src.join("ops")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("Denied {"), "{}: a refusal made up inline", path.display());
+    }
 }
 
 #[test]

@@ -251,9 +251,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> ApiResult<T> + Send + '
 }
 
 /// One county operation over HTTP: whoever the bearer token names is
-/// admitted before a byte of the body is read; the request is gathered from
-/// the path's parameters, the query and a JSON body (at most 64 KiB), then
-/// run ([`County::run`] identifies and admits again, in its transaction).
+/// admitted before a byte of a POST's body is read (a GET's is never
+/// read); the request is gathered from the path's parameters, the query and
+/// the JSON body (at most 64 KiB), then run ([`County::run`] identifies and
+/// admits again, in its transaction).
 async fn op<O: Operation>(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -262,10 +263,13 @@ async fn op<O: Operation>(
     body: Body,
 ) -> ApiResult<Json<O::Response>> {
     let token = bearer(&headers).ok();
-    let (state, asked) = (st.clone(), token.clone());
-    blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await?;
-    let req = gather::<O::Request>(&path, query, &read_body(body, 64 << 10).await?)?;
-    run_op::<O>(st, token, req).await.map(Json)
+    let mut bytes = Bytes::new();
+    if O::METHOD == county::ops::Method::Post {
+        let (state, asked) = (st.clone(), token.clone());
+        blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await?;
+        bytes = read_body(body, 64 << 10).await?;
+    }
+    run_op::<O>(st, token, gather::<O::Request>(&path, query, &bytes)?).await.map(Json)
 }
 
 /// Runs a county operation on a blocking thread.

@@ -89,14 +89,7 @@ fn store(cx: &mut Cx<'_>, req: &ImportRequest, table: reconcile::RawTable) -> Re
     }
     let mapping = match req.name {
         Some(name) => Mapping { name, credit_code: req.credit_code, workers: req.workers, address: req.address },
-        None => guessed.ok_or_else(|| {
-            CountyError::refused(
-                400,
-                "IMPORT_MAPPING",
-                "请指定哪一列是单位名称",
-                "Say which column holds the entity's name",
-            )
-        })?,
+        None => guessed.ok_or_else(|| CountyError::from(auth::IMPORT_MAPPING))?,
     };
     let report = reconcile::reconcile(cx.db, &cx.ctx, req.source.trim(), &table, &mapping)?;
     let import = reconcile::store(cx.db, cx.actor.name(), &report)?;

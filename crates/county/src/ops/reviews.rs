@@ -280,12 +280,7 @@ impl Operation for ReviewOverride {
             return Err(CountyError::bad_request());
         }
         if crate::reviews::pending_overrides(cx.db, Some(&id))?.is_empty() {
-            return Err(CountyError::refused(
-                409,
-                "NOTHING_TO_REVIEW",
-                "没有待审核的信用代码",
-                "There is no kept credit code to review",
-            ));
+            return Err(auth::NOTHING_TO_REVIEW.into());
         }
         let by = cx.actor.name().to_owned();
         if req.decision == "reject" {

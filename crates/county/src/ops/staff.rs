@@ -69,7 +69,7 @@ impl Operation for CreateStaff {
             return Err(CountyError::bad_request());
         }
         if auth::user_exists(cx.db, &username)? {
-            return Err(CountyError::refused(409, "USER_EXISTS", "该账号已存在", "That account exists already"));
+            return Err(auth::USER_EXISTS.into());
         }
         let password = auth::random_password();
         auth::create_user(cx.db, &username, role, &password)?;
@@ -96,12 +96,7 @@ impl Operation for DisableStaff {
     const ALLOWED: Allowed = Allowed::CountyAdmin;
     fn run(cx: &mut Cx<'_>, req: Username) -> Result<Disabled, CountyError> {
         if cx.actor.name() == req.username {
-            return Err(CountyError::refused(
-                409,
-                "CANNOT_DISABLE_SELF",
-                "不能停用自己的账号",
-                "You cannot disable your own account",
-            ));
+            return Err(auth::CANNOT_DISABLE_SELF.into());
         }
         if !auth::disable_user(cx.db, &req.username)? {
             return Err(auth::USER_NOT_FOUND.into());

@@ -1,0 +1,23 @@
+// Generated from the county layer's operations (crates/county/src/typescript.rs).
+// Do not edit: SANJIAN_BLESS=1 cargo test -p county --test typescript rewrites it.
+
+/** @type {Record<string, { status: number, zh: string, en: string }>} */
+export const codes = {
+  AREA_NOT_FOUND: { status: 404, zh: "没有这个区域", en: "No such area" },
+  BAD_REQUEST: { status: 400, zh: "请求内容有误", en: "The request is malformed" },
+  CANNOT_DISABLE_SELF: { status: 409, zh: "不能停用自己的账号", en: "You cannot disable your own account" },
+  DEVICE_ID_TAKEN: { status: 409, zh: "该设备标识已被另一台设备使用", en: "This device id is already used by another device" },
+  DEVICE_NOT_FOUND: { status: 404, zh: "找不到该设备", en: "No such device" },
+  DEVICE_REVOKED: { status: 401, zh: "该设备已被停用，请联系县总工会", en: "This device was revoked; contact the county federation" },
+  DEVICE_SUSPENDED: { status: 403, zh: "本设备查询了过多本辖区以外的记录，已暂停同步；请联系县总工会核实后恢复", en: "This device asked about too many records outside its area and is suspended; the county federation can reinstate it" },
+  DEVICE_WIPED: { status: 401, zh: "县总工会已要求清除本机数据", en: "The county federation asked for this device's data to be wiped" },
+  ENROLMENT_INVALID: { status: 401, zh: "注册码无效、已过期或已被使用", en: "The enrolment code is not valid, has expired or was already used" },
+  EXPORT_NOT_FOUND: { status: 404, zh: "没有这个导出任务", en: "No such export" },
+  FORBIDDEN: { status: 403, zh: "没有权限执行此操作", en: "You may not do this" },
+  IMPORT_MAPPING: { status: 400, zh: "请指定哪一列是单位名称", en: "Say which column holds the entity's name" },
+  NOTHING_TO_REVIEW: { status: 409, zh: "没有待审核的信用代码", en: "There is no kept credit code to review" },
+  PHOTO_NOT_FOUND: { status: 404, zh: "没有这张照片", en: "No such photo" },
+  UNAUTHENTICATED: { status: 401, zh: "未登录或凭据无效", en: "Not signed in, or the credentials are not valid" },
+  USER_EXISTS: { status: 409, zh: "该账号已存在", en: "That account exists already" },
+  USER_NOT_FOUND: { status: 404, zh: "找不到该账号", en: "No such account" },
+};
