@@ -179,6 +179,14 @@ pub const IMPORT_MAPPING: Denied = Denied {
 };
 pub const PHOTO_NOT_FOUND: Denied =
     Denied { status: 404, code: "PHOTO_NOT_FOUND", zh: "没有这张照片", en: "No such photo" };
+pub const EXPORTS_BUSY: Denied = Denied {
+    status: 429,
+    code: "EXPORTS_BUSY",
+    zh: "导出任务过多，请等待已有导出完成",
+    en: "Too many exports at once; wait for one to finish",
+};
+pub const EXPORT_RUNNING: Denied =
+    Denied { status: 409, code: "EXPORT_RUNNING", zh: "导出尚未完成", en: "The export has not finished" };
 
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
@@ -200,6 +208,8 @@ pub const ALL: &[&Denied] = &[
     &NOTHING_TO_REVIEW,
     &IMPORT_MAPPING,
     &PHOTO_NOT_FOUND,
+    &EXPORTS_BUSY,
+    &EXPORT_RUNNING,
 ];
 
 pub fn random_token(prefix: &str) -> String {

@@ -39,7 +39,6 @@ pub struct AppState {
     /// `max_body` and inflate to a few times that, so their number bounds
     /// what enrolled devices can make the server hold.
     bodies: Arc<tokio::sync::Semaphore>,
-    exports: ExportJobs,
 }
 
 /// The county's fields (`db`, `keys`, `pin`…) read through the state.
@@ -66,7 +65,6 @@ impl AppState {
             limits: crate::guard::Limits::default(),
             trusted_proxies: Vec::new(),
             bodies: Arc::new(tokio::sync::Semaphore::new(4)),
-            exports: ExportJobs::default(),
         }
     }
 
@@ -544,19 +542,6 @@ async fn login(
     answer.map(|a| Json(a).into_response())
 }
 
-/// Runs `f` in one transaction for the signed-in staff member (any role);
-/// `f` may refuse with a `Denied`.
-fn as_staff<T>(
-    st: &AppState,
-    token: &str,
-    f: impl FnOnce(&mut dyn server::Sql, &auth::Staff) -> Result<Result<T, Denied>, SyncError>,
-) -> ApiResult<T> {
-    Ok(st.db.tx(|db| match auth::staff(db, token)? {
-        Ok(s) => f(db, &s),
-        Err(d) => Ok(Err(d)),
-    })??)
-}
-
 // ---------------------------------------------------------------- cards
 
 fn root(st: &AppState) -> card::SigningKey {
@@ -640,75 +625,18 @@ async fn console_export(
     blocking(move || Ok(download(st.county.export(Credentials::bearer(token.as_deref()), &q, &progress)?))).await
 }
 
-/// An export running in the background, for the console's progress bar.
-pub(crate) struct ExportJob {
-    owner: String,
-    started_ms: i64,
-    progress: crate::ledgers::Progress,
-    result: std::sync::Mutex<Option<ApiResult<LedgerFile>>>,
-}
-
-/// The exports in flight or waiting to be fetched, by random id.
-#[derive(Default)]
-pub(crate) struct ExportJobs(std::sync::Mutex<std::collections::HashMap<String, Arc<ExportJob>>>);
-
-impl std::fmt::Debug for ExportJobs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ExportJobs(..)")
-    }
-}
-
-impl ExportJobs {
-    fn get(&self, id: &str, owner: &str) -> Option<Arc<ExportJob>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).get(id).filter(|j| j.owner == owner).cloned()
-    }
-}
-
-/// The signed-in staff member's username (who owns a background export).
-async fn staff_name(st: &Arc<AppState>, token: &str) -> ApiResult<String> {
-    let (st, token) = (st.clone(), token.to_owned());
-    blocking(move || as_staff(&st, &token, |_, staff| Ok(Ok(staff.username.clone())))).await
-}
-
 /// Starts an export in the background; answers its id at once.
 async fn start_export(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Query(q): Query<ExportRequest>,
-) -> ApiResult<Json<ExportStarted>> {
-    let token = bearer(&headers)?;
-    q.check()?;
-    let owner = staff_name(&st, &token).await?;
-    let mut raw = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut raw);
-    let id = sync::enrol::hex(&raw);
-    let job = Arc::new(ExportJob {
-        owner,
-        started_ms: now_ms(),
-        progress: crate::ledgers::Progress::default(),
-        result: std::sync::Mutex::new(None),
-    });
-    {
-        let mut jobs = st.exports.0.lock().unwrap_or_else(|e| e.into_inner());
-        // Files nobody fetched within the hour are dropped.
-        jobs.retain(|_, j| now_ms() - j.started_ms < 3_600_000);
-        if jobs.values().filter(|j| j.owner == job.owner).count() >= 4 {
-            return Err(ApiError {
-                status: 429,
-                code: "EXPORTS_BUSY".into(),
-                message: Text::new(
-                    "导出任务过多，请等待已有导出完成",
-                    "Too many exports at once; wait for one to finish",
-                ),
-            });
-        }
-        jobs.insert(id.clone(), job.clone());
-    }
-    tokio::task::spawn_blocking(move || {
-        let out = st.county.export(Credentials::Bearer(&token), &q, &job.progress).map_err(ApiError::from);
-        *job.result.lock().unwrap_or_else(|e| e.into_inner()) = Some(out);
-    });
-    Ok(Json(ExportStarted { id }))
+) -> ApiResult<Json<ops::exports::ExportStarted>> {
+    let token = bearer(&headers).ok();
+    let (state, asked, req) = (st.clone(), token.clone(), q.clone());
+    let (id, job) =
+        blocking(move || Ok(state.county.start_export(Credentials::bearer(asked.as_deref()), &req)?)).await?;
+    tokio::task::spawn_blocking(move || st.county.run_export_job(Credentials::bearer(token.as_deref()), &q, &job));
+    Ok(Json(ops::exports::ExportStarted { id }))
 }
 
 /// How far a background export has gone.
@@ -716,39 +644,9 @@ async fn export_status(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> ApiResult<Json<ExportStatus>> {
-    let token = bearer(&headers)?;
-    let owner = staff_name(&st, &token).await?;
-    let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
-    use std::sync::atomic::Ordering::Relaxed;
-    let (total, done) = (job.progress.total.load(Relaxed), job.progress.done.load(Relaxed));
-    let result = job.result.lock().unwrap_or_else(|e| e.into_inner());
-    let (state, failed) = match result.as_ref() {
-        None => ("running", None),
-        Some(Ok(_)) => ("ready", None),
-        Some(Err(e)) => ("failed", Some(e)),
-    };
-    let (code, message) = (failed.map(|e| e.code.clone()), failed.map(|e| e.message.clone()));
-    Ok(Json(ExportStatus { state, total, done, code, message }))
-}
-
-/// A background export started: its id, for its status and its file.
-#[derive(serde::Serialize)]
-struct ExportStarted {
-    id: String,
-}
-
-/// How far a background export has gone (`running`, `ready`, `failed`
-/// with its refusal).
-#[derive(serde::Serialize)]
-struct ExportStatus {
-    state: &'static str,
-    total: u64,
-    done: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    code: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<Text>,
+) -> ApiResult<Json<ops::exports::ExportStatus>> {
+    let token = bearer(&headers).ok();
+    blocking(move || Ok(Json(st.county.export_status(Credentials::bearer(token.as_deref()), &id)?))).await
 }
 
 /// The file of a finished background export (once).
@@ -757,21 +655,8 @@ async fn export_file(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let token = bearer(&headers)?;
-    let owner = staff_name(&st, &token).await?;
-    let job = st.exports.get(&id, &owner).ok_or(auth::NOT_FOUND_EXPORT)?;
-    let taken = job.result.lock().unwrap_or_else(|e| e.into_inner()).take();
-    match taken {
-        None => Err(ApiError {
-            status: 409,
-            code: "EXPORT_RUNNING".into(),
-            message: Text::new("导出尚未完成", "The export has not finished"),
-        }),
-        Some(out) => {
-            st.exports.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-            Ok(download(out?))
-        }
-    }
+    let token = bearer(&headers).ok();
+    blocking(move || Ok(download(st.county.export_file(Credentials::bearer(token.as_deref()), &id)?))).await
 }
 
 /// Another office's entity list (the file is the body) reconciled against

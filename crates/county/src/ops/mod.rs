@@ -59,6 +59,8 @@ pub struct County {
     pub public_url: String,
     /// SHA-256 of a self-signed certificate, put in enrolment codes.
     pub pin: Option<[u8; 32]>,
+    /// Exports running in the background, or waiting to be fetched.
+    pub exports: exports::ExportJobs,
 }
 
 /// How an operation is asked for over HTTP.
@@ -164,7 +166,7 @@ pub struct Cx<'a> {
 
 impl County {
     pub fn new(db: Db, keys: ServerKeys, public_url: String) -> County {
-        County { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None }
+        County { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None, exports: Default::default() }
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
