@@ -263,11 +263,26 @@ async fn op<O: Operation>(
     let token = bearer(&headers).ok();
     let mut bytes = Bytes::new();
     if O::METHOD == county::ops::Method::Post {
-        let (state, asked) = (st.clone(), token.clone());
-        blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await?;
+        admitted::<O>(&st, &token).await?;
         bytes = read_body(body, 64 << 10).await?;
     }
-    run_op::<O>(st, token, gather::<O::Request>(&path, query, &bytes)?).await.map(Json)
+    let req = who_first::<O, _>(&st, &token, gather::<O::Request>(&path, query, &bytes)).await?;
+    run_op::<O>(st, token, req).await.map(Json)
+}
+
+/// Is the token's bearer admitted to `O`? (A refusal if not.)
+async fn admitted<O: Operation>(st: &Arc<AppState>, token: &Option<String>) -> ApiResult<()> {
+    let (state, asked) = (st.clone(), token.clone());
+    blocking(move || Ok(state.county.admit::<O>(Credentials::bearer(asked.as_deref()))?)).await
+}
+
+/// A malformed request from someone not admitted is answered as theirs:
+/// who is asking comes before what is wrong with the asking.
+async fn who_first<O: Operation, T>(st: &Arc<AppState>, token: &Option<String>, read: ApiResult<T>) -> ApiResult<T> {
+    match read {
+        Ok(req) => Ok(req),
+        Err(e) => Err(admitted::<O>(st, token).await.err().unwrap_or(e)),
+    }
 }
 
 /// Runs a county operation on a blocking thread.

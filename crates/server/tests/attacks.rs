@@ -744,3 +744,84 @@ fn the_new_endpoints_refuse_an_outsider_a_clerk_and_a_device_where_they_are_not_
     let req = s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin);
     assert_eq!(s.answer(req).0, 200, "the admin's session is untouched");
 }
+
+/// Every county operation (`county::ops::each`), attacked by who may not run
+/// it: with no token, with an enrolled device's token on a staff operation,
+/// with a township clerk's session on a county admin's, and with a forged
+/// token. Each is refused before it does anything, with the code the
+/// operation's `ALLOWED` calls for. And a path's field always wins over the
+/// same field smuggled in the body.
+#[test]
+fn every_county_operation_refuses_whoever_it_does_not_admit() {
+    use county::ops::{Method, OperationVisitor};
+    use county::{Allowed, Operation};
+    struct Listed(Vec<(Allowed, Method, String, &'static str)>);
+    impl OperationVisitor for Listed {
+        fn visit<O: Operation>(&mut self) {
+            // Path fields filled with a well-formed id that names nothing.
+            let path = O::PATH.replace("{id}", "1").replace("{username}", "nobody");
+            self.0.push((O::ALLOWED, O::METHOD, path, county::ops::name_of::<O>()));
+        }
+    }
+    let mut ops = Listed(Vec::new());
+    county::ops::each(&mut ops);
+    assert!(ops.0.len() >= 40, "{}", ops.0.len());
+    let s = start(Backend::Sqlite);
+    let dev = s.enrol(s.township_grant(0), 9);
+    let (_, v) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let clerk = v["token"].as_str().unwrap().to_owned();
+    let call = |method: Method, path: &str, token: Option<&str>| {
+        let url = format!("{}{path}", s.endpoint.base);
+        let mut req = match method {
+            Method::Get => s.http.get(url),
+            Method::Post => s.http.post(url).json(&serde_json::json!({"note": "x", "decision": "accept"})),
+        };
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        s.answer(req)
+    };
+    let mut attacked = 0;
+    for (allowed, method, path, name) in &ops.0 {
+        if *allowed == Allowed::Anyone {
+            continue;
+        }
+        attacked += 1;
+        for token in [None, Some("sjs_forged0000000000000000000000")] {
+            let (status, v) = call(*method, path, token);
+            assert_eq!((status, v["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{name} {path} as an outsider");
+        }
+        match allowed {
+            Allowed::Staff | Allowed::CountyAdmin => {
+                let (status, v) = call(*method, path, Some(&dev.token));
+                assert_eq!(
+                    (status, v["code"].as_str()),
+                    (401, Some("UNAUTHENTICATED")),
+                    "{name}: a device's token is no session"
+                );
+            }
+            Allowed::Device => {
+                let (status, v) = call(*method, path, Some(&s.admin));
+                assert_eq!(
+                    (status, v["code"].as_str()),
+                    (401, Some("UNAUTHENTICATED")),
+                    "{name}: a session is no device token"
+                );
+            }
+            Allowed::Anyone => {}
+        }
+        if *allowed == Allowed::CountyAdmin {
+            let (status, v) = call(*method, path, Some(&clerk));
+            assert_eq!((status, v["code"].as_str()), (403, Some("FORBIDDEN")), "{name} as a township clerk");
+        }
+    }
+    assert!(attacked >= 30, "{attacked}");
+    // The path names the device; an id in the body changes nothing.
+    let other = s.enrol(s.township_grant(1), 10);
+    let (status, v) =
+        s.post_json(&format!("/api/devices/{}/revoke", dev.id), Some(&s.admin), &serde_json::json!({"id": other.id}));
+    assert_eq!((status, v["revoked"].as_str()), (200, Some(dev.id.as_str())), "{v}");
+    let mut other = other;
+    s.sync(&mut other).expect("the device named only in the body is not revoked");
+}
