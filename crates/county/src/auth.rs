@@ -187,6 +187,34 @@ pub const EXPORTS_BUSY: Denied = Denied {
 };
 pub const EXPORT_RUNNING: Denied =
     Denied { status: 409, code: "EXPORT_RUNNING", zh: "导出尚未完成", en: "The export has not finished" };
+pub const BLOBS_UNAVAILABLE: Denied = Denied {
+    status: 503,
+    code: "BLOBS_UNAVAILABLE",
+    zh: "服务器未配置照片存储",
+    en: "The server keeps no attachments",
+};
+pub const PHOTO_NOT_UPLOADED: Denied = Denied {
+    status: 404,
+    code: "PHOTO_NOT_UPLOADED",
+    zh: "照片尚未从设备上传",
+    en: "The photo has not been uploaded from its device yet",
+};
+/// Nothing is known by the name asked for: no such address, or no such
+/// record. One meaning wherever it is answered (the server, the field app).
+pub const NOT_FOUND: Denied = Denied {
+    status: 404,
+    code: "NOT_FOUND",
+    zh: "没有找到：该地址或记录不存在",
+    en: "Not found: no such address or record",
+};
+/// Too many failed sign-ins or redemptions from one place; the edge says
+/// how many minutes to wait.
+pub const TOO_MANY_ATTEMPTS: Denied = Denied {
+    status: 429,
+    code: "TOO_MANY_ATTEMPTS",
+    zh: "尝试次数过多，请稍后再试",
+    en: "Too many attempts: try again later",
+};
 
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
@@ -210,6 +238,10 @@ pub const ALL: &[&Denied] = &[
     &PHOTO_NOT_FOUND,
     &EXPORTS_BUSY,
     &EXPORT_RUNNING,
+    &BLOBS_UNAVAILABLE,
+    &PHOTO_NOT_UPLOADED,
+    &NOT_FOUND,
+    &TOO_MANY_ATTEMPTS,
 ];
 
 pub fn random_token(prefix: &str) -> String {

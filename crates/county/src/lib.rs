@@ -21,6 +21,7 @@ pub mod cards;
 pub mod census;
 pub mod db;
 pub mod duplicates;
+pub mod endpoints;
 pub mod error;
 pub mod keys;
 pub mod ledgers;

@@ -2,7 +2,7 @@
 //! [`sync::wire`]; everything else is JSON. Every refusal is a 4xx with a
 //! JSON body `{code, message: {zh, en}}`.
 
-use crate::auth::{self, Denied};
+use crate::auth;
 use crate::db::{Db, now_ms};
 use axum::Json;
 use axum::body::{Body, Bytes};
@@ -16,8 +16,6 @@ use registry::message::Message as Text;
 use std::sync::Arc;
 use sync::SyncError;
 use sync::client::path;
-use sync::server::{self, Ctx};
-use sync::wire::{self, Message};
 
 /// What every handler shares: the county (its database, keys and address;
 /// where the operations run) and the HTTP edge's own state.
@@ -25,9 +23,6 @@ use sync::wire::{self, Message};
 pub struct AppState {
     pub county: County,
     pub max_body: usize,
-    /// Where photos and other attachments are kept (`sanjian serve`: under
-    /// its data directory); without it the blob endpoints answer 503.
-    pub blobs: Option<Arc<dyn sync::blobs::BlobStore>>,
     /// Served over HTTPS (answers then carry Strict-Transport-Security).
     pub https: bool,
     /// Failed sign-ins and redemptions, counted per source.
@@ -60,24 +55,11 @@ impl AppState {
         AppState {
             county: County::new(db, keys, public_url),
             max_body: 32 << 20,
-            blobs: None,
             https: false,
             limits: crate::guard::Limits::default(),
             trusted_proxies: Vec::new(),
             bodies: Arc::new(tokio::sync::Semaphore::new(4)),
         }
-    }
-
-    /// Takes (or retakes) today's snapshot of the whole county's figures.
-    pub fn snapshot_today(&self) -> Result<(), SyncError> {
-        self.db.tx(|db| crate::campaign::snapshot_today(db, crate::today()))
-    }
-
-    /// Builds the console's facts from the stored documents if this
-    /// database was written before they existed (once; then a no-op).
-    pub fn ensure_facts(&self) -> Result<(), SyncError> {
-        let ctx = self.ctx();
-        self.db.tx(|db| sync::facts::ensure(db, &ctx))
     }
 }
 
@@ -108,22 +90,13 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
     county
         .0
         .route("/health", get(health))
-        .route(path::PUSH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PUSH)))
-        .route(path::PULL, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::PULL)))
-        .route(path::REPAIR, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::REPAIR)))
-        .route(path::FETCH, post(|st: State<_>, h: HeaderMap, b: Body| sync_endpoint(st.0, h, b, path::FETCH)))
-        .route(
-            sync::blobs::path::STATUS,
-            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::STATUS)),
-        )
-        .route(
-            sync::blobs::path::PUSH,
-            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::PUSH)),
-        )
-        .route(
-            sync::blobs::path::FETCH,
-            post(|st: State<_>, h: HeaderMap, b: Body| blob_endpoint(st.0, h, b, sync::blobs::path::FETCH)),
-        )
+        .route(path::PUSH, post(sync_endpoint))
+        .route(path::PULL, post(sync_endpoint))
+        .route(path::REPAIR, post(sync_endpoint))
+        .route(path::FETCH, post(sync_endpoint))
+        .route(sync::blobs::path::STATUS, post(blob_endpoint))
+        .route(sync::blobs::path::PUSH, post(blob_endpoint))
+        .route(sync::blobs::path::FETCH, post(blob_endpoint))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
         .route("/verify", get(verify_page))
@@ -240,7 +213,7 @@ struct ErrorBody<'a> {
 }
 
 async fn not_found() -> ApiError {
-    ApiError { status: 404, code: "NOT_FOUND".into(), message: Text::new("没有这个地址", "No such endpoint") }
+    auth::NOT_FOUND.into()
 }
 
 /// Runs blocking database work off the async threads.
@@ -328,174 +301,54 @@ async fn read_body(body: Body, limit: usize) -> ApiResult<Bytes> {
     axum::body::to_bytes(body, limit).await.map_err(|_| SyncError::TooLarge.into())
 }
 
-fn binary(bytes: Vec<u8>) -> Response {
+/// A binary answer; the body slot it held is given back once it is made.
+fn binary(bytes: Vec<u8>, permit: Permit) -> Response {
+    drop(permit);
     ([(header::CONTENT_TYPE, "application/x-sanjian-sync")], bytes).into_response()
 }
 
-/// The server is up: how many documents it holds and its change sequence.
-#[derive(serde::Serialize)]
-struct Health {
-    status: &'static str,
-    docs: u64,
-    seq: i64,
+async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<county::endpoints::Health>> {
+    blocking(move || Ok(Json(st.county.health()?))).await
 }
 
-async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<Health>> {
-    let (docs, seq) = blocking(move || Ok(st.db.tx(|db| server::stats(db))?)).await?;
-    Ok(Json(Health { status: "ok", docs, seq }))
-}
-
-/// A decoded sync request, one per endpoint.
-#[derive(Debug)]
-pub enum SyncCall {
-    Push(wire::PushRequest),
-    Pull(wire::PullRequest),
-    Repair(wire::RepairRequest),
-    Fetch(wire::FetchRequest),
-}
-
-impl SyncCall {
-    /// Decodes the body of a request to one of the [`sync::client::path`]s.
-    pub fn decode(path: &str, body: &[u8]) -> Result<SyncCall, SyncError> {
-        use sync::client::path;
-        Ok(match path {
-            path::PUSH => SyncCall::Push(Message::decode(body)?),
-            path::PULL => SyncCall::Pull(Message::decode(body)?),
-            path::REPAIR => SyncCall::Repair(Message::decode(body)?),
-            path::FETCH => SyncCall::Fetch(Message::decode(body)?),
-            _ => return Err(SyncError::Wire(format!("no sync endpoint {path}"))),
-        })
-    }
-
-    /// Authenticates the device and runs the call, inside the caller's
-    /// transaction. A revoked device is refused; what it pushed is kept in
-    /// the quarantine for review, not lost.
-    pub fn run(
-        &self,
-        db: &mut dyn server::Sql,
-        ctx: &Ctx<'_>,
-        token: &str,
-    ) -> Result<Result<Vec<u8>, Denied>, SyncError> {
-        let device = match auth::find_device(db, token)? {
-            None => return Ok(Err(auth::UNAUTHENTICATED)),
-            Some((device, Some(denied))) => {
-                if let SyncCall::Push(req) = self {
-                    server::quarantine_push(db, ctx, &device, req, denied.code)?;
-                }
-                return Ok(Err(denied));
-            }
-            Some((device, None)) => device,
-        };
-        Ok(Ok(match self {
-            SyncCall::Push(req) => {
-                let mut cards = Vec::new();
-                let resp = server::push_with(db, ctx, &device, req, &mut cards)?;
-                // Cards the changes made obsolete are revoked in the same
-                // transaction.
-                for c in cards {
-                    if let Some(serial) = auth::unhex(&c.serial).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                        crate::cards::revoke_card(db, &serial, c.reason)?;
-                    }
-                }
-                resp.encode()
-            }
-            SyncCall::Pull(req) => server::pull(db, ctx, &device, req)?.encode(),
-            SyncCall::Repair(req) => server::repair(db, &device, req)?.encode(),
-            SyncCall::Fetch(req) => server::fetch(db, ctx, &device, req)?.encode(),
-        }))
-    }
-}
-
-/// Who a device's bearer token names, asked before any body is read: an
-/// unknown token (or, where `revoked_ok` is false, a revoked device's) is
-/// refused without a byte read, inflated or decoded. Then a slot among the
-/// bodies being decoded is taken, so enrolled devices too can make the
-/// server hold only so much at once.
-async fn device_first(
-    st: &Arc<AppState>,
-    headers: &HeaderMap,
-    revoked_ok: bool,
-) -> ApiResult<(String, tokio::sync::OwnedSemaphorePermit)> {
-    let token = bearer(headers)?;
-    let (state, asked) = (st.clone(), token.clone());
-    blocking(move || match state.db.tx(|db| auth::find_device(db, &asked))? {
-        None => Err(auth::UNAUTHENTICATED.into()),
-        Some((_, Some(denied))) if !revoked_ok => Err(denied.into()),
-        Some(_) => Ok(()),
-    })
-    .await?;
+/// Who a device's bearer token names, asked before any body is read (an
+/// unknown token is refused without a byte read, inflated or decoded);
+/// then a slot among the bodies being decoded, so enrolled devices too can
+/// make the server hold only so much at once.
+async fn device_first(st: &Arc<AppState>, headers: &HeaderMap, revoked_ok: bool) -> ApiResult<(String, Permit)> {
+    let (state, token) = (st.clone(), bearer(headers)?);
+    let asked = token.clone();
+    blocking(move || Ok(state.county.device_admitted(&asked, revoked_ok)?)).await?;
     let permit = st.bodies.clone().acquire_owned().await.map_err(|_| SyncError::Server("shutting down".into()))?;
     Ok((token, permit))
 }
 
-/// One sync endpoint: authenticate, then read and decode, then run (the
-/// device checked again) in one transaction.
-async fn sync_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
-    // A revoked device's push is still read: what it pushed is kept for
-    // review (within its quota).
+type Permit = tokio::sync::OwnedSemaphorePermit;
+
+/// One sync endpoint ([`County::sync`]). A revoked device's push is still
+/// read: what it pushed is kept for review (within its quota).
+async fn sync_endpoint(
+    State(st): State<Arc<AppState>>,
+    path: axum::http::Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     let (token, permit) = device_first(&st, &headers, true).await?;
     let body = read_body(body, st.max_body).await?;
-    blocking(move || {
-        let _permit = permit;
-        let call = SyncCall::decode(path, &body)?;
-        let ctx = st.ctx();
-        let answer = or_suspend(&st, &token, st.db.tx(|db| call.run(db, &ctx, &token)))?;
-        Ok(binary(answer?))
-    })
-    .await
+    blocking(move || Ok(binary(st.county.sync(&token, path.path(), &body)?, permit))).await
 }
 
-/// A device that went past its budget of records outside its scope
-/// ([`server::REVEAL_BUDGET`]): the request was rolled back, so it learnt
-/// nothing, and the device is suspended until a county admin reinstates it.
-fn or_suspend<T>(st: &AppState, token: &str, result: Result<T, SyncError>) -> ApiResult<T> {
-    match result {
-        Err(e) if e.code() == server::DEVICE_SUSPENDED => {
-            st.db.tx(|db| auth::suspend(db, token, "PROBING"))?;
-            Err(auth::DEVICE_SUSPENDED.into())
-        }
-        other => Ok(other?),
-    }
-}
-
-/// The attachment endpoints (`sync::blobs`): for an enrolled, unrevoked
+/// The attachment endpoints ([`County::blobs`]): for an enrolled, unrevoked
 /// device, within its scope.
-async fn blob_endpoint(st: Arc<AppState>, headers: HeaderMap, body: Body, path: &'static str) -> ApiResult<Response> {
+async fn blob_endpoint(
+    State(st): State<Arc<AppState>>,
+    path: axum::http::Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
     let (token, permit) = device_first(&st, &headers, false).await?;
     let body = read_body(body, st.max_body).await?;
-    let Some(blobs) = st.blobs.clone() else {
-        return Err(ApiError {
-            status: 503,
-            code: "BLOBS_UNAVAILABLE".into(),
-            message: Text::new("服务器未配置照片存储", "The server keeps no attachments"),
-        });
-    };
-    blocking(move || {
-        let _permit = permit;
-        let answer = st.db.tx(|db| {
-            let device = match auth::find_device(db, &token)? {
-                None => return Ok(Err(auth::UNAUTHENTICATED)),
-                Some((_, Some(denied))) => return Ok(Err(denied)),
-                Some((device, None)) => device,
-            };
-            let bad = |e: serde_json::Error| SyncError::Wire(e.to_string());
-            Ok(Ok(match path {
-                sync::blobs::path::STATUS => {
-                    let req = serde_json::from_slice(&body).map_err(bad)?;
-                    serde_json::to_vec(&sync::blobs::status(db, blobs.as_ref(), &device, &req)?).map_err(bad)?
-                }
-                sync::blobs::path::PUSH => {
-                    serde_json::to_vec(&sync::blobs::push(db, blobs.as_ref(), &device, &body)?).map_err(bad)?
-                }
-                _ => {
-                    let req = serde_json::from_slice(&body).map_err(bad)?;
-                    sync::blobs::fetch(db, blobs.as_ref(), &device, &req)?
-                }
-            }))
-        })??;
-        Ok(binary(answer))
-    })
-    .await
+    blocking(move || Ok(binary(st.county.blobs(&token, path.path(), &body)?, permit))).await
 }
 
 /// A device asks for a new token (with its current one); the old one works
@@ -529,7 +382,7 @@ fn too_many(secs: u64) -> Response {
         format!("尝试次数过多，请{minutes}分钟后再试"),
         format!("Too many attempts: try again in {minutes} min"),
     );
-    let body = Json(ErrorBody { code: "TOO_MANY_ATTEMPTS", message: &message });
+    let body = Json(ErrorBody { code: auth::TOO_MANY_ATTEMPTS.code, message: &message });
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], body).into_response()
 }
 
@@ -559,30 +412,18 @@ async fn login(
 
 // ---------------------------------------------------------------- cards
 
-fn root(st: &AppState) -> card::SigningKey {
-    crate::cards::root_key(&st.keys.card_root)
-}
-
 fn cose(bytes: Vec<u8>) -> Response {
     ([(header::CONTENT_TYPE, "application/cose"), (header::CACHE_CONTROL, "no-cache")], bytes).into_response()
 }
 
 /// The signed trust list (public: device ids and public keys only).
 async fn card_trust(State(st): State<Arc<AppState>>) -> ApiResult<Response> {
-    blocking(move || {
-        let list = st.db.tx(|db| crate::cards::trust_list(db))?;
-        Ok(cose(list.sign(&root(&st))))
-    })
-    .await
+    blocking(move || Ok(cose(st.county.signed_trust_list()?))).await
 }
 
 /// The signed revocation list (public: card serials only).
 async fn card_revocations(State(st): State<Arc<AppState>>) -> ApiResult<Response> {
-    blocking(move || {
-        let list = st.db.tx(|db| crate::cards::revocation_list(db))?;
-        Ok(cose(list.sign(&root(&st))))
-    })
-    .await
+    blocking(move || Ok(cose(st.county.signed_revocation_list()?))).await
 }
 
 /// A photo, for staff who see a record that refers to it.
@@ -592,29 +433,9 @@ async fn console_blob(
     Path(hash): Path<String>,
 ) -> ApiResult<Response> {
     let token = bearer(&headers).ok();
-    if !sync::blobs::is_hash(&hash) {
-        return Err(auth::BAD_REQUEST.into());
-    }
-    let Some(blobs) = st.blobs.clone() else { return Err(auth::NOT_FOUND_EXPORT.into()) };
-    blocking(move || {
-        st.county.photo_seen(Credentials::bearer(token.as_deref()), &hash)?;
-        match blobs.read(&hash)? {
-            Some(bytes) => Ok((
-                [
-                    (header::CONTENT_TYPE, "image/jpeg".to_owned()),
-                    (header::CACHE_CONTROL, "private, max-age=86400".to_owned()),
-                ],
-                bytes,
-            )
-                .into_response()),
-            None => Err(ApiError {
-                status: 404,
-                code: "PHOTO_NOT_UPLOADED".into(),
-                message: Text::new("照片尚未从设备上传", "The photo has not been uploaded from its device yet"),
-            }),
-        }
-    })
-    .await
+    let jpeg = blocking(move || Ok(st.county.photo(Credentials::bearer(token.as_deref()), &hash)?)).await?;
+    Ok(([(header::CONTENT_TYPE, "image/jpeg"), (header::CACHE_CONTROL, "private, max-age=86400")], jpeg)
+        .into_response())
 }
 
 use ops::exports::{ExportRequest, LedgerFile};

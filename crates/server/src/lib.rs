@@ -11,9 +11,10 @@ pub mod tls;
 
 // The county layer and the server's tables live in `county` (no HTTP);
 // their old paths stay for the CLI, the tests and the benches.
+pub use county::endpoints::SyncCall;
 pub use county::{County, Db, ServerKeys, today};
 pub use county::{areas, auth, campaign, cards, census, db, duplicates, keys, ledgers, reconcile};
-pub use http::{AppState, SyncCall, router};
+pub use http::{AppState, router};
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -61,6 +61,9 @@ pub struct County {
     pub pin: Option<[u8; 32]>,
     /// Exports running in the background, or waiting to be fetched.
     pub exports: exports::ExportJobs,
+    /// Where photos and other attachments are kept (`sanjian serve`: under
+    /// its data directory); without it the attachment endpoints answer 503.
+    pub blobs: Option<std::sync::Arc<dyn sync::blobs::BlobStore>>,
 }
 
 /// How an operation is asked for over HTTP.
@@ -166,7 +169,15 @@ pub struct Cx<'a> {
 
 impl County {
     pub fn new(db: Db, keys: ServerKeys, public_url: String) -> County {
-        County { db, sealer: Sealer::new(&keys.data_key), keys, public_url, pin: None, exports: Default::default() }
+        County {
+            db,
+            sealer: Sealer::new(&keys.data_key),
+            keys,
+            public_url,
+            pin: None,
+            exports: Default::default(),
+            blobs: None,
+        }
     }
 
     pub fn ctx(&self) -> Ctx<'_> {
