@@ -3,9 +3,9 @@
 // request and its answer typed by the declarations generated from the Rust
 // DTOs (county-api.d.ts), its method and path from the generated route
 // table (county-routes.js), its refusals' words from the generated
-// catalogue (county-codes.js). `tsc` checks every caller (scripts/test.sh).
+// catalogue (codes.js, every crate's codes). `tsc` checks every caller (scripts/test.sh).
 import { routes } from './county-routes.js';
-import { codes } from './county-codes.js';
+import { codes } from './codes.js';
 
 /** @typedef {import('./county-api').CountyOperations} Ops */
 

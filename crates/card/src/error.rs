@@ -75,3 +75,42 @@ impl CardError {
         }
     }
 }
+
+/// The project's one error model ([`registry::message::Coded`]): a card or
+/// list that does not verify is refused as unprocessable (422).
+impl registry::message::Coded for CardError {
+    fn code(&self) -> &str {
+        CardError::code(self)
+    }
+    fn message(&self) -> registry::message::Message {
+        let (zh, en) = CardError::message(self);
+        registry::message::Message::new(zh, en)
+    }
+    fn status(&self) -> u16 {
+        422
+    }
+}
+
+/// Every code the card layer defines, one per variant of [`CardError`].
+pub fn catalogue() -> Vec<registry::message::Entry> {
+    use CardError as E;
+    [
+        E::Prefix,
+        E::Encoding,
+        E::Malformed(""),
+        E::Algorithm,
+        E::UnknownIssuer,
+        E::IssuerRemoved,
+        E::IssuerNotValid,
+        E::Forged,
+        E::Expired,
+        E::NotYetValid,
+        E::Revoked,
+        E::Claims(""),
+        E::ListInvalid,
+        E::ListRolledBack,
+    ]
+    .iter()
+    .map(registry::message::Entry::of)
+    .collect()
+}

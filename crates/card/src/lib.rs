@@ -14,7 +14,7 @@
 
 pub mod base45;
 mod cbor;
-mod error;
+pub mod error;
 pub mod lists;
 #[cfg(feature = "render")]
 pub mod render;

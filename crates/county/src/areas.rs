@@ -5,6 +5,7 @@
 //! community or grid, or renames one, as `COUNTY_ACTOR`, and every device
 //! receives the change with its next pull (all devices hold the area tree).
 
+use crate::auth;
 use registry::model::{Area, AreaLevel, Record, RecordId, RecordKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -111,8 +112,9 @@ pub struct AreaRequest {
     pub grid_members: Vec<String>,
 }
 
-fn refused(code: &str, zh: &str, en: &str) -> SyncError {
-    SyncError::Refused { status: 400, code: code.into(), message: registry::message::Message::new(zh, en) }
+/// A refusal of the catalogue, saying more for this case.
+fn refused(code: auth::Denied, zh: &str, en: &str) -> SyncError {
+    SyncError::Refused { status: code.status, code: code.code.into(), message: registry::message::Message::new(zh, en) }
 }
 
 fn people(names: &[String]) -> Vec<String> {
@@ -153,34 +155,30 @@ fn name_taken(
 pub fn add(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, req: &AreaRequest) -> Result<RecordId, SyncError> {
     let name = registry::names::normalise(&req.name);
     if name.is_empty() {
-        return Err(refused("AREA_NAME", "请填写名称", "The name is required"));
+        return Err(SyncError::from(auth::AREA_NAME));
     }
     let (Some(level), Some(parent_id)) = (req.level, req.parent.as_ref()) else {
-        return Err(refused("AREA_PARENT", "请选择上级区域和层级", "Choose the level and the area above"));
+        return Err(SyncError::from(auth::AREA_PARENT));
     };
     let Some(parent) = area_of(db, ctx, parent_id)? else {
-        return Err(refused("AREA_PARENT", "上级区域不存在", "No such area above"));
+        return Err(refused(auth::AREA_PARENT, "上级区域不存在", "No such area above"));
     };
     let fits = matches!(
         (level, parent.level),
         (AreaLevel::Community, AreaLevel::Township) | (AreaLevel::Grid, AreaLevel::Township | AreaLevel::Community)
     );
     if !fits {
-        return Err(refused(
-            "AREA_LEVEL",
-            "社区（村）只能建在乡镇下，网格只能建在乡镇或社区（村）下",
-            "A community goes under a township; a grid under a township or community",
-        ));
+        return Err(SyncError::from(auth::AREA_LEVEL));
     }
     if name_taken(db, ctx, parent_id, &name, None)? {
-        return Err(refused("AREA_NAME_TAKEN", "同一上级下已有同名区域", "An area of that name is already there"));
+        return Err(SyncError::from(auth::AREA_NAME_TAKEN));
     }
     let township = match parent.level {
         AreaLevel::Township => parent_id.clone(),
         _ => parent
             .township
             .clone()
-            .ok_or_else(|| refused("AREA_PARENT", "上级区域不属于任何乡镇", "The area above has no township"))?,
+            .ok_or_else(|| refused(auth::AREA_PARENT, "上级区域不属于任何乡镇", "The area above has no township"))?,
     };
     let grid = level == AreaLevel::Grid;
     let area = Area {
@@ -212,15 +210,15 @@ fn log(db: &mut dyn Sql, by: &str, what: &str, id: &RecordId) -> Result<(), Sync
 pub fn edit(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, id: &RecordId, req: &AreaRequest) -> Result<(), SyncError> {
     let name = registry::names::normalise(&req.name);
     if name.is_empty() {
-        return Err(refused("AREA_NAME", "请填写名称", "The name is required"));
+        return Err(SyncError::from(auth::AREA_NAME));
     }
     let Some(area) = area_of(db, ctx, id)? else {
-        return Err(refused("AREA_NOT_FOUND", "没有这个区域", "No such area"));
+        return Err(SyncError::from(auth::NOT_FOUND_AREA));
     };
     if let Some(parent) = &area.parent
         && name_taken(db, ctx, parent, &name, Some(id))?
     {
-        return Err(refused("AREA_NAME_TAKEN", "同一上级下已有同名区域", "An area of that name is already there"));
+        return Err(SyncError::from(auth::AREA_NAME_TAKEN));
     }
     log(db, by, &format!("area:edit {name}"), id)?;
     server::county_edit(db, ctx, id, by, |r| {

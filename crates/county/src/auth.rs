@@ -90,24 +90,11 @@ impl Role {
     }
 }
 
-/// An auth failure or refusal, with a stable code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Denied {
-    pub status: u16,
-    pub code: &'static str,
-    pub zh: &'static str,
-    pub en: &'static str,
-}
-
-impl From<Denied> for SyncError {
-    fn from(d: Denied) -> SyncError {
-        SyncError::Refused {
-            status: d.status,
-            code: d.code.into(),
-            message: registry::message::Message::new(d.zh, d.en),
-        }
-    }
-}
+/// An auth failure or refusal, with a stable code: a [`Code`] of the
+/// project's one catalogue.
+///
+/// [`Code`]: registry::message::Code
+pub use registry::message::Code as Denied;
 
 pub const UNAUTHENTICATED: Denied = Denied {
     status: 401,
@@ -201,12 +188,7 @@ pub const PHOTO_NOT_UPLOADED: Denied = Denied {
 };
 /// Nothing is known by the name asked for: no such address, or no such
 /// record. One meaning wherever it is answered (the server, the field app).
-pub const NOT_FOUND: Denied = Denied {
-    status: 404,
-    code: "NOT_FOUND",
-    zh: "没有找到：该地址或记录不存在",
-    en: "Not found: no such address or record",
-};
+pub const NOT_FOUND: Denied = sync::codes::NOT_FOUND;
 /// Too many failed sign-ins or redemptions from one place; the edge says
 /// how many minutes to wait.
 pub const TOO_MANY_ATTEMPTS: Denied = Denied {
@@ -214,6 +196,32 @@ pub const TOO_MANY_ATTEMPTS: Denied = Denied {
     code: "TOO_MANY_ATTEMPTS",
     zh: "尝试次数过多，请稍后再试",
     en: "Too many attempts: try again later",
+};
+pub const TOKEN_EXPIRED: Denied = Denied {
+    status: 401,
+    code: "TOKEN_EXPIRED",
+    zh: "本机的登录凭据已过期，请用新的注册码重新注册",
+    en: "This device's credentials have expired: enrol it again with a new code",
+};
+pub const AREA_NAME: Denied =
+    Denied { status: 400, code: "AREA_NAME", zh: "请填写名称", en: "The name is required" };
+/// The area above is missing, unknown or outside every township (the call
+/// site says which).
+pub const AREA_PARENT: Denied =
+    Denied {
+        status: 400, code: "AREA_PARENT", zh: "请选择上级区域和层级", en: "Choose the level and the area above"
+    };
+pub const AREA_LEVEL: Denied = Denied {
+    status: 400,
+    code: "AREA_LEVEL",
+    zh: "社区（村）只能建在乡镇下，网格只能建在乡镇或社区（村）下",
+    en: "A community goes under a township; a grid under a township or community",
+};
+pub const AREA_NAME_TAKEN: Denied = Denied {
+    status: 400,
+    code: "AREA_NAME_TAKEN",
+    zh: "同一上级下已有同名区域",
+    en: "An area of that name is already there",
 };
 
 /// Every refusal of the county layer's own, once: what the catalogue test
@@ -242,6 +250,11 @@ pub const ALL: &[&Denied] = &[
     &PHOTO_NOT_UPLOADED,
     &NOT_FOUND,
     &TOO_MANY_ATTEMPTS,
+    &TOKEN_EXPIRED,
+    &AREA_NAME,
+    &AREA_PARENT,
+    &AREA_LEVEL,
+    &AREA_NAME_TAKEN,
 ];
 
 pub fn random_token(prefix: &str) -> String {
@@ -772,14 +785,7 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
                 &[(now + TOKEN_LIFE_MS).into(), r[0].clone()],
             )?;
         } else if !matches!(r[7], Val::Null) && r[7].int() < now {
-            return Err(SyncError::Refused {
-                status: 401,
-                code: "TOKEN_EXPIRED".into(),
-                message: registry::message::Message::new(
-                    "本机的登录凭据已过期，请用新的注册码重新注册",
-                    "This device's credentials have expired: enrol it again with a new code",
-                ),
-            });
+            return Err(TOKEN_EXPIRED.into());
         }
     }
     let found = rows.into_iter().next().map(|r| {

@@ -82,21 +82,3 @@ impl From<SyncError> for CountyError {
         CountyError::Sync(e)
     }
 }
-
-impl Coded for Denied {
-    fn code(&self) -> &str {
-        self.code
-    }
-    fn message(&self) -> Message {
-        Message::new(self.zh, self.en)
-    }
-    fn status(&self) -> u16 {
-        self.status
-    }
-}
-
-impl std::fmt::Display for Denied {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.en)
-    }
-}

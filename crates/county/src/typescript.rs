@@ -124,19 +124,25 @@ pub fn routes_js() -> String {
     out
 }
 
-/// `ui/lib/county-codes.js`: every refusal of the county layer's own
-/// ([`crate::auth::ALL`]), with its HTTP status and both texts, for a front
-/// end that must explain a code it did not get a message with.
-pub fn codes_js() -> String {
-    let mut out = String::from(HEADER);
+/// `ui/lib/codes.js`: the project's one catalogue of codes (every crate's,
+/// gathered by `crates/sanjian/tests/codes.rs`), each with its HTTP status
+/// and both texts, for a front end that must explain a code it did not get
+/// a message with.
+pub fn codes_js(catalogue: &[registry::message::Entry]) -> String {
+    let mut out = String::from(
+        "// Generated from every crate's codes (crates/sanjian/tests/codes.rs).\n\
+         // Do not edit: SANJIAN_BLESS=1 cargo test -p sanjian --test codes rewrites it.\n",
+    );
     out.push_str(
         "\n/** @type {Record<string, { status: number, zh: string, en: string }>} */\nexport const codes = {\n",
     );
-    let mut all: Vec<_> = crate::auth::ALL.to_vec();
-    all.sort_by_key(|d| d.code);
+    let mut all: Vec<_> = catalogue.to_vec();
+    all.sort_by(|a, b| a.code.cmp(&b.code));
+    all.dedup();
     for d in all {
         let text = |t: &str| serde_json::to_string(t).unwrap_or_default();
-        out.push_str(&format!("  {}: {{ status: {}, zh: {}, en: {} }},\n", d.code, d.status, text(d.zh), text(d.en)));
+        let (zh, en) = (text(&d.message.zh), text(&d.message.en));
+        out.push_str(&format!("  {}: {{ status: {}, zh: {zh}, en: {en} }},\n", d.code, d.status));
     }
     out.push_str("};\n");
     out

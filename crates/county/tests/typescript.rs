@@ -23,7 +23,6 @@ fn check(file: &str, generated: String) {
 fn typescript_is_current() {
     check("county-api.d.ts", county::typescript::declarations());
     check("county-routes.js", county::typescript::routes_js());
-    check("county-codes.js", county::typescript::codes_js());
 }
 
 /// The county layer's refusals are one catalogue: each code once, with a

@@ -1,6 +1,7 @@
 //! The one error shape the UI meets: a stable code, a message in Chinese and
 //! English, and for refused saves the field issues to show beside each field.
 
+use crate::codes;
 use registry::{Issue, Message};
 use serde::Serialize;
 
@@ -29,17 +30,21 @@ impl ApiError {
     }
 
     pub fn bad_args(what: &str) -> ApiError {
-        ApiError::new("BAD_ARGUMENTS", format!("请求参数有误：{what}"), format!("Bad request arguments: {what}"))
+        ApiError::new(
+            codes::BAD_ARGUMENTS.code,
+            format!("请求参数有误：{what}"),
+            format!("Bad request arguments: {what}"),
+        )
     }
 
     pub fn locked() -> ApiError {
-        ApiError::new("APP_LOCKED", "请先输入PIN码解锁", "Unlock the app with your PIN first")
+        ApiError::from(codes::APP_LOCKED)
     }
 
     pub fn invalid(issues: Vec<Issue>) -> ApiError {
         let first = issues.first().map(|i| i.message.clone()).unwrap_or_else(|| Message::new("", ""));
         ApiError {
-            code: "RECORD_INVALID".into(),
+            code: store::StoreError::Invalid(Vec::new()).code().into(),
             message: Message::new(
                 format!("记录未通过校验，未保存：{}", first.zh),
                 format!("The record did not pass the checks and was not saved: {}", first.en),
@@ -86,6 +91,30 @@ impl From<card::CardError> for ApiError {
 
 impl From<std::io::Error> for ApiError {
     fn from(e: std::io::Error) -> ApiError {
-        ApiError::new("IO_ERROR", format!("读写文件出错：{e}"), format!("File error: {e}"))
+        store::StoreError::Io(e).into()
+    }
+}
+
+/// A code of the catalogue as the app's answer.
+impl From<registry::message::Code> for ApiError {
+    fn from(c: registry::message::Code) -> ApiError {
+        ApiError::new(c.code, c.zh, c.en)
+    }
+}
+
+/// The project's one error model: the app's answers are shown as any
+/// server's are.
+impl registry::message::Coded for ApiError {
+    fn code(&self) -> &str {
+        &self.code
+    }
+    fn message(&self) -> Message {
+        self.message.clone()
+    }
+    fn status(&self) -> u16 {
+        if self.issues.is_empty() { 400 } else { 422 }
+    }
+    fn issues(&self) -> &[Issue] {
+        &self.issues
     }
 }

@@ -7,6 +7,7 @@
 //! `locked` (a store, waiting for its PIN) and `open`.
 
 use crate::api::{ApiError, Result};
+use crate::codes;
 use crate::device::{self, DeviceInfo};
 use crate::pin::{self, LockFile};
 use crate::{cards, forms};
@@ -203,11 +204,7 @@ impl App {
                 let a: IssueArgs = args(a)?;
                 match self.with_store(|s| cards::kept(s, &a.member))? {
                     Some(card) => to_json(card),
-                    None => Err(ApiError::new(
-                        "CARD_NOT_KEPT",
-                        "本机没有该会员当前的会员卡，可重新发卡",
-                        "This device holds no current card for this member; issue one",
-                    )),
+                    None => Err(ApiError::from(codes::CARD_NOT_KEPT)),
                 }
             }
             "licence_code" => {
@@ -216,11 +213,7 @@ impl App {
                 // registered under it (check first, then register).
                 let a: TextArgs = args(a)?;
                 let Some(code) = registry::ids::CreditCode::find_in(&a.text) else {
-                    return Err(ApiError::new(
-                        "LICENCE_QR_NO_CODE",
-                        "这个二维码里没有可用的统一社会信用代码，请对照营业执照手工填写",
-                        "This QR code carries no usable credit code; type it from the licence",
-                    ));
+                    return Err(ApiError::from(codes::LICENCE_QR_NO_CODE));
                 };
                 let registered = self.with_store(|s| Ok(s.find_by_credit_code(code.as_str())?))?;
                 Ok(json!({"credit_code": code.as_str(), "registered": registered}))
@@ -264,7 +257,7 @@ impl App {
                 Ok(json!({"dropped": true}))
             }
             other => Err(ApiError::new(
-                "UNKNOWN_COMMAND",
+                codes::UNKNOWN_COMMAND.code,
                 format!("未知的操作：{other}"),
                 format!("Unknown command: {other}"),
             )),
@@ -309,15 +302,11 @@ impl App {
 
     fn setup(&self, a: SetupArgs) -> Result<Value> {
         if self.db_path().exists() {
-            return Err(ApiError::new(
-                "ALREADY_SET_UP",
-                "本机已设置，请输入PIN码解锁",
-                "This device is already set up: unlock it with its PIN",
-            ));
+            return Err(ApiError::from(codes::ALREADY_SET_UP));
         }
         pin::check_new(&a.pin)?;
         if a.confirm.as_deref().is_some_and(|c| c != a.pin) {
-            return Err(ApiError::new("PIN_MISMATCH", "两次输入的PIN码不一致", "The two PINs differ"));
+            return Err(ApiError::from(codes::PIN_MISMATCH));
         }
         let mut lock = LockFile::new();
         let key = lock.derive(&a.pin)?;
@@ -344,13 +333,13 @@ impl App {
             return self.status();
         }
         let Some(mut lock) = LockFile::read(&self.config.dir)? else {
-            return Err(ApiError::new("NOT_SET_UP", "本机尚未设置", "This device is not set up yet"));
+            return Err(ApiError::from(codes::NOT_SET_UP));
         };
         let wait = lock.wait_ms(now_ms());
         if wait > 0 {
             let secs = wait.div_ceil(1000);
             return Err(ApiError::new(
-                "PIN_LOCKED",
+                codes::PIN_LOCKED.code,
                 format!("PIN码错误次数过多，请{secs}秒后再试"),
                 format!("Too many wrong PINs: try again in {secs} s"),
             )
@@ -376,7 +365,7 @@ impl App {
                 // left on this tablet to guess against.
                 self.remove_store()?;
                 Err(ApiError::new(
-                    "PIN_WIPED",
+                    codes::PIN_WIPED.code,
                     format!("PIN码连续错误{}次，本机数据已清除；请用新的注册码重新注册", pin::WIPE_AFTER),
                     format!("{} wrong PINs in a row: this device's data was wiped; enrol it again", pin::WIPE_AFTER),
                 ))
@@ -384,7 +373,7 @@ impl App {
             Err(store::StoreError::WrongKeyOrCorrupt) => {
                 let left = pin::FREE_TRIES.saturating_sub(lock.failures);
                 Err(ApiError::new(
-                    "PIN_WRONG",
+                    codes::PIN_WRONG.code,
                     format!("PIN码错误（还可再试{left}次，之后需等待）"),
                     format!("Wrong PIN ({left} tries left before a wait)"),
                 )
@@ -468,7 +457,7 @@ impl App {
     /// again. Only from the lock screen, and only with the typed word.
     fn reset(&self, a: ResetArgs) -> Result<Value> {
         if a.confirm != "RESET" && a.confirm != "重置" {
-            return Err(ApiError::new("RESET_NOT_CONFIRMED", "请输入“重置”确认", "Type RESET to confirm"));
+            return Err(ApiError::from(codes::RESET_NOT_CONFIRMED));
         }
         self.close();
         self.remove_store()?;
@@ -616,22 +605,12 @@ impl App {
                 // The same ID number or credit code is the same person or
                 // entity: "open it", never "tick that it is not".
                 if let Some(existing) = s.registered(&record, today)? {
-                    return Err(ApiError::new(
-                        "RECORD_DUPLICATE",
-                        "已登记：同一身份证号或信用代码已有记录，请打开已有记录",
-                        "Registered already: a record with this ID number or credit code exists; open it",
-                    )
-                    .with_detail(json!({"id": existing.id})));
+                    return Err(ApiError::from(store::StoreError::Duplicate(existing.id.to_string())));
                 }
                 if !a.not_duplicate {
                     let dups = s.possible_duplicates(&record, today)?;
                     if !dups.is_empty() {
-                        return Err(ApiError::new(
-                            "POSSIBLE_DUPLICATE",
-                            "可能已登记过：请先查看相似记录，确认不是同一人或同一单位后再保存",
-                            "This may be registered already: check the similar records, then confirm it is not the same",
-                        )
-                        .with_detail(json!({"duplicates": dups})));
+                        return Err(ApiError::from(codes::POSSIBLE_DUPLICATE).with_detail(json!({"duplicates": dups})));
                     }
                 }
                 Ok(s.insert(record, today)?)
@@ -647,7 +626,7 @@ impl App {
         let today = self.today();
         self.with_store(|s| {
             let Some(r) = s.get(&a.id)? else {
-                return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
+                return Err(ApiError::from(sync::codes::NOT_FOUND));
             };
             let conflicts = s.conflicts(&a.id)?;
             let history = s.history(&a.id)?;
@@ -677,7 +656,7 @@ impl App {
 
     fn delete(&self, a: DeleteArgs) -> Result<Value> {
         if a.reason.trim().is_empty() {
-            return Err(ApiError::new("DELETE_REASON_REQUIRED", "请填写删除原因", "Give a reason for deleting"));
+            return Err(ApiError::from(codes::DELETE_REASON_REQUIRED));
         }
         self.with_store(|s| Ok(s.delete(&a.id, a.reason.trim())?))?;
         self.nudge_sync();
@@ -743,21 +722,17 @@ impl App {
         let today = self.today();
         let out = self.with_store(|s| {
             let Some(stored) = s.get(&a.member)? else {
-                return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
+                return Err(ApiError::from(sync::codes::NOT_FOUND));
             };
             let Record::Member(mut m) = stored.record else {
-                return Err(ApiError::new("TRANSFER_NOT_A_MEMBER", "只能接转会员", "Only members can be transferred"));
+                return Err(ApiError::from(codes::TRANSFER_NOT_A_MEMBER));
             };
             if m.union_id == a.to_union {
-                return Err(ApiError::new(
-                    "TRANSFER_SAME_UNION",
-                    "转入工会与现所在工会相同",
-                    "The member already belongs to that union",
-                ));
+                return Err(ApiError::from(codes::TRANSFER_SAME_UNION));
             }
             let Some(to) = s.get(&a.to_union)?.filter(|r| matches!(r.record, Record::Union(_)) && r.deleted.is_none())
             else {
-                return Err(ApiError::new("TRANSFER_NO_UNION", "转入工会不存在", "The receiving union does not exist"));
+                return Err(ApiError::from(codes::TRANSFER_NO_UNION));
             };
             let transfer = Record::Transfer(registry::model::Transfer {
                 member_id: a.member.clone(),

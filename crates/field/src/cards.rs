@@ -2,6 +2,7 @@
 //! card key, verify one with the county's lists the device holds.
 
 use crate::api::{ApiError, Result};
+use crate::codes;
 use crate::device::SIGNING_KEY;
 use registry::Date;
 use registry::model::{Record, RecordId};
@@ -91,8 +92,9 @@ fn id_bytes(id: &RecordId) -> Option<[u8; 16]> {
 
 /// The QR code of `text` as SVG.
 pub fn qr_svg(text: &str) -> Result<String> {
-    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
-        .map_err(|e| ApiError::new("CARD_QR", format!("二维码生成失败：{e}"), format!("The QR code failed: {e}")))?;
+    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).map_err(|e| {
+        ApiError::new(codes::CARD_QR.code, format!("二维码生成失败：{e}"), format!("The QR code failed: {e}"))
+    })?;
     Ok(qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(300, 300).quiet_zone(true).build())
 }
 
@@ -103,32 +105,22 @@ pub fn qr_svg(text: &str) -> Result<String> {
 /// refused everywhere.
 pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> Result<Issued> {
     let Some(seed) = store.sync_value(SIGNING_KEY)? else {
-        return Err(ApiError::new(
-            "CARD_NO_KEY",
-            "本机没有发卡密钥：需先在县总工会服务器注册",
-            "This device has no card key: enrol it with the county server first",
-        ));
+        return Err(ApiError::from(codes::CARD_NO_KEY));
     };
-    let seed: [u8; 32] = seed
-        .try_into()
-        .map_err(|_| ApiError::new("CARD_KEY_DAMAGED", "本机发卡密钥已损坏", "This device's card key is damaged"))?;
+    let seed: [u8; 32] = seed.try_into().map_err(|_| ApiError::from(codes::CARD_KEY_DAMAGED))?;
     let key = card::SigningKey::from_bytes(&seed);
     let Some(stored) = store.get(member)? else {
-        return Err(ApiError::new("NOT_FOUND", "没有这条记录", "No such record"));
+        return Err(ApiError::from(sync::codes::NOT_FOUND));
     };
     if stored.deleted.is_some() {
-        return Err(ApiError::new("CARD_RECORD_DELETED", "该记录已删除，不能发卡", "The record was deleted; no card"));
+        return Err(ApiError::from(codes::CARD_RECORD_DELETED));
     }
     let mut record = stored.record;
     let Record::Member(m) = &record else {
-        return Err(ApiError::new("CARD_NOT_A_MEMBER", "只能为会员发卡", "Cards are for members only"));
+        return Err(ApiError::from(codes::CARD_NOT_A_MEMBER));
     };
     if m.left_on.is_some() {
-        return Err(ApiError::new(
-            "CARD_MEMBER_LEFT",
-            "该会员已离会或转出，不能发卡",
-            "The member has left or transferred out; no card",
-        ));
+        return Err(ApiError::from(codes::CARD_MEMBER_LEFT));
     }
     let issues = registry::validate::check(&mut record.clone(), today);
     if registry::message::blocks_saving(&issues) {
@@ -139,8 +131,7 @@ pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> R
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut serial);
     let issued = day(today);
     let claims = card::Claims {
-        member: id_bytes(member)
-            .ok_or_else(|| ApiError::new("CARD_BAD_ID", "会员记录编号有误", "The member's record id is malformed"))?,
+        member: id_bytes(member).ok_or_else(|| ApiError::from(codes::CARD_BAD_ID))?,
         issued,
         expires: issued + 365 * years.clamp(1, 10) - 1,
         serial,
@@ -179,11 +170,7 @@ pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> R
 /// Verifies a card's text (line breaks dropped; Base45 may hold spaces).
 pub fn verify(store: &Store, text: &str, today: Date) -> Result<Checked> {
     let Some(verifier) = sync::http::card_verifier(store)? else {
-        return Err(ApiError::new(
-            "CARD_NO_ROOT",
-            "本机没有县总工会的会员卡根密钥：需先注册并同步",
-            "This device holds no county card root key: enrol and sync it first",
-        ));
+        return Err(ApiError::from(codes::CARD_NO_ROOT));
     };
     let text: String = text.trim().chars().filter(|c| *c != '\n' && *c != '\r').collect();
     Ok(match verifier.verify(&text, day(today)) {

@@ -7,6 +7,7 @@
 //! plain file. The CLI's `sanjian device` and the app share this module.
 
 use crate::api::{ApiError, Result};
+use crate::codes;
 use registry::keys::CountySecret;
 use serde::Serialize;
 use std::path::Path;
@@ -79,9 +80,9 @@ pub fn enrol(
     let public = card::SigningKey::from_bytes(&seed).verifying_key().to_bytes();
     let client = endpoint.client(Duration::from_secs(60))?;
     let creds = rt.block_on(sync::http::redeem(&client, &enrolment, actor, public))?;
-    let secret: [u8; 32] = unhex(&creds.county_secret).and_then(|b| b.try_into().ok()).ok_or_else(|| {
-        ApiError::new("ENROL_MALFORMED", "服务器返回的注册信息有误", "The server sent malformed enrolment data")
-    })?;
+    let secret: [u8; 32] = unhex(&creds.county_secret)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::from(codes::ENROL_MALFORMED))?;
     let mut store =
         Store::create(path, key, &Init { county_secret: CountySecret::from_bytes(secret), device_id: Some(actor) })?;
     let mut put = |k: &str, v: &[u8]| store.set_sync_value(k, v);
@@ -200,9 +201,5 @@ pub fn sync_once(
 }
 
 pub fn not_enrolled() -> ApiError {
-    ApiError::new(
-        "NOT_ENROLLED",
-        "本机尚未在县总工会服务器注册，无法同步",
-        "This device is not enrolled with a county server, so it cannot sync",
-    )
+    ApiError::from(codes::NOT_ENROLLED)
 }

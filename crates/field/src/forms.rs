@@ -3,6 +3,7 @@
 //! labels and, for categorical fields, the registry's own options. The UI
 //! builds every form from this, so a label or an option is written once.
 
+use crate::codes;
 use registry::model::*;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -362,7 +363,7 @@ pub fn parse(
             let current = get_path(&data, field.name);
             if blank(current) {
                 if field.required {
-                    issues.push(registry::Issue::error(field.name, "REQUIRED", "此项必填", "This field is required"));
+                    issues.push(registry::validate::REQUIRED.error(field.name));
                     let placeholder = match field.input {
                         "choice" => serde_json::json!(field.options.first().map_or("", |o| o.key)),
                         "date" => serde_json::json!("2000-01-01"),
@@ -382,7 +383,7 @@ pub fn parse(
                     Err(_) => {
                         issues.push(registry::Issue::error(
                             field.name,
-                            "NOT_A_NUMBER",
+                            codes::NOT_A_NUMBER.code,
                             "请填写整数",
                             "Enter a whole number",
                         ));

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod app;
 pub mod cards;
+pub mod codes;
 pub mod device;
 pub mod forms;
 pub mod photos;

@@ -5,6 +5,7 @@
 //! record's `PhotoRef`, never in the file.
 
 use crate::api::ApiError;
+use crate::codes;
 
 /// What is known of a cleaned JPEG.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,12 +23,12 @@ fn bad(code: &str, zh: &str, en: &str) -> ApiError {
 /// APP0, the JFIF header, stays). Refuses what is not a baseline or
 /// progressive JPEG, or is larger than allowed.
 pub fn clean_jpeg(input: &[u8]) -> Result<Cleaned, ApiError> {
-    let not_jpeg = || bad("PHOTO_NOT_JPEG", "照片须为JPEG格式", "The photo must be a JPEG");
+    let not_jpeg = || ApiError::from(codes::PHOTO_NOT_JPEG);
     if input.len() < 4 || input[..2] != [0xFF, 0xD8] {
         return Err(not_jpeg());
     }
     if input.len() as i64 > registry::validate::MAX_PHOTO_BYTES {
-        return Err(bad("PHOTO_SIZE", "照片超过8MB", "The photo is larger than 8 MB"));
+        return Err(ApiError::from(codes::PHOTO_SIZE));
     }
     let mut out = Vec::with_capacity(input.len());
     out.extend_from_slice(&[0xFF, 0xD8]);
@@ -73,7 +74,7 @@ pub fn clean_jpeg(input: &[u8]) -> Result<Cleaned, ApiError> {
     }
     if width.max(height) > max {
         return Err(bad(
-            "PHOTO_TOO_LARGE",
+            codes::PHOTO_TOO_LARGE.code,
             &format!("照片长边不能超过{max}像素，请先缩小"),
             &format!("A photo's long side is at most {max} px: resize it first"),
         ));
@@ -89,7 +90,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 /// Decodes standard base64 (padding optional; a `data:` URL prefix is skipped).
 pub fn base64_decode(text: &str) -> Result<Vec<u8>, ApiError> {
     let text = text.split_once(";base64,").map_or(text, |(_, b)| b);
-    sync::enrol::unbase64(text).ok_or_else(|| bad("BAD_BASE64", "照片数据有误", "The photo's data is malformed"))
+    sync::enrol::unbase64(text).ok_or_else(|| ApiError::from(codes::BAD_BASE64))
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 //! device enrolled again (what it had synced is safe on the server).
 
 use crate::api::{ApiError, Result};
+use crate::codes;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use store::StoreKey;
@@ -70,13 +71,7 @@ impl LockFile {
 
     pub fn read(dir: &Path) -> Result<Option<LockFile>> {
         match std::fs::read(LockFile::path(dir)) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| {
-                ApiError::new(
-                    "LOCK_FILE_DAMAGED",
-                    "解锁信息已损坏，需重置本机数据后重新注册",
-                    "The unlock file is damaged: reset this device and enrol it again",
-                )
-            }),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|_| ApiError::from(codes::LOCK_FILE_DAMAGED)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e.into()),
         }
@@ -116,15 +111,12 @@ impl LockFile {
 
     /// The store key for `pin`.
     pub fn derive(&self, pin: &str) -> Result<StoreKey> {
-        let salt = sync::enrol::unhex(&self.salt)
-            .ok_or_else(|| ApiError::new("LOCK_FILE_DAMAGED", "解锁信息已损坏", "The unlock file is damaged"))?;
+        let salt = sync::enrol::unhex(&self.salt).ok_or_else(|| ApiError::from(codes::LOCK_FILE_DAMAGED))?;
         let params = argon2::Params::new(self.m_kib, self.t_cost, 1, Some(32))
-            .map_err(|_| ApiError::new("LOCK_FILE_DAMAGED", "解锁信息已损坏", "The unlock file is damaged"))?;
+            .map_err(|_| ApiError::from(codes::LOCK_FILE_DAMAGED))?;
         let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut key = [0u8; 32];
-        argon
-            .hash_password_into(pin.as_bytes(), &salt, &mut key)
-            .map_err(|_| ApiError::new("PIN_KDF_FAILED", "PIN码处理失败", "The PIN could not be processed"))?;
+        argon.hash_password_into(pin.as_bytes(), &salt, &mut key).map_err(|_| ApiError::from(codes::PIN_KDF_FAILED))?;
         Ok(StoreKey::from_bytes(key))
     }
 }
@@ -138,11 +130,11 @@ impl Default for LockFile {
 /// Checks a new PIN: 6–12 digits, not all one digit, not a plain run.
 pub fn check_new(pin: &str) -> Result<()> {
     if !pin.chars().all(|c| c.is_ascii_digit()) {
-        return Err(ApiError::new("PIN_NOT_DIGITS", "PIN码只能是数字", "The PIN must be digits only"));
+        return Err(ApiError::from(codes::PIN_NOT_DIGITS));
     }
     if pin.len() < MIN_DIGITS || pin.len() > MAX_DIGITS {
         return Err(ApiError::new(
-            "PIN_LENGTH",
+            codes::PIN_LENGTH.code,
             format!("PIN码须为{MIN_DIGITS}至{MAX_DIGITS}位数字"),
             format!("The PIN must be {MIN_DIGITS} to {MAX_DIGITS} digits"),
         ));
@@ -152,11 +144,7 @@ pub fn check_new(pin: &str) -> Result<()> {
     let up = b.windows(2).all(|w| w[1] == w[0] + 1);
     let down = b.windows(2).all(|w| w[0] == w[1] + 1);
     if same || up || down {
-        return Err(ApiError::new(
-            "PIN_TOO_SIMPLE",
-            "PIN码过于简单（全部相同或连续数字）",
-            "The PIN is too simple (one repeated digit or a run)",
-        ));
+        return Err(ApiError::from(codes::PIN_TOO_SIMPLE));
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! tests and shown on a development machine without the webview.
 
 use crate::App;
+use crate::codes;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path as UrlPath, State};
@@ -72,11 +73,7 @@ async fn command(
     body: Bytes,
 ) -> Response {
     if !from_this_machine(&headers) {
-        let err = crate::ApiError::new(
-            "FORBIDDEN_ORIGIN",
-            "只接受本机应用的请求",
-            "Only the app on this machine may call its backend",
-        );
+        let err = crate::ApiError::from(codes::FORBIDDEN_ORIGIN);
         return (StatusCode::FORBIDDEN, axum::Json(err)).into_response();
     }
     let args: serde_json::Value = if body.is_empty() {
@@ -96,7 +93,7 @@ async fn command(
         Ok(Ok(v)) => axum::Json(v).into_response(),
         Ok(Err(e)) => (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(e)).into_response(),
         Err(_) => {
-            let err = crate::ApiError::new("BACKEND_ERROR", "后台出错", "The backend failed");
+            let err = crate::ApiError::from(codes::BACKEND_ERROR);
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(err)).into_response()
         }
     }

@@ -77,6 +77,67 @@ pub fn blocks_saving(issues: &[Issue]) -> bool {
     issues.iter().any(|i| i.severity != Severity::Info)
 }
 
+/// A code of the catalogue with its one meaning: the HTTP status it is
+/// answered with and its text in both languages. Each crate names its own
+/// in a `codes` module (or its error enum), once; a call site uses the
+/// constant, and may say something more specific for one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Code {
+    pub status: u16,
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl Code {
+    /// A blocking issue with this code on `field`.
+    pub fn error(&self, field: &str) -> Issue {
+        Issue::error(field, self.code, self.zh, self.en)
+    }
+
+    /// An issue saving may override with a reason.
+    pub fn warning(&self, field: &str) -> Issue {
+        Issue::warning(field, self.code, self.zh, self.en)
+    }
+
+    /// Advice on `field`.
+    pub fn info(&self, field: &str) -> Issue {
+        Issue::info(field, self.code, self.zh, self.en)
+    }
+}
+
+impl Coded for Code {
+    fn code(&self) -> &str {
+        self.code
+    }
+    fn message(&self) -> Message {
+        Message::new(self.zh, self.en)
+    }
+    fn status(&self) -> u16 {
+        self.status
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.en)
+    }
+}
+
+/// One line of the catalogue, whatever kind of error it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub code: String,
+    pub status: u16,
+    pub message: Message,
+}
+
+impl Entry {
+    pub fn of(e: &(impl Coded + ?Sized)) -> Entry {
+        Entry { code: e.code().to_owned(), status: e.status(), message: e.message() }
+    }
+}
+
 /// The one error model: every crate keeps its own typed error and
 /// implements this, so every edge (an HTTP answer, the app's IPC, the CLI)
 /// shows any refusal the same way: a stable code, a message in Chinese and

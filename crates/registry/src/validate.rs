@@ -12,6 +12,11 @@ use crate::model::*;
 use crate::rules;
 use time::Date;
 
+/// A field left empty that the plan requires: the commonest issue, raised
+/// here and by the field app's forms.
+pub const REQUIRED: crate::message::Code =
+    crate::message::Code { status: 422, code: "REQUIRED", zh: "此项必填", en: "This field is required" };
+
 /// Youngest age at which a person may work, and so join a union (劳动法: 16).
 pub const MIN_WORKING_AGE: i32 = 16;
 
@@ -44,7 +49,7 @@ impl Issues {
 
     fn required(&mut self, field: &str, value: &str) {
         if value.trim().is_empty() {
-            self.push(Issue::error(field, "REQUIRED", "此项必填", "This field is required"));
+            self.push(REQUIRED.error(field));
         }
     }
 
@@ -465,7 +470,7 @@ fn hardship(r: &mut HardshipCase, today: Date, v: &mut Issues) {
             ));
         }
         if visit.visitor.trim().is_empty() {
-            v.push(Issue::error(&field("visitor"), "REQUIRED", "此项必填", "This field is required"));
+            v.push(REQUIRED.error(&field("visitor")));
         }
         if visit.amount_yuan < 0 {
             v.push(Issue::error(

@@ -37,7 +37,7 @@ mod blobs;
 pub mod chunks;
 pub mod clock;
 pub mod doc;
-mod error;
+pub mod error;
 mod history;
 mod progress;
 pub(crate) mod schema;

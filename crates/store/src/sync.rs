@@ -217,7 +217,12 @@ impl Store {
                     match hydrate(&ours) {
                         Ok(r) => (ours, r, None),
                         Err(e) => {
-                            steps.push(Step::Quarantine(id, "RECORD_UNREADABLE", e.to_string(), bytes));
+                            steps.push(Step::Quarantine(
+                                id,
+                                crate::error::RECORD_UNREADABLE.code,
+                                e.to_string(),
+                                bytes,
+                            ));
                             continue;
                         }
                     }
@@ -352,7 +357,7 @@ type Decoded = Result<(AutoCommit, Record), (&'static str, String)>;
 fn decode_all(docs: Vec<(RecordId, Vec<u8>)>) -> Vec<(RecordId, Vec<u8>, Decoded)> {
     fn decode(bytes: &[u8]) -> Decoded {
         let doc = crate::doc::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
-        let record = hydrate(&doc).map_err(|e| ("RECORD_UNREADABLE", e.to_string()))?;
+        let record = hydrate(&doc).map_err(|e| (crate::error::RECORD_UNREADABLE.code, e.to_string()))?;
         Ok((doc, record))
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);

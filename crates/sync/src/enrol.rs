@@ -2,7 +2,6 @@
 //! `<pin>` is the SHA-256 of a self-signed server certificate (64 hex).
 
 use crate::error::SyncError;
-use registry::message::Message;
 
 /// The prefix of an enrolment code's text.
 pub const ENROLMENT_PREFIX: &str = "SJE1:";
@@ -35,11 +34,7 @@ impl EnrolmentText {
     }
 
     pub fn parse(text: &str) -> Result<EnrolmentText, SyncError> {
-        let bad = || SyncError::Refused {
-            status: 400,
-            code: "ENROLMENT_TEXT_INVALID".into(),
-            message: Message::new("注册码格式不正确", "This is not a Sanjian enrolment code"),
-        };
+        let bad = || SyncError::from(crate::codes::ENROLMENT_TEXT_INVALID);
         let rest = text.trim().strip_prefix(ENROLMENT_PREFIX).ok_or_else(bad)?;
         let mut parts = rest.split('#');
         let base = parts.next().filter(|b| b.starts_with("http://") || b.starts_with("https://")).ok_or_else(bad)?;

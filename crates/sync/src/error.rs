@@ -94,3 +94,10 @@ impl registry::message::Coded for SyncError {
         SyncError::status(self)
     }
 }
+
+/// A refusal of the catalogue, as the sync layer carries it.
+impl From<registry::message::Code> for SyncError {
+    fn from(d: registry::message::Code) -> SyncError {
+        SyncError::Refused { status: d.status, code: d.code.into(), message: Message::new(d.zh, d.en) }
+    }
+}

@@ -13,6 +13,7 @@
 
 pub mod blobs;
 pub mod client;
+pub mod codes;
 pub mod enrol;
 mod error;
 pub mod facts;

@@ -16,6 +16,7 @@
 //!   on PostgreSQL writes commit in `seq` order and no cursor can pass a
 //!   write that is still to commit.
 
+use crate::codes;
 use crate::error::SyncError;
 use crate::fingerprint::{self, Buckets};
 use crate::scope::Scope;
@@ -498,7 +499,7 @@ fn save(
     if plain.len() > MAX_DOC_BYTES {
         return Err(SyncError::Document {
             id: id.to_string(),
-            code: "DOCUMENT_TOO_LARGE",
+            code: codes::DOCUMENT_TOO_LARGE.code,
             detail: format!("{} bytes (at most {MAX_DOC_BYTES})", plain.len()),
         });
     }
@@ -606,7 +607,7 @@ pub fn settle_conflict(
     by: &str,
 ) -> Result<(), SyncError> {
     let Some(s) = load_for_write(db, ctx, id)? else {
-        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+        return Err(review_refused(codes::NOT_FOUND));
     };
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
     let (record, _) = store::settle_document(&mut doc, field, value, by, ctx.today).map_err(|e| {
@@ -659,7 +660,7 @@ pub fn merge_records(
     by: &str,
 ) -> Result<usize, SyncError> {
     if keep == drop {
-        return Err(review_refused("MERGE_SAME", "不能把记录与自身合并", "A record cannot be merged with itself"));
+        return Err(review_refused(codes::MERGE_SAME));
     }
     let live = |db: &mut dyn Sql, id: &RecordId| -> Result<bool, SyncError> {
         let rows = db.query("SELECT deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
@@ -670,17 +671,13 @@ pub fn merge_records(
         db.lock_doc(id)?;
     }
     if !live(db, keep)? || !live(db, drop)? {
-        return Err(review_refused("NOT_FOUND", "记录不存在或已删除", "No such record, or it was deleted"));
+        return Err(review_refused(codes::NOT_FOUND));
     }
     let (Some(k), Some(d)) = (load(db, ctx, keep)?, load(db, ctx, drop)?) else {
-        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+        return Err(review_refused(codes::NOT_FOUND));
     };
     if !matches!(k.kind.as_str(), "member" | "entity") {
-        return Err(review_refused(
-            "MERGE_KIND",
-            "只能合并会员或法人单位",
-            "Only members and legal entities can be merged",
-        ));
+        return Err(review_refused(codes::MERGE_KIND));
     }
     let actor = automerge::ActorId::from(COUNTY_ACTOR);
     let mut kept = k.doc.with_actor(actor.clone());
@@ -751,7 +748,7 @@ pub fn county_edit(
     edit: impl FnOnce(&mut registry::model::Record),
 ) -> Result<registry::model::Record, SyncError> {
     let Some(s) = load_for_write(db, ctx, id)? else {
-        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+        return Err(review_refused(codes::NOT_FOUND));
     };
     let old_place = place_keys(&s.doc);
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
@@ -775,7 +772,7 @@ pub fn return_record(
     by: &str,
 ) -> Result<(), SyncError> {
     let Some(s) = load_for_write(db, ctx, id)? else {
-        return Err(review_refused("NOT_FOUND", "没有这条记录", "No such record"));
+        return Err(review_refused(codes::NOT_FOUND));
     };
     let mut doc = s.doc.with_actor(automerge::ActorId::from(COUNTY_ACTOR));
     store::return_document(&mut doc, queue, note, by).map_err(|e| store_refused(&e))?;
@@ -829,14 +826,7 @@ pub const MAX_DOC_BYTES: usize = 2 << 20;
 
 /// `QUOTA_EXCEEDED`: the device's quarantine is full.
 pub fn quota_exceeded() -> SyncError {
-    SyncError::Refused {
-        status: 413,
-        code: "QUOTA_EXCEEDED".into(),
-        message: registry::message::Message::new(
-            "本设备待县总工会审核的数据已达上限，未同步任何内容；请联系县总工会处理后再同步",
-            "This device has too much waiting for the county's review; nothing was synced. Ask the county federation to review it, then sync again",
-        ),
-    }
+    codes::QUOTA_EXCEEDED.into()
 }
 
 fn quarantine(
@@ -1092,8 +1082,8 @@ fn push_one(
         Err(store::StoreError::Automerge(automerge::AutomergeError::DuplicateSeqNumber(seq, _))) => {
             let changes = store::doc::change_hashes(&d.bytes);
             let detail = format!("change {seq} of this device exists already with other contents");
-            quarantine(db, ctx, device, id, ("DEVICE_CLONED", &detail), &d.bytes, &changes)?;
-            let outcome = Outcome::Quarantined("DEVICE_CLONED".into());
+            quarantine(db, ctx, device, id, (codes::DEVICE_CLONED.code, &detail), &d.bytes, &changes)?;
+            let outcome = Outcome::Quarantined(codes::DEVICE_CLONED.code.into());
             return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
         }
         Err(e) => return Err(bad("DOCUMENT_MALFORMED", e.to_string())),
@@ -1117,16 +1107,16 @@ fn push_one(
         Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() })
     };
     let foreign = doc.get_changes_meta(&before).iter().any(|c| c.actor.to_bytes() != device.actor);
-    let mut record = store::hydrate(&doc).map_err(|e| bad("RECORD_UNREADABLE", e.to_string()))?;
+    let mut record = store::hydrate(&doc).map_err(|e| bad(store::error::RECORD_UNREADABLE.code, e.to_string()))?;
     if foreign {
-        return quarantined(db, "ACTOR_MISMATCH", "changes made by another device".into());
+        return quarantined(db, codes::ACTOR_MISMATCH.code, "changes made by another device".into());
     }
     let kind = record.kind();
     let region = record.region(id);
     if let Some((old_kind, _)) = &old
         && old_kind != kind.key()
     {
-        return quarantined(db, "KIND_CHANGED", format!("{old_kind} -> {}", kind.key()));
+        return quarantined(db, codes::KIND_CHANGED.code, format!("{old_kind} -> {}", kind.key()));
     }
     // A record that exists outside the device's scope: telling the device so
     // (the quarantine's answer) reveals that it exists, within its budget.
@@ -1137,7 +1127,11 @@ fn push_one(
     }
     let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
     if !old_ok || !device.scope.can_write(kind, &region) {
-        return quarantined(db, "OUT_OF_SCOPE", "the record is outside the device's townships and grids".into());
+        return quarantined(
+            db,
+            codes::OUT_OF_SCOPE.code,
+            "the record is outside the device's townships and grids".into(),
+        );
     }
     // The region rule, wherever the push sets a place: a grid or community
     // of another township would carry the record past the boundary the
@@ -1146,7 +1140,7 @@ fn push_one(
         let wrong = place_issues(db, &record)?;
         if !wrong.is_empty() {
             let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
-            return quarantined(db, "RULES_BROKEN", codes.join(","));
+            return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
         }
     }
     // The reference rule, only where the push sets a reference (the record
@@ -1154,19 +1148,19 @@ fn push_one(
     if !device.scope.all && reference_keys(&doc) != old_refs {
         let old_record = old.as_ref().and_then(|_| doc.fork_at(&before).ok()).and_then(|d| store::hydrate(&d).ok());
         if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
-            return quarantined(db, "REFERENCE_OUT_OF_SCOPE", why);
+            return quarantined(db, codes::REFERENCE_OUT_OF_SCOPE.code, why);
         }
     }
     let issues = validate::check(&mut record, ctx.today);
     if blocks_saving(&issues) {
         let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
-        return quarantined(db, "RULES_BROKEN", codes.join(","));
+        return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
     }
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
     let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
     let heads = match save(db, ctx, id, &mut doc, placed) {
         Err(SyncError::Document { code: "DOCUMENT_TOO_LARGE", detail, .. }) => {
-            return quarantined(db, "DOCUMENT_TOO_LARGE", detail);
+            return quarantined(db, codes::DOCUMENT_TOO_LARGE.code, detail);
         }
         saved => saved?,
     };
@@ -1572,7 +1566,7 @@ pub fn quarantine_push(
         match quarantine(db, ctx, device, &d.id, (code, "pushed by a revoked device"), &d.bytes, &[]) {
             // Its quota is full: the rest is not kept (the device is refused
             // either way).
-            Err(e) if e.code() == "QUOTA_EXCEEDED" => return Ok(()),
+            Err(e) if e.code() == codes::QUOTA_EXCEEDED.code => return Ok(()),
             other => other?,
         }
     }
@@ -1580,8 +1574,8 @@ pub fn quarantine_push(
 }
 
 /// A reviewer's refusal to resolve a quarantine entry, as a stable code.
-fn review_refused(code: &str, zh: &str, en: &str) -> SyncError {
-    SyncError::Refused { status: 409, code: code.into(), message: registry::message::Message::new(zh, en) }
+fn review_refused(code: registry::message::Code) -> SyncError {
+    code.into()
 }
 
 /// Resolves a quarantine entry at the county: `dismiss` keeps the refusal,
@@ -1599,29 +1593,28 @@ pub fn resolve_quarantine(
 ) -> Result<(), SyncError> {
     let rows = db.query("SELECT code, resolved_at FROM quarantine WHERE id = $1", &[entry.into()])?;
     let Some(row) = rows.first() else {
-        return Err(review_refused("QUARANTINE_NOT_FOUND", "没有这条隔离记录", "No such quarantine entry"));
+        return Err(review_refused(codes::QUARANTINE_NOT_FOUND));
     };
     if row[1] != Val::Null {
-        return Err(review_refused("QUARANTINE_RESOLVED", "这条隔离记录已处理", "This entry was resolved already"));
+        return Err(review_refused(codes::QUARANTINE_RESOLVED));
     }
     let code = row[0].text().unwrap_or_default().to_owned();
     match decision {
         "dismiss" => {}
         "apply" => {
             if matches!(code.as_str(), "ACTOR_MISMATCH" | "KIND_CHANGED") {
-                return Err(review_refused(
-                    "QUARANTINE_NOT_APPLICABLE",
-                    "冒用其他设备身份或更改记录类型的写入不能采用",
-                    "A write under another device's name or changing a record's kind cannot be applied",
-                ));
+                return Err(review_refused(codes::QUARANTINE_NOT_APPLICABLE));
             }
             if code == "DEVICE_CLONED" {
-                return Err(review_refused(
-                    "QUARANTINE_NOT_APPLICABLE",
-                    "被复制设备的修改与原设备的修改编号冲突，不能直接采用；请核对后由县里修改记录",
-                    "Changes from a copied device clash with the original's and cannot be applied as they are; \
+                return Err(SyncError::Refused {
+                    status: 409,
+                    code: codes::QUARANTINE_NOT_APPLICABLE.code.into(),
+                    message: registry::message::Message::new(
+                        "被复制设备的修改与原设备的修改编号冲突，不能直接采用；请核对后由县里修改记录",
+                        "Changes from a copied device clash with the original's and cannot be applied as they are; \
                      check them and edit the record at the county",
-                ));
+                    ),
+                });
             }
             let (id, bytes) = quarantine_bytes(db, ctx, entry)?.expect("the entry exists");
             let stored = load_for_write(db, ctx, &id)?;
@@ -1635,24 +1628,23 @@ pub fn resolve_quarantine(
                 detail: e.to_string(),
             })?;
             if !doc.get_missing_deps(&[]).is_empty() {
-                return Err(review_refused(
-                    "QUARANTINE_MISSING_CHANGES",
-                    "这些修改依赖于服务器尚未收到的修改，暂不能采用",
-                    "These changes build on changes the server has not received; they cannot be applied yet",
-                ));
+                return Err(review_refused(codes::QUARANTINE_MISSING_CHANGES));
             }
             let mut record = store::hydrate(&doc)?;
             if old.as_ref().is_some_and(|(k, _)| k != record.kind().key()) {
-                return Err(review_refused("KIND_CHANGED", "不能更改记录类型", "A record's kind cannot change"));
+                return Err(review_refused(codes::KIND_CHANGED));
             }
             let issues = validate::check(&mut record, ctx.today);
             if blocks_saving(&issues) {
-                let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
-                return Err(review_refused(
-                    "RULES_BROKEN",
-                    &format!("采用后的记录不符合规则：{}", codes.join("，")),
-                    &format!("The record would break the plan's rules: {}", codes.join(", ")),
-                ));
+                let broken: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+                return Err(SyncError::Refused {
+                    status: 409,
+                    code: codes::RULES_BROKEN.code.into(),
+                    message: registry::message::Message::new(
+                        format!("采用后的记录不符合规则：{}", broken.join("，")),
+                        format!("The record would break the plan's rules: {}", broken.join(", ")),
+                    ),
+                });
             }
             let region = record.region(&id);
             let deleted =
@@ -1667,7 +1659,7 @@ pub fn resolve_quarantine(
             save(db, ctx, &id, &mut doc, placed)?;
         }
         _ => {
-            return Err(review_refused("BAD_DECISION", "处理方式只能是采用或驳回", "The decision is apply or dismiss"));
+            return Err(review_refused(codes::BAD_DECISION));
         }
     }
     let resolution = serde_json::json!({"decision": decision, "by": by, "note": note}).to_string();
