@@ -193,7 +193,7 @@ pub fn add(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, req: &AreaRequest) -> Resu
         duty: String::new(),
     };
     let what = format!("area:add {} {}", area.level.key(), area.name);
-    let id = server::county_create(db, ctx, Record::Area(area), by)?;
+    let id = crate::decisions::county_create(db, ctx, Record::Area(area), by)?;
     log(db, by, &what, &id)?;
     Ok(id)
 }
@@ -221,7 +221,7 @@ pub fn edit(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, id: &RecordId, req: &Area
         return Err(SyncError::from(auth::AREA_NAME_TAKEN));
     }
     log(db, by, &format!("area:edit {name}"), id)?;
-    server::county_edit(db, ctx, id, by, |r| {
+    crate::decisions::county_edit(db, ctx, id, by, |r| {
         if let Record::Area(a) = r {
             a.name = name;
             if a.level == AreaLevel::Grid {

@@ -3,7 +3,7 @@
 //! that may be one person or entity registered twice with different keys —
 //! a typo in an ID number, an entity registered without its credit code.
 //! Staff compare the two side by side (ID numbers and phones masked) and
-//! either merge them (`sync::server::merge_records`: both histories kept)
+//! either merge them (`crate::decisions::merge_records`: both histories kept)
 //! or mark them distinct. Each decision is recorded once in `reviews`.
 
 use crate::auth::Staff;
@@ -111,7 +111,7 @@ pub fn decide(db: &mut dyn Sql, ctx: &Ctx<'_>, staff: &Staff, d: &Decision) -> R
         ("distinct", _) => 0,
         ("merge", Some(keep)) if *keep == pair.a || *keep == pair.b => {
             let drop = if *keep == pair.a { &pair.b } else { &pair.a };
-            server::merge_records(db, ctx, keep, drop, &d.take, &staff.username)?
+            crate::decisions::merge_records(db, ctx, keep, drop, &d.take, &staff.username)?
         }
         _ => {
             return Err(refused(

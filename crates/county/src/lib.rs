@@ -20,6 +20,7 @@ pub mod campaign;
 pub mod cards;
 pub mod census;
 pub mod db;
+pub mod decisions;
 pub mod duplicates;
 pub mod endpoints;
 pub mod error;

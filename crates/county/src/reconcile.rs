@@ -474,7 +474,7 @@ pub fn make_tasks(
         };
         let exists = db.query("SELECT 1 FROM docs WHERE id = $1 AND deleted = 0", &[id.as_str().into()])?;
         if exists.is_empty() {
-            sync::server::county_create_as(db, ctx, id, record, by)?;
+            crate::decisions::county_create_as(db, ctx, id, record, by)?;
             out.created += 1;
         } else {
             out.skipped += 1;

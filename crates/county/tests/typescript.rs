@@ -42,9 +42,9 @@ fn the_catalogue_of_refusals_is_unique_and_bilingual() {
     // Every `Denied` the crate defines is in the catalogue (the struct's
     // own definition aside), and no operation makes up a refusal inline.
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let auth = std::fs::read_to_string(src.join("auth.rs")).unwrap();
+    let auth = std::fs::read_to_string(src.join("auth/refusals.rs")).unwrap();
     let defined = auth.matches(": Denied =").count();
-    assert_eq!(defined, all.len(), "auth.rs defines {defined} refusals; auth::ALL lists {}", all.len());
+    assert_eq!(defined, all.len(), "auth/refusals.rs defines {defined} refusals; auth::ALL lists {}", all.len());
     for entry in std::fs::read_dir(src.join("ops")).unwrap() {
         let path = entry.unwrap().path();
         let text = std::fs::read_to_string(&path).unwrap();

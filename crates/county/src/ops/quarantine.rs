@@ -79,7 +79,7 @@ impl Operation for ResolveQuarantine {
     const ALLOWED: Allowed = Allowed::CountyAdmin;
     fn run(cx: &mut Cx<'_>, req: Resolve) -> Result<Resolved, CountyError> {
         let by = cx.actor.name().to_owned();
-        server::resolve_quarantine(cx.db, &cx.ctx, req.id, &req.decision, &by, req.note.trim())?;
+        crate::decisions::resolve_quarantine(cx.db, &cx.ctx, req.id, &req.decision, &by, req.note.trim())?;
         Ok(Resolved { id: req.id, decision: req.decision })
     }
 }

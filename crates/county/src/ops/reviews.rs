@@ -95,7 +95,7 @@ impl Operation for Conflicts {
             if !sees(cx, &r.township) {
                 continue;
             }
-            let Some((_, conflicts)) = server::document_conflicts(cx.db, &cx.ctx, &r.id)? else { continue };
+            let Some((_, conflicts)) = crate::decisions::document_conflicts(cx.db, &cx.ctx, &r.id)? else { continue };
             let conflicts = conflicts.iter().map(|c| shown(&cx.county.sealer, c)).collect();
             items.push(ConflictItem { id: r.id, kind: r.kind, township: r.township, name: r.name, conflicts });
         }
@@ -142,7 +142,7 @@ impl Operation for Settle {
         }
         let value = match (&req.choice, &req.value) {
             (Some(asked), _) => {
-                let Some((_, conflicts)) = server::document_conflicts(cx.db, &cx.ctx, &rid)? else {
+                let Some((_, conflicts)) = crate::decisions::document_conflicts(cx.db, &cx.ctx, &rid)? else {
                     return Err(CountyError::bad_request());
                 };
                 conflicts
@@ -157,7 +157,7 @@ impl Operation for Settle {
             (None, None) => return Err(CountyError::bad_request()),
         };
         let by = cx.actor.name().to_owned();
-        server::settle_conflict(cx.db, &cx.ctx, &rid, &req.field, &value, &by)?;
+        crate::decisions::settle_conflict(cx.db, &cx.ctx, &rid, &req.field, &value, &by)?;
         Ok(Settled { id: req.id, field: req.field })
     }
 }
@@ -284,7 +284,7 @@ impl Operation for ReviewOverride {
         }
         let by = cx.actor.name().to_owned();
         if req.decision == "reject" {
-            server::return_record(cx.db, &cx.ctx, &id, "credit_code_override", &req.note, &by)?;
+            crate::decisions::return_record(cx.db, &cx.ctx, &id, "credit_code_override", &req.note, &by)?;
         }
         crate::reviews::record(cx.db, "credit_code_override", id.as_str(), &req.decision, &by, req.note.trim())?;
         Ok(Reviewed { id: req.id, decision: req.decision })

@@ -1,0 +1,196 @@
+//! The county layer's own refusals: each a [`Code`](registry::message::Code)
+//! of the project's one catalogue, defined once here and listed in [`ALL`].
+
+/// An auth failure or refusal, with a stable code: a [`Code`] of the
+/// project's one catalogue.
+///
+/// [`Code`]: registry::message::Code
+pub use registry::message::Code as Denied;
+
+pub const UNAUTHENTICATED: Denied = Denied {
+    status: 401,
+    code: "UNAUTHENTICATED",
+    zh: "未登录或凭据无效",
+    en: "Not signed in, or the credentials are not valid",
+};
+
+pub const DEVICE_REVOKED: Denied = Denied {
+    status: 401,
+    code: "DEVICE_REVOKED",
+    zh: "该设备已被停用，请联系县总工会",
+    en: "This device was revoked; contact the county federation",
+};
+
+pub const DEVICE_SUSPENDED: Denied = Denied {
+    status: 403,
+    code: sync::server::DEVICE_SUSPENDED,
+    zh: "本设备查询了过多本辖区以外的记录，已暂停同步；请联系县总工会核实后恢复",
+    en: "This device asked about too many records outside its area and is suspended; the county federation can reinstate it",
+};
+
+pub const DEVICE_WIPED: Denied = Denied {
+    status: 401,
+    code: "DEVICE_WIPED",
+    zh: "县总工会已要求清除本机数据",
+    en: "The county federation asked for this device's data to be wiped",
+};
+
+pub const NOT_FOUND_AREA: Denied =
+    Denied { status: 404, code: "AREA_NOT_FOUND", zh: "没有这个区域", en: "No such area" };
+
+pub const NOT_FOUND_EXPORT: Denied =
+    Denied { status: 404, code: "EXPORT_NOT_FOUND", zh: "没有这个导出任务", en: "No such export" };
+
+pub const FORBIDDEN: Denied =
+    Denied { status: 403, code: "FORBIDDEN", zh: "没有权限执行此操作", en: "You may not do this" };
+
+pub const ENROLMENT_INVALID: Denied = Denied {
+    status: 401,
+    code: "ENROLMENT_INVALID",
+    zh: "注册码无效、已过期或已被使用",
+    en: "The enrolment code is not valid, has expired or was already used",
+};
+
+pub const ACTOR_TAKEN: Denied = Denied {
+    status: 409,
+    code: "DEVICE_ID_TAKEN",
+    zh: "该设备标识已被另一台设备使用",
+    en: "This device id is already used by another device",
+};
+
+pub const USER_NOT_FOUND: Denied =
+    Denied { status: 404, code: "USER_NOT_FOUND", zh: "找不到该账号", en: "No such account" };
+
+pub const DEVICE_NOT_FOUND: Denied =
+    Denied { status: 404, code: "DEVICE_NOT_FOUND", zh: "找不到该设备", en: "No such device" };
+
+pub const BAD_REQUEST: Denied =
+    Denied { status: 400, code: "BAD_REQUEST", zh: "请求内容有误", en: "The request is malformed" };
+
+pub const USER_EXISTS: Denied =
+    Denied { status: 409, code: "USER_EXISTS", zh: "该账号已存在", en: "That account exists already" };
+
+pub const CANNOT_DISABLE_SELF: Denied = Denied {
+    status: 409,
+    code: "CANNOT_DISABLE_SELF",
+    zh: "不能停用自己的账号",
+    en: "You cannot disable your own account",
+};
+
+pub const NOTHING_TO_REVIEW: Denied = Denied {
+    status: 409,
+    code: "NOTHING_TO_REVIEW",
+    zh: "没有待审核的信用代码",
+    en: "There is no kept credit code to review",
+};
+
+pub const IMPORT_MAPPING: Denied = Denied {
+    status: 400,
+    code: "IMPORT_MAPPING",
+    zh: "请指定哪一列是单位名称",
+    en: "Say which column holds the entity's name",
+};
+
+pub const PHOTO_NOT_FOUND: Denied =
+    Denied { status: 404, code: "PHOTO_NOT_FOUND", zh: "没有这张照片", en: "No such photo" };
+
+pub const EXPORTS_BUSY: Denied = Denied {
+    status: 429,
+    code: "EXPORTS_BUSY",
+    zh: "导出任务过多，请等待已有导出完成",
+    en: "Too many exports at once; wait for one to finish",
+};
+
+pub const EXPORT_RUNNING: Denied =
+    Denied { status: 409, code: "EXPORT_RUNNING", zh: "导出尚未完成", en: "The export has not finished" };
+
+pub const BLOBS_UNAVAILABLE: Denied = Denied {
+    status: 503,
+    code: "BLOBS_UNAVAILABLE",
+    zh: "服务器未配置照片存储",
+    en: "The server keeps no attachments",
+};
+
+pub const PHOTO_NOT_UPLOADED: Denied = Denied {
+    status: 404,
+    code: "PHOTO_NOT_UPLOADED",
+    zh: "照片尚未从设备上传",
+    en: "The photo has not been uploaded from its device yet",
+};
+
+/// Nothing is known by the name asked for: no such address, or no such
+/// record. One meaning wherever it is answered (the server, the field app).
+pub const NOT_FOUND: Denied = sync::codes::NOT_FOUND;
+
+/// Too many failed sign-ins or redemptions from one place; the edge says
+/// how many minutes to wait.
+pub const TOO_MANY_ATTEMPTS: Denied = Denied {
+    status: 429,
+    code: "TOO_MANY_ATTEMPTS",
+    zh: "尝试次数过多，请稍后再试",
+    en: "Too many attempts: try again later",
+};
+
+pub const TOKEN_EXPIRED: Denied = Denied {
+    status: 401,
+    code: "TOKEN_EXPIRED",
+    zh: "本机的登录凭据已过期，请用新的注册码重新注册",
+    en: "This device's credentials have expired: enrol it again with a new code",
+};
+
+pub const AREA_NAME: Denied =
+    Denied { status: 400, code: "AREA_NAME", zh: "请填写名称", en: "The name is required" };
+
+/// The area above is missing, unknown or outside every township (the call
+/// site says which).
+pub const AREA_PARENT: Denied =
+    Denied {
+        status: 400, code: "AREA_PARENT", zh: "请选择上级区域和层级", en: "Choose the level and the area above"
+    };
+
+pub const AREA_LEVEL: Denied = Denied {
+    status: 400,
+    code: "AREA_LEVEL",
+    zh: "社区（村）只能建在乡镇下，网格只能建在乡镇或社区（村）下",
+    en: "A community goes under a township; a grid under a township or community",
+};
+
+pub const AREA_NAME_TAKEN: Denied = Denied {
+    status: 400,
+    code: "AREA_NAME_TAKEN",
+    zh: "同一上级下已有同名区域",
+    en: "An area of that name is already there",
+};
+
+/// Every refusal of the county layer's own, once: what the catalogue test
+/// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
+pub const ALL: &[&Denied] = &[
+    &UNAUTHENTICATED,
+    &DEVICE_REVOKED,
+    &DEVICE_SUSPENDED,
+    &DEVICE_WIPED,
+    &NOT_FOUND_AREA,
+    &NOT_FOUND_EXPORT,
+    &FORBIDDEN,
+    &ENROLMENT_INVALID,
+    &ACTOR_TAKEN,
+    &USER_NOT_FOUND,
+    &DEVICE_NOT_FOUND,
+    &BAD_REQUEST,
+    &USER_EXISTS,
+    &CANNOT_DISABLE_SELF,
+    &NOTHING_TO_REVIEW,
+    &IMPORT_MAPPING,
+    &PHOTO_NOT_FOUND,
+    &EXPORTS_BUSY,
+    &EXPORT_RUNNING,
+    &BLOBS_UNAVAILABLE,
+    &PHOTO_NOT_UPLOADED,
+    &NOT_FOUND,
+    &TOO_MANY_ATTEMPTS,
+    &TOKEN_EXPIRED,
+    &AREA_NAME,
+    &AREA_PARENT,
+    &AREA_LEVEL,
+    &AREA_NAME_TAKEN,
+];

@@ -1,0 +1,388 @@
+//! Document storage: the `docs`, `departures` and `counters` tables; loading
+//! and saving a record's sealed document (with its facts and summaries in
+//! the same transaction) and the reads over them.
+
+use super::*;
+
+/// The schema of the sync tables, by dialect.
+pub fn schema(d: Dialect) -> String {
+    let (blob, serial) = match d {
+        Dialect::Sqlite => ("BLOB", "INTEGER PRIMARY KEY"),
+        Dialect::Postgres => ("BYTEA", "BIGSERIAL PRIMARY KEY"),
+    };
+    format!(
+        "CREATE TABLE docs (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            township TEXT,
+            grid TEXT,
+            deleted BIGINT NOT NULL,
+            heads {blob} NOT NULL,
+            fp BIGINT NOT NULL,
+            sealed {blob} NOT NULL,
+            seq BIGINT NOT NULL UNIQUE,
+            updated_at BIGINT NOT NULL
+        );
+        CREATE INDEX docs_township ON docs (township, seq);
+        CREATE INDEX docs_grid ON docs (grid, seq);
+        CREATE INDEX docs_kind ON docs (kind, seq);
+        CREATE TABLE departures (
+            doc_id TEXT NOT NULL,
+            township TEXT,
+            grid TEXT,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (doc_id, seq)
+        );
+        CREATE INDEX departures_seq ON departures (seq);
+        CREATE TABLE quarantine (
+            id {serial},
+            device_id TEXT NOT NULL,
+            doc_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            digest {blob} NOT NULL UNIQUE,
+            sealed {blob} NOT NULL,
+            created_at BIGINT NOT NULL,
+            resolved_at BIGINT,
+            resolution TEXT
+        );
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        INSERT INTO counters (name, value) VALUES ('seq', 0);"
+    )
+}
+
+pub(crate) fn hashes(heads: &[ChangeHash]) -> Vec<Hash> {
+    heads.iter().map(|h| h.0).collect()
+}
+
+pub(crate) fn heads_blob(heads: &[Hash]) -> Vec<u8> {
+    let mut sorted = heads.to_vec();
+    sorted.sort_unstable();
+    sorted.concat()
+}
+
+/// A stored document (`D`: its bytes, or loaded) with its kind and region.
+#[derive(Debug)]
+pub struct Stored<D> {
+    pub kind: String,
+    pub region: Region,
+    pub doc: D,
+}
+
+/// A document's bytes, unsealed.
+pub fn load_bytes(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<Vec<u8>>>, SyncError> {
+    let rows = db.query("SELECT kind, township, grid, sealed FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    let Some(mut row) = rows.into_iter().next() else { return Ok(None) };
+    let sealed = std::mem::replace(&mut row[3], Val::Null).into_blob();
+    let doc = ctx.sealer.open(id.as_str(), &sealed)?;
+    let region = Region { township: row[1].text().map(RecordId::from), grid: row[2].text().map(RecordId::from) };
+    Ok(Some(Stored { kind: row[0].text().unwrap_or_default().to_owned(), region, doc }))
+}
+
+pub fn load(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<AutoCommit>>, SyncError> {
+    let Some(s) = load_bytes(db, ctx, id)? else { return Ok(None) };
+    let doc = store::doc::load(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+    Ok(Some(Stored { kind: s.kind, region: s.region, doc }))
+}
+
+/// [`load`] for a read-modify-write: the document is held first
+/// ([`Sql::lock_doc`]).
+pub fn load_for_write(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<Stored<AutoCommit>>, SyncError> {
+    db.lock_doc(id)?;
+    load(db, ctx, id)
+}
+
+pub(crate) fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
+    let rows = db.query("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", &[])?;
+    Ok(rows.first().map_or(0, |r| r[0].int()))
+}
+
+/// Writes a document (new or changed) with a new `seq`, recording a
+/// departure when its region changed.
+/// What the docs row says of a document beside its bytes.
+#[derive(Debug)]
+pub struct Placed<'a> {
+    pub kind: RecordKind,
+    /// The record as read from the document (its facts row is written too).
+    pub record: &'a registry::model::Record,
+    pub region: &'a Region,
+    pub old_region: Option<&'a Region>,
+    pub deleted: bool,
+}
+
+pub fn save(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    doc: &mut AutoCommit,
+    placed: Placed<'_>,
+) -> Result<Vec<Hash>, SyncError> {
+    let Placed { kind, record, region, old_region, deleted } = placed;
+    let heads = hashes(&doc.get_heads());
+    let fp = fingerprint::of(id, &heads) as i64;
+    // Uncompressed: the wire's DEFLATE compresses a whole batch better than
+    // Automerge's per-column compression, which costs a tenth of a push's
+    // time and the device's first sync a decompression per document.
+    let plain = doc.save_nocompress();
+    if plain.len() > MAX_DOC_BYTES {
+        return Err(SyncError::Document {
+            id: id.to_string(),
+            code: codes::DOCUMENT_TOO_LARGE.code,
+            detail: format!("{} bytes (at most {MAX_DOC_BYTES})", plain.len()),
+        });
+    }
+    let sealed = ctx.sealer.seal(id.as_str(), &plain);
+    let seq = next_seq(db)?;
+    // The summaries, under the seq row's lock like every write.
+    let is_area = kind == RecordKind::Area;
+    if let Some(old) =
+        db.query("SELECT fp, kind, township, grid FROM docs WHERE id = $1", &[id.as_str().into()])?.first()
+    {
+        let was_area = old[1].text() == Some("area");
+        let old_region =
+            Region { township: old[2].text().map(RecordId::from), grid: old[3].text().map(RecordId::from) };
+        summary_change(db, was_area, &old_region, old[0].int(), -1)?;
+    }
+    summary_change(db, is_area, region, fp, 1)?;
+    if let Some(old) = old_region.filter(|old| *old != region) {
+        db.execute(
+            "INSERT INTO departures (doc_id, township, grid, seq) VALUES ($1, $2, $3, $4)",
+            &[id.as_str().into(), Val::opt(old.township.as_ref()), Val::opt(old.grid.as_ref()), seq.into()],
+        )?;
+    }
+    db.execute(
+        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, township = excluded.township,
+           grid = excluded.grid, deleted = excluded.deleted, heads = excluded.heads, fp = excluded.fp,
+           sealed = excluded.sealed, seq = excluded.seq, updated_at = excluded.updated_at",
+        &[
+            id.as_str().into(),
+            kind.key().into(),
+            Val::opt(region.township.as_ref()),
+            Val::opt(region.grid.as_ref()),
+            i64::from(deleted).into(),
+            heads_blob(&heads).into(),
+            fp.into(),
+            sealed.into(),
+            seq.into(),
+            ctx.now_ms.into(),
+        ],
+    )?;
+    crate::facts::project(db, id, record, deleted)?;
+    crate::facts::dupkey(db, ctx.sealer, id, record, deleted)?;
+    crate::facts::blob_refs(db, id, record, deleted)?;
+    crate::facts::conflicts(db, id, record, doc, deleted)?;
+    if let registry::model::Record::Member(m) = record {
+        crate::facts::card_holder(db, id, card_serial(m.card_number.as_deref()).as_deref())?;
+    }
+    Ok(heads)
+}
+
+/// What [`each_document`] calls with each live document and its record.
+pub(crate) type DocumentVisitor<'f> =
+    dyn FnMut(&mut dyn Sql, &RecordId, &registry::model::Record, &AutoCommit) -> Result<(), SyncError> + 'f;
+
+/// Calls `f` with every live document and its record, 1,000 at a time.
+pub(crate) fn each_document(db: &mut dyn Sql, ctx: &Ctx<'_>, f: &mut DocumentVisitor<'_>) -> Result<(), SyncError> {
+    let mut after = String::new();
+    loop {
+        let rows = db.query(
+            "SELECT id FROM docs WHERE deleted = 0 AND id > $1 ORDER BY id LIMIT 1000",
+            &[after.as_str().into()],
+        )?;
+        let n = rows.len();
+        for row in rows {
+            let id = RecordId::from(row[0].text().unwrap_or_default());
+            if let Some(s) = load(db, ctx, &id)? {
+                let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+                f(db, &id, &record, &s.doc)?;
+            }
+            after = id.0;
+        }
+        if n < 1000 {
+            return Ok(());
+        }
+    }
+}
+
+pub(crate) fn root_str(doc: &AutoCommit, key: &str) -> Option<String> {
+    match doc.get(automerge::ROOT, key).ok().flatten() {
+        Some((automerge::Value::Scalar(v), _)) => v.as_str().map(str::to_owned),
+        _ => None,
+    }
+}
+
+/// What the server's area tree says of an area, read off its docs row (no
+/// document is opened): a township's row names itself as township, a grid's
+/// names itself as grid, a community's names its township only.
+pub(crate) fn area_node(db: &mut dyn Sql, id: &RecordId) -> Result<Option<validate::AreaNode>, SyncError> {
+    use registry::model::AreaLevel;
+    let rows = db.query("SELECT township, grid FROM docs WHERE id = $1 AND kind = 'area'", &[id.as_str().into()])?;
+    Ok(rows.first().map(|r| {
+        let (township, grid) = (r[0].text(), r[1].text());
+        let level = if grid == Some(id.as_str()) {
+            AreaLevel::Grid
+        } else if township == Some(id.as_str()) {
+            AreaLevel::Township
+        } else if township.is_some() {
+            AreaLevel::Community
+        } else {
+            AreaLevel::County
+        };
+        // The server checks the region key (township, grid); a grid's
+        // community is the devices' check, from their area tree.
+        validate::AreaNode { level, township: township.map(RecordId::from), parent: None }
+    }))
+}
+
+/// The region rule ([`validate::place_in_tree`]) against the server's area
+/// tree: issues for a record whose grid or community lies outside its
+/// township.
+pub fn place_issues(db: &mut dyn Sql, record: &registry::model::Record) -> Result<Vec<registry::Issue>, SyncError> {
+    let Some(place) = record.place() else { return Ok(Vec::new()) };
+    let mut nodes = std::collections::HashMap::new();
+    for id in [Some(&place.township), place.community.as_ref(), place.grid.as_ref()].into_iter().flatten() {
+        nodes.insert(id.clone(), area_node(db, id)?);
+    }
+    Ok(validate::place_in_tree(place, &|id| nodes.get(id).cloned().flatten()))
+}
+
+/// A document's references as its root keys hold them (the fields
+/// `Record::references` and `transfer_unions` read): compared before and
+/// after a push, so the reference rule reads nothing for a push that sets
+/// none.
+pub(crate) fn reference_keys(doc: &AutoCommit) -> [Option<String>; 7] {
+    ["union_id", "employer_id", "member_id", "entity_id", "parent_union", "from_union", "to_union"]
+        .map(|k| root_str(doc, k))
+}
+
+/// A document's place as its root keys hold it (township, community, grid):
+/// compared before and after a push, so the region rule is checked where a
+/// place is set, not on every edit of a record placed before the rule.
+pub fn place_keys(doc: &AutoCommit) -> [Option<String>; 3] {
+    ["place.township", "place.community", "place.grid"].map(|k| root_str(doc, k))
+}
+
+/// Stores a document the server itself made (an import, the demo county).
+pub fn import(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoCommit) -> Result<(), SyncError> {
+    let record = store::hydrate(doc)?;
+    let old = load_for_write(db, ctx, id)?;
+    if let Some(mut s) = old {
+        s.doc.merge(doc).map_err(|e| SyncError::Document {
+            id: id.to_string(),
+            code: "DOCUMENT_MALFORMED",
+            detail: e.to_string(),
+        })?;
+        let record = store::hydrate(&s.doc)?;
+        let region = record.region(id);
+        let placed = Placed {
+            kind: record.kind(),
+            record: &record,
+            region: &region,
+            old_region: Some(&s.region),
+            deleted: false,
+        };
+        save(db, ctx, id, &mut s.doc, placed)?;
+        return Ok(());
+    }
+    let region = record.region(id);
+    let placed = Placed { kind: record.kind(), record: &record, region: &region, old_region: None, deleted: false };
+    save(db, ctx, id, doc, placed)?;
+    Ok(())
+}
+
+/// Every live record of a kind, after `after` in id order, `limit` at a
+/// time (for the county's own tools: resolving area names, exports).
+pub fn records_of_kind(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    after: Option<&RecordId>,
+    limit: usize,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
+    let rows = db.query(
+        "SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 ORDER BY id LIMIT $3",
+        &[kind.key().into(), after.map_or("", |a| a.as_str()).into(), (limit as i64).into()],
+    )?;
+    records_of_rows(db, ctx, rows)
+}
+
+/// The records of documents whose ids are the first column of `rows`.
+pub(crate) fn records_of_rows(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    rows: Vec<Vec<Val>>,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        if let Some(s) = load(db, ctx, &id)? {
+            let record = store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?;
+            out.push((id, record));
+        }
+    }
+    Ok(out)
+}
+
+/// One live record, read from its document.
+pub fn record(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &RecordId) -> Result<Option<registry::model::Record>, SyncError> {
+    let deleted = db.query("SELECT deleted FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    if deleted.first().is_none_or(|r| r[0].int() != 0) {
+        return Ok(None);
+    }
+    match load(db, ctx, id)? {
+        Some(s) => Ok(Some(store::hydrate(&s.doc).map_err(|e| SyncError::Sealed(format!("{id}: {e}")))?)),
+        None => Ok(None),
+    }
+}
+
+/// Every live record of a kind in one township (region key), in id order,
+/// `limit` at a time (`None`: records with no township).
+pub fn records_in_township(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    township: Option<&RecordId>,
+    after: Option<&RecordId>,
+    limit: usize,
+) -> Result<Vec<(RecordId, registry::model::Record)>, SyncError> {
+    // SQLite numbers `$n` by first appearance: the placeholders stay in order.
+    let mut params: Vec<Val> = vec![kind.key().into(), after.map_or("", |a| a.as_str()).into()];
+    let place = match township {
+        Some(t) => {
+            params.push(t.as_str().into());
+            "township = $3 ORDER BY id LIMIT $4"
+        }
+        None => "township IS NULL ORDER BY id LIMIT $3",
+    };
+    params.push((limit as i64).into());
+    let rows =
+        db.query(&format!("SELECT id FROM docs WHERE kind = $1 AND deleted = 0 AND id > $2 AND {place}"), &params)?;
+    records_of_rows(db, ctx, rows)
+}
+
+/// The townships (region keys) holding live records of a kind.
+pub fn townships_of_kind(db: &mut dyn Sql, kind: RecordKind) -> Result<Vec<Option<RecordId>>, SyncError> {
+    let rows = db.query("SELECT DISTINCT township FROM docs WHERE kind = $1 AND deleted = 0", &[kind.key().into()])?;
+    Ok(rows.into_iter().map(|r| r[0].text().map(RecordId::from)).collect())
+}
+
+/// The number of documents and the newest `seq` (health, tests).
+pub fn stats(db: &mut dyn Sql) -> Result<(u64, i64), SyncError> {
+    let rows = db.query("SELECT count(*), coalesce(max(seq), 0) FROM docs", &[])?;
+    let r = rows.first().ok_or_else(|| SyncError::Db("no row".into()))?;
+    Ok((r[0].int() as u64, r[1].int()))
+}
+
+/// The heads the server holds of a document, if any.
+pub fn heads_of(db: &mut dyn Sql, id: &RecordId) -> Result<Option<Vec<Hash>>, SyncError> {
+    let rows = db.query("SELECT heads FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    Ok(rows.into_iter().next().map(|mut r| {
+        std::mem::replace(&mut r[0], Val::Null)
+            .into_blob()
+            .chunks_exact(32)
+            .map(|c| c.try_into().expect("32"))
+            .collect()
+    }))
+}

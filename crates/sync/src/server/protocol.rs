@@ -1,0 +1,458 @@
+//! The sync protocol's four calls (push, pull, repair, fetch) for one
+//! device within its scope, and the cards a push makes obsolete.
+
+use super::*;
+
+/// The most a pull or fetch response carries (before compression).
+pub const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// The most documents a pull response carries.
+pub const MAX_BATCH_DOCS: u32 = 2000;
+
+/// Applies a device's push. Every document either is applied, goes to the
+/// quarantine (changes another actor made, writes outside the device's
+/// scope, results that break the plan's rules) or is asked for again whole
+/// (its changes build on changes the server lacks). Bytes that are not
+/// Automerge, or that do not read as a record, fail the whole request and
+/// nothing is stored. Replaying a push changes nothing.
+pub fn push(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PushRequest) -> Result<PushResponse, SyncError> {
+    push_with(db, ctx, device, req, &mut Vec::new())
+}
+
+/// A membership card the county should revoke because of an applied push:
+/// its serial (16 hex characters) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardToRevoke {
+    pub serial: String,
+    pub reason: &'static str,
+}
+
+/// [`push`], also reporting the cards the applied changes made obsolete: a
+/// member's previous card when a new one was issued (its card number
+/// changed), and the current card of a member who left, transferred out or
+/// was deleted.
+pub fn push_with(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    req: &PushRequest,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResponse, SyncError> {
+    // Every document of the push held up front, in id order: two pushes
+    // sharing documents wait for each other instead of deadlocking.
+    let mut ids: Vec<&RecordId> = req.docs.iter().map(|d| &d.id).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        db.lock_doc(id)?;
+    }
+    let mut results = Vec::with_capacity(req.docs.len());
+    for d in &req.docs {
+        results.push(push_one(db, ctx, device, d, cards)?);
+    }
+    Ok(PushResponse { results })
+}
+
+/// The serial of a card number Sanjian issued: `UC` and 16 hex characters
+/// (older card numbers, e.g. 16 digits from a previous system, are not).
+pub(crate) fn card_serial(s: Option<&str>) -> Option<String> {
+    let hex = s?.strip_prefix("UC")?;
+    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+}
+
+/// The card number a member record carries for a card serial.
+pub fn card_number(serial: &[u8; 8]) -> String {
+    let hex: String = serial.iter().map(|b| format!("{b:02X}")).collect();
+    format!("UC{hex}")
+}
+
+/// The townships a device works in: its townships and those its grids lie
+/// in (`None`: the whole county).
+pub(crate) fn device_townships(db: &mut dyn Sql, device: &Device) -> Result<Option<HashSet<RecordId>>, SyncError> {
+    if device.scope.all {
+        return Ok(None);
+    }
+    let mut out: HashSet<RecordId> = device.scope.townships.iter().cloned().collect();
+    for g in &device.scope.grids {
+        if let Some(t) = area_node(db, g)?.and_then(|n| n.township) {
+            out.insert(t);
+        }
+    }
+    Ok(Some(out))
+}
+
+/// A reference a device may not make: to a record of a township it does not
+/// work in. Figures count references (a union's members, an entity's,
+/// a vacant chair), so a device outside a township could otherwise move that
+/// township's figures. The county (and a county-wide device) may link
+/// across townships; a transfer needs one of its unions in the device's
+/// townships. Only references the push sets or changes are checked.
+pub(crate) fn foreign_reference(
+    db: &mut dyn Sql,
+    device: &Device,
+    record: &registry::model::Record,
+    before: Option<&registry::model::Record>,
+) -> Result<Option<String>, SyncError> {
+    let old: Vec<(&str, &RecordId)> = before.map(|b| b.references()).unwrap_or_default();
+    let set: Vec<(&str, &RecordId)> = record.references().into_iter().filter(|r| !old.contains(r)).collect();
+    let transfer = record.transfer_unions().filter(|&u| before.and_then(|b| b.transfer_unions()) != Some(u));
+    // Most pushes change no reference (a phone, a date): nothing to read.
+    if set.is_empty() && transfer.is_none() {
+        return Ok(None);
+    }
+    let Some(mine) = device_townships(db, device)? else { return Ok(None) };
+    let township_of = |db: &mut dyn Sql, id: &RecordId| -> Result<Option<RecordId>, SyncError> {
+        let rows = db.query("SELECT township FROM docs WHERE id = $1", &[id.as_str().into()])?;
+        Ok(rows.first().and_then(|r| r[0].text().map(RecordId::from)))
+    };
+    for (field, target) in set {
+        if let Some(t) = township_of(db, target)?
+            && !mine.contains(&t)
+        {
+            return Ok(Some(format!("{field}: a record of another township")));
+        }
+    }
+    if let Some((from, to)) = transfer {
+        let (a, b) = (township_of(db, from)?, township_of(db, to)?);
+        let inside = |t: &Option<RecordId>| t.as_ref().is_none_or(|t| mine.contains(t));
+        if !inside(&a) && !inside(&b) {
+            return Ok(Some("from_union, to_union: both of other townships".into()));
+        }
+    }
+    Ok(None)
+}
+
+pub(crate) fn push_one(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    d: &PushDoc,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResult, SyncError> {
+    let id = &d.id;
+    let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
+    // Held already: push_with locks every document of the push first.
+    let stored = load(db, ctx, id)?;
+    let (mut doc, old) = match stored {
+        Some(s) => (s.doc, Some((s.kind, s.region))),
+        None => (AutoCommit::new(), None),
+    };
+    let before = doc.get_heads();
+    let old_card = card_serial(root_str(&doc, "card_number").as_deref());
+    let old_place = old.as_ref().map(|_| place_keys(&doc));
+    let old_refs = reference_keys(&doc);
+    match store::doc::load_incremental(&mut doc, &d.bytes) {
+        Ok(_) => {}
+        // Another change by this device's actor with the same sequence
+        // number is stored already: the device's store was copied to a
+        // second tablet and both wrote. The clash is kept for the county,
+        // the rest of the push goes on.
+        Err(store::StoreError::Automerge(automerge::AutomergeError::DuplicateSeqNumber(seq, _))) => {
+            let changes = store::doc::change_hashes(&d.bytes);
+            let detail = format!("change {seq} of this device exists already with other contents");
+            quarantine(db, ctx, device, id, (codes::DEVICE_CLONED.code, &detail), &d.bytes, &changes)?;
+            let outcome = Outcome::Quarantined(codes::DEVICE_CLONED.code.into());
+            return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
+        }
+        Err(e) => return Err(bad("DOCUMENT_MALFORMED", e.to_string())),
+    }
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
+    }
+    let held = |doc: &mut AutoCommit| -> Vec<Hash> {
+        d.heads.iter().filter(|h| doc.get_change_by_hash(&ChangeHash(**h)).is_some()).copied().collect()
+    };
+    let after = doc.get_heads();
+    if after == before {
+        let held = held(&mut doc);
+        return Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: hashes(&after), held });
+    }
+    // The changes this push brings (what a quarantine entry holds).
+    let new_changes: Vec<String> = doc.get_changes_meta(&before).iter().map(|c| crate::enrol::hex(&c.hash.0)).collect();
+    let quarantined = |db: &mut dyn Sql, code: &str, detail: String| -> Result<PushResult, SyncError> {
+        quarantine(db, ctx, device, id, (code, &detail), &d.bytes, &new_changes)?;
+        let outcome = Outcome::Quarantined(code.to_owned());
+        Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() })
+    };
+    let foreign = doc.get_changes_meta(&before).iter().any(|c| c.actor.to_bytes() != device.actor);
+    let mut record = store::hydrate(&doc).map_err(|e| bad(store::error::RECORD_UNREADABLE.code, e.to_string()))?;
+    if foreign {
+        return quarantined(db, codes::ACTOR_MISMATCH.code, "changes made by another device".into());
+    }
+    let kind = record.kind();
+    let region = record.region(id);
+    if let Some((old_kind, _)) = &old
+        && old_kind != kind.key()
+    {
+        return quarantined(db, codes::KIND_CHANGED.code, format!("{old_kind} -> {}", kind.key()));
+    }
+    // A record that exists outside the device's scope: telling the device so
+    // (the quarantine's answer) reveals that it exists, within its budget.
+    if let Some((old_kind, r)) = &old
+        && !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r)
+    {
+        reveal(db, ctx, device, id, "push")?;
+    }
+    let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
+    if !old_ok || !device.scope.can_write(kind, &region) {
+        return quarantined(
+            db,
+            codes::OUT_OF_SCOPE.code,
+            "the record is outside the device's townships and grids".into(),
+        );
+    }
+    // The region rule, wherever the push sets a place: a grid or community
+    // of another township would carry the record past the boundary the
+    // scope check just passed.
+    if old_place.as_ref() != Some(&place_keys(&doc)) {
+        let wrong = place_issues(db, &record)?;
+        if !wrong.is_empty() {
+            let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+            return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
+        }
+    }
+    // The reference rule, only where the push sets a reference (the record
+    // as it was is read only then).
+    if !device.scope.all && reference_keys(&doc) != old_refs {
+        let old_record = old.as_ref().and_then(|_| doc.fork_at(&before).ok()).and_then(|d| store::hydrate(&d).ok());
+        if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
+            return quarantined(db, codes::REFERENCE_OUT_OF_SCOPE.code, why);
+        }
+    }
+    let issues = validate::check(&mut record, ctx.today);
+    if blocks_saving(&issues) {
+        let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
+        return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
+    }
+    let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
+    let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
+    let heads = match save(db, ctx, id, &mut doc, placed) {
+        Err(SyncError::Document { code: "DOCUMENT_TOO_LARGE", detail, .. }) => {
+            return quarantined(db, codes::DOCUMENT_TOO_LARGE.code, detail);
+        }
+        saved => saved?,
+    };
+    if let registry::model::Record::Member(m) = &record {
+        // Only this record's own cards: a card number copied from another
+        // member's card revokes nothing.
+        let current = card_serial(m.card_number.as_deref());
+        if let Some(old) = old_card.filter(|o| Some(o) != current.as_ref())
+            && crate::facts::holds_card(db, id, &old)?
+        {
+            cards.push(CardToRevoke { serial: old, reason: "REISSUED" });
+        }
+        if let Some(current) = current.filter(|_| deleted || m.left_on.is_some())
+            && crate::facts::holds_card(db, id, &current)?
+        {
+            cards.push(CardToRevoke { serial: current, reason: if deleted { "DELETED" } else { "MEMBER_LEFT" } });
+        }
+    }
+    let held = held(&mut doc);
+    Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
+}
+
+/// The SQL condition selecting documents a scope may read; its parameters
+/// are appended to `params` (which holds every earlier one) and numbered on.
+pub(crate) fn scope_filter(scope: &Scope, params: &mut Vec<Val>) -> String {
+    if scope.all {
+        return "1 = 1".into();
+    }
+    let list = |ids: &[RecordId], params: &mut Vec<Val>| -> String {
+        let mut out = Vec::new();
+        for id in ids {
+            params.push(id.as_str().into());
+            out.push(format!("${}", params.len()));
+        }
+        if out.is_empty() { "NULL".into() } else { out.join(", ") }
+    };
+    let townships = list(&scope.townships, params);
+    let grids = list(&scope.grids, params);
+    format!("(township IN ({townships}) OR grid IN ({grids}))")
+}
+
+pub(crate) const CURSOR_PREFIX: &str = "v2:";
+
+/// The cursor names its device, so a cursor (or an answer carrying one)
+/// can never serve another device: `v2:<actor>:<scope version>:<seq>`.
+pub(crate) fn cursor_for(device: &Device, seq: i64) -> String {
+    format!("{}{}:{seq}", cursor_prefix(&device.actor), device.scope.version)
+}
+
+/// The start of every cursor made for the device with this actor (the
+/// client checks answers against it).
+pub fn cursor_prefix(actor: &[u8; 16]) -> String {
+    format!("{CURSOR_PREFIX}{}:", crate::enrol::hex(actor))
+}
+
+pub(crate) fn parse_cursor(cursor: &str, device: &Device) -> Result<Option<i64>, SyncError> {
+    if cursor.is_empty() || cursor.starts_with("v1:") {
+        // No cursor yet, or one from before cursors named their device:
+        // start the feed again (what the device holds applies as a no-op).
+        return Ok(None);
+    }
+    let rest = cursor.strip_prefix(CURSOR_PREFIX).ok_or(SyncError::BadCursor)?;
+    let mut parts = rest.split(':');
+    let (Some(actor), Some(version), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(SyncError::BadCursor);
+    };
+    let version: u64 = version.parse().map_err(|_| SyncError::BadCursor)?;
+    let seq: i64 = seq.parse().map_err(|_| SyncError::BadCursor)?;
+    if seq < 0 {
+        return Err(SyncError::BadCursor);
+    }
+    let mine = crate::enrol::hex(&device.actor);
+    // Another device's cursor, or one from an older scope, restarts the
+    // feed: the scope's records reach the device, and what it holds already
+    // applies as a no-op.
+    Ok((actor == mine && version == device.scope.version).then_some(seq))
+}
+
+/// The next batch of the device's feed: documents in its scope (and those
+/// that left it) written after the cursor, in write order.
+pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest) -> Result<PullResponse, SyncError> {
+    let scope = &device.scope;
+    let parsed = parse_cursor(&req.cursor, device)?;
+    let after = parsed.unwrap_or(0);
+    let limit = req.limit.clamp(1, MAX_BATCH_DOCS);
+    let mut params: Vec<Val> = vec![after.into()];
+    let filter = scope_filter(scope, &mut params);
+    let departed = if scope.all {
+        String::new()
+    } else {
+        format!(" OR id IN (SELECT doc_id FROM departures WHERE seq > $1 AND {filter})")
+    };
+    let condition = format!("seq > $1 AND (kind = 'area' OR {filter}{departed})");
+    let total = if req.want_total {
+        let rows = db.query(&format!("SELECT count(*) FROM docs WHERE {condition}"), &params)?;
+        Some(rows.first().map_or(0, |r| r[0].int()) as u64)
+    } else {
+        None
+    };
+    params.push(i64::from(limit).into());
+    let n = params.len();
+    let rows = db.query(
+        &format!("SELECT id, seq, kind, township, grid FROM docs WHERE {condition} ORDER BY seq LIMIT ${n}"),
+        &params,
+    )?;
+    let mut docs = Vec::with_capacity(rows.len());
+    let mut left = Vec::new();
+    let mut last = after;
+    let mut bytes = 0;
+    let mut more = rows.len() as u32 == limit;
+    for row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        last = row[1].int();
+        let kind = RecordKind::from_key(row[2].text().unwrap_or_default()).unwrap_or(RecordKind::Area);
+        let region = Region { township: row[3].text().map(RecordId::from), grid: row[4].text().map(RecordId::from) };
+        if !scope.can_read(kind, &region) {
+            // It left the scope: its id, never its document (nothing outside
+            // the scope is unsealed).
+            left.push(id);
+            continue;
+        }
+        let Some(s) = load_bytes(db, ctx, &id)? else { continue };
+        bytes += s.doc.len();
+        docs.push(Doc { id, bytes: s.doc });
+        if bytes >= MAX_BATCH_BYTES {
+            more = true;
+            break;
+        }
+    }
+    let next = cursor_for(device, last);
+    Ok(PullResponse {
+        from: req.cursor.clone(),
+        next,
+        more,
+        total,
+        scope: parsed.is_none().then(|| scope.clone()),
+        docs,
+        left,
+    })
+}
+
+/// Summaries of the documents a scope reads, by bucket, a page at a time.
+pub(crate) fn scope_buckets(
+    db: &mut dyn Sql,
+    scope: &Scope,
+    only: Option<&[u8]>,
+) -> Result<(Buckets, Vec<(RecordId, u64)>), SyncError> {
+    let mut buckets = Buckets::default();
+    let mut listing = Vec::new();
+    let mut after = String::new();
+    loop {
+        let mut params: Vec<Val> = vec![after.clone().into()];
+        let filter = scope_filter(scope, &mut params);
+        let rows = db.query(
+            &format!("SELECT id, fp FROM docs WHERE id > $1 AND (kind = 'area' OR {filter}) ORDER BY id LIMIT 5000"),
+            &params,
+        )?;
+        let n = rows.len();
+        for row in rows {
+            let id = RecordId::from(row[0].text().unwrap_or_default());
+            let fp = row[1].int() as u64;
+            if let Some(only) = only {
+                if only.contains(&fingerprint::bucket(&id)) {
+                    listing.push((id.clone(), fp));
+                }
+            } else {
+                buckets.add(&id, fp);
+            }
+            after = id.0;
+        }
+        if n < 5000 {
+            return Ok((buckets, listing));
+        }
+    }
+}
+
+/// The repair check (see [`RepairRequest`]).
+pub fn repair(db: &mut dyn Sql, device: &Device, req: &RepairRequest) -> Result<RepairResponse, SyncError> {
+    if req.buckets.is_empty() {
+        if scope_summary(db, &device.scope)? == req.summary {
+            return Ok(RepairResponse::Equal);
+        }
+        let (buckets, _) = scope_buckets(db, &device.scope, None)?;
+        return Ok(RepairResponse::Buckets(buckets.each));
+    }
+    let (_, listing) = scope_buckets(db, &device.scope, Some(&req.buckets))?;
+    Ok(RepairResponse::Listing(listing))
+}
+
+/// Documents by id (the repair check's follow-up). A document outside the
+/// device's scope is answered as `hidden` (forget your copy) only if it left
+/// an area the scope covers, which the device saw; any other is answered as
+/// `absent`, exactly like an id no record has, so a fetch never tells a
+/// device what exists outside its scope. Nothing outside the scope is
+/// unsealed.
+pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchRequest) -> Result<FetchResponse, SyncError> {
+    let mut out = FetchResponse::default();
+    let mut bytes = 0;
+    for id in &req.ids {
+        if bytes >= MAX_BATCH_BYTES {
+            break;
+        }
+        let rows = db.query("SELECT kind, township, grid FROM docs WHERE id = $1", &[id.as_str().into()])?;
+        let Some(r) = rows.first() else {
+            out.absent.push(id.clone());
+            continue;
+        };
+        let kind = RecordKind::from_key(r[0].text().unwrap_or_default()).unwrap_or(RecordKind::Area);
+        let region = Region { township: r[1].text().map(RecordId::from), grid: r[2].text().map(RecordId::from) };
+        if device.scope.can_read(kind, &region) {
+            if let Some(s) = load_bytes(db, ctx, id)? {
+                bytes += s.doc.len();
+                out.docs.push(Doc { id: id.clone(), bytes: s.doc });
+            }
+            continue;
+        }
+        let mut params: Vec<Val> = vec![id.as_str().into()];
+        let filter = scope_filter(&device.scope, &mut params);
+        let left = db.query(&format!("SELECT 1 FROM departures WHERE doc_id = $1 AND {filter} LIMIT 1"), &params)?;
+        if left.is_empty() {
+            out.absent.push(id.clone());
+        } else {
+            out.hidden.push(id.clone());
+        }
+    }
+    Ok(out)
+}
