@@ -10,6 +10,7 @@
 import { makeBackend, asApiError } from './backend.js';
 import { mapSvg, OUTCOME_COLOURS } from './map.js';
 import { STRINGS } from './i18n.js';
+import { pct } from './lib/format.js';
 
 const backend = makeBackend(window);
 const LANG_KEY = 'sanjian.lang';
@@ -142,11 +143,6 @@ function fmtWhen(ms) {
   if (same(d, today)) return `${t('todayWord')} ${fmtTime(ms)}`;
   if (same(d, yesterday)) return `${t('yesterday')} ${fmtTime(ms)}`;
   return `${t('monthDay', d.getMonth() + 1, d.getDate())} ${fmtTime(ms)}`;
-}
-
-function pct(rate) {
-  if (!rate || !rate.denominator) return '—';
-  return `${Math.round((100 * rate.numerator) / rate.denominator)}%`;
 }
 
 async function loadSchema() {

@@ -107,12 +107,17 @@ impl Source {
     }
 }
 
-/// The SHA-256 of each inline `<script>` of a page, as CSP sources.
+/// The SHA-256 of each inline `<script>` of a page (classic or module), as
+/// CSP sources.
 fn script_hashes(page: &str) -> String {
     use sha2::{Digest, Sha256};
     let mut out = Vec::new();
-    for part in page.split("<script>").skip(1) {
-        if let Some((script, _)) = part.split_once("</script>") {
+    for part in page.split("<script").skip(1) {
+        let Some((attributes, rest)) = part.split_once('>') else { continue };
+        if attributes.contains("src=") {
+            continue;
+        }
+        if let Some((script, _)) = rest.split_once("</script>") {
             out.push(format!("'sha256-{}'", sync::enrol::base64(&Sha256::digest(script.as_bytes()))));
         }
     }

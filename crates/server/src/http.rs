@@ -102,6 +102,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
+        .route("/console/lib/{file}", get(console_lib))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
         .route("/api/console/exports/{id}", get(export_status))
@@ -534,6 +535,17 @@ async fn console_map_js() -> Response {
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
         include_str!("../../../ui/map.js"),
     )
+        .into_response()
+}
+
+/// The front ends' shared library (`ui/lib`), as the console loads it.
+async fn console_lib(Path(file): Path<String>) -> Response {
+    let body = match file.as_str() {
+        "format.js" => include_str!("../../../ui/lib/format.js"),
+        "codes.js" => include_str!("../../../ui/lib/codes.js"),
+        _ => return ApiError::from(auth::NOT_FOUND).into_response(),
+    };
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body)
         .into_response()
 }
 

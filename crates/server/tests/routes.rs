@@ -24,6 +24,7 @@ const EDGE: &[&str] = &[
     "console_reconcile",
     "console_page",
     "console_map_js",
+    "console_lib",
     "verify_page",
     "not_found",
 ];
