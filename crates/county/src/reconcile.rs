@@ -17,8 +17,9 @@ use std::collections::HashMap;
 use sync::SyncError;
 use sync::server::{Ctx, Sql};
 
-fn refused(code: &str, zh: String, en: String) -> SyncError {
-    SyncError::Refused { status: 400, code: code.into(), message: registry::message::Message::new(zh, en) }
+/// A refusal of the catalogue, saying more for this file.
+fn refused(code: crate::auth::Denied, zh: String, en: String) -> SyncError {
+    SyncError::Refused { status: code.status, code: code.code.into(), message: registry::message::Message::new(zh, en) }
 }
 
 /// A file read as a table: its header row and data rows, text cells.
@@ -65,7 +66,7 @@ fn csv_rows(text: &str) -> Result<Vec<Vec<String>>, SyncError> {
     }
     if quoted {
         return Err(refused(
-            "IMPORT_UNREADABLE",
+            crate::auth::IMPORT_UNREADABLE,
             format!("文件无法读取：第{line}行的引号没有闭合"),
             format!("The file cannot be read: a quote opened before line {line} is never closed"),
         ));
@@ -86,7 +87,7 @@ pub const MAX_COLUMNS: u32 = 256;
 /// A sheet or file past [`MAX_ROWS`] or [`MAX_COLUMNS`].
 fn too_large(zh: &str, en: &str) -> SyncError {
     refused(
-        "IMPORT_TOO_LARGE",
+        crate::auth::IMPORT_TOO_LARGE,
         format!("{zh}超出{MAX_ROWS}行或{MAX_COLUMNS}列，请拆分后再导入"),
         format!("{en} goes past {MAX_ROWS} rows or {MAX_COLUMNS} columns; split it and import the parts"),
     )
@@ -101,16 +102,28 @@ fn too_large(zh: &str, en: &str) -> SyncError {
 fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, SyncError> {
     use calamine::Reader;
     let unreadable = |e: &dyn std::fmt::Display| {
-        refused("IMPORT_UNREADABLE", format!("XLSX文件无法读取：{e}"), format!("The XLSX file cannot be read: {e}"))
+        refused(
+            crate::auth::IMPORT_UNREADABLE,
+            format!("XLSX文件无法读取：{e}"),
+            format!("The XLSX file cannot be read: {e}"),
+        )
     };
     let sheet_unreadable = |e: calamine::XlsxError| {
-        refused("IMPORT_UNREADABLE", format!("XLSX工作表无法读取：{e}"), format!("The sheet cannot be read: {e}"))
+        refused(
+            crate::auth::IMPORT_UNREADABLE,
+            format!("XLSX工作表无法读取：{e}"),
+            format!("The sheet cannot be read: {e}"),
+        )
     };
     let read = || -> Result<std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>>, SyncError> {
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|e| unreadable(&e))?;
         let Some(first) = book.sheet_names().first().cloned() else {
-            return Err(refused("IMPORT_UNREADABLE", "XLSX文件没有工作表".into(), "The XLSX file has no sheet".into()));
+            return Err(refused(
+                crate::auth::IMPORT_UNREADABLE,
+                "XLSX文件没有工作表".into(),
+                "The XLSX file has no sheet".into(),
+            ));
         };
         let mut reader = book.worksheet_cells_reader(&first).map_err(sheet_unreadable)?;
         let mut cells: std::collections::BTreeMap<u32, std::collections::BTreeMap<u32, String>> = Default::default();
@@ -157,7 +170,7 @@ pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
                 let (t, _, bad) = encoding_rs::GBK.decode(body);
                 if bad {
                     return Err(refused(
-                        "IMPORT_ENCODING",
+                        crate::auth::IMPORT_ENCODING,
                         "文件编码无法识别（应为UTF-8或GBK）".into(),
                         "The file's encoding is neither UTF-8 nor GBK".into(),
                     ));
@@ -168,7 +181,7 @@ pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
         (csv_rows(&text)?, encoding)
     };
     if rows.len() < 2 {
-        return Err(refused("IMPORT_EMPTY", "文件没有数据行".into(), "The file has no data rows".into()));
+        return Err(refused(crate::auth::IMPORT_EMPTY, "文件没有数据行".into(), "The file has no data rows".into()));
     }
     if rows.len() > MAX_ROWS as usize || rows.iter().any(|r| r.len() > MAX_COLUMNS as usize) {
         return Err(too_large("文件", "The file"));
@@ -260,7 +273,7 @@ pub fn reconcile(
     let cols = [Some(mapping.name), mapping.credit_code, mapping.workers, mapping.address];
     if cols.iter().flatten().any(|c| *c >= width) {
         return Err(refused(
-            "IMPORT_MAPPING",
+            crate::auth::IMPORT_MAPPING,
             format!("列对应有误：文件只有{width}列"),
             format!("The column mapping does not fit: the file has {width} columns"),
         ));
@@ -275,7 +288,7 @@ pub fn reconcile(
         let cell = |c: Option<usize>| c.and_then(|c| row.get(c)).map(|v| normalise(v)).unwrap_or_default();
         let name = cell(Some(mapping.name));
         if name.is_empty() {
-            problems.push(Problem { line, code: "NO_NAME", detail: String::new() });
+            problems.push(Problem { line, code: crate::auth::NO_NAME.code, detail: String::new() });
             continue;
         }
         let raw_code = cell(mapping.credit_code);
@@ -285,7 +298,11 @@ pub fn reconcile(
             match CreditCode::parse(&raw_code) {
                 Ok(c) => {
                     if !c.checksum_ok() {
-                        bad_checksums.push(Problem { line, code: "CREDIT_CODE_CHECKSUM", detail: raw_code.clone() });
+                        bad_checksums.push(Problem {
+                            line,
+                            code: registry::ids::CREDIT_CODE_CHECKSUM.code,
+                            detail: raw_code.clone(),
+                        });
                     }
                     Some(c.as_str().to_owned())
                 }
@@ -300,7 +317,7 @@ pub fn reconcile(
             w => match w.trim_end_matches(".0").parse::<i64>() {
                 Ok(n) if n >= 0 => Some(n),
                 _ => {
-                    problems.push(Problem { line, code: "WORKERS_NOT_A_NUMBER", detail: w });
+                    problems.push(Problem { line, code: crate::auth::WORKERS_NOT_A_NUMBER.code, detail: w });
                     continue;
                 }
             },
@@ -308,7 +325,11 @@ pub fn reconcile(
         let key = name_key(&name);
         let earlier = credit_code.as_ref().and_then(|c| seen_code.get(c)).or_else(|| seen_name.get(&key));
         if let Some(first) = earlier {
-            problems.push(Problem { line, code: "DUPLICATE_ROW", detail: format!("{name} = line {first}") });
+            problems.push(Problem {
+                line,
+                code: crate::auth::DUPLICATE_ROW.code,
+                detail: format!("{name} = line {first}"),
+            });
             continue;
         }
         if let Some(c) = &credit_code {
@@ -426,7 +447,7 @@ pub fn make_tasks(
 ) -> Result<Tasks, SyncError> {
     let rows = db.query("SELECT source, report FROM imports WHERE id = $1", &[import.into()])?;
     let Some(row) = rows.first() else {
-        return Err(refused("IMPORT_NOT_FOUND", "没有这次名单比对".into(), "No such import".into()));
+        return Err(refused(crate::auth::IMPORT_NOT_FOUND, "没有这次名单比对".into(), "No such import".into()));
     };
     let source = row[0].text().unwrap_or_default().to_owned();
     let report: serde_json::Value = serde_json::from_str(row[1].text().unwrap_or("{}")).unwrap_or_default();

@@ -728,7 +728,7 @@ impl App {
                 return Err(ApiError::from(codes::TRANSFER_NOT_A_MEMBER));
             };
             if m.union_id == a.to_union {
-                return Err(ApiError::from(codes::TRANSFER_SAME_UNION));
+                return Err(ApiError::from(registry::validate::TRANSFER_SAME_UNION));
             }
             let Some(to) = s.get(&a.to_union)?.filter(|r| matches!(r.record, Record::Union(_)) && r.deleted.is_none())
             else {

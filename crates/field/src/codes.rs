@@ -122,12 +122,6 @@ pub const TRANSFER_NO_UNION: Code =
     Code {
         status: 400, code: "TRANSFER_NO_UNION", zh: "转入工会不存在", en: "The receiving union does not exist"
     };
-pub const TRANSFER_SAME_UNION: Code = Code {
-    status: 400,
-    code: "TRANSFER_SAME_UNION",
-    zh: "转入工会与现所在工会相同",
-    en: "The member already belongs to that union",
-};
 
 // Codes whose call sites say more (a count, a limit, a time to wait).
 pub const BAD_ARGUMENTS: Code =
@@ -190,7 +184,6 @@ pub const ALL: &[Code] = &[
     RESET_NOT_CONFIRMED,
     TRANSFER_NOT_A_MEMBER,
     TRANSFER_NO_UNION,
-    TRANSFER_SAME_UNION,
     BAD_ARGUMENTS,
     PIN_LENGTH,
     PIN_LOCKED,

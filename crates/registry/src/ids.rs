@@ -20,6 +20,15 @@ const PROVINCES: [u8; 35] = [
     64, 65, 71, 81, 82, 83,
 ];
 
+/// A credit code whose check character fails: raised as a warning saving
+/// may override with a reason, and named by the county's list imports.
+pub const CREDIT_CODE_CHECKSUM: crate::message::Code = crate::message::Code {
+    status: 422,
+    code: "CREDIT_CODE_CHECKSUM",
+    zh: "统一社会信用代码校验位不符：请对照营业执照逐位核对；如确与执照一致，请填写保留理由",
+    en: "The credit code does not check out: compare it character by character with the business licence; if it matches, record why it is kept",
+};
+
 /// A valid, normalised 18-character resident ID number (公民身份号码).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResidentId(String);
@@ -361,14 +370,7 @@ impl CreditCode {
     /// The warning raised when the check character fails and nobody has yet
     /// recorded why the code is kept.
     pub fn checksum_warning(&self, field: &str) -> Option<Issue> {
-        (!self.checksum_ok).then(|| {
-            Issue::warning(
-                field,
-                "CREDIT_CODE_CHECKSUM",
-                "统一社会信用代码校验位不符：请对照营业执照逐位核对；如确与执照一致，请填写保留理由".to_owned(),
-                "The credit code does not check out: compare it character by character with the business licence; if it matches, record why it is kept".to_owned(),
-            )
-        })
+        (!self.checksum_ok).then(|| CREDIT_CODE_CHECKSUM.warning(field))
     }
 
     /// The credit code carried by the text of a business licence's QR code.

@@ -17,6 +17,19 @@ use time::Date;
 pub const REQUIRED: crate::message::Code =
     crate::message::Code { status: 422, code: "REQUIRED", zh: "此项必填", en: "This field is required" };
 
+/// A transfer into the union the member is in already: refused by the
+/// transfer's own rules and by the field app's transfer command alike.
+pub const TRANSFER_SAME_UNION: crate::message::Code = crate::message::Code {
+    status: 422,
+    code: "TRANSFER_SAME_UNION",
+    zh: "转入工会不能与转出工会相同",
+    en: "The receiving union must differ from the one left",
+};
+
+/// The registry's codes that other layers raise too, in the catalogue
+/// (the rest are field issues inside a refused save).
+pub const SHARED_CODES: &[crate::message::Code] = &[REQUIRED, TRANSFER_SAME_UNION, crate::ids::CREDIT_CODE_CHECKSUM];
+
 /// Youngest age at which a person may work, and so join a union (劳动法: 16).
 pub const MIN_WORKING_AGE: i32 = 16;
 
@@ -424,12 +437,7 @@ fn transfer(r: &mut Transfer, today: Date, v: &mut Issues) {
     v.required_id("from_union", &r.from_union);
     v.required_id("to_union", &r.to_union);
     if r.from_union == r.to_union && !r.from_union.as_str().is_empty() {
-        v.push(Issue::error(
-            "to_union",
-            "TRANSFER_SAME_UNION",
-            "转入工会不能与转出工会相同",
-            "The receiving union must differ from the one left",
-        ));
+        v.push(TRANSFER_SAME_UNION.error("to_union"));
     }
     v.not_future("date", Some(r.date), today);
     v.place(&r.place);

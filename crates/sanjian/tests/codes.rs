@@ -17,9 +17,9 @@ fn catalogue() -> Vec<Entry> {
     all.extend(card::error::catalogue());
     all.extend(field::codes::ALL.iter().map(Entry::of));
     // The registry's rule and validation codes are field issues inside a
-    // refused save (`RECORD_INVALID`); the one the app's forms raise too is
+    // refused save (`RECORD_INVALID`); those other layers raise too are
     // here.
-    all.push(Entry::of(&registry::validate::REQUIRED));
+    all.extend(registry::validate::SHARED_CODES.iter().map(Entry::of));
     all
 }
 
@@ -87,7 +87,12 @@ fn every_code_the_sources_name_is_catalogued() {
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
                 let text = &text[..text.find("#[cfg(test)]").unwrap_or(text.len())];
-                for literal in text.split('"').skip(1).step_by(2) {
+                // Every span between two quotes is looked at, whatever the
+                // quotes' parity (a `'"'` or an escaped quote cannot hide a
+                // code).
+                let quotes: Vec<usize> = text.match_indices('"').map(|(i, _)| i).collect();
+                for pair in quotes.windows(2) {
+                    let literal = &text[pair[0] + 1..pair[1]];
                     let looks = literal.len() >= 4
                         && literal.starts_with(|c: char| c.is_ascii_uppercase())
                         && literal.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');

@@ -161,6 +161,38 @@ pub const AREA_NAME_TAKEN: Denied = Denied {
     zh: "同一上级下已有同名区域",
     en: "An area of that name is already there",
 };
+// A list another office sent (`reconcile`): refused whole, or a row set
+// aside in its report. Call sites say more (the line, the limit).
+pub const IMPORT_UNREADABLE: Denied =
+    Denied { status: 400, code: "IMPORT_UNREADABLE", zh: "文件无法读取", en: "The file cannot be read" };
+pub const IMPORT_TOO_LARGE: Denied = Denied {
+    status: 400,
+    code: "IMPORT_TOO_LARGE",
+    zh: "文件行数或列数过多，请拆分后再导入",
+    en: "The file has too many rows or columns; split it and import the parts",
+};
+pub const IMPORT_ENCODING: Denied = Denied {
+    status: 400,
+    code: "IMPORT_ENCODING",
+    zh: "文件编码无法识别（应为UTF-8或GBK）",
+    en: "The file's encoding is neither UTF-8 nor GBK",
+};
+pub const IMPORT_EMPTY: Denied =
+    Denied { status: 400, code: "IMPORT_EMPTY", zh: "文件没有数据行", en: "The file has no data rows" };
+pub const IMPORT_NOT_FOUND: Denied =
+    Denied { status: 404, code: "IMPORT_NOT_FOUND", zh: "没有这次名单比对", en: "No such import" };
+pub const NO_NAME: Denied =
+    Denied { status: 422, code: "NO_NAME", zh: "该行没有单位名称", en: "The row has no entity name" };
+pub const WORKERS_NOT_A_NUMBER: Denied = Denied {
+    status: 422,
+    code: "WORKERS_NOT_A_NUMBER",
+    zh: "职工人数不是整数",
+    en: "The number of workers is not a whole number",
+};
+pub const DUPLICATE_ROW: Denied =
+    Denied {
+        status: 422, code: "DUPLICATE_ROW", zh: "与前面某行是同一单位", en: "The same entity as an earlier row"
+    };
 
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
@@ -193,4 +225,12 @@ pub const ALL: &[&Denied] = &[
     &AREA_PARENT,
     &AREA_LEVEL,
     &AREA_NAME_TAKEN,
+    &IMPORT_UNREADABLE,
+    &IMPORT_TOO_LARGE,
+    &IMPORT_ENCODING,
+    &IMPORT_EMPTY,
+    &IMPORT_NOT_FOUND,
+    &NO_NAME,
+    &WORKERS_NOT_A_NUMBER,
+    &DUPLICATE_ROW,
 ];
