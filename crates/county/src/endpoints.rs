@@ -102,14 +102,25 @@ impl County {
         self.db.tx(|db| sync::facts::ensure(db, &ctx))
     }
 
-    /// Is `token` an enrolled device's? Asked before a byte of its body is
-    /// read: an unknown token, or (unless `revoked_ok`) a revoked device's,
-    /// is refused here.
-    pub fn device_admitted(&self, token: &str, revoked_ok: bool) -> Result<(), CountyError> {
+    /// Is `token` an enrolled device's, for a request to `path`? Asked
+    /// before a byte of its body is read: an unknown token, or a revoked
+    /// device's, is refused here, except that a revoked device's push is
+    /// still read (what it pushed is kept for review, within its quota).
+    pub fn device_admitted(&self, token: &str, path: &str) -> Result<(), CountyError> {
+        let revoked_ok = path == sync::client::path::PUSH;
         match self.db.tx(|db| auth::find_device(db, token))? {
             None => Err(auth::UNAUTHENTICATED.into()),
             Some((_, Some(denied))) if !revoked_ok => Err(denied.into()),
             Some(_) => Ok(()),
+        }
+    }
+
+    /// One request of a device to `path`: a sync call or an attachment's.
+    pub fn device_request(&self, token: &str, path: &str, body: &[u8]) -> Result<Vec<u8>, CountyError> {
+        use sync::blobs::path as blobs;
+        match path {
+            blobs::STATUS | blobs::PUSH | blobs::FETCH => self.blobs(token, path, body),
+            _ => self.sync(token, path, body),
         }
     }
 

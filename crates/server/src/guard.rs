@@ -70,6 +70,43 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Must a guess of `kind` from `source` (at `account`) wait? Seconds.
+    pub fn blocked(&self, kind: county::ops::Guesses, source: &str, account: Option<&str>, now: i64) -> Option<u64> {
+        use county::ops::Guesses;
+        match kind {
+            Guesses::Nothing => None,
+            Guesses::Password => {
+                let account = format!("{source}|user:{}", account.unwrap_or_default());
+                self.login_account.blocked(&account, now).or(self.login_source.blocked(source, now))
+            }
+            Guesses::EnrolmentCode => self.redeem_source.blocked(source, now),
+        }
+    }
+
+    /// Counts a guess's outcome: a failure counts against the source (and
+    /// the account); a right password clears its account's count. A
+    /// server's own failure (`status` 500 and up) is no guess.
+    pub fn record(&self, kind: county::ops::Guesses, source: &str, account: Option<&str>, status: u16, now: i64) {
+        use county::ops::Guesses;
+        let failed = (400..500).contains(&status);
+        match kind {
+            Guesses::Nothing => {}
+            Guesses::Password => {
+                let account = format!("{source}|user:{}", account.unwrap_or_default());
+                if status < 400 {
+                    self.login_account.clear(&account);
+                } else {
+                    self.login_account.fail(&account, now);
+                    self.login_source.fail(source, now);
+                }
+            }
+            Guesses::EnrolmentCode if failed => self.redeem_source.fail(source, now),
+            Guesses::EnrolmentCode => {}
+        }
+    }
+}
+
 /// The peer address of a connection, as `axum::serve` hands it to the
 /// router (plain TCP or TLS).
 #[derive(Debug, Clone, Copy)]

@@ -68,17 +68,12 @@ struct CountyRoutes(axum::Router<Arc<AppState>>);
 
 impl county::ops::OperationVisitor for CountyRoutes {
     fn visit<O: Operation>(&mut self) {
-        use std::any::TypeId;
-        // Two operations go through the edge's limits first.
-        let handler = if TypeId::of::<O>() == TypeId::of::<ops::staff::Login>() {
-            post(login)
-        } else if TypeId::of::<O>() == TypeId::of::<ops::devices::RedeemEnrolment>() {
-            post(redeem)
-        } else {
-            match O::METHOD {
-                county::ops::Method::Get => get(op::<O>),
-                county::ops::Method::Post => post(op::<O>),
-            }
+        use county::ops::{Guesses, Method};
+        // Operations whose failures are guesses go through the limits first.
+        let handler = match (O::GUESSES, O::METHOD) {
+            (Guesses::Nothing, Method::Get) => get(op::<O>),
+            (Guesses::Nothing, Method::Post) => post(op::<O>),
+            _ => post(guessed::<O>),
         };
         self.0 = std::mem::take(&mut self.0).route(O::PATH, handler);
     }
@@ -90,13 +85,13 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
     county
         .0
         .route("/health", get(health))
-        .route(path::PUSH, post(sync_endpoint))
-        .route(path::PULL, post(sync_endpoint))
-        .route(path::REPAIR, post(sync_endpoint))
-        .route(path::FETCH, post(sync_endpoint))
-        .route(sync::blobs::path::STATUS, post(blob_endpoint))
-        .route(sync::blobs::path::PUSH, post(blob_endpoint))
-        .route(sync::blobs::path::FETCH, post(blob_endpoint))
+        .route(path::PUSH, post(device_endpoint))
+        .route(path::PULL, post(device_endpoint))
+        .route(path::REPAIR, post(device_endpoint))
+        .route(path::FETCH, post(device_endpoint))
+        .route(sync::blobs::path::STATUS, post(device_endpoint))
+        .route(sync::blobs::path::PUSH, post(device_endpoint))
+        .route(sync::blobs::path::FETCH, post(device_endpoint))
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
         .route("/verify", get(verify_page))
@@ -316,63 +311,51 @@ async fn health(State(st): State<Arc<AppState>>) -> ApiResult<Json<county::endpo
 /// unknown token is refused without a byte read, inflated or decoded);
 /// then a slot among the bodies being decoded, so enrolled devices too can
 /// make the server hold only so much at once.
-async fn device_first(st: &Arc<AppState>, headers: &HeaderMap, revoked_ok: bool) -> ApiResult<(String, Permit)> {
-    let (state, token) = (st.clone(), bearer(headers)?);
+async fn device_first(st: &Arc<AppState>, headers: &HeaderMap, path: &str) -> ApiResult<(String, Permit)> {
+    let (state, token, path) = (st.clone(), bearer(headers)?, path.to_owned());
     let asked = token.clone();
-    blocking(move || Ok(state.county.device_admitted(&asked, revoked_ok)?)).await?;
+    blocking(move || Ok(state.county.device_admitted(&asked, &path)?)).await?;
     let permit = st.bodies.clone().acquire_owned().await.map_err(|_| SyncError::Server("shutting down".into()))?;
     Ok((token, permit))
 }
 
 type Permit = tokio::sync::OwnedSemaphorePermit;
 
-/// One sync endpoint ([`County::sync`]). A revoked device's push is still
-/// read: what it pushed is kept for review (within its quota).
-async fn sync_endpoint(
+/// The binary endpoints of devices, sync and attachments
+/// ([`County::device_request`]).
+async fn device_endpoint(
     State(st): State<Arc<AppState>>,
-    path: axum::http::Uri,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
-    let (token, permit) = device_first(&st, &headers, true).await?;
+    let (token, permit) = device_first(&st, &headers, uri.path()).await?;
     let body = read_body(body, st.max_body).await?;
-    blocking(move || Ok(binary(st.county.sync(&token, path.path(), &body)?, permit))).await
+    blocking(move || Ok(binary(st.county.device_request(&token, uri.path(), &body)?, permit))).await
 }
 
-/// The attachment endpoints ([`County::blobs`]): for an enrolled, unrevoked
-/// device, within its scope.
-async fn blob_endpoint(
-    State(st): State<Arc<AppState>>,
-    path: axum::http::Uri,
-    headers: HeaderMap,
-    body: Body,
-) -> ApiResult<Response> {
-    let (token, permit) = device_first(&st, &headers, false).await?;
-    let body = read_body(body, st.max_body).await?;
-    blocking(move || Ok(binary(st.county.blobs(&token, path.path(), &body)?, permit))).await
-}
-
-/// A device asks for a new token (with its current one); the old one works
-/// until the new one is first used.
+/// A JSON body as `T`, or `BAD_REQUEST`.
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|_| auth::BAD_REQUEST.into())
 }
 
-/// Redeeming an enrolment code ([`ops::devices::RedeemEnrolment`]), with
-/// failures counted per source: a source that keeps guessing waits.
-async fn redeem(
+/// An operation whose failures are guesses (signing in, redeeming an
+/// enrolment code; [`county::ops::Guesses`]): failures are counted per
+/// source (and account), and a source that keeps guessing waits, the right
+/// answer too. Failures from elsewhere never lock this source out.
+async fn guessed<O: Operation>(
     State(st): State<Arc<AppState>>,
     axum::Extension(from): axum::Extension<crate::guard::Source>,
     body: Body,
 ) -> ApiResult<Response> {
-    let req: ops::devices::Redeem = json_body(&read_body(body, 16 << 10).await?)?;
-    if let Some(secs) = st.limits.redeem_source.blocked(&from.0, now_ms()) {
+    let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
+    let account = O::account(&req);
+    if let Some(secs) = st.limits.blocked(O::GUESSES, &from.0, account.as_deref(), now_ms()) {
         return Ok(too_many(secs));
     }
-    let answer = run_op::<ops::devices::RedeemEnrolment>(st.clone(), None, req).await;
-    if answer.as_ref().is_err_and(|e| e.status < 500) {
-        st.limits.redeem_source.fail(&from.0, now_ms());
-    }
+    let answer = run_op::<O>(st.clone(), None, req).await;
+    let status = answer.as_ref().map_or_else(|e| e.status, |_| 200);
+    st.limits.record(O::GUESSES, &from.0, account.as_deref(), status, now_ms());
     answer.map(|a| Json(a).into_response())
 }
 
@@ -385,30 +368,6 @@ fn too_many(secs: u64) -> Response {
     );
     let body = Json(ErrorBody { code: auth::TOO_MANY_ATTEMPTS.code, message: &message });
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], body).into_response()
-}
-
-/// Signing in ([`ops::staff::Login`]), with failures counted per source and
-/// account: five wrong passwords for an account from one source, or a
-/// hundred from one source, within a quarter of an hour, and that source
-/// waits (the right password too). Failures from elsewhere never lock this
-/// source out.
-async fn login(
-    State(st): State<Arc<AppState>>,
-    axum::Extension(from): axum::Extension<crate::guard::Source>,
-    body: Body,
-) -> ApiResult<Response> {
-    let req: ops::staff::SignIn = json_body(&read_body(body, 16 << 10).await?)?;
-    let (account, now) = (format!("{}|user:{}", from.0, req.username.trim().to_lowercase()), now_ms());
-    if let Some(secs) = st.limits.login_account.blocked(&account, now).or(st.limits.login_source.blocked(&from.0, now))
-    {
-        return Ok(too_many(secs));
-    }
-    let answer = run_op::<ops::staff::Login>(st.clone(), None, req).await;
-    match &answer {
-        Ok(_) => st.limits.login_account.clear(&account),
-        Err(_) => (st.limits.login_account.fail(&account, now), st.limits.login_source.fail(&from.0, now)).1,
-    }
-    answer.map(|a| Json(a).into_response())
 }
 
 // ---------------------------------------------------------------- cards

@@ -12,8 +12,7 @@ const HTTP: &str = include_str!("../src/http.rs");
 /// protocol, the signed card lists, photos and ledger files, the pages.
 const EDGE: &[&str] = &[
     "health",
-    "sync_endpoint",
-    "blob_endpoint",
+    "device_endpoint",
     "card_trust",
     "card_revocations",
     "console_blob",
@@ -29,9 +28,9 @@ const EDGE: &[&str] = &[
     "not_found",
 ];
 
-/// Operations the edge runs through its rate limits first: thin wrappers
-/// around the same call.
-const LIMITED: &[&str] = &["login", "redeem"];
+/// The one handler for operations whose failures are guesses: the rate
+/// limits around the same call.
+const LIMITED: &[&str] = &["guessed"];
 
 /// The functions of the file that start at column 0: name → lines of body.
 fn functions() -> Vec<(String, Vec<&'static str>)> {

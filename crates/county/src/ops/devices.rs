@@ -2,6 +2,7 @@
 //! lists the devices, revokes, wipes, reinstates and rescopes them. Every
 //! state change lands in the device's events (the audit log).
 
+use super::Guesses;
 use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::auth::{self, DeviceInfo, Grant};
@@ -214,6 +215,7 @@ impl Operation for RedeemEnrolment {
     const ALLOWED: Allowed = Allowed::Anyone;
     const METHOD: Method = Method::Post;
     const PATH: &str = "/api/enrol/redeem";
+    const GUESSES: Guesses = Guesses::EnrolmentCode;
     fn run(cx: &mut Cx<'_>, req: Redeem) -> Result<Enrolled, CountyError> {
         let actor: [u8; 16] =
             auth::unhex(&req.actor).and_then(|b| b.try_into().ok()).ok_or_else(CountyError::bad_request)?;

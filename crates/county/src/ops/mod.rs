@@ -75,6 +75,16 @@ pub enum Method {
     Post,
 }
 
+/// What an operation's failure may be a guess at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guesses {
+    Nothing,
+    /// A staff member's password (counted per source and account).
+    Password,
+    /// An enrolment code (counted per source).
+    EnrolmentCode,
+}
+
 /// One action of the county's.
 pub trait Operation: 'static {
     /// What the caller sends (path, query and body fields together).
@@ -86,7 +96,17 @@ pub trait Operation: 'static {
     /// Where the HTTP edge serves it (`{name}` segments are request fields).
     const METHOD: Method;
     const PATH: &'static str;
+    /// Are its failures someone's guesses (a password, an enrolment code)?
+    /// The HTTP edge then counts them per source (and per account) and makes
+    /// a source that keeps guessing wait.
+    const GUESSES: Guesses = Guesses::Nothing;
     fn run(cx: &mut Cx<'_>, req: Self::Request) -> Result<Self::Response, CountyError>;
+
+    /// The account a guess is aimed at (a username), for
+    /// [`Guesses::Password`].
+    fn account(_req: &Self::Request) -> Option<String> {
+        None
+    }
 
     /// Called after a refusal, its transaction rolled back: what must be
     /// written even though the operation was refused (a device probing past

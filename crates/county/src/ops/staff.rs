@@ -1,6 +1,7 @@
 //! Staff accounts and their sessions: county admins manage them; anyone
 //! signed in can sign themselves out.
 
+use super::Guesses;
 use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
 use crate::auth::{self, Role, StaffAccount};
@@ -178,6 +179,10 @@ impl Operation for Login {
     const ALLOWED: Allowed = Allowed::Anyone;
     const METHOD: Method = Method::Post;
     const PATH: &str = "/api/login";
+    const GUESSES: Guesses = Guesses::Password;
+    fn account(req: &SignIn) -> Option<String> {
+        Some(req.username.trim().to_lowercase())
+    }
     fn run(cx: &mut Cx<'_>, req: SignIn) -> Result<Session, CountyError> {
         let (token, staff) = auth::login(cx.db, &req.username, &req.password)??;
         Ok(Session { token, staff })
