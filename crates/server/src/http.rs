@@ -349,13 +349,13 @@ async fn guessed<O: Operation>(
     body: Body,
 ) -> ApiResult<Response> {
     let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
-    let account = O::account(&req);
-    if let Some(secs) = st.limits.blocked(O::GUESSES, &from.0, account.as_deref(), now_ms()) {
+    let (account, limits) = (O::account(&req), &st.limits);
+    if let Some(secs) = limits.blocked(O::GUESSES, &from.0, account.as_deref(), now_ms()) {
         return Ok(too_many(secs));
     }
     let answer = run_op::<O>(st.clone(), None, req).await;
     let status = answer.as_ref().map_or_else(|e| e.status, |_| 200);
-    st.limits.record(O::GUESSES, &from.0, account.as_deref(), status, now_ms());
+    limits.record(O::GUESSES, &from.0, account.as_deref(), status, now_ms());
     answer.map(|a| Json(a).into_response())
 }
 

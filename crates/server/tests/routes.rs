@@ -108,7 +108,7 @@ fn routes_are_an_extractor_and_one_call_of_the_county_layer() {
     // wrappers: short, no SQL, no ad-hoc JSON, no authorisation of their
     // own.
     let short = [("op", 10), ("run_op", 10)].into_iter().chain(EDGE.iter().map(|n| (*n, 10)));
-    for (name, most) in short.chain(LIMITED.iter().map(|n| (*n, 15))) {
+    for (name, most) in short.chain(LIMITED.iter().map(|n| (*n, 10))) {
         let (_, body) = functions.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("`{name}` is missing"));
         assert!(body.len() <= most, "`{name}` has {} lines (at most {most})", body.len());
         for line in body {
