@@ -918,14 +918,14 @@ fn draft_key(key: &str) -> Result<String> {
 fn findings(s: &Store, id: &RecordId, record: &Record, today: Date) -> Result<Vec<registry::rules::Finding>> {
     Ok(match record {
         Record::Entity(e) => {
-            let covering = match &e.union_id {
+            let standing = match &e.union_id {
                 Some(u) => match s.get(u)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
-                    Some(Record::Union(u)) => Some(u.kind),
+                    Some(Record::Union(u)) => Some(registry::rules::UnionStanding::from(&u)),
                     _ => None,
                 },
                 None => None,
             };
-            registry::rules::entity_findings(e, covering)
+            registry::rules::entity_findings(e, registry::rules::covering(standing, today))
         }
         Record::Union(u) => {
             let mut cadres = Vec::new();

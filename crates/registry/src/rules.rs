@@ -225,9 +225,43 @@ pub fn bayou(b: &BaYou) -> Checklist {
     }
 }
 
-/// 八有 applies to a union that covers at least one private enterprise.
+/// A private enterprise (私营企业): what 八有 and the three clears are about.
+pub fn private_enterprise(e: &LegalEntity) -> bool {
+    e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise
+}
+
+/// 八有 applies to a union that covers at least one private enterprise
+/// still open.
 pub fn bayou_applies<'a>(covered: impl IntoIterator<Item = &'a LegalEntity>) -> bool {
-    covered.into_iter().any(|e| e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise)
+    covered.into_iter().any(|e| !e.closed && private_enterprise(e))
+}
+
+/// Has a union been dissolved by `on`?
+pub fn dissolved(dissolved_on: Option<Date>, on: Date) -> bool {
+    dissolved_on.is_some_and(|d| d <= on)
+}
+
+/// A union as coverage needs it: its kind, and when it was dissolved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnionStanding {
+    pub kind: UnionKind,
+    pub dissolved_on: Option<Date>,
+}
+
+impl From<&GrassrootsUnion> for UnionStanding {
+    fn from(u: &GrassrootsUnion) -> UnionStanding {
+        UnionStanding { kind: u.kind, dissolved_on: u.dissolved_on }
+    }
+}
+
+/// The kind of the union that covers an entity on `on`: the union its
+/// `union_id` names, if that union is known (not deleted) and not dissolved
+/// by then. An entity whose union was dissolved needs a union again; it is
+/// counted, listed and advised as one that has none. Every tier asks this
+/// (the device's figures and worklist, the county's facts, the three clears,
+/// the record page).
+pub fn covering(union: Option<UnionStanding>, on: Date) -> Option<UnionKind> {
+    union.filter(|u| !dissolved(u.dissolved_on, on)).map(|u| u.kind)
 }
 
 /// Something a rule found about a record, for review lists and the record page.
@@ -273,7 +307,7 @@ pub fn entity_findings(entity: &LegalEntity, covering: Option<UnionKind>) -> Vec
 /// What the rules say about one union, given its cadres and the entities it covers.
 pub fn union_findings(union: &GrassrootsUnion, cadres: &[&Cadre], covered: &[&LegalEntity], on: Date) -> Vec<Finding> {
     let mut out = Vec::new();
-    if union.dissolved_on.is_some_and(|d| d <= on) {
+    if dissolved(union.dissolved_on, on) {
         return out;
     }
     let women = women_committee(union.women_workers);
@@ -363,26 +397,31 @@ pub struct ThreeClears {
     pub workers_without_union: i64,
 }
 
-/// Builds the three-clears lists from the entities of one area. `members_of`
-/// gives the number of active members employed by an entity.
+/// Builds the three-clears lists from the entities of one area on `on`.
+/// `union_of` gives a union's standing by its id (None when unknown or
+/// deleted): an entity is "with a union" when that union [`covering`] it;
+/// `members_of` gives the number of active members employed by an entity.
 pub fn three_clears<'a>(
     entities: impl IntoIterator<Item = (&'a RecordId, &'a LegalEntity)>,
+    union_of: impl Fn(&RecordId) -> Option<UnionStanding>,
     members_of: impl Fn(&RecordId) -> u64,
+    on: Date,
 ) -> ThreeClears {
     let mut out = ThreeClears::default();
     for (id, e) in entities {
-        if e.closed || e.ownership != Ownership::Private {
+        if e.closed || !private_enterprise(e) {
             continue;
         }
+        let covered = covering(e.union_id.as_ref().and_then(&union_of), on).is_some();
         let line = ClearsLine {
             entity: id.clone(),
             name: e.name.clone(),
             workers: e.workers,
-            union: e.union_id.clone(),
+            union: e.union_id.clone().filter(|_| covered),
             members: members_of(id),
         };
         out.total_workers += e.workers;
-        if e.union_id.is_some() {
+        if covered {
             out.with_union.push(line.clone());
         } else {
             out.workers_without_union += e.workers;

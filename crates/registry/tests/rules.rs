@@ -534,24 +534,35 @@ fn three_clears_lists_private_enterprises_sorted_by_workers() {
         ("e5".into(), LegalEntity { closed: true, ..entity("Echo", 200) }),
         ("e6".into(), with_union("Aardvark", 30)),
         ("e7".into(), LegalEntity { ownership: Ownership::Collective, ..with_union("Foxtrot", 40) }),
+        // Its union was dissolved this year: it has none again.
+        ("e8".into(), LegalEntity { union_id: Some("u2".into()), ..entity("Golf", 20) }),
+        // Its union is not known here (deleted): it has none.
+        ("e9".into(), LegalEntity { union_id: Some("u3".into()), ..entity("Hotel", 5) }),
     ];
+    let union_of = |id: &RecordId| match id.as_str() {
+        "u1" => Some(UnionStanding { kind: UnionKind::SingleUnit, dissolved_on: None }),
+        "u2" => Some(UnionStanding { kind: UnionKind::Joint, dissolved_on: Some(date!(2026 - 03 - 01)) }),
+        _ => None,
+    };
     let members = |id: &RecordId| match id.as_str() {
         "e1" => 12,
         "e6" => 30,
         _ => 0,
     };
-    let clears = three_clears(entities.iter().map(|(id, e)| (id, e)), members);
+    let clears = three_clears(entities.iter().map(|(id, e)| (id, e)), union_of, members, TODAY);
 
     let names = |lines: &[ClearsLine]| lines.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
     assert_eq!(
         names(&clears.private_enterprises),
-        ["Bravo", "Aardvark", "Alpha", "Charlie"],
+        ["Bravo", "Aardvark", "Alpha", "Golf", "Charlie", "Hotel"],
         "only open private enterprises, workers descending, then by name"
     );
     assert_eq!(names(&clears.with_union), ["Aardvark", "Alpha"]);
-    assert_eq!(names(&clears.without_union), ["Bravo", "Charlie"]);
-    assert_eq!(clears.total_workers, 100 + 30 + 30 + 10);
-    assert_eq!(clears.workers_without_union, 110);
+    assert_eq!(names(&clears.without_union), ["Bravo", "Golf", "Charlie", "Hotel"]);
+    assert_eq!(clears.total_workers, 100 + 30 + 30 + 20 + 10 + 5);
+    assert_eq!(clears.workers_without_union, 100 + 20 + 10 + 5);
+    let golf = clears.without_union.iter().find(|l| l.name == "Golf").unwrap();
+    assert_eq!(golf.union, None, "a dissolved union is not named as covering");
 
     let alpha = clears.with_union.iter().find(|l| l.name == "Alpha").unwrap();
     assert_eq!(alpha.entity, RecordId::from("e1"));
@@ -564,8 +575,29 @@ fn three_clears_lists_private_enterprises_sorted_by_workers() {
 
 #[test]
 fn three_clears_of_nothing_is_empty() {
-    let clears = three_clears(std::iter::empty::<(&RecordId, &LegalEntity)>(), |_| 0);
+    let clears = three_clears(std::iter::empty::<(&RecordId, &LegalEntity)>(), |_| None, |_| 0, TODAY);
     assert_eq!(clears, ThreeClears::default());
+}
+
+#[test]
+fn a_dissolved_or_unknown_union_covers_nothing() {
+    let joint = UnionStanding { kind: UnionKind::Joint, dissolved_on: None };
+    assert_eq!(covering(Some(joint), TODAY), Some(UnionKind::Joint));
+    assert_eq!(covering(None, TODAY), None);
+    let gone = UnionStanding { dissolved_on: Some(TODAY), ..joint };
+    assert_eq!(covering(Some(gone), TODAY), None, "dissolved today");
+    let later = UnionStanding { dissolved_on: Some(date!(2026 - 12 - 31)), ..joint };
+    assert_eq!(covering(Some(later), TODAY), Some(UnionKind::Joint), "dissolved later: still covers today");
+}
+
+#[test]
+fn bayou_applies_to_open_private_enterprises_only() {
+    let private = entity("民营", 30);
+    assert!(private_enterprise(&private) && bayou_applies([&private]));
+    let closed = LegalEntity { closed: true, ..private.clone() };
+    assert!(!bayou_applies([&closed]), "a closed enterprise no longer makes 八有 apply");
+    let state = LegalEntity { ownership: Ownership::State, ..private.clone() };
+    assert!(!private_enterprise(&state) && !bayou_applies([&state]));
 }
 
 #[test]

@@ -11,6 +11,7 @@ use crate::store::Store;
 use registry::Date;
 use registry::model::{RecordId, TownshipKind, UnionKind};
 use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, ProgressReport, UnionFacts};
+use registry::rules::{self, UnionStanding};
 
 fn date(s: Option<String>) -> Option<Date> {
     let s = s?;
@@ -32,17 +33,19 @@ impl Store {
             b.add_township(RecordId(r.get(0)?), r.get(1)?, kind);
         }
         let mut stmt = conn.prepare(
-            "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise
+            "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
              FROM entities e LEFT JOIN unions u ON u.id = e.union_id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let kind: Option<String> = r.get(3)?;
+            let dissolved_on = date(r.get(5)?);
+            let union = kind.as_deref().and_then(UnionKind::from_key).map(|kind| UnionStanding { kind, dissolved_on });
             b.add_entity(&EntityFacts {
                 township: RecordId(r.get(0)?),
                 workers: r.get(1)?,
                 closed: r.get(2)?,
-                covered_by: kind.as_deref().and_then(UnionKind::from_key),
+                covered_by: rules::covering(union, today),
                 private: r.get(4)?,
             });
         }
@@ -57,7 +60,7 @@ impl Store {
         let mut rows = stmt.query([&today_text])?;
         while let Some(r) = rows.next()? {
             let kind: String = r.get(1)?;
-            let dissolved = date(r.get(3)?).is_some_and(|d| d <= today);
+            let dissolved = rules::dissolved(date(r.get(3)?), today);
             let bayou_applies: bool = r.get(6)?;
             b.add_union(&UnionFacts {
                 township: RecordId(r.get(0)?),

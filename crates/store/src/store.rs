@@ -653,15 +653,24 @@ impl Store {
         let mut count = self.conn.prepare_cached(
             "SELECT count(*) FROM members WHERE employer_id = ?1 AND (left_on IS NULL OR left_on > ?2)",
         )?;
-        let today = today.to_string();
+        let today_text = today.to_string();
         let mut members = std::collections::HashMap::new();
         for (id, _) in &entities {
-            let n: i64 = count.query_row(params![id.as_str(), today], |r| r.get(0))?;
+            let n: i64 = count.query_row(params![id.as_str(), today_text], |r| r.get(0))?;
             members.insert(id.clone(), n as u64);
         }
-        Ok(registry::rules::three_clears(entities.iter().map(|(id, e)| (id, e)), |id| {
-            members.get(id).copied().unwrap_or(0)
-        }))
+        let mut unions = std::collections::HashMap::new();
+        for id in entities.iter().filter_map(|(_, e)| e.union_id.as_ref()) {
+            if let Some(StoredRecord { record: Record::Union(u), deleted: None, .. }) = self.get(id)? {
+                unions.insert(id.clone(), registry::rules::UnionStanding::from(&u));
+            }
+        }
+        Ok(registry::rules::three_clears(
+            entities.iter().map(|(id, e)| (id, e)),
+            |u| unions.get(u).copied(),
+            |id| members.get(id).copied().unwrap_or(0),
+            today,
+        ))
     }
 
     /// Areas whose name is exactly `name`.

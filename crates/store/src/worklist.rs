@@ -54,11 +54,14 @@ pub struct Worklist {
     pub visit_again: Todo,
 }
 
+// The covering union is joined only while it covers (`rules::covering`: a
+// union dissolved by today covers nothing); the store's agreement test holds
+// these lists to the registry's findings.
 const NEED_OWN_UNION: &str = "FROM entities e JOIN records r ON r.id = e.id
-    LEFT JOIN unions u ON u.id = e.union_id
+    LEFT JOIN unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
     WHERE NOT e.closed AND e.workers >= ?1 AND (u.id IS NULL OR u.kind <> 'single_unit')";
 const UNCOVERED: &str = "FROM entities e JOIN records r ON r.id = e.id
-    LEFT JOIN unions u ON u.id = e.union_id
+    LEFT JOIN unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
     WHERE NOT e.closed AND e.workers > 0 AND e.workers < ?1 AND u.id IS NULL";
 const CHAIR_VACANT: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1)
@@ -86,15 +89,21 @@ impl Store {
         let today = today.to_string();
         let limit = limit as i64;
         Ok(Worklist {
-            need_own_union: self.todo(NEED_OWN_UNION, &OWN_UNION_MIN_WORKERS, "e.workers", "e.workers DESC", limit)?,
-            uncovered: self.todo(UNCOVERED, &OWN_UNION_MIN_WORKERS, "e.workers", "e.workers DESC", limit)?,
-            chair_vacant: self.todo(CHAIR_VACANT, &today, "0", "r.name", limit)?,
-            liuyou_missing: self.todo(LIUYOU_MISSING, &today, "0", "r.name", limit)?,
-            returned: self.todo(RETURNED, &today, "0", "r.name", limit)?,
-            not_visited: self.todo(NOT_VISITED, &year_start, "e.workers", "e.workers DESC", limit)?,
+            need_own_union: self.todo(
+                NEED_OWN_UNION,
+                &[&OWN_UNION_MIN_WORKERS, &today],
+                "e.workers",
+                "e.workers DESC",
+                limit,
+            )?,
+            uncovered: self.todo(UNCOVERED, &[&OWN_UNION_MIN_WORKERS, &today], "e.workers", "e.workers DESC", limit)?,
+            chair_vacant: self.todo(CHAIR_VACANT, &[&today], "0", "r.name", limit)?,
+            liuyou_missing: self.todo(LIUYOU_MISSING, &[&today], "0", "r.name", limit)?,
+            returned: self.todo(RETURNED, &[&today], "0", "r.name", limit)?,
+            not_visited: self.todo(NOT_VISITED, &[&year_start], "e.workers", "e.workers DESC", limit)?,
             visit_again: self.todo(
                 VISIT_AGAIN,
-                &today,
+                &[&today],
                 "e.workers",
                 "coalesce(v.follow_up_on, v.visited_on)",
                 limit,
@@ -105,18 +114,21 @@ impl Store {
     fn todo(
         &self,
         from: &str,
-        param: &dyn rusqlite::ToSql,
+        params: &[&dyn rusqlite::ToSql],
         count: &str,
         order: &str,
         limit: i64,
     ) -> Result<Todo, StoreError> {
         let conn = self.connection();
-        let total: i64 = conn.prepare_cached(&format!("SELECT COUNT(*) {from}"))?.query_row([param], |r| r.get(0))?;
+        let total: i64 = conn.prepare_cached(&format!("SELECT COUNT(*) {from}"))?.query_row(params, |r| r.get(0))?;
+        let mut with_limit = params.to_vec();
+        with_limit.push(&limit);
         let rows = conn
             .prepare_cached(&format!(
-                "SELECT r.id, r.kind, r.name, r.township, r.grid, {count}, r.returned {from} ORDER BY {order}, r.id LIMIT ?2"
+                "SELECT r.id, r.kind, r.name, r.township, r.grid, {count}, r.returned {from} ORDER BY {order}, r.id LIMIT ?{}",
+                with_limit.len()
             ))?
-            .query_map(rusqlite::params![param, limit], |r| {
+            .query_map(with_limit.as_slice(), |r| {
                 let kind: String = r.get(1)?;
                 Ok(TodoRow {
                     id: RecordId(r.get(0)?),

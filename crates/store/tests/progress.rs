@@ -38,8 +38,11 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
             township: e.place.township.clone(),
             workers: e.workers,
             closed: e.closed,
-            covered_by: e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| u.kind),
-            private: e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise,
+            covered_by: rules::covering(
+                e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| rules::UnionStanding::from(*u)),
+                TODAY,
+            ),
+            private: rules::private_enterprise(e),
         });
     }
     for (id, u) in &unions {
@@ -50,7 +53,7 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
             township: u.place.township.clone(),
             kind: u.kind,
             founded_on: u.founded_on,
-            dissolved: u.dissolved_on.is_some_and(|d| d <= TODAY),
+            dissolved: rules::dissolved(u.dissolved_on, TODAY),
             liuyou_complete: rules::liuyou(&u.liuyou).complete(),
             bayou: rules::bayou_applies(covered.iter().copied()).then(|| rules::bayou(&u.bayou).complete()),
             chair_vacant: rules::chair_vacancy(u, its_cadres, TODAY).is_some(),
@@ -104,7 +107,13 @@ fn three_clears_of_a_township_and_a_community_match_the_registry() {
                 .filter(|(_, r)| matches!(r, Record::Member(m) if m.employer_id.as_ref() == Some(entity) && m.is_active(TODAY)))
                 .count() as u64
         };
-        let expected = rules::three_clears(entities.iter().copied(), members_of);
+        let union_of = |u: &RecordId| {
+            records.iter().find_map(|(id, r)| match r {
+                Record::Union(x) if id == u => Some(rules::UnionStanding::from(x)),
+                _ => None,
+            })
+        };
+        let expected = rules::three_clears(entities.iter().copied(), union_of, members_of, TODAY);
         let got = s.three_clears(area, TODAY).unwrap();
         assert_eq!(got, expected);
         assert!(!got.private_enterprises.is_empty(), "the area has private enterprises");
@@ -115,4 +124,51 @@ fn three_clears_of_a_township_and_a_community_match_the_registry() {
         _ => unreachable!(),
     };
     assert_eq!(s.find_area(&name).unwrap()[0].id, township);
+}
+
+/// The worklist's SQL shortcuts say what the registry says: an entity is on
+/// "found its own union" when `rules::entity_findings` (with the union that
+/// `rules::covering` it today) asks for `OWN_UNION_25`, and on "uncovered"
+/// when it advises `JOINT_UNDER_25`. The synthetic county has unions
+/// dissolved this year and federations covering other townships' entities.
+#[test]
+fn the_worklists_union_lists_agree_with_the_registry() {
+    let config = synth::SynthConfig { seed: 5, members: 4_000, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut s = memory_store(1);
+    s.insert_many(records.clone(), TODAY).unwrap();
+    let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
+        records.iter().filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None }).collect();
+    let dissolved = unions.values().filter(|u| rules::dissolved(u.dissolved_on, TODAY)).count();
+    assert!(dissolved > 0, "the synthetic county has dissolved unions");
+    let (mut need_own, mut uncovered) = (Vec::new(), Vec::new());
+    let mut covered_by_dissolved = 0;
+    for (id, r) in &records {
+        let Record::Entity(e) = r else { continue };
+        let standing = e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| rules::UnionStanding::from(*u));
+        if standing.is_some_and(|u| rules::dissolved(u.dissolved_on, TODAY)) {
+            covered_by_dissolved += 1;
+        }
+        for f in rules::entity_findings(e, rules::covering(standing, TODAY)) {
+            match f.rule {
+                "OWN_UNION_25" => need_own.push(id.clone()),
+                "JOINT_UNDER_25" => uncovered.push(id.clone()),
+                _ => {}
+            }
+        }
+    }
+    assert!(covered_by_dissolved > 0, "some entities still name a dissolved union");
+    let w = s.worklist(TODAY, 100_000).unwrap();
+    let ids = |t: &store::Todo| {
+        let mut v: Vec<RecordId> = t.rows.iter().map(|r| r.id.clone()).collect();
+        v.sort();
+        v
+    };
+    need_own.sort();
+    uncovered.sort();
+    assert_eq!(ids(&w.need_own_union), need_own);
+    assert_eq!(w.need_own_union.total as usize, need_own.len());
+    assert_eq!(ids(&w.uncovered), uncovered);
+    assert_eq!(w.uncovered.total as usize, uncovered.len());
 }

@@ -13,9 +13,9 @@
 use crate::error::SyncError;
 use crate::server::{Ctx, Sql, Val};
 use registry::Date;
-use registry::model::{Ownership, Record, RecordId, TownshipKind, UnionKind, UnitKind};
+use registry::model::{Record, RecordId, TownshipKind, UnionKind};
 use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, ProgressReport, UnionFacts};
-use registry::rules;
+use registry::rules::{self, UnionStanding};
 
 /// The migration that creates the tables.
 pub fn schema() -> String {
@@ -279,7 +279,7 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 e.workers.into(),
                 flag(e.closed),
                 id(e.union_id.as_ref()),
-                flag(e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise),
+                flag(rules::private_enterprise(e)),
                 id(e.place.community.as_ref()),
                 e.credit_code_override.as_deref().map(str::trim).filter(|r| !r.is_empty()).map_or(Val::Null, Val::from),
             ],
@@ -452,17 +452,21 @@ impl Group<'_> {
 
 fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Group<'_>) -> Result<(), SyncError> {
     let rows = db.query(
-        "SELECT e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise
+        "SELECT e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
          FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id",
         &[],
     )?;
     for r in rows {
         if let Some(g) = group.of(&r[0], &r[1]) {
+            let union = r[4]
+                .text()
+                .and_then(UnionKind::from_key)
+                .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[6]) });
             b.add_entity(&EntityFacts {
                 township: g,
                 workers: r[2].int(),
                 closed: r[3].int() != 0,
-                covered_by: r[4].text().and_then(UnionKind::from_key),
+                covered_by: rules::covering(union, today),
                 private: r[5].int() != 0,
             });
         }
@@ -484,7 +488,7 @@ fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Grou
             township: g,
             kind: r[2].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
             founded_on: date_of(&r[3]),
-            dissolved: date_of(&r[4]).is_some_and(|d| d <= today),
+            dissolved: rules::dissolved(date_of(&r[4]), today),
             liuyou_complete: r[5].int() != 0,
             bayou: (r[7].int() != 0).then_some(r[6].int() != 0),
             chair_vacant: r[8].int() != 0,
@@ -608,5 +612,19 @@ pub fn three_clears(
             entities.push((rid, e));
         }
     }
-    Ok(rules::three_clears(entities.iter().map(|(id, e)| (id, e)), |id| members.get(id).copied().unwrap_or(0)))
+    let mut unions = std::collections::HashMap::new();
+    for r in db.query("SELECT id, kind, dissolved_on FROM f_unions", &[])? {
+        if let Some(kind) = r[1].text().and_then(UnionKind::from_key) {
+            unions.insert(
+                RecordId::from(r[0].text().unwrap_or_default()),
+                UnionStanding { kind, dissolved_on: date_of(&r[2]) },
+            );
+        }
+    }
+    Ok(rules::three_clears(
+        entities.iter().map(|(id, e)| (id, e)),
+        |u| unions.get(u).copied(),
+        |id| members.get(id).copied().unwrap_or(0),
+        today,
+    ))
 }

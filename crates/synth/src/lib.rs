@@ -126,6 +126,10 @@
 //! mobile ≈ 92 %; a member card (county code + 10-digit serial) ≈ 90 %; ≈ 2 %
 //! have left.
 //!
+//! **Dissolved unions**: ≈ 3 % of single-unit unions founded before this
+//! year were dissolved this year (drawn from a stream of their own); their
+//! entities still name them.
+//!
 //! **Transfers** for ≈ 0.5 % of active members: from another union (mostly of
 //! the same township) that existed at the time, into the current one, after
 //! the member joined, for a reason that fits the union left (only joint,
@@ -1443,6 +1447,10 @@ impl<'a> Gen<'a> {
 
     fn emit_unions(&mut self, sink: Sink<'_>) {
         let today = self.today();
+        // Dissolutions draw from their own stream, so the rest of the county
+        // is the same with or without them.
+        let mut fate = ChaCha8Rng::seed_from_u64(self.cfg.seed);
+        fate.set_stream(3);
         for u in 0..self.unions.len() {
             let (kind, workers, founded_on, vacancy, covers_private, is_new) = {
                 let un = &self.unions[u];
@@ -1520,7 +1528,15 @@ impl<'a> Gen<'a> {
                 },
                 credit_code,
                 credit_code_override: None,
-                dissolved_on: None,
+                // ≈ 3 % of older single-unit unions were dissolved this
+                // year; their entities still name them (and are uncovered
+                // again on every tier).
+                dissolved_on: match self.this_year {
+                    Some((start, end)) if kind == UnionKind::SingleUnit && !is_new && fate.random_bool(0.03) => {
+                        Some(between(&mut fate, start.max(founded_on), end))
+                    }
+                    _ => None,
+                },
                 notes,
                 photos: Default::default(),
             };

@@ -2,7 +2,7 @@
 
 use super::Step;
 use crate::error::StoreError;
-use registry::model::{LegalEntity, Ownership, RecordId, UnitKind};
+use registry::model::{LegalEntity, RecordId};
 use rusqlite::{Transaction, params};
 
 pub(crate) const V1: Step = Step {
@@ -34,7 +34,7 @@ pub(crate) fn upsert(tx: &Transaction<'_>, id: &RecordId, e: &LegalEntity) -> Re
         e.women_workers,
         e.closed,
         e.union_id.as_ref().map(RecordId::as_str),
-        e.ownership == Ownership::Private && e.unit_kind == UnitKind::Enterprise,
+        registry::rules::private_enterprise(e),
         e.credit_code_override.as_deref().is_some_and(|r| !r.trim().is_empty()),
     ])?;
     Ok(())
