@@ -172,3 +172,66 @@ fn the_worklists_union_lists_agree_with_the_registry() {
     assert_eq!(ids(&w.uncovered), uncovered);
     assert_eq!(w.uncovered.total as usize, uncovered.len());
 }
+
+/// The worklist's other SQL shortcuts against the registry, on a synthetic
+/// county with this year's visits: a vacant chair (`rules::chair_vacancy`),
+/// 六有 missing (`rules::liuyou`), both for unions not dissolved; not
+/// visited and visit again (`rules::census_status`) for open entities.
+#[test]
+fn the_worklists_union_and_census_lists_agree_with_the_registry() {
+    let config = synth::SynthConfig { seed: 9, members: 3_000, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut s = memory_store(1);
+    s.insert_many(records.clone(), TODAY).unwrap();
+    let cadres: Vec<&Cadre> =
+        records.iter().filter_map(|(_, r)| if let Record::Cadre(c) = r { Some(c) } else { None }).collect();
+    let (mut vacant, mut liuyou, mut not_visited, mut visit_again) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (id, r) in &records {
+        match r {
+            Record::Union(u) if !rules::dissolved(u.dissolved_on, TODAY) => {
+                let its = cadres.iter().copied().filter(|c| &c.union_id == id);
+                if rules::chair_vacancy(u, its, TODAY).is_some() {
+                    vacant.push(id.clone());
+                }
+                if !rules::liuyou(&u.liuyou).complete() {
+                    liuyou.push(id.clone());
+                }
+            }
+            Record::Entity(e) if !e.closed => {
+                let visits: Vec<rules::VisitFacts<'_>> = records
+                    .iter()
+                    .filter_map(|(_, r)| match r {
+                        Record::Visit(v) if v.entity_id.as_ref() == Some(id) => Some(rules::VisitFacts {
+                            visited_on: v.visited_on,
+                            time: &v.time,
+                            outcome: v.outcome,
+                            follow_up_on: v.follow_up_on,
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                match rules::census_status(&visits, 2026, TODAY) {
+                    rules::CensusStatus::NotVisited => not_visited.push(id.clone()),
+                    rules::CensusStatus::VisitAgain => visit_again.push(id.clone()),
+                    _ => {}
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(!vacant.is_empty() && !liuyou.is_empty() && !not_visited.is_empty() && !visit_again.is_empty());
+    let w = s.worklist(TODAY, 100_000).unwrap();
+    for (name, todo, mut expected) in [
+        ("chair vacant", &w.chair_vacant, vacant),
+        ("六有 missing", &w.liuyou_missing, liuyou),
+        ("not visited", &w.not_visited, not_visited),
+        ("visit again", &w.visit_again, visit_again),
+    ] {
+        let mut got: Vec<RecordId> = todo.rows.iter().map(|r| r.id.clone()).collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected, "{name}");
+        assert_eq!(todo.total as usize, expected.len(), "{name}");
+    }
+}
