@@ -946,9 +946,11 @@ async function formScreen(kind, id, params) {
     keepDraft.cancel();
     await drafts;
     try {
-      const saved = await call('save', { record: { kind, data }, id: id || null, not_duplicate: notDuplicate });
+      // A union founded from an entity's page covers it in the same
+      // transaction (`covers`).
+      const covers = kind === 'union' && !id ? params.get('_cover') : null;
+      const saved = await call('save', { record: { kind, data }, id: id || null, not_duplicate: notDuplicate, covers });
       await call('draft_drop', { key: draftKey });
-      await afterSave(kind, saved.id, params);
       flash = { id: saved.id, text: t('savedNotice') };
       go(`#/record/${saved.id}`);
     } catch (e) {
@@ -999,16 +1001,6 @@ async function formScreen(kind, id, params) {
   else showIssues([]);
   const first = formNode.querySelector('input,select,textarea');
   if (first) first.focus();
-}
-
-// The door flow's links: a union founded from an entity covers it.
-async function afterSave(kind, savedId, params) {
-  const entity = params.get('_cover');
-  if (kind === 'union' && entity) {
-    const got = await call('get', { id: entity });
-    got.record.data.union_id = savedId;
-    await call('save', { record: got.record, id: entity });
-  }
 }
 
 // ---- a record's page -----------------------------------------------------------
@@ -1103,10 +1095,11 @@ async function recordScreen(id) {
   const extra = h('div.extra');
   if (!got.deleted && form) actions.append(h('a.button.secondary#edit', { href: `#/edit/${id}` }, t('edit')));
   if (!got.deleted && kind === 'entity') {
-    if (!data.union_id) {
+    // The kind to found comes from the backend (the registry's rule), and
+    // only while no union covers the entity (a dissolved one does not).
+    if (got.suggest_union) {
       const name = `${data.name}工会`;
-      const own = (data.workers || 0) >= 25;
-      const q = new URLSearchParams({ name, kind: own ? 'single_unit' : 'joint', 'place.township': data.place.township, 'place.community': data.place.community || '', 'place.grid': data.place.grid || '', workers: data.workers, women_workers: data.women_workers, _cover: id });
+      const q = new URLSearchParams({ name, kind: got.suggest_union, 'place.township': data.place.township, 'place.community': data.place.community || '', 'place.grid': data.place.grid || '', workers: data.workers, women_workers: data.women_workers, _cover: id });
       for (const [k, v] of [...q]) if (v === '') q.delete(k);
       actions.append(h('a.button.primary#found-union', { href: `#/new/union?${q}` }, t('foundUnion')));
     }
@@ -1270,11 +1263,10 @@ function visitDialog(id, record) {
     out,
     h('div.actions',
       h('button.primary#save-visit', { type: 'button', on: { click: async () => {
-        const key = [...crypto.getRandomValues(new Uint8Array(8))].map((b) => b.toString(16).padStart(2, '0')).join('');
-        const data = structuredClone(record.data);
-        data.visits = { ...(data.visits || {}), [key]: { date: date.value, kind: kind.value, visitor: visitor.value, amount_yuan: Number(amount.value || 0), note: note.value } };
+        // Added to the case as stored now, not to this page's copy.
+        const visit = { date: date.value, kind: kind.value, visitor: visitor.value, amount_yuan: Number(amount.value || 0), note: note.value };
         try {
-          await call('save', { record: { kind: record.kind, data }, id });
+          await call('add_visit', { id, visit });
           close();
           route();
         } catch (e) { out.replaceChildren(errorBox(e)); }

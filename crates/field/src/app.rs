@@ -193,6 +193,7 @@ impl App {
             "list" => self.list(args(a)?),
             "search" => self.search(args(a)?),
             "transfer" => self.transfer(args(a)?),
+            "add_visit" => self.add_visit(args(a)?),
             "issue_card" => {
                 let a: IssueArgs = args(a)?;
                 let today = self.today();
@@ -613,12 +614,33 @@ impl App {
                         return Err(ApiError::from(codes::POSSIBLE_DUPLICATE).with_detail(json!({"duplicates": dups})));
                     }
                 }
-                Ok(s.insert(record, today)?)
+                match (&a.covers, &record) {
+                    (Some(entity), Record::Union(_)) => Ok(found_union_for(s, record, entity, today)?),
+                    _ => Ok(s.insert(record, today)?),
+                }
             }
         })?;
         if saved.changed {
             self.nudge_sync();
         }
+        to_json(saved)
+    }
+
+    /// A visit to a worker in hardship, added to the case as it is stored
+    /// now (a copy the page loaded earlier would write older values back).
+    fn add_visit(&self, a: AddVisitArgs) -> Result<Value> {
+        let today = self.today();
+        let saved = self.with_store(|s| {
+            let Some(stored) = s.get(&a.id)?.filter(|r| r.deleted.is_none()) else {
+                return Err(ApiError::from(sync::codes::NOT_FOUND));
+            };
+            let Record::Hardship(mut case) = stored.record else {
+                return Err(ApiError::bad_args("id: not a hardship case"));
+            };
+            case.visits.insert(store::random_id().to_string(), a.visit);
+            Ok(s.update(&a.id, Record::Hardship(case), today)?)
+        })?;
+        self.nudge_sync();
         to_json(saved)
     }
 
@@ -640,9 +662,13 @@ impl App {
             };
             let masked = json!({ "resident_id": resident_id.map(registry::privacy::mask_id) });
             let findings = if r.deleted.is_some() { Vec::new() } else { findings(s, &r.id, &r.record, today)? };
+            let suggest_union = match &r.record {
+                Record::Entity(e) if r.deleted.is_none() => union_to_found(s, e, today)?,
+                _ => None,
+            };
             Ok(json!({
                 "id": r.id, "record": r.record, "masked": masked, "deleted": r.deleted, "returned": r.returned,
-                "conflicts": conflicts, "history": history, "findings": findings,
+                "conflicts": conflicts, "history": history, "findings": findings, "suggest_union": suggest_union,
             }))
         })
     }
@@ -717,7 +743,8 @@ impl App {
     }
 
     /// Moves a member to another union: the transfer record (接转登记) and
-    /// the member's new union, checked together before either is written.
+    /// the member's new union, checked together and written in one
+    /// transaction (both or neither).
     fn transfer(&self, a: TransferArgs) -> Result<Value> {
         let today = self.today();
         let out = self.with_store(|s| {
@@ -753,8 +780,10 @@ impl App {
             if let Some(place) = to.record.place() {
                 m.place = place.clone();
             }
-            s.update(&a.member, Record::Member(m), today)?;
-            let saved = s.insert(transfer, today)?;
+            let saved = s.batch(today, |b| {
+                b.update(&a.member, Record::Member(m))?;
+                b.insert(transfer)
+            })?;
             Ok(json!({"transfer": saved.id, "member": a.member}))
         })?;
         self.nudge_sync();
@@ -804,6 +833,16 @@ struct SaveArgs {
     /// The surveyor looked at the similar records and this is not one of them.
     #[serde(default)]
     not_duplicate: bool,
+    /// A new union founded for this entity (the door flow's 为该单位建会):
+    /// the union and the entity's `union_id` are written together.
+    #[serde(default)]
+    covers: Option<RecordId>,
+}
+
+#[derive(Deserialize)]
+struct AddVisitArgs {
+    id: RecordId,
+    visit: registry::model::Visit,
 }
 
 #[derive(Deserialize)]
@@ -911,6 +950,45 @@ fn draft_key(key: &str) -> Result<String> {
     if ok { Ok(format!("draft.{key}")) } else { Err(ApiError::bad_args("draft key")) }
 }
 
+/// The kind of union to found for an entity no union covers today (the
+/// registry's `union_requirement`: its own from 25 workers, else a joint
+/// one), or None when it is covered or has no workers.
+fn union_to_found(s: &Store, e: &registry::model::LegalEntity, today: Date) -> Result<Option<&'static str>> {
+    use registry::model::UnionKind;
+    use registry::rules::{self, UnionRequirement};
+    if e.closed || rules::covering(standing_of(s, e.union_id.as_ref())?, today).is_some() {
+        return Ok(None);
+    }
+    Ok(match rules::union_requirement(e.workers).value {
+        UnionRequirement::MustFoundOwn => Some(UnionKind::SingleUnit.key()),
+        UnionRequirement::JointOrCommunity => Some(UnionKind::Joint.key()),
+        UnionRequirement::NoWorkers => None,
+    })
+}
+
+/// The standing of the union an id names, if this device holds it.
+fn standing_of(s: &Store, union: Option<&RecordId>) -> Result<Option<registry::rules::UnionStanding>> {
+    let Some(u) = union else { return Ok(None) };
+    Ok(match s.get(u)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
+        Some(Record::Union(u)) => Some(registry::rules::UnionStanding::from(&u)),
+        _ => None,
+    })
+}
+
+/// A union founded for an entity, and the entity now covered by it: one
+/// transaction, so neither is written without the other.
+fn found_union_for(s: &mut Store, union: Record, entity: &RecordId, today: Date) -> Result<store::Saved> {
+    Ok(s.batch(today, |b| {
+        let saved = b.insert(union)?;
+        let Some(store::StoredRecord { record: Record::Entity(mut e), deleted: None, .. }) = b.get(entity)? else {
+            return Err(store::StoreError::NotFound(entity.to_string()));
+        };
+        e.union_id = Some(saved.id.clone());
+        b.update(entity, Record::Entity(e))?;
+        Ok(saved)
+    })?)
+}
+
 /// What the plan's rules say about an entity or a union, as the record page
 /// shows it (a new union with no chair is told so at once, with the way to
 /// register one): the registry's explained verdicts, over what this device
@@ -918,13 +996,7 @@ fn draft_key(key: &str) -> Result<String> {
 fn findings(s: &Store, id: &RecordId, record: &Record, today: Date) -> Result<Vec<registry::rules::Finding>> {
     Ok(match record {
         Record::Entity(e) => {
-            let standing = match &e.union_id {
-                Some(u) => match s.get(u)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
-                    Some(Record::Union(u)) => Some(registry::rules::UnionStanding::from(&u)),
-                    _ => None,
-                },
-                None => None,
-            };
+            let standing = standing_of(s, e.union_id.as_ref())?;
             registry::rules::entity_findings(e, registry::rules::covering(standing, today))
         }
         Record::Union(u) => {

@@ -595,3 +595,53 @@ fn a_licence_qr_gives_the_credit_code_and_a_new_union_asks_for_its_chair() {
     );
     assert!(rules(&a).contains(&"OWNER_MAY_NOT_HOLD".to_owned()), "{:?}", rules(&a));
 }
+
+/// Commands that write two records write both or neither: a union founded
+/// for an entity covers it in the same transaction; a refused one leaves
+/// the entity as it was. A hardship visit is added to the case as stored,
+/// not to the copy a page loaded before another edit.
+#[test]
+fn commands_that_write_two_records_write_both_or_neither() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = app(dir.path());
+    let t = standalone_with_township(&a);
+    let e = ok(&a, "save", json!({"record": entity(&t, "红星包装有限公司", 30)}))["id"].as_str().unwrap().to_owned();
+    let union = |name: &str| {
+        json!({"kind": "union", "data": {
+            "name": name, "kind": "single_unit", "place": {"township": t}, "workers": 30, "women_workers": 3,
+        }})
+    };
+    let u = ok(&a, "save", json!({"record": union("红星包装有限公司工会"), "covers": e}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(ok(&a, "get", json!({"id": e}))["record"]["data"]["union_id"], u.as_str(), "covered at once");
+    // A union "covering" a record that is no entity: refused, and no union
+    // was written.
+    let unions = || ok(&a, "list", json!({"kind": "union", "limit": 100}))["total"].as_u64().unwrap();
+    let before = unions();
+    assert_eq!(code(&a, "save", json!({"record": union("另一个工会"), "covers": u})), "RECORD_NOT_FOUND");
+    assert_eq!(unions(), before, "the union was rolled back with the refusal");
+
+    // A hardship case; the page loads it, another edit lands, then a visit.
+    let case = ok(
+        &a,
+        "save",
+        json!({"record": {"kind": "hardship", "data": {
+            "name": "刘芳", "kind": "illness", "situation": "长期患病", "household_size": 3,
+            "monthly_income_yuan": 600, "registered_on": "2026-05-01", "place": {"township": t},
+        }}}),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut loaded = ok(&a, "get", json!({"id": case}))["record"].clone();
+    loaded["data"]["monthly_income_yuan"] = json!(550);
+    ok(&a, "save", json!({"record": loaded, "id": case}));
+    let visit = json!({"date": "2026-11-20", "kind": "holiday_visit", "visitor": "张三", "amount_yuan": 500, "note": "春节慰问"});
+    ok(&a, "add_visit", json!({"id": case, "visit": visit}));
+    let data = ok(&a, "get", json!({"id": case}))["record"]["data"].clone();
+    assert_eq!(data["monthly_income_yuan"], 550, "the edit made after the page loaded is kept");
+    assert_eq!(data["visits"].as_object().unwrap().len(), 1);
+    assert_eq!(code(&a, "add_visit", json!({"id": e, "visit": visit})), "BAD_ARGUMENTS");
+}

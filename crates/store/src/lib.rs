@@ -52,7 +52,7 @@ pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
 pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{
-    FeedEntry, Init, ListRow, Returned, Saved, Store, StoreKey, StoredRecord, Tombstone, conflicted_fields,
+    Batch, FeedEntry, Init, ListRow, Returned, Saved, Store, StoreKey, StoredRecord, Tombstone, conflicted_fields,
     delete_document, document_conflicts, hydrate, merge_documents, new_document, random_id, return_document, returned,
     settle_document, update_document,
 };

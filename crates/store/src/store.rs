@@ -365,40 +365,29 @@ impl Store {
 
     /// Validates and saves an edit of record `id`. Only changed fields are
     /// written, so concurrent edits of other fields merge cleanly.
-    pub fn update(&mut self, id: &RecordId, mut record: Record, today: Date) -> Result<Saved, StoreError> {
-        let mut doc = self.load(id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
-        if tombstone(&doc).is_some() {
-            // Editing a deleted record would silently bring it back; reviving
-            // is an explicit registration (`insert`) instead.
-            return Err(StoreError::Deleted(id.to_string()));
-        }
-        let kind = doc::kind_of(&doc)?;
-        if kind != record.kind() {
-            return Err(StoreError::WrongKind { expected: kind.key(), found: record.kind().key() });
-        }
-        let issues = checked(&mut record, today)?;
-        let old = doc::read_flat(&doc);
-        let mut new = doc::flatten(&record);
-        let place_moved =
-            ["place.township", "place.community", "place.grid"].iter().any(|k| old.get(*k) != new.get(*k));
-        add_reserved(&mut new, &old, id, &record);
-        // An edit on the device answers the county's return.
-        if matches!(old.get(RETURNED), Some(ScalarValue::Str(_))) {
-            new.insert(RETURNED.into(), ScalarValue::Null);
-        }
-        let ops = doc::write_diff(&mut doc, &old, &new)?;
-        if ops == 0 {
-            return Ok(Saved { id: id.clone(), issues, changed: false });
-        }
-        doc.commit_with(self.message("update", ""));
+    pub fn update(&mut self, id: &RecordId, record: Record, today: Date) -> Result<Saved, StoreError> {
         let writer = Writer::of(self);
         let tx = self.conn.transaction()?;
-        if place_moved {
-            place_checked(&tx, &record)?;
-        }
-        persist(&tx, &writer, id, &mut doc, &record, true)?;
+        let saved = write_update(&tx, &writer, id, record, today)?;
         tx.commit()?;
-        Ok(Saved { id: id.clone(), issues, changed: true })
+        Ok(saved)
+    }
+
+    /// Writes that land together or not at all, in one transaction: a
+    /// transfer and the member it moves, a union and the entity it covers.
+    /// Any error (a record refused by the rules included) rolls back every
+    /// write of the batch.
+    pub fn batch<T>(
+        &mut self,
+        today: Date,
+        work: impl FnOnce(&mut Batch<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let writer = Writer::of(self);
+        let tx = self.conn.transaction()?;
+        let mut batch = Batch { tx: &tx, writer: &writer, today };
+        let out = work(&mut batch)?;
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Deletes a record: a tombstone (who, when, why) in its document, never a
@@ -418,14 +407,7 @@ impl Store {
     /// Reads a record (deleted ones too, with their tombstone).
     pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
         let Some(doc) = self.load(id)? else { return Ok(None) };
-        let record = hydrate(&doc)?;
-        Ok(Some(StoredRecord {
-            id: id.clone(),
-            record,
-            deleted: tombstone(&doc),
-            conflicts: crate::history::conflicted_keys(&doc).len(),
-            returned: returned(&doc),
-        }))
+        stored_record(id, &doc).map(Some)
     }
 
     /// The encoded document of a record (for merging into another store).
@@ -1084,6 +1066,92 @@ fn add_reserved(flat: &mut Flat, old: &Flat, id: &RecordId, record: &Record) {
     if old.get("_deleted") == Some(&ScalarValue::Boolean(true)) {
         flat.insert("_deleted".into(), ScalarValue::Boolean(false));
     }
+}
+
+/// One transaction's writes ([`Store::batch`]).
+#[allow(missing_debug_implementations)]
+pub struct Batch<'a> {
+    tx: &'a Transaction<'a>,
+    writer: &'a Writer,
+    today: Date,
+}
+
+impl Batch<'_> {
+    /// The record as this batch sees it (its own writes included).
+    pub fn get(&self, id: &RecordId) -> Result<Option<StoredRecord>, StoreError> {
+        let Some(bytes) = docs::bytes(self.tx, id)? else { return Ok(None) };
+        let doc = doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+        stored_record(id, &doc).map(Some)
+    }
+
+    /// As [`Store::insert`], inside the batch.
+    pub fn insert(&mut self, record: Record) -> Result<Saved, StoreError> {
+        let id = match record.natural_key() {
+            Some(key) => self.writer.secret.record_id(&key),
+            None => random_id(),
+        };
+        write_new(self.tx, self.writer, id, record, self.today)
+    }
+
+    /// As [`Store::update`], inside the batch.
+    pub fn update(&mut self, id: &RecordId, record: Record) -> Result<Saved, StoreError> {
+        write_update(self.tx, self.writer, id, record, self.today)
+    }
+}
+
+/// A document as the record it holds, with its tombstone, conflicts and
+/// return note.
+fn stored_record(id: &RecordId, doc: &AutoCommit) -> Result<StoredRecord, StoreError> {
+    Ok(StoredRecord {
+        id: id.clone(),
+        record: hydrate(doc)?,
+        deleted: tombstone(doc),
+        conflicts: crate::history::conflicted_keys(doc).len(),
+        returned: returned(doc),
+    })
+}
+
+/// Validates and writes an edit of record `id` in `tx` (only the changed
+/// fields).
+fn write_update(
+    tx: &Transaction<'_>,
+    writer: &Writer,
+    id: &RecordId,
+    mut record: Record,
+    today: Date,
+) -> Result<Saved, StoreError> {
+    let bytes = docs::bytes(tx, id)?.ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+    let mut doc = doc::load(&bytes)
+        .map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?
+        .with_actor(writer.actor.clone());
+    if tombstone(&doc).is_some() {
+        // Editing a deleted record would silently bring it back; reviving
+        // is an explicit registration (`insert`) instead.
+        return Err(StoreError::Deleted(id.to_string()));
+    }
+    let kind = doc::kind_of(&doc)?;
+    if kind != record.kind() {
+        return Err(StoreError::WrongKind { expected: kind.key(), found: record.kind().key() });
+    }
+    let issues = checked(&mut record, today)?;
+    let old = doc::read_flat(&doc);
+    let mut new = doc::flatten(&record);
+    let place_moved = ["place.township", "place.community", "place.grid"].iter().any(|k| old.get(*k) != new.get(*k));
+    add_reserved(&mut new, &old, id, &record);
+    // An edit on the device answers the county's return.
+    if matches!(old.get(RETURNED), Some(ScalarValue::Str(_))) {
+        new.insert(RETURNED.into(), ScalarValue::Null);
+    }
+    let ops = doc::write_diff(&mut doc, &old, &new)?;
+    if ops == 0 {
+        return Ok(Saved { id: id.clone(), issues, changed: false });
+    }
+    doc.commit_with(writer.message("update", ""));
+    if place_moved {
+        place_checked(tx, &record)?;
+    }
+    persist(tx, writer, id, &mut doc, &record, true)?;
+    Ok(Saved { id: id.clone(), issues, changed: true })
 }
 
 fn write_new(
