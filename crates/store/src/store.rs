@@ -227,6 +227,7 @@ impl Store {
     pub fn create(path: &Path, key: &StoreKey, init: &Init) -> Result<Store, StoreError> {
         let conn = connect(path, key, true)?;
         let mut store = Store::initialise(conn, init)?;
+        store.fill_dupkeys()?;
         store.start_checkpointer(path, key)?;
         Ok(store)
     }
@@ -283,8 +284,38 @@ impl Store {
             operator: String::new(),
             _checkpointer: None,
         };
+        store.fill_dupkeys()?;
         store.start_checkpointer(path, key)?;
         Ok(store)
+    }
+
+    /// Fills in the near-duplicate tokens of records projected before they
+    /// existed (`records::V3` marks them `X''`), once.
+    fn fill_dupkeys(&mut self) -> Result<(), StoreError> {
+        let ids: Vec<RecordId> = self
+            .conn
+            .prepare("SELECT id FROM records WHERE dupkey = X''")?
+            .query_map([], |r| Ok(RecordId(r.get(0)?)))?
+            .collect::<Result<_, _>>()?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let tx = self.conn.transaction()?;
+        for id in ids {
+            let token = match docs::bytes(&tx, &id)? {
+                Some(bytes) => {
+                    let doc = doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+                    hydrate(&doc).ok().and_then(|r| schema::records::dupkey(&self.secret, &r))
+                }
+                None => None,
+            };
+            tx.execute(
+                "UPDATE records SET dupkey = ?1 WHERE id = ?2",
+                params![token.as_ref().map(|t| &t[..]), id.as_str()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The person operating this device, recorded with every change.
@@ -695,23 +726,15 @@ impl Store {
         let mut out: Vec<ListRow> = self.registered(record, today)?.into_iter().collect();
         let mut record = record.clone();
         let _ = validate::check(&mut record, today);
-        let near: Vec<ListRow> = match &record {
-            Record::Member(m) => self
+        // The near-duplicate key is the registry's, as the county's queue
+        // uses it (its keyed token: the index holds no name).
+        let near: Vec<ListRow> = match schema::records::dupkey(&self.secret, &record) {
+            Some(token) => self
                 .conn
-                .prepare_cached(&format!(
-                    "SELECT {ROW_COLUMNS} FROM records WHERE id IN
-                     (SELECT id FROM members WHERE name = ?1 AND birth_date = ?2)"
-                ))?
-                .query_map(params![m.name.trim(), m.birth_date.map(|d| d.to_string())], list_row)?
+                .prepare_cached(&format!("SELECT {ROW_COLUMNS} FROM records WHERE dupkey = ?1"))?
+                .query_map(params![&token[..]], list_row)?
                 .collect::<Result<_, _>>()?,
-            Record::Entity(e) => self
-                .conn
-                .prepare_cached(&format!(
-                    "SELECT {ROW_COLUMNS} FROM records WHERE kind = 'entity' AND name = ?1 AND township = ?2"
-                ))?
-                .query_map(params![e.name.trim(), e.place.township.as_str()], list_row)?
-                .collect::<Result<_, _>>()?,
-            _ => Vec::new(),
+            None => Vec::new(),
         };
         for row in near {
             if !out.iter().any(|r| r.id == row.id) {

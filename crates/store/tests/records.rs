@@ -244,3 +244,70 @@ fn clearing_an_optional_field_removes_it_and_the_history_says_so() {
     let last = s.history(&id).unwrap().pop().unwrap();
     assert_eq!(last.fields, vec![store::FieldChange { field: "phone".into(), value: None }]);
 }
+
+/// The tablet's prompt uses the registry's near-duplicate key, as the
+/// county's queue does: the same company written with its province in
+/// brackets and another legal form, or a name typed with a full-width
+/// space, is prompted; another township's company of that name is not.
+#[test]
+fn the_duplicate_prompt_uses_the_registrys_near_duplicate_key() {
+    let mut s = memory_store(1);
+    let first = s.insert(entity("青山商贸有限公司", "91341621MA2N0A0B0", 10, None), TODAY).unwrap();
+    let mut again = entity("青山商贸（浙江）有限责任公司", "91341621MA2N0A0C0", 10, None);
+    let near = s.possible_duplicates(&again, TODAY).unwrap();
+    assert_eq!(near.iter().map(|r| &r.id).collect::<Vec<_>>(), vec![&first.id]);
+    if let Record::Entity(e) = &mut again {
+        e.place = place("t2");
+    }
+    assert!(s.possible_duplicates(&again, TODAY).unwrap().is_empty(), "another township");
+    let m = s.insert(member("欧阳 娜娜", "11010519900101001", "u1"), TODAY).unwrap();
+    let near = s.possible_duplicates(&member("欧阳　娜娜", "11010519900101011", "u2"), TODAY).unwrap();
+    assert_eq!(near.iter().map(|r| &r.id).collect::<Vec<_>>(), vec![&m.id]);
+}
+
+/// A store written before the near-duplicate tokens existed gets them
+/// when it is next opened.
+#[test]
+fn an_older_store_gets_its_near_duplicate_tokens_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut s = store::Store::create(&path, &key(), &init(1)).unwrap();
+    let first = s.insert(entity("青山商贸有限公司", "91341621MA2N0A0B0", 10, None), TODAY).unwrap();
+    s.connection().execute("UPDATE records SET dupkey = X''", []).unwrap();
+    drop(s);
+    let s = store::Store::open(&path, &key()).unwrap();
+    let left: i64 =
+        s.connection().query_row("SELECT count(*) FROM records WHERE dupkey = X''", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0);
+    let near = s.possible_duplicates(&entity("青山商贸有限责任公司", "91341621MA2N0A0C0", 10, None), TODAY).unwrap();
+    assert_eq!(near.iter().map(|r| &r.id).collect::<Vec<_>>(), vec![&first.id]);
+}
+
+/// A batch lands whole or not at all: a refused second write rolls the
+/// first back.
+#[test]
+fn a_batch_is_written_whole_or_not_at_all() {
+    let mut s = memory_store(1);
+    let m = s.insert(member("张三", "11010519900101001", "u1"), TODAY).unwrap();
+    let moved = member("张三", "11010519900101001", "u2");
+    let mut bad = member("李四", "11010519900101011", "u2");
+    if let Record::Member(x) = &mut bad {
+        x.name = String::new();
+    }
+    let err = s.batch(TODAY, |b| {
+        b.update(&m.id, moved.clone())?;
+        b.insert(bad)
+    });
+    assert_eq!(err.unwrap_err().code(), "RECORD_INVALID");
+    let Record::Member(kept) = s.get(&m.id).unwrap().unwrap().record else { panic!() };
+    assert_eq!(kept.union_id, RecordId::from("u1"), "the first write was rolled back");
+    // And a batch that succeeds writes both, each seeing the other.
+    let saved = s
+        .batch(TODAY, |b| {
+            b.update(&m.id, moved.clone())?;
+            assert!(matches!(b.get(&m.id)?.unwrap().record, Record::Member(ref x) if x.union_id.as_str() == "u2"));
+            b.insert(member("李四", "11010519900101011", "u2"))
+        })
+        .unwrap();
+    assert!(s.get(&saved.id).unwrap().is_some());
+}

@@ -44,6 +44,7 @@ pub(crate) const STEPS: &[Step] = &[
     records::V2,
     blobs::V1,
     visits::V1,
+    records::V3,
 ];
 
 /// Marks a database as a Sanjian store ("SANJ").

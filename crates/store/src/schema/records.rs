@@ -38,6 +38,23 @@ pub(crate) const V2: Step = Step {
     CREATE INDEX records_returned ON records(returned) WHERE returned IS NOT NULL;",
 };
 
+/// The keyed token of a record's near-duplicate key
+/// (`registry::names::near_duplicate_key`: a member's name and birth date,
+/// an entity's name without its legal form within its township), the one
+/// the county's duplicate queue uses. Rows written before it existed are
+/// marked `X''` and filled in when the store is next opened.
+pub(crate) const V3: Step = Step {
+    table: "records",
+    sql: "ALTER TABLE records ADD COLUMN dupkey BLOB;
+    UPDATE records SET dupkey = X'' WHERE kind IN ('member', 'entity');
+    CREATE INDEX records_dupkey ON records(dupkey) WHERE dupkey IS NOT NULL;",
+};
+
+/// The keyed token of a record's near-duplicate key, if it has one.
+pub(crate) fn dupkey(secret: &registry::keys::CountySecret, record: &Record) -> Option<[u8; 16]> {
+    registry::names::near_duplicate_key(record).map(|k| secret.search_token("near-duplicate", &k))
+}
+
 /// The token of a record's identifying number, if it has one.
 pub(crate) fn token(p: &Projector<'_>, record: &Record) -> Option<[u8; 16]> {
     match record {
@@ -60,8 +77,8 @@ pub(crate) fn upsert(
     let region = record.region(id);
     let place = record.place();
     tx.prepare_cached(
-        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts, returned) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, township = excluded.township, community = excluded.community, grid = excluded.grid, union_id = excluded.union_id, key_token = excluded.key_token, conflicts = excluded.conflicts, returned = excluded.returned",
+        "INSERT INTO records (id, kind, name, township, community, grid, union_id, key_token, conflicts, returned, dupkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(id) DO UPDATE SET kind = excluded.kind, name = excluded.name, township = excluded.township, community = excluded.community, grid = excluded.grid, union_id = excluded.union_id, key_token = excluded.key_token, conflicts = excluded.conflicts, returned = excluded.returned, dupkey = excluded.dupkey",
     )?
     .execute(params![
         id.as_str(),
@@ -74,6 +91,7 @@ pub(crate) fn upsert(
         token(p, record).as_ref().map(|t| &t[..]),
         p.conflicts,
         p.returned.as_deref(),
+        dupkey(p.secret, record).as_ref().map(|t| &t[..]),
     ])?;
     Ok(())
 }
