@@ -168,7 +168,12 @@ export type Enrolment = { code: string,
  */
 text: string, svg: string, };
 
-export type Goal = { key: string, zh: string, en: string, target: number, actual: number | null, met: boolean, };
+export type Goal = { key: string, zh: string, en: string, 
+/**
+ * A share (`target` and `actual` between 0 and 1, shown as a
+ * percentage) or a count: said here, never guessed from the target.
+ */
+rate: boolean, target: number, actual: number | null, met: boolean, };
 
 export type Items<T> = { items: Array<T>, };
 

@@ -380,6 +380,9 @@ pub struct Goal {
     pub key: String,
     pub zh: String,
     pub en: String,
+    /// A share (`target` and `actual` between 0 and 1, shown as a
+    /// percentage) or a count: said here, never guessed from the target.
+    pub rate: bool,
     pub target: f64,
     pub actual: Option<f64>,
     pub met: bool,
@@ -477,6 +480,7 @@ impl ProgressBuilder {
             key: key.into(),
             zh: zh.into(),
             en: en.into(),
+            rate: true,
             target,
             actual: rate.value(),
             met: rate.meets(target),
@@ -485,6 +489,7 @@ impl ProgressBuilder {
             key: key.into(),
             zh: zh.into(),
             en: en.into(),
+            rate: false,
             target: target as f64,
             actual: Some(actual as f64),
             met: actual >= target,
