@@ -191,6 +191,7 @@ pub fn add(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, req: &AreaRequest) -> Resu
         grid_leader: req.grid_leader.as_deref().map(registry::names::normalise).filter(|s| grid && !s.is_empty()),
         grid_members: if grid { people(&req.grid_members) } else { Vec::new() },
         duty: String::new(),
+        campaigns: Default::default(),
     };
     let what = format!("area:add {} {}", area.level.key(), area.name);
     let id = crate::decisions::county_create(db, ctx, Record::Area(area), by)?;

@@ -55,6 +55,36 @@ pub fn save(db: &mut dyn Sql, config: &CampaignConfig, by: &str) -> Result<(), S
     Ok(())
 }
 
+/// Publishes the year's campaign into the county's own area record (as the
+/// county), which every device receives whatever its scope: the tablet's
+/// home screen then counts against the targets the console shows. False
+/// when the county has no area record yet.
+pub fn publish(
+    db: &mut dyn Sql,
+    ctx: &sync::server::Ctx<'_>,
+    config: &CampaignConfig,
+    by: &str,
+) -> Result<bool, SyncError> {
+    use registry::model::{AreaLevel, Record};
+    let json = serde_json::to_string(config).map_err(|e| SyncError::Server(e.to_string()))?;
+    let rows =
+        db.query("SELECT id FROM docs WHERE kind = 'area' AND township IS NULL AND deleted = 0 ORDER BY id", &[])?;
+    for row in rows {
+        let id = RecordId::from(row[0].text().unwrap_or_default());
+        if let Some(Record::Area(a)) = sync::server::record(db, ctx, &id)?
+            && a.level == AreaLevel::County
+        {
+            crate::decisions::county_edit(db, ctx, &id, by, |r| {
+                if let Record::Area(a) = r {
+                    a.campaigns.insert(config.year.to_string(), json);
+                }
+            })?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The migration: the configuration log and the daily snapshots.
 pub fn schema() -> String {
     "CREATE TABLE config_log (at BIGINT NOT NULL, who TEXT NOT NULL, what TEXT NOT NULL, detail TEXT NOT NULL);

@@ -515,7 +515,7 @@ impl App {
             for kind in RecordKind::ALL {
                 counts.insert(kind.key().into(), json!(s.count(*kind)?));
             }
-            let config = registry::progress::CampaignConfig::default_for(today.year());
+            let config = s.campaign(today.year())?;
             Ok((counts, s.worklist(today, 20)?, s.progress(&config, today)?))
         })?;
         Ok(json!({
@@ -601,7 +601,17 @@ impl App {
             return Err(ApiError::invalid(issues));
         }
         let saved = self.with_store(|s| match &a.id {
-            Some(id) => Ok(s.update(id, record, today)?),
+            Some(id) => {
+                // The county's campaigns ride on its area record; no form
+                // edits them, so an edit keeps them as stored.
+                let mut record = record;
+                if let Record::Area(edited) = &mut record
+                    && let Some(store::StoredRecord { record: Record::Area(stored), .. }) = s.get(id)?
+                {
+                    edited.campaigns = stored.campaigns;
+                }
+                Ok(s.update(id, record, today)?)
+            }
             None => {
                 // The same ID number or credit code is the same person or
                 // entity: "open it", never "tick that it is not".

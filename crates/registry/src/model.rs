@@ -375,6 +375,20 @@ pub struct Area {
     /// 定责: the grid's written duty.
     #[serde(default)]
     pub duty: String,
+    /// The county only: each year's campaign (targets and calendar) as the
+    /// county set it, keyed by the year, as the JSON of a
+    /// [`crate::progress::CampaignConfig`]. Every device receives the county's
+    /// area record, so its home screen counts against the county's targets.
+    #[serde(default)]
+    pub campaigns: BTreeMap<String, String>,
+}
+
+impl Area {
+    /// The campaign the county set for `year`, if any (and readable).
+    pub fn campaign(&self, year: i32) -> Option<crate::progress::CampaignConfig> {
+        let json = self.campaigns.get(&year.to_string())?;
+        serde_json::from_str(json).ok().filter(|c: &crate::progress::CampaignConfig| c.year == year)
+    }
 }
 
 /// A legal entity (法人单位) of the census ledger.

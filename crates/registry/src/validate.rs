@@ -209,6 +209,32 @@ fn area(r: &mut Area, v: &mut Issues) {
             }
         }
     }
+    for (year, json) in &r.campaigns {
+        let field = format!("campaigns.{year}");
+        if r.level != AreaLevel::County {
+            v.push(Issue::error(
+                &field,
+                "CAMPAIGN_NOT_COUNTY",
+                "年度工作目标只能由县设置",
+                "Only the county sets a campaign",
+            ));
+            continue;
+        }
+        match serde_json::from_str::<crate::progress::CampaignConfig>(json) {
+            Ok(c) if c.year.to_string() == *year => {
+                for issue in c.check() {
+                    let at = format!("{field}.{}", issue.field);
+                    v.push(issue.on_field(&at));
+                }
+            }
+            _ => v.push(Issue::error(
+                &field,
+                "CAMPAIGN_UNREADABLE",
+                "年度工作目标无法读取",
+                "The campaign cannot be read",
+            )),
+        }
+    }
     if r.level == AreaLevel::Grid && r.grid_leader.as_deref().is_none_or(|l| l.trim().is_empty()) {
         v.push(Issue::info(
             "grid_leader",

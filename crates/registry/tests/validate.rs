@@ -144,6 +144,7 @@ fn area(level: AreaLevel) -> Area {
         grid_leader: None,
         grid_members: Vec::new(),
         duty: String::new(),
+        campaigns: Default::default(),
     }
 }
 
@@ -764,4 +765,32 @@ fn a_records_grid_and_community_must_lie_in_its_township() {
     // A grid of one community under another of the same township.
     assert_eq!(codes("A", Some("A-c2"), Some("A-g1")), vec![("place.grid".into(), "AREA_OUTSIDE_COMMUNITY")]);
     assert!(codes("A", Some("A-c1"), Some("A-g1")).is_empty());
+}
+
+/// The county's area record carries each year's campaign; it is checked as
+/// the console checks it, and only the county may carry one.
+#[test]
+fn a_campaign_rides_on_the_county_area_and_is_checked() {
+    use registry::progress::CampaignConfig;
+    let mut county = area(AreaLevel::County);
+    let mut config = CampaignConfig::default_for(2026);
+    config.coverage_goal = 0.9;
+    county.campaigns.insert("2026".into(), serde_json::to_string(&config).unwrap());
+    assert_eq!(codes(&check(&mut Record::Area(county.clone()), TODAY)), none());
+    assert_eq!(county.campaign(2026).unwrap().coverage_goal, 0.9);
+    assert!(county.campaign(2025).is_none());
+    // A goal out of range is refused on the field it names.
+    config.coverage_goal = 1.5;
+    county.campaigns.insert("2026".into(), serde_json::to_string(&config).unwrap());
+    let issues = check(&mut Record::Area(county.clone()), TODAY);
+    assert_eq!(issues[0].code, "CONFIG_RATE");
+    assert!(issues[0].field.starts_with("campaigns.2026."), "{issues:?}");
+    // Filed under another year, or unreadable, or on a township.
+    county.campaigns = [("2025".to_owned(), serde_json::to_string(&CampaignConfig::default_for(2026)).unwrap())].into();
+    assert_eq!(codes(&check(&mut Record::Area(county.clone()), TODAY)), one("campaigns.2025", "CAMPAIGN_UNREADABLE"));
+    let mut township = area(AreaLevel::Township);
+    township.parent = Some("c".into());
+    township.township_kind = Some(TownshipKind::Town);
+    township.campaigns = [("2026".to_owned(), "{}".to_owned())].into();
+    assert_eq!(codes(&check(&mut Record::Area(township), TODAY)), one("campaigns.2026", "CAMPAIGN_NOT_COUNTY"));
 }

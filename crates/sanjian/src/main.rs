@@ -17,7 +17,6 @@ use rand::RngCore;
 use registry::Date;
 use registry::ids::{CreditCode, ResidentId};
 use registry::keys::CountySecret;
-use registry::progress::CampaignConfig;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -252,9 +251,8 @@ fn run(command: Command) -> Result<ExitCode> {
         Command::Stats { db, key, json, year, today: t } => {
             let today = today(t.as_deref())?;
             let store = Store::open(&db, &read_key(&db, &key, false)?).map_err(store_error)?;
-            let report = store
-                .progress(&CampaignConfig::default_for(year.unwrap_or(today.year())), today)
-                .map_err(store_error)?;
+            let config = store.campaign(year.unwrap_or(today.year())).map_err(store_error)?;
+            let report = store.progress(&config, today).map_err(store_error)?;
             let mut out = std::io::stdout().lock();
             if json {
                 serde_json::to_writer_pretty(&mut out, &report)?;

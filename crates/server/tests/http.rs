@@ -1571,12 +1571,29 @@ fn the_years_targets_and_calendar_are_configured_checked_logged_and_drive_the_da
         config["coverage_goal"] = serde_json::json!(0.5);
         config["county_new_unions"] = serde_json::json!(7);
         assert_eq!(s.post_json("/api/console/campaign", Some(&clerk), &config).0, 403);
+        let mut tablet = s.enrol(s.township_grant(0), 1);
+        s.sync(&mut tablet).unwrap();
+        let year = config["year"].as_i64().unwrap() as i32;
+        assert_eq!(tablet.store.campaign(year).unwrap().coverage_goal, 0.95, "the plans' figures on the tablet too");
         let (st, v) = s.post_json("/api/console/campaign", Some(&s.admin), &config);
         assert_eq!(st, 200, "{v}");
         // The dashboard measures against the new goal.
         let (_, p) = s.answer(s.http.get(format!("{}/api/console/progress", s.endpoint.base)).bearer_auth(&s.admin));
         let coverage = p["goals"].as_array().unwrap().iter().find(|g| g["key"] == "coverage").unwrap().clone();
         assert_eq!(coverage["target"], 0.5, "{coverage}");
+        // So does the tablet once it syncs: the campaign travels in the
+        // county's area record, which every device receives.
+        s.sync(&mut tablet).unwrap();
+        let on_tablet = tablet.store.campaign(year).unwrap();
+        assert_eq!((on_tablet.coverage_goal, on_tablet.county_new_unions), (0.5, 7));
+        let tablet_goals = tablet.store.progress(&on_tablet, server::today()).unwrap().goals;
+        let targets = |goals: &[serde_json::Value]| {
+            goals.iter().map(|g| (g["key"].clone(), g["target"].clone())).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            targets(&serde_json::to_value(&tablet_goals).unwrap().as_array().unwrap()[..]),
+            targets(p["goals"].as_array().unwrap())
+        );
         // Today's snapshot holds the county's figures; the change is logged.
         let (st, v) = s.answer(s.http.get(format!("{}/api/console/snapshots", s.endpoint.base)).bearer_auth(&s.admin));
         assert_eq!(st, 200, "{v}");

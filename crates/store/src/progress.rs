@@ -20,6 +20,25 @@ fn date(s: Option<String>) -> Option<Date> {
 }
 
 impl Store {
+    /// The campaign of `year` as the county set it (its area record, which
+    /// every device receives), or the plans' defaults until it does.
+    pub fn campaign(&self, year: i32) -> Result<CampaignConfig, StoreError> {
+        let ids: Vec<String> = self
+            .connection()
+            .prepare_cached("SELECT id FROM areas WHERE level = 'county' ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for id in ids {
+            if let Some(crate::StoredRecord { record: registry::model::Record::Area(a), deleted: None, .. }) =
+                self.get(&RecordId(id))?
+                && let Some(config) = a.campaign(year)
+            {
+                return Ok(config);
+            }
+        }
+        Ok(CampaignConfig::default_for(year))
+    }
+
     /// The progress report against `config` as of `today`.
     pub fn progress(&self, config: &CampaignConfig, today: Date) -> Result<ProgressReport, StoreError> {
         let conn = self.connection();

@@ -704,6 +704,7 @@ impl<'a> Gen<'a> {
             grid_leader: None,
             grid_members: Vec::new(),
             duty: String::new(),
+            campaigns: Default::default(),
         };
         self.emit(sink, self.county_id.clone(), Record::Area(county));
         for t in 0..self.townships.len() {
@@ -718,6 +719,7 @@ impl<'a> Gen<'a> {
                 grid_leader: None,
                 grid_members: Vec::new(),
                 duty: String::new(),
+                campaigns: Default::default(),
             };
             self.emit(sink, tw.id.clone(), Record::Area(area));
         }
@@ -734,6 +736,7 @@ impl<'a> Gen<'a> {
                 grid_leader: None,
                 grid_members: Vec::new(),
                 duty: String::new(),
+                campaigns: Default::default(),
             };
             self.emit(sink, co.id.clone(), Record::Area(area));
         }
@@ -750,6 +753,7 @@ impl<'a> Gen<'a> {
                 grid_leader: Some(gr.leader.clone()),
                 grid_members: gr.members.clone(),
                 duty: gr.duty.clone(),
+                campaigns: Default::default(),
             };
             self.emit(sink, gr.id.clone(), Record::Area(area));
         }

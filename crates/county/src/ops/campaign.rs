@@ -54,6 +54,7 @@ impl Operation for SaveCampaign {
     fn run(cx: &mut Cx<'_>, config: CampaignConfig) -> Result<CampaignSaved, CountyError> {
         let by = cx.actor.name().to_owned();
         crate::campaign::save(cx.db, &config, &by)?;
+        crate::campaign::publish(cx.db, &cx.ctx, &config, &by)?;
         crate::campaign::snapshot_today(cx.db, cx.ctx.today)?;
         Ok(CampaignSaved { year: config.year, saved: true })
     }
