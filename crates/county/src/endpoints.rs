@@ -21,6 +21,7 @@ pub enum SyncCall {
     Pull(sync::wire::PullRequest),
     Repair(sync::wire::RepairRequest),
     Fetch(sync::wire::FetchRequest),
+    Refs(sync::wire::RefsRequest),
 }
 
 impl SyncCall {
@@ -32,6 +33,7 @@ impl SyncCall {
             path::PULL => SyncCall::Pull(Message::decode(body)?),
             path::REPAIR => SyncCall::Repair(Message::decode(body)?),
             path::FETCH => SyncCall::Fetch(Message::decode(body)?),
+            path::REFS => SyncCall::Refs(Message::decode(body)?),
             _ => return Err(SyncError::Wire(format!("no sync endpoint {path}"))),
         })
     }
@@ -71,6 +73,7 @@ impl SyncCall {
             SyncCall::Pull(req) => server::pull(db, ctx, &device, req)?.encode(),
             SyncCall::Repair(req) => server::repair(db, &device, req)?.encode(),
             SyncCall::Fetch(req) => server::fetch(db, ctx, &device, req)?.encode(),
+            SyncCall::Refs(_) => server::refs(db, ctx, &device)?.encode(),
         }))
     }
 }

@@ -976,13 +976,11 @@ fn union_to_found(s: &Store, e: &registry::model::LegalEntity, today: Date) -> R
     })
 }
 
-/// The standing of the union an id names, if this device holds it.
+/// The standing of the union an id names, as this device knows it (held,
+/// or a stub of one outside its scope).
 fn standing_of(s: &Store, union: Option<&RecordId>) -> Result<Option<registry::rules::UnionStanding>> {
     let Some(u) = union else { return Ok(None) };
-    Ok(match s.get(u)?.filter(|r| r.deleted.is_none()).map(|r| r.record) {
-        Some(Record::Union(u)) => Some(registry::rules::UnionStanding::from(&u)),
-        _ => None,
-    })
+    Ok(s.union_standing(u)?)
 }
 
 /// A union founded for an entity, and the entity now covered by it: one

@@ -89,6 +89,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route(path::PULL, post(device_endpoint))
         .route(path::REPAIR, post(device_endpoint))
         .route(path::FETCH, post(device_endpoint))
+        .route(path::REFS, post(device_endpoint))
         .route(sync::blobs::path::STATUS, post(device_endpoint))
         .route(sync::blobs::path::PUSH, post(device_endpoint))
         .route(sync::blobs::path::FETCH, post(device_endpoint))

@@ -56,6 +56,11 @@ pub(crate) fn start_s3(backend: Backend) -> Running {
 }
 
 pub(crate) fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bool) -> Running {
+    start_county(backend, tls, s3, small_county(3))
+}
+
+/// A server holding `county`.
+pub(crate) fn start_county(backend: Backend, tls: Option<server::tls::Tls>, s3: bool, county: County) -> Running {
     let dir = tempfile::tempdir().unwrap();
     let db = match backend {
         Backend::Sqlite => server::Db::sqlite(&dir.path().join("server.db")).unwrap(),
@@ -80,7 +85,6 @@ pub(crate) fn start_full(backend: Backend, tls: Option<server::tls::Tls>, s3: bo
     state.blobs = Some(blobs);
     let state = Arc::new(state);
 
-    let county = small_county(3);
     let ctx = state.ctx();
     state
         .db

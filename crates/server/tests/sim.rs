@@ -279,7 +279,7 @@ fn run(seed: u64, steps: usize, pg: Option<&str>) {
 
     let surveyor = sim.state.db.tx(|db| Ok(device_id(db, &devs[3].token))).unwrap();
     let mut ledger: Vec<(RecordId, ChangeHash)> = Vec::new();
-    let options = Options { push_docs: 7, push_bytes: 4096, pull_limit: 13, repair: true, blobs: true };
+    let options = Options { push_docs: 7, push_bytes: 4096, pull_limit: 13, repair: true, blobs: true, refs: true };
     let mut moved = false;
     for step in 0..steps {
         let d = rng.random_range(0..devs.len());

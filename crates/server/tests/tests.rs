@@ -1,5 +1,6 @@
 //! Server tests: the sync simulation, scopes and enrolment, bad input.
 
+mod agreement;
 mod attacks;
 mod http;
 mod protocol;

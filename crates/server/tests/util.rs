@@ -19,6 +19,7 @@ pub fn key() -> StoreKey {
 pub type Records = Vec<(RecordId, Record)>;
 
 /// A small synthetic county, its two busiest townships first.
+#[derive(Debug, Clone)]
 pub struct County {
     pub records: Vec<(RecordId, Record)>,
     pub townships: Vec<RecordId>,

@@ -49,6 +49,7 @@ pub use automerge::ChangeHash;
 pub use blobs::{BlobPolicy, BlobState, Chunk, Wanted, blob_hash};
 pub use error::StoreError;
 pub use history::{Conflict, ConflictValue, FieldChange, HistoryEntry};
+pub use schema::ref_stubs::RefStub;
 pub use schema::sync_state::fingerprint;
 pub use schema::tables;
 pub use store::{

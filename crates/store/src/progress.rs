@@ -53,7 +53,7 @@ impl Store {
         }
         let mut stmt = conn.prepare(
             "SELECT e.township, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
-             FROM entities e LEFT JOIN unions u ON u.id = e.union_id",
+             FROM entities e LEFT JOIN covering_unions u ON u.id = e.union_id",
         )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
@@ -71,7 +71,8 @@ impl Store {
         let today_text = today.to_string();
         let mut stmt = conn.prepare(
             "SELECT u.township, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
-               EXISTS (SELECT 1 FROM entities e WHERE e.union_id = u.id AND e.private_enterprise AND NOT e.closed),
+               EXISTS (SELECT 1 FROM entities e WHERE e.union_id = u.id AND e.private_enterprise AND NOT e.closed)
+                 OR EXISTS (SELECT 1 FROM ref_stubs s WHERE s.covered_by = u.id AND s.private_open),
                NOT EXISTS (SELECT 1 FROM cadres c WHERE c.union_id = u.id AND c.role = 'chair'
                    AND (c.elected_on IS NULL OR c.elected_on <= ?1) AND (c.left_on IS NULL OR c.left_on > ?1))
              FROM unions u",

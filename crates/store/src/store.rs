@@ -674,8 +674,8 @@ impl Store {
         }
         let mut unions = std::collections::HashMap::new();
         for id in entities.iter().filter_map(|(_, e)| e.union_id.as_ref()) {
-            if let Some(StoredRecord { record: Record::Union(u), deleted: None, .. }) = self.get(id)? {
-                unions.insert(id.clone(), registry::rules::UnionStanding::from(&u));
+            if let Some(standing) = self.union_standing(id)? {
+                unions.insert(id.clone(), standing);
             }
         }
         Ok(registry::rules::three_clears(
@@ -684,6 +684,56 @@ impl Store {
             |id| members.get(id).copied().unwrap_or(0),
             today,
         ))
+    }
+
+    /// The standing of the union `id` names, as far as this device knows it:
+    /// a union it holds, else a stub the county sent of one outside its
+    /// scope. None when it knows neither (or the union was deleted).
+    pub fn union_standing(&self, id: &RecordId) -> Result<Option<registry::rules::UnionStanding>, StoreError> {
+        if let Some(stored) = self.get(id)? {
+            return Ok(match stored {
+                StoredRecord { record: Record::Union(u), deleted: None, .. } => {
+                    Some(registry::rules::UnionStanding::from(&u))
+                }
+                _ => None,
+            });
+        }
+        Ok(self.ref_stub(id)?.and_then(|s| {
+            s.union_kind.map(|kind| registry::rules::UnionStanding { kind, dissolved_on: s.dissolved_on })
+        }))
+    }
+
+    /// The stub of a record outside this device's scope that its records
+    /// refer to, if the county sent one.
+    pub fn ref_stub(&self, id: &RecordId) -> Result<Option<crate::RefStub>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, kind, name, union_kind, dissolved_on, township, covered_by, private_open FROM ref_stubs WHERE id = ?1",
+        )?;
+        let mut rows = stmt.query([id.as_str()])?;
+        let Some(r) = rows.next()? else { return Ok(None) };
+        let kind: String = r.get(1)?;
+        let union_kind: Option<String> = r.get(3)?;
+        let dissolved: Option<String> = r.get(4)?;
+        Ok(Some(crate::RefStub {
+            id: RecordId(r.get(0)?),
+            kind: RecordKind::from_key(&kind).unwrap_or(RecordKind::Union),
+            name: r.get(2)?,
+            union_kind: union_kind.as_deref().and_then(registry::model::UnionKind::from_key),
+            dissolved_on: dissolved
+                .and_then(|d| Date::parse(&d, time::macros::format_description!("[year]-[month]-[day]")).ok()),
+            township: r.get::<_, Option<String>>(5)?.map(RecordId),
+            covered_by: r.get::<_, Option<String>>(6)?.map(RecordId),
+            private_open: r.get(7)?,
+        }))
+    }
+
+    /// Replaces the stubs of the records outside this device's scope that
+    /// its records refer to (the county's whole list, after a pull).
+    pub fn replace_ref_stubs(&mut self, stubs: &[crate::RefStub]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        schema::ref_stubs::replace(&tx, stubs)?;
+        tx.commit()?;
+        Ok(())
     }
 
     /// Areas whose name is exactly `name`.

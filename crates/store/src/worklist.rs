@@ -54,14 +54,15 @@ pub struct Worklist {
     pub visit_again: Todo,
 }
 
-// The covering union is joined only while it covers (`rules::covering`: a
+// The covering union (held, or a stub of one outside the scope) is joined
+// only while it covers (`rules::covering`: a
 // union dissolved by today covers nothing); the store's agreement test holds
 // these lists to the registry's findings.
 const NEED_OWN_UNION: &str = "FROM entities e JOIN records r ON r.id = e.id
-    LEFT JOIN unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
+    LEFT JOIN covering_unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
     WHERE NOT e.closed AND e.workers >= ?1 AND (u.id IS NULL OR u.kind <> 'single_unit')";
 const UNCOVERED: &str = "FROM entities e JOIN records r ON r.id = e.id
-    LEFT JOIN unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
+    LEFT JOIN covering_unions u ON u.id = e.union_id AND (u.dissolved_on IS NULL OR u.dissolved_on > ?2)
     WHERE NOT e.closed AND e.workers > 0 AND e.workers < ?1 AND u.id IS NULL";
 const CHAIR_VACANT: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1)

@@ -20,6 +20,8 @@ pub mod path {
     pub const PULL: &str = "/api/sync/pull";
     pub const REPAIR: &str = "/api/sync/repair";
     pub const FETCH: &str = "/api/sync/fetch";
+    /// The organisations the device's records refer to outside its scope.
+    pub const REFS: &str = "/api/sync/refs";
     /// A device's token traded for a new one (JSON).
     pub const ROTATE: &str = "/api/sync/rotate";
     /// The lock screen's "must I wipe?" (JSON, with the wipe-check token).
@@ -85,11 +87,14 @@ pub struct Options {
     pub repair: bool,
     /// Push and fetch attachments after the records.
     pub blobs: bool,
+    /// Ask for the stubs of the organisations the device's records refer
+    /// to outside its scope ([`crate::server::refs`]).
+    pub refs: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true, blobs: true }
+        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true, blobs: true, refs: true }
     }
 }
 
@@ -169,6 +174,9 @@ pub fn sync(
         // Documents the server lost were re-queued: send them now.
         push(&mut s, options)?;
     }
+    if options.refs {
+        refs(&mut s)?;
+    }
     if options.blobs {
         s.tell(Stage::Blobs, 0, 0);
         let today = (time::OffsetDateTime::now_utc() + time::Duration::hours(8)).date();
@@ -181,6 +189,31 @@ pub fn sync(
     let p = Progress { stage: Stage::Done, docs_done: 0, docs_total: 0, bytes_sent: sent, bytes_received: received };
     (s.progress)(&p);
     Ok(s.report)
+}
+
+/// The county's whole list of the organisations this device's records
+/// refer to outside its scope, kept as read-only stubs in place of the last.
+fn refs(s: &mut Session<'_>) -> Result<(), SyncError> {
+    let resp: RefsResponse = s.call(path::REFS, &RefsRequest {})?;
+    let date = |d: &str| registry::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]")).ok();
+    let stubs: Vec<store::RefStub> = resp
+        .stubs
+        .into_iter()
+        .filter_map(|w| {
+            Some(store::RefStub {
+                id: w.id,
+                kind: registry::model::RecordKind::from_key(&w.kind)?,
+                name: w.name,
+                union_kind: registry::model::UnionKind::from_key(&w.union_kind),
+                dissolved_on: date(&w.dissolved_on),
+                township: (!w.township.is_empty()).then(|| registry::model::RecordId::from(w.township.as_str())),
+                covered_by: (!w.covered_by.is_empty()).then(|| registry::model::RecordId::from(w.covered_by.as_str())),
+                private_open: w.private_open,
+            })
+        })
+        .collect();
+    s.store.replace_ref_stubs(&stubs)?;
+    Ok(())
 }
 
 fn to_hashes(h: &[Hash]) -> Vec<ChangeHash> {

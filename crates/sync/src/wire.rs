@@ -98,6 +98,41 @@ pub struct PullResponse {
     pub left: Vec<RecordId>,
 }
 
+/// The organisations a device's records refer to outside its scope (the
+/// union covering an entity, a member's union or employer), asked after a
+/// pull. The answer is the whole list each time: the device replaces its
+/// copy, so nothing else keeps it current.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefsRequest {}
+
+/// One referenced union or entity, read-only on the device: what its
+/// figures, worklist and pages need (a name, a kind, whether dissolved),
+/// never a document, a history or a person.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefStub {
+    pub id: RecordId,
+    /// `"union"` or `"entity"`.
+    pub kind: String,
+    pub name: String,
+    /// A union's kind (`UnionKind::key`).
+    pub union_kind: String,
+    /// A union's dissolution date, `YYYY-MM-DD`, or empty.
+    pub dissolved_on: String,
+    /// The township it lies in, or empty.
+    pub township: String,
+    /// An entity's covering union (a union this device holds: the entity is
+    /// sent because the device's union covers it), or empty.
+    pub covered_by: String,
+    /// An entity that is an open private enterprise (八有 then applies to
+    /// its union).
+    pub private_open: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefsResponse {
+    pub stubs: Vec<RefStub>,
+}
+
 /// A count and a combined fingerprint of a set of documents' heads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Summary {
@@ -500,6 +535,43 @@ impl Message for FetchRequest {
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, SyncError> {
         Ok(FetchRequest { ids: read_ids(r)? })
+    }
+}
+
+impl Message for RefsRequest {
+    const TYPE: u8 = 9;
+    fn write(&self, _w: &mut Writer) {}
+    fn read(_r: &mut Reader<'_>) -> Result<Self, SyncError> {
+        Ok(RefsRequest {})
+    }
+}
+
+impl Message for RefsResponse {
+    const TYPE: u8 = 10;
+    fn write(&self, w: &mut Writer) {
+        w.list(&self.stubs, |w, s| {
+            w.id(&s.id);
+            for text in [&s.kind, &s.name, &s.union_kind, &s.dissolved_on, &s.township, &s.covered_by] {
+                w.str(text);
+            }
+            w.bool(s.private_open);
+        });
+    }
+    fn read(r: &mut Reader<'_>) -> Result<Self, SyncError> {
+        // An id (16 bytes), six texts (a length byte each, at least) and a flag.
+        let stubs = r.list(23, |r| {
+            Ok(RefStub {
+                id: r.id()?,
+                kind: r.str()?,
+                name: r.str()?,
+                union_kind: r.str()?,
+                dissolved_on: r.str()?,
+                township: r.str()?,
+                covered_by: r.str()?,
+                private_open: r.bool()?,
+            })
+        })?;
+        Ok(RefsResponse { stubs })
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod meta;
 pub(crate) mod outbox;
 pub(crate) mod quarantine;
 pub(crate) mod records;
+pub mod ref_stubs;
 pub(crate) mod sync_state;
 pub(crate) mod unions;
 pub(crate) mod visits;
@@ -45,6 +46,7 @@ pub(crate) const STEPS: &[Step] = &[
     blobs::V1,
     visits::V1,
     records::V3,
+    ref_stubs::V1,
 ];
 
 /// Marks a database as a Sanjian store ("SANJ").

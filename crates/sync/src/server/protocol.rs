@@ -456,3 +456,73 @@ pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchReques
     }
     Ok(out)
 }
+
+/// The organisations `device`'s records refer to outside its scope: the
+/// unions covering its entities, its members' unions and employers; and the
+/// entities outside it that its unions cover (a federation's, a joint
+/// union's), so its unions' 八有 is judged on all they cover. Each is
+/// sent as a stub (a name, a kind, whether dissolved) so that the device's
+/// figures, worklist and pages say what the county's do, without widening
+/// what it may write and without any person's data or any history. A
+/// county-wide device holds everything and gets none.
+///
+/// Read from the console's facts (`f_entities`, `f_members`), in the same
+/// transaction as any other call; it spends no reveal budget (the device
+/// already holds the ids, on its own records).
+pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResponse, SyncError> {
+    if device.scope.all {
+        return Ok(RefsResponse::default());
+    }
+    let mut params = Vec::new();
+    let filter = scope_filter(&device.scope, &mut params);
+    let rows = db.query(
+        &format!(
+            "SELECT union_id FROM f_entities WHERE union_id IS NOT NULL AND {filter}
+             UNION SELECT union_id FROM f_members WHERE {filter}
+             UNION SELECT employer_id FROM f_members WHERE employer_id IS NOT NULL AND {filter}"
+        ),
+        &params,
+    )?;
+    let mut ids: Vec<RecordId> = rows.iter().filter_map(|r| r[0].text().map(RecordId::from)).collect();
+    let covered = db.query(
+        &format!(
+            "SELECT id FROM f_entities WHERE union_id IN (SELECT id FROM f_unions WHERE {filter})
+             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1"
+        ),
+        &params,
+    )?;
+    ids.extend(covered.iter().filter_map(|r| r[0].text().map(RecordId::from)));
+    ids.sort();
+    ids.dedup();
+    let mut stubs = Vec::new();
+    for id in ids {
+        let Some(record) = super::record(db, ctx, &id)? else { continue };
+        if device.scope.can_read(record.kind(), &record.region(&id)) {
+            continue;
+        }
+        let text = |d: Option<registry::Date>| d.map(|d| d.to_string()).unwrap_or_default();
+        let township = record.region(&id).township.map(|t| t.to_string()).unwrap_or_default();
+        stubs.push(match record {
+            registry::model::Record::Union(u) => RefStub {
+                id,
+                kind: "union".into(),
+                name: u.name,
+                union_kind: u.kind.key().into(),
+                dissolved_on: text(u.dissolved_on),
+                township,
+                ..RefStub::default()
+            },
+            registry::model::Record::Entity(e) => RefStub {
+                id,
+                kind: "entity".into(),
+                covered_by: e.union_id.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+                private_open: !e.closed && registry::rules::private_enterprise(&e),
+                name: e.name,
+                township,
+                ..RefStub::default()
+            },
+            _ => continue,
+        });
+    }
+    Ok(RefsResponse { stubs })
+}
