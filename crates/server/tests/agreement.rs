@@ -43,15 +43,15 @@ fn row<'a>(report: &'a ProgressReport, township: &RecordId) -> &'a TownshipProgr
 }
 
 /// The entities the registry lists as needing their own union and as
-/// uncovered, over the county's records, for one township.
-fn registry_lists(c: &County, township: &RecordId) -> (Vec<RecordId>, Vec<RecordId>) {
+/// uncovered, over the county's records, for one township (or one grid).
+fn registry_lists(c: &County, township: &RecordId, grid: Option<&RecordId>) -> (Vec<RecordId>, Vec<RecordId>) {
     let today = server::today();
     let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
         c.records.iter().filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None }).collect();
     let (mut own, mut uncovered) = (Vec::new(), Vec::new());
     for (id, r) in &c.records {
         let Record::Entity(e) = r else { continue };
-        if &e.place.township != township {
+        if &e.place.township != township || grid.is_some_and(|g| e.place.grid.as_ref() != Some(g)) {
             continue;
         }
         let standing = e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| rules::UnionStanding::from(*u));
@@ -120,7 +120,7 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
         assert_eq!(row(&on_tablet, township), row(&admin, township), "{name}: the tablet and the county admin");
         assert_eq!(row(&clerk, township), row(&admin, township), "{name}: the clerk and the county admin");
         // The tablet's worklist says what the registry says.
-        let (own, uncovered) = registry_lists(&c, township);
+        let (own, uncovered) = registry_lists(&c, township, None);
         let w = tablet.store.worklist(today, 100_000).unwrap();
         assert_eq!(sorted_ids(&w.need_own_union), own, "{name}: must found its own union");
         assert_eq!(sorted_ids(&w.uncovered), uncovered, "{name}: uncovered");
@@ -140,6 +140,10 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
             let console_grid = grids.iter().find(|g| &g.id == grid).unwrap();
             let tally = |t: &Tally| Tally { target_new_unions: 0, target_new_members: 0, ..t.clone() };
             assert_eq!(tally(&row(&on_grid, township).tally), tally(&console_grid.tally), "{name}: grid {grid}");
+            let (own, uncovered) = registry_lists(&c, township, Some(grid));
+            let w = small.store.worklist(today, 100_000).unwrap();
+            assert_eq!(sorted_ids(&w.need_own_union), own, "{name}: grid {grid}: must found its own union");
+            assert_eq!(sorted_ids(&w.uncovered), uncovered, "{name}: grid {grid}: uncovered");
         }
     }
 }
