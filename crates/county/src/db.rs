@@ -61,6 +61,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v10-card-holders", sync::facts::schema_v7()),
         ("sync-v5-uploads", sync::blobs::uploads_schema()),
         ("auth-v5-wipe", crate::auth::wipe_schema(d)),
+        ("console-v11-members-area", sync::facts::schema_v8()),
     ]
 }
 

@@ -114,6 +114,12 @@ pub fn schema_v7() -> String {
         .into()
 }
 
+/// Members by area: what a device's stubs are read from
+/// ([`crate::server::refs`], after every pull).
+pub fn schema_v8() -> String {
+    "CREATE INDEX f_members_area ON f_members(township, grid);".into()
+}
+
 /// Claims a member's card serial (16 hex characters) for its record, unless
 /// another record holds it already.
 pub fn card_holder(db: &mut dyn Sql, rid: &RecordId, serial: Option<&str>) -> Result<(), SyncError> {

@@ -475,25 +475,23 @@ pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResp
     }
     let mut params = Vec::new();
     let filter = scope_filter(&device.scope, &mut params);
+    // The ids its records name, and the entities its unions cover; kept
+    // only where the document lies outside the scope (`docs`' own township
+    // and grid), so that only the few across the edge are read.
     let rows = db.query(
         &format!(
-            "SELECT union_id FROM f_entities WHERE union_id IS NOT NULL AND {filter}
-             UNION SELECT union_id FROM f_members WHERE {filter}
-             UNION SELECT employer_id FROM f_members WHERE employer_id IS NOT NULL AND {filter}"
+            "SELECT id FROM docs WHERE deleted = 0 AND kind IN ('union', 'entity')
+             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1
+             AND id IN (
+               SELECT union_id FROM f_entities WHERE union_id IS NOT NULL AND {filter}
+               UNION SELECT union_id FROM f_members WHERE {filter}
+               UNION SELECT employer_id FROM f_members WHERE employer_id IS NOT NULL AND {filter}
+               UNION SELECT id FROM f_entities WHERE union_id IN (SELECT id FROM f_unions WHERE {filter}))
+             ORDER BY id"
         ),
         &params,
     )?;
-    let mut ids: Vec<RecordId> = rows.iter().filter_map(|r| r[0].text().map(RecordId::from)).collect();
-    let covered = db.query(
-        &format!(
-            "SELECT id FROM f_entities WHERE union_id IN (SELECT id FROM f_unions WHERE {filter})
-             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1"
-        ),
-        &params,
-    )?;
-    ids.extend(covered.iter().filter_map(|r| r[0].text().map(RecordId::from)));
-    ids.sort();
-    ids.dedup();
+    let ids: Vec<RecordId> = rows.iter().filter_map(|r| r[0].text().map(RecordId::from)).collect();
     let mut stubs = Vec::new();
     for id in ids {
         let Some(record) = super::record(db, ctx, &id)? else { continue };
