@@ -18,7 +18,7 @@
 #   MEMBERS=20000 SEED=1 PORT=8080 APP_PORT=8788 bash scripts/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/setup.sh
+SANJIAN_SETUP=run . scripts/setup.sh
 
 MEMBERS=${MEMBERS:-20000}
 SEED=${SEED:-1}

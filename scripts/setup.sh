@@ -1,7 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building and testing Sanjian needs on Debian 12, idempotently.
 # Sourced by run.sh and test.sh; safe to run on its own (as root or with sudo).
+#
+# SANJIAN_SETUP=run (run.sh, the main job) installs only what building and
+# running the server and the app need; anything else (the default, test.sh)
+# also installs what the tests need: PostgreSQL, chromium, the virtual
+# display and WebDriver, cargo-nextest, cargo-deny, cargo-fuzz, s3s-fs and
+# tauri-driver.
 set -euo pipefail
+SANJIAN_SETUP=${SANJIAN_SETUP:-test}
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -17,8 +24,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 # its end-to-end tests under a virtual display through tauri-driver;
 # fonts-noto-cjk: the app's Chinese text (no character drawn as a box).
 # git and xz-utils: the RustSec advisory snapshot cargo deny reads offline (deny/).
-APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev postgresql python3
-  fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk chromium xvfb xauth webkit2gtk-driver git xz-utils)
+APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev python3
+  fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk)
+if [ "$SANJIAN_SETUP" != run ]; then
+  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils)
+fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 
 missing=()
@@ -61,6 +71,11 @@ if ! cmp -s "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"; then
   mkdir -p "$ui_vendor"
   cp "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"
   cp "$e2e/node_modules/jsqr/LICENSE" "$ui_vendor/jsQR.LICENSE" 2>/dev/null || true
+fi
+
+# The main job stops here: the rest is for the tests.
+if [ "$SANJIAN_SETUP" = run ]; then
+  return 0 2>/dev/null || exit 0
 fi
 
 # Cargo tools the tests use: nextest, and tauri-driver (WebDriver for the real
