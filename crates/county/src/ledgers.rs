@@ -87,6 +87,12 @@ impl Ledger {
                 "经费审查委员会",
                 "六有",
                 "八有",
+                "网格",
+                "主席",
+                "副主席",
+                "会员人数",
+                "覆盖单位数",
+                "覆盖单位",
             ],
             Ledger::Member => &[
                 "序号",
@@ -106,6 +112,7 @@ impl Ledger {
                 "劳务派遣工",
                 "青年职工",
                 "乡镇（街道）",
+                "会籍状态（在册／已离会）",
             ],
             Ledger::Cadre => &[
                 "序号",
@@ -350,6 +357,45 @@ pub fn export_counted(
         }
     })?;
     let name = |id: Option<&RecordId>| id.and_then(|i| unions.get(i)).cloned().unwrap_or_default();
+    // The organisation ledger's columns from other records: each union's
+    // chair and vice-chairs in office, its active members, the entities it
+    // covers.
+    let mut officers: HashMap<RecordId, (Vec<String>, Vec<String>)> = HashMap::new();
+    let mut covered: HashMap<RecordId, Vec<String>> = HashMap::new();
+    let mut members_of: HashMap<RecordId, i64> = HashMap::new();
+    if ledger == Ledger::Organisation {
+        use registry::model::CadreRole;
+        each(db, ctx, RecordKind::Cadre, |_, r| {
+            if let Record::Cadre(c) = r
+                && c.in_office(today)
+            {
+                let (chairs, vices) = officers.entry(c.union_id.clone()).or_default();
+                match c.role {
+                    CadreRole::Chair => chairs.push(c.name.clone()),
+                    CadreRole::ViceChair => vices.push(c.name.clone()),
+                    _ => {}
+                }
+            }
+        })?;
+        each(db, ctx, RecordKind::Entity, |_, r| {
+            if let Record::Entity(e) = r
+                && !e.closed
+                && let Some(u) = &e.union_id
+            {
+                covered.entry(u.clone()).or_default().push(e.name.clone());
+            }
+        })?;
+        let today_text = today.to_string();
+        for r in db.query(
+            "SELECT union_id, count(*) FROM f_members WHERE left_on IS NULL OR left_on > $1 GROUP BY union_id",
+            &[today_text.as_str().into()],
+        )? {
+            members_of.insert(RecordId::from(r[0].text().unwrap_or_default()), r[1].int());
+        }
+        for list in covered.values_mut() {
+            list.sort();
+        }
+    }
     let id_text = |s: &str| if full { s.to_owned() } else { mask_id(s) };
     let phone = |p: Option<&String>| p.map(|p| if full { p.clone() } else { mask_phone(p) }).unwrap_or_default();
     let mut townships = match townships {
@@ -401,6 +447,12 @@ pub fn export_counted(
                         yes(u.has_audit_committee),
                         yes(registry::rules::liuyou(&u.liuyou).complete()),
                         yes(registry::rules::bayou(&u.bayou).complete()),
+                        u.place.grid.as_ref().and_then(|g| areas.get(g)).cloned().unwrap_or_default(),
+                        officers.get(id).map(|o| o.0.join("、")).unwrap_or_default(),
+                        officers.get(id).map(|o| o.1.join("、")).unwrap_or_default(),
+                        members_of.get(id).copied().unwrap_or(0).to_string(),
+                        covered.get(id).map_or(0, Vec::len).to_string(),
+                        covered.get(id).map(|c| c.join("、")).unwrap_or_default(),
                     ],
                     Record::Member(m) => vec![
                         m.name.clone(),
@@ -419,6 +471,10 @@ pub fn export_counted(
                         yes(m.dispatched_worker),
                         yes(m.is_young_worker(today)),
                         town.clone(),
+                        match m.left_on {
+                            Some(d) if d <= today => format!("已离会（{d}）"),
+                            _ => "在册".to_owned(),
+                        },
                     ],
                     Record::Cadre(c) => vec![
                         c.name.clone(),

@@ -2175,3 +2175,60 @@ fn the_console_is_not_open_to_cross_site_requests() {
     let (_, staff) = s.answer(s.http.get(format!("{}/api/console/staff", s.endpoint.base)).bearer_auth(&s.admin));
     assert!(staff.as_array().unwrap().iter().all(|u| u["username"] != "intruder"), "nothing was created");
 }
+
+/// The organisation ledger carries what the form asks beyond the union's own
+/// record: its grid, its chair and vice-chairs in office, its active
+/// members and the entities it covers; the member ledger says each member's
+/// standing.
+#[test]
+fn the_ledgers_carry_chairs_members_coverage_and_standing() {
+    let s = start(Backend::Sqlite);
+    let today = server::today();
+    let csv = |ledger: &str| {
+        let url = format!("{}/api/console/export?ledger={ledger}&format=csv", s.endpoint.base);
+        let bytes = s.rt.block_on(async {
+            s.http.get(url).bearer_auth(&s.admin).send().await.unwrap().bytes().await.unwrap().to_vec()
+        });
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let mut lines = text.lines().map(|l| l.split(',').map(str::to_owned).collect::<Vec<_>>());
+        let header = lines.next().unwrap();
+        (header, lines.collect::<Vec<_>>())
+    };
+    let (header, rows) = csv("organisation");
+    let col = |h: &[String], name: &str| h.iter().position(|x| x == name).unwrap_or_else(|| panic!("{name}"));
+    let (name, chair, members, covered) =
+        (col(&header, "工会名称"), col(&header, "主席"), col(&header, "会员人数"), col(&header, "覆盖单位数"));
+    let records = &s.county.records;
+    let mut checked = 0;
+    for (id, r) in records {
+        let Record::Union(u) = r else { continue };
+        let Some(row) = rows.iter().find(|row| row[name] == u.name) else { continue };
+        let chairs: Vec<&str> = records
+            .iter()
+            .filter_map(|(_, r)| match r {
+                Record::Cadre(c) if &c.union_id == id && c.role == CadreRole::Chair && c.in_office(today) => {
+                    Some(c.name.as_str())
+                }
+                _ => None,
+            })
+            .collect();
+        let active = records
+            .iter()
+            .filter(|(_, r)| matches!(r, Record::Member(m) if &m.union_id == id && m.is_active(today)))
+            .count();
+        let entities = records
+            .iter()
+            .filter(|(_, r)| matches!(r, Record::Entity(e) if e.union_id.as_ref() == Some(id) && !e.closed))
+            .count();
+        assert_eq!(row[chair], chairs.join("、"), "{}", u.name);
+        assert_eq!(row[members], active.to_string(), "{}", u.name);
+        assert_eq!(row[covered], entities.to_string(), "{}", u.name);
+        checked += 1;
+    }
+    assert!(checked > 5, "{checked} unions checked");
+    let (header, rows) = csv("member");
+    let standing = col(&header, "会籍状态（在册／已离会）");
+    assert!(rows.iter().all(|r| r[standing] == "在册" || r[standing].starts_with("已离会（")));
+    let left = records.iter().filter(|(_, r)| matches!(r, Record::Member(m) if !m.is_active(today))).count();
+    assert_eq!(rows.iter().filter(|r| r[standing].starts_with("已离会")).count(), left);
+}
