@@ -825,3 +825,37 @@ fn every_county_operation_refuses_whoever_it_does_not_admit() {
     let mut other = other;
     s.sync(&mut other).expect("the device named only in the body is not revoked");
 }
+
+/// The stubs endpoint (`/api/sync/refs`) answers an enrolled, unrevoked
+/// device only, and only about organisations: an outsider, a forged token,
+/// a clerk's session and a revoked tablet are refused; a township tablet's
+/// list holds no person and nothing of its own township; a county-wide
+/// device gets none.
+#[test]
+fn the_stubs_answer_only_an_enrolled_device_and_name_no_person() {
+    use sync::wire::{Message as _, RefsRequest, RefsResponse};
+    let s = start(Backend::Sqlite);
+    let path = sync::client::path::REFS;
+    let body = || RefsRequest {}.encode();
+    assert_eq!(s.raw(path, "", body()).0, 401, "no token");
+    assert_eq!(s.raw(path, "sjd_forged", body()).0, 401, "a forged token");
+    let clerk = sign_in(&s, "clerk", "battery staple");
+    assert_eq!(s.raw(path, &clerk, body()).0, 401, "a clerk's session is no device");
+    let t0 = s.county.townships[0].clone();
+    let tablet = s.enrol(s.township_grant(0), 1);
+    let (status, answer) = s.raw(path, &tablet.token, body());
+    assert_eq!(status, 200);
+    let stubs = RefsResponse::decode(&answer).unwrap().stubs;
+    assert!(!stubs.is_empty(), "the township's records name organisations elsewhere");
+    for stub in &stubs {
+        assert!(stub.kind == "union" || stub.kind == "entity", "{stub:?}");
+        assert_ne!(stub.township, t0.as_str(), "nothing of its own township: {stub:?}");
+        let (_, record) = s.county.records.iter().find(|(id, _)| *id == stub.id).expect("a real record");
+        assert!(matches!(record, Record::Union(_) | Record::Entity(_)), "never a person: {stub:?}");
+    }
+    let everything = s.enrol(serde_json::json!({"person": "县", "role": "county_admin", "all": true}), 2);
+    let (_, answer) = s.raw(path, &everything.token, body());
+    assert!(RefsResponse::decode(&answer).unwrap().stubs.is_empty(), "a county-wide device holds everything");
+    s.post_json(&format!("/api/devices/{}/revoke", tablet.id), Some(&s.admin), &serde_json::json!({}));
+    assert_eq!(s.raw(path, &tablet.token, body()).0, 401, "a revoked tablet");
+}
