@@ -27,7 +27,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gtk-4.1-dev python3
   fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk)
 if [ "$SANJIAN_SETUP" != run ]; then
-  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils)
+  # curl: scripts/demo-agreement.sh asks the county server's API.
+  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils curl)
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 

@@ -13,11 +13,7 @@ use registry::model::{RecordId, TownshipKind, UnionKind};
 use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, ProgressReport, UnionFacts};
 use registry::rules::{self, UnionStanding};
 
-fn date(s: Option<String>) -> Option<Date> {
-    let s = s?;
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(&s, &fmt).ok()
-}
+use crate::schema::text_date as date;
 
 impl Store {
     /// The campaign of `year` as the county set it (its area record, which

@@ -116,6 +116,12 @@ pub(crate) fn date_text(d: Option<registry::Date>) -> Option<String> {
     d.map(|d| d.to_string())
 }
 
+/// A date as stored back ([`date_text`]'s inverse); None when absent or
+/// unreadable.
+pub(crate) fn text_date(s: Option<String>) -> Option<registry::Date> {
+    registry::Date::parse(&s?, time::macros::format_description!("[year]-[month]-[day]")).ok()
+}
+
 /// The tables the migrations create, for the migration test.
 pub fn tables() -> Vec<&'static str> {
     let mut t: Vec<_> = STEPS.iter().map(|s| s.table).collect();
