@@ -95,17 +95,22 @@ pub fn tree(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships) -> Result<Ve
     Ok(out)
 }
 
-/// A community or grid to add, or a grid's people to change.
+/// An area to add (the county itself on a new server, a township, a
+/// community or a grid), or a grid's people to change.
 #[derive(Debug, Deserialize, ts_rs::TS)]
 pub struct AreaRequest {
     pub name: String,
-    /// For a new area: "community" or "grid".
+    /// For a new area: "county", "township", "community" or "grid".
     #[serde(default)]
     pub level: Option<AreaLevel>,
-    /// For a new area: the township (a community's parent) or the
-    /// community or township a grid lies in.
+    /// For a new area: the county (a township's parent; it may be left
+    /// out), the township (a community's parent) or the community or
+    /// township a grid lies in. None for the county.
     #[serde(default)]
     pub parent: Option<RecordId>,
+    /// A township's kind: 镇, 乡, 城镇办事处（街道）or 开发区.
+    #[serde(default)]
+    pub township_kind: Option<registry::model::TownshipKind>,
     #[serde(default)]
     pub grid_leader: Option<String>,
     #[serde(default)]
@@ -150,12 +155,33 @@ fn name_taken(
     }))
 }
 
-/// Adds a community under a township, or a grid under a community or
-/// township, for `by` (a county admin). Returns its id.
+/// The county's own area, if it has been named.
+pub fn county(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<Option<RecordId>, SyncError> {
+    let mut after = None;
+    loop {
+        let page = server::records_of_kind(db, ctx, registry::model::RecordKind::Area, after.as_ref(), 2000)?;
+        if let Some((id, _)) = page.iter().find(|(_, r)| matches!(r, Record::Area(a) if a.level == AreaLevel::County)) {
+            return Ok(Some(id.clone()));
+        }
+        match page.last() {
+            Some((id, _)) if page.len() == 2000 => after = Some(id.clone()),
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// Names the county on a new server (once), or adds a township under it
+/// (with its kind), a community under a township, or a grid under a
+/// community or township, for `by` (a county admin). Returns its id.
 pub fn add(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, req: &AreaRequest) -> Result<RecordId, SyncError> {
     let name = registry::names::normalise(&req.name);
     if name.is_empty() {
         return Err(SyncError::from(auth::AREA_NAME));
+    }
+    match req.level {
+        Some(AreaLevel::County) => return add_county(db, ctx, by, name),
+        Some(AreaLevel::Township) => return add_township(db, ctx, by, name, req),
+        _ => {}
     }
     let (Some(level), Some(parent_id)) = (req.level, req.parent.as_ref()) else {
         return Err(SyncError::from(auth::AREA_PARENT));
@@ -196,6 +222,64 @@ pub fn add(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, req: &AreaRequest) -> Resu
     let what = format!("area:add {} {}", area.level.key(), area.name);
     let id = crate::decisions::county_create(db, ctx, Record::Area(area), by)?;
     log(db, by, &what, &id)?;
+    Ok(id)
+}
+
+/// An area with nothing but its name and level.
+pub(crate) fn bare(name: String, level: AreaLevel) -> Area {
+    Area {
+        name,
+        level,
+        township_kind: None,
+        parent: None,
+        township: None,
+        code: String::new(),
+        grid_leader: None,
+        grid_members: Vec::new(),
+        duty: String::new(),
+        campaigns: Default::default(),
+    }
+}
+
+/// The county's own area: one per server.
+fn add_county(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, name: String) -> Result<RecordId, SyncError> {
+    if county(db, ctx)?.is_some() {
+        return Err(refused(auth::AREA_LEVEL, "本县已设立，不能再设一个县", "The county is already named; there is only one"));
+    }
+    let id = crate::decisions::county_create(db, ctx, Record::Area(bare(name.clone(), AreaLevel::County)), by)?;
+    log(db, by, &format!("area:add county {name}"), &id)?;
+    Ok(id)
+}
+
+/// A township under the county, with its kind.
+fn add_township(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    by: &str,
+    name: String,
+    req: &AreaRequest,
+) -> Result<RecordId, SyncError> {
+    let Some(county) = county(db, ctx)? else {
+        return Err(refused(auth::AREA_PARENT, "请先设立本县", "Name the county first"));
+    };
+    if req.parent.as_ref().is_some_and(|p| *p != county) {
+        return Err(SyncError::from(auth::AREA_LEVEL));
+    }
+    if req.township_kind.is_none() {
+        return Err(refused(
+            auth::AREA_PARENT,
+            "请选择乡镇类别（镇、乡、城镇办事处、开发区）",
+            "Choose the township kind (town, rural township, urban office, development zone)",
+        ));
+    }
+    if name_taken(db, ctx, &county, &name, None)? {
+        return Err(SyncError::from(auth::AREA_NAME_TAKEN));
+    }
+    let mut area = bare(name.clone(), AreaLevel::Township);
+    area.township_kind = req.township_kind;
+    area.parent = Some(county);
+    let id = crate::decisions::county_create(db, ctx, Record::Area(area), by)?;
+    log(db, by, &format!("area:add township {name}"), &id)?;
     Ok(id)
 }
 

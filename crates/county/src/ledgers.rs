@@ -7,7 +7,7 @@
 
 use crate::db::now_ms;
 use registry::Date;
-use registry::model::{Record, RecordId, RecordKind};
+use registry::model::{AreaLevel, Record, RecordId, RecordKind};
 use std::collections::HashMap;
 use sync::SyncError;
 use sync::server::{Ctx, Sql};
@@ -19,6 +19,11 @@ pub enum Ledger {
     Member,
     Cadre,
     Transfer,
+    /// 法人单位名录: the census of legal entities, with the union covering each.
+    Entity,
+    /// The area tree as a sheet: a row per township, community and grid
+    /// (the template a new county fills in).
+    Area,
 }
 
 impl Ledger {
@@ -28,6 +33,8 @@ impl Ledger {
             "member" => Ledger::Member,
             "cadre" => Ledger::Cadre,
             "transfer" => Ledger::Transfer,
+            "entity" => Ledger::Entity,
+            "area" => Ledger::Area,
             _ => return None,
         })
     }
@@ -38,6 +45,8 @@ impl Ledger {
             Ledger::Member => "member",
             Ledger::Cadre => "cadre",
             Ledger::Transfer => "transfer",
+            Ledger::Entity => "entity",
+            Ledger::Area => "area",
         }
     }
 
@@ -47,6 +56,8 @@ impl Ledger {
             Ledger::Member => "工会会员实名制登记表",
             Ledger::Cadre => "工会干部实名制登记表",
             Ledger::Transfer => "工会会员组织关系接转登记表",
+            Ledger::Entity => "法人单位名录",
+            Ledger::Area => "乡镇（街道）、社区（村）与网格",
         }
     }
 
@@ -56,6 +67,8 @@ impl Ledger {
             Ledger::Member => "会员",
             Ledger::Cadre => "工会干部",
             Ledger::Transfer => "接转",
+            Ledger::Entity => "法人单位",
+            Ledger::Area => "区域网格",
         }
     }
 
@@ -65,6 +78,8 @@ impl Ledger {
             Ledger::Member => RecordKind::Member,
             Ledger::Cadre => RecordKind::Cadre,
             Ledger::Transfer => RecordKind::Transfer,
+            Ledger::Entity => RecordKind::Entity,
+            Ledger::Area => RecordKind::Area,
         }
     }
 
@@ -93,6 +108,7 @@ impl Ledger {
                 "会员人数",
                 "覆盖单位数",
                 "覆盖单位",
+                "撤销日期",
             ],
             Ledger::Member => &[
                 "序号",
@@ -130,6 +146,25 @@ impl Ledger {
             Ledger::Transfer => {
                 &["序号", "会员姓名", "转出工会", "转入工会", "接转日期", "接转原因", "备注", "乡镇（街道）"]
             }
+            Ledger::Entity => &[
+                "序号",
+                "单位名称",
+                "统一社会信用代码",
+                "单位类型",
+                "经济类型",
+                "行业",
+                "地址",
+                "乡镇（街道）",
+                "社区（村）",
+                "网格",
+                "职工人数",
+                "女职工人数",
+                "覆盖工会",
+                "主要负责人",
+                "联系电话",
+                "已注销",
+            ],
+            Ledger::Area => &["序号", "乡镇（街道）", "乡镇类型", "社区（村）", "网格", "网格长", "网格员", "区划代码"],
         }
     }
 }
@@ -357,6 +392,7 @@ pub fn export_counted(
         }
     })?;
     let name = |id: Option<&RecordId>| id.and_then(|i| unions.get(i)).cloned().unwrap_or_default();
+    let place_name = |id: Option<&RecordId>| id.and_then(|i| areas.get(i)).cloned().unwrap_or_default();
     // The organisation ledger's columns from other records: each union's
     // chair and vice-chairs in office, its active members, the entities it
     // covers.
@@ -453,6 +489,7 @@ pub fn export_counted(
                         members_of.get(id).copied().unwrap_or(0).to_string(),
                         covered.get(id).map_or(0, Vec::len).to_string(),
                         covered.get(id).map(|c| c.join("、")).unwrap_or_default(),
+                        d(u.dissolved_on),
                     ],
                     Record::Member(m) => vec![
                         m.name.clone(),
@@ -497,9 +534,58 @@ pub fn export_counted(
                         tr.note.clone(),
                         town.clone(),
                     ],
+                    Record::Entity(e) => vec![
+                        e.name.clone(),
+                        e.credit_code.clone().unwrap_or_default(),
+                        e.unit_kind.zh().into(),
+                        e.ownership.zh().into(),
+                        e.industry.zh().into(),
+                        e.address.clone(),
+                        town.clone(),
+                        place_name(e.place.community.as_ref()),
+                        place_name(e.place.grid.as_ref()),
+                        e.workers.to_string(),
+                        e.women_workers.to_string(),
+                        name(e.union_id.as_ref()),
+                        e.owner_name.clone().unwrap_or_default(),
+                        phone(e.contact_phone.as_ref()),
+                        yes(e.closed),
+                    ],
+                    // Sorted by the township's name first, then the
+                    // community's and the grid's: a township's own row
+                    // (nothing after its name) comes before its parts.
+                    Record::Area(a) => match a.level {
+                        AreaLevel::County => continue,
+                        AreaLevel::Township => vec![
+                            a.name.clone(),
+                            a.township_kind.map(|k| k.zh().to_owned()).unwrap_or_default(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            String::new(),
+                            a.code.clone(),
+                        ],
+                        AreaLevel::Community => {
+                            vec![town.clone(), String::new(), a.name.clone(), String::new(), String::new(), String::new(), a.code.clone()]
+                        }
+                        AreaLevel::Grid => vec![
+                            town.clone(),
+                            String::new(),
+                            a.parent.as_ref().filter(|p| Some(*p) != a.township.as_ref()).map(|p| place_name(Some(p))).unwrap_or_default(),
+                            a.name.clone(),
+                            a.grid_leader.clone().unwrap_or_default(),
+                            a.grid_members.join("、"),
+                            a.code.clone(),
+                        ],
+                    },
                     _ => continue,
                 };
-                rows.push((row[0].clone(), id.clone(), row));
+                let key = if ledger == Ledger::Area {
+                    [&row[0], &row[2], &row[3]].map(String::as_str).join("\u{1}")
+                } else {
+                    row[0].clone()
+                };
+                rows.push((key, id.clone(), row));
             }
             progress.done.fetch_add(page.len() as u64, Relaxed);
             match page.last() {

@@ -24,6 +24,7 @@ pub mod decisions;
 pub mod duplicates;
 pub mod endpoints;
 pub mod error;
+pub mod intake;
 pub mod keys;
 pub mod ledgers;
 pub mod ops;

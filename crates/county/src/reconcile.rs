@@ -160,7 +160,18 @@ fn xlsx_rows(bytes: &[u8]) -> Result<Vec<Vec<String>>, SyncError> {
 /// Reads an uploaded file: XLSX (by its zip signature; the first sheet) or
 /// CSV in UTF-8 (with or without a BOM) or GBK.
 pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
-    let (mut rows, encoding) = if bytes.starts_with(b"PK\x03\x04") {
+    let (mut rows, encoding) = read_rows(bytes)?;
+    if rows.len() < 2 {
+        return Err(refused(crate::auth::IMPORT_EMPTY, "文件没有数据行".into(), "The file has no data rows".into()));
+    }
+    let headers: Vec<String> = rows.remove(0).iter().map(|h| normalise(h)).collect();
+    Ok(RawTable { headers, rows, encoding })
+}
+
+/// The rows of an uploaded file as [`read_table`] reads it, every row
+/// (title lines and the header row too), with the encoding found.
+pub fn read_rows(bytes: &[u8]) -> Result<(Vec<Vec<String>>, &'static str), SyncError> {
+    let (rows, encoding) = if bytes.starts_with(b"PK\x03\x04") {
         (xlsx_rows(bytes)?, "xlsx")
     } else {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -180,14 +191,10 @@ pub fn read_table(bytes: &[u8]) -> Result<RawTable, SyncError> {
         };
         (csv_rows(&text)?, encoding)
     };
-    if rows.len() < 2 {
-        return Err(refused(crate::auth::IMPORT_EMPTY, "文件没有数据行".into(), "The file has no data rows".into()));
-    }
     if rows.len() > MAX_ROWS as usize || rows.iter().any(|r| r.len() > MAX_COLUMNS as usize) {
         return Err(too_large("文件", "The file"));
     }
-    let headers: Vec<String> = rows.remove(0).iter().map(|h| normalise(h)).collect();
-    Ok(RawTable { headers, rows, encoding })
+    Ok((rows, encoding))
 }
 
 /// Which column holds what (0-based).

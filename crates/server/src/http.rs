@@ -104,6 +104,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/exports/{id}", get(export_status))
         .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/reconcile", post(console_reconcile))
+        .route("/api/console/intake", post(console_intake))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
@@ -467,6 +468,19 @@ async fn console_reconcile(
     let token = bearer(&headers).ok();
     let bytes = read_body(body, st.max_body).await?;
     blocking(move || Ok(Json(st.county.import(Credentials::bearer(token.as_deref()), &q, &bytes)?))).await
+}
+
+/// A county's own sheet (the file is the body): a dry run of every row,
+/// or the import, by a county admin.
+async fn console_intake(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(q): Query<ops::intake::IntakeRequest>,
+    body: Body,
+) -> ApiResult<Json<county::intake::Report>> {
+    let token = bearer(&headers).ok();
+    let bytes = read_body(body, st.max_body).await?;
+    blocking(move || Ok(Json(st.county.intake(Credentials::bearer(token.as_deref()), &q, &bytes)?))).await
 }
 
 /// The county console (sign-in, then the dashboard).

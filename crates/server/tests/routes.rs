@@ -21,6 +21,7 @@ const EDGE: &[&str] = &[
     "export_status",
     "export_file",
     "console_reconcile",
+    "console_intake",
     "console_page",
     "console_map_js",
     "console_lib",

@@ -194,6 +194,56 @@ pub const DUPLICATE_ROW: Denied =
         status: 422, code: "DUPLICATE_ROW", zh: "与前面某行是同一单位", en: "The same entity as an earlier row"
     };
 
+// A row of a county's own ledger that is not imported (intake): the
+// report says which row and why; the other rows are.
+
+pub const LEDGER_VALUE: Denied =
+    Denied { status: 400, code: "LEDGER_VALUE", zh: "这一格的内容无法识别", en: "A cell cannot be read" };
+pub const LEDGER_REQUIRED: Denied =
+    Denied { status: 400, code: "LEDGER_REQUIRED", zh: "必填的一格为空", en: "A required cell is empty" };
+pub const LEDGER_MASKED: Denied = Denied {
+    status: 400,
+    code: "LEDGER_MASKED",
+    zh: "号码已打码，请导出带完整号码的表再导入",
+    en: "The number is masked: export the ledger with full numbers and import that",
+};
+pub const LEDGER_NUMBER_CELL: Denied = Denied {
+    status: 400,
+    code: "LEDGER_NUMBER_CELL",
+    zh: "号码存成了数字，末几位已丢失",
+    en: "The number was stored as a number and lost its last digits",
+};
+pub const LEDGER_UNKNOWN_AREA: Denied =
+    Denied { status: 400, code: "LEDGER_UNKNOWN_AREA", zh: "没有这个乡镇（街道）", en: "No such township" };
+pub const LEDGER_UNKNOWN_UNION: Denied =
+    Denied { status: 400, code: "LEDGER_UNKNOWN_UNION", zh: "没有这个工会", en: "No such union" };
+pub const LEDGER_UNKNOWN_MEMBER: Denied = Denied {
+    status: 400,
+    code: "LEDGER_UNKNOWN_MEMBER",
+    zh: "无法确定是哪一位会员",
+    en: "Cannot tell which member this is",
+};
+pub const LEDGER_AMBIGUOUS: Denied = Denied {
+    status: 400,
+    code: "LEDGER_AMBIGUOUS",
+    zh: "有多个同名的记录，无法确定是哪一个",
+    en: "More than one record has this name",
+};
+pub const LEDGER_DUPLICATE_ROW: Denied = Denied {
+    status: 400,
+    code: "LEDGER_DUPLICATE_ROW",
+    zh: "与前面一行是同一条记录",
+    en: "The same record as an earlier row",
+};
+pub const LEDGER_DELETED: Denied = Denied {
+    status: 409,
+    code: "LEDGER_DELETED",
+    zh: "该记录已被删除或合并",
+    en: "The record was deleted or merged",
+};
+pub const LEDGER_NO_COUNTY: Denied =
+    Denied { status: 409, code: "LEDGER_NO_COUNTY", zh: "请先设立本县", en: "Name the county first" };
+
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
 pub const ALL: &[&Denied] = &[
@@ -225,6 +275,17 @@ pub const ALL: &[&Denied] = &[
     &AREA_PARENT,
     &AREA_LEVEL,
     &AREA_NAME_TAKEN,
+    &LEDGER_VALUE,
+    &LEDGER_REQUIRED,
+    &LEDGER_MASKED,
+    &LEDGER_NUMBER_CELL,
+    &LEDGER_UNKNOWN_AREA,
+    &LEDGER_UNKNOWN_UNION,
+    &LEDGER_UNKNOWN_MEMBER,
+    &LEDGER_AMBIGUOUS,
+    &LEDGER_DUPLICATE_ROW,
+    &LEDGER_DELETED,
+    &LEDGER_NO_COUNTY,
     &IMPORT_UNREADABLE,
     &IMPORT_TOO_LARGE,
     &IMPORT_ENCODING,

@@ -1,6 +1,7 @@
 //! The area tree (county → township → community → grid): staff see their
-//! townships' part with its counts; county admins add communities and
-//! grids, rename them and set a grid's leader and surveyors.
+//! townships' part with its counts; county admins name the county on a
+//! new server, add townships, communities and grids, rename them and set
+//! a grid's leader and surveyors.
 
 use super::{Cx, Method, Nothing, Operation};
 use crate::actor::Allowed;
@@ -12,7 +13,16 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct AreaTree {
+    /// The county itself, once named (a new server has none: the console
+    /// then asks a county admin to name it).
+    pub county: Option<CountyArea>,
     pub areas: Vec<Node>,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct CountyArea {
+    pub id: RecordId,
+    pub name: String,
 }
 
 /// `GET /api/console/areas`.
@@ -27,7 +37,14 @@ impl Operation for ListAreas {
     const ALLOWED: Allowed = Allowed::Staff;
     fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<AreaTree, CountyError> {
         let townships = cx.actor.townships(None).ok_or(CountyError::Denied(auth::FORBIDDEN))?;
-        Ok(AreaTree { areas: crate::areas::tree(cx.db, &cx.ctx, &townships)? })
+        let county = match crate::areas::county(cx.db, &cx.ctx)? {
+            Some(id) => match sync::server::record(cx.db, &cx.ctx, &id)? {
+                Some(registry::model::Record::Area(a)) => Some(CountyArea { id, name: a.name }),
+                _ => None,
+            },
+            None => None,
+        };
+        Ok(AreaTree { county, areas: crate::areas::tree(cx.db, &cx.ctx, &townships)? })
     }
 }
 
@@ -36,7 +53,8 @@ pub struct AreaId {
     pub id: RecordId,
 }
 
-/// `POST /api/console/areas`: a new community or grid.
+/// `POST /api/console/areas`: the county's name (once), a new township,
+/// community or grid.
 #[derive(Debug)]
 pub struct AddArea;
 

@@ -21,6 +21,7 @@
 //! - the audit log: [`audit`]
 //! - the four ledgers as files: [`exports`]
 //! - other offices' entity lists reconciled with the census: [`imports`]
+//! - the county's own sheets (area tree, entities, the four ledgers) brought in: [`intake`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 
 pub mod areas;
@@ -32,6 +33,7 @@ pub mod devices;
 pub mod exports;
 pub mod figures;
 pub mod imports;
+pub mod intake;
 pub mod quarantine;
 pub mod reviews;
 pub mod staff;
