@@ -244,7 +244,11 @@ pub(crate) fn bare(name: String, level: AreaLevel) -> Area {
 /// The county's own area: one per server.
 fn add_county(db: &mut dyn Sql, ctx: &Ctx<'_>, by: &str, name: String) -> Result<RecordId, SyncError> {
     if county(db, ctx)?.is_some() {
-        return Err(refused(auth::AREA_LEVEL, "本县已设立，不能再设一个县", "The county is already named; there is only one"));
+        return Err(refused(
+            auth::AREA_LEVEL,
+            "本县已设立，不能再设一个县",
+            "The county is already named; there is only one",
+        ));
     }
     let id = crate::decisions::county_create(db, ctx, Record::Area(bare(name.clone(), AreaLevel::County)), by)?;
     log(db, by, &format!("area:add county {name}"), &id)?;

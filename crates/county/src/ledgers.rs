@@ -150,6 +150,7 @@ impl Ledger {
                 "序号",
                 "单位名称",
                 "统一社会信用代码",
+                "信用代码保留理由",
                 "单位类型",
                 "经济类型",
                 "行业",
@@ -428,8 +429,14 @@ pub fn export_counted(
         )? {
             members_of.insert(RecordId::from(r[0].text().unwrap_or_default()), r[1].int());
         }
+        // In name order, so two servers holding the same records print
+        // the same rows.
         for list in covered.values_mut() {
             list.sort();
+        }
+        for (chairs, vices) in officers.values_mut() {
+            chairs.sort();
+            vices.sort();
         }
     }
     let id_text = |s: &str| if full { s.to_owned() } else { mask_id(s) };
@@ -537,6 +544,7 @@ pub fn export_counted(
                     Record::Entity(e) => vec![
                         e.name.clone(),
                         e.credit_code.clone().unwrap_or_default(),
+                        e.credit_code_override.clone().unwrap_or_default(),
                         e.unit_kind.zh().into(),
                         e.ownership.zh().into(),
                         e.industry.zh().into(),
@@ -566,12 +574,24 @@ pub fn export_counted(
                             a.code.clone(),
                         ],
                         AreaLevel::Community => {
-                            vec![town.clone(), String::new(), a.name.clone(), String::new(), String::new(), String::new(), a.code.clone()]
+                            vec![
+                                town.clone(),
+                                String::new(),
+                                a.name.clone(),
+                                String::new(),
+                                String::new(),
+                                String::new(),
+                                a.code.clone(),
+                            ]
                         }
                         AreaLevel::Grid => vec![
                             town.clone(),
                             String::new(),
-                            a.parent.as_ref().filter(|p| Some(*p) != a.township.as_ref()).map(|p| place_name(Some(p))).unwrap_or_default(),
+                            a.parent
+                                .as_ref()
+                                .filter(|p| Some(*p) != a.township.as_ref())
+                                .map(|p| place_name(Some(p)))
+                                .unwrap_or_default(),
                             a.name.clone(),
                             a.grid_leader.clone().unwrap_or_default(),
                             a.grid_members.join("、"),

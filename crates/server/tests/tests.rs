@@ -3,6 +3,7 @@
 mod agreement;
 mod attacks;
 mod http;
+mod intake;
 mod protocol;
 mod routes;
 mod sim;

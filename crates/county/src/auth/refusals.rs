@@ -235,12 +235,10 @@ pub const LEDGER_DUPLICATE_ROW: Denied = Denied {
     zh: "与前面一行是同一条记录",
     en: "The same record as an earlier row",
 };
-pub const LEDGER_DELETED: Denied = Denied {
-    status: 409,
-    code: "LEDGER_DELETED",
-    zh: "该记录已被删除或合并",
-    en: "The record was deleted or merged",
-};
+pub const LEDGER_DELETED: Denied =
+    Denied {
+        status: 409, code: "LEDGER_DELETED", zh: "该记录已被删除或合并", en: "The record was deleted or merged"
+    };
 pub const LEDGER_NO_COUNTY: Denied =
     Denied { status: 409, code: "LEDGER_NO_COUNTY", zh: "请先设立本县", en: "Name the county first" };
 

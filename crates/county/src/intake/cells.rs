@@ -35,11 +35,8 @@ pub fn date(cell: &str) -> Option<Date> {
         return excel_serial(serial);
     }
     let day_part = t.split([' ', 'T']).next().unwrap_or("");
-    let digits: Vec<&str> = day_part
-        .trim_end_matches('日')
-        .split(['-', '/', '.', '年', '月'])
-        .filter(|p| !p.is_empty())
-        .collect();
+    let digits: Vec<&str> =
+        day_part.trim_end_matches('日').split(['-', '/', '.', '年', '月']).filter(|p| !p.is_empty()).collect();
     let (y, m, d) = match digits.as_slice() {
         [ymd] if ymd.len() == 8 && ymd.bytes().all(|b| b.is_ascii_digit()) => {
             (ymd[..4].parse().ok()?, ymd[4..6].parse().ok()?, ymd[6..].parse().ok()?)
@@ -74,7 +71,9 @@ pub fn excel_serial(serial: f64) -> Option<Date> {
 pub fn yes_no(cell: &str) -> Option<bool> {
     match text(cell).to_lowercase().as_str() {
         "是" | "有" | "√" | "✓" | "y" | "yes" | "true" | "1" | "已建" | "已建立" => Some(true),
-        "" | "否" | "无" | "没有" | "×" | "✗" | "n" | "no" | "false" | "0" | "未建" | "未建立" => Some(false),
+        "" | "否" | "无" | "没有" | "×" | "✗" | "n" | "no" | "false" | "0" | "未建" | "未建立" => {
+            Some(false)
+        }
         _ => None,
     }
 }
@@ -153,7 +152,15 @@ mod tests {
 
     #[test]
     fn dates_read_in_every_spelling_a_county_has() {
-        for s in ["2023-07-17", "2023/7/17", "2023.07.17", "2023年7月17日", "20230717", "２０２３－０７－１７", "2023-07-17 00:00:00"] {
+        for s in [
+            "2023-07-17",
+            "2023/7/17",
+            "2023.07.17",
+            "2023年7月17日",
+            "20230717",
+            "２０２３－０７－１７",
+            "2023-07-17 00:00:00",
+        ] {
             assert_eq!(date(s), Some(date!(2023 - 07 - 17)), "{s}");
         }
         // Excel serials, including the phantom 29 February 1900.

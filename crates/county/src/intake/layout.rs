@@ -33,6 +33,7 @@ pub fn fields(sheet: Sheet) -> &'static [(&'static str, &'static [&'static str])
         Sheet::Entities => &[
             ("name", &["单位名称", "企业名称", "名称"]),
             ("credit_code", &["统一社会信用代码", "信用代码", "社会信用代码"]),
+            ("credit_code_override", &["信用代码保留理由", "保留理由"]),
             ("unit_kind", &["单位类型", "法人类型"]),
             ("ownership", &["经济类型", "所有制", "经济性质"]),
             ("industry", &["行业", "所属行业"]),

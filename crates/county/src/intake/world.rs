@@ -44,9 +44,11 @@ impl Row<'_> {
         self.layout.column(field).map(|c| self.cells.get(c).map(String::as_str).unwrap_or(""))
     }
 
-    /// The cell as text (empty when absent).
+    /// The cell as typed, trimmed (empty when absent): names and free
+    /// text keep their full-width punctuation (，（）), which is how they
+    /// are written; comparisons go through name keys.
     fn text(&self, field: &str) -> String {
-        self.get(field).map(cells::text).unwrap_or_default()
+        self.get(field).map(|c| c.trim().to_owned()).unwrap_or_default()
     }
 
     /// The column's name as Sanjian's ledgers write it.
@@ -210,15 +212,15 @@ fn diff<T: serde::Serialize>(old: &T, new: &T) -> Vec<String> {
 
 /// Names split as a cell lists them: 甲、乙，丙;丁.
 fn list(cell: &str) -> Vec<String> {
-    cell.split(['、', ',', '，', ';', '；', '\n'])
-        .map(normalise)
-        .filter(|s| !s.is_empty())
-        .fold(Vec::new(), |mut v, s| {
+    cell.split(['、', ',', '，', ';', '；', '\n']).map(normalise).filter(|s| !s.is_empty()).fold(
+        Vec::new(),
+        |mut v, s| {
             if !v.contains(&s) {
                 v.push(s);
             }
             v
-        })
+        },
+    )
 }
 
 impl World {
@@ -331,9 +333,7 @@ impl World {
                     self.planned_unions.entry(key).or_insert(id);
                 }
                 Sheet::Areas => {
-                    if let Ok(Some(k)) =
-                        row.label("township_kind", TownshipKind::ALL, |v| [v.zh(), v.key(), v.en()])
-                    {
+                    if let Ok(Some(k)) = row.label("township_kind", TownshipKind::ALL, |v| [v.zh(), v.key(), v.en()]) {
                         self.township_kinds.entry(name_key(&row.text("township"))).or_insert(k);
                     }
                 }
@@ -355,7 +355,9 @@ impl World {
             .areas
             .iter()
             .filter(|(id, a)| {
-                a.level == level && name_key(&a.name) == key && (a.township.as_ref() == Some(township) || *id == township)
+                a.level == level
+                    && name_key(&a.name) == key
+                    && (a.township.as_ref() == Some(township) || *id == township)
             })
             .map(|(id, _)| id)
             .collect();
@@ -415,7 +417,8 @@ impl World {
     fn union_named(&self, name: &str, township: Option<&RecordId>) -> Result<RecordId, No> {
         let key = name_key(name);
         let ids = self.union_names.get(&key).cloned().unwrap_or_default();
-        let ids: Vec<RecordId> = if ids.is_empty() { self.planned_unions.get(&key).cloned().into_iter().collect() } else { ids };
+        let ids: Vec<RecordId> =
+            if ids.is_empty() { self.planned_unions.get(&key).cloned().into_iter().collect() } else { ids };
         match ids.as_slice() {
             [] => Err(No::code(
                 auth::LEDGER_UNKNOWN_UNION,
@@ -449,7 +452,9 @@ impl World {
             many => {
                 let here: Vec<&RecordId> = many
                     .iter()
-                    .filter(|id| township.is_some_and(|t| self.entities.get(*id).is_some_and(|e| e.place.township == *t)))
+                    .filter(|id| {
+                        township.is_some_and(|t| self.entities.get(*id).is_some_and(|e| e.place.township == *t))
+                    })
                     .collect();
                 match here.as_slice() {
                     [one] => Some((*one).clone()),
@@ -495,7 +500,11 @@ impl World {
         let row = Row { layout, cells };
         let name = match self.sheet {
             Sheet::Transfer => row.text("member_name"),
-            Sheet::Areas => ["grid", "community", "township"].iter().map(|f| row.text(f)).find(|t| !t.is_empty()).unwrap_or_default(),
+            Sheet::Areas => ["grid", "community", "township"]
+                .iter()
+                .map(|f| row.text(f))
+                .find(|t| !t.is_empty())
+                .unwrap_or_default(),
             _ => row.text("name"),
         };
         let mut notes = Vec::new();
@@ -676,7 +685,11 @@ impl World {
             None => None,
             Some(c) => {
                 let code = registry::ids::CreditCode::parse(&c).map_err(|e| No::issue(&e.issue("credit_code")))?;
-                if let Some(w) = code.checksum_warning("credit_code") {
+                // A code whose check character fails is kept only with
+                // the reason someone recorded for keeping it.
+                if let Some(w) = code.checksum_warning("credit_code")
+                    && row.text("credit_code_override").is_empty()
+                {
                     return Err(No::issue(&w));
                 }
                 Some(code.as_str().to_owned())
@@ -690,7 +703,9 @@ impl World {
         };
         self.once(key, line)?;
         let id = match &credit {
-            Some(c) => self.entity_codes.get(c).cloned().unwrap_or_else(|| self.secret.record_id(&format!("entity:{c}"))),
+            Some(c) => {
+                self.entity_codes.get(c).cloned().unwrap_or_else(|| self.secret.record_id(&format!("entity:{c}")))
+            }
             None => match self.entity_named(&name, Some(&place.township)) {
                 Some(id) if self.entities[&id].place.township == place.township => id,
                 _ => store::random_id(),
@@ -717,6 +732,9 @@ impl World {
         });
         e.name = name;
         e.credit_code = credit.or(e.credit_code);
+        if row.get("credit_code_override").is_some() {
+            e.credit_code_override = Some(row.text("credit_code_override")).filter(|s| !s.is_empty());
+        }
         e.place = place.clone();
         if let Some(k) = row.label("unit_kind", UnitKind::ALL, |v| [v.zh(), v.key(), v.en()])? {
             e.unit_kind = k;
@@ -761,8 +779,10 @@ impl World {
                     Ok(id) => Some(id),
                     Err(_) => {
                         notes.push(Message::new(
-                            format!("覆盖工会“{u}”未找到，未填"),
-                            format!("Covering union {u} not found; left empty"),
+                            format!("覆盖工会“{u}”尚未登记，暂未填；导入基层工会组织登记表时按其“覆盖单位”列关联"),
+                            format!(
+                                "Covering union {u} is not registered yet; the organisation ledger's 覆盖单位 column links it when imported"
+                            ),
                         ));
                         e.union_id
                     }
@@ -842,7 +862,11 @@ impl World {
                 }
             };
         }
-        for (field, slot) in [("founded_on", &mut u.founded_on), ("approved_on", &mut u.approved_on), ("dissolved_on", &mut u.dissolved_on)] {
+        for (field, slot) in [
+            ("founded_on", &mut u.founded_on),
+            ("approved_on", &mut u.approved_on),
+            ("dissolved_on", &mut u.dissolved_on),
+        ] {
             if row.get(field).is_some() {
                 *slot = row.date(field)?;
             }
@@ -872,7 +896,14 @@ impl World {
         if let Some(b) = row.yes_no("liuyou")? {
             let complete = registry::rules::liuyou(&u.liuyou).complete();
             if b {
-                u.liuyou = LiuYou { premises: true, elected_chair: true, organisation: true, activities: true, rules: true, results: true };
+                u.liuyou = LiuYou {
+                    premises: true,
+                    elected_chair: true,
+                    organisation: true,
+                    activities: true,
+                    rules: true,
+                    results: true,
+                };
             } else if complete {
                 u.liuyou = LiuYou::default();
             }
@@ -880,7 +911,16 @@ impl World {
         if let Some(b) = row.yes_no("bayou")? {
             let complete = registry::rules::bayou(&u.bayou).complete();
             if b {
-                u.bayou = BaYou { sign_board: true, approval: true, seal: true, funds: true, premises: true, rules: true, activities: true, archives: true };
+                u.bayou = BaYou {
+                    sign_board: true,
+                    approval: true,
+                    seal: true,
+                    funds: true,
+                    premises: true,
+                    rules: true,
+                    activities: true,
+                    archives: true,
+                };
             } else if complete {
                 u.bayou = BaYou::default();
             }
@@ -899,10 +939,15 @@ impl World {
                         if old.union_id.as_ref() != Some(&id) {
                             let mut e = old.clone();
                             e.union_id = Some(id.clone());
-                            out.extend(self.upsert(eid.clone(), Some(&old), Record::Entity(e.clone()), |r| match r {
-                                Record::Entity(e) => Some(e),
-                                _ => None,
-                            })?);
+                            out.extend(self.upsert(
+                                eid.clone(),
+                                Some(&old),
+                                Record::Entity(e.clone()),
+                                |r| match r {
+                                    Record::Entity(e) => Some(e),
+                                    _ => None,
+                                },
+                            )?);
                             self.entities.insert(eid, e);
                         }
                     }
@@ -1000,12 +1045,13 @@ impl World {
         let township = town.or_else(|| union.as_ref().map(|u| u.place.township.clone())).ok_or_else(|| {
             No::code(auth::LEDGER_REQUIRED, "“乡镇（街道）”不能为空".into(), "Column 乡镇（街道） is empty".into())
         })?;
-        let place = [employer.as_ref().and_then(|e| self.entities.get(e)).map(|e| &e.place), union.as_ref().map(|u| &u.place)]
-            .into_iter()
-            .flatten()
-            .find(|p| p.township == township)
-            .cloned()
-            .unwrap_or(Place { township, community: None, grid: None });
+        let place =
+            [employer.as_ref().and_then(|e| self.entities.get(e)).map(|e| &e.place), union.as_ref().map(|u| &u.place)]
+                .into_iter()
+                .flatten()
+                .find(|p| p.township == township)
+                .cloned()
+                .unwrap_or(Place { township, community: None, grid: None });
         let mut m = old.clone().unwrap_or_else(|| Member {
             name: name.clone(),
             resident_id: resident_id.clone(),
@@ -1075,8 +1121,10 @@ impl World {
             m.left_on = if s.is_empty() || s.contains("在册") || s.contains("在会") {
                 None
             } else {
-                let date_text: String =
-                    s.chars().filter(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | '年' | '月' | '日')).collect();
+                let date_text: String = s
+                    .chars()
+                    .filter(|c| c.is_ascii_digit() || matches!(c, '-' | '/' | '.' | '年' | '月' | '日'))
+                    .collect();
                 match cells::date(&date_text) {
                     Some(d) => Some(d),
                     None => return Err(row.unreadable("standing", &s)),
@@ -1089,7 +1137,7 @@ impl World {
         })
     }
 
-    fn cadre_row(&mut self, row: &Row<'_>, line: usize)  -> Result<Vec<(Write, Vec<String>)>, No> {
+    fn cadre_row(&mut self, row: &Row<'_>, line: usize) -> Result<Vec<(Write, Vec<String>)>, No> {
         let name = row.required("name")?;
         let resident_id = match row.code("resident_id")? {
             None => None,
@@ -1182,7 +1230,7 @@ impl World {
         Ok(out)
     }
 
-    fn transfer_row(&mut self, row: &Row<'_>, line: usize)  -> Result<Vec<(Write, Vec<String>)>, No> {
+    fn transfer_row(&mut self, row: &Row<'_>, line: usize) -> Result<Vec<(Write, Vec<String>)>, No> {
         let name = row.required("member_name")?;
         let from = self.union_named(&row.required("from_union")?, None)?;
         let to = self.union_named(&row.required("to_union")?, None)?;
@@ -1190,7 +1238,8 @@ impl World {
         // The member: of this name, in one of the two unions (or, past
         // another transfer, anywhere — if only one bears the name).
         let named = self.members_by_name.get(&name_key(&name)).cloned().unwrap_or_default();
-        let in_unions: Vec<&(RecordId, Member)> = named.iter().filter(|(_, m)| m.union_id == to || m.union_id == from).collect();
+        let in_unions: Vec<&(RecordId, Member)> =
+            named.iter().filter(|(_, m)| m.union_id == to || m.union_id == from).collect();
         let member = match (in_unions.as_slice(), named.as_slice()) {
             ([one], _) => (*one).clone(),
             ([], [one]) => one.clone(),
