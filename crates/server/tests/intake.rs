@@ -8,6 +8,7 @@
 
 use crate::http::{Backend, Running, each_backend, start_county};
 use crate::util::*;
+use registry::model::*;
 use registry::progress::ProgressReport;
 use std::collections::BTreeMap;
 
@@ -121,4 +122,187 @@ fn sheet_key(ledger: &str) -> &'static str {
         "cadre" => "cadre",
         _ => "transfer",
     }
+}
+
+/// An 18-character ID from its first 17 digits.
+fn id18(first17: &str) -> String {
+    registry::ids::ResidentId::from_first17(first17).unwrap().as_str().to_owned()
+}
+
+#[test]
+fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
+    each_backend(|backend| {
+        let s = start_county(backend, None, false, small_county(3));
+        let (union_id, union) = s
+            .county
+            .records
+            .iter()
+            .find_map(|(id, r)| match r {
+                Record::Union(u) if u.dissolved_on.is_none() => Some((id.clone(), u.clone())),
+                _ => None,
+            })
+            .unwrap();
+        let existing = s
+            .county
+            .records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Member(m) if m.left_on.is_none() => Some(m.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let existing_union = s
+            .county
+            .records
+            .iter()
+            .find_map(|(id, r)| match r {
+                Record::Union(u) if *id == existing.union_id => Some(u.name.clone()),
+                _ => None,
+            })
+            .unwrap();
+        let before = progress(&s).county.active_members;
+        let (a, b, c) = (id18("34162119850312004"), id18("34162119900101003"), id18("34162119950707002"));
+        let mut bad_check = id18("34162119880808001");
+        bad_check.replace_range(17.., if bad_check.ends_with('0') { "1" } else { "0" });
+        let fullwidth: String = c
+            .chars()
+            .map(|ch| if ch.is_ascii_digit() { char::from_u32(ch as u32 + 0xFEE0).unwrap() } else { ch })
+            .collect();
+        let u = &union.name;
+        // The county's own layout: a title, a line of who filled it in,
+        // headers of its own wording, an extra 备注 column, dates in four
+        // spellings; saved by Excel as GBK.
+        let lines = [
+            "涡阳县工会会员实名制登记表,,,,,,,,,,".to_owned(),
+            "填报单位：某某镇总工会,,,,,,,填报日期：2026年12月,,,".to_owned(),
+            "序号,姓名,身份证号,民族,文化程度,政治面貌,工作单位,所属工会,入会时间,手机号,备注".to_owned(),
+            format!("1,王小明,{a},汉族,大学本科,群众,,{u},2020/3/5,13800138000,"),
+            // The old 15-digit form, a date Excel stored as a serial day.
+            format!("2,李四,341621900101003,汉族,高中,共青团员,,{u},43900,,旧证"),
+            // Full-width digits, a date written out in Chinese.
+            format!("3,赵六,{fullwidth},回族,初中,群众,,{u},２０２１年７月１日,,"),
+            // Bad rows, each refused with its own code.
+            format!("4,钱七,{bad_check},汉族,初中,群众,,{u},2021-01-01,,"),
+            format!("5,孙八,{},汉族,初中,群众,,没有这个工会,2021-01-01,,", id18("34162119700101005")),
+            format!("6,王小明,{a},汉族,大学本科,群众,,{u},2020-03-05,,重复"),
+            format!("7,周九,341621********0011,汉族,初中,群众,,{u},2021-01-01,,"),
+            format!("8,吴十,3.41621198001E+17,汉族,初中,群众,,{u},2021-01-01,,"),
+            format!("9,郑一,{},汉族,初中,群众,,{u},去年,,", id18("34162119750505006")),
+            // A member the county already holds, with a new phone.
+            format!(
+                "10,{},{},{},{},{},,{existing_union},{},13900139000,",
+                existing.name,
+                existing.resident_id,
+                existing.ethnicity,
+                existing.education.zh(),
+                existing.political_status.zh(),
+                existing.joined_on
+            ),
+        ];
+        let text = lines.join("\r\n");
+        let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+        assert!(!unmappable);
+        let file = gbk.into_owned();
+
+        let (st, dry) = intake(&s, "", file.clone());
+        assert_eq!(st, 200, "{dry}");
+        assert_eq!(dry["sheet"], "member");
+        assert_eq!(dry["encoding"], "gbk");
+        assert_eq!(dry["header_line"], 3);
+        assert_eq!(dry["ignored"], serde_json::json!(["备注"]));
+        let verdict = |line: u64| {
+            let r = dry["rows"].as_array().unwrap().iter().find(|r| r["line"] == line).unwrap();
+            (r["action"].as_str().unwrap().to_owned(), r["code"].as_str().map(str::to_owned))
+        };
+        for line in [4, 5, 6] {
+            assert_eq!(verdict(line).0, "create", "line {line}: {}", dry["rows"]);
+        }
+        let refused = [
+            (7, "ID_CHECKSUM"),
+            (8, "LEDGER_UNKNOWN_UNION"),
+            (9, "LEDGER_DUPLICATE_ROW"),
+            (10, "LEDGER_MASKED"),
+            (11, "LEDGER_NUMBER_CELL"),
+            (12, "LEDGER_VALUE"),
+        ];
+        for (line, code) in refused {
+            assert_eq!(verdict(line), ("refused".to_owned(), Some(code.to_owned())), "line {line}");
+        }
+        assert_eq!(verdict(13).0, "update");
+        let update = dry["rows"].as_array().unwrap().iter().find(|r| r["line"] == 13).unwrap();
+        assert_eq!(update["fields"], serde_json::json!(["phone"]), "only the phone changes: {update}");
+        assert_eq!(
+            dry["counts"],
+            serde_json::json!({"create": 3, "update": 1, "unchanged": 0, "refused": 6}),
+            "{}",
+            dry["rows"]
+        );
+        // A dry run writes nothing.
+        assert_eq!(progress(&s).county.active_members, before);
+
+        let (st, done) = intake(&s, "write=true", file.clone());
+        assert_eq!(st, 200, "{done}");
+        assert_eq!(done["counts"], dry["counts"]);
+        assert_eq!(progress(&s).county.active_members, before + 3, "three members created");
+        // Each as the ledger said: the 15-digit ID upgraded, the serial
+        // and Chinese dates read, the full-width ID made plain.
+        let member = |rid: &str| {
+            let id = secret().record_id(&format!("member:{rid}"));
+            match s.state.db.tx(|db| sync::server::record(db, &s.state.ctx(), &id)).unwrap() {
+                Some(Record::Member(m)) => m,
+                other => panic!("{rid}: {}", other.is_some()),
+            }
+        };
+        let li = member(&b);
+        assert_eq!(
+            (li.joined_on, li.union_id.clone(), li.place.township.clone()),
+            (registry::date!(2020 - 03 - 10), union_id.clone(), union.place.township.clone())
+        );
+        assert_eq!(li.political_status, PoliticalStatus::YouthLeague);
+        assert_eq!(member(&c).joined_on, registry::date!(2021 - 07 - 01));
+        assert_eq!(member(&a).joined_on, registry::date!(2020 - 03 - 05));
+        assert_eq!(member(&existing.resident_id).phone.as_deref(), Some("13900139000"));
+        // Logged, as an import by the admin.
+        let (st, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+        assert_eq!(st, 200);
+        assert!(
+            log["entries"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["action"] == "import" && e["what"].as_str().unwrap().contains("工会会员实名制登记表")),
+            "{log}"
+        );
+
+        // The same file again changes nothing.
+        let (_, again) = intake(&s, "write=true", file);
+        assert_eq!(again["counts"], serde_json::json!({"create": 0, "update": 0, "unchanged": 4, "refused": 6}));
+        assert_eq!(progress(&s).county.active_members, before + 3);
+    });
+}
+
+#[test]
+fn only_a_county_admin_brings_sheets_in_and_a_clerk_cannot_even_have_one_read() {
+    let s = start_county(Backend::Sqlite, None, false, small_county(3));
+    let (st, clerk) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    assert_eq!(st, 200);
+    let clerk = clerk["token"].as_str().unwrap().to_owned();
+    let url = format!("{}/api/console/intake?write=true", s.endpoint.base);
+    let file =
+        "姓名,公民身份号码,所在工会,入会日期\r\n张三,110105194912310021,某工会,2020-01-01\r\n".as_bytes().to_vec();
+    let (st, v) = s.answer(s.http.post(&url).bearer_auth(&clerk).body(file.clone()));
+    assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")), "{v}");
+    let (st, v) = s.answer(s.http.post(&url).body(file.clone()));
+    assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{v}");
+    // Even an unreadable file is answered as a refusal of the caller, not
+    // of the file: nothing is parsed for them.
+    let (st, v) = s.answer(s.http.post(&url).bearer_auth(&clerk).body(b"PK\x03\x04garbage".to_vec()));
+    assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")), "{v}");
+    // A file that is no sheet the county keeps is refused whole.
+    let (st, v) = intake(&s, "write=true", "甲,乙\r\n1,2\r\n".as_bytes().to_vec());
+    assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");
+    let (st, v) = intake(&s, "sheet=member", "姓名,性别\r\n张三,男\r\n".as_bytes().to_vec());
+    assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");
+    assert!(v["message"]["zh"].as_str().unwrap().contains("公民身份号码"), "it names what is missing: {v}");
 }

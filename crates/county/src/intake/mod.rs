@@ -13,7 +13,9 @@
 //!   an entity's credit code; a union's, a cadre's or a transfer's name
 //!   and union, as the ledgers identify them);
 //! - **update** — one does, and the row changes some of its fields
-//!   (listed); fields the sheet does not carry are kept;
+//!   (listed); fields the sheet does not carry, and blank cells, keep
+//!   what is stored (a blank says nothing; a new record gets the form's
+//!   default);
 //! - **unchanged** — one does, and the row changes nothing; so importing
 //!   a file twice writes nothing the second time;
 //! - **refused** — with the first problem's stable code and a message in
