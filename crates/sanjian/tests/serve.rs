@@ -523,3 +523,84 @@ fn backup_and_restore(pg: Option<(String, String)>) {
     }
     stop_server(server, &restored);
 }
+
+/// An 18-character ID from its first 17 digits.
+fn id18(first17: &str) -> String {
+    registry::ids::ResidentId::from_first17(first17).unwrap().as_str().to_owned()
+}
+
+#[test]
+fn a_new_county_starts_from_nothing_in_the_console() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let base = first.split_whitespace().nth(1).expect("the server says where it listens").to_owned();
+    let password = std::fs::read_to_string(data.join("initial-admin-password")).unwrap().trim().to_owned();
+
+    // The county's own sheets: its area tree and unions (UTF-8), and a
+    // member ledger as Excel saves it in China (GBK) with a merged title,
+    // a bad check digit, an unknown union and a row given twice.
+    let areas = dir.path().join("areas.csv");
+    std::fs::write(
+        &areas,
+        "乡镇（街道）,乡镇类型,社区（村）,网格,网格长,网格员\n\
+         城关镇,,东街社区,东街第一网格,张建国,李一、王二\n\
+         高炉镇,镇,,,,\n\
+         高炉镇,,,高炉第一网格,刘明,\n",
+    )
+    .unwrap();
+    let unions = dir.path().join("unions.csv");
+    std::fs::write(
+        &unions,
+        "工会名称,组建形式,乡镇（街道）,网格,成立日期,职工人数,女职工人数\n\
+         示范县东街商贸有限公司工会委员会,单独建会,城关镇,东街第一网格,2024-05-01,60,20\n\
+         高炉镇小微企业联合工会,联合基层工会,高炉镇,高炉第一网格,2023-03-01,40,10\n",
+    )
+    .unwrap();
+    let (a, c) = (id18("34162119850312004"), id18("34162119950707002"));
+    let mut bad = id18("34162119880808001");
+    bad.replace_range(17.., if bad.ends_with('0') { "1" } else { "0" });
+    let shop = "示范县东街商贸有限公司工会委员会";
+    let joint = "高炉镇小微企业联合工会";
+    let text = [
+        "示范县工会会员实名制登记表,,,,,,,,".to_owned(),
+        "填报单位：示范县总工会,,,,,,填报日期：2026年12月,,".to_owned(),
+        "序号,姓名,身份证号码,民族,文化程度,政治面貌,所在工会,入会时间,备注".to_owned(),
+        format!("1,王小明,{a},汉族,大学本科,群众,{shop},2020/3/5,"),
+        format!("2,李四,341621900101003,汉族,高中（中专）,共青团员,{joint},43900,旧证"),
+        format!("3,赵六,{c},回族,初中,群众,{joint},2021年7月1日,"),
+        format!("4,钱七,{bad},汉族,初中,群众,{shop},2021-01-01,"),
+        format!("5,孙八,{},汉族,初中,群众,不存在的工会,2021-01-01,", id18("34162119700101005")),
+        format!("6,王小明,{a},汉族,大学本科,群众,{shop},2020-03-05,重复"),
+    ]
+    .join("\r\n");
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    let members = dir.path().join("members.csv");
+    std::fs::write(&members, &gbk).unwrap();
+
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots/console");
+    std::fs::create_dir_all(&shots).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console-intake.mjs");
+    let o = Command::new("node")
+        .arg(&script)
+        .args([&base, &password])
+        .args([&areas, &unions, &members, &shots])
+        .output()
+        .unwrap();
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    server.wait().unwrap();
+    assert!(
+        o.status.success(),
+        "a new county in chromium: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
