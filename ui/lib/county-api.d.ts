@@ -7,14 +7,19 @@ export type AreaEdit = {
  */
 id: string, name: string, 
 /**
- * For a new area: "community" or "grid".
+ * For a new area: "county", "township", "community" or "grid".
  */
 level: AreaLevel | null, 
 /**
- * For a new area: the township (a community's parent) or the
- * community or township a grid lies in.
+ * For a new area: the county (a township's parent; it may be left
+ * out), the township (a community's parent) or the community or
+ * township a grid lies in. None for the county.
  */
-parent: RecordId | null, grid_leader: string | null, grid_members: Array<string>, };
+parent: RecordId | null, 
+/**
+ * A township's kind: 镇, 乡, 城镇办事处（街道）or 开发区.
+ */
+township_kind: TownshipKind | null, grid_leader: string | null, grid_members: Array<string>, };
 
 export type AreaId = { id: RecordId, };
 
@@ -24,16 +29,26 @@ export type AreaQuery = { area: string, };
 
 export type AreaRequest = { name: string, 
 /**
- * For a new area: "community" or "grid".
+ * For a new area: "county", "township", "community" or "grid".
  */
 level: AreaLevel | null, 
 /**
- * For a new area: the township (a community's parent) or the
- * community or township a grid lies in.
+ * For a new area: the county (a township's parent; it may be left
+ * out), the township (a community's parent) or the community or
+ * township a grid lies in. None for the county.
  */
-parent: RecordId | null, grid_leader: string | null, grid_members: Array<string>, };
+parent: RecordId | null, 
+/**
+ * A township's kind: 镇, 乡, 城镇办事处（街道）or 开发区.
+ */
+township_kind: TownshipKind | null, grid_leader: string | null, grid_members: Array<string>, };
 
-export type AreaTree = { areas: Array<Node>, };
+export type AreaTree = { 
+/**
+ * The county itself, once named (a new server has none: the console
+ * then asks a county admin to name it).
+ */
+county: CountyArea | null, areas: Array<Node>, };
 
 export type AuditEntry = { at: number, who: string | null, 
 /**
@@ -108,6 +123,8 @@ export type ClearsLine = { entity: RecordId, name: string, workers: number, unio
 members: number, };
 
 export type ConflictItem = { id: RecordId, kind: string | null, township: string, name: string | null, conflicts: Array<ShownConflict>, };
+
+export type CountyArea = { id: RecordId, name: string, };
 
 export type Day = { day: string, coverage: Rate, qualified: Rate, standard: Rate, new_unions: number, new_members: number, active_members: number, vacancies: number, };
 

@@ -4,7 +4,7 @@
 use super::*;
 
 impl World {
-    pub(super) fn area_row(&mut self, row: &Row<'_>, line: usize) -> Result<Vec<(Write, Vec<String>)>, No> {
+    pub(super) fn area_row(&mut self, row: &Row<'_>, line: usize) -> Planned {
         let Some(county) = self.county.clone() else {
             return Err(No::code(
                 auth::LEDGER_NO_COUNTY,

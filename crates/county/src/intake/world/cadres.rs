@@ -4,7 +4,7 @@
 use super::*;
 
 impl World {
-    pub(super) fn cadre_row(&mut self, row: &Row<'_>, line: usize) -> Result<Vec<(Write, Vec<String>)>, No> {
+    pub(super) fn cadre_row(&mut self, row: &Row<'_>, line: usize) -> Planned {
         let name = row.required("name")?;
         let resident_id = match row.code("resident_id")? {
             None => None,

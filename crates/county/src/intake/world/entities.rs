@@ -4,12 +4,7 @@
 use super::*;
 
 impl World {
-    pub(super) fn entity_row(
-        &mut self,
-        row: &Row<'_>,
-        line: usize,
-        notes: &mut Vec<Message>,
-    ) -> Result<Vec<(Write, Vec<String>)>, No> {
+    pub(super) fn entity_row(&mut self, row: &Row<'_>, line: usize, notes: &mut Vec<Message>) -> Planned {
         let name = row.required("name")?;
         let credit = match row.code("credit_code")? {
             None => None,

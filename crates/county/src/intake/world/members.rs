@@ -11,7 +11,7 @@ impl World {
         row: &Row<'_>,
         line: usize,
         notes: &mut Vec<Message>,
-    ) -> Result<Result<Vec<(Write, Vec<String>)>, No>, SyncError> {
+    ) -> Result<Planned, SyncError> {
         let name = match row.required("name") {
             Ok(n) => n,
             Err(no) => return Ok(Err(no)),
@@ -53,7 +53,7 @@ impl World {
         id: RecordId,
         old: Option<Member>,
         notes: &mut Vec<Message>,
-    ) -> Result<Vec<(Write, Vec<String>)>, No> {
+    ) -> Planned {
         let town_name = row.text("township");
         let town = if town_name.is_empty() {
             None

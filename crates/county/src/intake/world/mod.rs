@@ -27,6 +27,10 @@ mod members;
 mod transfers;
 mod unions;
 
+/// What a row comes to: its writes (each with the fields an update
+/// changes), or why it is refused.
+type Planned = Result<Vec<(Write, Vec<String>)>, No>;
+
 /// Why a row is refused: a stable code and a message.
 struct No(String, Message);
 
@@ -561,7 +565,7 @@ impl World {
         old: Option<&T>,
         mut new: Record,
         wrap: impl Fn(&Record) -> Option<&T>,
-    ) -> Result<Vec<(Write, Vec<String>)>, No> {
+    ) -> Planned {
         self.check(&mut new)?;
         Ok(match old {
             None => vec![(Write::Create(id, new), Vec::new())],

@@ -4,7 +4,7 @@
 use super::*;
 
 impl World {
-    pub(super) fn transfer_row(&mut self, row: &Row<'_>, line: usize) -> Result<Vec<(Write, Vec<String>)>, No> {
+    pub(super) fn transfer_row(&mut self, row: &Row<'_>, line: usize) -> Planned {
         let name = row.required("member_name")?;
         let from = self.union_named(&row.required("from_union")?, None)?;
         let to = self.union_named(&row.required("to_union")?, None)?;
