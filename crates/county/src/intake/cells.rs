@@ -114,7 +114,16 @@ pub fn masked(code: &str) -> bool {
 /// to floating point: `1.10105194912310e17`)?
 pub fn lost_to_float(cell: &str) -> bool {
     let t = text(cell);
-    t.contains(['e', 'E']) && t.replace(['e', 'E', '.', '+'], "").bytes().all(|b| b.is_ascii_digit())
+    // Scientific notation: digits (one point among them), E, an optional
+    // sign, digits. A credit code may end in E (…24127E) and is no float.
+    let Some((mantissa, exponent)) = t.split_once(['e', 'E']) else { return false };
+    let exponent = exponent.strip_prefix(['+', '-']).unwrap_or(exponent);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match mantissa.split_once('.') {
+        Some((whole, fraction)) => digits(whole) && (fraction.is_empty() || digits(fraction)),
+        None => digits(mantissa),
+    };
+    mantissa_ok && digits(exponent)
 }
 
 /// A value of a labelled list (education, political status, a union's
@@ -205,6 +214,8 @@ mod tests {
         assert!(lost_to_float("1.10105194912310e17"));
         assert!(lost_to_float("1.1010519491231E+17"));
         assert!(!lost_to_float("110105194912310021"));
+        assert!(!lost_to_float("91321322797624127E"), "a credit code ending in E");
+        assert!(!lost_to_float("9132132279E624127X"));
     }
 
     #[test]
