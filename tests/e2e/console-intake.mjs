@@ -100,6 +100,18 @@ try {
   check(again[4] === "unchanged" && again[5] === "unchanged" && again[6] === "unchanged", `re-importing changes nothing (${JSON.stringify(again)})`);
   check(await page.isHidden("#in-write").catch(() => true), "there is nothing to import");
 
+  // Everything out: the archive, sealed with a passphrase typed twice.
+  await page.fill("#ar-pass", "短口令");
+  await page.fill("#ar-pass2", "短口令");
+  await page.click("#ar-export");
+  await page.waitForSelector('#ar-out[data-code="ARCHIVE_PASSPHRASE"]');
+  check(true, "a short passphrase is refused");
+  await page.fill("#ar-pass", "示范县2026年档案口令");
+  await page.fill("#ar-pass2", "示范县2026年档案口令");
+  const [archive] = await Promise.all([page.waitForEvent("download"), page.click("#ar-export")]);
+  const head = readFileSync(await archive.path()).subarray(0, 11).toString("latin1");
+  check(head === "SJARCHIVE1\n" && archive.suggestedFilename().endsWith(".sjarchive"), `the archive downloads (${archive.suggestedFilename()})`);
+
   // English too.
   await page.click("#lang");
   check((await page.textContent("#intake h2")).includes("Bring in"), "the intake section reads in English");

@@ -6,6 +6,7 @@ export const codes = {
   ACTOR_MISMATCH: { status: 409, zh: "修改由另一台设备作出，不能由本设备上传", en: "The changes were made by another device" },
   ALREADY_SET_UP: { status: 400, zh: "本机已设置，请输入PIN码解锁", en: "This device is already set up: unlock it with its PIN" },
   APP_LOCKED: { status: 400, zh: "请先输入PIN码解锁", en: "Unlock the app with your PIN first" },
+  ARCHIVE_PASSPHRASE: { status: 400, zh: "口令至少10个字符：档案含全县会员的身份证号和电话", en: "The passphrase needs at least 10 characters: the archive holds every member's ID number and phone" },
   AREA_LEVEL: { status: 400, zh: "社区（村）只能建在乡镇下，网格只能建在乡镇或社区（村）下", en: "A community goes under a township; a grid under a township or community" },
   AREA_NAME: { status: 400, zh: "请填写名称", en: "The name is required" },
   AREA_NAME_TAKEN: { status: 400, zh: "同一上级下已有同名区域", en: "An area of that name is already there" },

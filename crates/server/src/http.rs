@@ -105,6 +105,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/exports/{id}/file", get(export_file))
         .route("/api/console/reconcile", post(console_reconcile))
         .route("/api/console/intake", post(console_intake))
+        .route("/api/console/archive", post(console_archive))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
@@ -405,10 +406,29 @@ use ops::exports::{ExportRequest, LedgerFile};
 /// A ledger's file as a download: its Chinese name, and an ASCII one for
 /// clients that cannot read it.
 fn download(file: LedgerFile) -> Response {
-    let encoded: String = file.file_name().bytes().map(|b| format!("%{b:02X}")).collect();
-    let disposition = format!("attachment; filename=\"{}\"; filename*=UTF-8''{encoded}", file.ascii_name());
-    ([(header::CONTENT_TYPE, file.mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], file.bytes)
-        .into_response()
+    let (name, ascii) = (file.file_name(), file.ascii_name());
+    attachment(file.bytes, &name, &ascii, file.mime)
+}
+
+/// A file to save: its Chinese name for browsers that read it, an ASCII
+/// one for those that do not.
+fn attachment(bytes: Vec<u8>, name: &str, ascii: &str, mime: &str) -> Response {
+    let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
+    let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
+    ([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+/// Every record as Automerge documents in an archive sealed with the
+/// admin's passphrase (in the body).
+async fn console_archive(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Json(req): Json<ops::archive::ArchiveRequest>,
+) -> ApiResult<Response> {
+    let token = bearer(&headers).ok();
+    let f = blocking(move || Ok(st.county.archive(Credentials::bearer(token.as_deref()), &req)?)).await?;
+    let ascii = f.ascii_name();
+    Ok(attachment(f.bytes, &f.name, &ascii, "application/octet-stream"))
 }
 
 /// One of the four ledgers as XLSX or CSV, logged (at once, for scripts).

@@ -13,7 +13,7 @@ pub mod tls;
 // their old paths stay for the CLI, the tests and the benches.
 pub use county::endpoints::SyncCall;
 pub use county::{County, Db, ServerKeys, today};
-pub use county::{areas, auth, campaign, cards, census, db, duplicates, keys, ledgers, reconcile};
+pub use county::{archive, areas, auth, campaign, cards, census, db, duplicates, keys, ledgers, reconcile};
 pub use http::{AppState, router};
 
 use std::net::SocketAddr;

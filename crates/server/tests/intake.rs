@@ -306,3 +306,78 @@ fn only_a_county_admin_brings_sheets_in_and_a_clerk_cannot_even_have_one_read() 
     assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");
     assert!(v["message"]["zh"].as_str().unwrap().contains("公民身份号码"), "it names what is missing: {v}");
 }
+
+#[test]
+fn the_archive_opens_in_the_js_automerge_and_agrees_with_the_ledgers() {
+    let s = start_county(Backend::Sqlite, None, false, small_county(3));
+    let dir = tempfile::tempdir().unwrap();
+    let archive = |token: &str, passphrase: &str| {
+        let url = format!("{}/api/console/archive", s.endpoint.base);
+        let req = s.http.post(url).bearer_auth(token).json(&serde_json::json!({"passphrase": passphrase}));
+        s.rt.block_on(async {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let name =
+                r.headers().get("content-disposition").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+            (status, name, r.bytes().await.unwrap().to_vec())
+        })
+    };
+    // A short passphrase is refused; a clerk may not take the county away.
+    let (st, _, body) = archive(&s.admin, "short");
+    assert_eq!(st, 400, "{}", String::from_utf8_lossy(&body));
+    assert!(String::from_utf8_lossy(&body).contains("ARCHIVE_PASSPHRASE"));
+    let (_, clerk) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let (st, _, _) = archive(clerk["token"].as_str().unwrap(), "a long enough passphrase");
+    assert_eq!(st, 403);
+
+    let passphrase = "县总工会 2026 档案口令";
+    let (st, name, bytes) = archive(&s.admin, passphrase);
+    assert_eq!(st, 200);
+    assert!(name.contains(".sjarchive"), "{name}");
+    assert!(bytes.starts_with(server::archive::MAGIC));
+    // Sealed: no name of the county's members appears in it.
+    let some = s.county.records.iter().find_map(|(_, r)| match r {
+        Record::Member(m) => Some(m.resident_id.clone()),
+        _ => None,
+    });
+    let needle = some.unwrap();
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle.as_bytes()), "no ID number in the clear");
+    assert!(server::archive::open(&bytes, "wrong passphrase!").is_none());
+    let zip = server::archive::open(&bytes, passphrase).expect("it opens with its passphrase");
+    assert!(zip.starts_with(b"PK"));
+    // Logged, as an export of everything.
+    let (_, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));
+    assert!(
+        log["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "export" && e["what"].as_str().unwrap().starts_with("archive")),
+        "{log}"
+    );
+
+    let path = dir.path().join("county.sjarchive");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut ledgers = Vec::new();
+    for ledger in ["member", "organisation", "entity"] {
+        let p = dir.path().join(format!("{ledger}.csv"));
+        std::fs::write(&p, export(&s, ledger, "csv")).unwrap();
+        ledgers.push(p);
+    }
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/archive-load.mjs");
+    let o = std::process::Command::new("node")
+        .arg(&script)
+        .arg(&path)
+        .arg(passphrase)
+        .args(&ledgers)
+        .output()
+        .expect("node (scripts/setup.sh installs it)");
+    println!("{}", String::from_utf8_lossy(&o.stdout));
+    assert!(
+        o.status.success(),
+        "the archive in the JS Automerge: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -22,6 +22,7 @@ const EDGE: &[&str] = &[
     "export_file",
     "console_reconcile",
     "console_intake",
+    "console_archive",
     "console_page",
     "console_map_js",
     "console_lib",

@@ -242,6 +242,13 @@ pub const LEDGER_DELETED: Denied =
 pub const LEDGER_NO_COUNTY: Denied =
     Denied { status: 409, code: "LEDGER_NO_COUNTY", zh: "请先设立本县", en: "Name the county first" };
 
+pub const ARCHIVE_PASSPHRASE: Denied = Denied {
+    status: 400,
+    code: "ARCHIVE_PASSPHRASE",
+    zh: "口令至少10个字符：档案含全县会员的身份证号和电话",
+    en: "The passphrase needs at least 10 characters: the archive holds every member's ID number and phone",
+};
+
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
 pub const ALL: &[&Denied] = &[
@@ -284,6 +291,7 @@ pub const ALL: &[&Denied] = &[
     &LEDGER_DUPLICATE_ROW,
     &LEDGER_DELETED,
     &LEDGER_NO_COUNTY,
+    &ARCHIVE_PASSPHRASE,
     &IMPORT_UNREADABLE,
     &IMPORT_TOO_LARGE,
     &IMPORT_ENCODING,

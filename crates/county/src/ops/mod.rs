@@ -20,10 +20,12 @@
 //! - the area tree: [`areas`]
 //! - the audit log: [`audit`]
 //! - the four ledgers as files: [`exports`]
+//! - every record as Automerge documents, sealed with a passphrase: [`archive`]
 //! - other offices' entity lists reconciled with the census: [`imports`]
 //! - the county's own sheets (area tree, entities, the four ledgers) brought in: [`intake`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 
+pub mod archive;
 pub mod areas;
 pub mod audit;
 pub mod campaign;
