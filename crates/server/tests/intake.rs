@@ -160,6 +160,19 @@ fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
                 _ => None,
             })
             .unwrap();
+        // An employer in the union's township with a credit code, named by
+        // that code.
+        let (employer_id, employer) = s
+            .county
+            .records
+            .iter()
+            .find_map(|(id, r)| match r {
+                Record::Entity(e) if e.credit_code.is_some() && e.place.township == union.place.township => {
+                    Some((id.clone(), e.clone()))
+                }
+                _ => None,
+            })
+            .expect("an entity with a code in the union's township");
         let before = progress(&s).county.active_members;
         let (a, b, c) = (id18("34162119850312004"), id18("34162119900101003"), id18("34162119950707002"));
         let mut bad_check = id18("34162119880808001");
@@ -176,7 +189,7 @@ fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
             "涡阳县工会会员实名制登记表,,,,,,,,,,".to_owned(),
             "填报单位：某某镇总工会,,,,,,,填报日期：2026年12月,,,".to_owned(),
             "序号,姓名,身份证号,民族,文化程度,政治面貌,工作单位,所属工会,入会时间,手机号,备注".to_owned(),
-            format!("1,王小明,{a},汉族,大学本科,群众,,{u},2020/3/5,13800138000,"),
+            format!("1,王小明,{a},汉族,大学本科,群众,{},{u},2020/3/5,13800138000,", employer.credit_code.clone().unwrap()),
             // The old 15-digit form, a date Excel stored as a serial day.
             format!("2,李四,341621900101003,汉族,高中,共青团员,,{u},43900,,旧证"),
             // Full-width digits, a date written out in Chinese.
@@ -260,7 +273,13 @@ fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
         );
         assert_eq!(li.political_status, PoliticalStatus::YouthLeague);
         assert_eq!(member(&c).joined_on, registry::date!(2021 - 07 - 01));
-        assert_eq!(member(&a).joined_on, registry::date!(2020 - 03 - 05));
+        let wang = member(&a);
+        assert_eq!(wang.joined_on, registry::date!(2020 - 03 - 05));
+        assert_eq!(
+            (wang.employer_id.as_ref(), wang.employer_name.as_str()),
+            (Some(&employer_id), employer.name.as_str()),
+            "the employer named by its credit code"
+        );
         assert_eq!(member(&existing.resident_id).phone.as_deref(), Some("13900139000"));
         // Logged, as an import by the admin.
         let (st, log) = s.answer(s.http.get(format!("{}/api/console/audit", s.endpoint.base)).bearer_auth(&s.admin));

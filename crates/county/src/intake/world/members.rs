@@ -144,7 +144,11 @@ impl World {
             None => {}
         }
         if row.get("employer").is_some() {
-            m.employer_name = employer_name;
+            // Named by its credit code: the census's name stands for it.
+            m.employer_name = match (&employer, code_of(&employer_name)) {
+                (Some(e), Some(_)) => self.entities.get(e).map_or(employer_name, |e| e.name.clone()),
+                _ => employer_name,
+            };
             m.employer_id = employer;
         }
         if row.get("card_number").is_some() {

@@ -169,6 +169,7 @@ pub struct World {
     children: HashMap<(RecordId, String), RecordId>,
     unions: HashMap<RecordId, GrassrootsUnion>,
     union_names: HashMap<String, Vec<RecordId>>,
+    union_codes: HashMap<String, RecordId>,
     entities: HashMap<RecordId, LegalEntity>,
     entity_codes: HashMap<String, RecordId>,
     entity_names: HashMap<String, Vec<RecordId>>,
@@ -225,6 +226,13 @@ fn diff<T: serde::Serialize>(old: &T, new: &T) -> Vec<String> {
     keys
 }
 
+/// A cell that is a credit code (a union or an employer named by its code
+/// rather than its name), normalised.
+fn code_of(cell: &str) -> Option<String> {
+    let code = cells::code(cell);
+    (code.len() == 18).then(|| registry::ids::CreditCode::parse(&code).ok()).flatten().map(|c| c.as_str().to_owned())
+}
+
 /// Names split as a cell lists them: 甲、乙，丙;丁.
 fn list(cell: &str) -> Vec<String> {
     cell.split(['、', ',', '，', ';', '；', '\n']).map(normalise).filter(|s| !s.is_empty()).fold(
@@ -250,6 +258,7 @@ impl World {
             children: HashMap::new(),
             unions: HashMap::new(),
             union_names: HashMap::new(),
+            union_codes: HashMap::new(),
             entities: HashMap::new(),
             entity_codes: HashMap::new(),
             entity_names: HashMap::new(),
@@ -313,6 +322,9 @@ impl World {
     }
 
     fn add_union(&mut self, id: RecordId, u: GrassrootsUnion) {
+        if let Some(c) = u.credit_code.as_ref().filter(|c| !c.is_empty()) {
+            self.union_codes.insert(c.clone(), id.clone());
+        }
         let ids = self.union_names.entry(name_key(&u.name)).or_default();
         if !ids.contains(&id) {
             ids.push(id.clone());
@@ -427,9 +439,12 @@ impl World {
         Ok((place, notes))
     }
 
-    /// A union by name: the one of that name, or among several the one in
-    /// `township`.
+    /// A union by name — the one of that name, or among several the one in
+    /// `township` — or by its own credit code (工会法人).
     fn union_named(&self, name: &str, township: Option<&RecordId>) -> Result<RecordId, No> {
+        if let Some(id) = code_of(name).and_then(|c| self.union_codes.get(&c)) {
+            return Ok(id.clone());
+        }
         let key = name_key(name);
         let ids = self.union_names.get(&key).cloned().unwrap_or_default();
         let ids: Vec<RecordId> =
@@ -458,9 +473,13 @@ impl World {
         }
     }
 
-    /// An entity by name (an employer, a covered unit): one of that name,
+    /// An entity by credit code or name (an employer, a covered unit): the
+    /// one with that code, or one of that name,
     /// or among several the one in `township`.
     fn entity_named(&self, name: &str, township: Option<&RecordId>) -> Option<RecordId> {
+        if let Some(id) = code_of(name).and_then(|c| self.entity_codes.get(&c)) {
+            return Some(id.clone());
+        }
         let ids = self.entity_names.get(&entity_name_key(name))?;
         match ids.as_slice() {
             [one] => Some(one.clone()),
