@@ -8,10 +8,12 @@ one-time enrolment text (``SJE1:<url>#<code>``) it:
 2. pulls its scope page by page until ``more`` is false, decoding every
    document (Automerge document chunks) and checking the record ids that
    derive from natural keys;
-3. pushes one edit (the ``notes`` field of an entity or a union of its
-   townships) as an Automerge change chunk it encodes itself, authored by its
-   own actor, and checks that the answer is ``Applied``; replays the push
-   (it must change nothing);
+3. pushes one edit (the ``notes`` field of an entity, a union or a census
+   visit in its scope that passes the record rules) as an Automerge change
+   chunk it encodes itself, authored by its own actor, and checks that the
+   answer is ``Applied`` with our change as the server's only head; replays
+   the push (it must change nothing, and makes the server reload the saved
+   document);
 4. rotates its token, pulls again, asks for its reference stubs and runs the
    repair check, which must answer ``Equal``.
 
@@ -983,7 +985,7 @@ def main() -> int:
     check(len(parts) in (2, 3) and parts[0].startswith(("http://", "https://")) and parts[1], "SJE1:<url>#<code>[#<pin>]")
     pin = None
     if len(parts) == 3:
-        check(len(parts[2]) == 64, "the pin is 64 hex characters")
+        check(len(parts[2]) == 64 and all(c in "0123456789abcdefABCDEF" for c in parts[2]), "the pin is 64 hex characters")
         pin = bytes.fromhex(parts[2])
     server = Server(args.server or parts[0], pin)
     client = Client(server, log)

@@ -140,7 +140,7 @@ fn main() {
     for (step, write) in [("dry run", false), ("import", true), ("import again", true)] {
         reset_peak();
         let t = Instant::now();
-        let req = county::ops::intake::IntakeRequest { sheet: None, write };
+        let req = county::ops::intake::IntakeRequest { sheet: None, write, ticket: None };
         let report = state.county.intake_as(&admin, &req, &file).unwrap();
         let secs = t.elapsed().as_secs_f64();
         let c = &report.counts;

@@ -106,6 +106,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/console/reconcile", post(console_reconcile))
         .route("/api/console/intake", post(console_intake))
         .route("/api/console/archive", post(console_archive))
+        .route("/api/console/intake-progress", get(intake_progress))
         .route("/api/console/blobs/{hash}", get(console_blob))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), secure))
@@ -416,6 +417,15 @@ fn attachment(bytes: Vec<u8>, name: &str, ascii: &str, mime: &str) -> Response {
     let encoded: String = name.bytes().map(|b| format!("%{b:02X}")).collect();
     let disposition = format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}");
     ([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
+}
+
+/// How far an import under way has gone: from memory, for its ticket
+/// (`County::intake_progress` says why it needs no sign-in).
+async fn intake_progress(
+    State(st): State<Arc<AppState>>,
+    Query(q): Query<ops::intake::Ticket>,
+) -> Json<ops::intake::IntakeStatus> {
+    Json(st.county.intake_progress(&q.ticket))
 }
 
 /// Every record as Automerge documents in an archive sealed with the

@@ -189,7 +189,10 @@ fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
             "涡阳县工会会员实名制登记表,,,,,,,,,,".to_owned(),
             "填报单位：某某镇总工会,,,,,,,填报日期：2026年12月,,,".to_owned(),
             "序号,姓名,身份证号,民族,文化程度,政治面貌,工作单位,所属工会,入会时间,手机号,备注".to_owned(),
-            format!("1,王小明,{a},汉族,大学本科,群众,{},{u},2020/3/5,13800138000,", employer.credit_code.clone().unwrap()),
+            format!(
+                "1,王小明,{a},汉族,大学本科,群众,{},{u},2020/3/5,13800138000,",
+                employer.credit_code.clone().unwrap()
+            ),
             // The old 15-digit form, a date Excel stored as a serial day.
             format!("2,李四,341621900101003,汉族,高中,共青团员,,{u},43900,,旧证"),
             // Full-width digits, a date written out in Chinese.
@@ -399,4 +402,58 @@ fn the_archive_opens_in_the_js_automerge_and_agrees_with_the_ledgers() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn a_run_shows_its_progress_to_its_own_admin_while_it_lasts() {
+    let s = start_county(Backend::Sqlite, None, false, small_county(3));
+    let union = s
+        .county
+        .records
+        .iter()
+        .find_map(|(_, r)| match r {
+            Record::Union(u) if u.dissolved_on.is_none() => Some(u.name.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let mut text = String::from("姓名,公民身份号码,民族,学历,政治面貌,所在工会,入会日期\r\n");
+    let rows: u32 = 3000;
+    for i in 0..rows {
+        let id = id18(&format!("3416211980{:02}{:02}{:03}", 1 + i / 28_000, 1 + (i / 1000) % 28, i % 1000));
+        text += &format!("会员{i},{id},汉族,初中,群众,{union},2021-01-01\r\n");
+    }
+    let ticket = "0f5c2a9e-7b1d-4c3e-9a8f-6d2b1e0c4a7f";
+    let url = format!("{}/api/console/intake?write=true&ticket={ticket}", s.endpoint.base);
+    let run = s.http.post(url).bearer_auth(&s.admin).body(text.into_bytes());
+    let task = s.rt.spawn(async move { run.send().await.unwrap().json::<serde_json::Value>().await.unwrap() });
+    let progress = |ticket: &str| {
+        let url = format!("{}/api/console/intake-progress?ticket={ticket}", s.endpoint.base);
+        // No sign-in: the ticket is the proof.
+        let (st, v) = s.answer(s.http.get(url));
+        assert_eq!(st, 200, "{v}");
+        v
+    };
+    let mut seen = Vec::new();
+    while !task.is_finished() {
+        let v = progress(ticket);
+        if v["running"] == true {
+            seen.push((v["done"].as_u64().unwrap(), v["total"].as_u64().unwrap()));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let report = s.rt.block_on(task).unwrap();
+    assert_eq!(report["counts"]["create"], rows, "{}", report["rows"][0]);
+    // Nothing counted while the file is read, then every row of it.
+    assert!(seen.iter().any(|(d, t)| *t == u64::from(rows) && *d > 0 && d < t), "seen under way: {seen:?}");
+    assert!(seen.iter().all(|(d, t)| (*t, *d) == (0, 0) || (*t == u64::from(rows) && d <= t)), "{seen:?}");
+    assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "the count only grows: {seen:?}");
+    // Once done, or for a ticket nobody used, nothing runs.
+    assert_eq!(progress(ticket)["running"], false);
+    assert_eq!(progress("0f5c2a9e-7b1d-4c3e-9a8f-6d2b1e0c4a70")["running"], false);
+    // A short ticket is never followed (it could be guessed).
+    let url = format!("{}/api/console/intake?sheet=member&ticket=run-1", s.endpoint.base);
+    let run = s.http.post(url).bearer_auth(&s.admin).body(b"x,y\r\n".to_vec());
+    let short = s.rt.spawn(async move { run.send().await.unwrap().status().as_u16() });
+    assert_eq!(progress("run-1")["running"], false);
+    assert_eq!(s.rt.block_on(short).unwrap(), 400);
 }

@@ -23,6 +23,7 @@ const EDGE: &[&str] = &[
     "console_reconcile",
     "console_intake",
     "console_archive",
+    "intake_progress",
     "console_page",
     "console_map_js",
     "console_lib",

@@ -11,7 +11,11 @@ use super::County;
 use crate::actor::{Actor, Allowed, Credentials};
 use crate::error::CountyError;
 use crate::intake::{self, Report, Sheet};
+use crate::ledgers::Progress;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 
 /// What to do with the file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ts_rs::TS)]
@@ -22,22 +26,97 @@ pub struct IntakeRequest {
     /// Write the rows (an import); otherwise only report (a dry run).
     #[serde(default)]
     pub write: bool,
+    /// A name the caller chose for this run (32 to 64 random letters,
+    /// digits, `-` or `_`), to follow its progress with
+    /// [`County::intake_progress`] while it runs.
+    #[serde(default)]
+    pub ticket: Option<String>,
 }
 
+/// The runs under way by ticket: whose, and how far.
+#[derive(Debug, Default)]
+pub struct Intakes(Mutex<HashMap<String, (String, Arc<Progress>)>>);
+
+/// A ticket's place in [`Intakes`] for as long as its run lasts.
+struct Held<'a>(&'a Intakes, Option<String>);
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        if let Some(t) = &self.1 {
+            self.0.0.lock().unwrap_or_else(|e| e.into_inner()).remove(t);
+        }
+    }
+}
+
+impl Intakes {
+    /// Follows a run under `ticket` for `owner` (at most four at once
+    /// each; a ticket in use by someone else, or malformed, is not
+    /// followed and the run goes on unseen).
+    fn hold(&self, ticket: Option<&str>, owner: &str) -> (Held<'_>, Arc<Progress>) {
+        let progress = Arc::new(Progress::default());
+        let ok = |t: &&str| {
+            (MIN_TICKET..=64).contains(&t.len())
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        let Some(t) = ticket.filter(ok) else { return (Held(self, None), progress) };
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.contains_key(t) || map.values().filter(|(o, _)| o == owner).count() >= 4 {
+            return (Held(self, None), progress);
+        }
+        map.insert(t.to_owned(), (owner.to_owned(), progress.clone()));
+        (Held(self, Some(t.to_owned())), progress)
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct Ticket {
+    pub ticket: String,
+}
+
+/// How far a run has gone: rows planned of rows in the file; `running`
+/// false once it ended (or for a ticket unknown).
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct IntakeStatus {
+    pub running: bool,
+    pub total: u64,
+    pub done: u64,
+}
+
+/// The shortest ticket followed: a ticket is its own proof (below), so it
+/// must be unguessable — a UUID's 122 random bits, or 32 hex digits.
+pub const MIN_TICKET: usize = 32;
+
 impl County {
+    /// The progress bar's figures for the run under `ticket`. Answered from
+    /// memory with no transaction and no sign-in: on SQLite the run holds
+    /// the server's one connection for as long as it lasts, so nothing
+    /// that needs the database could answer. The ticket is the proof
+    /// instead — at least [`MIN_TICKET`] characters the admin's console
+    /// drew at random and sent only with the import — and all it tells is
+    /// two counts.
+    pub fn intake_progress(&self, ticket: &str) -> IntakeStatus {
+        let map = self.intakes.0.lock().unwrap_or_else(|e| e.into_inner());
+        match map.get(ticket).filter(|_| ticket.len() >= MIN_TICKET) {
+            Some((_, p)) => IntakeStatus { running: true, total: p.total.load(Relaxed), done: p.done.load(Relaxed) },
+            None => IntakeStatus { running: false, total: 0, done: 0 },
+        }
+    }
+
     /// Plans (and, when asked, imports) a county's own sheet for whoever
     /// `creds` name (a county admin).
     pub fn intake(&self, creds: Credentials<'_>, req: &IntakeRequest, file: &[u8]) -> Result<Report, CountyError> {
-        self.enter(Allowed::CountyAdmin, creds, |_| Ok(()))?;
+        let owner = self.enter(Allowed::CountyAdmin, creds, |cx| Ok(cx.actor.name().to_owned()))?;
+        let (_held, progress) = self.intakes.hold(req.ticket.as_deref(), &owner);
         let (rows, encoding) = crate::reconcile::read_rows(file)?;
-        self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file))
+        self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file, &progress))
     }
 
     /// [`County::intake`] as an actor already named (the CLI's).
     pub fn intake_as(&self, actor: &Actor, req: &IntakeRequest, file: &[u8]) -> Result<Report, CountyError> {
         Allowed::CountyAdmin.admits(actor)?;
         let (rows, encoding) = crate::reconcile::read_rows(file)?;
-        self.enter_as(Allowed::CountyAdmin, actor, |cx| run(cx, req, rows, encoding, file))
+        let progress = Progress::default();
+        self.enter_as(Allowed::CountyAdmin, actor, |cx| run(cx, req, rows, encoding, file, &progress))
     }
 }
 
@@ -47,11 +126,11 @@ fn run(
     rows: Vec<Vec<String>>,
     encoding: &str,
     file: &[u8],
+    progress: &Progress,
 ) -> Result<Report, CountyError> {
     let secret = registry::keys::CountySecret::from_bytes(cx.county.keys.county_secret);
     let by = cx.actor.name().to_owned();
-    let progress = crate::ledgers::Progress::default();
-    let report = intake::run(cx.db, &cx.ctx, &secret, rows, encoding, req.sheet, &by, req.write, &progress)?;
+    let report = intake::run(cx.db, &cx.ctx, &secret, rows, encoding, req.sheet, &by, req.write, progress)?;
     if req.write {
         use sha2::Digest;
         let c = &report.counts;

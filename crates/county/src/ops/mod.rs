@@ -65,6 +65,8 @@ pub struct County {
     pub pin: Option<[u8; 32]>,
     /// Exports running in the background, or waiting to be fetched.
     pub exports: exports::ExportJobs,
+    /// Imports under way, for their progress bars.
+    pub intakes: intake::Intakes,
     /// Where photos and other attachments are kept (`sanjian serve`: under
     /// its data directory); without it the attachment endpoints answer 503.
     pub blobs: Option<std::sync::Arc<dyn sync::blobs::BlobStore>>,
@@ -200,6 +202,7 @@ impl County {
             public_url,
             pin: None,
             exports: Default::default(),
+            intakes: Default::default(),
             blobs: None,
         }
     }
