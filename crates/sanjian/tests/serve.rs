@@ -604,3 +604,68 @@ fn a_new_county_starts_from_nothing_in_the_console() {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// A second client, written in Python (standard library only) from
+/// `docs/sync.md` alone: it enrols, pulls its township page by page,
+/// pushes one edit as an Automerge change it encodes itself, rotates its
+/// token and passes the repair check; then the project's own client, on
+/// another tablet of the same township, receives the edit.
+#[test]
+fn a_client_written_from_the_spec_in_python_syncs() {
+    let dir = tempfile::tempdir().unwrap();
+    let county = dir.path().join("county.db");
+    let data = dir.path().join("server");
+    ok(sanjian(&["generate", "--members", "300", "--seed", "5", "--db", s(&county), "--today", "2026-11-25"]));
+    let stats: serde_json::Value =
+        serde_json::from_str(&ok(sanjian(&["stats", "--db", s(&county), "--json", "--today", "2026-11-25"]))).unwrap();
+    let township = stats["townships"][0]["name"].as_str().unwrap().to_owned();
+    ok(sanjian(&["import", "--data", s(&data), "--from", s(&county)]));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    let enrol = |person: &str| {
+        let text = ok(sanjian(&[
+            "enrol",
+            "--data",
+            s(&data),
+            "--person",
+            person,
+            "--role",
+            "township_staff",
+            "--township",
+            &township,
+            "--text-only",
+        ]));
+        text.trim().to_owned()
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/sync_client.py");
+    let o = Command::new("python3").arg(&script).args(["--enrolment", &enrol("外部客户端")]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "the Python client: {out}\n{err}");
+    assert!(out.contains("pushed: Applied") && out.contains("repair check: Equal"), "{out}");
+    // The edit it made reaches the Rust client of another tablet.
+    let edited = out.lines().find_map(|l| l.strip_prefix("edit: ")).expect("the client names its edit").to_owned();
+    // "… notes '' -> '<new note>'; change …"
+    let note = edited.split_once("-> '").and_then(|(_, n)| n.split_once('\'')).map(|(n, _)| n.to_owned()).unwrap();
+    let device = dir.path().join("device.db");
+    ok(sanjian(&["device", "enrol", "--db", s(&device), "--text", &enrol("本地平板")]));
+    ok(sanjian(&["device", "sync", "--db", s(&device), "--json"]));
+    let store = device_store(&device);
+    let id = registry::model::RecordId::from(edited.split_whitespace().nth(1).unwrap());
+    let got = store.get(&id).unwrap().expect("the edited record is on the tablet").record;
+    let notes = match got {
+        registry::model::Record::Entity(e) => e.notes,
+        registry::model::Record::Union(u) => u.notes,
+        registry::model::Record::Visit(v) => v.notes,
+        _ => panic!("an entity, a union or a visit"),
+    };
+    assert_eq!(notes, note, "the Python client's edit, as written");
+    assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
+    server.wait().unwrap();
+}
