@@ -99,7 +99,7 @@ try {
   // its headers, ID numbers masked.
   const [popup] = await Promise.all([page.waitForEvent("popup"), page.click('button[data-ledger="member"][data-format="html"]')]);
   await popup.waitForSelector("table tbody tr");
-  check((await popup.textContent("h1")) === "工会会员实名制登记表", "the printable ledger has the form's title");
+  check((await popup.textContent("h1")) === "工会会员实名制登记表（含已离会会员，见“会籍状态”列）", "the printable ledger has the form's title, saying who it lists");
   const printedIds = await popup.$$eval("tbody tr", (rows) => rows.map((r) => r.children[5].textContent));
   check(printedIds.length === total && printedIds.every((id) => id.includes("*")), `every member printed, IDs masked (${printedIds.length})`);
   await popup.close();

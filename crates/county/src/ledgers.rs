@@ -53,7 +53,8 @@ impl Ledger {
     pub fn title(self) -> &'static str {
         match self {
             Ledger::Organisation => "基层工会组织实名制登记表",
-            Ledger::Member => "工会会员实名制登记表",
+            // Every member record, with a status column: the title says so.
+            Ledger::Member => "工会会员实名制登记表（含已离会会员，见“会籍状态”列）",
             Ledger::Cadre => "工会干部实名制登记表",
             Ledger::Transfer => "工会会员组织关系接转登记表",
             Ledger::Entity => "法人单位名录",
