@@ -6,7 +6,7 @@
 //
 //   node console-duplicates.mjs <server base URL> <username> <password> <name of the person>
 import { chromium } from "playwright-core";
-import { check, failures } from "./lib.mjs";
+import { check, failures, go } from "./lib.mjs";
 
 const [base, username, password, name] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -18,11 +18,12 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("pageerror", (e) => errors.push(String(e)));
   page.setDefaultTimeout(20000);
-  await page.goto(base + "/console");
+  // A deep link to the queue, signed in on the way.
+  await page.goto(base + "/console#/review/duplicates");
   await page.fill("#username", username);
   await page.fill("#password", password);
   await page.click("#signin-button");
-  await page.waitForSelector("#dup-list [data-pair]");
+  await page.waitForSelector('body[data-view="review/duplicates"] #dup-list [data-pair]');
   const pairs = await page.$$eval("#dup-list [data-pair]", (ns) => ns.map((n) => [n.dataset.pair, n.querySelector("strong").textContent]));
   const mine = pairs.find(([, title]) => title.includes(name));
   check(!!mine, `the member registered twice is in the queue (${pairs.length} pairs)`);
@@ -36,6 +37,7 @@ try {
   await page.click(`${box} button[data-decision="merge"]`);
   await page.waitForFunction((pair) => !document.querySelector(`#dup-list [data-pair="${pair}"]`), mine[0]);
   check(true, "merged, the pair leaves the queue");
+  await go(page, "audit");
   await page.waitForSelector('#audit-log tr[data-action^="review:merge:"]');
   const action = await page.textContent('#audit-log tr[data-action^="review:merge:"] td:nth-child(3)');
   check(action === "合并重复记录", `the merge is in the audit log (${action})`);

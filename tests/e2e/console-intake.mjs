@@ -10,7 +10,7 @@
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, failures } from "./lib.mjs";
+import { check, failures, go } from "./lib.mjs";
 
 const [base, password, areasFile, unionsFile, membersFile, shots] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -29,6 +29,7 @@ try {
   await page.waitForSelector("#dashboard:not([hidden])");
 
   // Nothing yet: the console asks for the county's name first.
+  await go(page, "config");
   await page.waitForSelector("#ar-county:not([hidden])");
   check(await page.isHidden("#ar-township-add"), "no township can be added before the county is named");
   await page.fill("#ar-county-name", "示范县");
@@ -48,6 +49,7 @@ try {
   check(true, "the same township twice is refused");
 
   // A sheet: trial run, then import.
+  await go(page, "ledgers");
   async function bringIn(file, name, mime) {
     await page.setInputFiles("#in-file", { name, mimeType: mime, buffer: readFileSync(file) });
     await page.waitForSelector('#in-status[data-code="planned"]');
@@ -65,7 +67,7 @@ try {
   let rows = await bringIn(areasFile, "区域网格.csv", "text/csv");
   check(rows.length > 0 && rows.every(([, a]) => a === "create"), `every area row will be created (${rows.length})`);
   await write();
-  await page.waitForFunction(() => [...document.querySelectorAll("#ar-township option")].some((o) => o.textContent === "高炉镇"));
+  await page.waitForFunction(() => [...document.querySelectorAll("#ar-township option")].some((o) => o.textContent === "高炉镇"), null, { timeout: 20000 });
   check((await page.$$eval("#ar-township option", (os) => os.map((o) => o.textContent))).filter((n) => n === "城关镇").length === 1, "the township named by hand is not made twice");
 
   // The unions.
@@ -91,10 +93,12 @@ try {
   check(done.includes("新建 3"), `the import says what it did (${done})`);
   await page.waitForFunction((n) => Number(document.querySelectorAll("#townships tbody tr:not([data-township]) td")[6].textContent) === n + 3, before);
   check(true, "the dashboard counts the three imported members");
+  await go(page, "audit");
   await page.waitForSelector("#audit-log tr");
   check((await page.textContent("#audit-log")).includes("工会会员实名制登记表"), "the import is in the audit log");
 
   // The same file again: nothing to create or update.
+  await go(page, "ledgers");
   rows = await bringIn(membersFile, "会员登记表.csv", "text/csv");
   const again = Object.fromEntries(rows.map(([line, action]) => [line, action]));
   check(again[4] === "unchanged" && again[5] === "unchanged" && again[6] === "unchanged", `re-importing changes nothing (${JSON.stringify(again)})`);

@@ -6,7 +6,7 @@
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, failures } from "./lib.mjs";
+import { check, failures, go } from "./lib.mjs";
 import { countyCall } from "../../ui/lib/county-client.js";
 
 // With "review", one quarantined write is expected, and dismissed with a
@@ -50,6 +50,19 @@ try {
   await page.click(`#townships a[data-open="${first.id}"]`);
   await page.waitForSelector("#township-detail:not([hidden]) #td-grids tbody tr[data-grid]");
   check((await page.textContent("#td-title")) === first.name, "the township's detail opens");
+  check(page.url().endsWith(`#/township/${first.id}`), "at its own address");
+  check(await page.isHidden("#goals"), "the overview is left: one view at a time");
+  // The back button returns to the overview; the address opens the township again.
+  await page.goBack();
+  await page.waitForSelector('body[data-view="overview"] #townships');
+  check(await page.isVisible("#goals"), "back to the overview");
+  const second = stats.townships[1] || first;
+  await page.goto(`${base}/console#/township/${second.id}`);
+  await page.waitForFunction((name) => document.querySelector("#td-title").textContent === name, second.name);
+  check((await page.inputValue("#tw-pick")) === second.id, `a deep link opens ${second.name}`);
+  await page.selectOption("#tw-pick", first.id);
+  await page.waitForFunction((name) => document.querySelector("#td-title").textContent === name, first.name);
+  check(page.url().endsWith(`#/township/${first.id}`), "choosing another township changes the address");
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
   if (clearsFile) {
     const clears = JSON.parse(readFileSync(clearsFile, "utf8"));
@@ -60,6 +73,8 @@ try {
     check(JSON.stringify(got) === JSON.stringify(want), `三个清楚 of ${stats.townships[0].name} as the registry says (${got})`);
   }
   if (review === "review") {
+    await go(page, "review/quarantine");
+    check((await page.textContent('#nav a[data-nav="review/quarantine"] .count')) === "1", "the navigation counts the queue");
     await page.waitForSelector("#quarantine tr[data-entry]");
     const code = await page.getAttribute("#quarantine tr[data-entry] td[data-code]", "data-code");
     check(code === "OUT_OF_SCOPE", `the quarantined write is in the review queue (${code})`);
@@ -69,6 +84,7 @@ try {
     check((await page.$$("#quarantine tr[data-entry]")).length === 0, "dismissed with a note, it leaves the queue");
   }
   // Another office's list: previewed, columns guessed, reconciled.
+  await go(page, "reconcile");
   const csv = "单位名称,统一社会信用代码,从业人员,地址\n新开张小吃店,,3,南街\n坏代码商行,91ABC,5,\n";
   await page.setInputFiles("#rc-file", { name: "工商.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
   await page.waitForSelector("#rc-run");
@@ -78,17 +94,20 @@ try {
   check((await page.textContent("#rc-report")).includes("新开张小吃店"), "the entity the census lacks is reported");
   check((await page.textContent("#rc-report")).includes("CREDIT_CODE_LENGTH"), "the malformed code is reported with its line");
   // The door-to-door census of the first township: counts, map, lists.
+  await go(page, "township");
   await page.waitForSelector("#cs-summary[data-not-visited]");
   await page.selectOption("#cs-township", await page.$eval("#rc-task-township", (s) => s.value));
   await page.waitForFunction(() => document.querySelector("#cs-map svg circle"));
   const before = Number(await page.getAttribute("#cs-summary", "data-not-visited"));
   check((await page.$$("#cs-map svg circle")).length > 0, `the township's visits are on the map (${before} not visited)`);
   // The entity the census lacks becomes a visit task in that township.
+  await go(page, "reconcile");
   await page.click("#rc-make-tasks");
   await page.waitForSelector('#rc-tasks-status[data-code="made"]');
   await page.waitForFunction((n) => Number(document.querySelector("#cs-summary").dataset.notVisited) === n + 1, before);
   check((await page.textContent("#cs-not-visited")).includes("新开张小吃店"), "the office's unknown entity is now to be visited");
   // The member ledger downloads as XLSX (an Office Open XML zip).
+  await go(page, "ledgers");
   const [download] = await Promise.all([page.waitForEvent("download"), page.click('button[data-ledger="member"][data-format="xlsx"]')]);
   const path = await download.path();
   const head = readFileSync(path).subarray(0, 2).toString("latin1");
@@ -111,6 +130,7 @@ try {
   check(true, "the kept-credit-code queue is shown");
   // Configuration: a township clerk's account (first password shown once),
   // a device's enrolment code as a QR, and the enrolled devices.
+  await go(page, "config");
   await page.waitForSelector("#staff-list tr[data-user]");
   await page.fill("#st-username", "王芳");
   await page.selectOption("#st-role", "township_staff");
@@ -146,10 +166,12 @@ try {
   await page.waitForFunction(() => document.querySelector("#en-text") && document.querySelector("#en-text").textContent.startsWith("SJE1:"));
   check(true, "a surveyor's enrolment code for the new grid");
   // The daily snapshots draw the rate trend (the server took today's at start).
+  await go(page, "overview");
   await page.waitForSelector('#rate-chart circle[data-series="coverage"]');
   check(true, "the coverage trend is drawn from the daily snapshots");
   // The year's targets and calendar: a deadline before its start is
   // refused in plain words; then the coverage goal is set to 50%.
+  await go(page, "config");
   await page.waitForSelector('#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]');
   const deadline = '#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]';
   const year = (await page.inputValue(deadline)).slice(0, 4);
@@ -165,6 +187,9 @@ try {
   check(true, "the dashboard measures coverage against the new goal");
   // The audit log shows the export just made and the review decision.
   await page.reload();
+  await page.waitForSelector('body[data-view="config"]');
+  check(true, "a reload keeps the view");
+  await go(page, "audit");
   await page.waitForSelector('#audit-log tr[data-action="export"]');
   check(true, "the export is in the audit log");
   if (review === "review") {

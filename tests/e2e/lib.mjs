@@ -186,3 +186,10 @@ export function writeQrVideo(path, text) {
   const frame = Buffer.concat([Buffer.from("FRAME\n"), y, chroma]);
   writeFileSync(path, Buffer.concat([Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\n`), frame, frame]));
 }
+
+// The county console's views: a click on the navigation, then the view is
+// the page's (its sections shown, the others hidden).
+export async function go(page, view) {
+  await page.click(`#nav a[data-nav="${view}"]`);
+  await page.waitForSelector(`body[data-view="${view}"]`);
+}
