@@ -43,6 +43,7 @@ export const codes = {
   CARD_REVOKED: { status: 422, zh: "会员卡已注销", en: "The card was revoked" },
   CARD_UNKNOWN_ISSUER: { status: 422, zh: "发卡设备不在信任名单中", en: "The issuing device is not on the trust list" },
   CHANGES_MISSING_DEPS: { status: 409, zh: "收到的修改缺少前序修改，需重新同步", en: "Changes arrived before those they build on: sync again" },
+  CHANGE_NOT_CANONICAL: { status: 422, zh: "修改的编码方式与 Automerge 不同（多见于其他程序写的客户端），已隔离待县总工会审核", en: "A change is not encoded as Automerge encodes it (usually a client another program wrote); kept aside for the county's review" },
   CREDIT_CODE_CHECKSUM: { status: 422, zh: "统一社会信用代码校验位不符：请对照营业执照逐位核对；如确与执照一致，请填写保留理由", en: "The credit code does not check out: compare it character by character with the business licence; if it matches, record why it is kept" },
   DATABASE_ERROR: { status: 500, zh: "数据库出错", en: "Database error" },
   DELETE_REASON_REQUIRED: { status: 400, zh: "请填写删除原因", en: "Give a reason for deleting" },

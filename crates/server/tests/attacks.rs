@@ -859,3 +859,45 @@ fn the_stubs_answer_only_an_enrolled_device_and_name_no_person() {
     s.post_json(&format!("/api/devices/{}/revoke", tablet.id), Some(&s.admin), &serde_json::json!({}));
     assert_eq!(s.raw(path, &tablet.token, body()).0, 401, "a revoked tablet");
 }
+
+/// A change that decodes but is not laid out as Automerge lays it out (a
+/// column's value written as a run of one: valid to the decoder), made by
+/// a second client written from docs/sync.md. Applied, its hash would not
+/// survive the document's next save: the server's debug build panicked
+/// looking it up (500, retried forever), a release build stored a document
+/// it could not read back. It is kept aside instead, and the same change
+/// as Automerge writes it is applied.
+#[test]
+fn a_change_not_in_automerges_own_encoding_is_kept_aside_not_stored() {
+    use sha2::Digest;
+    const TEMPLATE: &str = "856f4a83a20bbd6f01620010000102030405060708090a0b0c0d0e0f010180dcd1eda434000006151d3401420256055712700201055f6b696e6401075f736368656d6101056c6576656c01046e616d650404017c461466766172656101636f756e7479666978747572650400";
+    each_backend(|b| {
+        let s = start(b);
+        let actor = 83u8;
+        let dev = s.enrol(serde_json::json!({"person": "全县设备", "role": "county_admin", "all": true}), actor);
+        let mut bad: Vec<u8> =
+            (0..TEMPLATE.len()).step_by(2).map(|i| u8::from_str_radix(&TEMPLATE[i..i + 2], 16).unwrap()).collect();
+        bad[12..28].copy_from_slice(&[actor; 16]);
+        let sum = sha2::Sha256::digest(&bad[8..]);
+        bad[4..8].copy_from_slice(&sum[..4]);
+        let hash: [u8; 32] = sha2::Sha256::digest(&bad[8..]).into();
+        let id = RecordId(server::auth::hex(&[9; 16]));
+        let push = |bytes: Vec<u8>, heads: Vec<[u8; 32]>| {
+            let req = wire::PushRequest { docs: vec![wire::PushDoc { id: id.clone(), heads, bytes }] };
+            let (st, body) = s.raw(sync::client::path::PUSH, &dev.token, req.encode());
+            assert_eq!(st, 200, "{}", String::from_utf8_lossy(&body));
+            wire::PushResponse::decode(&body).unwrap().results.remove(0)
+        };
+        let r = push(bad.clone(), vec![hash]);
+        assert_eq!(r.outcome, wire::Outcome::Quarantined("CHANGE_NOT_CANONICAL".into()));
+        assert_eq!(r.held, vec![hash], "held, so the device stops sending it");
+        assert!(s.state.db.tx(|db| sync::server::record(db, &s.state.ctx(), &id)).unwrap().is_none(), "not stored");
+        assert!(quarantined_bytes(&s, &dev.id) > 0, "kept for the county");
+        // The same change as Automerge writes it goes in.
+        let change = automerge::Change::from_bytes(bad).unwrap();
+        let good = automerge::Change::from(change.decode());
+        let r = push(good.raw_bytes().to_vec(), vec![good.hash().0]);
+        assert_eq!(r.outcome, wire::Outcome::Applied);
+        assert!(s.state.db.tx(|db| sync::server::record(db, &s.state.ctx(), &id)).unwrap().is_some());
+    });
+}

@@ -798,7 +798,10 @@ fn the_four_ledgers_export_as_xlsx_and_csv_masked_and_logged() {
         let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
         let sheet = book.worksheet_range("会员").unwrap();
         let rows: Vec<Vec<String>> = sheet.rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-        assert_eq!(rows[0][0], "工会会员实名制登记表（含已离会会员，见“会籍状态”列）", "the title says members who left are listed");
+        assert_eq!(
+            rows[0][0], "工会会员实名制登记表（含已离会会员，见“会籍状态”列）",
+            "the title says members who left are listed"
+        );
         assert_eq!(rows[1][..6], ["序号", "姓名", "性别", "民族", "出生日期", "公民身份号码"]);
         assert_eq!(rows.len() - 2, members, "one row per member");
         let ids: Vec<&String> = rows[2..].iter().map(|r| &r[5]).collect();

@@ -136,6 +136,44 @@ pub fn change_hashes(bytes: &[u8]) -> Vec<String> {
     out
 }
 
+/// The first change in bytes from outside that is not written as Automerge
+/// itself writes it, if any (why, in words).
+///
+/// Why: a change's hash is taken over its bytes as they arrive, but once
+/// applied Automerge re-encodes it from its operations whenever it is
+/// asked for it. A change that decodes but is laid out otherwise (a
+/// column's single value written as a run of one instead of a literal:
+/// valid to the decoder, never what Automerge writes) gets a second hash
+/// that its document's heads do not know — the server's debug build
+/// panics looking it up, a release build stores a document that later
+/// cannot be read back. So each change is decoded and encoded again here,
+/// and must come out with its own hash. Devices running Sanjian always
+/// pass (Automerge wrote their changes); another program's client may not,
+/// and its change is kept aside, not stored.
+pub fn noncanonical_change(bytes: &[u8]) -> Option<String> {
+    const CHANGE: u8 = 1;
+    const COMPRESSED_CHANGE: u8 = 2;
+    for chunk in crate::chunks::split(bytes) {
+        if !matches!(chunk.get(8), Some(&(CHANGE | COMPRESSED_CHANGE))) {
+            continue;
+        }
+        let decoded =
+            || automerge::Change::from_bytes(chunk.to_vec()).map_err(|e| StoreError::Malformed(e.to_string()));
+        // What does not decode at all is refused by the loader with its own reason.
+        let Ok(change) = guarded(chunk, "the change's", decoded) else { continue };
+        let again =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| automerge::Change::from(change.decode()).hash()));
+        if again.ok() != Some(change.hash()) {
+            return Some(format!(
+                "change {} (seq {}) is not encoded as Automerge encodes it: decoded and encoded again it is another change",
+                change.hash(),
+                change.seq()
+            ));
+        }
+    }
+    None
+}
+
 /// Automerge's decoder over `bytes`, after [`crate::chunks::check`], with
 /// a panic turned into a refusal.
 fn guarded<T>(bytes: &[u8], what: &str, decode: impl FnOnce() -> Result<T, StoreError>) -> Result<T, StoreError> {
@@ -248,4 +286,47 @@ pub fn all_values(doc: &AutoCommit, key: &str) -> Vec<(ScalarValue, Vec<u8>)> {
 /// A scalar for display (history, conflicts): strings bare, others as JSON.
 pub fn display(v: &ScalarValue) -> Json {
     json(v)
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    /// A change creating a county area (`_kind`, `_schema`, `level`,
+    /// `name`) by actor 00 01 … 0f, its key column written as four runs of
+    /// one instead of one literal run: valid to the decoder, never what
+    /// Automerge writes (made by a second client written from
+    /// docs/sync.md, which found the fault).
+    const NOT_CANONICAL: &str = "856f4a83a20bbd6f01620010000102030405060708090a0b0c0d0e0f010180dcd1eda434000006151d3401420256055712700201055f6b696e6401075f736368656d6101056c6576656c01046e616d650404017c461466766172656101636f756e7479666978747572650400";
+
+    #[test]
+    fn a_change_automerge_would_not_write_is_named_and_its_own_changes_pass() {
+        let bad: Vec<u8> = (0..NOT_CANONICAL.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&NOT_CANONICAL[i..i + 2], 16).unwrap())
+            .collect();
+        // It decodes: only the re-encoding tells.
+        assert!(automerge::Change::from_bytes(bad.clone()).is_ok());
+        let why = noncanonical_change(&bad).expect("named");
+        assert!(why.contains("not encoded as Automerge encodes it"), "{why}");
+        // Changes Automerge made pass, alone, as a run, compressed or not,
+        // and a whole document is not looked into.
+        let mut doc = AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
+        doc.put(automerge::ROOT, "_kind", "area").unwrap();
+        doc.put(automerge::ROOT, "name", "x".repeat(400)).unwrap();
+        doc.commit();
+        doc.put(automerge::ROOT, "level", "county").unwrap();
+        doc.delete(automerge::ROOT, "name").unwrap();
+        let changes: Vec<u8> = doc.get_changes(&[]).iter().flat_map(|c| c.raw_bytes().to_vec()).collect();
+        assert_eq!(noncanonical_change(&changes), None);
+        let mut compressed = Vec::new();
+        for c in doc.get_changes(&[]) {
+            compressed.extend_from_slice(&c.clone().bytes());
+        }
+        assert_eq!(noncanonical_change(&compressed), None);
+        assert_eq!(noncanonical_change(&doc.save()), None);
+        // One bad change among good ones is still found.
+        let mixed: Vec<u8> = changes.iter().chain(&bad).copied().collect();
+        assert!(noncanonical_change(&mixed).is_some());
+    }
 }

@@ -93,6 +93,12 @@ pub const DEVICE_CLONED: Code = Code {
     zh: "本设备的修改编号与已收到的不同内容重复：设备数据可能被复制",
     en: "This device sent other contents under a change number already received: its data may have been copied",
 };
+pub const CHANGE_NOT_CANONICAL: Code = Code {
+    status: 422,
+    code: "CHANGE_NOT_CANONICAL",
+    zh: "修改的编码方式与 Automerge 不同（多见于其他程序写的客户端），已隔离待县总工会审核",
+    en: "A change is not encoded as Automerge encodes it (usually a client another program wrote); kept aside for the county's review",
+};
 pub const DOCUMENT_TOO_LARGE: Code = Code {
     status: 413,
     code: "DOCUMENT_TOO_LARGE",
@@ -123,6 +129,7 @@ pub fn catalogue() -> Vec<Entry> {
         RULES_BROKEN,
         REFERENCE_OUT_OF_SCOPE,
         DEVICE_CLONED,
+        CHANGE_NOT_CANONICAL,
         DOCUMENT_TOO_LARGE,
     ]
     .iter()

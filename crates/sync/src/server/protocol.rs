@@ -141,6 +141,15 @@ pub(crate) fn push_one(
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
     let old_place = old.as_ref().map(|_| place_keys(&doc));
     let old_refs = reference_keys(&doc);
+    // A change Automerge would not write as it stands is never applied: its
+    // hash would not survive the document's next save
+    // (`store::doc::noncanonical_change` says why). Kept for the county.
+    if let Some(detail) = store::doc::noncanonical_change(&d.bytes) {
+        let changes = store::doc::change_hashes(&d.bytes);
+        quarantine(db, ctx, device, id, (codes::CHANGE_NOT_CANONICAL.code, &detail), &d.bytes, &changes)?;
+        let outcome = Outcome::Quarantined(codes::CHANGE_NOT_CANONICAL.code.into());
+        return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
+    }
     match store::doc::load_incremental(&mut doc, &d.bytes) {
         Ok(_) => {}
         // Another change by this device's actor with the same sequence
