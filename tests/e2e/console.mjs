@@ -199,6 +199,29 @@ try {
   check((await page.$$('#audit-log tr[data-action="configure"]')).length === 2, "and the configuration changes (targets, grid)");
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
+  check((await page.textContent('#nav a[data-nav="overview"]')) === "Overview", "the navigation too");
+  await page.click("#lang");
+
+  // Every view at a desktop's and an upright tablet's width, saved (the
+  // test script copies them into docs/screenshots/console/ when asked);
+  // how tall each is, in screens.
+  if (shots) {
+    const views = ["overview", `township/${first.id}`, "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
+    const heights = {};
+    for (const [label, width, height] of [["desktop", 1280, 900], ["tablet", 820, 1180]]) {
+      await page.setViewportSize({ width, height });
+      for (const view of views) {
+        await page.goto(`${base}/console#/${view}`);
+        await page.waitForSelector(`body[data-view="${view.startsWith("township") ? "township" : view}"]`);
+        await page.waitForTimeout(400);
+        const name = view.startsWith("township") ? "township" : view.replace("/", "-");
+        await page.screenshot({ path: join(shots, `${name}-${label}.png`), fullPage: true });
+        heights[`${name}-${label}`] = +(await page.evaluate((h) => document.documentElement.scrollHeight / h, height)).toFixed(1);
+      }
+    }
+    console.log("screens tall: " + JSON.stringify(heights));
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
 
   // The typed client (ui/lib/county-client.js, over the route table and the
   // declarations generated from the Rust DTOs) against the same server.

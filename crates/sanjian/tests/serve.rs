@@ -191,6 +191,7 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+    println!("{}", String::from_utf8_lossy(&o.stdout));
 
     // The same person registered again on the device under another ID
     // number (a typo in the sequence digits) and another employer: the
