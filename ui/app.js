@@ -1246,7 +1246,9 @@ function deleteDialog(id) {
 // A visit is added under a fresh random key, so visits recorded on two
 // devices offline both survive the merge.
 function visitDialog(id, record) {
-  const date = h('input#visit-date', { type: 'date', value: today() });
+  // YYYY-MM-DD whatever the system's locale, like every form date.
+  const date = { value: today() };
+  const dateField = dateInput('visit-date', date.value, (v) => { date.value = v || ''; });
   const kind = h('select#visit-kind', schema.visit_kinds.map((o) => h('option', { value: o.key }, labelOf(o))));
   const visitor = h('input#visit-visitor', { type: 'text', value: (appState.device && appState.device.person) || '' });
   const amount = h('input#visit-amount', { type: 'number', inputmode: 'numeric', min: 0, value: '0' });
@@ -1255,7 +1257,7 @@ function visitDialog(id, record) {
   const close = () => { dialog.close(); dialog.remove(); };
   const dialog = h('dialog.card',
     h('h3', t('addVisit')),
-    h('label', { for: 'visit-date' }, t('visitDate')), date,
+    h('label', { for: 'visit-date' }, t('visitDate')), dateField,
     h('label', { for: 'visit-kind' }, t('visitKind')), kind,
     h('label', { for: 'visit-visitor' }, t('visitor')), visitor,
     h('label', { for: 'visit-amount' }, t('amount')), amount,
@@ -1283,14 +1285,15 @@ function transferDialog(id) {
   const reasons = transferForm.fields.find((f) => f.name === 'reason').options;
   let toUnion = null;
   const picker = refInput({ name: 'to_union', ref_kind: 'union' }, null, (u) => { toUnion = u; });
-  const date = h('input#transfer-date', { type: 'date', value: today() });
+  const date = { value: today() };
+  const dateField = dateInput('transfer-date', date.value, (v) => { date.value = v || ''; });
   const reason = h('select#transfer-reason', reasons.map((o) => h('option', { value: o.key }, labelOf(o))));
   const note = h('input#transfer-note', { type: 'text' });
   const out = h('div.out');
   const dialog = h('dialog.card.wide',
     h('h3', t('transfer')),
     h('label', t('toUnion')), picker.node,
-    h('label', { for: 'transfer-date' }, t('transferDate')), date,
+    h('label', { for: 'transfer-date' }, t('transferDate')), dateField,
     h('label', { for: 'transfer-reason' }, t('transferReason')), reason,
     h('label', { for: 'transfer-note' }, t('note')), note,
     out,

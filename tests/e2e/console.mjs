@@ -96,7 +96,9 @@ try {
   // The door-to-door census of the first township: counts, map, lists.
   await go(page, "township");
   await page.waitForSelector("#cs-summary[data-not-visited]");
-  await page.selectOption("#cs-township", await page.$eval("#rc-task-township", (s) => s.value));
+  const taskTownship = await page.$eval("#rc-task-township", (s) => s.value);
+  await page.selectOption("#cs-township", taskTownship);
+  await page.waitForSelector(`#cs-summary[data-township="${taskTownship}"]`);
   await page.waitForFunction(() => document.querySelector("#cs-map svg circle"));
   const before = Number(await page.getAttribute("#cs-summary", "data-not-visited"));
   check((await page.$$("#cs-map svg circle")).length > 0, `the township's visits are on the map (${before} not visited)`);
@@ -200,6 +202,9 @@ try {
   await page.click("#lang");
   check((await page.textContent("#title")).includes("County console"), "English after the switch");
   check((await page.textContent('#nav a[data-nav="overview"]')) === "Overview", "the navigation too");
+  await page.waitForSelector('body[data-lang="en"]');
+  check((await page.textContent("#conflicts-count")) === "Nothing to review", `and the review panels (${await page.textContent("#conflicts-count")})`);
+  check(/^\d+ entities: /.test(await page.textContent("#cs-summary")), `and the census (${await page.textContent("#cs-summary")})`);
   await page.click("#lang");
 
   // Every view at a desktop's and an upright tablet's width, saved (the
