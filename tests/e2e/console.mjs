@@ -93,6 +93,18 @@ try {
   await page.waitForSelector('#rc-status[data-code="done"]');
   check((await page.textContent("#rc-report")).includes("新开张小吃店"), "the entity the census lacks is reported");
   check((await page.textContent("#rc-report")).includes("CREDIT_CODE_LENGTH"), "the malformed code is reported with its line");
+  // The census's entities, paged on the server: the first page of fifty,
+  // the uncovered ones, a search.
+  await go(page, "entities");
+  await page.waitForSelector("#el-list tbody tr[data-entity]");
+  const entityTotal = Number(await page.getAttribute("#el-count", "data-total"));
+  const shown = (await page.$$("#el-list tbody tr[data-entity]")).length;
+  check(entityTotal >= stats.county.entities, `every open entity is counted, and the closed ones (${entityTotal} ≥ ${stats.county.entities}), ${shown} on the first page`);
+  check(shown === Math.min(50, entityTotal), "fifty a page");
+  await page.selectOption("#el-status", "uncovered");
+  await page.waitForFunction((t) => Number(document.querySelector("#el-count").dataset.total) < t, entityTotal);
+  check(true, `the uncovered ones: ${await page.getAttribute("#el-count", "data-total")}`);
+  await page.selectOption("#el-status", "all");
   // The door-to-door census of the first township: counts, map, lists.
   await go(page, "township");
   await page.waitForSelector("#cs-summary[data-not-visited]");
@@ -211,7 +223,7 @@ try {
   // test script copies them into docs/screenshots/console/ when asked);
   // how tall each is, in screens.
   if (shots) {
-    const views = ["overview", `township/${first.id}`, "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
+    const views = ["overview", `township/${first.id}`, "entities", "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
     const heights = {};
     for (const [label, width, height] of [["desktop", 1280, 900], ["tablet", 820, 1180]]) {
       await page.setViewportSize({ width, height });

@@ -185,6 +185,32 @@ export type Enrolment = { code: string,
  */
 text: string, svg: string, };
 
+export type EntityPage = { 
+/**
+ * Rows matching the filters, over every page.
+ */
+total: number, page: number, size: number, rows: Array<EntityRow>, };
+
+export type EntityQuery = { township: RecordId | null, grid: RecordId | null, 
+/**
+ * Part of the name (compared as name keys: full-width, spaces).
+ */
+q: string | null, status: EntityStatus, sort: EntitySort, desc: boolean, 
+/**
+ * From 1.
+ */
+page: number | null, size: number | null, };
+
+export type EntityRow = { id: RecordId, name: string, township: string, grid: string | null, workers: number, closed: boolean, 
+/**
+ * The covering union's name, if one covers it.
+ */
+covered_by: string | null, };
+
+export type EntitySort = "name" | "workers" | "township";
+
+export type EntityStatus = "all" | "covered" | "uncovered" | "closed";
+
 export type Goal = { key: string, zh: string, en: string, 
 /**
  * A share (`target` and `actual` between 0 and 1, shown as a
@@ -535,4 +561,5 @@ export interface CountyOperations {
   ReviewOverride: { request: OverrideReview; response: Reviewed };
   ThreeClears: { request: AreaQuery; response: ThreeClearsAnswer };
   ReconcileTasks: { request: TasksRequest; response: Tasks };
+  ListEntities: { request: EntityQuery; response: EntityPage };
 }

@@ -43,4 +43,5 @@ export const routes = {
   ReviewOverride: ['POST', '/api/console/overrides/{id}/review'],
   ThreeClears: ['GET', '/api/console/three-clears'],
   ReconcileTasks: ['POST', '/api/console/reconcile/{id}/tasks'],
+  ListEntities: ['GET', '/api/console/entities'],
 };

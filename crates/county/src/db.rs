@@ -62,6 +62,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v5-uploads", sync::blobs::uploads_schema()),
         ("auth-v5-wipe", crate::auth::wipe_schema(d)),
         ("console-v11-members-area", sync::facts::schema_v8()),
+        ("console-v12-names", sync::facts::schema_v9()),
     ]
 }
 

@@ -4,6 +4,7 @@ mod agreement;
 mod attacks;
 mod http;
 mod intake;
+mod lists;
 mod protocol;
 mod routes;
 mod sim;

@@ -120,6 +120,73 @@ pub fn schema_v8() -> String {
     "CREATE INDEX f_members_area ON f_members(township, grid);".into()
 }
 
+/// The ninth facts migration: entities' and unions' names (an
+/// organisation's name is on its licence and its sign: not personal data),
+/// for the console's lists that page, sort and search on the server.
+/// Clears the "built" mark: names come from the documents at next start.
+pub fn schema_v9() -> String {
+    "ALTER TABLE f_entities ADD COLUMN name TEXT;
+     ALTER TABLE f_unions ADD COLUMN name TEXT;
+     CREATE INDEX f_entities_name ON f_entities(township, name);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// One entity as the console's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityFact {
+    pub id: RecordId,
+    pub name: String,
+    pub township: RecordId,
+    pub grid: Option<RecordId>,
+    pub workers: i64,
+    pub closed: bool,
+    /// The union covering it (`rules::covering`), if any, and its name.
+    pub covered_by: Option<(UnionKind, String)>,
+}
+
+/// The entities of a township (all townships when `None`), optionally of
+/// one grid, each with the union that covers it today by the registry's
+/// rule (a dissolved union covers nothing).
+pub fn entities(
+    db: &mut dyn Sql,
+    township: Option<&RecordId>,
+    grid: Option<&RecordId>,
+    today: Date,
+) -> Result<Vec<EntityFact>, SyncError> {
+    let mut sql = "SELECT e.id, e.name, e.township, e.grid, e.workers, e.closed, u.kind, u.dissolved_on, u.name
+         FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id WHERE 1 = 1"
+        .to_owned();
+    let mut params: Vec<Val> = Vec::new();
+    if let Some(t) = township {
+        params.push(t.as_str().into());
+        sql += &format!(" AND e.township = ${}", params.len());
+    }
+    if let Some(g) = grid {
+        params.push(g.as_str().into());
+        sql += &format!(" AND e.grid = ${}", params.len());
+    }
+    let rows = db.query(&sql, &params)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let union = r[6]
+                .text()
+                .and_then(UnionKind::from_key)
+                .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[7]) });
+            EntityFact {
+                id: RecordId::from(r[0].text().unwrap_or_default()),
+                name: r[1].text().unwrap_or_default().to_owned(),
+                township: RecordId::from(r[2].text().unwrap_or_default()),
+                grid: r[3].text().map(RecordId::from),
+                workers: r[4].int(),
+                closed: r[5].int() != 0,
+                covered_by: rules::covering(union, today).map(|k| (k, r[8].text().unwrap_or_default().to_owned())),
+            }
+        })
+        .collect())
+}
+
 /// Claims a member's card serial (16 hex characters) for its record, unless
 /// another record holds it already.
 pub fn card_holder(db: &mut dyn Sql, rid: &RecordId, serial: Option<&str>) -> Result<(), SyncError> {
@@ -276,8 +343,8 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
         Record::Entity(e) => (
             "f_entities",
             "INSERT INTO f_entities (id, township, grid, workers, closed, union_id, private_enterprise, community,
-               override_reason)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+               override_reason, name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             vec![
                 rid.as_str().into(),
                 e.place.township.as_str().into(),
@@ -288,12 +355,14 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 flag(rules::private_enterprise(e)),
                 id(e.place.community.as_ref()),
                 e.credit_code_override.as_deref().map(str::trim).filter(|r| !r.is_empty()).map_or(Val::Null, Val::from),
+                e.name.as_str().into(),
             ],
         ),
         Record::Union(u) => (
             "f_unions",
-            "INSERT INTO f_unions (id, township, grid, kind, founded_on, dissolved_on, liuyou_complete, bayou_complete)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO f_unions (id, township, grid, kind, founded_on, dissolved_on, liuyou_complete, bayou_complete,
+               name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             vec![
                 rid.as_str().into(),
                 u.place.township.as_str().into(),
@@ -303,6 +372,7 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 date(u.dissolved_on),
                 flag(rules::liuyou(&u.liuyou).complete()),
                 flag(rules::bayou(&u.bayou).complete()),
+                u.name.as_str().into(),
             ],
         ),
         Record::Cadre(c) => (

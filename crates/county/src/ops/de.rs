@@ -40,3 +40,23 @@ where
         Some(Either::S(s)) => s.trim().parse().map(Some).map_err(serde::de::Error::custom),
     }
 }
+
+/// A yes or no given as a boolean or as text (a query's `?desc=true`);
+/// absent or empty is no.
+pub fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    #[derive(Deserialize, ts_rs::TS)]
+    #[serde(untagged)]
+    enum Either {
+        B(bool),
+        S(String),
+    }
+    match Option::<Either>::deserialize(d)? {
+        None => Ok(false),
+        Some(Either::B(b)) => Ok(b),
+        Some(Either::S(s)) => match s.trim() {
+            "" | "false" | "0" => Ok(false),
+            "true" | "1" => Ok(true),
+            other => Err(serde::de::Error::custom(format!("not a yes or no: {other}"))),
+        },
+    }
+}

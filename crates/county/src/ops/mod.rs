@@ -19,6 +19,7 @@
 //! - the year's targets and calendar: [`campaign`]
 //! - the area tree: [`areas`]
 //! - the audit log: [`audit`]
+//! - long lists paged, sorted and filtered on the server: [`lists`]
 //! - the four ledgers as files: [`exports`]
 //! - every record as Automerge documents, sealed with a passphrase: [`archive`]
 //! - other offices' entity lists reconciled with the census: [`imports`]
@@ -36,6 +37,7 @@ pub mod exports;
 pub mod figures;
 pub mod imports;
 pub mod intake;
+pub mod lists;
 pub mod quarantine;
 pub mod reviews;
 pub mod staff;
@@ -171,6 +173,7 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<reviews::ReviewOverride>();
     v.visit::<reviews::ThreeClears>();
     v.visit::<imports::ReconcileTasks>();
+    v.visit::<lists::ListEntities>();
 }
 
 /// An operation's name, as the TypeScript declarations and the logs know

@@ -1,0 +1,111 @@
+//! The console's long lists, paged on the server: the entity list's pages
+//! cover every entity once, in order; its status filters agree with the
+//! registry's covering rule over the county's records (dissolved unions
+//! cover nothing); a clerk pages through their township only.
+
+use crate::http::{Backend, Running, each_backend, start};
+use registry::model::*;
+use registry::rules;
+use std::collections::{BTreeMap, BTreeSet};
+
+fn page(s: &Running, token: &str, query: &str) -> (u16, serde_json::Value) {
+    s.answer(s.http.get(format!("{}/api/console/entities?{query}", s.endpoint.base)).bearer_auth(token))
+}
+
+/// Every page of a query, the rows' ids in order.
+fn all_pages(s: &Running, token: &str, query: &str, size: usize) -> (usize, Vec<String>) {
+    let mut ids = Vec::new();
+    let mut total = 0;
+    for p in 1.. {
+        let (st, v) = page(s, token, &format!("{query}&size={size}&page={p}"));
+        assert_eq!(st, 200, "{v}");
+        total = v["total"].as_u64().unwrap() as usize;
+        let rows = v["rows"].as_array().unwrap();
+        assert!(rows.len() <= size);
+        ids.extend(rows.iter().map(|r| r["id"].as_str().unwrap().to_owned()));
+        if rows.len() < size {
+            break;
+        }
+    }
+    (total, ids)
+}
+
+#[test]
+fn the_entity_list_pages_and_filters_as_the_registry_counts() {
+    each_backend(|backend: Backend| {
+        let s = start(backend);
+        let today = server::today();
+        let unions: BTreeMap<&RecordId, &GrassrootsUnion> = s
+            .county
+            .records
+            .iter()
+            .filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None })
+            .collect();
+        let mut expect: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for (id, r) in &s.county.records {
+            let Record::Entity(e) = r else { continue };
+            let standing = e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| rules::UnionStanding::from(*u));
+            let status = match (e.closed, rules::covering(standing, today)) {
+                (true, _) => "closed",
+                (false, Some(_)) => "covered",
+                (false, None) => "uncovered",
+            };
+            expect.entry(status).or_default().insert(id.to_string());
+            expect.entry("all").or_default().insert(id.to_string());
+        }
+        // Every entity once, in name order, over pages of 3.
+        let (total, ids) = all_pages(&s, &s.admin, "sort=name", 3);
+        assert_eq!(total, expect["all"].len());
+        assert_eq!(ids.iter().cloned().collect::<BTreeSet<_>>(), expect["all"], "each once");
+        assert_eq!(ids.len(), total);
+        let (_, first) = page(&s, &s.admin, "sort=name&size=200");
+        let names: Vec<&str> = first["rows"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+        assert!(names.windows(2).all(|w| w[0] <= w[1]), "in name order: {names:?}");
+        let (_, rev) = page(&s, &s.admin, "sort=name&desc=true&size=1");
+        assert_eq!(rev["rows"][0]["name"].as_str(), names.last().copied(), "descending");
+        // The status filters are the registry's.
+        for status in ["covered", "uncovered", "closed"] {
+            let (total, ids) = all_pages(&s, &s.admin, &format!("status={status}"), 50);
+            let want = expect.get(status).cloned().unwrap_or_default();
+            assert_eq!((total, ids.into_iter().collect::<BTreeSet<_>>()), (want.len(), want), "{status}");
+        }
+        // Part of a name, typed full-width or spaced.
+        let some = names[0].chars().take(3).collect::<String>();
+        let (_, hit) = page(&s, &s.admin, &format!("q={}", urlencode(&format!(" {some} "))));
+        assert!(hit["total"].as_u64().unwrap() >= 1);
+        assert!(hit["rows"].as_array().unwrap().iter().all(|r| r["name"].as_str().unwrap().contains(&some)));
+        // A page is at most 200 rows, however many are asked for.
+        let (_, big) = page(&s, &s.admin, "size=100000");
+        assert_eq!(big["size"], 200);
+    });
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+#[test]
+fn a_clerk_pages_through_their_own_township_only() {
+    let s = start(Backend::Sqlite);
+    let (t0, t1) = (s.county.townships[0].clone(), s.county.townships[1].clone());
+    s.state.db.tx(|db| server::auth::set_user_townships(db, "clerk", std::slice::from_ref(&t0))).unwrap();
+    let (st, v) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    assert_eq!(st, 200);
+    let clerk = v["token"].as_str().unwrap().to_owned();
+    let mine: BTreeSet<String> = s
+        .county
+        .records
+        .iter()
+        .filter(|(_, r)| matches!(r, Record::Entity(e) if e.place.township == t0))
+        .map(|(id, _)| id.to_string())
+        .collect();
+    let (total, ids) = all_pages(&s, &clerk, "sort=workers", 4);
+    assert_eq!((total, ids.into_iter().collect::<BTreeSet<_>>()), (mine.len(), mine), "their township's, all of them");
+    let (st, v) = page(&s, &clerk, &format!("township={t1}"));
+    assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")), "not another township's");
+    let (st, _) = page(&s, &clerk, "township=../../etc");
+    assert_eq!(st, 400);
+    let (st, _) = s.answer(s.http.get(format!("{}/api/console/entities", s.endpoint.base)));
+    assert_eq!(st, 401);
+}
