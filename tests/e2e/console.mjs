@@ -105,6 +105,17 @@ try {
   await page.waitForFunction((t) => Number(document.querySelector("#el-count").dataset.total) < t, entityTotal);
   check(true, `the uncovered ones: ${await page.getAttribute("#el-count", "data-total")}`);
   await page.selectOption("#el-status", "all");
+  // Members: a page of fifty, found again by a whole name.
+  await go(page, "members");
+  await page.waitForSelector("#ml-list tbody tr[data-member]");
+  const memberTotal = Number(await page.getAttribute("#ml-count", "data-total"));
+  check(memberTotal >= stats.county.active_members, `every member is counted (${memberTotal})`);
+  const someone = await page.textContent("#ml-list tbody tr[data-member] td");
+  check((await page.textContent("#ml-list tbody tr[data-member] td:nth-child(2)")).includes("*"), "ID numbers masked");
+  await page.fill("#ml-q", someone);
+  await page.click("#ml-find");
+  await page.waitForFunction((t) => Number(document.querySelector("#ml-count").dataset.total) < t, memberTotal);
+  check((await page.$$eval("#ml-list tbody tr[data-member] td:first-child", (ns) => ns.map((n) => n.textContent))).every((n) => n === someone), `found by name: ${someone}`);
   // The door-to-door census of the first township: counts, map, lists.
   await go(page, "township");
   await page.waitForSelector("#cs-summary[data-not-visited]");
@@ -223,7 +234,7 @@ try {
   // test script copies them into docs/screenshots/console/ when asked);
   // how tall each is, in screens.
   if (shots) {
-    const views = ["overview", `township/${first.id}`, "entities", "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
+    const views = ["overview", `township/${first.id}`, "entities", "members", "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
     const heights = {};
     for (const [label, width, height] of [["desktop", 1280, 900], ["tablet", 820, 1180]]) {
       await page.setViewportSize({ width, height });

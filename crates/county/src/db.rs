@@ -63,6 +63,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v5-wipe", crate::auth::wipe_schema(d)),
         ("console-v11-members-area", sync::facts::schema_v8()),
         ("console-v12-names", sync::facts::schema_v9()),
+        ("console-v13-member-names", sync::facts::schema_v10()),
     ]
 }
 

@@ -556,8 +556,14 @@ impl Member {
     }
 
     pub fn is_active(&self, on: Date) -> bool {
-        self.left_on.is_none_or(|d| d > on)
+        active_on(self.left_on, on)
     }
+}
+
+/// Is a member who left on `left_on` (if ever) still a member on `on`?
+/// (For lists that hold the date without the record.)
+pub fn active_on(left_on: Option<Date>, on: Date) -> bool {
+    left_on.is_none_or(|d| d > on)
 }
 
 /// A union cadre (工会干部实名制登记表).

@@ -26,8 +26,7 @@ fn keys() -> server::ServerKeys {
 }
 
 fn main() {
-    let members: u64 =
-        std::env::var("SANJIAN_BENCH_VIEW_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let members: u64 = std::env::var("SANJIAN_BENCH_VIEW_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("views-{members}.db"));
@@ -89,11 +88,15 @@ fn main() {
     let mut worst = Duration::ZERO;
     let mut note = |d: Duration| worst = worst.max(d);
     note(time("overview: the progress report", &mut || {
-        c.run_as::<ops::figures::Progress>(&admin, ops::figures::YearAndTownship { year: None, township: None }).unwrap();
+        c.run_as::<ops::figures::Progress>(&admin, ops::figures::YearAndTownship { year: None, township: None })
+            .unwrap();
     }));
     note(time("township: its grids, surveyors and trend", &mut || {
-        c.run_as::<ops::figures::Township>(&admin, ops::figures::TownshipQuery { id: township.to_string(), year: None })
-            .unwrap();
+        c.run_as::<ops::figures::Township>(
+            &admin,
+            ops::figures::TownshipQuery { id: township.to_string(), year: None },
+        )
+        .unwrap();
     }));
     note(time("township: 三个清楚", &mut || {
         c.run_as::<ops::reviews::ThreeClears>(&admin, ops::reviews::AreaQuery { area: township.to_string() }).unwrap();
@@ -114,6 +117,20 @@ fn main() {
     let one = format!(r#"{{"township":"{township}","sort":"workers","desc":true}}"#);
     note(time("entities: a township's, by workers", &mut || {
         c.run_as::<ops::lists::ListEntities>(&admin, entities(&one)).unwrap();
+    }));
+    let members = |q: &str| -> ops::lists::MemberQuery { serde_json::from_str(q).unwrap() };
+    note(time("members: first page of 50, newest first", &mut || {
+        c.run_as::<ops::lists::ListMembers>(&admin, members("{}")).unwrap();
+    }));
+    note(time("members: the active, page 10", &mut || {
+        c.run_as::<ops::lists::ListMembers>(&admin, members(r#"{"status":"active","page":10}"#)).unwrap();
+    }));
+    let mine = format!(r#"{{"township":"{township}"}}"#);
+    note(time("members: a township's", &mut || {
+        c.run_as::<ops::lists::ListMembers>(&admin, members(&mine)).unwrap();
+    }));
+    note(time("members: a whole name", &mut || {
+        c.run_as::<ops::lists::ListMembers>(&admin, members(r#"{"q":"王芳"}"#)).unwrap();
     }));
     note(time("audit log", &mut || {
         c.run_as::<ops::audit::Audit>(&admin, Nothing {}).unwrap();

@@ -109,3 +109,80 @@ fn a_clerk_pages_through_their_own_township_only() {
     let (st, _) = s.answer(s.http.get(format!("{}/api/console/entities", s.endpoint.base)));
     assert_eq!(st, 401);
 }
+
+fn members(s: &Running, token: &str, query: &str) -> (u16, serde_json::Value) {
+    s.answer(s.http.get(format!("{}/api/console/members?{query}", s.endpoint.base)).bearer_auth(token))
+}
+
+#[test]
+fn the_member_list_finds_by_whole_name_or_id_and_counts_standing_as_the_registry() {
+    each_backend(|backend: Backend| {
+        let s = start(backend);
+        let today = server::today();
+        let all: Vec<&Member> = s
+            .county
+            .records
+            .iter()
+            .filter_map(|(_, r)| if let Record::Member(m) = r { Some(m) } else { None })
+            .collect();
+        let (st, v) = members(&s, &s.admin, "size=200");
+        assert_eq!(st, 200, "{v}");
+        assert_eq!(v["total"].as_u64().unwrap() as usize, all.len());
+        let rows = v["rows"].as_array().unwrap();
+        assert!(rows.iter().all(|r| r["resident_id"].as_str().unwrap().contains("********")), "IDs masked");
+        let joined: Vec<&str> = rows.iter().map(|r| r["joined_on"].as_str().unwrap()).collect();
+        assert!(joined.windows(2).all(|w| w[0] >= w[1]), "newest first");
+        for (status, want) in [
+            ("active", all.iter().filter(|m| m.is_active(today)).count()),
+            ("left", all.iter().filter(|m| !m.is_active(today)).count()),
+        ] {
+            let (_, v) = members(&s, &s.admin, &format!("status={status}"));
+            assert_eq!(v["total"].as_u64().unwrap() as usize, want, "{status}");
+        }
+        // A whole name, typed with spaces; a whole resident ID.
+        let m = all[0];
+        let same =
+            all.iter().filter(|x| registry::names::name_key(&x.name) == registry::names::name_key(&m.name)).count();
+        let spaced: String = m.name.chars().flat_map(|c| [c, ' ']).collect();
+        let (_, v) = members(&s, &s.admin, &format!("q={}", urlencode(&spaced)));
+        assert_eq!(v["total"].as_u64().unwrap() as usize, same, "{v}");
+        assert!(v["rows"].as_array().unwrap().iter().all(|r| r["name"] == m.name.as_str()));
+        let (_, v) = members(&s, &s.admin, &format!("q={}", m.resident_id));
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["rows"][0]["name"], m.name.as_str());
+        // Part of a name finds nothing: names are kept only as keyed hashes.
+        let part: String = m.name.chars().take(1).collect();
+        if all.iter().all(|x| registry::names::name_key(&x.name) != part) {
+            let (_, v) = members(&s, &s.admin, &format!("q={}", urlencode(&part)));
+            assert_eq!(v["total"], 0);
+        }
+    });
+}
+
+#[test]
+fn a_clerk_lists_their_townships_members_only() {
+    let s = start(Backend::Sqlite);
+    let (t0, t1) = (s.county.townships[0].clone(), s.county.townships[1].clone());
+    s.state.db.tx(|db| server::auth::set_user_townships(db, "clerk", std::slice::from_ref(&t0))).unwrap();
+    let (_, v) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let clerk = v["token"].as_str().unwrap().to_owned();
+    let mine =
+        s.county.records.iter().filter(|(_, r)| matches!(r, Record::Member(m) if m.place.township == t0)).count();
+    let (st, v) = members(&s, &clerk, "size=200");
+    assert_eq!((st, v["total"].as_u64().unwrap() as usize), (200, mine));
+    // Another township's member, by ID: not found for this clerk.
+    let theirs = s
+        .county
+        .records
+        .iter()
+        .find_map(|(_, r)| match r {
+            Record::Member(m) if m.place.township == t1 => Some(m.resident_id.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let (_, v) = members(&s, &clerk, &format!("q={theirs}"));
+    assert_eq!(v["total"], 0, "another township's member is not found");
+    let (st, v) = members(&s, &clerk, &format!("township={t1}"));
+    assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")));
+}

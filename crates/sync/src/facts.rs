@@ -187,6 +187,67 @@ pub fn entities(
         .collect())
 }
 
+/// The tenth facts migration: a keyed hash of each member's name (its name
+/// key), so the console finds a member by name without the server keeping
+/// names in the clear. Clears the "built" mark.
+pub fn schema_v10() -> String {
+    "CREATE TABLE f_member_names (id TEXT PRIMARY KEY, name_hash TEXT NOT NULL);
+     CREATE INDEX f_member_names_hash ON f_member_names(name_hash);
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
+/// The keyed hash a member's name is found under (its name key).
+pub fn member_name_hash(sealer: &crate::server::Sealer, name: &str) -> String {
+    sealer.keyed_hash(&format!("member-name:{}", registry::names::name_key(name)))
+}
+
+/// One member as the console's list holds it before the page is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFact {
+    pub id: RecordId,
+    pub township: RecordId,
+    pub union_id: RecordId,
+    pub joined_on: Option<Date>,
+    pub left_on: Option<Date>,
+}
+
+/// The members of a township (all when `None`), optionally of one union,
+/// optionally only those whose name key hashes to `name_hash`.
+pub fn members(
+    db: &mut dyn Sql,
+    township: Option<&RecordId>,
+    union: Option<&RecordId>,
+    name_hash: Option<&str>,
+) -> Result<Vec<MemberFact>, SyncError> {
+    let mut sql = "SELECT m.id, m.township, m.union_id, m.joined_on, m.left_on FROM f_members m".to_owned();
+    let mut params: Vec<Val> = Vec::new();
+    if let Some(h) = name_hash {
+        params.push(h.into());
+        sql += &format!(" JOIN f_member_names n ON n.id = m.id AND n.name_hash = ${}", params.len());
+    }
+    sql += " WHERE 1 = 1";
+    if let Some(t) = township {
+        params.push(t.as_str().into());
+        sql += &format!(" AND m.township = ${}", params.len());
+    }
+    if let Some(u) = union {
+        params.push(u.as_str().into());
+        sql += &format!(" AND m.union_id = ${}", params.len());
+    }
+    Ok(db
+        .query(&sql, &params)?
+        .into_iter()
+        .map(|r| MemberFact {
+            id: RecordId::from(r[0].text().unwrap_or_default()),
+            township: RecordId::from(r[1].text().unwrap_or_default()),
+            union_id: RecordId::from(r[2].text().unwrap_or_default()),
+            joined_on: date_of(&r[3]),
+            left_on: date_of(&r[4]),
+        })
+        .collect())
+}
+
 /// Claims a member's card serial (16 hex characters) for its record, unless
 /// another record holds it already.
 pub fn card_holder(db: &mut dyn Sql, rid: &RecordId, serial: Option<&str>) -> Result<(), SyncError> {
@@ -225,7 +286,8 @@ pub fn blob_refs(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: boo
     Ok(())
 }
 
-/// Records (or clears) the keyed hash of a record's near-duplicate key.
+/// Records (or clears) the keyed hash of a record's near-duplicate key,
+/// and of a member's name (the console's search).
 pub fn dupkey(
     db: &mut dyn Sql,
     sealer: &crate::server::Sealer,
@@ -234,6 +296,13 @@ pub fn dupkey(
     deleted: bool,
 ) -> Result<(), SyncError> {
     db.execute("DELETE FROM f_dupkeys WHERE id = $1", &[rid.as_str().into()])?;
+    db.execute("DELETE FROM f_member_names WHERE id = $1", &[rid.as_str().into()])?;
+    if let (Record::Member(m), false) = (record, deleted) {
+        db.execute(
+            "INSERT INTO f_member_names (id, name_hash) VALUES ($1, $2)",
+            &[rid.as_str().into(), member_name_hash(sealer, &m.name).into()],
+        )?;
+    }
     let Some(key) = registry::names::near_duplicate_key(record).filter(|_| !deleted) else { return Ok(()) };
     let region = record.region(rid);
     db.execute(
@@ -444,6 +513,7 @@ pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
         "f_members",
         "f_conflicts",
         "f_dupkeys",
+        "f_member_names",
         "f_visits",
         "f_blob_refs",
     ] {

@@ -147,3 +147,132 @@ impl Operation for ListEntities {
         Ok(EntityPage { total, page, size, rows })
     }
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberStatus {
+    #[default]
+    All,
+    /// In the union today.
+    Active,
+    /// Left it.
+    Left,
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct MemberQuery {
+    #[serde(default)]
+    pub township: Option<RecordId>,
+    #[serde(default)]
+    pub union: Option<RecordId>,
+    /// A whole name (found by its keyed hash: the server keeps no names in
+    /// the clear) or a whole resident ID.
+    #[serde(default)]
+    pub q: Option<String>,
+    #[serde(default)]
+    pub status: MemberStatus,
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub page: Option<u32>,
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub size: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct MemberRow {
+    pub id: RecordId,
+    pub name: String,
+    /// Masked: `110105********002X`.
+    pub resident_id: String,
+    pub township: String,
+    pub union: String,
+    pub employer: String,
+    #[ts(type = "string")]
+    pub joined_on: registry::Date,
+    #[ts(type = "string | null")]
+    pub left_on: Option<registry::Date>,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
+pub struct MemberPage {
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+    pub rows: Vec<MemberRow>,
+}
+
+/// `GET /api/console/members`: the members, newest first, a page at a
+/// time, in the staff member's townships only; a page's rows are read
+/// from their documents, ID numbers masked.
+#[derive(Debug)]
+pub struct ListMembers;
+
+impl Operation for ListMembers {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/console/members";
+    type Request = MemberQuery;
+    type Response = MemberPage;
+    const ALLOWED: Allowed = Allowed::Staff;
+    fn run(cx: &mut Cx<'_>, q: MemberQuery) -> Result<MemberPage, CountyError> {
+        if ![&q.township, &q.union].into_iter().flatten().all(|i| registry::keys::is_record_id(i.as_str())) {
+            return Err(CountyError::bad_request());
+        }
+        let towns = cx.actor.townships(q.township.as_ref().map(|t| t.as_str())).ok_or(auth::FORBIDDEN)?;
+        let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+        // A resident ID names its record; a name is looked up by its hash.
+        let by_id = text.and_then(|t| registry::ids::ResidentId::parse(t, cx.ctx.today).ok()).map(|rid| {
+            let secret = registry::keys::CountySecret::from_bytes(cx.county.keys.county_secret);
+            secret.record_id(&format!("member:{}", rid.as_str()))
+        });
+        let hash = match (text, &by_id) {
+            (Some(t), None) => Some(sync::facts::member_name_hash(&cx.county.sealer, t)),
+            _ => None,
+        };
+        let mut facts = Vec::new();
+        let scope: Vec<Option<&RecordId>> = match &towns {
+            Townships::All => vec![None],
+            Townships::Only(ts) => ts.iter().map(Some).collect(),
+        };
+        for t in scope {
+            facts.extend(sync::facts::members(cx.db, t, q.union.as_ref(), hash.as_deref())?);
+        }
+        if let Some(id) = &by_id {
+            facts.retain(|m| &m.id == id);
+        }
+        let today = cx.ctx.today;
+        facts.retain(|m| match q.status {
+            MemberStatus::All => true,
+            MemberStatus::Active => registry::model::active_on(m.left_on, today),
+            MemberStatus::Left => !registry::model::active_on(m.left_on, today),
+        });
+        facts.sort_by(|a, b| b.joined_on.cmp(&a.joined_on).then(a.id.cmp(&b.id)));
+        let size = q.size.unwrap_or(50).clamp(1, MAX_PAGE);
+        let page = q.page.unwrap_or(1).max(1);
+        let total = facts.len();
+        let names = crate::areas::names(cx.db, &cx.ctx)?;
+        let mut unions: HashMap<RecordId, String> = HashMap::new();
+        let mut rows = Vec::new();
+        for f in facts.iter().skip((page as usize - 1) * size as usize).take(size as usize) {
+            let Some(registry::model::Record::Member(m)) = sync::server::record(cx.db, &cx.ctx, &f.id)? else {
+                continue;
+            };
+            if !unions.contains_key(&m.union_id) {
+                let name = match sync::server::record(cx.db, &cx.ctx, &m.union_id)? {
+                    Some(registry::model::Record::Union(u)) => u.name,
+                    _ => String::new(),
+                };
+                unions.insert(m.union_id.clone(), name);
+            }
+            rows.push(MemberRow {
+                id: f.id.clone(),
+                resident_id: registry::privacy::mask_id(&m.resident_id),
+                township: names.get(m.place.township.as_str()).cloned().unwrap_or_default(),
+                union: unions[&m.union_id].clone(),
+                employer: m.employer_name,
+                joined_on: m.joined_on,
+                left_on: m.left_on,
+                name: m.name,
+            });
+        }
+        Ok(MemberPage { total, page, size, rows })
+    }
+}

@@ -174,6 +174,7 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<reviews::ThreeClears>();
     v.visit::<imports::ReconcileTasks>();
     v.visit::<lists::ListEntities>();
+    v.visit::<lists::ListMembers>();
 }
 
 /// An operation's name, as the TypeScript declarations and the logs know
