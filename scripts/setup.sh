@@ -68,6 +68,14 @@ fi
 # The app's QR decoder, served from ui/ itself: the app works offline and a
 # webview must not fetch code from a CDN.
 ui_vendor="$(dirname "${BASH_SOURCE[0]}")/../ui/vendor"
+# The county console's chart library (Chart.js), served by the county
+# server from its own binary (crates/server/build.rs embeds it): the
+# console works on a county LAN with no internet.
+if ! cmp -s "$e2e/node_modules/chart.js/dist/chart.umd.min.js" "$ui_vendor/chart.umd.min.js"; then
+  mkdir -p "$ui_vendor"
+  cp "$e2e/node_modules/chart.js/dist/chart.umd.min.js" "$ui_vendor/chart.umd.min.js"
+  cp "$e2e/node_modules/chart.js/LICENSE.md" "$ui_vendor/chart.js.LICENSE.md"
+fi
 if ! cmp -s "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"; then
   mkdir -p "$ui_vendor"
   cp "$e2e/node_modules/jsqr/dist/jsQR.js" "$ui_vendor/jsQR.js"

@@ -45,8 +45,16 @@ try {
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);
   // The county trend, and a township's grids, surveyors and trend.
-  await page.waitForSelector("#trend-chart svg rect[data-month]");
-  check((await page.$$("#trend-chart rect[data-month]")).length === 12, "the county's trend has a bar a month");
+  // Charts by Chart.js, served by the county server itself (no CDN).
+  await page.waitForFunction(() => window.sanjianCharts && window.sanjianCharts.trend);
+  const trend = await page.evaluate(() => {
+    const c = window.sanjianCharts.trend;
+    return { months: c.data.labels.length, axes: c.data.datasets.map((d) => d.yAxisID), drawn: c.canvas.width > 0 };
+  });
+  check(trend.months === 12 && trend.drawn, `the county's trend has a bar a month (${trend.months})`);
+  check(JSON.stringify(trend.axes) === JSON.stringify(["members", "unions"]), `new members and new unions each on its own axis (${trend.axes})`);
+  const lib = await (await fetch(`${base}/console/vendor/chart.js`)).text();
+  check(lib.includes("Chart.js") && lib.length > 100000, "the chart library comes from the county server");
   await page.click(`#townships a[data-open="${first.id}"]`);
   await page.waitForSelector("#township-detail:not([hidden]) #td-grids tbody tr[data-grid]");
   check((await page.textContent("#td-title")) === first.name, "the township's detail opens");
@@ -192,7 +200,7 @@ try {
   check(true, "a surveyor's enrolment code for the new grid");
   // The daily snapshots draw the rate trend (the server took today's at start).
   await go(page, "overview");
-  await page.waitForSelector('#rate-chart circle[data-series="coverage"]');
+  await page.waitForFunction(() => window.sanjianCharts && window.sanjianCharts.rates && window.sanjianCharts.rates.data.datasets[0].data.some((v) => v !== null));
   check(true, "the coverage trend is drawn from the daily snapshots");
   // The year's targets and calendar: a deadline before its start is
   // refused in plain words; then the coverage goal is set to 50%.

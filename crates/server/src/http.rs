@@ -98,6 +98,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/verify", get(verify_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
+        .route("/console/vendor/chart.js", get(console_chart_js))
         .route("/console/lib/{file}", get(console_lib))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
@@ -539,6 +540,14 @@ async fn console_map_js() -> Response {
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
         include_str!("../../../ui/map.js"),
     )
+        .into_response()
+}
+
+/// The console's chart library (Chart.js, vendored by scripts/setup.sh and
+/// embedded by build.rs): no CDN, the console works with no internet.
+async fn console_chart_js() -> Response {
+    let body: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/chart.umd.min.js"));
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=86400")], body)
         .into_response()
 }
 

@@ -26,6 +26,7 @@ const EDGE: &[&str] = &[
     "intake_progress",
     "console_page",
     "console_map_js",
+    "console_chart_js",
     "console_lib",
     "verify_page",
     "not_found",
