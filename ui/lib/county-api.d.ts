@@ -232,6 +232,23 @@ export type LookupRequest = {
  */
 id: string, };
 
+export type MemberPage = { total: number, page: number, size: number, rows: Array<MemberRow>, };
+
+export type MemberQuery = { township: RecordId | null, union: RecordId | null, 
+/**
+ * A whole name (found by its keyed hash: the server keeps no names in
+ * the clear) or a whole resident ID.
+ */
+q: string | null, status: MemberStatus, page: number | null, size: number | null, };
+
+export type MemberRow = { id: RecordId, name: string, 
+/**
+ * Masked: `110105********002X`.
+ */
+resident_id: string, township: string, union: string, employer: string, joined_on: string, left_on: string | null, };
+
+export type MemberStatus = "all" | "active" | "left";
+
 export type Message = { zh: string, en: string, };
 
 export type Month = { 
@@ -562,4 +579,5 @@ export interface CountyOperations {
   ThreeClears: { request: AreaQuery; response: ThreeClearsAnswer };
   ReconcileTasks: { request: TasksRequest; response: Tasks };
   ListEntities: { request: EntityQuery; response: EntityPage };
+  ListMembers: { request: MemberQuery; response: MemberPage };
 }

@@ -44,4 +44,5 @@ export const routes = {
   ThreeClears: ['GET', '/api/console/three-clears'],
   ReconcileTasks: ['POST', '/api/console/reconcile/{id}/tasks'],
   ListEntities: ['GET', '/api/console/entities'],
+  ListMembers: ['GET', '/api/console/members'],
 };

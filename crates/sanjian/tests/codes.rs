@@ -29,6 +29,7 @@ fn catalogue() -> Vec<Entry> {
 /// reset confirmation.
 const NOT_CODES: &[&str] = &[
     "BLOB",
+    "OUT_DIR",
     "BYTEA",
     "NULL",
     "DELETE",
