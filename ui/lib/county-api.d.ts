@@ -324,7 +324,25 @@ unplaced: number, };
 
 export type QuarantineItem = { id: number, device: string, doc: string, code: string, detail: string, created_at: number, };
 
-export type QuarantineList = { items: Array<QuarantineItem>, };
+export type QuarantineList = { items: Array<QuarantineItem>, 
+/**
+ * Entries waiting (of the code asked for), over every page.
+ */
+total: number, 
+/**
+ * Entries waiting by reason's code (for the filter).
+ */
+by_code: Array<[string, number]>, page: number, size: number, };
+
+export type QuarantineQuery = { 
+/**
+ * One reason's entries only (`OUT_OF_SCOPE`, `RULES_BROKEN`…).
+ */
+code: string | null, 
+/**
+ * From 1.
+ */
+page: number | null, size: number | null, };
 
 export type Rate = { numerator: number, denominator: number, };
 
@@ -554,7 +572,7 @@ export interface CountyOperations {
   RotateToken: { request: Nothing; response: Rotated };
   WipeCheck: { request: Nothing; response: WipeAnswer };
   Lookup: { request: LookupRequest; response: Lookup };
-  ListQuarantine: { request: Nothing; response: QuarantineList };
+  ListQuarantine: { request: QuarantineQuery; response: QuarantineList };
   ResolveQuarantine: { request: Resolve; response: Resolved };
   RevokeCard: { request: RevokeCardRequest; response: CardRevoked };
   CardRoot: { request: Nothing; response: CardRootKey };

@@ -183,6 +183,9 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         .args([&base, "admin", &password])
         .arg(&stats_file)
         .arg(&shots)
+        // The quarantined write above is reviewed; 三个清楚 is checked against the CLI's.
+        .arg("review")
+        .arg(&clears_file)
         .output()
         .unwrap();
     assert!(

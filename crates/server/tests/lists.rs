@@ -186,3 +186,47 @@ fn a_clerk_lists_their_townships_members_only() {
     let (st, v) = members(&s, &clerk, &format!("township={t1}"));
     assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")));
 }
+
+#[test]
+fn the_quarantine_pages_and_filters_by_reason() {
+    use sync::wire::{self, Message as _};
+    let s = start(Backend::Sqlite);
+    let dev = s.enrol(s.township_grant(0), 71);
+    let (st, _) = s.post_json(&format!("/api/devices/{}/revoke", dev.id), Some(&s.admin), &serde_json::json!({}));
+    assert_eq!(st, 200);
+    // A revoked tablet's push is kept whole, an entry per document.
+    let docs = (0..5u8)
+        .map(|i| wire::PushDoc { id: RecordId(server::auth::hex(&[i + 1; 16])), heads: vec![], bytes: vec![i; 64] })
+        .collect();
+    let (st, _) = s.raw(sync::client::path::PUSH, &dev.token, wire::PushRequest { docs }.encode());
+    assert_eq!(st, 401);
+    let list = |q: &str| {
+        let (st, v) = s.answer(s.http.get(format!("{}/api/quarantine?{q}", s.endpoint.base)).bearer_auth(&s.admin));
+        assert_eq!(st, 200, "{v}");
+        v
+    };
+    let first = list("size=2");
+    let waiting = first["total"].as_i64().unwrap();
+    assert!(waiting >= 1, "{first}");
+    assert_eq!(first["items"].as_array().unwrap().len() as i64, waiting.min(2));
+    let by_code: i64 = first["by_code"].as_array().unwrap().iter().map(|c| c[1].as_i64().unwrap()).sum();
+    assert_eq!(by_code, waiting, "the codes' counts add up");
+    // Every entry once over the pages, oldest first.
+    let mut ids = Vec::new();
+    for page in 1..=((waiting + 1) / 2) {
+        ids.extend(
+            list(&format!("size=2&page={page}"))["items"].as_array().unwrap().iter().map(|i| i["id"].as_i64().unwrap()),
+        );
+    }
+    assert_eq!(ids.len() as i64, waiting);
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    let code = first["by_code"][0][0].as_str().unwrap().to_owned();
+    assert_eq!(list(&format!("code={code}"))["total"], first["by_code"][0][1]);
+    assert_eq!(list("code=NO_SUCH_CODE")["total"], 0);
+    // A clerk cannot read it.
+    let (_, v) =
+        s.post_json("/api/login", None, &serde_json::json!({"username": "clerk", "password": "battery staple"}));
+    let (st, _) =
+        s.answer(s.http.get(format!("{}/api/quarantine", s.endpoint.base)).bearer_auth(v["token"].as_str().unwrap()));
+    assert_eq!(st, 403);
+}

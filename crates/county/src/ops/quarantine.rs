@@ -2,7 +2,7 @@
 //! broken, out of scope, a revoked device's), kept for a county admin to
 //! apply or dismiss, never dropped.
 
-use super::{Cx, Method, Nothing, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::error::CountyError;
 use serde::{Deserialize, Serialize};
@@ -21,20 +21,44 @@ pub struct QuarantineItem {
 #[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct QuarantineList {
     pub items: Vec<QuarantineItem>,
+    /// Entries waiting (of the code asked for), over every page.
+    pub total: i64,
+    /// Entries waiting by reason's code (for the filter).
+    pub by_code: Vec<(String, i64)>,
+    pub page: u32,
+    pub size: u32,
 }
 
-/// `GET /api/quarantine`: what is waiting, oldest first.
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
+pub struct QuarantineQuery {
+    /// One reason's entries only (`OUT_OF_SCOPE`, `RULES_BROKEN`…).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// From 1.
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub page: Option<u32>,
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub size: Option<u32>,
+}
+
+/// `GET /api/quarantine`: what is waiting, oldest first, a page at a time
+/// (50 unless asked; at most 200).
 #[derive(Debug)]
 pub struct ListQuarantine;
 
 impl Operation for ListQuarantine {
     const METHOD: Method = Method::Get;
     const PATH: &str = "/api/quarantine";
-    type Request = Nothing;
+    type Request = QuarantineQuery;
     type Response = QuarantineList;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
-    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<QuarantineList, CountyError> {
-        let items = server::quarantine_list(cx.db, 1000)?
+    fn run(cx: &mut Cx<'_>, q: QuarantineQuery) -> Result<QuarantineList, CountyError> {
+        let size = q.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
+        let page = q.page.unwrap_or(1).max(1);
+        let code = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
+        let (entries, total, by_code) =
+            server::quarantine_page(cx.db, code, i64::from(page - 1) * i64::from(size), i64::from(size))?;
+        let items = entries
             .into_iter()
             .map(|q| QuarantineItem {
                 id: q.id,
@@ -45,7 +69,7 @@ impl Operation for ListQuarantine {
                 created_at: q.created_at,
             })
             .collect();
-        Ok(QuarantineList { items })
+        Ok(QuarantineList { items, total, by_code, page, size })
     }
 }
 

@@ -86,12 +86,37 @@ pub struct QuarantineEntry {
 
 /// Unresolved quarantine entries, oldest first.
 pub fn quarantine_list(db: &mut dyn Sql, limit: i64) -> Result<Vec<QuarantineEntry>, SyncError> {
-    let rows = db.query(
-        "SELECT id, device_id, doc_id, code, detail, created_at FROM quarantine
-         WHERE resolved_at IS NULL ORDER BY id LIMIT $1",
-        &[limit.into()],
-    )?;
-    Ok(rows
+    Ok(quarantine_page(db, None, 0, limit)?.0)
+}
+
+/// A page of the unresolved entries (of one reason's code, if given),
+/// oldest first, after `offset` of them; with how many there are in all
+/// and by code.
+pub fn quarantine_page(
+    db: &mut dyn Sql,
+    code: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<QuarantineEntry>, i64, Vec<(String, i64)>), SyncError> {
+    let by_code: Vec<(String, i64)> = db
+        .query("SELECT code, count(*) FROM quarantine WHERE resolved_at IS NULL GROUP BY code ORDER BY code", &[])?
+        .into_iter()
+        .map(|r| (r[0].text().unwrap_or_default().to_owned(), r[1].int()))
+        .collect();
+    let total = by_code.iter().filter(|(c, _)| code.is_none_or(|k| k == c)).map(|(_, n)| n).sum();
+    let rows = match code {
+        Some(c) => db.query(
+            "SELECT id, device_id, doc_id, code, detail, created_at FROM quarantine
+             WHERE resolved_at IS NULL AND code = $1 ORDER BY id LIMIT $2 OFFSET $3",
+            &[c.into(), limit.into(), offset.into()],
+        )?,
+        None => db.query(
+            "SELECT id, device_id, doc_id, code, detail, created_at FROM quarantine
+             WHERE resolved_at IS NULL ORDER BY id LIMIT $1 OFFSET $2",
+            &[limit.into(), offset.into()],
+        )?,
+    };
+    let entries = rows
         .into_iter()
         .map(|r| QuarantineEntry {
             id: r[0].int(),
@@ -101,7 +126,8 @@ pub fn quarantine_list(db: &mut dyn Sql, limit: i64) -> Result<Vec<QuarantineEnt
             detail: r[4].text().unwrap_or_default().into(),
             created_at: r[5].int(),
         })
-        .collect())
+        .collect();
+    Ok((entries, total, by_code))
 }
 
 /// The changes held in a quarantine entry (for review, or to apply them).
