@@ -89,6 +89,10 @@ pub fn quarantine_list(db: &mut dyn Sql, limit: i64) -> Result<Vec<QuarantineEnt
     Ok(quarantine_page(db, None, 0, limit)?.0)
 }
 
+/// A page of the quarantine: its entries, how many match in all, and how
+/// many wait under each reason's code.
+pub type QuarantinePage = (Vec<QuarantineEntry>, i64, Vec<(String, i64)>);
+
 /// A page of the unresolved entries (of one reason's code, if given),
 /// oldest first, after `offset` of them; with how many there are in all
 /// and by code.
@@ -97,7 +101,7 @@ pub fn quarantine_page(
     code: Option<&str>,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<QuarantineEntry>, i64, Vec<(String, i64)>), SyncError> {
+) -> Result<QuarantinePage, SyncError> {
     let by_code: Vec<(String, i64)> = db
         .query("SELECT code, count(*) FROM quarantine WHERE resolved_at IS NULL GROUP BY code ORDER BY code", &[])?
         .into_iter()
