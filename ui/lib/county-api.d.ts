@@ -64,7 +64,21 @@ rows?: number | null,
  */
 full_ids?: boolean | null, note?: string | null, };
 
-export type AuditLog = { entries: Array<AuditEntry>, };
+export type AuditLog = { entries: Array<AuditEntry>, 
+/**
+ * Entries of the kind asked for, in all.
+ */
+total: number, page: number, size: number, };
+
+export type AuditQuery = { 
+/**
+ * `export`, `import`, `review`, `device` or `configure`; all when absent.
+ */
+kind: string | null, 
+/**
+ * From 1.
+ */
+page: number | null, size: number | null, };
 
 export type CampaignAnswer = { config: CampaignConfig, 
 /**
@@ -587,7 +601,7 @@ export interface CountyOperations {
   ListAreas: { request: Nothing; response: AreaTree };
   AddArea: { request: AreaRequest; response: AreaId };
   EditArea: { request: AreaEdit; response: AreaId };
-  Audit: { request: Nothing; response: AuditLog };
+  Audit: { request: AuditQuery; response: AuditLog };
   Conflicts: { request: Nothing; response: Items<ConflictItem> };
   Settle: { request: SettleRequest; response: Settled };
   Duplicates: { request: Nothing; response: Items<Pair> };

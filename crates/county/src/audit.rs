@@ -24,10 +24,30 @@ pub struct AuditEntry {
     pub note: Option<String>,
 }
 
+/// The kinds of entry, by the table each is kept in.
+pub const KINDS: &[&str] = &["export", "import", "review", "device", "configure"];
+
 /// The newest `limit` entries of every kind, merged newest first.
 pub fn entries(db: &mut dyn Sql, limit: usize) -> Result<Vec<AuditEntry>, SyncError> {
+    Ok(page(db, 0, None, limit)?.0)
+}
+
+/// A page of the log: `limit` entries after the newest `offset`, of one
+/// kind (`KINDS`) or all, newest first, and how many entries of that kind
+/// there are in all. (By offset, not by time: entries written in the same
+/// millisecond are neither skipped nor shown twice across a page's edge.)
+pub fn page(
+    db: &mut dyn Sql,
+    offset: usize,
+    kind: Option<&str>,
+    limit: usize,
+) -> Result<(Vec<AuditEntry>, i64), SyncError> {
     let text = |v: &sync::server::Val| v.text().map(str::to_owned);
+    let wants = |k: &str| kind.is_none_or(|w| w == k);
+    let before = i64::MAX;
+    let n = (offset + limit) as i64;
     let mut out = Vec::new();
+    let mut total = 0;
     let entry = |at: i64, who: Option<String>, action: String, what: String| AuditEntry {
         at,
         who,
@@ -37,60 +57,89 @@ pub fn entries(db: &mut dyn Sql, limit: usize) -> Result<Vec<AuditEntry>, SyncEr
         full_ids: None,
         note: None,
     };
-    for r in
-        db.query("SELECT at, who, ledger, format, filter, rows, full_ids FROM exports ORDER BY at DESC LIMIT 200", &[])?
-    {
-        let what = format!(
-            "{} {} {}",
-            r[2].text().unwrap_or_default(),
-            r[3].text().unwrap_or_default(),
-            r[4].text().unwrap_or_default()
-        );
-        out.push(AuditEntry {
-            rows: Some(r[5].int()),
-            full_ids: Some(r[6].int() != 0),
-            ..entry(r[0].int(), text(&r[1]), "export".into(), what)
-        });
-    }
-    for r in db.query("SELECT at, who, source, rows FROM imports ORDER BY at DESC LIMIT 200", &[])? {
-        let what = r[2].text().unwrap_or_default().to_owned();
-        out.push(AuditEntry { rows: Some(r[3].int()), ..entry(r[0].int(), text(&r[1]), "import".into(), what) });
-    }
-    for r in db.query(
-        "SELECT resolved_at, resolution, doc_id, code FROM quarantine WHERE resolved_at IS NOT NULL
-         ORDER BY resolved_at DESC LIMIT 200",
-        &[],
-    )? {
-        #[derive(Deserialize, Default)]
-        struct Resolution {
-            by: Option<String>,
-            decision: Option<String>,
-            note: Option<String>,
+    let mut count = |db: &mut dyn Sql, sql: &str| -> Result<(), SyncError> {
+        total += db.query(sql, &[])?.first().map_or(0, |r| r[0].int());
+        Ok(())
+    };
+    if wants("export") {
+        count(db, "SELECT count(*) FROM exports")?;
+        for r in db.query(
+            "SELECT at, who, ledger, format, filter, rows, full_ids FROM exports WHERE at < $1 ORDER BY at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let what = format!(
+                "{} {} {}",
+                r[2].text().unwrap_or_default(),
+                r[3].text().unwrap_or_default(),
+                r[4].text().unwrap_or_default()
+            );
+            out.push(AuditEntry {
+                rows: Some(r[5].int()),
+                full_ids: Some(r[6].int() != 0),
+                ..entry(r[0].int(), text(&r[1]), "export".into(), what)
+            });
         }
-        let res: Resolution = serde_json::from_str(r[1].text().unwrap_or("{}")).unwrap_or_default();
-        let what = format!("{} {}", r[3].text().unwrap_or_default(), r[2].text().unwrap_or_default());
-        let action = format!("review:{}", res.decision.as_deref().unwrap_or(""));
-        out.push(AuditEntry { note: res.note, ..entry(r[0].int(), res.by, action, what) });
     }
-    for r in db.query(
-        "SELECT e.at, e.who, e.what, e.device_id, d.person FROM device_events e
-         LEFT JOIN devices d ON d.id = e.device_id ORDER BY e.at DESC LIMIT 200",
-        &[],
-    )? {
-        let action = format!("device:{}", r[2].text().unwrap_or_default());
-        let what = format!("{} {}", r[4].text().unwrap_or_default(), r[3].text().unwrap_or_default());
-        out.push(entry(r[0].int(), text(&r[1]), action, what));
+    if wants("import") {
+        count(db, "SELECT count(*) FROM imports")?;
+        for r in db.query(
+            "SELECT at, who, source, rows FROM imports WHERE at < $1 ORDER BY at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let what = r[2].text().unwrap_or_default().to_owned();
+            out.push(AuditEntry { rows: Some(r[3].int()), ..entry(r[0].int(), text(&r[1]), "import".into(), what) });
+        }
     }
-    for r in db.query("SELECT at, who, what FROM config_log ORDER BY at DESC LIMIT 200", &[])? {
-        let what = r[2].text().unwrap_or_default().to_owned();
-        out.push(entry(r[0].int(), text(&r[1]), "configure".into(), what));
+    if wants("review") {
+        count(db, "SELECT count(*) FROM quarantine WHERE resolved_at IS NOT NULL")?;
+        for r in db.query(
+            "SELECT resolved_at, resolution, doc_id, code FROM quarantine WHERE resolved_at IS NOT NULL AND resolved_at < $1
+             ORDER BY resolved_at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            #[derive(Deserialize, Default)]
+            struct Resolution {
+                by: Option<String>,
+                decision: Option<String>,
+                note: Option<String>,
+            }
+            let res: Resolution = serde_json::from_str(r[1].text().unwrap_or("{}")).unwrap_or_default();
+            let what = format!("{} {}", r[3].text().unwrap_or_default(), r[2].text().unwrap_or_default());
+            let action = format!("review:{}", res.decision.as_deref().unwrap_or(""));
+            out.push(AuditEntry { note: res.note, ..entry(r[0].int(), res.by, action, what) });
+        }
+        count(db, "SELECT count(*) FROM reviews")?;
+        for r in db.query(
+            "SELECT at, by_user, queue, decision, id, note FROM reviews WHERE at < $1 ORDER BY at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let action = format!("review:{}", r[3].text().unwrap_or_default());
+            let what = format!("{} {}", r[2].text().unwrap_or_default(), r[4].text().unwrap_or_default());
+            out.push(AuditEntry { note: text(&r[5]), ..entry(r[0].int(), text(&r[1]), action, what) });
+        }
     }
-    for r in db.query("SELECT at, by_user, queue, decision, id, note FROM reviews ORDER BY at DESC LIMIT 200", &[])? {
-        let action = format!("review:{}", r[3].text().unwrap_or_default());
-        let what = format!("{} {}", r[2].text().unwrap_or_default(), r[4].text().unwrap_or_default());
-        out.push(AuditEntry { note: text(&r[5]), ..entry(r[0].int(), text(&r[1]), action, what) });
+    if wants("device") {
+        count(db, "SELECT count(*) FROM device_events")?;
+        for r in db.query(
+            "SELECT e.at, e.who, e.what, e.device_id, d.person FROM device_events e
+             LEFT JOIN devices d ON d.id = e.device_id WHERE e.at < $1 ORDER BY e.at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let action = format!("device:{}", r[2].text().unwrap_or_default());
+            let what = format!("{} {}", r[4].text().unwrap_or_default(), r[3].text().unwrap_or_default());
+            out.push(entry(r[0].int(), text(&r[1]), action, what));
+        }
     }
-    out.sort_by_key(|e| std::cmp::Reverse(e.at));
-    out.truncate(limit);
-    Ok(out)
+    if wants("configure") {
+        count(db, "SELECT count(*) FROM config_log")?;
+        for r in db.query(
+            "SELECT at, who, what FROM config_log WHERE at < $1 ORDER BY at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let what = r[2].text().unwrap_or_default().to_owned();
+            out.push(entry(r[0].int(), text(&r[1]), "configure".into(), what));
+        }
+    }
+    out.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| (&a.action, &a.what).cmp(&(&b.action, &b.what))));
+    Ok((out.into_iter().skip(offset).take(limit).collect(), total))
 }

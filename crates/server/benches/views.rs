@@ -140,7 +140,7 @@ fn main() {
         c.run_as::<ops::lists::ListMembers>(&admin, members(r#"{"q":"王芳"}"#)).unwrap();
     }));
     note(time("audit log", &mut || {
-        c.run_as::<ops::audit::Audit>(&admin, Nothing {}).unwrap();
+        c.run_as::<ops::audit::Audit>(&admin, Default::default()).unwrap();
     }));
     println!("  slowest view request, p95: {:.1} ms (target ≤ 300 ms)", worst.as_secs_f64() * 1000.0);
 }

@@ -1,6 +1,6 @@
 //! The audit log for county admins.
 
-use super::{Cx, Method, Nothing, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::audit::AuditEntry;
 use crate::error::CountyError;
@@ -9,19 +9,44 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
+    /// Entries of the kind asked for, in all.
+    pub total: i64,
+    pub page: u32,
+    pub size: u32,
 }
 
-/// `GET /api/console/audit`: newest first, 300 entries.
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
+pub struct AuditQuery {
+    /// `export`, `import`, `review`, `device` or `configure`; all when absent.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// From 1.
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub page: Option<u32>,
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub size: Option<u32>,
+}
+
+/// `GET /api/console/audit`: newest first, a page at a time (50 unless
+/// asked; at most 200), of one kind or all.
 #[derive(Debug)]
 pub struct Audit;
 
 impl Operation for Audit {
     const METHOD: Method = Method::Get;
     const PATH: &str = "/api/console/audit";
-    type Request = Nothing;
+    type Request = AuditQuery;
     type Response = AuditLog;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
-    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<AuditLog, CountyError> {
-        Ok(AuditLog { entries: crate::audit::entries(cx.db, 300)? })
+    fn run(cx: &mut Cx<'_>, q: AuditQuery) -> Result<AuditLog, CountyError> {
+        let kind = q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty());
+        if kind.is_some_and(|k| !crate::audit::KINDS.contains(&k)) {
+            return Err(CountyError::bad_request());
+        }
+        let size = q.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
+        let page = q.page.unwrap_or(1).clamp(1, 10_000);
+        let offset = (page as usize - 1) * size as usize;
+        let (entries, total) = crate::audit::page(cx.db, offset, kind, size as usize)?;
+        Ok(AuditLog { entries, total, page, size })
     }
 }
