@@ -10,7 +10,7 @@
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, failures, go } from "./lib.mjs";
+import { check, failures, go, sub } from "./lib.mjs";
 
 const [base, password, areasFile, unionsFile, membersFile, shots] = process.argv.slice(2);
 const browser = await chromium.launch({
@@ -30,6 +30,7 @@ try {
 
   // Nothing yet: the console asks for the county's name first.
   await go(page, "config");
+  await sub(page, "areas");
   await page.waitForSelector("#ar-county:not([hidden])");
   check(await page.isHidden("#ar-township-add"), "no township can be added before the county is named");
   await page.fill("#ar-county-name", "示范县");

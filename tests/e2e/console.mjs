@@ -6,7 +6,7 @@
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { check, failures, go } from "./lib.mjs";
+import { check, failures, go, sub } from "./lib.mjs";
 import { countyCall } from "../../ui/lib/county-client.js";
 
 // With "review", one quarantined write is expected, and dismissed with a
@@ -70,9 +70,11 @@ try {
   check((await page.inputValue("#tw-pick")) === second.id, `a deep link opens ${second.name}`);
   await page.selectOption("#tw-pick", first.id);
   await page.waitForFunction((name) => document.querySelector("#td-title").textContent === name, first.name);
-  check(page.url().endsWith(`#/township/${first.id}`), "choosing another township changes the address");
+  check(page.url().includes(`#/township/${first.id}`), "choosing another township changes the address");
   if (shots) await page.screenshot({ path: join(shots, "console-dashboard.png"), fullPage: true });
   if (clearsFile) {
+    await sub(page, "clears");
+    check(page.url().endsWith("/clears"), "三个清楚 at its own address");
     const clears = JSON.parse(readFileSync(clearsFile, "utf8"));
     await page.selectOption("#tc-area", stats.townships[0].id);
     await page.waitForSelector("#tc-summary");
@@ -126,6 +128,7 @@ try {
   check((await page.$$eval("#ml-list tbody tr[data-member] td:first-child", (ns) => ns.map((n) => n.textContent))).every((n) => n === someone), `found by name: ${someone}`);
   // The door-to-door census of the first township: counts, map, lists.
   await go(page, "township");
+  await sub(page, "census");
   await page.waitForSelector("#cs-summary[data-not-visited]");
   const taskTownship = await page.$eval("#rc-task-township", (s) => s.value);
   await page.selectOption("#cs-township", taskTownship);
@@ -164,6 +167,7 @@ try {
   // Configuration: a township clerk's account (first password shown once),
   // a device's enrolment code as a QR, and the enrolled devices.
   await go(page, "config");
+  await sub(page, "staff");
   await page.waitForSelector("#staff-list tr[data-user]");
   await page.fill("#st-username", "王芳");
   await page.selectOption("#st-role", "township_staff");
@@ -179,9 +183,12 @@ try {
   check((await page.$$("#device-list tr[data-device] button[data-action=wipe]")).length >= 1, "a lost device can be wiped remotely");
   // The area tree: a grid added to the first township, then a surveyor's
   // enrolment code for that grid.
+  await sub(page, "areas");
   await page.waitForSelector("#ar-list tr[data-level=grid]");
   const tid = await page.inputValue("#ar-township");
+  await sub(page, "staff");
   await page.selectOption("#en-township", tid);
+  await sub(page, "areas");
   await page.selectOption("#ar-level", "grid");
   await page.fill("#ar-name", "测试新网格");
   await page.click("#ar-create");
@@ -192,6 +199,7 @@ try {
   await page.click("#ar-create");
   await page.waitForSelector('#ar-status[data-code="AREA_NAME_TAKEN"]');
   check(true, "the same name twice is refused");
+  await sub(page, "staff");
   const gridId = await page.$eval("#en-grids", (sel) => [...sel.options].find((o) => o.textContent === "测试新网格").value);
   await page.selectOption("#en-grids", gridId);
   await page.fill("#en-person", "网格员甲");
@@ -205,6 +213,7 @@ try {
   // The year's targets and calendar: a deadline before its start is
   // refused in plain words; then the coverage goal is set to 50%.
   await go(page, "config");
+  await sub(page, "campaign");
   await page.waitForSelector('#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]');
   const deadline = '#cp-calendar tr[data-phase="founding"] input[data-p-key="deadline"]';
   const year = (await page.inputValue(deadline)).slice(0, 4);
@@ -220,7 +229,7 @@ try {
   check(true, "the dashboard measures coverage against the new goal");
   // The audit log shows the export just made and the review decision.
   await page.reload();
-  await page.waitForSelector('body[data-view="config"]');
+  await page.waitForSelector('body[data-view="config"][data-sub="campaign"]');
   check(true, "a reload keeps the view");
   await go(page, "audit");
   await page.waitForSelector('#audit-log tr[data-action="export"]');
@@ -242,15 +251,15 @@ try {
   // test script copies them into docs/screenshots/console/ when asked);
   // how tall each is, in screens.
   if (shots) {
-    const views = ["overview", `township/${first.id}`, "entities", "members", "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "audit"];
+    const views = ["overview", `township/${first.id}`, `township/${first.id}/clears`, `township/${first.id}/census`, "entities", "members", "review/quarantine", "review/conflicts", "review/duplicates", "review/credit-codes", "ledgers", "reconcile", "config", "config/areas", "config/staff", "audit"];
     const heights = {};
     for (const [label, width, height] of [["desktop", 1280, 900], ["tablet", 820, 1180]]) {
       await page.setViewportSize({ width, height });
       for (const view of views) {
         await page.goto(`${base}/console#/${view}`);
-        await page.waitForSelector(`body[data-view="${view.startsWith("township") ? "township" : view}"]`);
+        await page.waitForSelector(`body[data-view="${view.startsWith("township") ? "township" : view.startsWith("config") ? "config" : view}"]`);
         await page.waitForTimeout(400);
-        const name = view.startsWith("township") ? "township" : view.replace("/", "-");
+        const name = view.startsWith("township") ? `township${view.split("/")[2] ? "-" + view.split("/")[2] : ""}` : view.replace("/", "-");
         await page.screenshot({ path: join(shots, `${name}-${label}.png`), fullPage: true });
         heights[`${name}-${label}`] = +(await page.evaluate((h) => document.documentElement.scrollHeight / h, height)).toFixed(1);
       }

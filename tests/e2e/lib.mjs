@@ -193,3 +193,10 @@ export async function go(page, view) {
   await page.click(`#nav a[data-nav="${view}"]`);
   await page.waitForSelector(`body[data-view="${view}"]`);
 }
+
+// A part of the current view (a township's census, the configuration's
+// areas): a click on the view's own sub-navigation.
+export async function sub(page, part) {
+  await page.click(`section:not([hidden]) .subnav a[data-sub="${part}"]`);
+  await page.waitForSelector(`body[data-sub="${part}"]`);
+}
