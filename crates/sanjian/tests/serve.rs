@@ -240,11 +240,12 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
         assert_eq!(m.employer_name, "重复登记测试厂", "the value chosen in the console");
     }
 
-    // A clerk's day at an upright tablet's width, in English: two tablets of
-    // the township changed one entity's address to different values
-    // offline; the console, opened at the conflicts queue's address, settles
-    // it, then goes to a township and downloads a ledger through the
-    // navigation. Both tablets then hold the value chosen.
+    // A clerk's day, in Chinese at a desktop's width and in English at an
+    // upright tablet's: two tablets of the township changed an entity's
+    // address to different values offline; the console, opened at the
+    // conflicts queue's address, settles it, then goes to a township and
+    // downloads a ledger through the navigation. Both tablets then hold the
+    // value chosen.
     let second = dir.path().join("device2.db");
     let text2 = ok(sanjian(&[
         "enrol",
@@ -260,42 +261,50 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     ]));
     ok(sanjian(&["device", "enrol", "--db", s(&second), "--text", text2.trim()]));
     ok(sanjian(&["device", "sync", "--db", s(&second), "--json"]));
-    let entity = device_store(&device).list(registry::model::RecordKind::Entity, None, 1).unwrap()[0].id.clone();
-    for (path, address) in [(&device, "东街一号"), (&second, "西街二号")] {
-        let mut store = device_store(path);
-        let mut record = store.get(&entity).unwrap().unwrap().record;
-        let registry::model::Record::Entity(e) = &mut record else { panic!("an entity") };
-        e.address = address.into();
-        store.update(&entity, record, time::macros::date!(2026 - 11 - 25)).unwrap();
-    }
-    for path in [&device, &second] {
-        ok(sanjian(&["device", "sync", "--db", s(path), "--json"]));
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console-day.mjs");
-    let o = Command::new("node")
-        .arg(&script)
-        .args([&base, "admin", &password, entity.as_str()])
-        .arg(&shots)
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "a clerk's day in chromium: {}\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let chose = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .find_map(|l| l.strip_prefix("chose: ").map(str::to_owned))
-        .expect("the script says which value it chose");
-    for path in [&device, &second] {
-        ok(sanjian(&["device", "sync", "--db", s(path), "--json"]));
-        let store = device_store(path);
-        let registry::model::Record::Entity(e) = store.get(&entity).unwrap().unwrap().record else {
-            panic!("an entity")
-        };
-        assert_eq!(e.address, chose, "the value settled in the console, on {}", path.display());
-        assert!(store.conflicts(&entity).unwrap().is_empty(), "no conflict left on {}", path.display());
+    let entities: Vec<registry::model::RecordId> = device_store(&device)
+        .list(registry::model::RecordKind::Entity, None, 2)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(entities.len(), 2, "two entities in the township");
+    for (entity, (lang, width, height)) in entities.iter().zip([("zh", "1280", "900"), ("en", "820", "1180")]) {
+        for (path, address) in [(&device, "东街一号"), (&second, "西街二号")] {
+            let mut store = device_store(path);
+            let mut record = store.get(entity).unwrap().unwrap().record;
+            let registry::model::Record::Entity(e) = &mut record else { panic!("an entity") };
+            e.address = address.into();
+            store.update(entity, record, time::macros::date!(2026 - 11 - 25)).unwrap();
+        }
+        for path in [&device, &second] {
+            ok(sanjian(&["device", "sync", "--db", s(path), "--json"]));
+        }
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/console-day.mjs");
+        let o = Command::new("node")
+            .arg(&script)
+            .args([&base, "admin", &password, entity.as_str(), lang, width, height])
+            .arg(&shots)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "a clerk's day in chromium ({lang}, {width} px): {}\n{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let chose = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("chose: ").map(str::to_owned))
+            .expect("the script says which value it chose");
+        for path in [&device, &second] {
+            ok(sanjian(&["device", "sync", "--db", s(path), "--json"]));
+            let store = device_store(path);
+            let registry::model::Record::Entity(e) = store.get(entity).unwrap().unwrap().record else {
+                panic!("an entity")
+            };
+            assert_eq!(e.address, chose, "the value settled in the console, on {}", path.display());
+            assert!(store.conflicts(entity).unwrap().is_empty(), "no conflict left on {}", path.display());
+        }
     }
 
     // The member ledger from the command line: masked, so no ID number or
