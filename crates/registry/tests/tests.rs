@@ -4,6 +4,7 @@
 //! One test binary with a module per area, so the crate is linked once.
 
 mod ids;
+mod labels;
 mod progress;
 mod rules;
 mod validate;
