@@ -1,6 +1,8 @@
 // The census map, shared by the field app and the county console (which
-// the server serves it to as /console/map.js): no tiles (nothing to fetch
-// offline), only each grid's outline drawn from its points and the points.
+// the server serves it to as /console/map.js): each grid's outline drawn
+// from its points and the points, on nothing (nothing to fetch offline)
+// or, in the console, on the county's own base map when its server has
+// one (an MBTiles file: tiles from the county server, never the internet).
 // Positions are in millionths of a degree.
 
 // The visits of a township or grid this year on an outline map: each
@@ -39,23 +41,53 @@ function hull(points) {
   return lower.slice(0, -1).concat(upper.slice(0, -1));
 }
 
+/** Web Mercator pixels of a position at zoom `z` (256-pixel tiles). */
+function mercator(lat, lon, z) {
+  const n = 256 * 2 ** z;
+  const s = Math.sin(Math.max(-85, Math.min(85, lat)) * Math.PI / 180);
+  return [(lon + 180) / 360 * n, (0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)) * n];
+}
+
 /**
  * An SVG of `points` ({id, name, grid, lat_e6, lon_e6, outcome, visited_on, manual}).
  * `gridName(id)` labels a grid's outline; `outcomeLabel(key)` a point's title.
+ * With `basemap` ({minzoom, maxzoom, url(z, x, y)}) the points sit on its
+ * tiles, at the deepest zoom where they all fit.
  */
-export function mapSvg(points, gridName, outcomeLabel) {
+export function mapSvg(points, gridName, outcomeLabel, basemap = null) {
   const W = 720, H = 480, pad = 24;
   const { svg, el } = svgBuilder(W, H, 'map');
   const lats = points.map((p) => p.lat_e6);
   const lons = points.map((p) => p.lon_e6);
   const [minLat, maxLat, minLon, maxLon] = [Math.min(...lats), Math.max(...lats), Math.min(...lons), Math.max(...lons)];
-  // Equirectangular, a degree of longitude shortened by the latitude's cosine.
-  const k = Math.cos(((minLat + maxLat) / 2e6) * Math.PI / 180);
-  const spanX = Math.max(1, (maxLon - minLon) * k);
-  const spanY = Math.max(1, maxLat - minLat);
-  const scale = Math.min((W - 2 * pad) / spanX, (H - 2 * pad) / spanY);
-  const x = (p) => pad + (p.lon_e6 - minLon) * k * scale;
-  const y = (p) => H - pad - (p.lat_e6 - minLat) * scale;
+  let x, y;
+  if (basemap) {
+    const fits = (z) => {
+      const [x0, y0] = mercator(maxLat / 1e6, minLon / 1e6, z);
+      const [x1, y1] = mercator(minLat / 1e6, maxLon / 1e6, z);
+      return x1 - x0 <= W - 2 * pad && y1 - y0 <= H - 2 * pad;
+    };
+    let z = basemap.maxzoom;
+    while (z > basemap.minzoom && !fits(z)) z -= 1;
+    const [cx, cy] = mercator((minLat + maxLat) / 2e6, (minLon + maxLon) / 2e6, z);
+    const [ox, oy] = [cx - W / 2, cy - H / 2];
+    x = (p) => mercator(p.lat_e6 / 1e6, p.lon_e6 / 1e6, z)[0] - ox;
+    y = (p) => mercator(p.lat_e6 / 1e6, p.lon_e6 / 1e6, z)[1] - oy;
+    const last = 2 ** z - 1;
+    for (let tx = Math.max(0, Math.floor(ox / 256)); tx <= Math.min(last, Math.floor((ox + W) / 256)); tx += 1) {
+      for (let ty = Math.max(0, Math.floor(oy / 256)); ty <= Math.min(last, Math.floor((oy + H) / 256)); ty += 1) {
+        el('image', { href: basemap.url(z, tx, ty), x: tx * 256 - ox, y: ty * 256 - oy, width: 256, height: 256, 'data-tile': `${z}/${tx}/${ty}` });
+      }
+    }
+  } else {
+    // Equirectangular, a degree of longitude shortened by the latitude's cosine.
+    const k = Math.cos(((minLat + maxLat) / 2e6) * Math.PI / 180);
+    const spanX = Math.max(1, (maxLon - minLon) * k);
+    const spanY = Math.max(1, maxLat - minLat);
+    const scale = Math.min((W - 2 * pad) / spanX, (H - 2 * pad) / spanY);
+    x = (p) => pad + (p.lon_e6 - minLon) * k * scale;
+    y = (p) => H - pad - (p.lat_e6 - minLat) * scale;
+  }
   const byGrid = new Map();
   for (const p of points) {
     const g = p.grid || '';

@@ -136,6 +136,12 @@ try {
   await page.waitForFunction(() => document.querySelector("#cs-map svg circle"));
   const before = Number(await page.getAttribute("#cs-summary", "data-not-visited"));
   check((await page.$$("#cs-map svg circle")).length > 0, `the township's visits are on the map (${before} not visited)`);
+  // On the county's own base map, tiles from the county server.
+  const tiles = await page.$$eval("#cs-map svg image[data-tile]", (ns) => ns.map((n) => n.getAttribute("href")));
+  check(tiles.length > 0 && tiles.every((h) => h.startsWith("/console/tiles/")), `the map lies on the county's base map (${tiles.length} tiles)`);
+  const tile = await fetch(`${base}${tiles[0]}`);
+  check(tile.ok && tile.headers.get("content-type") === "image/png", "a tile comes from the county server, with no sign-in");
+  check((await fetch(`${base}/console/tiles/9/0/0`)).status === 404, "a tile the map lacks is not found");
   // The entity the census lacks becomes a visit task in that township.
   await go(page, "reconcile");
   await page.click("#rc-make-tasks");

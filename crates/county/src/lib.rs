@@ -17,6 +17,7 @@ pub mod archive;
 pub mod areas;
 pub mod audit;
 pub mod auth;
+pub mod basemap;
 pub mod campaign;
 pub mod cards;
 pub mod census;

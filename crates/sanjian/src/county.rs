@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// PostgreSQL connections.
     #[arg(long, env = "SANJIAN_DB_POOL")]
     pub db_pool: Option<usize>,
+    /// The county's own base map under the census map: an MBTiles file
+    /// (raster tiles), served to the console with no internet.
+    #[arg(long, env = "SANJIAN_BASEMAP")]
+    pub basemap: Option<PathBuf>,
     /// Keep photos on an S3-compatible object store at this URL (e.g.
     /// http://127.0.0.1:9000) instead of the data directory.
     #[arg(long, env = "SANJIAN_S3_ENDPOINT")]
@@ -239,6 +243,9 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     state.pin = pin;
     state.https = tls.is_some();
     state.blobs = Some(blobs);
+    if let Some(path) = &args.basemap {
+        state.county.basemap = Some(county::basemap::Basemap::open(path).map_err(sync_error)?);
+    }
     state.trusted_proxies =
         if args.trusted_proxies.is_empty() { file.trusted_proxies.clone() } else { args.trusted_proxies.clone() };
     // The console's facts for documents stored before they existed.

@@ -64,10 +64,36 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     let township = stats["townships"][0]["name"].as_str().unwrap().to_owned();
     ok(sanjian(&["import", "--data", s(&data), "--from", s(&county)]));
 
+    // The county's own base map: an MBTiles file of zooms 0 to 3 (a tiny
+    // tile everywhere), for the census map.
+    let basemap = dir.path().join("county.mbtiles");
+    {
+        let db = rusqlite::Connection::open(&basemap).unwrap();
+        db.execute_batch(
+            "CREATE TABLE metadata (name TEXT, value TEXT);
+             CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB);
+             INSERT INTO metadata VALUES ('name', '示范县底图'), ('format', 'png'), ('minzoom', '0'), ('maxzoom', '3');",
+        )
+        .unwrap();
+        // A 1×1 grey PNG.
+        const PNG: &str = "89504e470d0a1a0a0000000d4948445200000001000000010806000000";
+        const PNG2: &str = "1f15c4890000000d49444154789c6360606060000000050001a5f645400000000049454e44ae426082";
+        let hex = format!("{PNG}{PNG2}");
+        let png: Vec<u8> = (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect();
+        for z in 0..=3u32 {
+            for x in 0..(1u32 << z) {
+                for y in 0..(1u32 << z) {
+                    db.execute("INSERT INTO tiles VALUES (?1, ?2, ?3, ?4)", rusqlite::params![z, x, y, png]).unwrap();
+                }
+            }
+        }
+    }
+
     // The server, on a free port, logging to a file.
     let log_path = dir.path().join("server.log");
     let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
         .args(["serve", "--data", s(&data), "--listen", "127.0.0.1:0", "--log", "debug"])
+        .args(["--basemap", s(&basemap)])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log_path).unwrap())
         .spawn()

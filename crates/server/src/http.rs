@@ -99,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
         .route("/console/vendor/chart.js", get(console_chart_js))
+        .route("/console/basemap", get(basemap_info))
+        .route("/console/tiles/{z}/{x}/{y}", get(basemap_tile))
         .route("/console/lib/{file}", get(console_lib))
         .route("/api/console/export", get(console_export))
         .route("/api/console/exports", post(start_export))
@@ -549,6 +551,18 @@ async fn console_chart_js() -> Response {
     let body: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/chart.umd.min.js"));
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=86400")], body)
         .into_response()
+}
+
+/// The county's base map, if one is configured (`county::basemap`).
+async fn basemap_info(State(st): State<Arc<AppState>>) -> Json<Option<county::basemap::BasemapInfo>> {
+    Json(st.county.basemap.as_ref().map(|b| b.info.clone()))
+}
+
+/// One tile of the base map (public geography: no sign-in).
+async fn basemap_tile(State(st): State<Arc<AppState>>, Path((z, x, y)): Path<(u8, u32, u32)>) -> ApiResult<Response> {
+    let tile = blocking(move || Ok(st.county.basemap.as_ref().map(|b| b.tile(z, x, y)).transpose()?.flatten())).await?;
+    let Some((bytes, mime)) = tile else { return Ok(ApiError::from(auth::NOT_FOUND).into_response()) };
+    Ok(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "max-age=86400")], bytes).into_response())
 }
 
 /// The front ends' shared library (`ui/lib`), as the console loads it.

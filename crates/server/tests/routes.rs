@@ -27,6 +27,8 @@ const EDGE: &[&str] = &[
     "console_page",
     "console_map_js",
     "console_chart_js",
+    "basemap_info",
+    "basemap_tile",
     "console_lib",
     "verify_page",
     "not_found",

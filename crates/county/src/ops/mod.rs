@@ -72,6 +72,8 @@ pub struct County {
     /// Where photos and other attachments are kept (`sanjian serve`: under
     /// its data directory); without it the attachment endpoints answer 503.
     pub blobs: Option<std::sync::Arc<dyn sync::blobs::BlobStore>>,
+    /// The county's own base map for the census map (`--basemap`), if any.
+    pub basemap: Option<crate::basemap::Basemap>,
 }
 
 /// How an operation is asked for over HTTP.
@@ -208,6 +210,7 @@ impl County {
             exports: Default::default(),
             intakes: Default::default(),
             blobs: None,
+            basemap: None,
         }
     }
 
