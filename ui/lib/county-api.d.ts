@@ -232,7 +232,7 @@ export type Goal = { key: string, zh: string, en: string,
  */
 rate: boolean, target: number, actual: number | null, met: boolean, };
 
-export type Items<T> = { items: Array<T>, };
+export type Items<T> = { items: Array<T>, total: number, page: number, size: number, };
 
 export type JsonValue = number | string | boolean | Array<JsonValue> | { [key in string]: JsonValue } | null;
 
@@ -313,6 +313,8 @@ id: string,
  * to correct it).
  */
 decision: string, note: string, };
+
+export type PageQuery = { page: number | null, size: number | null, };
 
 export type Pair = { kind: string, township: RecordId | null, a: Side, b: Side, 
 /**
@@ -602,11 +604,11 @@ export interface CountyOperations {
   AddArea: { request: AreaRequest; response: AreaId };
   EditArea: { request: AreaEdit; response: AreaId };
   Audit: { request: AuditQuery; response: AuditLog };
-  Conflicts: { request: Nothing; response: Items<ConflictItem> };
+  Conflicts: { request: PageQuery; response: Items<ConflictItem> };
   Settle: { request: SettleRequest; response: Settled };
-  Duplicates: { request: Nothing; response: Items<Pair> };
+  Duplicates: { request: PageQuery; response: Items<Pair> };
   DecideDuplicates: { request: Decision; response: DuplicatesDecided };
-  Overrides: { request: Nothing; response: Items<OverrideItem> };
+  Overrides: { request: PageQuery; response: Items<OverrideItem> };
   ReviewOverride: { request: OverrideReview; response: Reviewed };
   ThreeClears: { request: AreaQuery; response: ThreeClearsAnswer };
   ReconcileTasks: { request: TasksRequest; response: Tasks };

@@ -53,8 +53,26 @@ fn side(id: RecordId, record: &registry::model::Record) -> (Side, Vec<(String, S
 
 /// The unreviewed pairs in `townships`, at most `limit`, read from their documents.
 pub fn list(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships, limit: usize) -> Result<Vec<Pair>, SyncError> {
+    Ok(page(db, ctx, townships, 0, limit)?.0)
+}
+
+/// The most pairs the queue counts (a county with more has a problem the
+/// queue cannot show whole anyway).
+pub const MAX_PAIRS: usize = 100_000;
+
+/// A page of the pairs awaiting a decision: `limit` after the first
+/// `skip`, each read from its two documents, and how many pairs wait.
+pub fn page(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    townships: &Townships,
+    skip: usize,
+    limit: usize,
+) -> Result<(Vec<Pair>, usize), SyncError> {
+    let pairs = facts::near_duplicates(db, townships, MAX_PAIRS)?;
+    let total = pairs.len();
     let mut out = Vec::new();
-    for p in facts::near_duplicates(db, townships, limit)? {
+    for p in pairs.into_iter().skip(skip).take(limit) {
         let (Some(a), Some(b)) = (server::record(db, ctx, &p.a)?, server::record(db, ctx, &p.b)?) else { continue };
         let ((a, a_raw), (b, b_raw)) = (side(p.a, &a), side(p.b, &b));
         // Compared unmasked: two ID numbers that differ only where the mask
@@ -67,7 +85,7 @@ pub fn list(db: &mut dyn Sql, ctx: &Ctx<'_>, townships: &Townships, limit: usize
         differ.extend(b_raw.iter().filter(|(k, _)| !a_raw.iter().any(|(ak, _)| ak == k)).map(|(k, _)| k.clone()));
         out.push(Pair { kind: p.kind, township: p.townships[0].clone(), a, b, differ });
     }
-    Ok(out)
+    Ok((out, total))
 }
 
 /// A decision on a pair.

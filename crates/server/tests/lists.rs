@@ -267,3 +267,27 @@ fn the_audit_log_pages_every_entry_once_even_within_one_millisecond() {
         s.answer(s.http.get(format!("{}/api/console/audit?kind=nonsense", s.endpoint.base)).bearer_auth(&s.admin));
     assert_eq!(st, 400);
 }
+
+#[test]
+fn every_review_queue_pages_with_its_total() {
+    let s = start(Backend::Sqlite);
+    for queue in ["conflicts", "duplicates", "overrides"] {
+        let get = |q: &str| {
+            let (st, v) =
+                s.answer(s.http.get(format!("{}/api/console/{queue}?{q}", s.endpoint.base)).bearer_auth(&s.admin));
+            assert_eq!(st, 200, "{queue}: {v}");
+            v
+        };
+        let all = get("size=200");
+        let total = all["total"].as_u64().unwrap() as usize;
+        assert_eq!(all["items"].as_array().unwrap().len(), total.min(200), "{queue}");
+        let mut seen = 0;
+        for page in 1..=total.max(1) {
+            let v = get(&format!("size=1&page={page}"));
+            assert_eq!(v["total"].as_u64().unwrap() as usize, total, "{queue}: the same total on every page");
+            seen += v["items"].as_array().unwrap().len();
+        }
+        assert_eq!(seen, total, "{queue}: every item once, a page at a time");
+        assert!(get(&format!("size=1&page={}", total + 1))["items"].as_array().unwrap().is_empty(), "{queue}");
+    }
+}

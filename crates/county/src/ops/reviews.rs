@@ -3,7 +3,7 @@
 //! back, and 三个清楚 of an area. Each lists only what the staff member's
 //! townships hold, and refuses a decision on anything outside them.
 
-use super::{Cx, Method, Nothing, Operation};
+use super::{Cx, Method, Operation};
 use crate::actor::Allowed;
 use crate::auth;
 use crate::duplicates::{Decision, Pair};
@@ -49,9 +49,32 @@ pub struct ConflictItem {
     pub conflicts: Vec<ShownConflict>,
 }
 
+/// A page of a review queue: its items, how many wait in all (of those the
+/// caller sees), the page and its size.
 #[derive(Debug, Serialize, ts_rs::TS)]
 pub struct Items<T> {
     pub items: Vec<T>,
+    pub total: usize,
+    pub page: u32,
+    pub size: u32,
+}
+
+/// Which page of a queue (from 1; 50 a page unless asked; at most 200).
+#[derive(Debug, Default, Deserialize, Serialize, ts_rs::TS)]
+pub struct PageQuery {
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub page: Option<u32>,
+    #[serde(default, deserialize_with = "super::de::opt_number")]
+    pub size: Option<u32>,
+}
+
+impl PageQuery {
+    /// (page, size, how many to skip).
+    fn window(&self) -> (u32, u32, usize) {
+        let size = self.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
+        let page = self.page.unwrap_or(1).clamp(1, 100_000);
+        (page, size, (page as usize - 1) * size as usize)
+    }
 }
 
 fn choice(sealer: &Sealer, field: &str, value: &serde_json::Value) -> String {
@@ -86,20 +109,21 @@ pub struct Conflicts;
 impl Operation for Conflicts {
     const METHOD: Method = Method::Get;
     const PATH: &str = "/api/console/conflicts";
-    type Request = Nothing;
+    type Request = PageQuery;
     type Response = Items<ConflictItem>;
     const ALLOWED: Allowed = Allowed::Staff;
-    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Items<ConflictItem>, CountyError> {
+    fn run(cx: &mut Cx<'_>, q: PageQuery) -> Result<Items<ConflictItem>, CountyError> {
+        let (page, size, skip) = q.window();
+        let mine: Vec<_> = crate::reviews::conflicted(cx.db)?.into_iter().filter(|r| sees(cx, &r.township)).collect();
+        let total = mine.len();
+        // Only the page's documents are opened.
         let mut items = Vec::new();
-        for r in crate::reviews::conflicted(cx.db)? {
-            if !sees(cx, &r.township) {
-                continue;
-            }
+        for r in mine.into_iter().skip(skip).take(size as usize) {
             let Some((_, conflicts)) = crate::decisions::document_conflicts(cx.db, &cx.ctx, &r.id)? else { continue };
             let conflicts = conflicts.iter().map(|c| shown(&cx.county.sealer, c)).collect();
             items.push(ConflictItem { id: r.id, kind: r.kind, township: r.township, name: r.name, conflicts });
         }
-        Ok(Items { items })
+        Ok(Items { items, total, page, size })
     }
 }
 
@@ -170,12 +194,14 @@ pub struct Duplicates;
 impl Operation for Duplicates {
     const METHOD: Method = Method::Get;
     const PATH: &str = "/api/console/duplicates";
-    type Request = Nothing;
+    type Request = PageQuery;
     type Response = Items<Pair>;
     const ALLOWED: Allowed = Allowed::Staff;
-    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Items<Pair>, CountyError> {
+    fn run(cx: &mut Cx<'_>, q: PageQuery) -> Result<Items<Pair>, CountyError> {
         let townships = cx.actor.townships(None).ok_or(CountyError::Denied(auth::FORBIDDEN))?;
-        Ok(Items { items: crate::duplicates::list(cx.db, &cx.ctx, &townships, 200)? })
+        let (page, size, skip) = q.window();
+        let (items, total) = crate::duplicates::page(cx.db, &cx.ctx, &townships, skip, size as usize)?;
+        Ok(Items { items, total, page, size })
     }
 }
 
@@ -221,15 +247,16 @@ pub struct Overrides;
 impl Operation for Overrides {
     const METHOD: Method = Method::Get;
     const PATH: &str = "/api/console/overrides";
-    type Request = Nothing;
+    type Request = PageQuery;
     type Response = Items<OverrideItem>;
     const ALLOWED: Allowed = Allowed::Staff;
-    fn run(cx: &mut Cx<'_>, _: Nothing) -> Result<Items<OverrideItem>, CountyError> {
+    fn run(cx: &mut Cx<'_>, q: PageQuery) -> Result<Items<OverrideItem>, CountyError> {
+        let (page, size, skip) = q.window();
+        let mine: Vec<_> =
+            crate::reviews::pending_overrides(cx.db, None)?.into_iter().filter(|p| sees(cx, &p.township)).collect();
+        let total = mine.len();
         let mut items = Vec::new();
-        for p in crate::reviews::pending_overrides(cx.db, None)? {
-            if !sees(cx, &p.township) {
-                continue;
-            }
+        for p in mine.into_iter().skip(skip).take(size as usize) {
             if let Some(Record::Entity(e)) = server::record(cx.db, &cx.ctx, &p.id)? {
                 let credit_code = e.credit_code.map(|c| c.as_str().to_owned());
                 items.push(OverrideItem {
@@ -241,7 +268,7 @@ impl Operation for Overrides {
                 });
             }
         }
-        Ok(Items { items })
+        Ok(Items { items, total, page, size })
     }
 }
 
