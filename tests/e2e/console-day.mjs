@@ -13,8 +13,8 @@ import { check, failures, go } from "./lib.mjs";
 
 const [base, username, password, entity, lang, width, height, shots] = process.argv.slice(2);
 const words = {
-  zh: { signin: "工作人员登录", queue: "审核队列：多台设备改成不同值的字段" },
-  en: { signin: "Staff sign-in", queue: "Review: fields devices changed" },
+  zh: { signin: "工作人员登录", queue: "审核队列：多台设备改成不同值的字段", address: "地址" },
+  en: { signin: "Staff sign-in", queue: "Review: fields devices changed", address: "Address" },
 }[lang];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -38,6 +38,8 @@ try {
   check((await page.textContent("#conflicts h2")).startsWith(words.queue), `the queue reads in ${lang}`);
   const choices = await page.$$eval(`#conflict-list [data-record="${entity}"] [data-field="address"] button.choose`, (bs) => bs.map((b) => b.textContent));
   check(choices.length === 2, `both tablets' values are offered (${choices.join(" | ")})`);
+  const field = await page.textContent(`#conflict-list [data-record="${entity}"] [data-field="address"]`);
+  check(field.startsWith(`${words.address}: `), `the field is named as the tablet's form names it (${field.split(":")[0]})`);
   const chosen = choices[0].split(" · ")[0];
   await page.click(`#conflict-list [data-record="${entity}"] [data-field="address"] button.choose >> nth=0`);
   await page.waitForFunction(() => document.querySelector("#conflicts-count").dataset.code === "settled" && !document.querySelector("#conflict-list [data-record]"));

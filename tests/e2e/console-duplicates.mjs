@@ -29,7 +29,9 @@ try {
   check(!!mine, `the member registered twice is in the queue (${pairs.length} pairs)`);
   const box = `#dup-list [data-pair="${mine[0]}"]`;
   const ids = await page.$$eval(`${box} tr`, (rows) =>
-    rows.filter((r) => r.querySelector("th")?.textContent === "身份证号").flatMap((r) => [...r.querySelectorAll("td")].map((d) => d.textContent.trim())));
+    rows.filter((r) => r.dataset.field === "resident_id").flatMap((r) => [...r.querySelectorAll("td")].map((d) => d.textContent.trim())));
+  const idLabel = await page.textContent(`${box} tr[data-field="resident_id"] th`);
+  check(idLabel === "公民身份号码", `the field is named as the tablet's form names it (${idLabel})`);
   check(ids.length === 2 && ids.every((id) => id.length === 18 && id.includes("*")), `both ID numbers are masked (${ids})`);
   // The employer of the second registration is taken (whichever side it is
   // shown on); the rest is the kept record's.

@@ -118,3 +118,45 @@ fn ui_lib_codes_js_is_current() {
     let kept = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(kept == generated, "ui/lib/codes.js is stale: run `SANJIAN_BLESS=1 cargo test -p sanjian --test codes`");
 }
+
+/// `ui/lib/fields.js`: each record kind's fields with the labels its form
+/// gives them (`field::forms`), so the console names a field as the
+/// tablet's form does and keeps no copy of its own.
+fn fields_js() -> String {
+    use field::forms;
+    let mut all = serde_json::Map::new();
+    for form in [
+        forms::entity(),
+        forms::union(),
+        forms::member(),
+        forms::cadre(),
+        forms::transfer(),
+        forms::hardship(),
+        forms::visit(),
+    ] {
+        let mut labels = serde_json::Map::new();
+        for f in &form.fields {
+            labels.insert(f.name.to_owned(), serde_json::json!({"zh": f.zh, "en": f.en}));
+        }
+        all.insert(form.kind.to_owned(), serde_json::Value::Object(labels));
+    }
+    format!(
+        "// Generated from the field app's forms (crates/sanjian/tests/codes.rs).\n\
+         // Do not edit: SANJIAN_BLESS=1 cargo test -p sanjian --test codes rewrites it.\n\n\
+         /** @type {{Record<string, Record<string, {{ zh: string, en: string }}>>}} */\n\
+         export const fields = {};\n",
+        serde_json::to_string_pretty(&serde_json::Value::Object(all)).unwrap()
+    )
+}
+
+#[test]
+fn ui_lib_fields_js_is_current() {
+    let generated = fields_js();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/lib/fields.js");
+    if std::env::var_os("SANJIAN_BLESS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(kept == generated, "ui/lib/fields.js is stale: run `SANJIAN_BLESS=1 cargo test -p sanjian --test codes`");
+}

@@ -571,6 +571,7 @@ async fn console_lib(Path(file): Path<String>) -> Response {
         "format.js" => include_str!("../../../ui/lib/format.js"),
         "codes.js" => include_str!("../../../ui/lib/codes.js"),
         "labels.js" => include_str!("../../../ui/lib/labels.js"),
+        "fields.js" => include_str!("../../../ui/lib/fields.js"),
         _ => return ApiError::from(auth::NOT_FOUND).into_response(),
     };
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body)
