@@ -156,22 +156,14 @@ fn name_taken(
 }
 
 /// Every area's name by id (a few hundred: read whole).
-pub fn names(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<std::collections::HashMap<String, String>, SyncError> {
-    let mut out = std::collections::HashMap::new();
-    let mut after = None;
-    loop {
-        let page = server::records_of_kind(db, ctx, RecordKind::Area, after.as_ref(), 2000)?;
-        let full = page.len() == 2000;
-        after = page.last().map(|(id, _)| id.clone());
-        for (id, r) in page {
-            if let Record::Area(a) = r {
-                out.insert(id.to_string(), a.name);
-            }
+pub fn names(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<HashMap<String, String>, SyncError> {
+    let mut out = HashMap::new();
+    server::each_of_kind(db, ctx, RecordKind::Area, |id, r| {
+        if let Record::Area(a) = r {
+            out.insert(id.to_string(), a.name);
         }
-        if !full {
-            return Ok(out);
-        }
-    }
+    })?;
+    Ok(out)
 }
 
 /// The county's own area, if it has been named.

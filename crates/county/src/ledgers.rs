@@ -181,26 +181,6 @@ fn d(x: Option<Date>) -> String {
     x.map(|d| d.to_string()).unwrap_or_default()
 }
 
-/// Every live record of `kind`, in id order, 2,000 at a time.
-fn each(
-    db: &mut dyn Sql,
-    ctx: &Ctx<'_>,
-    kind: RecordKind,
-    mut f: impl FnMut(&RecordId, &Record),
-) -> Result<(), SyncError> {
-    let mut after: Option<RecordId> = None;
-    loop {
-        let page = sync::server::records_of_kind(db, ctx, kind, after.as_ref(), 2000)?;
-        for (id, r) in &page {
-            f(id, r);
-        }
-        match page.last() {
-            Some((id, _)) if page.len() == 2000 => after = Some(id.clone()),
-            _ => return Ok(()),
-        }
-    }
-}
-
 /// Where the rows go: CSV or XLSX, written as they come.
 pub enum Sink {
     Csv(Vec<u8>),
@@ -382,13 +362,13 @@ pub fn export_counted(
 ) -> Result<usize, SyncError> {
     use std::sync::atomic::Ordering::Relaxed;
     let mut areas: HashMap<RecordId, String> = HashMap::new();
-    each(db, ctx, RecordKind::Area, |id, r| {
+    sync::server::each_of_kind(db, ctx, RecordKind::Area, |id, r| {
         if let Record::Area(a) = r {
             areas.insert(id.clone(), a.name.clone());
         }
     })?;
     let mut unions: HashMap<RecordId, String> = HashMap::new();
-    each(db, ctx, RecordKind::Union, |id, r| {
+    sync::server::each_of_kind(db, ctx, RecordKind::Union, |id, r| {
         if let Record::Union(u) = r {
             unions.insert(id.clone(), u.name.clone());
         }
@@ -403,7 +383,7 @@ pub fn export_counted(
     let mut members_of: HashMap<RecordId, i64> = HashMap::new();
     if ledger == Ledger::Organisation {
         use registry::model::CadreRole;
-        each(db, ctx, RecordKind::Cadre, |_, r| {
+        sync::server::each_of_kind(db, ctx, RecordKind::Cadre, |_, r| {
             if let Record::Cadre(c) = r
                 && c.in_office(today)
             {
@@ -415,7 +395,7 @@ pub fn export_counted(
                 }
             }
         })?;
-        each(db, ctx, RecordKind::Entity, |_, r| {
+        sync::server::each_of_kind(db, ctx, RecordKind::Entity, |_, r| {
             if let Record::Entity(e) = r
                 && !e.closed
                 && let Some(u) = &e.union_id

@@ -15,6 +15,9 @@
 //! Environment: SANJIAN_BENCH_MEMBERS (default 1,000,000) and
 //! SANJIAN_BENCH_EXPORT_MEMBERS (default 100,000).
 
+#[path = "common/mod.rs"]
+mod common;
+use common::*;
 use registry::{Date, date};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,23 +26,6 @@ const TODAY: Date = date!(2026 - 11 - 25);
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn keys() -> server::ServerKeys {
-    server::ServerKeys { county_secret: [42; 32], data_key: [5; 32], card_root: [3; 32] }
 }
 
 /// A server database holding a synthetic county of `members` members.
@@ -54,28 +40,14 @@ fn county(dir: &Path, members: u64) -> (server::AppState, u64, u64) {
         let config = synth::SynthConfig { seed: 3, members, today: TODAY, year: 2026 };
         let mut batch = Vec::with_capacity(5000);
         let mut n = 0u64;
-        let flush = |batch: &mut Vec<(registry::model::RecordId, registry::model::Record)>| {
-            let ctx = state.ctx();
-            state
-                .db
-                .tx(|db| {
-                    for (id, r) in batch.iter() {
-                        let mut doc = store::new_document(id, r.clone(), [0xcc; 16], "import", TODAY).unwrap();
-                        sync::server::import(db, &ctx, id, &mut doc)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
-            batch.clear();
-        };
         synth::generate(&config, &secret, |id, r| {
             batch.push((id, r));
             n += 1;
             if batch.len() == 5000 {
-                flush(&mut batch);
+                common::store(&state, TODAY, &mut batch);
             }
         });
-        flush(&mut batch);
+        common::store(&state, TODAY, &mut batch);
         println!("    stored {n} records in {:.0} s", t.elapsed().as_secs_f64());
     }
     // A database from an older build gets its facts rebuilt once.

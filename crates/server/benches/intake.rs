@@ -13,38 +13,15 @@
 //!
 //! Environment: SANJIAN_BENCH_INTAKE_MEMBERS (default 100,000).
 
+#[path = "common/mod.rs"]
+mod common;
+use common::*;
 use registry::model::{Record, RecordId};
 use registry::{Date, date};
 use std::collections::HashMap;
 use std::time::Instant;
 
 const TODAY: Date = date!(2026 - 11 - 25);
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
-fn keys() -> server::ServerKeys {
-    server::ServerKeys { county_secret: [42; 32], data_key: [5; 32], card_root: [3; 32] }
-}
 
 fn csv_cell(s: &str) -> String {
     if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
@@ -77,18 +54,9 @@ fn main() {
                 others.push((id, r));
             }
         });
-        let ctx = state.ctx();
+        let stored = others.len();
         for chunk in others.chunks(5000) {
-            state
-                .db
-                .tx(|db| {
-                    for (id, r) in chunk {
-                        let mut doc = store::new_document(id, r.clone(), [0xcc; 16], "import", TODAY).unwrap();
-                        sync::server::import(db, &ctx, id, &mut doc)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
+            common::store(&state, TODAY, &mut chunk.to_vec());
         }
         // The member ledger as Sanjian exports it with full numbers.
         let mut out = String::from("\u{feff}");
@@ -121,7 +89,7 @@ fn main() {
         std::fs::write(&ledger, out).unwrap();
         println!(
             "    stored {} other records and wrote {} member rows in {:.0} s",
-            others.len(),
+            stored,
             people.len(),
             t.elapsed().as_secs_f64()
         );

@@ -14,16 +14,15 @@
 //!
 //! Environment: SANJIAN_BENCH_VIEW_MEMBERS (default 100,000).
 
+#[path = "common/mod.rs"]
+mod common;
+use common::*;
 use county::ops::{self, Nothing};
-use registry::model::{AreaLevel, Record, RecordId};
+use registry::model::{AreaLevel, RecordId};
 use registry::{Date, date};
 use std::time::{Duration, Instant};
 
 const TODAY: Date = date!(2026 - 11 - 25);
-
-fn keys() -> server::ServerKeys {
-    server::ServerKeys { county_secret: [42; 32], data_key: [5; 32], card_root: [3; 32] }
-}
 
 fn main() {
     let members: u64 = std::env::var("SANJIAN_BENCH_VIEW_MEMBERS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
@@ -38,27 +37,13 @@ fn main() {
         let secret = registry::keys::CountySecret::from_bytes(keys().county_secret);
         let config = synth::SynthConfig { seed: 3, members, today: TODAY, year: 2026 };
         let mut batch = Vec::with_capacity(5000);
-        let ctx = state.ctx();
-        let flush = |batch: &mut Vec<(RecordId, Record)>| {
-            state
-                .db
-                .tx(|db| {
-                    for (id, r) in batch.iter() {
-                        let mut doc = store::new_document(id, r.clone(), [0xcc; 16], "import", TODAY).unwrap();
-                        sync::server::import(db, &ctx, id, &mut doc)?;
-                    }
-                    Ok(())
-                })
-                .unwrap();
-            batch.clear();
-        };
         synth::generate(&config, &secret, |id, r| {
             batch.push((id, r));
             if batch.len() == 5000 {
-                flush(&mut batch);
+                common::store(&state, TODAY, &mut batch);
             }
         });
-        flush(&mut batch);
+        common::store(&state, TODAY, &mut batch);
         println!("    stored the county in {:.0} s", t.elapsed().as_secs_f64());
     }
     // A database from an earlier run gets any new facts tables filled, as

@@ -321,6 +321,21 @@ fn only_a_county_admin_brings_sheets_in_and_a_clerk_cannot_even_have_one_read() 
     // of the file: nothing is parsed for them.
     let (st, v) = s.answer(s.http.post(&url).bearer_auth(&clerk).body(b"PK\x03\x04garbage".to_vec()));
     assert_eq!((st, v["code"].as_str()), (403, Some("FORBIDDEN")), "{v}");
+    // An enrolled tablet's token is no console credential: it opens neither
+    // the intake nor the archive.
+    let tablet = s.enrol(s.township_grant(0), 93);
+    let (st, v) = s.answer(s.http.post(&url).bearer_auth(&tablet.token).body(file.clone()));
+    assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{v}");
+    let archive = format!("{}/api/console/archive", s.endpoint.base);
+    let (st, v) = s.answer(
+        s.http
+            .post(&archive)
+            .bearer_auth(&tablet.token)
+            .json(&serde_json::json!({"passphrase": "a long passphrase here"})),
+    );
+    assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{v}");
+    let (st, v) = s.answer(s.http.post(&archive).json(&serde_json::json!({"passphrase": "a long passphrase here"})));
+    assert_eq!((st, v["code"].as_str()), (401, Some("UNAUTHENTICATED")), "{v}");
     // A file that is no sheet the county keeps is refused whole.
     let (st, v) = intake(&s, "write=true", "甲,乙\r\n1,2\r\n".as_bytes().to_vec());
     assert_eq!((st, v["code"].as_str()), (400, Some("IMPORT_MAPPING")), "{v}");

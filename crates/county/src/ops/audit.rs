@@ -43,9 +43,7 @@ impl Operation for Audit {
         if kind.is_some_and(|k| !crate::audit::KINDS.contains(&k)) {
             return Err(CountyError::bad_request());
         }
-        let size = q.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
-        let page = q.page.unwrap_or(1).clamp(1, 10_000);
-        let offset = (page as usize - 1) * size as usize;
+        let (page, size, offset) = super::lists::window(q.page, q.size);
         let (entries, total) = crate::audit::page(cx.db, offset, kind, size as usize)?;
         Ok(AuditLog { entries, total, page, size })
     }

@@ -16,6 +16,15 @@ use sync::facts::Townships;
 /// The most rows a page may hold.
 pub const MAX_PAGE: u32 = 200;
 
+/// A page asked for (from 1; fifty rows unless asked, at most
+/// [`MAX_PAGE`]): (page, size, rows to skip). Every paged list reads its
+/// window here.
+pub(super) fn window(page: Option<u32>, size: Option<u32>) -> (u32, u32, usize) {
+    let size = size.unwrap_or(50).clamp(1, MAX_PAGE);
+    let page = page.unwrap_or(1).clamp(1, 100_000);
+    (page, size, (page as usize - 1) * size as usize)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityStatus {
@@ -127,12 +136,11 @@ impl Operation for ListEntities {
         if q.desc {
             facts.reverse();
         }
-        let size = q.size.unwrap_or(50).clamp(1, MAX_PAGE);
-        let page = q.page.unwrap_or(1).max(1);
+        let (page, size, skip) = window(q.page, q.size);
         let total = facts.len();
         let rows = facts
             .iter()
-            .skip((page as usize - 1) * size as usize)
+            .skip(skip)
             .take(size as usize)
             .map(|e| EntityRow {
                 id: e.id.clone(),
@@ -245,13 +253,12 @@ impl Operation for ListMembers {
             MemberStatus::Left => !registry::model::active_on(m.left_on, today),
         });
         facts.sort_by(|a, b| b.joined_on.cmp(&a.joined_on).then(a.id.cmp(&b.id)));
-        let size = q.size.unwrap_or(50).clamp(1, MAX_PAGE);
-        let page = q.page.unwrap_or(1).max(1);
+        let (page, size, skip) = window(q.page, q.size);
         let total = facts.len();
         let names = crate::areas::names(cx.db, &cx.ctx)?;
         let mut unions: HashMap<RecordId, String> = HashMap::new();
         let mut rows = Vec::new();
-        for f in facts.iter().skip((page as usize - 1) * size as usize).take(size as usize) {
+        for f in facts.iter().skip(skip).take(size as usize) {
             let Some(registry::model::Record::Member(m)) = sync::server::record(cx.db, &cx.ctx, &f.id)? else {
                 continue;
             };

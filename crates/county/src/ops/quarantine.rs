@@ -53,11 +53,9 @@ impl Operation for ListQuarantine {
     type Response = QuarantineList;
     const ALLOWED: Allowed = Allowed::CountyAdmin;
     fn run(cx: &mut Cx<'_>, q: QuarantineQuery) -> Result<QuarantineList, CountyError> {
-        let size = q.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
-        let page = q.page.unwrap_or(1).max(1);
+        let (page, size, skip) = super::lists::window(q.page, q.size);
         let code = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty());
-        let (entries, total, by_code) =
-            server::quarantine_page(cx.db, code, i64::from(page - 1) * i64::from(size), i64::from(size))?;
+        let (entries, total, by_code) = server::quarantine_page(cx.db, code, skip as i64, i64::from(size))?;
         let items = entries
             .into_iter()
             .map(|q| QuarantineItem {

@@ -71,9 +71,7 @@ pub struct PageQuery {
 impl PageQuery {
     /// (page, size, how many to skip).
     fn window(&self) -> (u32, u32, usize) {
-        let size = self.size.unwrap_or(50).clamp(1, super::lists::MAX_PAGE);
-        let page = self.page.unwrap_or(1).clamp(1, 100_000);
-        (page, size, (page as usize - 1) * size as usize)
+        super::lists::window(self.page, self.size)
     }
 }
 

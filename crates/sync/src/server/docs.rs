@@ -308,6 +308,29 @@ pub fn records_of_kind(
     records_of_rows(db, ctx, rows)
 }
 
+/// Every live record of a kind, in id order, read 2,000 at a time and handed
+/// to `f` one by one (the county's tools: exports, imports, names).
+pub fn each_of_kind(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    kind: RecordKind,
+    mut f: impl FnMut(RecordId, registry::model::Record),
+) -> Result<(), SyncError> {
+    const PAGE: usize = 2000;
+    let mut after: Option<RecordId> = None;
+    loop {
+        let page = records_of_kind(db, ctx, kind, after.as_ref(), PAGE)?;
+        let full = page.len() == PAGE;
+        after = page.last().map(|(id, _)| id.clone());
+        for (id, r) in page {
+            f(id, r);
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
+
 /// The records of documents whose ids are the first column of `rows`.
 pub(crate) fn records_of_rows(
     db: &mut dyn Sql,

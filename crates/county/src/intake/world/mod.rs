@@ -194,26 +194,6 @@ impl std::fmt::Debug for World {
     }
 }
 
-fn each(
-    db: &mut dyn Sql,
-    ctx: &Ctx<'_>,
-    kind: RecordKind,
-    mut f: impl FnMut(RecordId, Record),
-) -> Result<(), SyncError> {
-    let mut after: Option<RecordId> = None;
-    loop {
-        let page = sync::server::records_of_kind(db, ctx, kind, after.as_ref(), 2000)?;
-        let full = page.len() == 2000;
-        after = page.last().map(|(id, _)| id.clone());
-        for (id, r) in page {
-            f(id, r);
-        }
-        if !full {
-            return Ok(());
-        }
-    }
-}
-
 fn diff<T: serde::Serialize>(old: &T, new: &T) -> Vec<String> {
     let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
         (serde_json::to_value(old), serde_json::to_value(new))
@@ -269,38 +249,38 @@ impl World {
             planned_unions: HashMap::new(),
             township_kinds: HashMap::new(),
         };
-        each(db, ctx, RecordKind::Area, |id, r| {
+        sync::server::each_of_kind(db, ctx, RecordKind::Area, |id, r| {
             if let Record::Area(a) = r {
                 w.add_area(id, a);
             }
         })?;
         if sheet != Sheet::Areas {
-            each(db, ctx, RecordKind::Union, |id, r| {
+            sync::server::each_of_kind(db, ctx, RecordKind::Union, |id, r| {
                 if let Record::Union(u) = r {
                     w.add_union(id, u);
                 }
             })?;
         }
         if matches!(sheet, Sheet::Entities | Sheet::Organisation | Sheet::Member) {
-            each(db, ctx, RecordKind::Entity, |id, r| {
+            sync::server::each_of_kind(db, ctx, RecordKind::Entity, |id, r| {
                 if let Record::Entity(e) = r {
                     w.add_entity(id, e);
                 }
             })?;
         }
         match sheet {
-            Sheet::Cadre => each(db, ctx, RecordKind::Cadre, |id, r| {
+            Sheet::Cadre => sync::server::each_of_kind(db, ctx, RecordKind::Cadre, |id, r| {
                 if let Record::Cadre(c) = r {
                     w.cadres.insert(id, c);
                 }
             })?,
             Sheet::Transfer => {
-                each(db, ctx, RecordKind::Transfer, |id, r| {
+                sync::server::each_of_kind(db, ctx, RecordKind::Transfer, |id, r| {
                     if let Record::Transfer(t) = r {
                         w.transfers.insert(id, t);
                     }
                 })?;
-                each(db, ctx, RecordKind::Member, |id, r| {
+                sync::server::each_of_kind(db, ctx, RecordKind::Member, |id, r| {
                     if let Record::Member(m) = r {
                         w.members_by_name.entry(name_key(&m.name)).or_default().push((id, m));
                     }
