@@ -34,6 +34,7 @@
 //! ```
 
 mod blobs;
+mod bulk;
 pub mod chunks;
 pub mod clock;
 pub mod doc;

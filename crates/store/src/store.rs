@@ -268,6 +268,8 @@ impl Store {
         if app != schema::APPLICATION_ID {
             return Err(StoreError::Foreign);
         }
+        // A bulk load cut short is finished before any migration runs.
+        crate::bulk::recover(&mut conn)?;
         let tx = conn.transaction()?;
         schema::migrate(&tx)?;
         tx.commit()?;
@@ -1257,7 +1259,7 @@ fn write_new(
     doc::write_diff(&mut doc, &Flat::new(), &new)?;
     doc.commit_with(w.message("create", ""));
     // A document with one change by one device has no conflicts.
-    persist_counted(tx, w, &id, &mut doc, &record, How { local: true, conflicts: 0, saved: None })?;
+    persist_counted(tx, w, &id, &mut doc, &record, true, 0)?;
     Ok(Saved { id, issues, changed: true })
 }
 
@@ -1272,29 +1274,41 @@ pub(crate) fn persist(
     local: bool,
 ) -> Result<(), StoreError> {
     let conflicts = crate::history::conflicted_keys(doc).len() as i64;
-    persist_counted(tx, w, id, doc, record, How { local, conflicts, saved: None })
+    persist_counted(tx, w, id, doc, record, local, conflicts)
 }
 
-/// [`persist`] of a document whose saved form is already at hand (a new
-/// copy received whole): it is stored as received, not saved again.
-pub(crate) fn persist_saved(
+/// What [`persist_received`] needs of a received document besides its
+/// record: read from the document where it was decoded, so the document
+/// itself need not travel to the writing thread.
+#[derive(Debug, Clone)]
+pub(crate) struct Described {
+    pub deleted: bool,
+    pub returned: Option<String>,
+    /// Fields holding concurrent values.
+    pub conflicts: i64,
+}
+
+impl Described {
+    pub(crate) fn of(doc: &AutoCommit) -> Described {
+        Described {
+            deleted: tombstone(doc).is_some(),
+            returned: returned(doc).map(|r| r.note),
+            conflicts: crate::history::conflicted_keys(doc).len() as i64,
+        }
+    }
+}
+
+/// [`persist`] of a new copy received whole: it is stored as received, not
+/// saved again, and what the projections need of it is known already.
+pub(crate) fn persist_received(
     tx: &Transaction<'_>,
     w: &Writer,
     id: &RecordId,
-    doc: &mut AutoCommit,
     saved: &[u8],
     record: &Record,
+    described: Described,
 ) -> Result<(), StoreError> {
-    let conflicts = crate::history::conflicted_keys(doc).len() as i64;
-    persist_counted(tx, w, id, doc, record, How { local: false, conflicts, saved: Some(saved) })
-}
-
-/// How [`persist_counted`] writes: queued for sync or not, the number of
-/// conflicted fields, and the document's saved form if already at hand.
-struct How<'a> {
-    local: bool,
-    conflicts: i64,
-    saved: Option<&'a [u8]>,
+    write_rows(tx, w, id, saved, record, described, false)
 }
 
 /// [`persist`] with the number of conflicted fields already known.
@@ -1304,22 +1318,29 @@ fn persist_counted(
     id: &RecordId,
     doc: &mut AutoCommit,
     record: &Record,
-    how: How<'_>,
+    local: bool,
+    conflicts: i64,
 ) -> Result<(), StoreError> {
-    let How { local, conflicts, saved } = how;
-    let deleted = tombstone(doc).is_some();
-    let fresh;
-    let bytes = match saved {
-        Some(b) => b,
-        None => {
-            fresh = doc.save();
-            &fresh[..]
-        }
-    };
+    let described = Described { deleted: tombstone(doc).is_some(), returned: returned(doc).map(|r| r.note), conflicts };
+    write_rows(tx, w, id, &doc.save(), record, described, local)
+}
+
+/// Writes a document's row and its projections, queued for sync when
+/// `local`.
+fn write_rows(
+    tx: &Transaction<'_>,
+    w: &Writer,
+    id: &RecordId,
+    bytes: &[u8],
+    record: &Record,
+    described: Described,
+    local: bool,
+) -> Result<(), StoreError> {
+    let Described { deleted, returned, conflicts } = described;
     let now = now_ms();
     let region = record.region(id);
     docs::upsert(tx, &docs::DocRow { id, kind: record.kind(), region: &region, deleted, bytes, updated_at: now })?;
-    let projector = Projector { secret: &w.secret, conflicts, returned: returned(doc).map(|r| r.note) };
+    let projector = Projector { secret: &w.secret, conflicts, returned };
     schema::project(tx, &projector, id, record, deleted)?;
     if local {
         outbox::queue(tx, id, now)?;

@@ -8,7 +8,7 @@
 
 use crate::error::StoreError;
 use crate::schema::{self, Projector, docs, meta, outbox, quarantine, sync_state};
-use crate::store::{Store, Writer, hydrate, now_ms, persist, persist_saved};
+use crate::store::{Described, Store, Writer, hydrate, now_ms, persist, persist_received};
 use automerge::{AutoCommit, ChangeHash};
 use registry::model::{Record, RecordId, RecordKind, Region};
 use registry::{Date, validate};
@@ -162,104 +162,85 @@ impl Store {
     /// together with `values` (the new cursor): a crash leaves either none of
     /// it or all of it. Documents that cannot be applied go to the local
     /// quarantine; the batch goes on.
+    ///
+    /// Received documents are decoded (loaded, read into records, checked)
+    /// on worker threads while this thread writes the ones decoded already:
+    /// decoding and writing each take about half of a first sync's time, so
+    /// they overlap instead of following each other.
     pub fn apply_pulled(&mut self, batch: Pulled<'_>) -> Result<PulledReport, StoreError> {
         let writer = Writer::of(self);
         let actor = self.actor();
+        let Pulled { docs, keep, values, left } = batch;
         let mut report = PulledReport::default();
-        // Decode and merge outside the transaction; write inside it.
-        enum Step {
-            /// With the received bytes when the document is a new copy.
-            Write(RecordId, Box<AutoCommit>, Box<Record>, Vec<ChangeHash>, Option<Vec<u8>>),
-            Known(RecordId, Vec<ChangeHash>),
-            Remove(RecordId, Box<Record>),
-            Forget(RecordId),
-            Quarantine(RecordId, &'static str, String, Vec<u8>),
-        }
-        let mut steps = Vec::with_capacity(batch.docs.len() + batch.left.len());
-        for id in batch.left {
-            let record = match self.load(&id)? {
-                Some(doc) if !outbox_has(&self.conn, &id)? => hydrate(&doc).ok(),
-                _ => None,
-            };
-            steps.push(match record {
-                Some(record) => Step::Remove(id, Box::new(record)),
-                None => Step::Forget(id),
-            });
-        }
-        for (id, bytes, decoded) in decode_all(batch.docs) {
-            let (mut theirs, record) = match decoded {
-                Ok(d) => d,
-                Err((code, detail)) => {
-                    steps.push(Step::Quarantine(id, code, detail, bytes));
-                    continue;
-                }
-            };
-            let server_heads = theirs.get_heads();
-            let dirty = outbox_has(&self.conn, &id)?;
-            if !(batch.keep)(record.kind(), &record.region(&id)) && !dirty {
-                steps.push(Step::Remove(id, Box::new(record)));
-                continue;
-            }
-            let (merged, mut record, saved) = match self.load(&id)? {
-                // A new copy is the server's document: its record is read
-                // already, and it is stored as received.
-                None => (theirs.with_actor(actor.clone()), record, Some(bytes)),
-                Some(mut ours) => {
-                    let before = ours.get_heads();
-                    if let Err(e) = ours.merge(&mut theirs) {
-                        steps.push(Step::Quarantine(id, "DOCUMENT_MALFORMED", e.to_string(), bytes));
-                        continue;
-                    }
-                    if ours.get_heads() == before {
-                        steps.push(Step::Known(id, server_heads));
-                        continue;
-                    }
-                    match hydrate(&ours) {
-                        Ok(r) => (ours, r, None),
-                        Err(e) => {
-                            steps.push(Step::Quarantine(
-                                id,
-                                crate::error::RECORD_UNREADABLE.code,
-                                e.to_string(),
-                                bytes,
-                            ));
-                            continue;
-                        }
-                    }
-                }
-            };
-            let _advice = validate::check(&mut record, Date::MAX);
-            steps.push(Step::Write(id, Box::new(merged), Box::new(record), server_heads, saved));
-        }
         let now = now_ms();
         let tx = self.conn.transaction()?;
         let mut delta = sync_state::Delta::default();
-        for step in steps {
-            match step {
-                Step::Write(id, mut doc, record, server_heads, saved) => {
-                    match saved {
-                        Some(bytes) => persist_saved(&tx, &writer, &id, &mut doc, &bytes, &record)?,
-                        None => persist(&tx, &writer, &id, &mut doc, &record, false)?,
-                    }
-                    sync_state::set(&tx, &id, &server_heads, &mut delta)?;
-                    report.changed += 1;
-                }
-                Step::Known(id, server_heads) => {
-                    sync_state::set(&tx, &id, &server_heads, &mut delta)?;
-                    report.unchanged += 1;
-                }
-                Step::Remove(id, record) => {
+        for id in left {
+            let record = match load_in(&tx, &id, &actor)? {
+                Some(doc) if !outbox_has(&tx, &id)? => hydrate(&doc).ok(),
+                _ => None,
+            };
+            match record {
+                Some(record) => {
                     remove_copy(&tx, &writer, &id, &record, &mut delta)?;
                     report.removed += 1;
                 }
-                Step::Forget(id) => sync_state::forget(&tx, &id, &mut delta)?,
-                Step::Quarantine(id, code, detail, bytes) => {
-                    quarantine::add(&tx, &id, code, &detail, &bytes, now)?;
-                    report.quarantined += 1;
-                }
+                None => sync_state::forget(&tx, &id, &mut delta)?,
             }
         }
-        for (key, value) in &batch.values {
+        decode_streamed(docs, |id, bytes, decoded| {
+            let received = match decoded {
+                Ok(d) => d,
+                Err((code, detail)) => {
+                    quarantine::add(&tx, &id, code, &detail, &bytes, now)?;
+                    report.quarantined += 1;
+                    return Ok(());
+                }
+            };
+            let Received { record, heads: server_heads, described } = received;
+            let dirty = outbox_has(&tx, &id)?;
+            if !keep(record.kind(), &record.region(&id)) && !dirty {
+                remove_copy(&tx, &writer, &id, &record, &mut delta)?;
+                report.removed += 1;
+                return Ok(());
+            }
+            match load_in(&tx, &id, &actor)? {
+                // A new copy is the server's document: its record is read
+                // and checked already, and it is stored as received.
+                None => persist_received(&tx, &writer, &id, &bytes, &record, described)?,
+                Some(mut ours) => {
+                    // Loaded again here: a worker decoded it, but only
+                    // what a new copy needs travelled.
+                    let mut theirs = crate::doc::load(&bytes).map_err(|e| StoreError::Malformed(e.to_string()))?;
+                    let before = ours.get_heads();
+                    if let Err(e) = ours.merge(&mut theirs) {
+                        quarantine::add(&tx, &id, "DOCUMENT_MALFORMED", &e.to_string(), &bytes, now)?;
+                        report.quarantined += 1;
+                        return Ok(());
+                    }
+                    if ours.get_heads() == before {
+                        sync_state::set(&tx, &id, &server_heads, &mut delta)?;
+                        report.unchanged += 1;
+                        return Ok(());
+                    }
+                    let mut record = match hydrate(&ours) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            let code = crate::error::RECORD_UNREADABLE.code;
+                            quarantine::add(&tx, &id, code, &e.to_string(), &bytes, now)?;
+                            report.quarantined += 1;
+                            return Ok(());
+                        }
+                    };
+                    let _advice = validate::check(&mut record, Date::MAX);
+                    persist(&tx, &writer, &id, &mut ours, &record, false)?;
+                }
+            }
+            sync_state::set(&tx, &id, &server_heads, &mut delta)?;
+            report.changed += 1;
+            Ok(())
+        })?;
+        for (key, value) in &values {
             meta::set(&tx, &format!("{VALUE_PREFIX}{key}"), value)?;
         }
         sync_state::commit_summary(&tx, delta)?;
@@ -350,53 +331,117 @@ impl Store {
     }
 }
 
-type Decoded = Result<(AutoCommit, Record), (&'static str, String)>;
+/// A received document, decoded by a worker: its record (checked as the
+/// plan's rules complete it), its heads, and what its projections need.
+/// The document itself stays with the worker (freed where it was made:
+/// handing thousands of them to another thread to free cost more than the
+/// overlap saved).
+struct Received {
+    record: Record,
+    heads: Vec<ChangeHash>,
+    described: Described,
+}
 
-/// Loads and reads received documents, on a few threads for a large batch
-/// (this is most of a first sync's work, and needs no database).
-fn decode_all(docs: Vec<(RecordId, Vec<u8>)>) -> Vec<(RecordId, Vec<u8>, Decoded)> {
+type Decoded = Result<Received, (&'static str, String)>;
+
+/// How many received documents a worker decodes at a time.
+const DECODE_CHUNK: usize = 32;
+
+/// Decodes received documents on worker threads and hands each to `apply`
+/// on the calling thread, in the order received, as soon as it and those
+/// before it are decoded. Decoding needs no database; `apply` writes. The
+/// first error `apply` returns stops the workers and is returned.
+fn decode_streamed(
+    docs: Vec<(RecordId, Vec<u8>)>,
+    mut apply: impl FnMut(RecordId, Vec<u8>, Decoded) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     fn decode(bytes: &[u8]) -> Decoded {
-        let doc = crate::doc::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
-        let record = hydrate(&doc).map_err(|e| (crate::error::RECORD_UNREADABLE.code, e.to_string()))?;
-        Ok((doc, record))
+        let mut doc = crate::doc::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
+        let mut record = hydrate(&doc).map_err(|e| (crate::error::RECORD_UNREADABLE.code, e.to_string()))?;
+        let _advice = validate::check(&mut record, Date::MAX);
+        Ok(Received { record, heads: doc.get_heads(), described: Described::of(&doc) })
     }
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
-    if threads < 2 || docs.len() < 64 {
-        return docs
-            .into_iter()
-            .map(|(id, b)| {
-                let d = decode(&b);
-                (id, b, d)
-            })
-            .collect();
-    }
-    let per = docs.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<(RecordId, Vec<u8>)>> = Vec::new();
-    let mut rest = docs.into_iter();
-    loop {
-        let chunk: Vec<_> = rest.by_ref().take(per).collect();
-        if chunk.is_empty() {
-            break;
+    // As many workers as cores: the writing thread mostly waits for them.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);
+    if workers < 2 || docs.len() < 2 * DECODE_CHUNK {
+        for (id, bytes) in docs {
+            let d = decode(&bytes);
+            apply(id, bytes, d)?;
         }
-        chunks.push(chunk);
+        return Ok(());
     }
+    let mut chunks: Vec<Vec<(RecordId, Vec<u8>)>> = Vec::new();
+    let mut rest = docs.into_iter().peekable();
+    while rest.peek().is_some() {
+        chunks.push(rest.by_ref().take(DECODE_CHUNK).collect());
+    }
+    let total = chunks.len();
+    // Each worker takes the next chunk; the chunks are each taken once.
+    type Slot = std::sync::Mutex<Option<Vec<(RecordId, Vec<u8>)>>>;
+    let chunks: Vec<Slot> = chunks.into_iter().map(|c| std::sync::Mutex::new(Some(c))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    type Done = (usize, Vec<(RecordId, Vec<u8>, Decoded)>);
+    let (send, receive) = std::sync::mpsc::channel::<Done>();
     std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                s.spawn(move || {
-                    chunk
+        for _ in 0..workers {
+            let send = send.clone();
+            let (chunks, next, stop) = (&chunks, &next, &stop);
+            s.spawn(move || {
+                use std::sync::atomic::Ordering;
+                while !stop.load(Ordering::Relaxed) {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(slot) = chunks.get(i) else { break };
+                    let chunk = slot.lock().unwrap_or_else(|p| p.into_inner()).take().unwrap_or_default();
+                    let done = chunk
                         .into_iter()
                         .map(|(id, b)| {
                             let d = decode(&b);
                             (id, b, d)
                         })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("decoding thread")).collect()
+                        .collect();
+                    if send.send((i, done)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(send);
+        // Chunks arrive in any order; they are applied in the order sent.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0;
+        let result = (|| {
+            while due < total {
+                let Ok((i, done)) = receive.recv() else { break };
+                waiting.insert(i, done);
+                while let Some(done) = waiting.remove(&due) {
+                    for (id, bytes, d) in done {
+                        apply(id, bytes, d)?;
+                    }
+                    due += 1;
+                }
+            }
+            Ok(())
+        })();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        drop(receive);
+        result
     })
+}
+
+/// A stored document, read within the transaction `conn` is in.
+fn load_in(
+    conn: &rusqlite::Connection,
+    id: &RecordId,
+    actor: &automerge::ActorId,
+) -> Result<Option<AutoCommit>, StoreError> {
+    match docs::bytes(conn, id)? {
+        Some(bytes) => {
+            let doc = crate::doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
+            Ok(Some(doc.with_actor(actor.clone())))
+        }
+        None => Ok(None),
+    }
 }
 
 fn outbox_has(conn: &rusqlite::Connection, id: &RecordId) -> Result<bool, StoreError> {

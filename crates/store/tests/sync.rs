@@ -154,3 +154,62 @@ fn the_kept_summary_of_known_heads_follows_every_sync_write() {
     assert_eq!(device.known_summary().unwrap(), scan(&device));
     assert_eq!(device.known_summary().unwrap().0, 1);
 }
+
+/// A first sync into an empty store builds its secondary indexes once, at
+/// the end (`store::bulk`). Attacked as a crash would: the app killed
+/// mid-load leaves the indexes missing, and the next open builds them. The
+/// batch is large enough to be decoded on worker threads, and it holds an
+/// unreadable document and a document sent twice (an older then a newer
+/// copy): the bad one is quarantined, and the newer copy wins because the
+/// batch is applied in the order received.
+#[test]
+fn a_first_sync_defers_its_indexes_and_a_load_cut_short_builds_them_at_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let indexes = |s: &store::Store| -> Vec<String> {
+        s.connection()
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    };
+    let mut county = memory_store(1);
+    let mut ids = Vec::new();
+    for i in 0..150 {
+        let first17 = format!("110105199001{:02}{:03}", 1 + i % 28, i / 28);
+        ids.push(county.insert(member(&format!("王{i}"), &first17, "u1"), TODAY).unwrap().id);
+    }
+    let mut batch: Vec<(RecordId, Vec<u8>)> =
+        ids.iter().map(|id| (id.clone(), county.export_doc(id).unwrap())).collect();
+    // The 100th record sent twice: now, and after an edit, later in the batch.
+    edit_phone(&mut county, &ids[100], "13800000100");
+    batch.insert(120, (ids[100].clone(), county.export_doc(&ids[100]).unwrap()));
+    batch.insert(40, (RecordId::from("not-a-document"), b"not automerge".to_vec()));
+
+    let path = dir.path().join("device.db");
+    let mut device = store::Store::create(&path, &key(), &init(2)).unwrap();
+    let all = indexes(&device);
+    assert!(all.len() > 10, "the store's indexes: {all:?}");
+    assert!(device.begin_bulk_load().unwrap(), "an empty store is bulk loaded");
+    let during = indexes(&device);
+    assert!(during.len() < all.len() && during.iter().all(|n| all.contains(n)), "{during:?}");
+    let keep = |_: RecordKind, _: &Region| true;
+    let report = device.apply_pulled(store::Pulled { docs: batch, keep: &keep, values: vec![], left: vec![] }).unwrap();
+    assert_eq!((report.changed, report.quarantined), (151, 1));
+    // Queries answer during the load (by scanning).
+    assert_eq!(device.search_name(Some(RecordKind::Member), "王149", 10).unwrap().len(), 1);
+    // Killed here: the load never ends.
+    drop(device);
+
+    let mut device = store::Store::open(&path, &key()).unwrap();
+    assert_eq!(indexes(&device), all, "the next open builds what the load deferred");
+    assert_eq!(device.count(RecordKind::Member).unwrap(), 150);
+    let phone = |s: &store::Store| as_member(&s.get(&ids[100]).unwrap().unwrap().record).phone.clone();
+    assert_eq!(phone(&device), Some("13800000100".into()), "the newer copy, applied last, wins");
+    assert_eq!(device.quarantined().unwrap().len(), 1);
+    assert!(!device.begin_bulk_load().unwrap(), "a store holding documents is loaded as it is");
+    assert_eq!(indexes(&device), all);
+    device.end_bulk_load().unwrap();
+    assert_eq!(indexes(&device), all, "ending a load that never began changes nothing");
+}

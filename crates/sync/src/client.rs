@@ -140,12 +140,7 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn call<Req: Message, Resp: Message>(&mut self, path: &'static str, req: &Req) -> Result<Resp, SyncError> {
-        let body = req.encode();
-        self.report.bytes_sent += body.len() as u64;
-        self.report.requests += 1;
-        let answer = self.transport.call(path, body)?;
-        self.report.bytes_received += answer.len() as u64;
-        Resp::decode(&answer)
+        call_with(self.transport, &mut self.report, path, req)
     }
 
     fn tell(&mut self, stage: Stage, done: u64, total: u64) {
@@ -158,6 +153,21 @@ impl Session<'_> {
         };
         (self.progress)(&p);
     }
+}
+
+/// One request, counted in the session's report.
+fn call_with<Req: Message, Resp: Message>(
+    transport: &mut dyn Transport,
+    report: &mut Report,
+    path: &'static str,
+    req: &Req,
+) -> Result<Resp, SyncError> {
+    let body = req.encode();
+    report.bytes_sent += body.len() as u64;
+    report.requests += 1;
+    let answer = transport.call(path, body)?;
+    report.bytes_received += answer.len() as u64;
+    Resp::decode(&answer)
 }
 
 /// Runs one sync session: push, pull, repair.
@@ -277,16 +287,37 @@ fn keeper(scope: Option<Scope>) -> impl Fn(RecordKind, &Region) -> bool {
     move |kind, region| scope.as_ref().is_none_or(|s| s.can_read(kind, region))
 }
 
+/// Pulls every page after the stored cursor. A first sync into an empty
+/// store is a bulk load (`Store::begin_bulk_load`): its indexes are built
+/// once, at the end, or at the store's next opening if the pull is cut
+/// short.
 fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
+    let bulk = s.store.begin_bulk_load()?;
+    let pulled = pull_pages(s, options);
+    let built = if bulk { s.store.end_bulk_load().map_err(SyncError::from) } else { Ok(()) };
+    pulled.and(built)
+}
+
+/// The page after this one is asked for while this one is applied (on
+/// another thread: the store moves, the transport stays), so the server's
+/// work and the network overlap the device's. Asking ahead is harmless: a
+/// pull reads, and an answer whose cursor is not the one the store then
+/// holds is treated as any late answer.
+fn pull_pages(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
     let mut total = 0;
     let mut done = 0;
-    let mut first = true;
     let mine = crate::server::cursor_prefix(&s.store.device_id());
     let mut foreign = 0;
+    let mut ahead: Option<PullResponse> = None;
     loop {
         let cursor = s.store.sync_value(CURSOR)?.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
-        let req = PullRequest { cursor: cursor.clone(), limit: options.pull_limit, want_total: first };
-        let resp: PullResponse = s.call(path::PULL, &req)?;
+        let resp = match ahead.take() {
+            Some(resp) => resp,
+            None => {
+                let req = PullRequest { cursor: cursor.clone(), limit: options.pull_limit, want_total: total == 0 };
+                s.call(path::PULL, &req)?
+            }
+        };
         if !resp.next.starts_with(&mine) {
             // An answer meant for another device (a confused proxy): none of
             // it is used, not its documents, cursor or scope.
@@ -313,27 +344,38 @@ fn pull(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
         }
         let n = resp.docs.len() as u64;
         let keep = keeper(scope);
-        let report = s.store.apply_pulled(Pulled {
-            docs: resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect(),
-            keep: &keep,
-            values,
-            left: resp.left,
-        })?;
-        s.report.pulled_changed += report.changed;
-        s.report.pulled_unchanged += report.unchanged;
-        s.report.removed += report.removed;
-        s.report.local_quarantine += report.quarantined;
+        let next = (current && resp.more).then(|| PullRequest {
+            cursor: resp.next.clone(),
+            limit: options.pull_limit,
+            want_total: false,
+        });
+        let more = resp.more;
+        let docs: Vec<(RecordId, Vec<u8>)> = resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect();
+        let left = resp.left;
+        let (store, transport, report) = (&mut *s.store, &mut *s.transport, &mut s.report);
+        let keep = &keep;
+        let (applied, asked) = std::thread::scope(|scope| {
+            let applying = scope.spawn(move || store.apply_pulled(Pulled { docs, keep, values, left }));
+            let asked = next.map(|req| call_with(transport, report, path::PULL, &req));
+            (applying.join(), asked)
+        });
+        let applied = applied.map_err(|_| SyncError::Server("applying a pulled page panicked".into()))??;
+        s.report.pulled_changed += applied.changed;
+        s.report.pulled_unchanged += applied.unchanged;
+        s.report.removed += applied.removed;
+        s.report.local_quarantine += applied.quarantined;
         done += n;
         s.tell(Stage::Pull, done, total.max(done));
-        first = false;
         if !current {
             // A late or repeated answer: its documents are applied (harmless),
             // the cursor stays; ask again from where we are.
             continue;
         }
-        if !resp.more {
+        if !more {
             return Ok(());
         }
+        // An answer asked ahead that failed is asked again, not fatal.
+        ahead = asked.and_then(Result::ok);
     }
 }
 

@@ -18,3 +18,8 @@ pub(crate) fn set(conn: &Connection, key: &str, value: &[u8]) -> Result<(), Stor
     )?;
     Ok(())
 }
+
+pub(crate) fn remove(conn: &Connection, key: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM meta WHERE key = ?1", [key])?;
+    Ok(())
+}
