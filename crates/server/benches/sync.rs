@@ -331,9 +331,17 @@ fn drive() {
     reset_peak(me);
     reset_peak(srv.pid());
     let mut t = srv.transport(&token);
+    let (server_cpu, device_cpu) = (cpu_s(srv.pid()), cpu_s(me));
     let started = Instant::now();
-    let report = client::sync(&mut a, &mut t, &Options::default(), &mut |_| {}).unwrap();
+    let mut marks: Vec<(String, Duration)> = Vec::new();
+    let report = client::sync(&mut a, &mut t, &Options::default(), &mut |p| {
+        marks.push((format!("{:?} {}", p.stage, p.docs_done), started.elapsed()));
+    })
+    .unwrap();
     let cold = started.elapsed();
+    // Where the time went: the pull ends when its last page is applied.
+    let pulled_at = marks.iter().rev().find(|(m, _)| m.starts_with("Pull")).map_or(cold, |(_, d)| *d);
+    let (server_cpu_a, device_cpu_a) = (cpu_s(srv.pid()) - server_cpu, cpu_s(me) - device_cpu);
     let (client_rss_a, server_rss_a) = (peak_rss_mib(me), peak_rss_mib(srv.pid()));
     let ids = all_ids(&a);
     let n = ids.len() as u64;
@@ -345,9 +353,10 @@ fn drive() {
     let mut plain = device(&dir, "plain", 2);
     let keep = |_: RecordKind, _: &Region| true;
     let started = Instant::now();
-    // As a first sync does: the indexes built once, at the end.
+    // As a first sync does: pages of the sync's size, the indexes built
+    // once, at the end.
     assert!(plain.begin_bulk_load().unwrap());
-    for chunk in docs.chunks(1000) {
+    for chunk in docs.chunks(Options::default().pull_limit as usize) {
         plain.apply_pulled(store::Pulled { docs: chunk.to_vec(), keep: &keep, values: vec![], left: vec![] }).unwrap();
     }
     plain.end_bulk_load().unwrap();
@@ -395,7 +404,18 @@ fn drive() {
         hydrate.as_secs_f64(),
         100.0 * bare_load.as_secs_f64() / plain_load.as_secs_f64()
     );
+    println!(
+        "    of which             pull {:.2} s, then indexes, repair check, stubs {:.2} s",
+        pulled_at.as_secs_f64(),
+        (cold - pulled_at).as_secs_f64()
+    );
+    println!("    CPU time             server {server_cpu_a:.2} s, device {device_cpu_a:.2} s (2 cores)");
     println!("    peak RSS             client {client_rss_a:.1} MiB, server {server_rss_a:.1} MiB");
+
+    // For a quicker look at (a) alone while working on it.
+    if std::env::var("SANJIAN_BENCH_UNTIL").as_deref() == Ok("a") {
+        return;
+    }
 
     // (b) Nothing changed.
     let mut samples = Vec::new();

@@ -101,6 +101,12 @@ pub(crate) fn conflicted_keys(doc: &AutoCommit) -> Vec<String> {
         .collect()
 }
 
+/// How many of the keys a pass over the root marked as holding concurrent
+/// values really differ ([`conflicted_keys`] with the pass done already).
+pub(crate) fn count_conflicted(doc: &AutoCommit, marked: Vec<String>) -> usize {
+    marked.iter().filter(|k| distinct_values(doc, k).len() > 1).count()
+}
+
 pub(crate) fn conflicts(doc: &AutoCommit) -> Vec<Conflict> {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     conflicted_keys(doc)

@@ -1289,12 +1289,34 @@ pub(crate) struct Described {
 }
 
 impl Described {
-    pub(crate) fn of(doc: &AutoCommit) -> Described {
-        Described {
-            deleted: tombstone(doc).is_some(),
-            returned: returned(doc).map(|r| r.note),
-            conflicts: crate::history::conflicted_keys(doc).len() as i64,
+    /// A received document's record and description, in one pass over
+    /// its keys (the reserved keys and the conflict marks come with the
+    /// fields: reading them separately cost a fifth of decoding).
+    pub(crate) fn read(doc: &AutoCommit) -> Result<(Record, Described), StoreError> {
+        let mut flat = Flat::new();
+        let mut marked = Vec::new();
+        for item in doc.map_range(ROOT, ..) {
+            if item.conflict {
+                marked.push(item.key.to_string());
+            }
+            if let automerge::Value::Scalar(s) = automerge::Value::from(item.value) {
+                flat.insert(item.key.to_string(), s.into_owned());
+            }
         }
+        let kind = match flat.get("_kind") {
+            Some(ScalarValue::Str(k)) => {
+                RecordKind::from_key(k).ok_or_else(|| StoreError::Malformed(format!("unknown record kind {k}")))?
+            }
+            _ => return Err(StoreError::Malformed("document has no _kind".into())),
+        };
+        let record = doc::unflatten(kind, &flat)?;
+        let deleted = flat.get("_deleted") == Some(&ScalarValue::Boolean(true));
+        let returned = match flat.get(RETURNED) {
+            Some(ScalarValue::Str(text)) => serde_json::from_str::<Returned>(text).ok().map(|r| r.note),
+            _ => None,
+        };
+        let conflicts = crate::history::count_conflicted(doc, marked) as i64;
+        Ok((record, Described { deleted, returned, conflicts }))
     }
 }
 

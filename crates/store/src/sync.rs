@@ -357,9 +357,10 @@ fn decode_streamed(
 ) -> Result<(), StoreError> {
     fn decode(bytes: &[u8]) -> Decoded {
         let mut doc = crate::doc::load(bytes).map_err(|e| ("DOCUMENT_MALFORMED", e.to_string()))?;
-        let mut record = hydrate(&doc).map_err(|e| (crate::error::RECORD_UNREADABLE.code, e.to_string()))?;
+        let (mut record, described) =
+            Described::read(&doc).map_err(|e| (crate::error::RECORD_UNREADABLE.code, e.to_string()))?;
         let _advice = validate::check(&mut record, Date::MAX);
-        Ok(Received { record, heads: doc.get_heads(), described: Described::of(&doc) })
+        Ok(Received { record, heads: doc.get_heads(), described })
     }
     // As many workers as cores: the writing thread mostly waits for them.
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(4);

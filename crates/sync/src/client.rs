@@ -94,7 +94,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 1000, repair: true, blobs: true, refs: true }
+        Options { push_docs: 500, push_bytes: 1 << 20, pull_limit: 2000, repair: true, blobs: true, refs: true }
     }
 }
 
