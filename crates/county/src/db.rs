@@ -64,6 +64,8 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v11-members-area", sync::facts::schema_v8()),
         ("console-v12-names", sync::facts::schema_v9()),
         ("console-v13-member-names", sync::facts::schema_v10()),
+        ("console-v14-grid-indexes", sync::facts::schema_v11()),
+        ("sync-v6-facts-digest", sync::server::facts_digest_schema(d)),
     ]
 }
 

@@ -4,6 +4,16 @@
 
 use super::*;
 
+/// The digest of each document's facts rows (`facts::write`); empty until
+/// the document's next write.
+pub fn facts_digest_schema(d: Dialect) -> String {
+    let blob = match d {
+        Dialect::Sqlite => "BLOB",
+        Dialect::Postgres => "BYTEA",
+    };
+    format!("ALTER TABLE docs ADD COLUMN facts {blob}")
+}
+
 /// The schema of the sync tables, by dialect.
 pub fn schema(d: Dialect) -> String {
     let (blob, serial) = match d {
@@ -135,13 +145,18 @@ pub fn save(
     let seq = next_seq(db)?;
     // The summaries, under the seq row's lock like every write.
     let is_area = kind == RecordKind::Area;
+    let mut stored_facts = None;
     if let Some(old) =
-        db.query("SELECT fp, kind, township, grid FROM docs WHERE id = $1", &[id.as_str().into()])?.first()
+        db.query("SELECT fp, kind, township, grid, facts FROM docs WHERE id = $1", &[id.as_str().into()])?.first()
     {
         let was_area = old[1].text() == Some("area");
         let old_region =
             Region { township: old[2].text().map(RecordId::from), grid: old[3].text().map(RecordId::from) };
         summary_change(db, was_area, &old_region, old[0].int(), -1)?;
+        stored_facts = match &old[4] {
+            Val::Blob(b) => Some(b.clone()),
+            _ => None,
+        };
     }
     summary_change(db, is_area, region, fp, 1)?;
     if let Some(old) = old_region.filter(|old| *old != region) {
@@ -150,12 +165,14 @@ pub fn save(
             &[id.as_str().into(), Val::opt(old.township.as_ref()), Val::opt(old.grid.as_ref()), seq.into()],
         )?;
     }
+    let facts = crate::facts::write(db, ctx.sealer, id, record, doc, deleted, stored_facts.as_deref())?;
     db.execute(
-        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at, facts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, township = excluded.township,
            grid = excluded.grid, deleted = excluded.deleted, heads = excluded.heads, fp = excluded.fp,
-           sealed = excluded.sealed, seq = excluded.seq, updated_at = excluded.updated_at",
+           sealed = excluded.sealed, seq = excluded.seq, updated_at = excluded.updated_at,
+           facts = excluded.facts",
         &[
             id.as_str().into(),
             kind.key().into(),
@@ -167,15 +184,9 @@ pub fn save(
             sealed.into(),
             seq.into(),
             ctx.now_ms.into(),
+            facts.into(),
         ],
     )?;
-    crate::facts::project(db, id, record, deleted)?;
-    crate::facts::dupkey(db, ctx.sealer, id, record, deleted)?;
-    crate::facts::blob_refs(db, id, record, deleted)?;
-    crate::facts::conflicts(db, id, record, doc, deleted)?;
-    if let registry::model::Record::Member(m) = record {
-        crate::facts::card_holder(db, id, card_serial(m.card_number.as_deref()).as_deref())?;
-    }
     Ok(heads)
 }
 

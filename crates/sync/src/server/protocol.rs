@@ -486,17 +486,21 @@ pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResp
     let filter = scope_filter(&device.scope, &mut params);
     // The ids its records name, and the entities its unions cover; kept
     // only where the document lies outside the scope (`docs`' own township
-    // and grid), so that only the few across the edge are read.
+    // and grid), so that only the few across the edge are read. The named
+    // ids are gathered first (each through the scope's indexes), then
+    // looked up by id: led by `docs`, the query read every union and entity
+    // of the county.
     let rows = db.query(
         &format!(
-            "SELECT id FROM docs WHERE deleted = 0 AND kind IN ('union', 'entity')
-             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1
-             AND id IN (
+            "WITH named(id) AS (
                SELECT union_id FROM f_entities WHERE union_id IS NOT NULL AND {filter}
                UNION SELECT union_id FROM f_members WHERE {filter}
                UNION SELECT employer_id FROM f_members WHERE employer_id IS NOT NULL AND {filter}
                UNION SELECT id FROM f_entities WHERE union_id IN (SELECT id FROM f_unions WHERE {filter}))
-             ORDER BY id"
+             SELECT docs.id FROM named JOIN docs ON docs.id = named.id
+             WHERE docs.deleted = 0 AND docs.kind IN ('union', 'entity')
+             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1
+             ORDER BY docs.id"
         ),
         &params,
     )?;
