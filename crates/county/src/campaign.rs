@@ -193,6 +193,9 @@ pub fn days(db: &mut dyn Sql, year: i32, townships: Option<&[RecordId]>) -> Resu
 
 /// Takes (or retakes) today's snapshot of the whole county's figures.
 pub fn snapshot_today(db: &mut dyn Sql, today: Date) -> Result<(), SyncError> {
+    // Every server on the database takes it every hour: one at a time (on
+    // PostgreSQL two at once would each delete, then both insert the day).
+    db.lock_doc(&registry::model::RecordId::from("snapshots"))?;
     let config = load(db, today.year())?;
     let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All)?;
     snapshot(db, today, &report)

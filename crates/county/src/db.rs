@@ -66,6 +66,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v13-member-names", sync::facts::schema_v10()),
         ("console-v14-grid-indexes", sync::facts::schema_v11()),
         ("sync-v6-facts-digest", sync::server::facts_digest_schema(d)),
+        ("auth-v6-guesses", crate::auth::guesses_schema()),
     ]
 }
 

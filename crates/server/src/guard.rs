@@ -4,47 +4,57 @@
 //! carries security headers, HTML pages a Content-Security-Policy that
 //! allows only their own inline script (by its hash) and this origin.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use county::ops::County;
+use sync::SyncError;
 
-/// Failures counted over a sliding window, per key.
+/// Failures counted over a sliding window, per key, in the county's
+/// database (`county::auth::guesses`): every server on the database counts
+/// the same failures.
 #[derive(Debug)]
 pub struct Limiter {
+    /// Which count (the table holds every limiter's).
+    name: &'static str,
     window_ms: i64,
-    max: usize,
-    failures: Mutex<HashMap<String, Vec<i64>>>,
+    max: u64,
 }
 
 impl Limiter {
-    pub fn new(max: usize, window_ms: i64) -> Limiter {
-        Limiter { window_ms, max, failures: Mutex::new(HashMap::new()) }
+    pub fn new(name: &'static str, max: u64, window_ms: i64) -> Limiter {
+        Limiter { name, window_ms, max }
+    }
+
+    /// The stored form of a key: a keyed hash (keys name addresses and
+    /// accounts).
+    fn stored(county: &County, key: &str) -> String {
+        county.sealer.keyed_hash(&format!("guess:{key}"))
     }
 
     /// Seconds to wait before `key` may try again, if it is over its limit.
-    pub fn blocked(&self, key: &str, now_ms: i64) -> Option<u64> {
-        let mut all = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let list = all.get_mut(key)?;
-        list.retain(|t| now_ms - t < self.window_ms);
-        if list.len() < self.max {
-            return None;
+    pub fn blocked(&self, county: &County, key: &str, now_ms: i64) -> Result<Option<u64>, SyncError> {
+        let key = Self::stored(county, key);
+        let (count, oldest) =
+            county.db.tx(|db| county::auth::failures_since(db, self.name, &key, now_ms - self.window_ms))?;
+        if count < self.max {
+            return Ok(None);
         }
-        let oldest = list.iter().min().copied().unwrap_or(now_ms);
-        Some(((oldest + self.window_ms - now_ms).max(1000) / 1000) as u64)
+        let oldest = oldest.unwrap_or(now_ms);
+        Ok(Some(((oldest + self.window_ms - now_ms).max(1000) / 1000) as u64))
     }
 
-    pub fn fail(&self, key: &str, now_ms: i64) {
-        let mut all = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        // Keys that only hold expired failures are dropped as we go.
-        if all.len() > 10_000 {
-            all.retain(|_, v| v.iter().any(|t| now_ms - t < self.window_ms));
-        }
-        all.entry(key.to_owned()).or_default().push(now_ms);
+    pub fn fail(&self, county: &County, key: &str, now_ms: i64) -> Result<(), SyncError> {
+        let key = Self::stored(county, key);
+        // Failures older than the longest window are dropped as we go.
+        county.db.tx(|db| county::auth::add_failure(db, self.name, &key, now_ms, now_ms - LONGEST_WINDOW_MS))
     }
 
-    pub fn clear(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    pub fn clear(&self, county: &County, key: &str) -> Result<(), SyncError> {
+        let key = Self::stored(county, key);
+        county.db.tx(|db| county::auth::clear_failures(db, self.name, &key))
     }
 }
+
+/// No limiter counts over a longer window than this.
+const LONGEST_WINDOW_MS: i64 = 15 * 60 * 1000;
 
 /// The server's limits, keyed by where a request comes from, so that no
 /// one can lock another person out: wrong passwords are counted per source
@@ -61,33 +71,51 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        const QUARTER_HOUR: i64 = 15 * 60 * 1000;
+        const QUARTER_HOUR: i64 = LONGEST_WINDOW_MS;
         Limits {
-            login_account: Limiter::new(5, QUARTER_HOUR),
-            login_source: Limiter::new(100, QUARTER_HOUR),
-            redeem_source: Limiter::new(30, QUARTER_HOUR),
+            login_account: Limiter::new("login_account", 5, QUARTER_HOUR),
+            login_source: Limiter::new("login_source", 100, QUARTER_HOUR),
+            redeem_source: Limiter::new("redeem_source", 30, QUARTER_HOUR),
         }
     }
 }
 
 impl Limits {
     /// Must a guess of `kind` from `source` (at `account`) wait? Seconds.
-    pub fn blocked(&self, kind: county::ops::Guesses, source: &str, account: Option<&str>, now: i64) -> Option<u64> {
+    pub fn blocked(
+        &self,
+        county: &County,
+        kind: county::ops::Guesses,
+        source: &str,
+        account: Option<&str>,
+        now: i64,
+    ) -> Result<Option<u64>, SyncError> {
         use county::ops::Guesses;
-        match kind {
+        Ok(match kind {
             Guesses::Nothing => None,
             Guesses::Password => {
                 let account = format!("{source}|user:{}", account.unwrap_or_default());
-                self.login_account.blocked(&account, now).or(self.login_source.blocked(source, now))
+                match self.login_account.blocked(county, &account, now)? {
+                    Some(secs) => Some(secs),
+                    None => self.login_source.blocked(county, source, now)?,
+                }
             }
-            Guesses::EnrolmentCode => self.redeem_source.blocked(source, now),
-        }
+            Guesses::EnrolmentCode => self.redeem_source.blocked(county, source, now)?,
+        })
     }
 
     /// Counts a guess's outcome: a failure counts against the source (and
     /// the account); a right password clears its account's count. A
     /// server's own failure (`status` 500 and up) is no guess.
-    pub fn record(&self, kind: county::ops::Guesses, source: &str, account: Option<&str>, status: u16, now: i64) {
+    pub fn record(
+        &self,
+        county: &County,
+        kind: county::ops::Guesses,
+        source: &str,
+        account: Option<&str>,
+        status: u16,
+        now: i64,
+    ) -> Result<(), SyncError> {
         use county::ops::Guesses;
         let failed = (400..500).contains(&status);
         match kind {
@@ -95,15 +123,16 @@ impl Limits {
             Guesses::Password => {
                 let account = format!("{source}|user:{}", account.unwrap_or_default());
                 if status < 400 {
-                    self.login_account.clear(&account);
+                    self.login_account.clear(county, &account)?;
                 } else {
-                    self.login_account.fail(&account, now);
-                    self.login_source.fail(source, now);
+                    self.login_account.fail(county, &account, now)?;
+                    self.login_source.fail(county, source, now)?;
                 }
             }
-            Guesses::EnrolmentCode if failed => self.redeem_source.fail(source, now),
+            Guesses::EnrolmentCode if failed => self.redeem_source.fail(county, source, now)?,
             Guesses::EnrolmentCode => {}
         }
+        Ok(())
     }
 }
 
@@ -180,16 +209,24 @@ mod tests {
 
     #[test]
     fn failures_past_the_limit_block_until_the_window_passes() {
-        let l = Limiter::new(3, 60_000);
+        let dir = tempfile::tempdir().unwrap();
+        let keys = crate::ServerKeys { county_secret: [1; 32], data_key: [2; 32], card_root: [3; 32] };
+        let county = County::new(county::db::Db::sqlite(&dir.path().join("g.db")).unwrap(), keys, String::new());
+        let l = Limiter::new("test", 3, 60_000);
+        let other = Limiter::new("other", 3, 60_000);
         for t in [0, 1000, 2000] {
-            assert_eq!(l.blocked("a", t), None);
-            l.fail("a", t);
+            assert_eq!(l.blocked(&county, "a", t).unwrap(), None);
+            l.fail(&county, "a", t).unwrap();
         }
-        assert_eq!(l.blocked("a", 3000), Some(57));
-        assert_eq!(l.blocked("b", 3000), None, "another key is free");
-        assert_eq!(l.blocked("a", 60_001), None, "the oldest failure expired");
-        l.clear("a");
-        assert_eq!(l.blocked("a", 3000), None);
+        assert_eq!(l.blocked(&county, "a", 3000).unwrap(), Some(57));
+        assert_eq!(l.blocked(&county, "b", 3000).unwrap(), None, "another key is free");
+        assert_eq!(other.blocked(&county, "a", 3000).unwrap(), None, "another limiter's count is its own");
+        assert_eq!(l.blocked(&county, "a", 60_001).unwrap(), None, "the oldest failure expired");
+        // Stored hashed: no address or account in the table.
+        let stored = county.db.tx(|db| db.query("SELECT key FROM guesses", &[])).unwrap();
+        assert!(stored.iter().all(|r| r[0].text().is_some_and(|k| k.len() == 64 && k != "a")));
+        l.clear(&county, "a").unwrap();
+        assert_eq!(l.blocked(&county, "a", 3000).unwrap(), None);
     }
 
     #[test]

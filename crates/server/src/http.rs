@@ -356,13 +356,22 @@ async fn guessed<O: Operation>(
     body: Body,
 ) -> ApiResult<Response> {
     let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
-    let (account, limits) = (O::account(&req), &st.limits);
-    if let Some(secs) = limits.blocked(O::GUESSES, &from.0, account.as_deref(), now_ms()) {
+    let account = O::account(&req);
+    let (state, source, name) = (st.clone(), from.0.clone(), account.clone());
+    let wait = blocking(move || {
+        Ok(state.limits.blocked(&state.county, O::GUESSES, &source, name.as_deref(), now_ms())?)
+    })
+    .await?;
+    if let Some(secs) = wait {
         return Ok(too_many(secs));
     }
     let answer = run_op::<O>(st.clone(), None, req).await;
     let status = answer.as_ref().map_or_else(|e| e.status, |_| 200);
-    limits.record(O::GUESSES, &from.0, account.as_deref(), status, now_ms());
+    let state = st.clone();
+    blocking(move || {
+        Ok(state.limits.record(&state.county, O::GUESSES, &from.0, account.as_deref(), status, now_ms())?)
+    })
+    .await?;
     answer.map(|a| Json(a).into_response())
 }
 

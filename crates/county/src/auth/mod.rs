@@ -19,6 +19,7 @@ use sync::server::{Device, Dialect, Sql, Val};
 
 mod devices;
 mod enrolments;
+mod guesses;
 mod refusals;
 mod sessions;
 mod settings;
@@ -26,6 +27,7 @@ mod users;
 
 pub use devices::*;
 pub use enrolments::*;
+pub use guesses::*;
 pub use refusals::*;
 pub use sessions::*;
 pub use settings::*;
