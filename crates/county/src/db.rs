@@ -67,6 +67,8 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v14-grid-indexes", sync::facts::schema_v11()),
         ("sync-v6-facts-digest", sync::server::facts_digest_schema(d)),
         ("auth-v6-guesses", crate::auth::guesses_schema()),
+        ("console-v15-export-jobs", crate::ops::exports::jobs_schema(d)),
+        ("console-v16-intake-tickets", crate::ops::intake::tickets_schema()),
     ]
 }
 

@@ -358,10 +358,9 @@ async fn guessed<O: Operation>(
     let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
     let account = O::account(&req);
     let (state, source, name) = (st.clone(), from.0.clone(), account.clone());
-    let wait = blocking(move || {
-        Ok(state.limits.blocked(&state.county, O::GUESSES, &source, name.as_deref(), now_ms())?)
-    })
-    .await?;
+    let wait =
+        blocking(move || Ok(state.limits.blocked(&state.county, O::GUESSES, &source, name.as_deref(), now_ms())?))
+            .await?;
     if let Some(secs) = wait {
         return Ok(too_many(secs));
     }
@@ -431,13 +430,14 @@ fn attachment(bytes: Vec<u8>, name: &str, ascii: &str, mime: &str) -> Response {
     ([(header::CONTENT_TYPE, mime.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response()
 }
 
-/// How far an import under way has gone: from memory, for its ticket
+/// How far an import under way has gone, for its ticket: from memory, or
+/// (several servers on PostgreSQL) from the database
 /// (`County::intake_progress` says why it needs no sign-in).
 async fn intake_progress(
     State(st): State<Arc<AppState>>,
     Query(q): Query<ops::intake::Ticket>,
-) -> Json<ops::intake::IntakeStatus> {
-    Json(st.county.intake_progress(&q.ticket))
+) -> ApiResult<Json<ops::intake::IntakeStatus>> {
+    blocking(move || Ok(Json(st.county.intake_progress(&q.ticket)))).await
 }
 
 /// Every record as Automerge documents in an archive sealed with the

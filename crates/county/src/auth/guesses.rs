@@ -19,12 +19,7 @@ pub fn guesses_schema() -> String {
 }
 
 /// How many failures `key` has had since `since` (ms), and the oldest.
-pub fn failures_since(
-    db: &mut dyn Sql,
-    limiter: &str,
-    key: &str,
-    since: i64,
-) -> Result<(u64, Option<i64>), SyncError> {
+pub fn failures_since(db: &mut dyn Sql, limiter: &str, key: &str, since: i64) -> Result<(u64, Option<i64>), SyncError> {
     let rows = db.query(
         "SELECT count(*), min(at) FROM guesses WHERE limiter = $1 AND key = $2 AND at > $3",
         &[limiter.into(), key.into(), since.into()],

@@ -86,6 +86,17 @@ pub struct IntakeStatus {
 /// must be unguessable — a UUID's 122 random bits, or 32 hex digits.
 pub const MIN_TICKET: usize = 32;
 
+/// A run's progress in the database is believed this long after it was
+/// last told (the server running it may have died).
+const TICKET_FRESH_MS: i64 = 10_000;
+
+/// Runs' progress where several servers share a PostgreSQL database.
+pub fn tickets_schema() -> String {
+    "CREATE TABLE intake_tickets (ticket TEXT PRIMARY KEY, total BIGINT NOT NULL, done BIGINT NOT NULL,
+       updated_ms BIGINT NOT NULL)"
+        .into()
+}
+
 impl County {
     /// The progress bar's figures for the run under `ticket`. Answered from
     /// memory with no transaction and no sign-in: on SQLite the run holds
@@ -94,21 +105,80 @@ impl County {
     /// instead — at least [`MIN_TICKET`] characters the admin's console
     /// drew at random and sent only with the import — and all it tells is
     /// two counts.
+    ///
+    /// Several servers on one PostgreSQL database (behind a load balancer)
+    /// each run some imports: a run there also tells the database how far
+    /// it has gone, every quarter second (`intake_tickets`, the ticket
+    /// stored as a keyed hash), and a ticket this server does not run is
+    /// looked up there. (SQLite has one server, which runs them all.)
     pub fn intake_progress(&self, ticket: &str) -> IntakeStatus {
-        let map = self.intakes.0.lock().unwrap_or_else(|e| e.into_inner());
-        match map.get(ticket).filter(|_| ticket.len() >= MIN_TICKET) {
-            Some((_, p)) => IntakeStatus { running: true, total: p.total.load(Relaxed), done: p.done.load(Relaxed) },
-            None => IntakeStatus { running: false, total: 0, done: 0 },
+        let idle = IntakeStatus { running: false, total: 0, done: 0 };
+        if ticket.len() < MIN_TICKET {
+            return idle;
         }
+        if let Some((_, p)) = self.intakes.0.lock().unwrap_or_else(|e| e.into_inner()).get(ticket) {
+            return IntakeStatus { running: true, total: p.total.load(Relaxed), done: p.done.load(Relaxed) };
+        }
+        if self.db.dialect() != sync::server::Dialect::Postgres {
+            return idle;
+        }
+        let hash = self.sealer.keyed_hash(&format!("intake-ticket:{ticket}"));
+        let fresh = crate::db::now_ms() - TICKET_FRESH_MS;
+        let rows = self.db.tx(|db| {
+            db.query(
+                "SELECT total, done FROM intake_tickets WHERE ticket = $1 AND updated_ms > $2",
+                &[hash.into(), fresh.into()],
+            )
+        });
+        match rows.ok().and_then(|r| r.into_iter().next()) {
+            Some(r) => IntakeStatus { running: true, total: r[0].int() as u64, done: r[1].int() as u64 },
+            None => idle,
+        }
+    }
+
+    /// Tells the database how far a run under `ticket` has gone, every
+    /// quarter second until `finished`, then forgets it (PostgreSQL only;
+    /// see [`County::intake_progress`]).
+    fn publish_progress(&self, ticket: &str, progress: &Progress, finished: &std::sync::atomic::AtomicBool) {
+        let hash = self.sealer.keyed_hash(&format!("intake-ticket:{ticket}"));
+        let write = |total: i64, done: i64| {
+            self.db.tx(|db| {
+                db.execute(
+                    "INSERT INTO intake_tickets (ticket, total, done, updated_ms) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (ticket) DO UPDATE SET total = excluded.total, done = excluded.done,
+                       updated_ms = excluded.updated_ms",
+                    &[hash.as_str().into(), total.into(), done.into(), crate::db::now_ms().into()],
+                )?;
+                // Tickets of runs that ended without saying so (a server killed).
+                db.execute(
+                    "DELETE FROM intake_tickets WHERE updated_ms < $1",
+                    &[(crate::db::now_ms() - 3_600_000).into()],
+                )
+            })
+        };
+        while !finished.load(Relaxed) {
+            let _ = write(progress.total.load(Relaxed) as i64, progress.done.load(Relaxed) as i64);
+            std::thread::park_timeout(std::time::Duration::from_millis(250));
+        }
+        let _ = self.db.tx(|db| db.execute("DELETE FROM intake_tickets WHERE ticket = $1", &[hash.as_str().into()]));
     }
 
     /// Plans (and, when asked, imports) a county's own sheet for whoever
     /// `creds` name (a county admin).
     pub fn intake(&self, creds: Credentials<'_>, req: &IntakeRequest, file: &[u8]) -> Result<Report, CountyError> {
         let owner = self.enter(Allowed::CountyAdmin, creds, |cx| Ok(cx.actor.name().to_owned()))?;
-        let (_held, progress) = self.intakes.hold(req.ticket.as_deref(), &owner);
+        let (held, progress) = self.intakes.hold(req.ticket.as_deref(), &owner);
         let (rows, encoding) = crate::reconcile::read_rows(file)?;
-        self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file, &progress))
+        let published = held.1.clone().filter(|_| self.db.dialect() == sync::server::Dialect::Postgres);
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            if let Some(ticket) = &published {
+                s.spawn(|| self.publish_progress(ticket, &progress, &finished));
+            }
+            let out = self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file, &progress));
+            finished.store(true, Relaxed);
+            out
+        })
     }
 
     /// [`County::intake`] as an actor already named (the CLI's).

@@ -65,8 +65,6 @@ pub struct County {
     pub public_url: String,
     /// SHA-256 of a self-signed certificate, put in enrolment codes.
     pub pin: Option<[u8; 32]>,
-    /// Exports running in the background, or waiting to be fetched.
-    pub exports: exports::ExportJobs,
     /// Imports under way, for their progress bars.
     pub intakes: intake::Intakes,
     /// Where photos and other attachments are kept (`sanjian serve`: under
@@ -207,7 +205,6 @@ impl County {
             keys,
             public_url,
             pin: None,
-            exports: Default::default(),
             intakes: Default::default(),
             blobs: None,
             basemap: None,
