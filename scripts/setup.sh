@@ -28,7 +28,9 @@ APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gt
   fonts-dejavu-core fonts-droid-fallback fonts-noto-cjk)
 if [ "$SANJIAN_SETUP" != run ]; then
   # curl: scripts/demo-agreement.sh asks the county server's API.
-  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils curl)
+  # haproxy: the load balancer the several-servers test puts before three
+  # `sanjian serve` on one PostgreSQL.
+  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils curl haproxy)
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 

@@ -66,3 +66,45 @@ pub fn device_store(path: &Path) -> store::Store {
     let key: Vec<u8> = (0..32).map(|i| u8::from_str_radix(&key_hex.trim()[2 * i..2 * i + 2], 16).unwrap()).collect();
     store::Store::open(path, &store::StoreKey::from_bytes(key.try_into().unwrap())).unwrap()
 }
+
+/// A bare HTTP/1.1 request; the whole answer as text.
+pub fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    use std::io::{Read, Write};
+    let host = base.strip_prefix("http://").unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let mut conn = std::net::TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// Registers a new member on the device store at `path`: a copy of one it
+/// holds, renamed, with the next resident ID from `seq` nobody holds yet.
+pub fn register(path: &Path, name: &str, seq: u32) -> registry::model::RecordId {
+    let mut store = device_store(path);
+    let any = store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone();
+    let mut record = store.get(&any).unwrap().unwrap().record;
+    let registry::model::Record::Member(m) = &mut record else { panic!("a member") };
+    m.name = name.into();
+    m.sex = None;
+    m.card_number = None;
+    let prefix = m.resident_id[..14].to_owned();
+    // The next sequence number nobody holds yet.
+    for n in seq.. {
+        let registry::model::Record::Member(m) = &mut record else { unreachable!() };
+        let first17 = format!("{prefix}{:03}", n % 1000);
+        m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
+        match store.insert(record.clone(), time::macros::date!(2026 - 11 - 25)) {
+            Ok(saved) => return saved.id,
+            Err(store::StoreError::Duplicate(_)) => continue,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    unreachable!()
+}

@@ -8,24 +8,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 mod common;
-use common::{device_store, digit_runs, free_port, fresh_pg_database, ok, s, sanjian};
-
-/// A bare HTTP/1.1 request; the whole answer as text.
-fn http(base: &str, method: &str, path: &str, token: Option<&str>, body: &str) -> String {
-    use std::io::{Read, Write};
-    let host = base.strip_prefix("http://").unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let mut conn = std::net::TcpStream::connect(host).unwrap();
-    write!(
-        conn,
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    conn.read_to_string(&mut answer).unwrap();
-    answer
-}
+use common::{device_store, digit_runs, free_port, fresh_pg_database, http, ok, register, s, sanjian};
 
 fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
     http(base, "POST", path, None, &body.to_string())
@@ -496,29 +479,6 @@ fn serve_with_an_s3_compatible_store_checks_it_at_start() {
 }
 
 /// A new member on the device, in its first member's union and township.
-fn register(path: &Path, name: &str, seq: u32) -> registry::model::RecordId {
-    let mut store = device_store(path);
-    let any = store.list(registry::model::RecordKind::Member, None, 1).unwrap()[0].id.clone();
-    let mut record = store.get(&any).unwrap().unwrap().record;
-    let registry::model::Record::Member(m) = &mut record else { panic!("a member") };
-    m.name = name.into();
-    m.sex = None;
-    m.card_number = None;
-    let prefix = m.resident_id[..14].to_owned();
-    // The next sequence number nobody holds yet.
-    for n in seq.. {
-        let registry::model::Record::Member(m) = &mut record else { unreachable!() };
-        let first17 = format!("{prefix}{:03}", n % 1000);
-        m.resident_id = registry::ids::ResidentId::from_first17(&first17).unwrap().as_str().to_owned();
-        match store.insert(record.clone(), time::macros::date!(2026 - 11 - 25)) {
-            Ok(saved) => return saved.id,
-            Err(store::StoreError::Duplicate(_)) => continue,
-            Err(e) => panic!("{e}"),
-        }
-    }
-    unreachable!()
-}
-
 fn serve_on(data: &Path, port: u16, extra: &[&str]) -> std::process::Child {
     let log = std::fs::File::create(format!("{}.log", data.display())).unwrap();
     let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
