@@ -357,21 +357,34 @@ async fn guessed<O: Operation>(
 ) -> ApiResult<Response> {
     let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
     let account = O::account(&req);
-    let (state, source, name) = (st.clone(), from.0.clone(), account.clone());
-    let wait =
-        blocking(move || Ok(state.limits.blocked(&state.county, O::GUESSES, &source, name.as_deref(), now_ms())?))
-            .await?;
-    if let Some(secs) = wait {
+    if let Some(secs) = guesses(&st, O::GUESSES, &from.0, account.as_deref(), None).await? {
         return Ok(too_many(secs));
     }
     let answer = run_op::<O>(st.clone(), None, req).await;
     let status = answer.as_ref().map_or_else(|e| e.status, |_| 200);
-    let state = st.clone();
-    blocking(move || {
-        Ok(state.limits.record(&state.county, O::GUESSES, &from.0, account.as_deref(), status, now_ms())?)
-    })
-    .await?;
+    guesses(&st, O::GUESSES, &from.0, account.as_deref(), Some(status)).await?;
     answer.map(|a| Json(a).into_response())
+}
+
+/// The guessing limits, in the database (on a blocking thread): with no
+/// `status`, must this guess wait (seconds)? With the answer's status,
+/// counts it.
+async fn guesses(
+    st: &Arc<AppState>,
+    kind: county::ops::Guesses,
+    source: &str,
+    account: Option<&str>,
+    status: Option<u16>,
+) -> ApiResult<Option<u64>> {
+    let (st, source, account) = (st.clone(), source.to_owned(), account.map(str::to_owned));
+    blocking(move || {
+        let (limits, county, now) = (&st.limits, &st.county, now_ms());
+        Ok(match status {
+            None => limits.blocked(county, kind, &source, account.as_deref(), now)?,
+            Some(status) => limits.record(county, kind, &source, account.as_deref(), status, now).map(|()| None)?,
+        })
+    })
+    .await
 }
 
 /// Too many failed attempts: try again in `secs` seconds.
