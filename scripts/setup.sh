@@ -29,8 +29,11 @@ APT_PACKAGES=(build-essential pkg-config libssl-dev ca-certificates libwebkit2gt
 if [ "$SANJIAN_SETUP" != run ]; then
   # curl: scripts/demo-agreement.sh asks the county server's API.
   # haproxy: the load balancer the several-servers test puts before three
-  # `sanjian serve` on one PostgreSQL.
-  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils curl haproxy)
+  # `sanjian serve` on one PostgreSQL; postgresql-15-auto-failover and
+  # pg-auto-failover-cli: the failover test's primary and standby
+  # (scripts/pgaf.sh).
+  APT_PACKAGES+=(postgresql chromium xvfb xauth webkit2gtk-driver git xz-utils curl haproxy
+    postgresql-15-auto-failover pg-auto-failover-cli)
 fi
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then APT_PACKAGES+=(nodejs npm); fi
 

@@ -52,6 +52,12 @@ pg_start
 echo "== S3-compatible object store (a throwaway s3s-fs for the blob tests)"
 . scripts/s3.sh
 s3_start
+echo "== a PostgreSQL pair with automatic failover (pg_auto_failover, for the failover test)"
+. scripts/pgaf.sh
+pgaf_start
+# Stopped with the others when the script ends.
+eval "set -- $(trap -p EXIT)"
+trap "pgaf_stop${3:+; $3}" EXIT
 echo "== cargo nextest"
 cargo nextest run --workspace --no-fail-fast
 echo "== doc tests"
