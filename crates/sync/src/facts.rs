@@ -600,24 +600,27 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
     Ok(())
 }
 
+/// The facts tables `ensure` rebuilds from the documents.
+pub const TABLES: [&str; 10] = [
+    "f_townships",
+    "f_entities",
+    "f_unions",
+    "f_cadres",
+    "f_members",
+    "f_conflicts",
+    "f_dupkeys",
+    "f_member_names",
+    "f_visits",
+    "f_blob_refs",
+];
+
 /// Builds the rows from the stored documents once: for a database written
 /// before the facts existed. Idempotent; a counter marks it done.
 pub fn ensure(db: &mut dyn Sql, ctx: &Ctx<'_>) -> Result<(), SyncError> {
     if !db.query("SELECT 1 FROM counters WHERE name = 'facts'", &[])?.is_empty() {
         return Ok(());
     }
-    for table in [
-        "f_townships",
-        "f_entities",
-        "f_unions",
-        "f_cadres",
-        "f_members",
-        "f_conflicts",
-        "f_dupkeys",
-        "f_member_names",
-        "f_visits",
-        "f_blob_refs",
-    ] {
+    for table in TABLES {
         db.execute(&format!("DELETE FROM {table}"), &[])?;
     }
     // One pass: each document is opened once for its facts row and its conflicts.
