@@ -108,3 +108,29 @@ pub fn register(path: &Path, name: &str, seq: u32) -> registry::model::RecordId 
     }
     unreachable!()
 }
+
+/// `sanjian serve` on `data` at 127.0.0.1:`port` with `extra` arguments,
+/// its log beside the data directory; returned once it listens.
+pub fn serve_on(data: &Path, port: u16, extra: &[&str]) -> std::process::Child {
+    use std::io::BufRead;
+    let log = std::fs::File::create(format!("{}.log", data.display())).unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_sanjian"))
+        .args(["serve", "--data", s(data), "--listen", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.starts_with("listening http://127.0.0.1:"), "{first}");
+    server
+}
+
+/// An enrolment code's text for a township staff tablet, from `sanjian
+/// enrol` (`db`: the server's database arguments, none for SQLite).
+pub fn enrol_text(data: &Path, db: &[&str], person: &str, township: &str) -> String {
+    let args = [&["enrol", "--data", s(data)][..], db, &["--person", person, "--role", "township_staff"][..]].concat();
+    let text = ok(sanjian(&[&args[..], &["--township", township, "--text-only"][..]].concat()));
+    text.trim().to_owned()
+}

@@ -11,13 +11,12 @@
 //!     SANJIAN_FAILOVER_DEVICES=100 cargo nextest run -p sanjian -E 'binary(failover)' --no-capture
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{device_store, free_port, ok, register, s, sanjian};
+use common::{device_store, enrol_text, free_port, ok, register, s, sanjian, serve_on};
 
 #[test]
 fn the_primary_killed_while_tablets_sync_loses_nothing_and_syncs_resume() {
@@ -47,33 +46,11 @@ fn the_primary_killed_while_tablets_sync_loses_nothing_and_syncs_resume() {
     let township = busiest["name"].as_str().unwrap().to_owned();
     ok(sanjian(&["import", "--data", s(&data), "--from", s(&county), "--database-url", &url]));
     let port = free_port();
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
-        .args(["serve", "--data", s(&data), "--listen", &format!("127.0.0.1:{port}"), "--database-url", &url])
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.starts_with("listening"), "{first}");
+    let mut server = serve_on(&data, port, &["--database-url", &url]);
 
     let tablets: Vec<PathBuf> = (0..devices).map(|i| dir.path().join(format!("tablet{i}.db"))).collect();
     for (i, t) in tablets.iter().enumerate() {
-        let text = ok(sanjian(&[
-            "enrol",
-            "--data",
-            s(&data),
-            "--database-url",
-            &url,
-            "--person",
-            &format!("员{i}"),
-            "--role",
-            "township_staff",
-            "--township",
-            &township,
-            "--text-only",
-        ]));
+        let text = enrol_text(&data, &["--database-url", &url], &format!("员{i}"), &township);
         ok(sanjian(&["device", "enrol", "--db", s(t), "--text", text.trim()]));
         ok(sanjian(&["device", "sync", "--db", s(t)]));
     }
@@ -148,20 +125,7 @@ fn the_primary_killed_while_tablets_sync_loses_nothing_and_syncs_resume() {
 
     // Nothing lost: a new tablet receives every registration; nothing
     // diverged: each tablet holds what the server holds of its records.
-    let text = ok(sanjian(&[
-        "enrol",
-        "--data",
-        s(&data),
-        "--database-url",
-        &url,
-        "--person",
-        "核对",
-        "--role",
-        "township_staff",
-        "--township",
-        &township,
-        "--text-only",
-    ]));
+    let text = enrol_text(&data, &["--database-url", &url], "核对", &township);
     let check = dir.path().join("check.db");
     ok(sanjian(&["device", "enrol", "--db", s(&check), "--text", text.trim()]));
     ok(sanjian(&["device", "sync", "--db", s(&check)]));

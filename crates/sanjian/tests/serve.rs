@@ -8,7 +8,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 mod common;
-use common::{device_store, digit_runs, free_port, fresh_pg_database, http, ok, register, s, sanjian};
+use common::{
+    device_store, digit_runs, enrol_text, free_port, fresh_pg_database, http, ok, register, s, sanjian, serve_on,
+};
 
 fn http_post(base: &str, path: &str, body: &serde_json::Value) -> String {
     http(base, "POST", path, None, &body.to_string())
@@ -479,21 +481,6 @@ fn serve_with_an_s3_compatible_store_checks_it_at_start() {
 }
 
 /// A new member on the device, in its first member's union and township.
-fn serve_on(data: &Path, port: u16, extra: &[&str]) -> std::process::Child {
-    let log = std::fs::File::create(format!("{}.log", data.display())).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
-        .args(["serve", "--data", s(data), "--listen", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.starts_with("listening http://127.0.0.1:"), "{first}");
-    server
-}
-
 fn stop_server(mut server: std::process::Child, data: &Path) {
     assert!(Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap().success());
     let status = server.wait().unwrap();
@@ -685,21 +672,7 @@ fn a_client_written_from_the_spec_in_python_syncs() {
         .unwrap();
     let mut first = String::new();
     BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    let enrol = |person: &str| {
-        let text = ok(sanjian(&[
-            "enrol",
-            "--data",
-            s(&data),
-            "--person",
-            person,
-            "--role",
-            "township_staff",
-            "--township",
-            &township,
-            "--text-only",
-        ]));
-        text.trim().to_owned()
-    };
+    let enrol = |person: &str| enrol_text(&data, &[], person, &township);
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/sync_client.py");
     let o = Command::new("python3").arg(&script).args(["--enrolment", &enrol("外部客户端")]).output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout).into_owned();

@@ -12,12 +12,11 @@
 //! the others carrying on.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 mod common;
-use common::{device_store, free_port, fresh_pg_database, http, ok, register, s, sanjian};
+use common::{device_store, enrol_text, free_port, fresh_pg_database, http, ok, register, s, sanjian, serve_on};
 
 /// Processes killed when the test ends, however it ends.
 struct Running(Vec<Child>);
@@ -32,18 +31,7 @@ impl Drop for Running {
 }
 
 fn serve(data: &Path, port: u16, url: &str, public: &str) -> Child {
-    let log = std::fs::File::create(format!("{}.log", data.display())).unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sanjian"))
-        .args(["serve", "--data", s(data), "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--database-url", url, "--public-url", public, "--db-pool", "4"])
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut first).unwrap();
-    assert!(first.starts_with("listening http://127.0.0.1:"), "{first}");
-    server
+    serve_on(data, port, &["--database-url", url, "--public-url", public, "--db-pool", "4"])
 }
 
 fn status(answer: &str) -> u16 {
@@ -171,23 +159,7 @@ fn three_servers_on_one_postgresql_behind_haproxy_share_sessions_limits_jobs_and
     assert_eq!(status(&a), 429, "one limit over the three servers: {a}");
 
     // 3. Devices sync through the balancer; nothing is lost.
-    let enrol = |person: &str| {
-        let text = ok(sanjian(&[
-            "enrol",
-            "--data",
-            s(&data[0]),
-            "--database-url",
-            &url,
-            "--person",
-            person,
-            "--role",
-            "township_staff",
-            "--township",
-            &township,
-            "--text-only",
-        ]));
-        text.trim().to_owned()
-    };
+    let enrol = |person: &str| enrol_text(&data[0], &["--database-url", &url], person, &township);
     let devices: Vec<PathBuf> = (0..3).map(|i| dir.path().join(format!("tablet{i}.db"))).collect();
     let mut registered = BTreeSet::new();
     for (i, d) in devices.iter().enumerate() {
