@@ -14,8 +14,90 @@ use sync::server::{Dialect, Sql, Val};
 /// Where the server keeps its data.
 #[derive(Debug)]
 pub enum Db {
-    Sqlite(Mutex<rusqlite::Connection>),
+    Sqlite(Lite),
     Postgres(Pool),
+}
+
+/// An SQLite database: one connection writes (its transactions run one at
+/// a time), and a few read-only connections read beside it. In WAL mode a
+/// reader sees the database as of its transaction's first read and never
+/// waits for the writer, so work that only reads (a device's pull, the
+/// decoding and checking of a push before its short write) runs on both
+/// cores while a write commits.
+pub struct Lite {
+    writer: Mutex<rusqlite::Connection>,
+    path: std::path::PathBuf,
+    readers: Mutex<Readers>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct Readers {
+    idle: Vec<rusqlite::Connection>,
+    open: usize,
+}
+
+/// The most read-only connections an SQLite database opens: enough to
+/// keep every core busy, few enough that their caches stay small.
+const MAX_READERS: usize = 4;
+
+impl std::fmt::Debug for Lite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Lite(..)")
+    }
+}
+
+impl Lite {
+    fn writer(&self) -> std::sync::MutexGuard<'_, rusqlite::Connection> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Leases a reader: an idle one, a new one while fewer than
+    /// [`MAX_READERS`] are open, or the next one given back.
+    fn reader(&self) -> Result<Reader<'_>, SyncError> {
+        let mut r = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(c) = r.idle.pop() {
+                return Ok(Reader { lite: self, conn: Some(c) });
+            }
+            if r.open < MAX_READERS {
+                r.open += 1;
+                drop(r);
+                return match self.open_reader() {
+                    Ok(c) => Ok(Reader { lite: self, conn: Some(c) }),
+                    Err(e) => {
+                        self.readers.lock().unwrap_or_else(|p| p.into_inner()).open -= 1;
+                        self.freed.notify_one();
+                        Err(e)
+                    }
+                };
+            }
+            r = self.freed.wait(r).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn open_reader(&self) -> Result<rusqlite::Connection, SyncError> {
+        use rusqlite::OpenFlags;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let conn = rusqlite::Connection::open_with_flags(&self.path, flags).map_err(db_err)?;
+        conn.execute_batch("PRAGMA busy_timeout = 10000; PRAGMA query_only = ON;").map_err(db_err)?;
+        Ok(conn)
+    }
+}
+
+/// A read-only SQLite connection, back to the pool when dropped.
+struct Reader<'l> {
+    lite: &'l Lite,
+    conn: Option<rusqlite::Connection>,
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            self.lite.readers.lock().unwrap_or_else(|p| p.into_inner()).idle.push(c);
+            self.lite.freed.notify_one();
+        }
+    }
 }
 
 /// A small pool of PostgreSQL connections. A connection is leased
@@ -84,7 +166,12 @@ impl Db {
              PRAGMA foreign_keys = ON;",
         )
         .map_err(db_err)?;
-        let db = Db::Sqlite(Mutex::new(conn));
+        let db = Db::Sqlite(Lite {
+            writer: Mutex::new(conn),
+            path: path.to_owned(),
+            readers: Mutex::new(Readers::default()),
+            freed: Condvar::new(),
+        });
         db.migrate()?;
         Ok(db)
     }
@@ -118,8 +205,8 @@ impl Db {
             }
             // One transaction per step: the DDL and its record together.
             match self {
-                Db::Sqlite(c) => {
-                    let mut c = c.lock().unwrap_or_else(|p| p.into_inner());
+                Db::Sqlite(lite) => {
+                    let mut c = lite.writer();
                     let tx = c.transaction().map_err(db_err)?;
                     tx.execute_batch(&sql).map_err(db_err)?;
                     tx.execute(
@@ -165,7 +252,7 @@ impl Db {
 
     fn batch(&self, sql: &str) -> Result<(), SyncError> {
         match self {
-            Db::Sqlite(c) => c.lock().unwrap_or_else(|p| p.into_inner()).execute_batch(sql).map_err(db_err),
+            Db::Sqlite(lite) => lite.writer().execute_batch(sql).map_err(db_err),
             Db::Postgres(p) => p.take()?.batch_execute(sql).map_err(db_err),
         }
     }
@@ -175,9 +262,9 @@ impl Db {
     /// are copied with `pg_dump` instead.
     pub fn snapshot_sqlite(&self, to: &std::path::Path) -> Result<(), SyncError> {
         match self {
-            Db::Sqlite(c) => {
+            Db::Sqlite(lite) => {
                 let path = to.to_str().ok_or_else(|| SyncError::Server("backup path is not UTF-8".into()))?;
-                c.lock().unwrap_or_else(|p| p.into_inner()).execute("VACUUM INTO ?1", [path]).map_err(db_err)?;
+                lite.writer().execute("VACUUM INTO ?1", [path]).map_err(db_err)?;
                 Ok(())
             }
             Db::Postgres(_) => Err(SyncError::Server("a PostgreSQL database is backed up with pg_dump".into())),
@@ -202,10 +289,10 @@ impl Db {
             })
         };
         match self {
-            Db::Sqlite(c) => {
-                let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+            Db::Sqlite(lite) => {
+                let mut c = lite.writer();
                 let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(db_err)?;
-                let mut lite = Lite(tx);
+                let mut lite = LiteTx(tx);
                 let out = guarded(&mut lite)?;
                 lite.0.commit().map_err(db_err)?;
                 Ok(out)
@@ -213,6 +300,40 @@ impl Db {
             Db::Postgres(p) => {
                 let mut client = p.take()?;
                 let tx = client.transaction().map_err(db_err)?;
+                let mut pg = Pg(tx);
+                let out = guarded(&mut pg)?;
+                pg.0.commit().map_err(db_err)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+impl Db {
+    /// Runs `f` in a transaction that only reads: on SQLite a read-only
+    /// connection beside the writer (any write `f` tries fails, nothing is
+    /// written), on PostgreSQL a pooled connection in a `READ ONLY`
+    /// transaction. It sees one consistent state of the database, as of its
+    /// first read; writes committed meanwhile are not seen. A panic inside
+    /// `f` is answered as an error, as in [`Db::tx`].
+    pub fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
+        let guarded = |sql: &mut dyn Sql| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql)))
+                .unwrap_or_else(|_| Err(SyncError::Server("the request's work panicked; nothing was written".into())))
+        };
+        match self {
+            Db::Sqlite(lite) => {
+                let mut reader = lite.reader()?;
+                let conn = reader.conn.as_mut().expect("held until drop");
+                let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred).map_err(db_err)?;
+                let mut sql = LiteTx(tx);
+                guarded(&mut sql)
+                // Dropped: the read transaction ends (rolled back).
+            }
+            Db::Postgres(p) => {
+                let mut client = p.take()?;
+                let mut tx = client.transaction().map_err(db_err)?;
+                tx.batch_execute("SET TRANSACTION READ ONLY").map_err(db_err)?;
                 let mut pg = Pg(tx);
                 let out = guarded(&mut pg)?;
                 pg.0.commit().map_err(db_err)?;
@@ -298,7 +419,7 @@ pub fn owner_only(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
 
 pub use store::clock::now_ms;
 
-struct Lite<'a>(rusqlite::Transaction<'a>);
+struct LiteTx<'a>(rusqlite::Transaction<'a>);
 
 fn lite_params(params: &[Val]) -> Vec<rusqlite::types::Value> {
     use rusqlite::types::Value;
@@ -313,7 +434,7 @@ fn lite_params(params: &[Val]) -> Vec<rusqlite::types::Value> {
         .collect()
 }
 
-impl Sql for Lite<'_> {
+impl Sql for LiteTx<'_> {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError> {
         let mut stmt = self.0.prepare_cached(sql).map_err(db_err)?;
         let n = stmt.execute(rusqlite::params_from_iter(lite_params(params))).map_err(db_err)?;

@@ -46,6 +46,7 @@ impl SyncCall {
         db: &mut dyn server::Sql,
         ctx: &Ctx<'_>,
         token: &str,
+        judged: Option<server::JudgedPush>,
     ) -> Result<Result<Vec<u8>, Denied>, SyncError> {
         let device = match auth::find_device(db, token)? {
             None => return Ok(Err(auth::UNAUTHENTICATED)),
@@ -60,7 +61,10 @@ impl SyncCall {
         Ok(Ok(match self {
             SyncCall::Push(req) => {
                 let mut cards = Vec::new();
-                let resp = server::push_with(db, ctx, &device, req, &mut cards)?;
+                let resp = match judged {
+                    Some(judged) => server::commit_push(db, ctx, &device, req, judged, &mut cards)?,
+                    None => server::push_with(db, ctx, &device, req, &mut cards)?,
+                };
                 // Cards the changes made obsolete are revoked in the same
                 // transaction.
                 for c in cards {
@@ -70,12 +74,28 @@ impl SyncCall {
                 }
                 resp.encode()
             }
-            SyncCall::Pull(req) => server::pull(db, ctx, &device, req)?.encode(),
-            SyncCall::Repair(req) => server::repair(db, &device, req)?.encode(),
-            SyncCall::Fetch(req) => server::fetch(db, ctx, &device, req)?.encode(),
-            SyncCall::Refs(_) => server::refs(db, ctx, &device)?.encode(),
+            _ => self.answer(db, ctx, &device)?,
         }))
     }
+
+    /// The answer to a call that only reads (any but a push).
+    fn answer(&self, db: &mut dyn server::Sql, ctx: &Ctx<'_>, device: &server::Device) -> Result<Vec<u8>, SyncError> {
+        Ok(match self {
+            SyncCall::Push(_) => return Err(SyncError::Server("a push writes".into())),
+            SyncCall::Pull(req) => server::pull(db, ctx, device, req)?.encode(),
+            SyncCall::Repair(req) => server::repair(db, device, req)?.encode(),
+            SyncCall::Fetch(req) => server::fetch(db, ctx, device, req)?.encode(),
+            SyncCall::Refs(_) => server::refs(db, ctx, device)?.encode(),
+        })
+    }
+}
+
+/// What the read-only part of a sync request found.
+enum Read {
+    /// The whole answer (a call that only reads).
+    Answer(Vec<u8>),
+    /// A push, judged, for its write.
+    Judged(server::JudgedPush),
 }
 
 /// The server is up: how many documents it holds and its change sequence.
@@ -134,10 +154,30 @@ impl County {
     /// A device that went past its budget of records outside its scope
     /// ([`server::REVEAL_BUDGET`]) learns nothing (the request was rolled
     /// back) and is suspended until a county admin reinstates it.
+    ///
+    /// Calls that only read (pull, repair, fetch, refs) run in a read-only
+    /// transaction, beside writes; a push is judged in one (its documents
+    /// unsealed, merged and checked) and written in a short write
+    /// transaction ([`server::commit_push`]). A device whose finding
+    /// writes (its rotated token's first use, a wipe to deliver) is served
+    /// in a write transaction from the start.
     pub fn sync(&self, token: &str, path: &str, body: &[u8]) -> Result<Vec<u8>, CountyError> {
         let call = SyncCall::decode(path, body)?;
         let ctx = self.ctx();
-        match self.db.tx(|db| call.run(db, &ctx, token)) {
+        let read = self.db.read(|db| {
+            let Some(found) = auth::find_device_reading(db, token)? else { return Ok(None) };
+            let Some((device, None)) = found else { return Ok(None) };
+            Ok(Some(match &call {
+                SyncCall::Push(req) => Read::Judged(server::judge_push(db, &ctx, &device, req)?),
+                _ => Read::Answer(call.answer(db, &ctx, &device)?),
+            }))
+        })?;
+        let judged = match read {
+            Some(Read::Answer(answer)) => return Ok(answer),
+            Some(Read::Judged(judged)) => Some(judged),
+            None => None,
+        };
+        match self.db.tx(|db| call.run(db, &ctx, token, judged)) {
             Err(e) if e.code() == server::DEVICE_SUSPENDED => {
                 self.db.tx(|db| auth::suspend(db, token, "PROBING"))?;
                 Err(auth::DEVICE_SUSPENDED.into())

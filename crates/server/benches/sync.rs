@@ -17,7 +17,10 @@
 //!
 //! Environment: SANJIAN_BENCH_MEMBERS (county size, default 40,000 members),
 //! SANJIAN_BENCH_SCOPE (records wanted in (a)'s scope, default 20,000),
-//! SANJIAN_BENCH_PG (a PostgreSQL URL: the server uses it instead of SQLite).
+//! SANJIAN_BENCH_PG (a PostgreSQL URL: the server uses it instead of SQLite),
+//! SANJIAN_BENCH_DEVICES (the device counts of (d), default `100`; the
+//! curve: `10,100,500`), SANJIAN_BENCH_ONLY=d (skip (a)–(c)),
+//! SANJIAN_BENCH_UNTIL=a (stop after (a)).
 
 use registry::model::*;
 use registry::{Date, date};
@@ -174,6 +177,16 @@ fn serve(dir: &Path) {
 
 // ---------------------------------------------------------------- driver
 
+impl Server {
+    /// Ends the server (its stdin closes) and removes the bench's files.
+    fn stop(self, dir: &Path) {
+        let mut child = self.child;
+        drop(child.stdin.take());
+        let _ = child.wait();
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
 struct Server {
     child: std::process::Child,
     base: String,
@@ -303,6 +316,11 @@ fn drive() {
         info["docs"],
         info["generated_s"].as_f64().unwrap()
     );
+    // (d) alone, e.g. for the concurrency curve.
+    if std::env::var("SANJIAN_BENCH_ONLY").as_deref() == Ok("d") {
+        all_concurrent(&srv, &dir, &info, me);
+        return srv.stop(&dir);
+    }
 
     // The scope: the largest townships until about `scope_wanted` records.
     let mut townships: Vec<(String, u64)> = info["townships"]
@@ -422,7 +440,7 @@ fn drive() {
 
     // For a quicker look at (a) alone while working on it.
     if std::env::var("SANJIAN_BENCH_UNTIL").as_deref() == Ok("a") {
-        return;
+        return srv.stop(&dir);
     }
 
     // (b) Nothing changed.
@@ -478,7 +496,25 @@ fn drive() {
     );
     drop(county);
 
-    // (d) 100 devices, each with a grid, each pushing 100 edits at once.
+    // (d) Devices in their grids, each pushing 100 edits at once.
+    all_concurrent(&srv, &dir, &info, me);
+
+    srv.stop(&dir);
+}
+
+/// (d) for each number of devices in SANJIAN_BENCH_DEVICES (default 100;
+/// the curve: `10,100,500`).
+fn all_concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, me: u32) {
+    let counts = std::env::var("SANJIAN_BENCH_DEVICES").unwrap_or_else(|_| "100".into());
+    for devices in counts.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
+        concurrent(srv, dir, info, devices, me);
+    }
+}
+
+/// (d) `devices` grid devices (sharing the county's grids round-robin when
+/// there are more devices than grids), each with 100 edits, all syncing at
+/// once.
+fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize, me: u32) {
     let mut grids: Vec<(String, u64)> = info["grids"]
         .as_array()
         .unwrap()
@@ -486,15 +522,14 @@ fn drive() {
         .map(|g| (g[0].as_str().unwrap().to_owned(), g[1].as_u64().unwrap()))
         .collect();
     grids.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let devices = 100usize;
     eprintln!("enrolling and first-syncing {devices} grid devices…");
     let mut devs: Vec<(Store, String, Vec<RecordId>)> = Vec::new();
     for i in 0..devices {
         let grid = &grids[i % grids.len()].0;
-        let actor = [0x40, i as u8, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55];
+        let actor = [0x40, (i >> 8) as u8, i as u8, (devices >> 8) as u8, devices as u8, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55];
         let token =
             srv.enrol(serde_json::json!({"person": format!("网格员{i}"), "role": "surveyor", "grids": [grid]}), actor);
-        let mut store = device_n(&dir, &format!("grid-{i}"), actor);
+        let mut store = device_n(dir, &format!("grid-{devices}-{i}"), actor);
         let mut tr = srv.transport(&token);
         client::sync(&mut store, &mut tr, &Options::default(), &mut |_| {}).unwrap();
         let members = members_of(&store, 100);
@@ -539,8 +574,9 @@ fn drive() {
     let server_rss_d = peak_rss_mib(srv.pid());
     // Zero loss: a county-wide device pulls everything; every head every
     // device made is in it.
-    let mut check = device(&dir, "check", 4);
-    let check_token = srv.enrol(serde_json::json!({"person": "核对", "role": "county_admin", "all": true}), [4; 16]);
+    let check_actor = [4, (devices >> 8) as u8, devices as u8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4];
+    let mut check = device_n(dir, &format!("check-{devices}"), check_actor);
+    let check_token = srv.enrol(serde_json::json!({"person": "核对", "role": "county_admin", "all": true}), check_actor);
     let mut tr = srv.transport(&check_token);
     client::sync(&mut check, &mut tr, &Options::default(), &mut |_| {}).unwrap();
     let mut missing = 0;
@@ -554,7 +590,7 @@ fn drive() {
     println!(
         "    wall time            {:.2} s for all, {:.0} edits/s",
         all_pushed.as_secs_f64(),
-        10_000.0 / all_pushed.as_secs_f64()
+        (devices * 100) as f64 / all_pushed.as_secs_f64()
     );
     println!(
         "    request latency      p50 {} / p99 {} / max {} over {} requests (target p99 ≤ 1 s)",
@@ -565,7 +601,7 @@ fn drive() {
     );
     let wire_d = wire_d.into_inner();
     println!("    wire bytes           {} → wire/JSON = {:.2}", kib(wire_d), wire_d as f64 / json_d as f64);
-    println!("    CPU time             server {server_cpu:.2} s, the 100 devices {driver_cpu:.2} s (2 cores)");
+    println!("    CPU time             server {server_cpu:.2} s, the {devices} devices {driver_cpu:.2} s (2 cores)");
     println!("    lost changes         {missing} (target 0)");
     println!(
         "    peak RSS             server {server_rss_d:.1} MiB (target ≤ 300 MB), driver {:.1} MiB",
@@ -573,8 +609,4 @@ fn drive() {
     );
     assert_eq!(missing, 0, "changes were lost");
 
-    let mut child = srv.child;
-    drop(child.stdin.take());
-    let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -67,7 +67,7 @@ impl Transport for Replayer<'_> {
             return Ok(self.pushes[0].clone());
         }
         let ctx = self.state.ctx();
-        let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token))?;
+        let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token, None))?;
         let answer = answer.map_err(SyncError::from)?;
         if p == path::PUSH {
             self.pushes.push(answer.clone());
@@ -126,7 +126,7 @@ impl Transport for Misdirected<'_> {
             return Ok(answer);
         }
         let ctx = self.state.ctx();
-        let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token))?;
+        let answer = self.state.db.tx(|db| server::SyncCall::decode(p, &body)?.run(db, &ctx, self.token, None))?;
         answer.map_err(SyncError::from)
     }
 }
@@ -168,7 +168,7 @@ fn an_answer_meant_for_another_device_is_ignored_whole() {
     let foreign = f
         .state
         .db
-        .tx(|db| server::SyncCall::decode(path::PULL, &sync::wire::Message::encode(&req))?.run(db, &ctx, &other_token))
+        .tx(|db| server::SyncCall::decode(path::PULL, &sync::wire::Message::encode(&req))?.run(db, &ctx, &other_token, None))
         .unwrap()
         .unwrap();
     // This device's first pull gets that answer instead: it uses none of it.
@@ -179,4 +179,154 @@ fn an_answer_meant_for_another_device_is_ignored_whole() {
     assert_eq!(scope.townships, vec![county.townships[0].clone()], "the other device's scope was taken");
     let cursor = String::from_utf8(f.store.sync_value("cursor").unwrap().unwrap()).unwrap();
     assert!(cursor.starts_with(&format!("v2:{}:", "01".repeat(16))), "{cursor}");
+}
+
+/// Delivers requests the way the server's HTTP edge does (`County::sync`:
+/// reads on a read-only connection, a push judged there and then written).
+struct Edge<'a> {
+    state: &'a server::AppState,
+    token: &'a str,
+}
+
+impl Transport for Edge<'_> {
+    fn call(&mut self, p: &'static str, body: Vec<u8>) -> Result<Vec<u8>, SyncError> {
+        self.state.county.sync(self.token, p, &body).map_err(|e| SyncError::Server(e.to_string()))
+    }
+}
+
+/// A second device of the fixture's township, and its token.
+fn second_device(f: &Fixture, actor: [u8; 16], townships: Vec<RecordId>) -> (Store, String) {
+    let store = Store::in_memory(&Init { county_secret: secret(), device_id: Some(actor) }).unwrap();
+    let token = f
+        .state
+        .db
+        .tx(|db| {
+            let session = auth::login(db, "admin", "pw")?.unwrap().0;
+            let admin = auth::staff(db, &session)?.unwrap();
+            let grant =
+                auth::Grant { person: "丙".into(), role: auth::Role::TownshipStaff, all: false, townships, grids: vec![] };
+            let code = auth::create_enrolment(db, &admin, &grant, 7)?.unwrap();
+            Ok(auth::redeem(db, &code, actor, &[0; 32], secret().as_bytes())?.unwrap().token)
+        })
+        .unwrap();
+    (store, token)
+}
+
+/// The push a device would send now (its whole outbox).
+fn push_request(store: &Store) -> sync::wire::PushRequest {
+    let out = store.outgoing(1000, 64 << 20).unwrap();
+    sync::wire::PushRequest {
+        docs: out
+            .into_iter()
+            .map(|o| sync::wire::PushDoc { id: o.id, heads: o.heads.iter().map(|h| h.0).collect(), bytes: o.bytes })
+            .collect(),
+    }
+}
+
+/// Judges a push in a read-only transaction, as `County::sync` does.
+fn judge(f: &Fixture, token: &str, req: &sync::wire::PushRequest) -> sync::server::JudgedPush {
+    let ctx = f.state.ctx();
+    f.state
+        .db
+        .read(|db| {
+            let Some(Some((device, None))) = auth::find_device_reading(db, token)? else { panic!("a device") };
+            sync::server::judge_push(db, &ctx, &device, req)
+        })
+        .unwrap()
+}
+
+/// Writes a judged push, as `County::sync` does.
+fn commit(f: &Fixture, token: &str, req: &sync::wire::PushRequest, judged: sync::server::JudgedPush) -> Vec<u8> {
+    let ctx = f.state.ctx();
+    let call = server::SyncCall::Push(req.clone());
+    f.state.db.tx(|db| call.run(db, &ctx, token, Some(judged))).unwrap().unwrap()
+}
+
+/// A member of the fixture's township, on the server and on both devices.
+fn shared_member(f: &mut Fixture, other: &mut Store, other_token: &str) -> (RecordId, Record) {
+    let county = small_county(1);
+    let (id, member) = county
+        .records
+        .iter()
+        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[0]))
+        .unwrap()
+        .clone();
+    f.store.insert(member.clone(), TODAY).unwrap();
+    let id = f.store.list(RecordKind::Member, None, 10).unwrap().into_iter().map(|r| r.id).next().unwrap_or(id);
+    let mut t = Edge { state: &f.state, token: &f.token };
+    client::sync(&mut f.store, &mut t, &Options::default(), &mut |_| {}).unwrap();
+    let mut t = Edge { state: &f.state, token: other_token };
+    client::sync(other, &mut t, &Options::default(), &mut |_| {}).unwrap();
+    assert!(other.get(&id).unwrap().is_some(), "the second device holds the member");
+    (id, member)
+}
+
+#[test]
+fn a_push_judged_on_a_document_that_changed_before_its_write_is_judged_again() {
+    let mut f = fixture();
+    let township = small_county(1).townships[0].clone();
+    let (mut other, other_token) = second_device(&f, [2; 16], vec![township]);
+    let (id, _) = shared_member(&mut f, &mut other, &other_token);
+    let edit = |store: &mut Store, f: &dyn Fn(&mut Member)| {
+        let Record::Member(mut m) = store.get(&id).unwrap().unwrap().record else { panic!() };
+        f(&mut m);
+        store.update(&id, Record::Member(m), TODAY).unwrap();
+    };
+    edit(&mut f.store, &|m| m.phone = Some("13900000001".into()));
+    edit(&mut other, &|m| m.migrant_worker = !m.migrant_worker);
+
+    // The first device's push is judged; before it is written, the second
+    // device's edit of the same record lands.
+    let req = push_request(&f.store);
+    let judged = judge(&f, &f.token, &req);
+    let mut t = Edge { state: &f.state, token: &other_token };
+    client::sync(&mut other, &mut t, &Options::default(), &mut |_| {}).unwrap();
+    let answer = commit(&f, &f.token, &req, judged);
+
+    // Both edits are kept: the stale verdict was not written.
+    let resp: sync::wire::PushResponse = sync::wire::Message::decode(&answer).unwrap();
+    assert_eq!(resp.results.len(), 1);
+    assert_eq!(resp.results[0].outcome, sync::wire::Outcome::Applied);
+    let ctx = f.state.ctx();
+    let Some(Record::Member(m)) = f.state.db.tx(|db| sync::server::record(db, &ctx, &id)).unwrap() else { panic!() };
+    assert_eq!(m.phone.as_deref(), Some("13900000001"));
+    let Record::Member(theirs) = other.get(&id).unwrap().unwrap().record else { panic!() };
+    assert_eq!(m.migrant_worker, theirs.migrant_worker, "the write between judging and writing was lost");
+    let heads = f.state.db.tx(|db| sync::server::heads_of(db, &id)).unwrap().unwrap();
+    assert_eq!(resp.results[0].heads, heads, "the answer names the heads the server holds");
+    assert_eq!(heads.len(), 2, "both devices' changes are heads");
+}
+
+#[test]
+fn a_push_judged_before_its_device_was_moved_is_judged_again_in_the_new_scope() {
+    let mut f = fixture();
+    let county = small_county(1);
+    let (mut other, other_token) = second_device(&f, [2; 16], vec![county.townships[0].clone()]);
+    let (id, _) = shared_member(&mut f, &mut other, &other_token);
+    let Record::Member(mut m) = other.get(&id).unwrap().unwrap().record else { panic!() };
+    m.phone = Some("13900000002".into());
+    other.update(&id, Record::Member(m), TODAY).unwrap();
+
+    // Judged while the township was the device's; then the county hands
+    // the device another township.
+    let req = push_request(&other);
+    let judged = judge(&f, &other_token, &req);
+    let device_id = f.state.db.tx(|db| Ok(auth::find_device(db, &other_token)?.unwrap().0.id)).unwrap();
+    f.state.db.tx(|db| auth::set_scope(db, &device_id, false, &[county.townships[1].clone()], &[])).unwrap();
+    let answer = commit(&f, &other_token, &req, judged);
+
+    let resp: sync::wire::PushResponse = sync::wire::Message::decode(&answer).unwrap();
+    assert_eq!(resp.results[0].outcome, sync::wire::Outcome::Quarantined("OUT_OF_SCOPE".into()));
+    let ctx = f.state.ctx();
+    let Some(Record::Member(m)) = f.state.db.tx(|db| sync::server::record(db, &ctx, &id)).unwrap() else { panic!() };
+    assert_ne!(m.phone.as_deref(), Some("13900000002"), "a write outside the device's new scope was applied");
+}
+
+#[test]
+fn a_read_only_request_cannot_write() {
+    let f = fixture();
+    let err = f.state.db.read(|db| db.execute("DELETE FROM devices", &[])).unwrap_err();
+    assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only"), "{err}");
+    let left = f.state.db.tx(|db| db.query("SELECT count(*) FROM devices", &[])).unwrap();
+    assert_eq!(left[0][0].int(), 1, "the devices are all there");
 }

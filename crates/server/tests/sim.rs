@@ -85,6 +85,17 @@ impl Sim {
     ) -> Result<Vec<u8>, SyncError> {
         let st = &self.state;
         let ctx = st.ctx();
+        // Without a fault to inject, a push goes the server's way: judged in
+        // a read-only transaction, then written (`commit_push`).
+        if fail_at.is_none() && p == sync::client::path::PUSH {
+            let Ok(call) = server::SyncCall::decode(p, body) else { return Err(SyncError::Wire("push".into())) };
+            let server::SyncCall::Push(req) = &call else { unreachable!() };
+            let judged = st.db.read(|db| match server::auth::find_device_reading(db, token)? {
+                Some(Some((device, None))) => Ok(Some(sync::server::judge_push(db, &ctx, &device, req)?)),
+                _ => Ok(None),
+            })?;
+            return st.db.tx(|db| call.run(db, &ctx, token, judged))?.map_err(SyncError::from);
+        }
         let answer = st.db.tx(|db| {
             let mut failing;
             let db: &mut dyn Sql = match fail_at {
@@ -94,7 +105,7 @@ impl Sim {
                 }
                 None => db,
             };
-            server::SyncCall::decode(p, body)?.run(db, &ctx, token)
+            server::SyncCall::decode(p, body)?.run(db, &ctx, token, None)
         })?;
         // A refusal commits what it wrote (a revoked device's push is kept).
         answer.map_err(SyncError::from)

@@ -411,28 +411,30 @@ pub fn conflicts(
     Ok(())
 }
 
-/// Every facts row of a record, written only if they changed.
+/// Every facts row of a record, as the statements that write them, and
+/// their digest.
 ///
 /// The writers below (`project`, `dupkey`, `blob_refs`, `conflicts`,
-/// `card_holder`) run first against a recorder that keeps their statements
+/// `card_holder`) run against a recorder that keeps their statements
 /// instead of running them; a digest of the statements (their SQL and their
 /// values) is stored with the document (`docs.facts`). When a write leaves
 /// the digest as it was, the rows are as they would be written and nothing
-/// runs: most edits from the field (a phone number, a note, a visit's
-/// time) change no fact, and the dozen statements they skip were half of
-/// a push's database time. The digest covers the statements' text too, so
-/// a change to what the facts hold rewrites each record's rows on its next
-/// write (and a migration that needs them at once rebuilds them, `ensure`).
-/// Returns the digest to store.
-pub fn write(
-    db: &mut dyn Sql,
+/// runs ([`Rows::write`]): most edits from the field (a phone number, a
+/// note, a visit's time) change no fact, and the dozen statements they skip
+/// were half of a push's database time. The digest covers the statements'
+/// text too, so a change to what the facts hold rewrites each record's rows
+/// on its next write (and a migration that needs them at once rebuilds
+/// them, `ensure`).
+///
+/// Computed without the database, so a push computes them before its
+/// short write.
+pub fn rows(
     sealer: &crate::server::Sealer,
     rid: &RecordId,
     record: &Record,
     doc: &automerge::AutoCommit,
     deleted: bool,
-    stored: Option<&[u8]>,
-) -> Result<Vec<u8>, SyncError> {
+) -> Result<Rows, SyncError> {
     let mut rows = Recorder::default();
     project(&mut rows, rid, record, deleted)?;
     dupkey(&mut rows, sealer, rid, record, deleted)?;
@@ -442,12 +444,27 @@ pub fn write(
         card_holder(&mut rows, rid, crate::server::card_serial(m.card_number.as_deref()).as_deref())?;
     }
     let digest = rows.digest();
-    if stored != Some(&digest[..]) {
-        for (sql, params) in &rows.statements {
-            db.execute(sql, params)?;
+    Ok(Rows { statements: rows.statements, digest })
+}
+
+/// A record's facts rows, as [`rows`] found them.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    statements: Vec<(String, Vec<Val>)>,
+    digest: Vec<u8>,
+}
+
+impl Rows {
+    /// Writes the rows unless `stored` (the digest kept with the document)
+    /// says they are written already; returns the digest to keep.
+    pub fn write(&self, db: &mut dyn Sql, stored: Option<&[u8]>) -> Result<Vec<u8>, SyncError> {
+        if stored != Some(&self.digest[..]) {
+            for (sql, params) in &self.statements {
+                db.execute(sql, params)?;
+            }
         }
+        Ok(self.digest.clone())
     }
-    Ok(digest)
 }
 
 /// Keeps the statements a facts writer would run (the writers only write).

@@ -163,12 +163,7 @@ pub fn suspension_schema() -> String {
 /// suspended for probing); `None` for no device.
 pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Option<Denied>)>, SyncError> {
     let hash = digest(token);
-    let rows = db.query(
-        "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash,
-                suspended_at, wipe_requested_at
-         FROM devices WHERE token_hash = $1 OR next_token_hash = $1",
-        &[hash.clone().into()],
-    )?;
+    let rows = db.query(DEVICE_BY_TOKEN, &[hash.clone().into()])?;
     if let Some(r) = rows.first() {
         let now = now_ms();
         if matches!(&r[8], Val::Blob(next) if *next == hash) {
@@ -182,36 +177,65 @@ pub fn find_device(db: &mut dyn Sql, token: &str) -> Result<Option<(Device, Opti
             return Err(TOKEN_EXPIRED.into());
         }
     }
-    let found = rows.into_iter().next().map(|r| {
-        let actor: [u8; 16] = match &r[1] {
-            Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
-            _ => [0; 16],
-        };
-        let device = Device {
-            id: r[0].text().unwrap_or_default().to_owned(),
-            actor,
-            scope: Scope {
-                version: r[5].int() as u64,
-                all: r[2].int() != 0,
-                townships: split(r[3].text().unwrap_or_default()),
-                grids: split(r[4].text().unwrap_or_default()),
-            },
-        };
-        let denied = if r[10] != Val::Null {
-            Some(DEVICE_WIPED)
-        } else if r[6] != Val::Null {
-            Some(DEVICE_REVOKED)
-        } else if r[9] != Val::Null {
-            Some(DEVICE_SUSPENDED)
-        } else {
-            None
-        };
-        (device, denied)
-    });
+    let found = rows.first().map(|r| device_of(r));
     if let Some((device, Some(DEVICE_WIPED))) = &found {
         wiped(db, &device.id)?;
     }
     Ok(found)
+}
+
+/// [`find_device`] for a request served in a read-only transaction:
+/// `None` when finding the device writes (its rotated token's first use,
+/// a wipe to record as delivered), so that the caller serves the request
+/// in a write transaction instead.
+#[allow(clippy::type_complexity)]
+pub fn find_device_reading(
+    db: &mut dyn Sql,
+    token: &str,
+) -> Result<Option<Option<(Device, Option<Denied>)>>, SyncError> {
+    let hash = digest(token);
+    let rows = db.query(DEVICE_BY_TOKEN, &[hash.clone().into()])?;
+    let Some(r) = rows.first() else { return Ok(Some(None)) };
+    if matches!(&r[8], Val::Blob(next) if *next == hash) || r[10] != Val::Null {
+        return Ok(None);
+    }
+    if !matches!(r[7], Val::Null) && r[7].int() < now_ms() {
+        return Err(TOKEN_EXPIRED.into());
+    }
+    Ok(Some(Some(device_of(r))))
+}
+
+const DEVICE_BY_TOKEN: &str =
+    "SELECT id, actor, scope_all, townships, grids, scope_version, revoked_at, token_expires_at, next_token_hash,
+            suspended_at, wipe_requested_at
+     FROM devices WHERE token_hash = $1 OR next_token_hash = $1";
+
+/// A row of [`DEVICE_BY_TOKEN`]: the device, and why it is refused if it is.
+fn device_of(r: &[Val]) -> (Device, Option<Denied>) {
+    let actor: [u8; 16] = match &r[1] {
+        Val::Blob(b) => b.as_slice().try_into().unwrap_or_default(),
+        _ => [0; 16],
+    };
+    let device = Device {
+        id: r[0].text().unwrap_or_default().to_owned(),
+        actor,
+        scope: Scope {
+            version: r[5].int() as u64,
+            all: r[2].int() != 0,
+            townships: split(r[3].text().unwrap_or_default()),
+            grids: split(r[4].text().unwrap_or_default()),
+        },
+    };
+    let denied = if r[10] != Val::Null {
+        Some(DEVICE_WIPED)
+    } else if r[6] != Val::Null {
+        Some(DEVICE_REVOKED)
+    } else if r[9] != Val::Null {
+        Some(DEVICE_SUSPENDED)
+    } else {
+        None
+    };
+    (device, denied)
 }
 
 /// A new token for a device (it asked with its current one): kept as the

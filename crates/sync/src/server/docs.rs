@@ -4,7 +4,7 @@
 
 use super::*;
 
-/// The digest of each document's facts rows (`facts::write`); empty until
+/// The digest of each document's facts rows (`facts::Rows::write`); empty until
 /// the document's next write.
 pub fn facts_digest_schema(d: Dialect) -> String {
     let blob = match d {
@@ -107,8 +107,6 @@ pub(crate) fn next_seq(db: &mut dyn Sql) -> Result<i64, SyncError> {
     Ok(rows.first().map_or(0, |r| r[0].int()))
 }
 
-/// Writes a document (new or changed) with a new `seq`, recording a
-/// departure when its region changed.
 /// What the docs row says of a document beside its bytes.
 #[derive(Debug)]
 pub struct Placed<'a> {
@@ -120,6 +118,8 @@ pub struct Placed<'a> {
     pub deleted: bool,
 }
 
+/// Writes a document (new or changed) with a new `seq`, recording a
+/// departure when its region changed, and its facts rows.
 pub fn save(
     db: &mut dyn Sql,
     ctx: &Ctx<'_>,
@@ -127,7 +127,24 @@ pub fn save(
     doc: &mut AutoCommit,
     placed: Placed<'_>,
 ) -> Result<Vec<Hash>, SyncError> {
-    let Placed { kind, record, region, old_region, deleted } = placed;
+    let sealed = seal_doc(ctx, id, doc)?;
+    let facts = crate::facts::rows(ctx.sealer, id, placed.record, doc, placed.deleted)?;
+    let row = DocRow { kind: placed.kind, region: placed.region, old_region: placed.old_region, deleted: placed.deleted };
+    store_doc(db, ctx, id, &sealed, row, &facts)?;
+    Ok(sealed.heads)
+}
+
+/// A document ready to store: its heads, fingerprint and sealed bytes.
+#[derive(Debug, Clone)]
+pub struct SealedDoc {
+    pub heads: Vec<Hash>,
+    pub fp: i64,
+    pub sealed: Vec<u8>,
+}
+
+/// Seals a document for [`store_doc`] (no database: a push does this
+/// before its short write). `DOCUMENT_TOO_LARGE` past [`MAX_DOC_BYTES`].
+pub fn seal_doc(ctx: &Ctx<'_>, id: &RecordId, doc: &mut AutoCommit) -> Result<SealedDoc, SyncError> {
     let heads = hashes(&doc.get_heads());
     let fp = fingerprint::of(id, &heads) as i64;
     // Uncompressed: the wire's DEFLATE compresses a whole batch better than
@@ -141,7 +158,29 @@ pub fn save(
             detail: format!("{} bytes (at most {MAX_DOC_BYTES})", plain.len()),
         });
     }
-    let sealed = ctx.sealer.seal(id.as_str(), &plain);
+    Ok(SealedDoc { heads, fp, sealed: ctx.sealer.seal(id.as_str(), &plain) })
+}
+
+/// The docs row's own columns of a document being stored.
+#[derive(Debug, Clone, Copy)]
+pub struct DocRow<'a> {
+    pub kind: RecordKind,
+    pub region: &'a Region,
+    pub old_region: Option<&'a Region>,
+    pub deleted: bool,
+}
+
+/// Stores a sealed document with a new `seq`: its docs row, the region
+/// summaries, a departure when its region changed and its facts rows.
+pub fn store_doc(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    id: &RecordId,
+    doc: &SealedDoc,
+    row: DocRow<'_>,
+    facts: &crate::facts::Rows,
+) -> Result<(), SyncError> {
+    let DocRow { kind, region, old_region, deleted } = row;
     let seq = next_seq(db)?;
     // The summaries, under the seq row's lock like every write.
     let is_area = kind == RecordKind::Area;
@@ -158,14 +197,14 @@ pub fn save(
             _ => None,
         };
     }
-    summary_change(db, is_area, region, fp, 1)?;
+    summary_change(db, is_area, region, doc.fp, 1)?;
     if let Some(old) = old_region.filter(|old| *old != region) {
         db.execute(
             "INSERT INTO departures (doc_id, township, grid, seq) VALUES ($1, $2, $3, $4)",
             &[id.as_str().into(), Val::opt(old.township.as_ref()), Val::opt(old.grid.as_ref()), seq.into()],
         )?;
     }
-    let facts = crate::facts::write(db, ctx.sealer, id, record, doc, deleted, stored_facts.as_deref())?;
+    let facts = facts.write(db, stored_facts.as_deref())?;
     db.execute(
         "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at, facts)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -179,15 +218,15 @@ pub fn save(
             Val::opt(region.township.as_ref()),
             Val::opt(region.grid.as_ref()),
             i64::from(deleted).into(),
-            heads_blob(&heads).into(),
-            fp.into(),
-            sealed.into(),
+            heads_blob(&doc.heads).into(),
+            doc.fp.into(),
+            doc.sealed.clone().into(),
             seq.into(),
             ctx.now_ms.into(),
             facts.into(),
         ],
     )?;
-    Ok(heads)
+    Ok(())
 }
 
 /// What [`each_document`] calls with each live document and its record.

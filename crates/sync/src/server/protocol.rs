@@ -129,10 +129,68 @@ pub(crate) fn push_one(
     d: &PushDoc,
     cards: &mut Vec<CardToRevoke>,
 ) -> Result<PushResult, SyncError> {
+    // Held already: push_with locks every document of the push first.
+    let stored = load(db, ctx, &d.id)?;
+    let verdict = judge(db, ctx, device, d, stored)?;
+    enact(db, ctx, device, d, verdict, cards)
+}
+
+/// What a push does with one document, decided by [`judge`] (which only
+/// reads) and carried out by [`enact`] (which writes).
+#[derive(Debug)]
+pub(crate) enum Verdict {
+    /// Nothing to write: this answer.
+    Answer(PushResult),
+    /// Kept in the quarantine, not applied.
+    Quarantine(Held),
+    /// Applied: the document to store.
+    Save(Box<Ready>),
+}
+
+/// Changes kept in the quarantine, and why.
+#[derive(Debug)]
+pub(crate) struct Held {
+    code: String,
+    detail: String,
+    /// The changes (hex hashes) the entry holds.
+    changes: Vec<String>,
+    /// The heads the server keeps (the document as it was).
+    heads: Vec<Hash>,
+    /// The record exists outside the device's scope, which the answer
+    /// tells it: recorded first, within its budget (`reveal`).
+    reveal: bool,
+}
+
+/// A pushed document merged and checked, ready to store.
+#[derive(Debug)]
+pub(crate) struct Ready {
+    kind: RecordKind,
+    region: Region,
+    old_region: Option<Region>,
+    deleted: bool,
+    sealed: SealedDoc,
+    facts: crate::facts::Rows,
+    /// The member's card serial before and after the push, and whether the
+    /// member left (or was deleted): the cards the push makes obsolete.
+    cards: Option<(Option<String>, Option<String>, &'static str)>,
+    held: Vec<Hash>,
+}
+
+/// Decides what a push does with one document, given the document as
+/// stored: merges the pushed changes and checks the result (actor, kind,
+/// scope, region, references, the plan's rules). Reads the database (the
+/// area tree, the townships of records a reference names) but never
+/// writes it, so a push can be judged outside the write lock and enacted
+/// in a short write ([`commit_push`]).
+pub(crate) fn judge(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    d: &PushDoc,
+    stored: Option<Stored<AutoCommit>>,
+) -> Result<Verdict, SyncError> {
     let id = &d.id;
     let bad = |code: &'static str, detail: String| SyncError::Document { id: id.to_string(), code, detail };
-    // Held already: push_with locks every document of the push first.
-    let stored = load(db, ctx, id)?;
     let (mut doc, old) = match stored {
         Some(s) => (s.doc, Some((s.kind, s.region))),
         None => (AutoCommit::new(), None),
@@ -141,14 +199,16 @@ pub(crate) fn push_one(
     let old_card = card_serial(root_str(&doc, "card_number").as_deref());
     let old_place = old.as_ref().map(|_| place_keys(&doc));
     let old_refs = reference_keys(&doc);
+    let held_whole = |code: &str, detail: String, changes: Vec<String>| {
+        let (code, heads) = (code.to_owned(), hashes(&before));
+        Verdict::Quarantine(Held { code, detail, changes, heads, reveal: false })
+    };
     // A change Automerge would not write as it stands is never applied: its
     // hash would not survive the document's next save
     // (`store::doc::noncanonical_change` says why). Kept for the county.
     if let Some(detail) = store::doc::noncanonical_change(&d.bytes) {
         let changes = store::doc::change_hashes(&d.bytes);
-        quarantine(db, ctx, device, id, (codes::CHANGE_NOT_CANONICAL.code, &detail), &d.bytes, &changes)?;
-        let outcome = Outcome::Quarantined(codes::CHANGE_NOT_CANONICAL.code.into());
-        return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
+        return Ok(held_whole(codes::CHANGE_NOT_CANONICAL.code, detail, changes));
     }
     match store::doc::load_incremental(&mut doc, &d.bytes) {
         Ok(_) => {}
@@ -159,14 +219,13 @@ pub(crate) fn push_one(
         Err(store::StoreError::Automerge(automerge::AutomergeError::DuplicateSeqNumber(seq, _))) => {
             let changes = store::doc::change_hashes(&d.bytes);
             let detail = format!("change {seq} of this device exists already with other contents");
-            quarantine(db, ctx, device, id, (codes::DEVICE_CLONED.code, &detail), &d.bytes, &changes)?;
-            let outcome = Outcome::Quarantined(codes::DEVICE_CLONED.code.into());
-            return Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() });
+            return Ok(held_whole(codes::DEVICE_CLONED.code, detail, changes));
         }
         Err(e) => return Err(bad("DOCUMENT_MALFORMED", e.to_string())),
     }
     if !doc.get_missing_deps(&[]).is_empty() {
-        return Ok(PushResult { id: id.clone(), outcome: Outcome::Resend, heads: hashes(&before), held: Vec::new() });
+        let (outcome, heads) = (Outcome::Resend, hashes(&before));
+        return Ok(Verdict::Answer(PushResult { id: id.clone(), outcome, heads, held: Vec::new() }));
     }
     let held = |doc: &mut AutoCommit| -> Vec<Hash> {
         d.heads.iter().filter(|h| doc.get_change_by_hash(&ChangeHash(**h)).is_some()).copied().collect()
@@ -174,41 +233,36 @@ pub(crate) fn push_one(
     let after = doc.get_heads();
     if after == before {
         let held = held(&mut doc);
-        return Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: hashes(&after), held });
+        let (outcome, heads) = (Outcome::Applied, hashes(&after));
+        return Ok(Verdict::Answer(PushResult { id: id.clone(), outcome, heads, held }));
     }
     // The changes this push brings (what a quarantine entry holds).
     let new_changes: Vec<String> = doc.get_changes_meta(&before).iter().map(|c| crate::enrol::hex(&c.hash.0)).collect();
-    let quarantined = |db: &mut dyn Sql, code: &str, detail: String| -> Result<PushResult, SyncError> {
-        quarantine(db, ctx, device, id, (code, &detail), &d.bytes, &new_changes)?;
-        let outcome = Outcome::Quarantined(code.to_owned());
-        Ok(PushResult { id: id.clone(), outcome, heads: hashes(&before), held: d.heads.clone() })
-    };
+    let quarantined = |code: &str, detail: String| Ok(held_whole(code, detail, new_changes.clone()));
     let foreign = doc.get_changes_meta(&before).iter().any(|c| c.actor.to_bytes() != device.actor);
     let mut record = store::hydrate(&doc).map_err(|e| bad(store::error::RECORD_UNREADABLE.code, e.to_string()))?;
     if foreign {
-        return quarantined(db, codes::ACTOR_MISMATCH.code, "changes made by another device".into());
+        return quarantined(codes::ACTOR_MISMATCH.code, "changes made by another device".into());
     }
     let kind = record.kind();
     let region = record.region(id);
     if let Some((old_kind, _)) = &old
         && old_kind != kind.key()
     {
-        return quarantined(db, codes::KIND_CHANGED.code, format!("{old_kind} -> {}", kind.key()));
+        return quarantined(codes::KIND_CHANGED.code, format!("{old_kind} -> {}", kind.key()));
     }
     // A record that exists outside the device's scope: telling the device so
     // (the quarantine's answer) reveals that it exists, within its budget.
-    if let Some((old_kind, r)) = &old
-        && !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r)
-    {
-        reveal(db, ctx, device, id, "push")?;
-    }
+    // (What a device may write it may read: the scope check below refuses
+    // it too.)
+    let reveal = old.as_ref().is_some_and(|(old_kind, r)| {
+        !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r)
+    });
     let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
-    if !old_ok || !device.scope.can_write(kind, &region) {
-        return quarantined(
-            db,
-            codes::OUT_OF_SCOPE.code,
-            "the record is outside the device's townships and grids".into(),
-        );
+    if reveal || !old_ok || !device.scope.can_write(kind, &region) {
+        let detail = "the record is outside the device's townships and grids".to_owned();
+        let (code, heads) = (codes::OUT_OF_SCOPE.code.to_owned(), hashes(&before));
+        return Ok(Verdict::Quarantine(Held { code, detail, changes: new_changes, heads, reveal }));
     }
     // The region rule, wherever the push sets a place: a grid or community
     // of another township would carry the record past the boundary the
@@ -217,7 +271,7 @@ pub(crate) fn push_one(
         let wrong = place_issues(db, &record)?;
         if !wrong.is_empty() {
             let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
-            return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
+            return quarantined(codes::RULES_BROKEN.code, codes.join(","));
         }
     }
     // The reference rule, only where the push sets a reference (the record
@@ -225,39 +279,164 @@ pub(crate) fn push_one(
     if !device.scope.all && reference_keys(&doc) != old_refs {
         let old_record = old.as_ref().and_then(|_| doc.fork_at(&before).ok()).and_then(|d| store::hydrate(&d).ok());
         if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
-            return quarantined(db, codes::REFERENCE_OUT_OF_SCOPE.code, why);
+            return quarantined(codes::REFERENCE_OUT_OF_SCOPE.code, why);
         }
     }
     let issues = validate::check(&mut record, ctx.today);
     if blocks_saving(&issues) {
         let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
-        return quarantined(db, codes::RULES_BROKEN.code, codes.join(","));
+        return quarantined(codes::RULES_BROKEN.code, codes.join(","));
     }
     let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
-    let placed = Placed { kind, record: &record, region: &region, old_region: old.as_ref().map(|(_, r)| r), deleted };
-    let heads = match save(db, ctx, id, &mut doc, placed) {
+    let sealed = match seal_doc(ctx, id, &mut doc) {
         Err(SyncError::Document { code: "DOCUMENT_TOO_LARGE", detail, .. }) => {
-            return quarantined(db, codes::DOCUMENT_TOO_LARGE.code, detail);
+            return quarantined(codes::DOCUMENT_TOO_LARGE.code, detail);
         }
-        saved => saved?,
+        sealed => sealed?,
     };
-    if let registry::model::Record::Member(m) = &record {
+    let facts = crate::facts::rows(ctx.sealer, id, &record, &doc, deleted)?;
+    let cards = match &record {
         // Only this record's own cards: a card number copied from another
-        // member's card revokes nothing.
-        let current = card_serial(m.card_number.as_deref());
-        if let Some(old) = old_card.filter(|o| Some(o) != current.as_ref())
-            && crate::facts::holds_card(db, id, &old)?
-        {
-            cards.push(CardToRevoke { serial: old, reason: "REISSUED" });
+        // member's card revokes nothing (`enact` asks the card holders).
+        registry::model::Record::Member(m) => {
+            let left = if deleted { "DELETED" } else { "MEMBER_LEFT" };
+            let leaving = deleted || m.left_on.is_some();
+            Some((old_card, card_serial(m.card_number.as_deref()), if leaving { left } else { "" }))
         }
-        if let Some(current) = current.filter(|_| deleted || m.left_on.is_some())
-            && crate::facts::holds_card(db, id, &current)?
-        {
-            cards.push(CardToRevoke { serial: current, reason: if deleted { "DELETED" } else { "MEMBER_LEFT" } });
+        _ => None,
+    };
+    let held = held(&mut doc);
+    let old_region = old.map(|(_, r)| r);
+    Ok(Verdict::Save(Box::new(Ready { kind, region, old_region, deleted, sealed, facts, cards, held })))
+}
+
+/// Carries out a [`Verdict`] in the write transaction.
+pub(crate) fn enact(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    d: &PushDoc,
+    verdict: Verdict,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResult, SyncError> {
+    let id = &d.id;
+    match verdict {
+        Verdict::Answer(answer) => Ok(answer),
+        Verdict::Quarantine(h) => {
+            if h.reveal {
+                reveal(db, ctx, device, id, "push")?;
+            }
+            quarantine(db, ctx, device, id, (&h.code, &h.detail), &d.bytes, &h.changes)?;
+            let outcome = Outcome::Quarantined(h.code);
+            Ok(PushResult { id: id.clone(), outcome, heads: h.heads, held: d.heads.clone() })
+        }
+        Verdict::Save(ready) => {
+            let Ready { kind, region, old_region, deleted, sealed, facts, cards: serials, held } = *ready;
+            let row = DocRow { kind, region: &region, old_region: old_region.as_ref(), deleted };
+            store_doc(db, ctx, id, &sealed, row, &facts)?;
+            if let Some((old, current, leaving)) = serials {
+                if let Some(old) = old.filter(|o| Some(o) != current.as_ref())
+                    && crate::facts::holds_card(db, id, &old)?
+                {
+                    cards.push(CardToRevoke { serial: old, reason: "REISSUED" });
+                }
+                if let Some(current) = current.filter(|_| !leaving.is_empty())
+                    && crate::facts::holds_card(db, id, &current)?
+                {
+                    cards.push(CardToRevoke { serial: current, reason: leaving });
+                }
+            }
+            Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads: sealed.heads, held })
         }
     }
-    let held = held(&mut doc);
-    Ok(PushResult { id: id.clone(), outcome: Outcome::Applied, heads, held })
+}
+
+/// A push judged outside the write lock ([`judge_push`]), for
+/// [`commit_push`].
+#[derive(Debug)]
+pub struct JudgedPush {
+    /// The device as it was when judged (a changed scope judges again).
+    device: Device,
+    /// Per document of the push, in its order: the heads the document had
+    /// (`None`: no document yet) and the verdict; `None` where the document
+    /// is judged in the write transaction (it appears twice in the push).
+    docs: Vec<Option<(Option<Vec<u8>>, Verdict)>>,
+}
+
+/// Judges every document of a push in a read-only transaction: the
+/// costly part of a push (unsealing, merging, reading the record, the
+/// rules, sealing the result) runs here, beside other requests, and
+/// [`commit_push`] then writes in a short transaction. Fails as [`push`]
+/// would on bytes that are not Automerge or not a record.
+pub fn judge_push(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PushRequest) -> Result<JudgedPush, SyncError> {
+    let mut seen: std::collections::HashMap<&RecordId, usize> = Default::default();
+    for d in &req.docs {
+        *seen.entry(&d.id).or_default() += 1;
+    }
+    let mut docs = Vec::with_capacity(req.docs.len());
+    for d in &req.docs {
+        if seen[&d.id] > 1 {
+            docs.push(None);
+            continue;
+        }
+        // Read in the same snapshot as the document: the heads column is
+        // written with the document, always.
+        let heads = stored_heads(db, &d.id)?;
+        let stored = load(db, ctx, &d.id)?;
+        docs.push(Some((heads, judge(db, ctx, device, d, stored)?)));
+    }
+    Ok(JudgedPush { device: device.clone(), docs })
+}
+
+/// Writes a push [`judge_push`] judged, in the write transaction: each
+/// document whose stored heads are still those it was judged on is
+/// enacted as judged (its rows written); one changed meanwhile (another
+/// push, a county decision) is judged again here, as [`push_with`] does.
+/// Every document is held first, as in [`push_with`]; a device whose scope
+/// changed since is judged again whole.
+///
+/// The checks that read other records (the area tree, the township of a
+/// record a reference names) read them as they were when judged, a few
+/// milliseconds before: these rules hold at the time of a write (a
+/// referenced record that moves later is not checked again), so a verdict
+/// that old admits nothing that the other order of the two writes would
+/// not have.
+pub fn commit_push(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    req: &PushRequest,
+    judged: JudgedPush,
+    cards: &mut Vec<CardToRevoke>,
+) -> Result<PushResponse, SyncError> {
+    let same = judged.device.id == device.id
+        && judged.device.actor == device.actor
+        && judged.device.scope == device.scope
+        && judged.docs.len() == req.docs.len();
+    if !same {
+        return push_with(db, ctx, device, req, cards);
+    }
+    let mut ids: Vec<&RecordId> = req.docs.iter().map(|d| &d.id).collect();
+    ids.sort();
+    ids.dedup();
+    for id in ids {
+        db.lock_doc(id)?;
+    }
+    let mut results = Vec::with_capacity(req.docs.len());
+    for (d, j) in req.docs.iter().zip(judged.docs) {
+        let result = match j {
+            Some((heads, verdict)) if stored_heads(db, &d.id)? == heads => enact(db, ctx, device, d, verdict, cards)?,
+            _ => push_one(db, ctx, device, d, cards)?,
+        };
+        results.push(result);
+    }
+    Ok(PushResponse { results })
+}
+
+/// The heads column of a document (`None`: no document).
+fn stored_heads(db: &mut dyn Sql, id: &RecordId) -> Result<Option<Vec<u8>>, SyncError> {
+    let rows = db.query("SELECT heads FROM docs WHERE id = $1", &[id.as_str().into()])?;
+    Ok(rows.into_iter().next().map(|r| r.into_iter().next().unwrap_or(Val::Null).into_blob()))
 }
 
 /// The SQL condition selecting documents a scope may read; its parameters
