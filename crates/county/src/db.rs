@@ -151,6 +151,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("auth-v6-guesses", crate::auth::guesses_schema()),
         ("console-v15-export-jobs", crate::ops::exports::jobs_schema(d)),
         ("console-v16-intake-tickets", crate::ops::intake::tickets_schema()),
+        ("sync-v7-echo", sync::server::echo_schema()),
     ]
 }
 

@@ -526,7 +526,24 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
     let mut devs: Vec<(Store, String, Vec<RecordId>)> = Vec::new();
     for i in 0..devices {
         let grid = &grids[i % grids.len()].0;
-        let actor = [0x40, (i >> 8) as u8, i as u8, (devices >> 8) as u8, devices as u8, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55];
+        let actor = [
+            0x40,
+            (i >> 8) as u8,
+            i as u8,
+            (devices >> 8) as u8,
+            devices as u8,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+            0x55,
+        ];
         let token =
             srv.enrol(serde_json::json!({"person": format!("网格员{i}"), "role": "surveyor", "grids": [grid]}), actor);
         let mut store = device_n(dir, &format!("grid-{devices}-{i}"), actor);
@@ -576,7 +593,8 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
     // device made is in it.
     let check_actor = [4, (devices >> 8) as u8, devices as u8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4];
     let mut check = device_n(dir, &format!("check-{devices}"), check_actor);
-    let check_token = srv.enrol(serde_json::json!({"person": "核对", "role": "county_admin", "all": true}), check_actor);
+    let check_token =
+        srv.enrol(serde_json::json!({"person": "核对", "role": "county_admin", "all": true}), check_actor);
     let mut tr = srv.transport(&check_token);
     client::sync(&mut check, &mut tr, &Options::default(), &mut |_| {}).unwrap();
     let mut missing = 0;
@@ -608,5 +626,4 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
         peak_rss_mib(me)
     );
     assert_eq!(missing, 0, "changes were lost");
-
 }

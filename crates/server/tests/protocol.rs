@@ -168,7 +168,9 @@ fn an_answer_meant_for_another_device_is_ignored_whole() {
     let foreign = f
         .state
         .db
-        .tx(|db| server::SyncCall::decode(path::PULL, &sync::wire::Message::encode(&req))?.run(db, &ctx, &other_token, None))
+        .tx(|db| {
+            server::SyncCall::decode(path::PULL, &sync::wire::Message::encode(&req))?.run(db, &ctx, &other_token, None)
+        })
         .unwrap()
         .unwrap();
     // This device's first pull gets that answer instead: it uses none of it.
@@ -203,8 +205,13 @@ fn second_device(f: &Fixture, actor: [u8; 16], townships: Vec<RecordId>) -> (Sto
         .tx(|db| {
             let session = auth::login(db, "admin", "pw")?.unwrap().0;
             let admin = auth::staff(db, &session)?.unwrap();
-            let grant =
-                auth::Grant { person: "丙".into(), role: auth::Role::TownshipStaff, all: false, townships, grids: vec![] };
+            let grant = auth::Grant {
+                person: "丙".into(),
+                role: auth::Role::TownshipStaff,
+                all: false,
+                townships,
+                grids: vec![],
+            };
             let code = auth::create_enrolment(db, &admin, &grant, 7)?.unwrap();
             Ok(auth::redeem(db, &code, actor, &[0; 32], secret().as_bytes())?.unwrap().token)
         })
@@ -329,4 +336,48 @@ fn a_read_only_request_cannot_write() {
     assert!(err.to_string().contains("readonly") || err.to_string().contains("read-only"), "{err}");
     let left = f.state.db.tx(|db| db.query("SELECT count(*) FROM devices", &[])).unwrap();
     assert_eq!(left[0][0].int(), 1, "the devices are all there");
+}
+
+#[test]
+fn a_device_is_not_sent_back_what_it_pushed_unless_another_write_came_between() {
+    let mut f = fixture();
+    let township = small_county(1).townships[0].clone();
+    let (mut other, other_token) = second_device(&f, [2; 16], vec![township]);
+    let (id, _) = shared_member(&mut f, &mut other, &other_token);
+    let options = Options { repair: false, refs: false, ..Options::default() };
+    let set_phone = |store: &mut Store, phone: &str| {
+        let Record::Member(mut m) = store.get(&id).unwrap().unwrap().record else { panic!() };
+        m.phone = Some(phone.into());
+        store.update(&id, Record::Member(m), TODAY).unwrap();
+    };
+
+    // Pushed and held as stored: the pull after the push skips it.
+    set_phone(&mut f.store, "13900000011");
+    let mut t = Edge { state: &f.state, token: &f.token };
+    let r = client::sync(&mut f.store, &mut t, &options, &mut |_| {}).unwrap();
+    assert_eq!((r.pushed, r.pulled_changed + r.pulled_unchanged), (1, 0), "{r:?}");
+    // The other device is sent it.
+    let mut t = Edge { state: &f.state, token: &other_token };
+    let r = client::sync(&mut other, &mut t, &options, &mut |_| {}).unwrap();
+    assert_eq!(r.pulled_changed, 1, "{r:?}");
+
+    // Two devices edit; the second push merges changes the second device
+    // lacks: its pull is sent the merged document.
+    set_phone(&mut f.store, "13900000012");
+    let Record::Member(mut m) = other.get(&id).unwrap().unwrap().record else { panic!() };
+    m.migrant_worker = !m.migrant_worker;
+    other.update(&id, Record::Member(m), TODAY).unwrap();
+    let mut t = Edge { state: &f.state, token: &f.token };
+    client::sync(&mut f.store, &mut t, &options, &mut |_| {}).unwrap();
+    let mut t = Edge { state: &f.state, token: &other_token };
+    let r = client::sync(&mut other, &mut t, &options, &mut |_| {}).unwrap();
+    assert_eq!(r.pulled_changed, 1, "the merged document did not come back: {r:?}");
+    let Record::Member(m) = other.get(&id).unwrap().unwrap().record else { panic!() };
+    assert_eq!(m.phone.as_deref(), Some("13900000012"));
+
+    // A device that starts its feed again (a restored store, no cursor) is
+    // sent everything, its own pushes too.
+    let mut fresh = Store::in_memory(&Init { county_secret: secret(), device_id: Some([2; 16]) }).unwrap();
+    let r = client::sync(&mut fresh, &mut t, &options, &mut |_| {}).unwrap();
+    assert!(fresh.get(&id).unwrap().is_some(), "a fresh feed skipped the device's own push: {r:?}");
 }

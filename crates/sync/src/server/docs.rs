@@ -14,6 +14,14 @@ pub fn facts_digest_schema(d: Dialect) -> String {
     format!("ALTER TABLE docs ADD COLUMN facts {blob}")
 }
 
+/// `docs.echo`: the device whose push left the document exactly as that
+/// device holds it (the merged heads are the ones it pushed), so its next
+/// pull need not send the document back ([`pull`]). Any other write clears
+/// it.
+pub fn echo_schema() -> String {
+    "ALTER TABLE docs ADD COLUMN echo TEXT".into()
+}
+
 /// The schema of the sync tables, by dialect.
 pub fn schema(d: Dialect) -> String {
     let (blob, serial) = match d {
@@ -129,7 +137,8 @@ pub fn save(
 ) -> Result<Vec<Hash>, SyncError> {
     let sealed = seal_doc(ctx, id, doc)?;
     let facts = crate::facts::rows(ctx.sealer, id, placed.record, doc, placed.deleted)?;
-    let row = DocRow { kind: placed.kind, region: placed.region, old_region: placed.old_region, deleted: placed.deleted };
+    let (kind, region, old_region, deleted) = (placed.kind, placed.region, placed.old_region, placed.deleted);
+    let row = DocRow { kind, region, old_region, deleted, echo: None };
     store_doc(db, ctx, id, &sealed, row, &facts)?;
     Ok(sealed.heads)
 }
@@ -168,6 +177,8 @@ pub struct DocRow<'a> {
     pub region: &'a Region,
     pub old_region: Option<&'a Region>,
     pub deleted: bool,
+    /// The device that holds the document exactly as stored (`docs.echo`).
+    pub echo: Option<&'a str>,
 }
 
 /// Stores a sealed document with a new `seq`: its docs row, the region
@@ -180,7 +191,7 @@ pub fn store_doc(
     row: DocRow<'_>,
     facts: &crate::facts::Rows,
 ) -> Result<(), SyncError> {
-    let DocRow { kind, region, old_region, deleted } = row;
+    let DocRow { kind, region, old_region, deleted, echo } = row;
     let seq = next_seq(db)?;
     // The summaries, under the seq row's lock like every write.
     let is_area = kind == RecordKind::Area;
@@ -206,12 +217,12 @@ pub fn store_doc(
     }
     let facts = facts.write(db, stored_facts.as_deref())?;
     db.execute(
-        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at, facts)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+        "INSERT INTO docs (id, kind, township, grid, deleted, heads, fp, sealed, seq, updated_at, facts, echo)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, township = excluded.township,
            grid = excluded.grid, deleted = excluded.deleted, heads = excluded.heads, fp = excluded.fp,
            sealed = excluded.sealed, seq = excluded.seq, updated_at = excluded.updated_at,
-           facts = excluded.facts",
+           facts = excluded.facts, echo = excluded.echo",
         &[
             id.as_str().into(),
             kind.key().into(),
@@ -224,6 +235,7 @@ pub fn store_doc(
             seq.into(),
             ctx.now_ms.into(),
             facts.into(),
+            echo.map_or(Val::Null, Val::from),
         ],
     )?;
     Ok(())

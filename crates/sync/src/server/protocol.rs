@@ -255,9 +255,9 @@ pub(crate) fn judge(
     // (the quarantine's answer) reveals that it exists, within its budget.
     // (What a device may write it may read: the scope check below refuses
     // it too.)
-    let reveal = old.as_ref().is_some_and(|(old_kind, r)| {
-        !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r)
-    });
+    let reveal = old
+        .as_ref()
+        .is_some_and(|(old_kind, r)| !device.scope.can_read(RecordKind::from_key(old_kind).unwrap_or(kind), r));
     let old_ok = old.as_ref().is_none_or(|(_, r)| device.scope.can_write(kind, r));
     if reveal || !old_ok || !device.scope.can_write(kind, &region) {
         let detail = "the record is outside the device's townships and grids".to_owned();
@@ -332,7 +332,12 @@ pub(crate) fn enact(
         }
         Verdict::Save(ready) => {
             let Ready { kind, region, old_region, deleted, sealed, facts, cards: serials, held } = *ready;
-            let row = DocRow { kind, region: &region, old_region: old_region.as_ref(), deleted };
+            // The device holds the document as stored when the merge added
+            // nothing to what it pushed: its next pull skips it.
+            let mut pushed = d.heads.clone();
+            pushed.sort_unstable();
+            let echo = (heads_blob(&sealed.heads) == pushed.concat()).then_some(device.id.as_str());
+            let row = DocRow { kind, region: &region, old_region: old_region.as_ref(), deleted, echo };
             store_doc(db, ctx, id, &sealed, row, &facts)?;
             if let Some((old, current, leaving)) = serials {
                 if let Some(old) = old.filter(|o| Some(o) != current.as_ref())
@@ -368,7 +373,12 @@ pub struct JudgedPush {
 /// rules, sealing the result) runs here, beside other requests, and
 /// [`commit_push`] then writes in a short transaction. Fails as [`push`]
 /// would on bytes that are not Automerge or not a record.
-pub fn judge_push(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PushRequest) -> Result<JudgedPush, SyncError> {
+pub fn judge_push(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    device: &Device,
+    req: &PushRequest,
+) -> Result<JudgedPush, SyncError> {
     let mut seen: std::collections::HashMap<&RecordId, usize> = Default::default();
     for d in &req.docs {
         *seen.entry(&d.id).or_default() += 1;
@@ -509,7 +519,16 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
     } else {
         format!(" OR id IN (SELECT doc_id FROM departures WHERE seq > $1 AND {filter})")
     };
-    let condition = format!("seq > $1 AND (kind = 'area' OR {filter}{departed})");
+    let mut condition = format!("seq > $1 AND (kind = 'area' OR {filter}{departed})");
+    // A document this device pushed and holds as stored is not sent back
+    // (`docs.echo`), on a feed it is following; a feed started again (a new
+    // device, a new scope, an old cursor) sends everything. (A device whose
+    // store went back in time behind a kept cursor, restored from a copy,
+    // gets what it lost through the repair check.)
+    if parsed.is_some() {
+        params.push(device.id.as_str().into());
+        condition.push_str(&format!(" AND (echo IS NULL OR echo <> ${})", params.len()));
+    }
     let total = if req.want_total {
         let rows = db.query(&format!("SELECT count(*) FROM docs WHERE {condition}"), &params)?;
         Some(rows.first().map_or(0, |r| r[0].int()) as u64)
