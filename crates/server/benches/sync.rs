@@ -20,7 +20,9 @@
 //! SANJIAN_BENCH_PG (a PostgreSQL URL: the server uses it instead of SQLite),
 //! SANJIAN_BENCH_DEVICES (the device counts of (d), default `100`; the
 //! curve: `10,100,500`), SANJIAN_BENCH_ONLY=d (skip (a)–(c)),
-//! SANJIAN_BENCH_UNTIL=a (stop after (a)).
+//! SANJIAN_BENCH_UNTIL=a (stop after (a)), SANJIAN_BENCH_EXPORT (a file:
+//! (a)'s records written there as JSON lines, for the PouchDB comparison,
+//! scripts/bench-pouchdb.sh).
 
 use registry::model::*;
 use registry::{Date, date};
@@ -437,6 +439,22 @@ fn drive() {
     );
     println!("    CPU time             server {server_cpu_a:.2} s, device {device_cpu_a:.2} s (2 cores)");
     println!("    peak RSS             client {client_rss_a:.1} MiB, server {server_rss_a:.1} MiB");
+
+    // The same records as JSON, for the PouchDB comparison
+    // (scripts/bench-pouchdb.sh): one per line, its id as `_id`.
+    if let Ok(out) = std::env::var("SANJIAN_BENCH_EXPORT") {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&out).unwrap());
+        for id in &ids {
+            let Some(stored) = a.get(id).unwrap() else { continue };
+            let mut v = serde_json::to_value(&stored.record).unwrap();
+            if let Some(o) = v.as_object_mut() {
+                o.insert("_id".into(), id.as_str().into());
+            }
+            serde_json::to_writer(&mut w, &v).unwrap();
+            w.write_all(b"\n").unwrap();
+        }
+        w.flush().unwrap();
+    }
 
     // For a quicker look at (a) alone while working on it.
     if std::env::var("SANJIAN_BENCH_UNTIL").as_deref() == Ok("a") {
