@@ -85,7 +85,7 @@ impl SyncCall {
             SyncCall::Pull(req) => server::pull(db, ctx, device, req)?.encode(),
             SyncCall::Repair(req) => server::repair(db, device, req)?.encode(),
             SyncCall::Fetch(req) => server::fetch(db, ctx, device, req)?.encode(),
-            SyncCall::Refs(_) => server::refs(db, ctx, device)?.encode(),
+            SyncCall::Refs(_) => server::refs(db, device)?.encode(),
         })
     }
 }

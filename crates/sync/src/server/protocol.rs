@@ -196,9 +196,8 @@ pub(crate) fn judge(
         None => (AutoCommit::new(), None),
     };
     let before = doc.get_heads();
-    let old_card = card_serial(root_str(&doc, "card_number").as_deref());
-    let old_place = old.as_ref().map(|_| place_keys(&doc));
-    let old_refs = reference_keys(&doc);
+    let was = root_keys(&doc);
+    let old_card = card_serial(was.card_number.as_deref());
     let held_whole = |code: &str, detail: String, changes: Vec<String>| {
         let (code, heads) = (code.to_owned(), hashes(&before));
         Verdict::Quarantine(Held { code, detail, changes, heads, reveal: false })
@@ -240,6 +239,7 @@ pub(crate) fn judge(
     let new_changes: Vec<String> = doc.get_changes_meta(&before).iter().map(|c| crate::enrol::hex(&c.hash.0)).collect();
     let quarantined = |code: &str, detail: String| Ok(held_whole(code, detail, new_changes.clone()));
     let foreign = doc.get_changes_meta(&before).iter().any(|c| c.actor.to_bytes() != device.actor);
+    let now = root_keys(&doc);
     let mut record = store::hydrate(&doc).map_err(|e| bad(store::error::RECORD_UNREADABLE.code, e.to_string()))?;
     if foreign {
         return quarantined(codes::ACTOR_MISMATCH.code, "changes made by another device".into());
@@ -267,7 +267,7 @@ pub(crate) fn judge(
     // The region rule, wherever the push sets a place: a grid or community
     // of another township would carry the record past the boundary the
     // scope check just passed.
-    if old_place.as_ref() != Some(&place_keys(&doc)) {
+    if old.is_none() || was.place != now.place {
         let wrong = place_issues(db, &record)?;
         if !wrong.is_empty() {
             let codes: Vec<_> = wrong.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
@@ -276,7 +276,7 @@ pub(crate) fn judge(
     }
     // The reference rule, only where the push sets a reference (the record
     // as it was is read only then).
-    if !device.scope.all && reference_keys(&doc) != old_refs {
+    if !device.scope.all && was.references != now.references {
         let old_record = old.as_ref().and_then(|_| doc.fork_at(&before).ok()).and_then(|d| store::hydrate(&d).ok());
         if let Some(why) = foreign_reference(db, device, &record, old_record.as_ref())? {
             return quarantined(codes::REFERENCE_OUT_OF_SCOPE.code, why);
@@ -287,7 +287,7 @@ pub(crate) fn judge(
         let codes: Vec<_> = issues.iter().map(|i| format!("{}:{}", i.field, i.code)).collect();
         return quarantined(codes::RULES_BROKEN.code, codes.join(","));
     }
-    let deleted = doc.get(automerge::ROOT, "_deleted").ok().flatten().is_some_and(|(v, _)| v.as_bool() == Some(true));
+    let deleted = now.deleted;
     let sealed = match seal_doc(ctx, id, &mut doc) {
         Err(SyncError::Document { code: "DOCUMENT_TOO_LARGE", detail, .. }) => {
             return quarantined(codes::DOCUMENT_TOO_LARGE.code, detail);
@@ -673,10 +673,10 @@ pub fn fetch(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &FetchReques
 /// what it may write and without any person's data or any history. A
 /// county-wide device holds everything and gets none.
 ///
-/// Read from the console's facts (`f_entities`, `f_members`), in the same
+/// Read from the console's facts (`f_entities`, `f_members`, `f_unions`), in the same
 /// transaction as any other call; it spends no reveal budget (the device
 /// already holds the ids, on its own records).
-pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResponse, SyncError> {
+pub fn refs(db: &mut dyn Sql, device: &Device) -> Result<RefsResponse, SyncError> {
     if device.scope.all {
         return Ok(RefsResponse::default());
     }
@@ -688,6 +688,8 @@ pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResp
     // ids are gathered first (each through the scope's indexes), then
     // looked up by id: led by `docs`, the query read every union and entity
     // of the county.
+    // Each stub is read off the facts (`f_unions`, `f_entities`), never
+    // off the document: a device's sync asks for its stubs every time.
     let rows = db.query(
         &format!(
             "WITH named(id) AS (
@@ -695,42 +697,42 @@ pub fn refs(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device) -> Result<RefsResp
                UNION SELECT union_id FROM f_members WHERE {filter}
                UNION SELECT employer_id FROM f_members WHERE employer_id IS NOT NULL AND {filter}
                UNION SELECT id FROM f_entities WHERE union_id IN (SELECT id FROM f_unions WHERE {filter}))
-             SELECT docs.id FROM named JOIN docs ON docs.id = named.id
-             WHERE docs.deleted = 0 AND docs.kind IN ('union', 'entity')
-             AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1
-             ORDER BY docs.id"
+             , across(id, kind, township) AS (
+               SELECT docs.id, docs.kind, docs.township FROM named JOIN docs ON docs.id = named.id
+               WHERE docs.deleted = 0 AND docs.kind IN ('union', 'entity')
+               AND CASE WHEN {filter} THEN 0 ELSE 1 END = 1)
+             SELECT a.id, a.kind, a.township, u.name, u.kind, u.dissolved_on,
+                    e.name, e.union_id, e.closed, e.private_enterprise
+             FROM across a
+             LEFT JOIN f_unions u ON u.id = a.id
+             LEFT JOIN f_entities e ON e.id = a.id
+             ORDER BY a.id"
         ),
         &params,
     )?;
-    let ids: Vec<RecordId> = rows.iter().filter_map(|r| r[0].text().map(RecordId::from)).collect();
-    let mut stubs = Vec::new();
-    for id in ids {
-        let Some(record) = super::record(db, ctx, &id)? else { continue };
-        if device.scope.can_read(record.kind(), &record.region(&id)) {
-            continue;
-        }
-        let text = |d: Option<registry::Date>| d.map(|d| d.to_string()).unwrap_or_default();
-        let township = record.region(&id).township.map(|t| t.to_string()).unwrap_or_default();
-        stubs.push(match record {
-            registry::model::Record::Union(u) => RefStub {
+    let text = |v: &Val| v.text().unwrap_or_default().to_owned();
+    let mut stubs = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (id, township) = (RecordId(text(&r[0])), text(&r[2]));
+        stubs.push(match r[1].text() {
+            Some("union") => RefStub {
                 id,
                 kind: "union".into(),
-                name: u.name,
-                union_kind: u.kind.key().into(),
-                dissolved_on: text(u.dissolved_on),
+                name: text(&r[3]),
+                union_kind: text(&r[4]),
+                dissolved_on: text(&r[5]),
                 township,
                 ..RefStub::default()
             },
-            registry::model::Record::Entity(e) => RefStub {
+            _ => RefStub {
                 id,
                 kind: "entity".into(),
-                covered_by: e.union_id.as_ref().map(|u| u.to_string()).unwrap_or_default(),
-                private_open: !e.closed && registry::rules::private_enterprise(&e),
-                name: e.name,
+                name: text(&r[6]),
+                covered_by: text(&r[7]),
+                private_open: r[8].int() == 0 && r[9].int() != 0,
                 township,
                 ..RefStub::default()
             },
-            _ => continue,
         });
     }
     Ok(RefsResponse { stubs })
