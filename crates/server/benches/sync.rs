@@ -524,15 +524,15 @@ fn drive() {
 /// the curve: `10,100,500`).
 fn all_concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, me: u32) {
     let counts = std::env::var("SANJIAN_BENCH_DEVICES").unwrap_or_else(|_| "100".into());
-    for devices in counts.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
-        concurrent(srv, dir, info, devices, me);
+    for (run, devices) in counts.split(',').filter_map(|n| n.trim().parse::<usize>().ok()).enumerate() {
+        concurrent(srv, dir, info, (run, devices), me);
     }
 }
 
 /// (d) `devices` grid devices (sharing the county's grids round-robin when
 /// there are more devices than grids), each with 100 edits, all syncing at
 /// once.
-fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize, me: u32) {
+fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, (run, devices): (usize, usize), me: u32) {
     let mut grids: Vec<(String, u64)> = info["grids"]
         .as_array()
         .unwrap()
@@ -544,27 +544,11 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
     let mut devs: Vec<(Store, String, Vec<RecordId>)> = Vec::new();
     for i in 0..devices {
         let grid = &grids[i % grids.len()].0;
-        let actor = [
-            0x40,
-            (i >> 8) as u8,
-            i as u8,
-            (devices >> 8) as u8,
-            devices as u8,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-            0x55,
-        ];
+        let mut actor = [0x55; 16];
+        actor[..4].copy_from_slice(&[0x40, (i >> 8) as u8, i as u8, run as u8]);
         let token =
             srv.enrol(serde_json::json!({"person": format!("网格员{i}"), "role": "surveyor", "grids": [grid]}), actor);
-        let mut store = device_n(dir, &format!("grid-{devices}-{i}"), actor);
+        let mut store = device_n(dir, &format!("grid-{run}-{i}"), actor);
         let mut tr = srv.transport(&token);
         client::sync(&mut store, &mut tr, &Options::default(), &mut |_| {}).unwrap();
         let members = members_of(&store, 100);
@@ -609,8 +593,8 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
     let server_rss_d = peak_rss_mib(srv.pid());
     // Zero loss: a county-wide device pulls everything; every head every
     // device made is in it.
-    let check_actor = [4, (devices >> 8) as u8, devices as u8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4];
-    let mut check = device_n(dir, &format!("check-{devices}"), check_actor);
+    let check_actor = [4, run as u8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4];
+    let mut check = device_n(dir, &format!("check-{run}"), check_actor);
     let check_token =
         srv.enrol(serde_json::json!({"person": "核对", "role": "county_admin", "all": true}), check_actor);
     let mut tr = srv.transport(&check_token);
@@ -622,7 +606,11 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, devices: usize
         missing += heads.iter().filter(|h| doc.get_change_by_hash(h).is_none()).count();
     }
     let mut times = times.into_inner().unwrap();
-    println!("\n(d) {devices} devices at once, each pushing 100 edits ({} records touched)", expected.len());
+    println!(
+        "\n(d) {devices} devices at once in {} grids, each pushing 100 edits ({} records touched)",
+        devices.min(grids.len()),
+        expected.len()
+    );
     println!(
         "    wall time            {:.2} s for all, {:.0} edits/s",
         all_pushed.as_secs_f64(),
