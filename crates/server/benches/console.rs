@@ -12,8 +12,10 @@
 //!
 //!     cargo bench -p server --bench console
 //!
-//! Environment: SANJIAN_BENCH_MEMBERS (default 1,000,000) and
-//! SANJIAN_BENCH_EXPORT_MEMBERS (default 100,000).
+//! Environment: SANJIAN_BENCH_MEMBERS (default 1,000,000),
+//! SANJIAN_BENCH_EXPORT_MEMBERS (default 100,000), SANJIAN_BENCH_PG (a
+//! PostgreSQL URL: one county there for both, kept between runs like the
+//! SQLite files; then (b) exports that county's whole ledger).
 
 #[path = "common/mod.rs"]
 mod common;
@@ -28,11 +30,23 @@ fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// A server database holding a synthetic county of `members` members.
+/// A server database holding a synthetic county of `members` members: an
+/// SQLite file under `target/bench/`, or the PostgreSQL database
+/// SANJIAN_BENCH_PG names (its county, if it holds one already, is used as
+/// it is, whatever its size).
 fn county(dir: &Path, members: u64) -> (server::AppState, u64, u64) {
-    let path = dir.join(format!("console-{members}.db"));
-    let fresh = !path.exists();
-    let db = server::Db::sqlite(&path).unwrap();
+    let (db, fresh) = match std::env::var("SANJIAN_BENCH_PG") {
+        Ok(url) => {
+            let db = server::Db::postgres(&url, 4).unwrap();
+            let empty = db.tx(|db| Ok(db.query("SELECT 1 FROM f_members LIMIT 1", &[])?.is_empty())).unwrap();
+            (db, empty)
+        }
+        Err(_) => {
+            let path = dir.join(format!("console-{members}.db"));
+            let fresh = !path.exists();
+            (server::Db::sqlite(&path).unwrap(), fresh)
+        }
+    };
     let state = server::AppState::new(db, keys(), "http://bench".into());
     if fresh {
         let t = Instant::now();
@@ -83,11 +97,18 @@ fn main() {
         times[2].as_secs_f64() * 1000.0,
         times[4].as_secs_f64() * 1000.0
     );
-    drop(state);
 
-    let members = env_u64("SANJIAN_BENCH_EXPORT_MEMBERS", 100_000);
-    println!("(b) member ledger export of a county of {members} members");
-    let (state, m, _) = county(&dir, members);
+    // On PostgreSQL, the same county (one database).
+    let pg = std::env::var("SANJIAN_BENCH_PG").is_ok();
+    let (state, m) = if pg {
+        (state, m)
+    } else {
+        drop(state);
+        let members = env_u64("SANJIAN_BENCH_EXPORT_MEMBERS", 100_000);
+        let (state, m, _) = county(&dir, members);
+        (state, m)
+    };
+    println!("(b) member ledger export of a county of {m} members");
     let ctx = state.ctx();
     for format in ["xlsx", "csv"] {
         reset_peak();

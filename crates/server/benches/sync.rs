@@ -17,7 +17,8 @@
 //!
 //! Environment: SANJIAN_BENCH_MEMBERS (county size, default 40,000 members),
 //! SANJIAN_BENCH_SCOPE (records wanted in (a)'s scope, default 20,000),
-//! SANJIAN_BENCH_PG (a PostgreSQL URL: the server uses it instead of SQLite),
+//! SANJIAN_BENCH_PG (a PostgreSQL URL: the server uses it instead of SQLite;
+//! a county already there is used as it is),
 //! SANJIAN_BENCH_DEVICES (the device counts of (d), default `100`; the
 //! curve: `10,100,500`), SANJIAN_BENCH_ONLY=d (skip (a)–(c)),
 //! SANJIAN_BENCH_UNTIL=a (stop after (a)), SANJIAN_BENCH_EXPORT (a file:
@@ -128,27 +129,50 @@ fn serve(dir: &Path) {
             .unwrap();
         batch.clear();
     };
-    synth::generate(&config, &secret(), |id, r| {
-        let region = r.region(&id);
-        if let Some(t) = &region.township {
-            *per_township.entry(t.clone()).or_default() += 1;
+    // A PostgreSQL county generated before (this bench's, or the console
+    // bench's: the same keys) is used as it is: a 1,000,000-member county
+    // takes half an hour to load.
+    let reuse = std::env::var("SANJIAN_BENCH_PG").is_ok()
+        && state
+            .db
+            .tx(|db| Ok(!db.query("SELECT 1 FROM docs WHERE kind = 'member' LIMIT 1", &[])?.is_empty()))
+            .unwrap();
+    if reuse {
+        eprintln!("using the county already in the database");
+        let rows = |sql: &str| state.db.read(|db| db.query(sql, &[])).unwrap();
+        for r in rows("SELECT township, count(*) FROM docs WHERE township IS NOT NULL GROUP BY township") {
+            per_township.insert(RecordId::from(r[0].text().unwrap()), r[1].int() as u64);
         }
-        if r.kind() == RecordKind::Member
-            && let Some(g) = &region.grid
-        {
-            *grids.entry(g.clone()).or_default() += 1;
+        for r in rows("SELECT grid, count(*) FROM docs WHERE kind = 'member' AND grid IS NOT NULL GROUP BY grid") {
+            grids.insert(RecordId::from(r[0].text().unwrap()), r[1].int() as u64);
         }
-        total += 1;
-        batch.push((id, r));
-        if batch.len() == 1000 {
-            flush(&mut batch);
-        }
-    });
-    flush(&mut batch);
+        total = rows("SELECT count(*) FROM docs")[0][0].int() as u64;
+    }
+    if !reuse {
+        synth::generate(&config, &secret(), |id, r| {
+            let region = r.region(&id);
+            if let Some(t) = &region.township {
+                *per_township.entry(t.clone()).or_default() += 1;
+            }
+            if r.kind() == RecordKind::Member
+                && let Some(g) = &region.grid
+            {
+                *grids.entry(g.clone()).or_default() += 1;
+            }
+            total += 1;
+            batch.push((id, r));
+            if batch.len() == 1000 {
+                flush(&mut batch);
+            }
+        });
+        flush(&mut batch);
+    }
     state
         .db
         .tx(|db| {
-            server::auth::create_user(db, "admin", server::auth::Role::CountyAdmin, PASSWORD)?;
+            if db.query("SELECT 1 FROM users WHERE username = 'admin'", &[])?.is_empty() {
+                server::auth::create_user(db, "admin", server::auth::Role::CountyAdmin, PASSWORD)?;
+            }
             Ok(())
         })
         .unwrap();
@@ -174,7 +198,12 @@ fn serve(dir: &Path) {
         })
         .await;
     };
+    // The last handle on the state (and its PostgreSQL clients, which may
+    // not be dropped inside the runtime) is dropped after it.
+    let keep = Arc::clone(&state);
     rt.block_on(server::serve_on(listener, state, stop)).unwrap();
+    drop(rt);
+    drop(keep);
 }
 
 // ---------------------------------------------------------------- driver
