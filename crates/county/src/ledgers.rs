@@ -348,6 +348,29 @@ pub struct Progress {
     pub done: std::sync::atomic::AtomicU64,
 }
 
+impl Progress {
+    /// Runs `work` on this thread while another calls `tell` with the
+    /// counts (total, done) every quarter second, from the start until the
+    /// work is over: how a long export or import tells the database how far
+    /// it has gone, for servers that do not run it.
+    pub fn told_while<T: Send>(&self, tell: impl Fn(u64, u64) + Sync, work: impl FnOnce() -> T) -> T {
+        use std::sync::atomic::Ordering::Relaxed;
+        let finished = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            let teller = s.spawn(|| {
+                while !finished.load(Relaxed) {
+                    tell(self.total.load(Relaxed), self.done.load(Relaxed));
+                    std::thread::park_timeout(std::time::Duration::from_millis(250));
+                }
+            });
+            let out = work();
+            finished.store(true, Relaxed);
+            teller.thread().unpark();
+            out
+        })
+    }
+}
+
 /// [`export`], counting the records read into `progress` as it goes.
 #[allow(clippy::too_many_arguments)]
 pub fn export_counted(

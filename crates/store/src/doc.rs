@@ -247,6 +247,16 @@ pub fn kind_of(doc: &AutoCommit) -> Result<RecordKind, StoreError> {
     RecordKind::from_key(&key).ok_or_else(|| StoreError::Malformed(format!("unknown record kind {key}")))
 }
 
+/// The record kind a document's root keys, read already, say it holds.
+pub fn kind_in(flat: &Flat) -> Result<RecordKind, StoreError> {
+    match flat.get("_kind") {
+        Some(ScalarValue::Str(k)) => {
+            RecordKind::from_key(k).ok_or_else(|| StoreError::Malformed(format!("unknown record kind {k}")))
+        }
+        _ => Err(StoreError::Malformed("document has no _kind".into())),
+    }
+}
+
 /// Writes the differences between `old` and `new` into the document: only
 /// changed keys produce operations, so a one-field edit is a small change.
 pub fn write_diff(doc: &mut AutoCommit, old: &Flat, new: &Flat) -> Result<usize, StoreError> {

@@ -1303,13 +1303,7 @@ impl Described {
                 flat.insert(item.key.to_string(), s.into_owned());
             }
         }
-        let kind = match flat.get("_kind") {
-            Some(ScalarValue::Str(k)) => {
-                RecordKind::from_key(k).ok_or_else(|| StoreError::Malformed(format!("unknown record kind {k}")))?
-            }
-            _ => return Err(StoreError::Malformed("document has no _kind".into())),
-        };
-        let record = doc::unflatten(kind, &flat)?;
+        let record = doc::unflatten(doc::kind_in(&flat)?, &flat)?;
         let deleted = flat.get("_deleted") == Some(&ScalarValue::Boolean(true));
         let returned = match flat.get(RETURNED) {
             Some(ScalarValue::Str(text)) => serde_json::from_str::<Returned>(text).ok().map(|r| r.note),
@@ -1372,8 +1366,9 @@ fn write_rows(
 
 /// The record a document holds.
 pub fn hydrate(doc: &AutoCommit) -> Result<Record, StoreError> {
-    let kind = doc::kind_of(doc)?;
-    doc::unflatten(kind, &doc::read_flat(doc))
+    // One pass over the root keys: the kind is among them.
+    let flat = doc::read_flat(doc);
+    doc::unflatten(doc::kind_in(&flat)?, &flat)
 }
 
 fn tombstone(doc: &AutoCommit) -> Option<Tombstone> {

@@ -211,25 +211,15 @@ impl County {
     /// how far it has gone as it goes, and keeps its file (sealed), or its
     /// refusal, for [`County::export_file`].
     pub fn run_export_job(&self, creds: Credentials<'_>, req: &ExportRequest, job: &ExportJob) {
-        let finished = std::sync::atomic::AtomicBool::new(false);
-        let out = std::thread::scope(|s| {
-            s.spawn(|| {
-                while !finished.load(Relaxed) {
-                    std::thread::park_timeout(std::time::Duration::from_millis(250));
-                    let (total, done) =
-                        (job.progress.total.load(Relaxed) as i64, job.progress.done.load(Relaxed) as i64);
-                    let _ = self.db.tx(|db| {
-                        db.execute(
-                            "UPDATE export_jobs SET total = $1, done = $2 WHERE id = $3 AND state = 'running'",
-                            &[total.into(), done.into(), job.id.as_str().into()],
-                        )
-                    });
-                }
+        let tell = |total: u64, done: u64| {
+            let _ = self.db.tx(|db| {
+                db.execute(
+                    "UPDATE export_jobs SET total = $1, done = $2 WHERE id = $3 AND state = 'running'",
+                    &[(total as i64).into(), (done as i64).into(), job.id.as_str().into()],
+                )
             });
-            let out = self.export(creds, req, &job.progress);
-            finished.store(true, Relaxed);
-            out
-        });
+        };
+        let out = job.progress.told_while(tell, || self.export(creds, req, &job.progress));
         let (total, done) = (job.progress.total.load(Relaxed) as i64, job.progress.done.load(Relaxed) as i64);
         let id = job.id.as_str();
         let kept = self.db.tx(|db| match &out {

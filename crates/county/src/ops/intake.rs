@@ -136,31 +136,29 @@ impl County {
         }
     }
 
-    /// Tells the database how far a run under `ticket` has gone, every
-    /// quarter second until `finished`, then forgets it (PostgreSQL only;
+    /// Runs `work`, telling the database how far the run under `ticket`
+    /// has gone every quarter second, then forgets it (PostgreSQL only;
     /// see [`County::intake_progress`]).
-    fn publish_progress(&self, ticket: &str, progress: &Progress, finished: &std::sync::atomic::AtomicBool) {
+    fn published<T: Send>(&self, ticket: &str, progress: &Progress, work: impl FnOnce() -> T) -> T {
         let hash = self.sealer.keyed_hash(&format!("intake-ticket:{ticket}"));
-        let write = |total: i64, done: i64| {
-            self.db.tx(|db| {
+        let tell = |total: u64, done: u64| {
+            let _ = self.db.tx(|db| {
                 db.execute(
                     "INSERT INTO intake_tickets (ticket, total, done, updated_ms) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (ticket) DO UPDATE SET total = excluded.total, done = excluded.done,
                        updated_ms = excluded.updated_ms",
-                    &[hash.as_str().into(), total.into(), done.into(), crate::db::now_ms().into()],
+                    &[hash.as_str().into(), (total as i64).into(), (done as i64).into(), crate::db::now_ms().into()],
                 )?;
                 // Tickets of runs that ended without saying so (a server killed).
                 db.execute(
                     "DELETE FROM intake_tickets WHERE updated_ms < $1",
                     &[(crate::db::now_ms() - 3_600_000).into()],
                 )
-            })
+            });
         };
-        while !finished.load(Relaxed) {
-            let _ = write(progress.total.load(Relaxed) as i64, progress.done.load(Relaxed) as i64);
-            std::thread::park_timeout(std::time::Duration::from_millis(250));
-        }
+        let out = progress.told_while(tell, work);
         let _ = self.db.tx(|db| db.execute("DELETE FROM intake_tickets WHERE ticket = $1", &[hash.as_str().into()]));
+        out
     }
 
     /// Plans (and, when asked, imports) a county's own sheet for whoever
@@ -170,15 +168,11 @@ impl County {
         let (held, progress) = self.intakes.hold(req.ticket.as_deref(), &owner);
         let (rows, encoding) = crate::reconcile::read_rows(file)?;
         let published = held.1.clone().filter(|_| self.db.dialect() == sync::server::Dialect::Postgres);
-        let finished = std::sync::atomic::AtomicBool::new(false);
-        std::thread::scope(|s| {
-            if let Some(ticket) = &published {
-                s.spawn(|| self.publish_progress(ticket, &progress, &finished));
-            }
-            let out = self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file, &progress));
-            finished.store(true, Relaxed);
-            out
-        })
+        let work = || self.enter(Allowed::CountyAdmin, creds, |cx| run(cx, req, rows, encoding, file, &progress));
+        match &published {
+            Some(ticket) => self.published(ticket, &progress, work),
+            None => work(),
+        }
     }
 
     /// [`County::intake`] as an actor already named (the CLI's).
