@@ -105,7 +105,7 @@ impl Drop for Reader<'_> {
 /// connection found closed (the database restarted) is replaced.
 pub struct Pool {
     url: String,
-    idle: Mutex<Vec<postgres::Client>>,
+    idle: Mutex<Vec<Conn>>,
     ready: Condvar,
 }
 
@@ -181,7 +181,7 @@ impl Db {
     pub fn postgres(url: &str, connections: usize) -> Result<Db, SyncError> {
         let mut idle = Vec::new();
         for _ in 0..connections.max(1) {
-            idle.push(postgres::Client::connect(url, postgres::NoTls).map_err(db_err)?);
+            idle.push(Conn::new(postgres::Client::connect(url, postgres::NoTls).map_err(db_err)?));
         }
         let db = Db::Postgres(Pool { url: url.to_owned(), idle: Mutex::new(idle), ready: Condvar::new() });
         db.migrate()?;
@@ -299,11 +299,12 @@ impl Db {
                 Ok(out)
             }
             Db::Postgres(p) => {
-                let mut client = p.take()?;
+                let mut lease = p.take()?;
+                let Conn { client, statements } = lease.conn();
                 let tx = client.transaction().map_err(db_err)?;
-                let mut pg = Pg(tx);
+                let mut pg = Pg { tx, statements };
                 let out = guarded(&mut pg)?;
-                pg.0.commit().map_err(db_err)?;
+                pg.tx.commit().map_err(db_err)?;
                 Ok(out)
             }
         }
@@ -332,12 +333,13 @@ impl Db {
                 // Dropped: the read transaction ends (rolled back).
             }
             Db::Postgres(p) => {
-                let mut client = p.take()?;
+                let mut lease = p.take()?;
+                let Conn { client, statements } = lease.conn();
                 let mut tx = client.transaction().map_err(db_err)?;
                 tx.batch_execute("SET TRANSACTION READ ONLY").map_err(db_err)?;
-                let mut pg = Pg(tx);
+                let mut pg = Pg { tx, statements };
                 let out = guarded(&mut pg)?;
-                pg.0.commit().map_err(db_err)?;
+                pg.tx.commit().map_err(db_err)?;
                 Ok(out)
             }
         }
@@ -355,11 +357,11 @@ impl Pool {
             idle = self.ready.wait(idle).unwrap_or_else(|e| e.into_inner());
         };
         drop(idle);
-        if client.is_closed() {
+        if client.client.is_closed() {
             // The slot is kept even if the database cannot be reached now:
             // the closed client goes back and the next lease retries.
             return match postgres::Client::connect(&self.url, postgres::NoTls) {
-                Ok(fresh) => Ok(Lease { pool: self, client: Some(fresh) }),
+                Ok(fresh) => Ok(Lease { pool: self, client: Some(Conn::new(fresh)) }),
                 Err(e) => {
                     self.give(client);
                     Err(db_err(e))
@@ -369,7 +371,7 @@ impl Pool {
         Ok(Lease { pool: self, client: Some(client) })
     }
 
-    fn give(&self, c: postgres::Client) {
+    fn give(&self, c: Conn) {
         self.idle.lock().unwrap_or_else(|e| e.into_inner()).push(c);
         self.ready.notify_one();
     }
@@ -379,19 +381,44 @@ impl Pool {
 /// too).
 struct Lease<'p> {
     pool: &'p Pool,
-    client: Option<postgres::Client>,
+    client: Option<Conn>,
+}
+
+/// A pooled connection and the statements prepared on it, by their SQL:
+/// a statement is parsed and planned once per connection, not once per
+/// query (every query of a push or a pull was two round trips).
+struct Conn {
+    client: postgres::Client,
+    statements: std::collections::HashMap<String, postgres::Statement>,
+}
+
+/// The most statements a connection keeps prepared (the feed's and the
+/// scope filters' SQL varies with a scope's size); past it they are all
+/// dropped and prepared again as used.
+const MAX_STATEMENTS: usize = 256;
+
+impl Conn {
+    fn new(client: postgres::Client) -> Conn {
+        Conn { client, statements: Default::default() }
+    }
+}
+
+impl Lease<'_> {
+    fn conn(&mut self) -> &mut Conn {
+        self.client.as_mut().expect("held until drop")
+    }
 }
 
 impl std::ops::Deref for Lease<'_> {
     type Target = postgres::Client;
     fn deref(&self) -> &postgres::Client {
-        self.client.as_ref().expect("held until drop")
+        &self.client.as_ref().expect("held until drop").client
     }
 }
 
 impl std::ops::DerefMut for Lease<'_> {
     fn deref_mut(&mut self) -> &mut postgres::Client {
-        self.client.as_mut().expect("held until drop")
+        &mut self.client.as_mut().expect("held until drop").client
     }
 }
 
@@ -466,7 +493,25 @@ impl Sql for LiteTx<'_> {
     }
 }
 
-struct Pg<'a>(postgres::Transaction<'a>);
+struct Pg<'a> {
+    tx: postgres::Transaction<'a>,
+    statements: &'a mut std::collections::HashMap<String, postgres::Statement>,
+}
+
+impl Pg<'_> {
+    /// The statement for `sql`, prepared once per connection.
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, SyncError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.tx.prepare(sql).map_err(db_err)?;
+        if self.statements.len() >= MAX_STATEMENTS {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+}
 
 /// SQL NULL for a parameter of any column type. (`None::<String>` is
 /// refused for any column but text: a census visit with no position failed
@@ -508,14 +553,16 @@ impl Sql for Pg<'_> {
     fn execute(&mut self, sql: &str, params: &[Val]) -> Result<u64, SyncError> {
         let owned = pg_params(params);
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        self.0.execute(sql, &refs).map_err(db_err)
+        let stmt = self.statement(sql)?;
+        self.tx.execute(&stmt, &refs).map_err(db_err)
     }
 
     /// A transaction-scoped advisory lock on the id's hash: it holds a
     /// document that has no row yet too (two devices registering the same
     /// person at once), and ends with the transaction.
     fn lock_doc(&mut self, id: &registry::model::RecordId) -> Result<(), SyncError> {
-        self.0.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", &[&id.as_str()]).map_err(db_err)?;
+        let stmt = self.statement("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")?;
+        self.tx.execute(&stmt, &[&id.as_str()]).map_err(db_err)?;
         Ok(())
     }
 
@@ -523,8 +570,8 @@ impl Sql for Pg<'_> {
         use postgres::types::Type;
         let owned = pg_params(params);
         let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = owned.iter().map(|b| b.as_ref()).collect();
-        let stmt = self.0.prepare(sql).map_err(db_err)?;
-        let rows = self.0.query(&stmt, &refs).map_err(db_err)?;
+        let stmt = self.statement(sql)?;
+        let rows = self.tx.query(&stmt, &refs).map_err(db_err)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut vals = Vec::with_capacity(row.len());
