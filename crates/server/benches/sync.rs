@@ -250,7 +250,7 @@ impl Server {
         let v = self.post("/api/enrolments", Some(&self.admin), grant);
         let text = sync::enrol::EnrolmentText::parse(v["text"].as_str().unwrap()).unwrap();
         let text = sync::enrol::EnrolmentText { base: self.base.clone(), ..text };
-        let creds = self.rt.block_on(sync::http::redeem(&self.http, &text, actor, [1; 32])).unwrap();
+        let creds = self.rt.block_on(sync::http::redeem(&self.http, &text, salted(actor), [1; 32])).unwrap();
         creds.token
     }
 
@@ -278,11 +278,23 @@ fn device(dir: &Path, name: &str, actor: u8) -> Store {
     device_n(dir, name, [actor; 16])
 }
 
+/// A device's actor, made this run's own: a county kept in PostgreSQL
+/// holds the changes of earlier runs' devices, and a device reusing their
+/// actors would clash with them (`DEVICE_CLONED`).
+fn salted(mut actor: [u8; 16]) -> [u8; 16] {
+    static SALT: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
+    actor[15] ^= *SALT.get_or_init(|| {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        (nanos >> 8) as u8
+    });
+    actor
+}
+
 fn device_n(dir: &Path, name: &str, actor: [u8; 16]) -> Store {
     let mut s = Store::create(
         &dir.join(format!("{name}.db")),
         &StoreKey::from_bytes([9; 32]),
-        &Init { county_secret: secret(), device_id: Some(actor) },
+        &Init { county_secret: secret(), device_id: Some(salted(actor)) },
     )
     .unwrap();
     s.set_operator(name);

@@ -718,57 +718,85 @@ impl Group<'_> {
 }
 
 fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Group<'_>) -> Result<(), SyncError> {
-    let rows = db.query(
-        "SELECT e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
-         FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id",
+    paged(
+        db,
+        "SELECT e.id, e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
+         FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id WHERE e.id > $1 ORDER BY e.id LIMIT $2",
         &[],
+        &mut |r| {
+            if let Some(g) = group.of(&r[1], &r[2]) {
+                let union = r[5]
+                    .text()
+                    .and_then(UnionKind::from_key)
+                    .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[7]) });
+                b.add_entity(&EntityFacts {
+                    township: g,
+                    workers: r[3].int(),
+                    closed: r[4].int() != 0,
+                    covered_by: rules::covering(union, today),
+                    private: r[6].int() != 0,
+                });
+            }
+        },
     )?;
-    for r in rows {
-        if let Some(g) = group.of(&r[0], &r[1]) {
-            let union = r[4]
-                .text()
-                .and_then(UnionKind::from_key)
-                .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[6]) });
-            b.add_entity(&EntityFacts {
-                township: g,
-                workers: r[2].int(),
-                closed: r[3].int() != 0,
-                covered_by: rules::covering(union, today),
-                private: r[5].int() != 0,
-            });
-        }
-    }
     let today_text = today.to_string();
-    let rows = db.query(
-        "SELECT u.township, u.grid, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
+    paged(
+        db,
+        "SELECT u.id, u.township, u.grid, u.kind, u.founded_on, u.dissolved_on, u.liuyou_complete, u.bayou_complete,
            CASE WHEN EXISTS (SELECT 1 FROM f_entities e WHERE e.union_id = u.id AND e.private_enterprise = 1 AND e.closed = 0)
              THEN 1 ELSE 0 END,
            CASE WHEN EXISTS (SELECT 1 FROM f_cadres c WHERE c.union_id = u.id AND c.role = 'chair'
              AND (c.elected_on IS NULL OR c.elected_on <= $1) AND (c.left_on IS NULL OR c.left_on > $1))
              THEN 0 ELSE 1 END
-         FROM f_unions u",
+         FROM f_unions u WHERE u.id > $2 ORDER BY u.id LIMIT $3",
         &[today_text.as_str().into()],
+        &mut |r| {
+            let Some(g) = group.of(&r[1], &r[2]) else { return };
+            b.add_union(&UnionFacts {
+                township: g,
+                kind: r[3].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
+                founded_on: date_of(&r[4]),
+                dissolved: rules::dissolved(date_of(&r[5]), today),
+                liuyou_complete: r[6].int() != 0,
+                bayou: (r[8].int() != 0).then_some(r[7].int() != 0),
+                chair_vacant: r[9].int() != 0,
+            });
+        },
     )?;
-    for r in rows {
-        let Some(g) = group.of(&r[0], &r[1]) else { continue };
-        b.add_union(&UnionFacts {
-            township: g,
-            kind: r[2].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
-            founded_on: date_of(&r[3]),
-            dissolved: rules::dissolved(date_of(&r[4]), today),
-            liuyou_complete: r[5].int() != 0,
-            bayou: (r[7].int() != 0).then_some(r[6].int() != 0),
-            chair_vacant: r[8].int() != 0,
-        });
-    }
-    for r in db.query("SELECT township, grid, joined_on, left_on FROM f_members", &[])? {
-        let Some(joined_on) = date_of(&r[2]) else { continue };
-        if let Some(g) = group.of(&r[0], &r[1]) {
-            let left = date_of(&r[3]);
-            b.add_member(&MemberFacts { township: g, joined_on, active: left.is_none_or(|d| d > today) });
+    paged(
+        db,
+        "SELECT id, township, grid, joined_on, left_on FROM f_members WHERE id > $1 ORDER BY id LIMIT $2",
+        &[],
+        &mut |r| {
+            let Some(joined_on) = date_of(&r[3]) else { return };
+            if let Some(g) = group.of(&r[1], &r[2]) {
+                let left = date_of(&r[4]);
+                b.add_member(&MemberFacts { township: g, joined_on, active: left.is_none_or(|d| d > today) });
+            }
+        },
+    )
+}
+
+/// Calls `f` with each row of `sql`, a page at a time: `sql` selects an id
+/// first and ends `WHERE <id> > $n ORDER BY <id> LIMIT $n+1`, `params` being
+/// the `$1`… before them. A county's million members are never held at
+/// once (read whole, they held 300 MB of a server's memory).
+fn paged(db: &mut dyn Sql, sql: &str, params: &[Val], f: &mut dyn FnMut(&[Val])) -> Result<(), SyncError> {
+    const PAGE: i64 = 20_000;
+    let mut after = String::new();
+    loop {
+        let mut all = params.to_vec();
+        all.push(after.as_str().into());
+        all.push(PAGE.into());
+        let rows = db.query(sql, &all)?;
+        for r in &rows {
+            f(r);
+        }
+        match rows.last() {
+            Some(last) if rows.len() as i64 == PAGE => after = last[0].text().unwrap_or_default().to_owned(),
+            _ => return Ok(()),
         }
     }
-    Ok(())
 }
 
 /// One township's figures grid by grid (records with no grid under the
