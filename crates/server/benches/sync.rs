@@ -278,16 +278,27 @@ fn device(dir: &Path, name: &str, actor: u8) -> Store {
     device_n(dir, name, [actor; 16])
 }
 
-/// A device's actor, made this run's own: a county kept in PostgreSQL
-/// holds the changes of earlier runs' devices, and a device reusing their
-/// actors would clash with them (`DEVICE_CLONED`).
-fn salted(mut actor: [u8; 16]) -> [u8; 16] {
+/// This run's own byte: a county kept in PostgreSQL holds earlier runs'
+/// changes.
+fn salt() -> u8 {
     static SALT: std::sync::OnceLock<u8> = std::sync::OnceLock::new();
-    actor[15] ^= *SALT.get_or_init(|| {
+    *SALT.get_or_init(|| {
         let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
         (nanos >> 8) as u8
-    });
+    })
+}
+
+/// A device's actor, made this run's own: a device reusing an earlier
+/// run's actor would clash with its changes (`DEVICE_CLONED`).
+fn salted(mut actor: [u8; 16]) -> [u8; 16] {
+    actor[15] ^= salt();
     actor
+}
+
+/// Where this run's phone numbers start (the 8 digits after 139): an edit
+/// to a number an earlier run wrote would change nothing.
+fn run_phones() -> u32 {
+    u32::from(salt() % 90) * 1_000_000 + 1_000_000
 }
 
 fn device_n(dir: &Path, name: &str, actor: [u8; 16]) -> Store {
@@ -531,7 +542,7 @@ fn drive() {
     client::sync(&mut county, &mut ct, &Options::default(), &mut |_| {}).unwrap();
     let edited: Vec<RecordId> = members_of(&a, 100);
     for (i, id) in edited.iter().enumerate() {
-        assert!(edit_phone(&mut county, id, 10_000_000 + i as u32));
+        assert!(edit_phone(&mut county, id, run_phones() + i as u32));
     }
     let pushed = client::sync(&mut county, &mut ct, &Options::default(), &mut |_| {}).unwrap();
     assert_eq!(pushed.pushed, 100);
@@ -542,7 +553,7 @@ fn drive() {
     assert_eq!(r.pulled_changed, 100);
     for (i, id) in edited.iter().enumerate() {
         let Record::Member(m) = a.get(id).unwrap().unwrap().record else { panic!() };
-        assert_eq!(m.phone.as_deref(), Some(format!("139{:08}", 10_000_000 + i).as_str()));
+        assert_eq!(m.phone.as_deref(), Some(format!("139{:08}", run_phones() + i as u32).as_str()));
     }
     let wire_c = r.bytes_sent + r.bytes_received;
     let json_c = json_bytes(&a, &edited);
@@ -604,7 +615,7 @@ fn concurrent(srv: &Server, dir: &Path, info: &serde_json::Value, (run, devices)
     for (d, (store, _, members)) in devs.iter_mut().enumerate() {
         for k in 0..100 {
             let id = &members[k % members.len()];
-            assert!(edit_phone(store, id, (d * 1000 + k) as u32));
+            assert!(edit_phone(store, id, run_phones() + 1_000_000 + (d * 1000 + k) as u32));
         }
         // What a JSON sync would send: each edited record once, whole.
         json_d += json_bytes(store, members);
