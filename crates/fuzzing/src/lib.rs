@@ -115,6 +115,7 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
         cursor: "v2:07070707070707070707070707070707:1:42".into(),
         limit: 1000,
         want_total: true,
+        skip_own: true,
     };
     out.push(("sync_message", "pull".into(), pull.encode()));
     let frames = sync::blobs::encode(&[sync::blobs::Frame {

@@ -508,7 +508,7 @@ fn a_record_that_moves_away_no_longer_reaches_its_old_areas_devices() {
             let mut t = s.transport(token);
             let mut cursor = String::new();
             loop {
-                let req = wire::PullRequest { cursor: cursor.clone(), limit: 500, want_total: false };
+                let req = wire::PullRequest { cursor: cursor.clone(), limit: 500, want_total: false, skip_own: false };
                 let resp =
                     wire::PullResponse::decode(&t.call(sync::client::path::PULL, req.encode()).unwrap()).unwrap();
                 assert!(resp.docs.iter().all(|d| d.id != moved), "the moved record's document was sent");

@@ -314,7 +314,12 @@ fn pull_pages(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
         let resp = match ahead.take() {
             Some(resp) => resp,
             None => {
-                let req = PullRequest { cursor: cursor.clone(), limit: options.pull_limit, want_total: total == 0 };
+                let req = PullRequest {
+                    cursor: cursor.clone(),
+                    limit: options.pull_limit,
+                    want_total: total == 0,
+                    skip_own: true,
+                };
                 s.call(path::PULL, &req)?
             }
         };
@@ -348,6 +353,7 @@ fn pull_pages(s: &mut Session<'_>, options: &Options) -> Result<(), SyncError> {
             cursor: resp.next.clone(),
             limit: options.pull_limit,
             want_total: false,
+            skip_own: true,
         });
         let more = resp.more;
         let docs: Vec<(RecordId, Vec<u8>)> = resp.docs.into_iter().map(|d| (d.id, d.bytes)).collect();

@@ -78,6 +78,11 @@ pub struct PullRequest {
     pub limit: u32,
     /// Count what is left (for a progress bar): asked on a batch's first page.
     pub want_total: bool,
+    /// Leave out documents this device pushed and holds exactly as stored
+    /// (it applied its own changes to its copy). Optional on the wire
+    /// (absent: false), so a client that relies on its pushes coming back
+    /// gets them.
+    pub skip_own: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -418,11 +423,16 @@ impl Message for PullRequest {
         w.str(&self.cursor);
         w.u64(u64::from(self.limit));
         w.bool(self.want_total);
+        if self.skip_own {
+            w.bool(true);
+        }
     }
     fn read(r: &mut Reader<'_>) -> Result<Self, SyncError> {
         let cursor = r.str()?;
         let limit = u32::try_from(r.u64()?).map_err(|_| SyncError::Wire("limit too large".into()))?;
-        Ok(PullRequest { cursor, limit, want_total: r.bool()? })
+        let want_total = r.bool()?;
+        let skip_own = if r.0.is_empty() { false } else { r.bool()? };
+        Ok(PullRequest { cursor, limit, want_total, skip_own })
     }
 }
 

@@ -36,7 +36,7 @@ fn messages_round_trip_and_large_ones_are_compressed() {
 
 #[test]
 fn a_message_of_another_type_is_refused() {
-    let body = PullRequest { cursor: "x".into(), limit: 5, want_total: false }.encode();
+    let body = PullRequest { cursor: "x".into(), limit: 5, want_total: false, skip_own: false }.encode();
     assert_eq!(PushRequest::decode(&body).unwrap_err().code(), "SYNC_MALFORMED");
 }
 
@@ -75,4 +75,20 @@ proptest! {
         }
         prop_assert!(PushRequest::decode(&w).is_err());
     }
+}
+
+#[test]
+fn a_pull_request_asks_to_skip_its_own_pushes_only_with_the_optional_last_field() {
+    // A request as clients written from the older spec send it: no field.
+    let old = PullRequest { cursor: String::new(), limit: 1000, want_total: true, skip_own: false }.encode();
+    assert_eq!(old, [0x53, 0x4A, 0x01, 0x03, 0x00, 0x00, 0xE8, 0x07, 0x01], "the documented first pull");
+    assert!(!PullRequest::decode(&old).unwrap().skip_own);
+    let new = PullRequest { cursor: String::new(), limit: 1000, want_total: true, skip_own: true };
+    let bytes = new.encode();
+    assert_eq!(bytes.len(), old.len() + 1);
+    assert_eq!(PullRequest::decode(&bytes).unwrap(), new);
+    // Anything after it is still refused.
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert_eq!(PullRequest::decode(&longer).unwrap_err().code(), "SYNC_MALFORMED");
 }

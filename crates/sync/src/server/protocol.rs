@@ -513,11 +513,12 @@ pub fn pull(db: &mut dyn Sql, ctx: &Ctx<'_>, device: &Device, req: &PullRequest)
     let after = parsed.unwrap_or(0);
     let limit = req.limit.clamp(1, MAX_BATCH_DOCS);
     // A document this device pushed and holds as stored is not sent back
-    // (`docs.echo`), on a feed it is following; a feed started again (a new
-    // device, a new scope, an old cursor) sends everything. (A device whose
+    // (`docs.echo`) to a device that asks so (`skip_own`), on a feed it is
+    // following; a feed started again (a new device, a new scope, an old
+    // cursor) sends everything. (A device whose
     // store went back in time behind a kept cursor, restored from a copy,
     // gets what it lost through the repair check.)
-    let echo = parsed.is_some().then_some(device.id.as_str());
+    let echo = (parsed.is_some() && req.skip_own).then_some(device.id.as_str());
     let total = if req.want_total {
         let (sql, params) = feed_query(scope, after, echo, None);
         let rows = db.query(&sql, &params)?;
