@@ -79,13 +79,7 @@ impl Transport for Replayer<'_> {
 #[test]
 fn a_late_answer_to_an_older_push_does_not_clear_changes_made_since() {
     let mut f = fixture();
-    let county = small_county(1);
-    let (id, member) = county
-        .records
-        .iter()
-        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[0]))
-        .unwrap()
-        .clone();
+    let (id, member) = member_of_township(0);
     let options = Options { repair: false, ..Options::default() };
     f.store.insert(member.clone(), TODAY).unwrap();
     let mut t = Replayer { state: &f.state, token: &f.token, pushes: Vec::new(), lose_push: false };
@@ -136,12 +130,7 @@ fn an_answer_meant_for_another_device_is_ignored_whole() {
     let mut f = fixture();
     let county = small_county(1);
     // Another device, of another township, with a member of its own on the server.
-    let (other_id, other_member) = county
-        .records
-        .iter()
-        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[1]))
-        .unwrap()
-        .clone();
+    let (other_id, other_member) = member_of_township(1);
     let other_token = f
         .state
         .db
@@ -249,17 +238,21 @@ fn commit(f: &Fixture, token: &str, req: &sync::wire::PushRequest, judged: sync:
     f.state.db.tx(|db| call.run(db, &ctx, token, Some(judged))).unwrap().unwrap()
 }
 
-/// A member of the fixture's township, on the server and on both devices.
-fn shared_member(f: &mut Fixture, other: &mut Store, other_token: &str) -> (RecordId, Record) {
+/// The first member of the small county's township `n` (0: the fixture's).
+fn member_of_township(n: usize) -> (RecordId, Record) {
     let county = small_county(1);
-    let (id, member) = county
+    county
         .records
         .iter()
-        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[0]))
+        .find(|(id, r)| r.kind() == RecordKind::Member && r.region(id).township.as_ref() == Some(&county.townships[n]))
         .unwrap()
-        .clone();
+        .clone()
+}
+
+/// A member of the fixture's township, on the server and on both devices.
+fn shared_member(f: &mut Fixture, other: &mut Store, other_token: &str) -> (RecordId, Record) {
+    let (id, member) = member_of_township(0);
     f.store.insert(member.clone(), TODAY).unwrap();
-    let id = f.store.list(RecordKind::Member, None, 10).unwrap().into_iter().map(|r| r.id).next().unwrap_or(id);
     let mut t = Edge { state: &f.state, token: &f.token };
     client::sync(&mut f.store, &mut t, &Options::default(), &mut |_| {}).unwrap();
     let mut t = Edge { state: &f.state, token: other_token };
