@@ -284,11 +284,7 @@ impl Db {
     /// [`Db::tx`] for work with its own error type (a county operation's
     /// refusal rolls its transaction back just the same).
     pub fn tx_with<T, E: From<SyncError>>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, E>) -> Result<T, E> {
-        let guarded = |sql: &mut dyn Sql| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql))).unwrap_or_else(|_| {
-                Err(SyncError::Server("the request's work panicked; nothing was written".into()).into())
-            })
-        };
+        let guarded = |sql: &mut dyn Sql| guard(|| f(sql));
         match self {
             Db::Sqlite(lite) => {
                 let mut c = lite.writer();
@@ -311,6 +307,13 @@ impl Db {
     }
 }
 
+/// Runs a transaction's work; a panic inside it (a bug: no input should
+/// reach one) becomes an error, so the transaction rolls back.
+fn guard<T, E: From<SyncError>>(work: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
+        .unwrap_or_else(|_| Err(SyncError::Server("the request's work panicked; nothing was written".into()).into()))
+}
+
 impl Db {
     /// Runs `f` in a transaction that only reads: on SQLite a read-only
     /// connection beside the writer (any write `f` tries fails, nothing is
@@ -319,10 +322,7 @@ impl Db {
     /// first read; writes committed meanwhile are not seen. A panic inside
     /// `f` is answered as an error, as in [`Db::tx`].
     pub fn read<T>(&self, f: impl FnOnce(&mut dyn Sql) -> Result<T, SyncError>) -> Result<T, SyncError> {
-        let guarded = |sql: &mut dyn Sql| {
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(sql)))
-                .unwrap_or_else(|_| Err(SyncError::Server("the request's work panicked; nothing was written".into())))
-        };
+        let guarded = |sql: &mut dyn Sql| guard(|| f(sql));
         match self {
             Db::Sqlite(lite) => {
                 let mut reader = lite.reader()?;

@@ -131,29 +131,17 @@ fn an_answer_meant_for_another_device_is_ignored_whole() {
     let county = small_county(1);
     // Another device, of another township, with a member of its own on the server.
     let (other_id, other_member) = member_of_township(1);
-    let other_token = f
-        .state
+    let ctx = f.state.ctx();
+    f.state
         .db
         .tx(|db| {
-            let ctx = f.state.ctx();
             let mut doc = store::new_document(&other_id, other_member.clone(), [0xcc; 16], "import", TODAY).unwrap();
-            sync::server::import(db, &ctx, &other_id, &mut doc)?;
-            let session = auth::login(db, "admin", "pw")?.unwrap().0;
-            let admin = auth::staff(db, &session)?.unwrap();
-            let grant = auth::Grant {
-                person: "乙".into(),
-                role: auth::Role::TownshipStaff,
-                all: false,
-                townships: vec![county.townships[1].clone()],
-                grids: vec![],
-            };
-            let code = auth::create_enrolment(db, &admin, &grant, 7)?.unwrap();
-            Ok(auth::redeem(db, &code, [2; 16], &[0; 32], secret().as_bytes())?.unwrap().token)
+            sync::server::import(db, &ctx, &other_id, &mut doc)
         })
         .unwrap();
+    let (_, other_token) = second_device(&f, [2; 16], vec![county.townships[1].clone()]);
     // The other device's first pull: its scope, its township's member.
     let req = sync::wire::PullRequest { cursor: String::new(), limit: 1000, want_total: true, skip_own: false };
-    let ctx = f.state.ctx();
     let foreign = f
         .state
         .db
@@ -185,7 +173,7 @@ impl Transport for Edge<'_> {
     }
 }
 
-/// A second device of the fixture's township, and its token.
+/// A second device (of `townships`), and its token.
 fn second_device(f: &Fixture, actor: [u8; 16], townships: Vec<RecordId>) -> (Store, String) {
     let store = Store::in_memory(&Init { county_secret: secret(), device_id: Some(actor) }).unwrap();
     let token = f

@@ -365,7 +365,7 @@ pub struct JudgedPush {
     /// Per document of the push, in its order: the heads the document had
     /// (`None`: no document yet) and the verdict; `None` where the document
     /// is judged in the write transaction (it appears twice in the push).
-    docs: Vec<Option<(Option<Vec<u8>>, Verdict)>>,
+    docs: Vec<Option<(Option<Vec<Hash>>, Verdict)>>,
 }
 
 /// Judges every document of a push in a read-only transaction: the
@@ -391,7 +391,7 @@ pub fn judge_push(
         }
         // Read in the same snapshot as the document: the heads column is
         // written with the document, always.
-        let heads = stored_heads(db, &d.id)?;
+        let heads = heads_of(db, &d.id)?;
         let stored = load(db, ctx, &d.id)?;
         docs.push(Some((heads, judge(db, ctx, device, d, stored)?)));
     }
@@ -435,18 +435,12 @@ pub fn commit_push(
     let mut results = Vec::with_capacity(req.docs.len());
     for (d, j) in req.docs.iter().zip(judged.docs) {
         let result = match j {
-            Some((heads, verdict)) if stored_heads(db, &d.id)? == heads => enact(db, ctx, device, d, verdict, cards)?,
+            Some((heads, verdict)) if heads_of(db, &d.id)? == heads => enact(db, ctx, device, d, verdict, cards)?,
             _ => push_one(db, ctx, device, d, cards)?,
         };
         results.push(result);
     }
     Ok(PushResponse { results })
-}
-
-/// The heads column of a document (`None`: no document).
-fn stored_heads(db: &mut dyn Sql, id: &RecordId) -> Result<Option<Vec<u8>>, SyncError> {
-    let rows = db.query("SELECT heads FROM docs WHERE id = $1", &[id.as_str().into()])?;
-    Ok(rows.into_iter().next().map(|r| r.into_iter().next().unwrap_or(Val::Null).into_blob()))
 }
 
 /// The SQL condition selecting documents a scope may read; its parameters
