@@ -454,6 +454,8 @@ async function homeScreen() {
     h('td', `${p.new_unions}/${p.target_new_unions}`),
     h('td', `${p.new_members}/${p.target_new_members}`),
     h('td', String(p.vacancies)),
+    h('td', { dataset: { col: 'membership' } }, pct(p.membership)),
+    h('td', { dataset: { col: 'cards' } }, pct(p.carded)),
   ));
   if (mine !== routeSeq) return; // a newer route has rendered
   const sync = home.sync || {};
@@ -486,12 +488,13 @@ async function homeScreen() {
       todoList('todoUncovered', w.uncovered, (r) => t('workers', r.count), 'uncovered', false),
       todoList('todoChairVacant', w.chair_vacant, () => '', 'chair_vacant', false),
       todoList('todoLiuyou', w.liuyou_missing, () => '', 'liuyou_missing', false),
+      todoList('todoUncarded', w.uncarded, (r) => t('uncardedMembers', r.count), 'uncarded', false),
     ),
     photoPolicyCard(home),
     h('section.card',
       h('h2', t('progress')),
       h('div.table-wrap', h('table.progress',
-        h('thead', h('tr', ...['township', 'coverage', 'ownUnion', 'qualified', 'newUnions', 'newMembers', 'vacancies'].map((k) => h('th', { scope: 'col' }, t(k))))),
+        h('thead', h('tr', ...['township', 'coverage', 'ownUnion', 'qualified', 'newUnions', 'newMembers', 'vacancies', 'membershipRate', 'cardRate'].map((k) => h('th', { scope: 'col' }, t(k))))),
         h('tbody', progressRows),
       )),
     ),

@@ -10,7 +10,8 @@
 // conflict made by two devices offline and settled, the language switch,
 // the lock screen, and both tablet orientations. Exits 1 on any failure.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
+import { pct } from "../../ui/lib/format.js";
 import { join } from "node:path";
 import { County, check, checkLogsHoldNoPersonalData, creditCode, failures, licenceQrText, residentId, sleep, startAppWeb, stop, writeQrVideo } from "./lib.mjs";
 
@@ -156,6 +157,23 @@ try {
   await a.goto(`${appA.url}/#/home`);
   await a.waitForSelector(".scope");
   check((await a.$$("table.progress tbody tr")).length >= 1, "the township's progress against its targets is shown");
+  // 入会率 and 发证率 on the tablet are the county console's for the same
+  // township (both computed by the registry: one from the tablet's records,
+  // one from the server's facts).
+  {
+    const password = readFileSync(join(county.data, "initial-admin-password"), "utf8").trim();
+    const login = await (await fetch(`${county.base}/api/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password }) })).json();
+    const report = await (await fetch(`${county.base}/api/console/progress`, { headers: { authorization: `Bearer ${login.token}` } })).json();
+    const row = report.townships.find((x) => x.name === county.township);
+    const onTablet = await a.$$eval("table.progress tbody tr", (rows, name) => {
+      const tr = rows.find((r) => r.querySelector("th").textContent === name);
+      return tr && { membership: tr.querySelector('[data-col="membership"]').textContent, cards: tr.querySelector('[data-col="cards"]').textContent };
+    }, county.township);
+    check(onTablet && row && onTablet.membership === pct(row.membership) && onTablet.cards === pct(row.carded),
+      `入会率 and 发证率 agree: tablet ${JSON.stringify(onTablet)}, console ${row && pct(row.membership)} / ${row && pct(row.carded)}`);
+    check(row && row.carded.denominator > 0 && row.membership.denominator > 0, "there are members and covered workers to count");
+    check(report.goals.some((g) => g.key === "membership") && report.goals.some((g) => g.key === "cards"), "the console's goals include 入会率 and 发证率");
+  }
   await shot(a, "02-home");
 
   // ---- language ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { check, failures, go, sub } from "./lib.mjs";
+import { pct } from "../../ui/lib/format.js";
 import { countyCall } from "../../ui/lib/county-client.js";
 
 // With "review", one quarantined write is expected, and dismissed with a
@@ -41,6 +42,14 @@ try {
   const county = await page.$$eval("#townships tbody tr:not([data-township]) td", (ns) => ns.map((n) => n.textContent));
   check(county[6] === String(stats.county.active_members), `the county's active members (${county[6]})`);
   check(county[4] === `${stats.county.new_members}/${stats.county.target_new_members}`, `new members against the target (${county[4]})`);
+  // 入会率 and 发证率: the county's row and goal cards say what the registry
+  // computed over the same county's records.
+  check(county[8] === pct(stats.county.membership) && county[9] === pct(stats.county.carded),
+    `入会率 ${county[8]} and 发证率 ${county[9]} as the registry computes (${pct(stats.county.membership)}, ${pct(stats.county.carded)})`);
+  const cardGoal = await page.textContent('.goal[data-goal="cards"]');
+  const cardShown = parseFloat(await page.textContent('.goal[data-goal="cards"] .v'));
+  const carded = (100 * stats.county.carded.numerator) / stats.county.carded.denominator;
+  check(cardGoal.includes("会员发证率") && Math.abs(cardShown - carded) < 0.051 && cardGoal.includes("目标 100%"), `the 发证率 goal card: ${cardGoal}`);
   const first = stats.townships[0];
   const cells = await page.$$eval(`#townships tr[data-township="${first.id}"] td`, (ns) => ns.map((n) => n.textContent));
   check(cells[3] === `${first.new_unions}/${first.target_new_unions}`, `${first.name}: new unions against the target`);

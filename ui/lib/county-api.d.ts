@@ -102,7 +102,18 @@ standard_rate_goal: number,
 /**
  * 建会率 goal: covered entities ÷ entities that need a union.
  */
-coverage_goal: number, calendar: Array<Phase>, };
+coverage_goal: number, 
+/**
+ * 入会率 goal: active members ÷ workers of the entities unions cover
+ * ("职工入会率达99%以上"). A configuration saved before it existed
+ * reads the plan's figure.
+ */
+membership_rate_goal: number, 
+/**
+ * 发证率 goal: active members holding a valid card ÷ active members
+ * ("发证率100%").
+ */
+card_rate_goal: number, calendar: Array<Phase>, };
 
 export type CampaignSaved = { year: number, saved: boolean, };
 
@@ -490,7 +501,18 @@ township_community_qualified: Rate,
 /**
  * 八有 met among unions to which 八有 applies.
  */
-standard: Rate, vacancies: number, active_members: number, private_enterprises: number, private_enterprises_with_union: number, };
+standard: Rate, vacancies: number, active_members: number, 
+/**
+ * 入会率: active members ÷ the workers of the open entities a union
+ * covers. Members are counted where they are placed, workers where
+ * their entity is; a community union's members who applied on their own
+ * (由本人申请) count, so a township may pass 100%.
+ */
+membership: Rate, 
+/**
+ * 发证率: active members holding a valid card ÷ active members.
+ */
+carded: Rate, private_enterprises: number, private_enterprises_with_union: number, };
 
 export type Tasks = { created: number, 
 /**
@@ -533,7 +555,18 @@ township_community_qualified: Rate,
 /**
  * 八有 met among unions to which 八有 applies.
  */
-standard: Rate, vacancies: number, active_members: number, private_enterprises: number, private_enterprises_with_union: number, };
+standard: Rate, vacancies: number, active_members: number, 
+/**
+ * 入会率: active members ÷ the workers of the open entities a union
+ * covers. Members are counted where they are placed, workers where
+ * their entity is; a community union's members who applied on their own
+ * (由本人申请) count, so a township may pass 100%.
+ */
+membership: Rate, 
+/**
+ * 发证率: active members holding a valid card ÷ active members.
+ */
+carded: Rate, private_enterprises: number, private_enterprises_with_union: number, };
 
 export type TownshipQuery = { id: string, year: number | null, };
 

@@ -197,6 +197,7 @@ pub fn snapshot_today(db: &mut dyn Sql, today: Date) -> Result<(), SyncError> {
     // PostgreSQL two at once would each delete, then both insert the day).
     db.lock_doc(&registry::model::RecordId::from("snapshots"))?;
     let config = load(db, today.year())?;
-    let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All)?;
+    let revoked = crate::cards::revoked_serials(db)?;
+    let report = sync::facts::progress(db, &config, today, &sync::facts::Townships::All, &revoked)?;
     snapshot(db, today, &report)
 }

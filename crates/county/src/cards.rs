@@ -84,6 +84,16 @@ pub fn revocation_list(db: &mut dyn Sql) -> Result<RevocationList, SyncError> {
     Ok(list)
 }
 
+/// The serials of the revoked cards, as the figures ask for them
+/// (`sync::facts::Revoked`; lower-case hex like `registry::rules::card_serial`).
+pub fn revoked_serials(db: &mut dyn Sql) -> Result<sync::facts::Revoked, SyncError> {
+    Ok(db
+        .query("SELECT serial FROM card_revocations", &[])?
+        .into_iter()
+        .filter_map(|r| r[0].text().map(str::to_ascii_lowercase))
+        .collect())
+}
+
 /// Revokes a card by serial; false when it was revoked already.
 pub fn revoke_card(db: &mut dyn Sql, serial: &[u8; 8], reason: &str) -> Result<bool, SyncError> {
     let serial = hex(serial);

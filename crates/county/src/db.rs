@@ -152,6 +152,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v15-export-jobs", crate::ops::exports::jobs_schema(d)),
         ("console-v16-intake-tickets", crate::ops::intake::tickets_schema()),
         ("sync-v7-echo", sync::server::echo_schema()),
+        ("console-v17-member-cards", sync::facts::schema_v12()),
     ]
 }
 

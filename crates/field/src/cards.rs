@@ -130,10 +130,11 @@ pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> R
     let mut serial = [0u8; 8];
     rand::RngCore::fill_bytes(&mut rand::rng(), &mut serial);
     let issued = day(today);
+    let claims_expires = issued + 365 * years.clamp(1, 10) - 1;
     let claims = card::Claims {
         member: id_bytes(member).ok_or_else(|| ApiError::from(codes::CARD_BAD_ID))?,
         issued,
-        expires: issued + 365 * years.clamp(1, 10) - 1,
+        expires: claims_expires,
         serial,
         name: Some(m.name.clone()),
         union: id_bytes(&m.union_id),
@@ -148,20 +149,13 @@ pub fn issue(store: &mut Store, member: &RecordId, years: u32, today: Date) -> R
         return Err(e.into());
     }
     let number = sync::server::card_number(&serial);
+    let expires = date_of(claims_expires);
     let replaces = m.card_number.replace(number.clone());
+    m.card_expires = Some(expires);
     let name = m.name.clone();
     let union = union_name(store, &m.union_id);
     store.update(member, record, today)?;
-    let card = Issued {
-        svg: qr_svg(&text)?,
-        text,
-        number,
-        replaces,
-        name,
-        union_name: union,
-        issued: today,
-        expires: date_of(issued + 365 * years.clamp(1, 10) - 1),
-    };
+    let card = Issued { svg: qr_svg(&text)?, text, number, replaces, name, union_name: union, issued: today, expires };
     let keep = Issued { svg: String::new(), ..card.clone() };
     store.set_sync_value(&kept_key(member), &serde_json::to_vec(&keep).expect("plain struct"))?;
     Ok(card)

@@ -532,6 +532,10 @@ pub struct Member {
     pub joined_on: Date,
     #[serde(default)]
     pub card_number: Option<String>,
+    /// The last day the card of `card_number` is valid, written by the
+    /// device that issued it (never typed).
+    #[serde(default)]
+    pub card_expires: Option<Date>,
     #[serde(default)]
     pub phone: Option<String>,
     /// 农民工
@@ -931,6 +935,7 @@ impl std::fmt::Debug for Member {
             .field("union_id", &self.union_id)
             .field("joined_on", &self.joined_on)
             .field("card_number", &self.card_number)
+            .field("card_expires", &self.card_expires)
             .field("phone", &masked(&self.phone))
             .field("migrant_worker", &self.migrant_worker)
             .field("dispatched_worker", &self.dispatched_worker)

@@ -69,7 +69,29 @@ pub struct CampaignConfig {
     pub standard_rate_goal: f64,
     /// 建会率 goal: covered entities ÷ entities that need a union.
     pub coverage_goal: f64,
+    /// 入会率 goal: active members ÷ workers of the entities unions cover
+    /// ("职工入会率达99%以上"). A configuration saved before it existed
+    /// reads the plan's figure.
+    #[serde(default = "membership_rate_goal")]
+    pub membership_rate_goal: f64,
+    /// 发证率 goal: active members holding a valid card ÷ active members
+    /// ("发证率100%").
+    #[serde(default = "card_rate_goal")]
+    pub card_rate_goal: f64,
     pub calendar: Vec<Phase>,
+}
+
+/// The plan's 入会率: 99%.
+pub const MEMBERSHIP_RATE_GOAL: f64 = 0.99;
+/// The plan's 发证率: 100%.
+pub const CARD_RATE_GOAL: f64 = 1.0;
+
+fn membership_rate_goal() -> f64 {
+    MEMBERSHIP_RATE_GOAL
+}
+
+fn card_rate_goal() -> f64 {
+    CARD_RATE_GOAL
 }
 
 /// The campaign years the software plans and reports: a year outside them
@@ -117,6 +139,8 @@ impl CampaignConfig {
             township_community_qualified_rate_goal: 0.70,
             standard_rate_goal: 0.80,
             coverage_goal: 0.95,
+            membership_rate_goal: MEMBERSHIP_RATE_GOAL,
+            card_rate_goal: CARD_RATE_GOAL,
             calendar: vec![
                 phase("ledgers", "报送四种实名制登记表", "Real-name ledgers in", d(year, January, 1), d(year, May, 10)),
                 phase(
@@ -160,6 +184,8 @@ impl CampaignConfig {
             ("township_community_qualified_rate_goal", self.township_community_qualified_rate_goal),
             ("standard_rate_goal", self.standard_rate_goal),
             ("coverage_goal", self.coverage_goal),
+            ("membership_rate_goal", self.membership_rate_goal),
+            ("card_rate_goal", self.card_rate_goal),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 out.push(Issue::error(field, "CONFIG_RATE", "比例目标应在0%至100%之间", "A rate goal must be 0–100%"));
@@ -248,6 +274,8 @@ pub struct MemberFacts {
     pub township: RecordId,
     pub joined_on: Date,
     pub active: bool,
+    /// Holds a valid card ([`crate::rules::card_valid`]).
+    pub carded: bool,
 }
 
 /// A share with its numerator and denominator (None when nothing to divide).
@@ -271,6 +299,11 @@ impl Rate {
     fn add(&mut self, hit: bool) {
         self.denominator += 1;
         self.numerator += u64::from(hit);
+    }
+
+    fn absorb(&mut self, o: &Rate) {
+        self.numerator += o.numerator;
+        self.denominator += o.denominator;
     }
 }
 
@@ -296,6 +329,13 @@ pub struct Tally {
     pub standard: Rate,
     pub vacancies: u64,
     pub active_members: u64,
+    /// 入会率: active members ÷ the workers of the open entities a union
+    /// covers. Members are counted where they are placed, workers where
+    /// their entity is; a community union's members who applied on their own
+    /// (由本人申请) count, so a township may pass 100%.
+    pub membership: Rate,
+    /// 发证率: active members holding a valid card ÷ active members.
+    pub carded: Rate,
     pub private_enterprises: u64,
     pub private_enterprises_with_union: u64,
 }
@@ -312,6 +352,9 @@ impl Tally {
         }
         if e.workers > 0 {
             self.coverage.add(e.covered_by.is_some());
+            if e.covered_by.is_some() {
+                self.membership.denominator += e.workers as u64;
+            }
         }
         if e.workers >= crate::rules::OWN_UNION_MIN_WORKERS {
             self.own_union_25.add(e.covered_by == Some(UnionKind::SingleUnit));
@@ -337,15 +380,14 @@ impl Tally {
     fn add_member(&mut self, m: &MemberFacts, config: &CampaignConfig) {
         if m.active {
             self.active_members += 1;
+            self.membership.numerator += 1;
+            self.carded.add(m.carded);
         }
         self.new_members += u64::from(config.in_year(Some(m.joined_on)));
     }
 
     fn absorb(&mut self, o: &Tally) {
-        let add = |a: &mut Rate, b: &Rate| {
-            a.numerator += b.numerator;
-            a.denominator += b.denominator;
-        };
+        let add = |a: &mut Rate, b: &Rate| a.absorb(b);
         self.new_unions += o.new_unions;
         self.new_members += o.new_members;
         self.entities += o.entities;
@@ -357,6 +399,8 @@ impl Tally {
         add(&mut self.standard, &o.standard);
         self.vacancies += o.vacancies;
         self.active_members += o.active_members;
+        add(&mut self.membership, &o.membership);
+        add(&mut self.carded, &o.carded);
         self.private_enterprises += o.private_enterprises;
         self.private_enterprises_with_union += o.private_enterprises_with_union;
     }
@@ -520,6 +564,8 @@ impl ProgressBuilder {
                 config.standard_rate_goal,
                 &county.standard,
             ),
+            goal("membership", "职工入会率", "Membership rate", config.membership_rate_goal, &county.membership),
+            goal("cards", "会员发证率", "Card issuance rate", config.card_rate_goal, &county.carded),
         ];
         let founding_met = county.new_unions >= county.target_new_unions
             && county.new_members >= county.target_new_members

@@ -241,6 +241,26 @@ pub fn dissolved(dissolved_on: Option<Date>, on: Date) -> bool {
     dissolved_on.is_some_and(|d| d <= on)
 }
 
+/// The serial of a card this system issued, from the card number a member
+/// record carries (`UC` + 16 hexadecimal digits, as the issuing device
+/// writes it), in lower case; None for no number or one from elsewhere (a
+/// paper card's number typed in, an old system's): those cannot be checked.
+pub fn card_serial(card_number: Option<&str>) -> Option<String> {
+    let hex = card_number?.strip_prefix("UC")?;
+    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
+}
+
+/// Does a member hold a valid card on `on` (发证率's numerator)? A card this
+/// system issued ([`card_serial`]), not revoked by the county, and not past
+/// its last day (`card_expires`; a record written before expiry dates were
+/// kept has none and counts until its card is revoked). The card itself is
+/// checked wherever it is shown (`card::lists::Verifier`); this is what the
+/// records say, for the figures: every tier asks it (the device's figures
+/// and worklist, the county's facts).
+pub fn card_valid(serial: Option<&str>, card_expires: Option<Date>, revoked: bool, on: Date) -> bool {
+    serial.is_some() && !revoked && card_expires.is_none_or(|last| last >= on)
+}
+
 /// A union as coverage needs it: its kind, and when it was dissolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnionStanding {

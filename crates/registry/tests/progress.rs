@@ -29,7 +29,11 @@ fn union(
 }
 
 fn member(township: &str, joined_on: Date, active: bool) -> MemberFacts {
-    MemberFacts { township: id(township), joined_on, active }
+    MemberFacts { township: id(township), joined_on, active, carded: false }
+}
+
+fn carded(m: MemberFacts) -> MemberFacts {
+    MemberFacts { carded: true, ..m }
 }
 
 fn builder(config: CampaignConfig) -> ProgressBuilder {
@@ -78,15 +82,16 @@ fn county(as_of: Date) -> ProgressReport {
     b.add_union(&union("nowhere", SingleUnit, Some(date!(2026 - 06 - 01)), true, None, false));
 
     // --- Members --------------------------------------------------------
-    // t1: 5 members, 4 joined in 2026 (one of whom has left), 4 active.
-    b.add_member(&member("t1", date!(2026 - 01 - 01), true));
+    // t1: 5 members, 4 joined in 2026 (one of whom has left), 4 active,
+    // 2 of them with a valid card (the one who left held one too).
+    b.add_member(&carded(member("t1", date!(2026 - 01 - 01), true)));
     b.add_member(&member("t1", date!(2026 - 05 - 20), true));
-    b.add_member(&member("t1", date!(2026 - 12 - 31), true));
-    b.add_member(&member("t1", date!(2026 - 02 - 10), false));
+    b.add_member(&carded(member("t1", date!(2026 - 12 - 31), true)));
+    b.add_member(&carded(member("t1", date!(2026 - 02 - 10), false)));
     b.add_member(&member("t1", date!(2025 - 12 - 31), true));
-    // t2: 2 members, 1 joined in 2026, both active.
+    // t2: 2 members, 1 joined in 2026, both active, 1 with a card.
     b.add_member(&member("t2", date!(2026 - 07 - 01), true));
-    b.add_member(&member("t2", date!(2024 - 07 - 01), true));
+    b.add_member(&carded(member("t2", date!(2024 - 07 - 01), true)));
     // Not in the area tree.
     b.add_member(&member("nowhere", date!(2026 - 07 - 01), true));
 
@@ -264,7 +269,9 @@ fn county_goals() {
             "own_union_25",
             "qualified",
             "township_community_qualified",
-            "standard"
+            "standard",
+            "membership",
+            "cards"
         ]
     );
     let expect = |key: &str, target: f64, actual: Option<f64>, met: bool| {
@@ -278,6 +285,8 @@ fn county_goals() {
     expect("qualified", 0.60, Some(4.0 / 6.0), true); // 66.7% ≥ 60%
     expect("township_community_qualified", 0.70, Some(0.5), false);
     expect("standard", 0.80, Some(0.75), false);
+    expect("membership", 0.99, Some(6.0 / 70.0), false);
+    expect("cards", 1.0, Some(0.5), false);
 }
 
 #[test]
@@ -298,8 +307,13 @@ fn goals_met_when_figures_reach_the_targets() {
     for i in 0..10 {
         b.add_union(&union("t1", UnionKind::Community, Some(date!(2015 - 03 - 01)), i < 7, None, false));
     }
-    b.add_member(&member("t1", date!(2026 - 03 - 01), true));
-    b.add_member(&member("t1", date!(2026 - 03 - 02), true));
+    // 565 members, every one carded, of the covered entities' 570 workers:
+    // 99.1% ≥ 99%, and 100%.
+    b.add_member(&carded(member("t1", date!(2026 - 03 - 01), true)));
+    b.add_member(&carded(member("t1", date!(2026 - 03 - 02), true)));
+    for _ in 0..563 {
+        b.add_member(&carded(member("t1", date!(2015 - 03 - 02), true)));
+    }
     let report = b.finish(date!(2026 - 11 - 25));
     let c = &report.county;
     assert_eq!(c.coverage, rate(19, 20));
@@ -307,6 +321,7 @@ fn goals_met_when_figures_reach_the_targets() {
     assert_eq!(c.qualified, rate(10, 15));
     assert_eq!(c.township_community_qualified, rate(7, 10));
     assert_eq!(c.standard, rate(4, 5));
+    assert_eq!((c.membership, c.carded), (rate(565, 570), rate(565, 565)));
     for g in &report.goals {
         assert!(g.met, "goal {} should be met: {g:?}", g.key);
     }
@@ -471,6 +486,70 @@ fn unplaced_facts_are_counted_not_tallied() {
     assert_eq!(report.county.unions, 0);
     assert_eq!(report.county.new_members, 0);
     assert_eq!(report.county.vacancies, 0);
+}
+
+/// 入会率: active members ÷ workers of the open entities a union covers
+/// today; 发证率: active members with a valid card ÷ active members. Both
+/// per township, summed for the county, and goals against the plan's 99%
+/// and 100%.
+#[test]
+fn membership_and_card_rates() {
+    let r = county(date!(2026 - 11 - 30));
+    // t1: covered workers 30 + 25 (the 24 uncovered, the closed 100 not);
+    // t2: 10 (the 60 uncovered); r1: 5.
+    assert_eq!(township(&r, "t1").membership, rate(4, 55));
+    assert_eq!(township(&r, "t2").membership, rate(2, 10));
+    assert_eq!(township(&r, "r1").membership, rate(0, 5));
+    assert_eq!(r.county.membership, rate(6, 70), "the unplaced member is not the county's");
+    assert_eq!(township(&r, "t1").carded, rate(2, 4), "the carded member who left is not counted");
+    assert_eq!(township(&r, "t2").carded, rate(1, 2));
+    assert_eq!(township(&r, "r1").carded, rate(0, 0));
+    assert_eq!(r.county.carded, rate(3, 6));
+    let m = goal(&r, "membership");
+    assert!(m.rate && !m.met && m.target == 0.99 && m.actual == Some(6.0 / 70.0), "{m:?}");
+    let c = goal(&r, "cards");
+    assert!(c.rate && !c.met && c.target == 1.0 && c.actual == Some(0.5), "{c:?}");
+    // All carded: the 100% goal is met exactly.
+    let mut b = builder(CampaignConfig::default_for(YEAR));
+    b.add_member(&carded(member("t1", date!(2026 - 01 - 01), true)));
+    b.add_member(&carded(member("t2", date!(2026 - 01 - 01), true)));
+    assert!(goal(&b.finish(date!(2026 - 11 - 30)), "cards").met);
+}
+
+/// A configuration saved before the two goals existed reads the plan's
+/// figures for them; a typed one out of range is refused.
+#[test]
+fn membership_and_card_goals_default_and_are_checked() {
+    let mut json = serde_json::to_value(CampaignConfig::default_for(YEAR)).unwrap();
+    let o = json.as_object_mut().unwrap();
+    assert!(o.remove("membership_rate_goal").is_some() && o.remove("card_rate_goal").is_some());
+    let old: CampaignConfig = serde_json::from_value(json).unwrap();
+    assert_eq!((old.membership_rate_goal, old.card_rate_goal), (0.99, 1.0));
+    let mut bad = old.clone();
+    bad.membership_rate_goal = 99.0;
+    bad.card_rate_goal = -0.1;
+    let issues = bad.check();
+    let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+    assert_eq!(fields, ["membership_rate_goal", "card_rate_goal"]);
+}
+
+/// What counts as a valid card for the figures.
+#[test]
+fn a_valid_card_is_ours_unrevoked_and_unexpired() {
+    use registry::rules::{card_serial, card_valid};
+    let today = date!(2026 - 11 - 30);
+    assert_eq!(card_serial(Some("UC00A1B2C3D4E5F6A7")), Some("00a1b2c3d4e5f6a7".into()));
+    for other in
+        ["3416210000000001", "UC00A1B2C3D4E5F6A", "UC00A1B2C3D4E5F6A7B", "uc00a1b2c3d4e5f6a7", "UCZZA1B2C3D4E5F6A7"]
+    {
+        assert_eq!(card_serial(Some(other)), None, "{other}");
+    }
+    let s = Some("00a1b2c3d4e5f6a7");
+    assert!(card_valid(s, None, false, today), "no last day recorded: valid until revoked");
+    assert!(card_valid(s, Some(today), false, today), "valid on its last day");
+    assert!(!card_valid(s, Some(date!(2026 - 11 - 29)), false, today), "expired");
+    assert!(!card_valid(s, Some(date!(2030 - 01 - 01)), true, today), "revoked");
+    assert!(!card_valid(None, None, false, today), "no card of ours");
 }
 
 #[test]

@@ -31,6 +31,7 @@ fn member() -> Member {
         union_id: RecordId::from("u1"),
         joined_on: date!(2026 - 05 - 20),
         card_number: None,
+        card_expires: None,
         phone: None,
         migrant_worker: true,
         dispatched_worker: false,

@@ -27,9 +27,9 @@ fn right(s: &str, width: usize) -> String {
 }
 
 const NAME: usize = 34;
-const COLUMNS: [usize; 5] = [16, 16, 22, 22, 22];
+const COLUMNS: [usize; 7] = [16, 16, 22, 22, 22, 22, 22];
 
-fn row(out: &mut impl Write, name: &str, cells: [String; 5]) -> io::Result<()> {
+fn row(out: &mut impl Write, name: &str, cells: [String; 7]) -> io::Result<()> {
     let cells: Vec<String> = cells.iter().zip(COLUMNS).map(|(c, w)| right(c, w)).collect();
     writeln!(out, "{}{}", pad(name, NAME), cells.join(""))
 }
@@ -44,6 +44,8 @@ fn line(out: &mut impl Write, name: &str, t: &Tally) -> io::Result<()> {
             pct(&t.coverage),
             pct(&t.qualified),
             t.vacancies.to_string(),
+            pct(&t.membership),
+            pct(&t.carded),
         ],
     )
 }
@@ -54,8 +56,16 @@ pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
     row(
         out,
         "乡镇 township",
-        ["新建工会 unions", "新会员 members", "建会率 coverage", "六有合格 qualified", "主席空缺 vacant"]
-            .map(String::from),
+        [
+            "新建工会 unions",
+            "新会员 members",
+            "建会率 coverage",
+            "六有合格 qualified",
+            "主席空缺 vacant",
+            "入会率 membership",
+            "发证率 cards",
+        ]
+        .map(String::from),
     )?;
     for t in &r.townships {
         line(out, &format!("{}（{}）", t.name, t.kind.zh()), &t.tally)?;
@@ -76,11 +86,11 @@ pub fn print(out: &mut impl Write, r: &ProgressReport) -> io::Result<()> {
     writeln!(out, "目标 goals:")?;
     for g in &r.goals {
         let actual = match g.actual {
-            Some(a) if g.target > 1.0 => format!("{a:.0}"),
+            Some(a) if !g.rate => format!("{a:.0}"),
             Some(a) => format!("{:.1}%", a * 100.0),
             None => "—".to_owned(),
         };
-        let target = if g.target > 1.0 { format!("{:.0}", g.target) } else { format!("{:.0}%", g.target * 100.0) };
+        let target = if g.rate { format!("{:.0}%", g.target * 100.0) } else { format!("{:.0}", g.target) };
         let mark = if g.met { "达标 met" } else { "未达标 not met" };
         writeln!(out, "  {} / {}: {actual} (目标 target {target}) {mark}", g.zh, g.en)?;
     }

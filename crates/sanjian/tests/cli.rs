@@ -96,7 +96,9 @@ fn generate_then_stats() {
     assert!(active > 700 && active <= 800, "{active}");
     assert!(v["townships"].as_array().unwrap().len() >= 10);
     assert_eq!(v["county"]["target_new_unions"], 50);
-    assert_eq!(v["goals"].as_array().unwrap().len(), 7);
+    assert_eq!(v["goals"].as_array().unwrap().len(), 9);
+    let carded = &v["county"]["carded"];
+    assert!(carded["numerator"].as_u64().unwrap() > 0 && carded["denominator"].as_u64() == Some(active), "{carded}");
 
     let o = sanjian(&["stats", "--db", db, "--today", "2026-11-25"]);
     assert_eq!(o.status.code(), Some(0));

@@ -86,7 +86,10 @@ fn main() {
     let mut times = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let report = state.db.tx(|db| sync::facts::progress(db, &config, TODAY, &sync::facts::Townships::All)).unwrap();
+        let report = state
+            .db
+            .tx(|db| sync::facts::progress(db, &config, TODAY, &sync::facts::Townships::All, &Default::default()))
+            .unwrap();
         times.push(t.elapsed());
         assert!(report.county.active_members > 0);
     }

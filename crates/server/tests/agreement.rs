@@ -90,12 +90,34 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
     assert!(across > 0, "entities covered from another township");
     assert!(unions.values().any(|u| rules::dissolved(u.dissolved_on, today)), "unions dissolved this year");
     let s = start_county(backend, None, false, c.clone());
+    // The county revoked every ninth card this system issued; the tablets
+    // keep the signed list and leave those cards out as the county does.
+    let serials: Vec<String> = c
+        .records
+        .iter()
+        .filter_map(
+            |(_, r)| if let Record::Member(m) = r { rules::card_serial(m.card_number.as_deref()) } else { None },
+        )
+        .collect();
+    let revoked: Vec<[u8; 8]> =
+        serials.iter().step_by(9).map(|h| auth::unhex(h).unwrap().try_into().unwrap()).collect();
+    assert!(!revoked.is_empty());
+    s.state
+        .db
+        .tx(|db| {
+            for serial in &revoked {
+                county::cards::revoke_card(db, serial, "遗失")?;
+            }
+            Ok(())
+        })
+        .unwrap();
     let admin = console_progress(&s, &s.admin);
     for (i, township) in c.townships.iter().enumerate() {
         // The township's tablet.
         let grant = serde_json::json!({"person": format!("员{i}"), "role": "township_staff", "townships": [township]});
         let mut tablet = s.enrol(grant, 10 + i as u8);
         s.sync(&mut tablet).unwrap();
+        s.keep_card_lists(&mut tablet);
         // What reached it from outside its township: stubs of unions and
         // entities only, read-only (no document to open, edit or push).
         let stubs: Vec<(String, String)> = tablet
@@ -124,6 +146,8 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
         let w = tablet.store.worklist(today, 100_000).unwrap();
         assert_eq!(sorted_ids(&w.need_own_union), own, "{name}: must found its own union");
         assert_eq!(sorted_ids(&w.uncovered), uncovered, "{name}: uncovered");
+        let carded = row(&admin, township).tally.carded;
+        assert!(carded.numerator > 0 && carded.numerator < carded.denominator, "{name}: 发证率 {carded:?}");
         // A grid's tablet, for its grid: its township row is the console's
         // row of that grid.
         if let Some(grid) = c.grids_in(township).first() {
@@ -131,6 +155,7 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
                 serde_json::json!({"person": format!("格{i}"), "role": "surveyor", "townships": [], "grids": [grid]});
             let mut small = s.enrol(grant, 100 + i as u8);
             s.sync(&mut small).unwrap();
+            s.keep_card_lists(&mut small);
             let on_grid = small.store.progress(&config, today).unwrap();
             let (st, detail) = s.answer(
                 s.http.get(format!("{}/api/console/township?id={township}", s.endpoint.base)).bearer_auth(&s.admin),

@@ -139,6 +139,8 @@ pub(crate) struct Device {
     pub(crate) store: Store,
     pub(crate) token: String,
     pub(crate) id: String,
+    /// The county's card root key the enrolment gave (kept with the lists).
+    pub(crate) card_root: Option<Vec<u8>>,
 }
 
 impl Running {
@@ -185,7 +187,17 @@ impl Running {
         assert_eq!(creds.county_secret, auth::hex(secret().as_bytes()));
         let mut store = Store::in_memory(&Init { county_secret: secret(), device_id: Some([actor; 16]) }).unwrap();
         store.set_operator(&creds.person);
-        Device { store, token: creds.token, id: creds.device_id }
+        Device { store, token: creds.token, id: creds.device_id, card_root: auth::unhex(&creds.card_root) }
+    }
+
+    /// Fetches the county's signed card lists into the device and keeps
+    /// them, as the app does after a sync (`field::device`).
+    pub(crate) fn keep_card_lists(&self, dev: &mut Device) {
+        if let Some(root) = &dev.card_root {
+            dev.store.set_sync_value(sync::http::card_keys::ROOT, root).unwrap();
+        }
+        let (trust, revoked) = self.rt.block_on(sync::http::fetch_card_lists(&self.http, &self.endpoint)).unwrap();
+        sync::http::keep_card_lists(&mut dev.store, &trust, &revoked).unwrap();
     }
 
     /// [`Running::enrol`] with the device's store in an encrypted file.
@@ -479,7 +491,7 @@ fn a_cloned_device_loses_nothing_and_the_county_is_told() {
         let copy = dir.path().join("copy.db");
         std::fs::copy(&path, &copy).unwrap();
         let store = Store::open(&copy, &store::StoreKey::from_bytes([51; 32])).unwrap();
-        let mut clone = Device { store, token: a.token.clone(), id: a.id.clone() };
+        let mut clone = Device { store, token: a.token.clone(), id: a.id.clone(), card_root: a.card_root.clone() };
         let phone = |dev: &mut Device, id: &RecordId, p: &str| {
             let Record::Member(mut rec) = dev.store.get(id).unwrap().unwrap().record else { panic!() };
             rec.phone = Some(p.into());
@@ -699,7 +711,18 @@ fn cards_a_change_makes_obsolete_are_revoked_and_the_lists_are_signed() {
             });
             card::lists::RevocationList::open(&bytes, &root_key).unwrap().serials
         };
-        let member = a.store.list(RecordKind::Member, None, 1).unwrap()[0].id.clone();
+        // A member with no card of ours yet (an older system's number).
+        let member = a
+            .store
+            .list(RecordKind::Member, None, 1_000)
+            .unwrap()
+            .into_iter()
+            .find(|r| {
+                matches!(&a.store.get(&r.id).unwrap().unwrap().record,
+                    Record::Member(m) if m.card_number.is_some() && registry::rules::card_serial(m.card_number.as_deref()).is_none())
+            })
+            .unwrap()
+            .id;
         let set = |a: &mut Device, f: &dyn Fn(&mut Member)| {
             let mut r = a.store.get(&member).unwrap().unwrap().record;
             if let Record::Member(m) = &mut r {

@@ -1,7 +1,7 @@
 //! The progress report computed from the projections.
 //!
 //! The store only gathers facts; every judgement (what counts as new, covered,
-//! qualified, vacant) is the registry's. The one rule restated here in SQL is
+//! qualified, vacant, a valid card) is the registry's. The one rule restated here in SQL is
 //! "a chair is in office" (`registry::model::Cadre::in_office`), so that a
 //! county of a million members is summarised without loading its records; a
 //! test checks it against the registry's own computation on full records.
@@ -88,15 +88,21 @@ impl Store {
                 chair_vacant: r.get(7)?,
             });
         }
-        let mut stmt = conn.prepare("SELECT township, joined_on, left_on FROM members")?;
+        let mut stmt = conn.prepare(
+            "SELECT m.township, m.joined_on, m.left_on, m.card_serial, m.card_expires,
+               EXISTS (SELECT 1 FROM revoked_cards c WHERE c.serial = m.card_serial)
+             FROM members m",
+        )?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let Some(joined_on) = date(r.get(1)?) else { continue };
             let left = date(r.get(2)?);
+            let serial: Option<String> = r.get(3)?;
             b.add_member(&MemberFacts {
                 township: RecordId(r.get(0)?),
                 joined_on,
                 active: left.is_none_or(|d| d > today),
+                carded: rules::card_valid(serial.as_deref(), date(r.get(4)?), r.get(5)?, today),
             });
         }
         Ok(b.finish(today))

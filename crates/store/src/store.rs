@@ -227,7 +227,7 @@ impl Store {
     pub fn create(path: &Path, key: &StoreKey, init: &Init) -> Result<Store, StoreError> {
         let conn = connect(path, key, true)?;
         let mut store = Store::initialise(conn, init)?;
-        store.fill_dupkeys()?;
+        store.fill_columns()?;
         store.start_checkpointer(path, key)?;
         Ok(store)
     }
@@ -286,35 +286,47 @@ impl Store {
             operator: String::new(),
             _checkpointer: None,
         };
-        store.fill_dupkeys()?;
+        store.fill_columns()?;
         store.start_checkpointer(path, key)?;
         Ok(store)
     }
 
-    /// Fills in the near-duplicate tokens of records projected before they
-    /// existed (`records::V3` marks them `X''`), once.
-    fn fill_dupkeys(&mut self) -> Result<(), StoreError> {
-        let ids: Vec<RecordId> = self
-            .conn
-            .prepare("SELECT id FROM records WHERE dupkey = X''")?
-            .query_map([], |r| Ok(RecordId(r.get(0)?)))?
-            .collect::<Result<_, _>>()?;
-        if ids.is_empty() {
+    /// Fills in projection columns added after rows were written, once:
+    /// the near-duplicate tokens (`records::V3` marks them `X''`) and the
+    /// members' cards (`members::V2` marks them `?`), from the documents.
+    fn fill_columns(&mut self) -> Result<(), StoreError> {
+        let ids = |conn: &Connection, sql: &str, mark: &dyn rusqlite::ToSql| -> Result<Vec<RecordId>, StoreError> {
+            Ok(conn.prepare(sql)?.query_map([mark], |r| Ok(RecordId(r.get(0)?)))?.collect::<Result<_, _>>()?)
+        };
+        let dupkeys = ids(&self.conn, "SELECT id FROM records WHERE dupkey = ?1", &Vec::<u8>::new())?;
+        let cards = ids(&self.conn, "SELECT id FROM members WHERE card_serial = ?1", &schema::members::UNFILLED)?;
+        if dupkeys.is_empty() && cards.is_empty() {
             return Ok(());
         }
         let tx = self.conn.transaction()?;
-        for id in ids {
-            let token = match docs::bytes(&tx, &id)? {
+        let record = |tx: &rusqlite::Transaction<'_>, id: &RecordId| -> Result<Option<Record>, StoreError> {
+            Ok(match docs::bytes(tx, id)? {
                 Some(bytes) => {
                     let doc = doc::load(&bytes).map_err(|e| StoreError::Malformed(format!("document {id}: {e}")))?;
-                    hydrate(&doc).ok().and_then(|r| schema::records::dupkey(&self.secret, &r))
+                    hydrate(&doc).ok()
                 }
                 None => None,
-            };
+            })
+        };
+        for id in dupkeys {
+            let token = record(&tx, &id)?.and_then(|r| schema::records::dupkey(&self.secret, &r));
             tx.execute(
                 "UPDATE records SET dupkey = ?1 WHERE id = ?2",
                 params![token.as_ref().map(|t| &t[..]), id.as_str()],
             )?;
+        }
+        for id in cards {
+            match record(&tx, &id)? {
+                Some(Record::Member(m)) => schema::members::upsert(&tx, &id, &m)?,
+                _ => {
+                    tx.execute("UPDATE members SET card_serial = NULL WHERE id = ?1", [id.as_str()])?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())

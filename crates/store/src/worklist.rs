@@ -52,6 +52,9 @@ pub struct Worklist {
     /// Entities whose last visit found nobody or was refused with no later
     /// date set, or whose follow-up date has come.
     pub visit_again: Todo,
+    /// Live unions with active members who hold no valid card (发证率), with
+    /// how many: the members this device holds.
+    pub uncarded: Todo,
 }
 
 // The covering union (held, or a stub of one outside the scope) is joined
@@ -82,6 +85,16 @@ const VISIT_AGAIN: &str = "FROM entities e JOIN records r ON r.id = e.id
 const LIUYOU_MISSING: &str = "FROM unions u JOIN records r ON r.id = u.id
     WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1) AND NOT u.liuyou_complete";
 
+/// `registry::rules::card_valid` restated (`?1` is today): a card serial,
+/// not revoked, not past its last day.
+const UNCARDED: &str = "FROM unions u JOIN records r ON r.id = u.id
+    JOIN (SELECT m.union_id, COUNT(*) AS n FROM members m
+        WHERE (m.left_on IS NULL OR m.left_on > ?1)
+        AND NOT (m.card_serial IS NOT NULL AND (m.card_expires IS NULL OR m.card_expires >= ?1)
+            AND NOT EXISTS (SELECT 1 FROM revoked_cards c WHERE c.serial = m.card_serial))
+        GROUP BY m.union_id) w ON w.union_id = u.id
+    WHERE (u.dissolved_on IS NULL OR u.dissolved_on > ?1)";
+
 impl Store {
     /// The worklist as of `today`, each list cut to its first `limit` rows
     /// (largest entities first; unions by name).
@@ -109,6 +122,7 @@ impl Store {
                 "coalesce(v.follow_up_on, v.visited_on)",
                 limit,
             )?,
+            uncarded: self.todo(UNCARDED, &[&today], "w.n", "w.n DESC", limit)?,
         })
     }
 

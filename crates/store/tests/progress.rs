@@ -5,7 +5,7 @@ use crate::util::*;
 use registry::model::*;
 use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, UnionFacts};
 use registry::rules;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[test]
 fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
@@ -15,6 +15,16 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
     synth::generate(&config, &secret, |id, r| records.push((id, r)));
     let mut s = memory_store(1);
     s.insert_many(records.clone(), TODAY).unwrap();
+    // The county revoked every eleventh card of this system (as the kept
+    // revocation list says).
+    let serials: Vec<String> = records
+        .iter()
+        .filter_map(
+            |(_, r)| if let Record::Member(m) = r { rules::card_serial(m.card_number.as_deref()) } else { None },
+        )
+        .collect();
+    let revoked: BTreeSet<String> = serials.iter().step_by(11).cloned().collect();
+    s.set_revoked_cards(revoked.iter().map(String::as_str)).unwrap();
     let campaign = CampaignConfig::default_for(2026);
     let from_store = s.progress(&campaign, TODAY).unwrap();
 
@@ -61,15 +71,29 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
     }
     for (_, r) in &records {
         if let Record::Member(m) = r {
+            let serial = rules::card_serial(m.card_number.as_deref());
+            let revoked = serial.as_ref().is_some_and(|s| revoked.contains(s));
             b.add_member(&MemberFacts {
                 township: m.place.township.clone(),
                 joined_on: m.joined_on,
                 active: m.is_active(TODAY),
+                carded: rules::card_valid(serial.as_deref(), m.card_expires, revoked, TODAY),
             });
         }
     }
     let expected = b.finish(TODAY);
     assert_eq!(from_store, expected);
+    // The awkward cards are there: revoked, past their last day, from an
+    // older system; and 入会率 has workers to divide by.
+    let members: Vec<&Member> =
+        records.iter().filter_map(|(_, r)| if let Record::Member(m) = r { Some(m) } else { None }).collect();
+    assert!(members.iter().any(|m| m.card_expires.is_some_and(|d| d < TODAY)), "expired cards");
+    assert!(members.iter().any(|m| m.card_number.is_some() && rules::card_serial(m.card_number.as_deref()).is_none()));
+    assert!(!revoked.is_empty());
+    let carded = expected.county.carded;
+    assert!(carded.numerator > 0 && carded.numerator < carded.denominator, "{carded:?}");
+    assert_eq!(carded.denominator, expected.county.active_members);
+    assert!(expected.county.membership.denominator > 0);
     assert_eq!(
         expected.county.active_members + expected.unplaced,
         expected.county.active_members,
@@ -234,4 +258,71 @@ fn the_worklists_union_and_census_lists_agree_with_the_registry() {
         assert_eq!(got, expected, "{name}");
         assert_eq!(todo.total as usize, expected.len(), "{name}");
     }
+}
+
+/// "Unions whose members lack cards" says what `rules::card_valid` says, for
+/// each live union and its active members: cards revoked by the county,
+/// past their last day, numbers of an older system, none at all; and a
+/// store opened after the card columns were added fills them from the
+/// documents (the columns' mark is gone, the list unchanged).
+#[test]
+fn the_worklists_uncarded_unions_agree_with_the_registry() {
+    let config = synth::SynthConfig { seed: 13, members: 3_000, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut s = memory_store(1);
+    s.insert_many(records.clone(), TODAY).unwrap();
+    let serials: Vec<String> = records
+        .iter()
+        .filter_map(
+            |(_, r)| if let Record::Member(m) = r { rules::card_serial(m.card_number.as_deref()) } else { None },
+        )
+        .collect();
+    let revoked: BTreeSet<String> = serials.iter().skip(3).step_by(7).cloned().collect();
+    // Upper case in, as a list might carry it: the store keeps lower case.
+    let upper: Vec<String> = revoked.iter().map(|s| s.to_ascii_uppercase()).collect();
+    s.set_revoked_cards(upper.iter().map(String::as_str)).unwrap();
+    let live: BTreeSet<&RecordId> = records
+        .iter()
+        .filter_map(|(id, r)| match r {
+            Record::Union(u) if !rules::dissolved(u.dissolved_on, TODAY) => Some(id),
+            _ => None,
+        })
+        .collect();
+    let mut expected: BTreeMap<RecordId, i64> = BTreeMap::new();
+    for (_, r) in &records {
+        let Record::Member(m) = r else { continue };
+        let serial = rules::card_serial(m.card_number.as_deref());
+        let is_revoked = serial.as_ref().is_some_and(|s| revoked.contains(s));
+        if m.is_active(TODAY)
+            && live.contains(&m.union_id)
+            && !rules::card_valid(serial.as_deref(), m.card_expires, is_revoked, TODAY)
+        {
+            *expected.entry(m.union_id.clone()).or_default() += 1;
+        }
+    }
+    assert!(expected.len() > 1, "unions with members lacking cards");
+    let got = |s: &store::Store| -> BTreeMap<RecordId, i64> {
+        let w = s.worklist(TODAY, 100_000).unwrap();
+        assert_eq!(w.uncarded.total as usize, w.uncarded.rows.len());
+        w.uncarded.rows.iter().map(|r| (r.id.clone(), r.count)).collect()
+    };
+    assert_eq!(got(&s), expected);
+    // Revoking one more card of a member with a valid one adds one to its union.
+    let (union, serial) = records
+        .iter()
+        .find_map(|(_, r)| match r {
+            Record::Member(m) if m.is_active(TODAY) && live.contains(&m.union_id) => {
+                let serial = rules::card_serial(m.card_number.as_deref())?;
+                (!revoked.contains(&serial) && m.card_expires.is_none_or(|d| d >= TODAY))
+                    .then(|| (m.union_id.clone(), serial))
+            }
+            _ => None,
+        })
+        .expect("a member with a valid card");
+    let mut more = upper.clone();
+    more.push(serial);
+    s.set_revoked_cards(more.iter().map(String::as_str)).unwrap();
+    *expected.entry(union).or_default() += 1;
+    assert_eq!(got(&s), expected);
 }

@@ -48,6 +48,7 @@ pub fn member(name: &str, first17: &str, union: &str) -> Record {
         union_id: RecordId::from(union),
         joined_on: date!(2026 - 05 - 20),
         card_number: None,
+        card_expires: None,
         phone: Some("13912345678".into()),
         migrant_worker: false,
         dispatched_worker: false,

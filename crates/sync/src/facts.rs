@@ -210,6 +210,15 @@ pub fn schema_v11() -> String {
         .into()
 }
 
+/// The twelfth facts migration: each member's card serial and last valid
+/// day (发证率, `registry::rules::card_valid`). Clears the "built" mark.
+pub fn schema_v12() -> String {
+    "ALTER TABLE f_members ADD COLUMN card_serial TEXT;
+     ALTER TABLE f_members ADD COLUMN card_expires TEXT;
+     DELETE FROM counters WHERE name = 'facts';"
+        .into()
+}
+
 /// The keyed hash a member's name is found under (its name key).
 pub fn member_name_hash(sealer: &crate::server::Sealer, name: &str) -> String {
     sealer.keyed_hash(&format!("member-name:{}", registry::names::name_key(name)))
@@ -575,8 +584,9 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
         ),
         Record::Member(m) => (
             "f_members",
-            "INSERT INTO f_members (id, township, grid, union_id, joined_on, left_on, employer_id)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO f_members (id, township, grid, union_id, joined_on, left_on, employer_id, card_serial,
+               card_expires)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             vec![
                 rid.as_str().into(),
                 m.place.township.as_str().into(),
@@ -585,6 +595,8 @@ pub fn project(db: &mut dyn Sql, rid: &RecordId, record: &Record, deleted: bool)
                 date(Some(m.joined_on)),
                 date(m.left_on),
                 id(m.employer_id.as_ref()),
+                crate::server::card_serial(m.card_number.as_deref()).map_or(Val::Null, Val::Text),
+                date(m.card_expires),
             ],
         ),
         Record::Visit(v) => (
@@ -675,13 +687,20 @@ fn date_of(v: &Val) -> Option<Date> {
     v.text().and_then(|s| Date::parse(s, &fmt).ok())
 }
 
+/// The serials of the cards the county revoked (lower-case hex, as
+/// `registry::rules::card_serial` gives them): the county's
+/// `card_revocations`, the device's kept revocation list.
+pub type Revoked = std::collections::HashSet<String>;
+
 /// The progress report from the facts, as of `today`, for `townships`
-/// (county figures then sum only those).
+/// (county figures then sum only those), with the cards of `revoked` not
+/// counted as held.
 pub fn progress(
     db: &mut dyn Sql,
     config: &CampaignConfig,
     today: Date,
     townships: &Townships,
+    revoked: &Revoked,
 ) -> Result<ProgressReport, SyncError> {
     let mut b = ProgressBuilder::new(config.clone());
     for r in db.query("SELECT id, name, kind FROM f_townships ORDER BY name, id", &[])? {
@@ -691,7 +710,7 @@ pub fn progress(
             b.add_township(t, r[1].text().unwrap_or_default().to_owned(), kind);
         }
     }
-    add_facts(db, &mut b, today, Group::Township(townships))?;
+    add_facts(db, &mut b, today, Group::Township(townships), revoked)?;
     Ok(b.finish(today))
 }
 
@@ -717,7 +736,13 @@ impl Group<'_> {
     }
 }
 
-fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Group<'_>) -> Result<(), SyncError> {
+fn add_facts(
+    db: &mut dyn Sql,
+    b: &mut ProgressBuilder,
+    today: Date,
+    group: Group<'_>,
+    revoked: &Revoked,
+) -> Result<(), SyncError> {
     paged(
         db,
         "SELECT e.id, e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
@@ -765,13 +790,21 @@ fn add_facts(db: &mut dyn Sql, b: &mut ProgressBuilder, today: Date, group: Grou
     )?;
     paged(
         db,
-        "SELECT id, township, grid, joined_on, left_on FROM f_members WHERE id > $1 ORDER BY id LIMIT $2",
+        "SELECT id, township, grid, joined_on, left_on, card_serial, card_expires FROM f_members
+         WHERE id > $1 ORDER BY id LIMIT $2",
         &[],
         &mut |r| {
             let Some(joined_on) = date_of(&r[3]) else { return };
             if let Some(g) = group.of(&r[1], &r[2]) {
                 let left = date_of(&r[4]);
-                b.add_member(&MemberFacts { township: g, joined_on, active: left.is_none_or(|d| d > today) });
+                let serial = r[5].text();
+                let revoked = serial.is_some_and(|s| revoked.contains(s));
+                b.add_member(&MemberFacts {
+                    township: g,
+                    joined_on,
+                    active: left.is_none_or(|d| d > today),
+                    carded: rules::card_valid(serial, date_of(&r[6]), revoked, today),
+                });
             }
         },
     )
@@ -808,6 +841,7 @@ pub fn by_grid(
     config: &CampaignConfig,
     today: Date,
     township: &RecordId,
+    revoked: &Revoked,
 ) -> Result<ProgressReport, SyncError> {
     let mut b = ProgressBuilder::new(config.clone());
     let mut grids: Vec<(RecordId, String)> = Vec::new();
@@ -838,7 +872,7 @@ pub fn by_grid(
         b.add_township(id, name, TownshipKind::Town);
     }
     b.add_township(RecordId::default(), "（未分网格）".into(), TownshipKind::Town);
-    add_facts(db, &mut b, today, Group::Grid(township))?;
+    add_facts(db, &mut b, today, Group::Grid(township), revoked)?;
     Ok(b.finish(today))
 }
 

@@ -443,6 +443,8 @@ pub fn keep_card_lists(store: &mut Store, trust: &[u8], revoked: &[u8]) -> Resul
     v.accept_revocations(revoked).map_err(refused)?;
     store.set_sync_value(card_keys::TRUST, trust)?;
     store.set_sync_value(card_keys::REVOKED, revoked)?;
+    let serials: Vec<String> = v.revocations().serials.iter().map(|s| crate::enrol::hex(s)).collect();
+    store.set_revoked_cards(serials.iter().map(String::as_str))?;
     store.set_sync_value(card_keys::FETCHED, now_ms().to_string().as_bytes())?;
     Ok(())
 }

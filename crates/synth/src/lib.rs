@@ -1895,10 +1895,27 @@ impl<'a> Gen<'a> {
                     });
                 let dispatched_worker = rng.random_bool(if public { 0.02 } else { 0.055 });
                 let phone = rng.random_bool(0.92).then(|| mobile(rng));
-                let card_number = rng.random_bool(0.9).then(|| {
+                // Nine in ten hold a card number: four in five of those a
+                // card this system issued (with its last day: one in
+                // seventeen past), the rest an older system's number, which
+                // no verifier can check (not counted by 发证率). Drawn from
+                // the counter, not the generator, so every other field of the
+                // county stays as it was.
+                let card = rng.random_bool(0.9).then(|| {
                     self.card_serial += 1;
-                    format!("{}{:010}", self.county_code, self.card_serial)
+                    let n = self.card_serial;
+                    if n.is_multiple_of(5) {
+                        (format!("{}{:010}", self.county_code, n), None)
+                    } else {
+                        let expires = if n.is_multiple_of(17) {
+                            add_days(today, -1 - (n % 300) as i32)
+                        } else {
+                            add_days(joined_on.max(add_days(today, -700)), 5 * 365 - 1)
+                        };
+                        (format!("UC{:016X}", mix64(n ^ 0x5345_5249_414c)), Some(expires))
+                    }
                 });
+                let (card_number, card_expires) = card.map_or((None, None), |(n, e)| (Some(n), e));
                 let left_on =
                     (joined_on < today && rng.random_bool(0.02)).then(|| between(rng, add_days(joined_on, 1), today));
                 let id = member_record_id(self.secret, &person.resident_id);
@@ -1932,6 +1949,7 @@ impl<'a> Gen<'a> {
                     union_id: union_id.clone(),
                     joined_on,
                     card_number,
+                    card_expires,
                     phone,
                     migrant_worker,
                     dispatched_worker,
@@ -2159,4 +2177,13 @@ fn knock_out<const N: usize>(rng: &mut Rand, items: &mut [bool; N]) {
     for _ in 0..rng.random_range(1..=3) {
         items[rng.random_range(0..N)] = false;
     }
+}
+
+/// SplitMix64's finaliser: distinct inputs give distinct, well-spread
+/// outputs (a bijection), for card serials that are unique and look random.
+fn mix64(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

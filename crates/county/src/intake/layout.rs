@@ -85,6 +85,7 @@ pub fn fields(sheet: Sheet) -> &'static [(&'static str, &'static [&'static str])
             ("union", &["所在工会", "所属工会", "工会名称"]),
             ("joined_on", &["入会日期", "入会时间"]),
             ("card_number", &["会员卡号", "会员证号", "卡号"]),
+            ("card_expires", &["会员卡有效期至", "有效期至", "会员卡有效期"]),
             ("phone", &["手机号码", "手机号", "联系电话", "电话"]),
             ("migrant_worker", &["农民工"]),
             ("dispatched_worker", &["劳务派遣工", "派遣工"]),

@@ -55,7 +55,8 @@ impl Operation for Progress {
         let townships = township_seen(cx, q.township.as_deref())?;
         let year = asked_year(q.year)?;
         let config = crate::campaign::load(cx.db, year)?;
-        Ok(facts::progress(cx.db, &config, cx.ctx.today, &townships)?)
+        let revoked = crate::cards::revoked_serials(cx.db)?;
+        Ok(facts::progress(cx.db, &config, cx.ctx.today, &townships, &revoked)?)
     }
 }
 
@@ -124,7 +125,8 @@ impl Operation for Township {
         let year = asked_year(q.year)?;
         let township = RecordId::from(q.id.as_str());
         let config = crate::campaign::load(cx.db, year)?;
-        let grids = facts::by_grid(cx.db, &cx.ctx, &config, cx.ctx.today, &township)?;
+        let revoked = crate::cards::revoked_serials(cx.db)?;
+        let grids = facts::by_grid(cx.db, &cx.ctx, &config, cx.ctx.today, &township, &revoked)?;
         let tallies: std::collections::HashMap<&str, &Tally> =
             grids.townships.iter().map(|g| (g.id.as_str(), &g.tally)).collect();
         let mut surveyors = Vec::new();

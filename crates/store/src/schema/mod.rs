@@ -13,6 +13,7 @@ pub(crate) mod outbox;
 pub(crate) mod quarantine;
 pub(crate) mod records;
 pub mod ref_stubs;
+pub(crate) mod revoked_cards;
 pub(crate) mod sync_state;
 pub(crate) mod unions;
 pub(crate) mod visits;
@@ -47,6 +48,8 @@ pub(crate) const STEPS: &[Step] = &[
     visits::V1,
     records::V3,
     ref_stubs::V1,
+    members::V2,
+    revoked_cards::V1,
 ];
 
 /// Marks a database as a Sanjian store ("SANJ").

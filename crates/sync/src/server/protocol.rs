@@ -53,12 +53,7 @@ pub fn push_with(
     Ok(PushResponse { results })
 }
 
-/// The serial of a card number Sanjian issued: `UC` and 16 hex characters
-/// (older card numbers, e.g. 16 digits from a previous system, are not).
-pub(crate) fn card_serial(s: Option<&str>) -> Option<String> {
-    let hex = s?.strip_prefix("UC")?;
-    (hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hex.to_ascii_lowercase())
-}
+pub(crate) use registry::rules::card_serial;
 
 /// The card number a member record carries for a card serial.
 pub fn card_number(serial: &[u8; 8]) -> String {

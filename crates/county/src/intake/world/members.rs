@@ -108,6 +108,7 @@ impl World {
             union_id: union_id.clone(),
             joined_on,
             card_number: None,
+            card_expires: None,
             phone: None,
             migrant_worker: false,
             dispatched_worker: false,
@@ -152,7 +153,16 @@ impl World {
             m.employer_id = employer;
         }
         if row.get("card_number").is_some() {
-            m.card_number = row.code("card_number")?;
+            let number = row.code("card_number")?;
+            // A new number's last day is the row's (none when not given):
+            // the old card's does not pass to it.
+            if number != m.card_number {
+                m.card_expires = None;
+            }
+            m.card_number = number;
+        }
+        if row.get("card_expires").is_some() {
+            m.card_expires = row.date("card_expires")?;
         }
         if row.get("phone").is_some() {
             m.phone = row.code("phone")?;
