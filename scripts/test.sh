@@ -19,6 +19,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== TypeScript: ui/lib against the county API's declarations generated from the Rust DTOs"
 tests/e2e/node_modules/.bin/tsc -p ui
+echo "== the offline card verifier (JavaScript) against the card crate's golden vectors"
+node --test tests/e2e/cardcheck.test.mjs
 echo "== cargo deny: licences, duplicate versions (listed), sources; advisories (deny.toml)"
 cargo deny check licenses bans sources
 # The RustSec advisory database is fetched from GitHub. Where GitHub cannot
