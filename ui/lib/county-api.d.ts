@@ -1,6 +1,34 @@
 // Generated from the county layer's operations (crates/county/src/typescript.rs).
 // Do not edit: SANJIAN_BLESS=1 cargo test -p county --test typescript rewrites it.
 
+export type Applied = { 
+/**
+ * The applicant's reference, to follow the application with.
+ */
+reference: string, };
+
+export type ApplyRequest = { poster: string, name: string, resident_id: string, phone: string, employer_name: string, ethnicity: string, 
+/**
+ * `Education` key.
+ */
+education: string, 
+/**
+ * `PoliticalStatus` key.
+ */
+political_status: string, 
+/**
+ * 农民工
+ */
+migrant_worker: boolean, 
+/**
+ * 劳务派遣工
+ */
+dispatched_worker: boolean, 
+/**
+ * Agreed that the union keeps and uses these data to register them.
+ */
+consent: boolean, };
+
 export type AreaEdit = { 
 /**
  * The area (from the path).
@@ -152,6 +180,26 @@ export type ConflictItem = { id: RecordId, kind: string | null, township: string
 export type CountyArea = { id: RecordId, name: string, };
 
 export type Day = { day: string, coverage: Rate, qualified: Rate, standard: Rate, new_unions: number, new_members: number, active_members: number, vacancies: number, };
+
+export type DecideRequest = { 
+/**
+ * The application's id (`Waiting::id`).
+ */
+id: string, } & ({ "decision": "confirm" } | { "decision": "decline", reason: string, });
+
+export type Decided = { 
+/**
+ * The member record (created or merged into); none when declined.
+ */
+member_id: RecordId | null, 
+/**
+ * The record was there already and took the application's news.
+ */
+merged: boolean, 
+/**
+ * Other waiting applications of the same person settled with it.
+ */
+settled_too: number, };
 
 export type Decision = { a: RecordId, b: RecordId, 
 /**
@@ -343,6 +391,26 @@ overdue: boolean, };
 
 export type PhaseState = { "state": "not_started", starts_in_days: number, } | { "state": "open", days_left: number, } | { "state": "ended" };
 
+export type Poster = { union_name: string, township: string, 
+/**
+ * What the QR code holds: the public form's address.
+ */
+url: string, 
+/**
+ * The QR code as SVG.
+ */
+qr_svg: string, };
+
+export type PosterQuery = { 
+/**
+ * The poster's path segment (`applications::poster`).
+ */
+poster: string, };
+
+export type PosterRequest = { union: string, };
+
+export type PosterUnion = { union_id: RecordId, name: string, township: string, };
+
 export type ProgressReport = { year: number, as_of: string, county: Tally, townships: Array<TownshipProgress>, goals: Array<Goal>, calendar: Array<PhaseProgress>, 
 /**
  * Facts about records whose township is not in the area tree.
@@ -473,6 +541,26 @@ export type StaffAccount = { username: string, role: Role, townships: Array<Reco
 
 export type StaffCreated = { username: string, role: Role, password: string, };
 
+export type Standing = { 
+/**
+ * `pending`, `confirmed` or `declined`.
+ */
+status: string, union_name: string, 
+/**
+ * Why it was declined.
+ */
+reason: string | null, 
+/**
+ * The member holds a valid membership card (after confirmation).
+ */
+carded: boolean, 
+/**
+ * Days since 1970 (China Standard Time) it was made and decided.
+ */
+applied_on: string, decided_on: string | null, };
+
+export type StandingRequest = { reference: string, };
+
 export type Surveyor = { person: string, 
 /**
  * The names of their grids in this township.
@@ -591,6 +679,20 @@ code?: string | null, message?: Message | null,
  */
 revocations_seq: number, revocations_issued: number, };
 
+export type Waiting = { 
+/**
+ * The application's id (not the applicant's reference).
+ */
+id: string, union_id: RecordId, union_name: string, township: RecordId, grid: RecordId | null, applied_at: number, name: string, masked_id: string, phone: string, employer_name: string, migrant_worker: boolean, dispatched_worker: boolean, 
+/**
+ * The member record the ID number derives exists (confirming merges).
+ */
+registered: boolean, 
+/**
+ * Other waiting applications of the same person.
+ */
+others: number, };
+
 export type WipeAnswer = { wipe: boolean, };
 
 export type WipeRequested = { wipe_requested: string, };
@@ -647,4 +749,10 @@ export interface CountyOperations {
   ReconcileTasks: { request: TasksRequest; response: Tasks };
   ListEntities: { request: EntityQuery; response: EntityPage };
   ListMembers: { request: MemberQuery; response: MemberPage };
+  ApplyUnion: { request: PosterQuery; response: PosterUnion };
+  Apply: { request: ApplyRequest; response: Applied };
+  ApplicationStanding: { request: StandingRequest; response: Standing };
+  Applications: { request: PageQuery; response: Items<Waiting> };
+  DecideApplication: { request: DecideRequest; response: Decided };
+  ApplicationPoster: { request: PosterRequest; response: Poster };
 }

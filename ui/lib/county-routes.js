@@ -45,4 +45,10 @@ export const routes = {
   ReconcileTasks: ['POST', '/api/console/reconcile/{id}/tasks'],
   ListEntities: ['GET', '/api/console/entities'],
   ListMembers: ['GET', '/api/console/members'],
+  ApplyUnion: ['GET', '/api/apply/{poster}'],
+  Apply: ['POST', '/api/apply/{poster}'],
+  ApplicationStanding: ['POST', '/api/apply-status'],
+  Applications: ['GET', '/api/applications'],
+  DecideApplication: ['POST', '/api/applications/{id}/decide'],
+  ApplicationPoster: ['GET', '/api/applications/poster'],
 };

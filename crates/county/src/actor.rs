@@ -36,6 +36,9 @@ pub enum Allowed {
     CountyAdmin,
     /// An enrolled device that is neither revoked nor suspended.
     Device,
+    /// A signed-in staff member or an enrolled device (the area's queues
+    /// both work: what each sees is the operation's to narrow).
+    StaffOrDevice,
 }
 
 /// What a caller brings.
@@ -71,6 +74,12 @@ pub fn identify(
             auth::staff(db, token)?.map(Actor::Staff)
         }
         (Allowed::Device, Credentials::Bearer(token)) => auth::device(db, token)?.map(Actor::Device),
+        // A staff session's token first; a token that is none is read as a
+        // device's (whose refusal, revoked or suspended, is then the answer).
+        (Allowed::StaffOrDevice, Credentials::Bearer(token)) => match auth::staff(db, token)? {
+            Ok(s) => Ok(Actor::Staff(s)),
+            Err(_) => auth::device(db, token)?.map(Actor::Device),
+        },
     })
 }
 
@@ -83,6 +92,7 @@ impl Allowed {
             (Allowed::CountyAdmin, Actor::Staff(s)) if s.role == Role::CountyAdmin => Ok(()),
             (Allowed::CountyAdmin, Actor::Staff(_)) => Err(auth::FORBIDDEN),
             (Allowed::Device, Actor::Device(_)) => Ok(()),
+            (Allowed::StaffOrDevice, Actor::Staff(_) | Actor::Device(_)) => Ok(()),
             (_, Actor::Anonymous) => Err(auth::UNAUTHENTICATED),
             _ => Err(auth::FORBIDDEN),
         }

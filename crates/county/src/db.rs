@@ -153,6 +153,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("console-v16-intake-tickets", crate::ops::intake::tickets_schema()),
         ("sync-v7-echo", sync::server::echo_schema()),
         ("console-v17-member-cards", sync::facts::schema_v12()),
+        ("apply-v1-applications", crate::applications::schema(d)),
     ]
 }
 

@@ -13,6 +13,7 @@
 //! routes hold no SQL, only an extractor and a call of [`County::run`].
 
 pub mod actor;
+pub mod applications;
 pub mod archive;
 pub mod areas;
 pub mod audit;

@@ -53,6 +53,11 @@ impl Limiter {
     }
 }
 
+/// Applications one source may send in a quarter of an hour: a family or a
+/// workshop applying from one phone or one Wi-Fi gets through; a script
+/// filling a union's queue waits.
+pub const APPLICATIONS_PER_QUARTER_HOUR: u64 = 10;
+
 /// No limiter counts over a longer window than this.
 const LONGEST_WINDOW_MS: i64 = 15 * 60 * 1000;
 
@@ -67,6 +72,10 @@ pub struct Limits {
     pub login_account: Limiter,
     pub login_source: Limiter,
     pub redeem_source: Limiter,
+    /// Applications to join sent from one source, accepted or not.
+    pub apply_source: Limiter,
+    /// Wrong application references from one source.
+    pub reference_source: Limiter,
 }
 
 impl Default for Limits {
@@ -76,6 +85,8 @@ impl Default for Limits {
             login_account: Limiter::new("login_account", 5, QUARTER_HOUR),
             login_source: Limiter::new("login_source", 100, QUARTER_HOUR),
             redeem_source: Limiter::new("redeem_source", 30, QUARTER_HOUR),
+            apply_source: Limiter::new("apply_source", APPLICATIONS_PER_QUARTER_HOUR, QUARTER_HOUR),
+            reference_source: Limiter::new("reference_source", 30, QUARTER_HOUR),
         }
     }
 }
@@ -101,6 +112,8 @@ impl Limits {
                 }
             }
             Guesses::EnrolmentCode => self.redeem_source.blocked(county, source, now)?,
+            Guesses::Submission => self.apply_source.blocked(county, source, now)?,
+            Guesses::Reference => self.reference_source.blocked(county, source, now)?,
         })
     }
 
@@ -131,6 +144,11 @@ impl Limits {
             }
             Guesses::EnrolmentCode if failed => self.redeem_source.fail(county, source, now)?,
             Guesses::EnrolmentCode => {}
+            // Counted whatever the answer (but a server's own failure).
+            Guesses::Submission if status < 500 => self.apply_source.fail(county, source, now)?,
+            Guesses::Submission => {}
+            Guesses::Reference if failed => self.reference_source.fail(county, source, now)?,
+            Guesses::Reference => {}
         }
         Ok(())
     }

@@ -178,6 +178,8 @@ pub struct ApiError {
     status: u16,
     code: String,
     message: Text,
+    /// The fields a refused form has wrong, each with its code and words.
+    issues: Vec<registry::message::Issue>,
 }
 
 /// Any refusal of the project's one error model ([`Coded`]): the county
@@ -188,14 +190,14 @@ impl<E: Coded + std::fmt::Display> From<E> for ApiError {
             // The detail goes to the log (it names no person), not the client.
             tracing::error!(code = e.code(), error = %e, "request failed");
         }
-        ApiError { status: e.status(), code: e.code().to_owned(), message: e.message() }
+        ApiError { status: e.status(), code: e.code().to_owned(), message: e.message(), issues: e.issues().to_vec() }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = Json(ErrorBody { code: &self.code, message: &self.message });
+        let body = Json(ErrorBody { code: &self.code, message: &self.message, issues: &self.issues });
         if matches!(self.status, 401 | 413) {
             // Refused before the body was read (or past its size): the rest
             // of it is never read, so the connection is not reused, and the
@@ -213,6 +215,8 @@ type ApiResult<T> = Result<T, ApiError>;
 struct ErrorBody<'a> {
     code: &'a str,
     message: &'a Text,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    issues: &'a [registry::message::Issue],
 }
 
 async fn not_found() -> ApiError {
@@ -341,11 +345,6 @@ async fn device_endpoint(
     blocking(move || Ok(binary(st.county.device_request(&token, uri.path(), &body)?, permit))).await
 }
 
-/// A JSON body as `T`, or `BAD_REQUEST`.
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
-    serde_json::from_slice(bytes).map_err(|_| auth::BAD_REQUEST.into())
-}
-
 /// An operation whose failures are guesses (signing in, redeeming an
 /// enrolment code; [`county::ops::Guesses`]): failures are counted per
 /// source (and account), and a source that keeps guessing waits, the right
@@ -353,9 +352,10 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 async fn guessed<O: Operation>(
     State(st): State<Arc<AppState>>,
     axum::Extension(from): axum::Extension<crate::guard::Source>,
+    path: RawPathParams,
     body: Body,
 ) -> ApiResult<Response> {
-    let req: O::Request = json_body(&read_body(body, 16 << 10).await?)?;
+    let req: O::Request = gather(&path, Default::default(), &read_body(body, 16 << 10).await?)?;
     let account = O::account(&req);
     if let Some(secs) = guesses(&st, O::GUESSES, &from.0, account.as_deref(), None).await? {
         return Ok(too_many(secs));
@@ -394,7 +394,7 @@ fn too_many(secs: u64) -> Response {
         format!("尝试次数过多，请{minutes}分钟后再试"),
         format!("Too many attempts: try again in {minutes} min"),
     );
-    let body = Json(ErrorBody { code: auth::TOO_MANY_ATTEMPTS.code, message: &message });
+    let body = Json(ErrorBody { code: auth::TOO_MANY_ATTEMPTS.code, message: &message, issues: &[] });
     (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, secs.to_string())], body).into_response()
 }
 

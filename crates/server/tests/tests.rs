@@ -1,6 +1,7 @@
 //! Server tests: the sync simulation, scopes and enrolment, bad input.
 
 mod agreement;
+mod applications;
 mod attacks;
 mod http;
 mod intake;

@@ -249,6 +249,54 @@ pub const ARCHIVE_PASSPHRASE: Denied = Denied {
     en: "The passphrase needs at least 10 characters: the archive holds every member's ID number and phone",
 };
 
+// 由本人申请: applications by QR poster (`crate::applications`).
+
+pub const APPLY_POSTER_UNKNOWN: Denied = Denied {
+    status: 404,
+    code: "APPLY_POSTER_UNKNOWN",
+    zh: "二维码无效或该工会已不接受申请",
+    en: "This QR code is not valid, or the union no longer takes applications",
+};
+pub const APPLY_CONSENT: Denied = Denied {
+    status: 422,
+    code: "APPLY_CONSENT",
+    zh: "请阅读并同意个人信息的使用说明",
+    en: "Please read and agree to how your personal data is used",
+};
+pub const APPLY_INVALID: Denied = Denied {
+    status: 422,
+    code: "APPLY_INVALID",
+    zh: "申请表有误，请按提示修改",
+    en: "The form has mistakes; see the notes by the fields",
+};
+pub const APPLY_QUEUE_FULL: Denied = Denied {
+    status: 503,
+    code: "APPLY_QUEUE_FULL",
+    zh: "该工会待处理的申请过多，请稍后再试或联系工会",
+    en: "Too many applications wait for this union; try later or contact the union",
+};
+pub const APPLY_NOT_FOUND: Denied =
+    Denied {
+        status: 404, code: "APPLY_NOT_FOUND", zh: "没有这个申请编号", en: "No application has this reference"
+    };
+pub const APPLY_DECIDED: Denied =
+    Denied { status: 409, code: "APPLY_DECIDED", zh: "该申请已处理", en: "This application was decided already" };
+pub const APPLY_REASON: Denied = Denied {
+    status: 422,
+    code: "APPLY_REASON",
+    zh: "请填写不予通过的原因（100字以内）",
+    en: "Give the reason for declining (up to 100 characters)",
+};
+
+pub const APPLY_TOO_LONG: Denied = Denied { status: 422, code: "APPLY_TOO_LONG", zh: "内容过长", en: "Too long" };
+pub const APPLY_CHOOSE: Denied = Denied { status: 422, code: "APPLY_CHOOSE", zh: "请选择一项", en: "Choose one" };
+pub const APPLY_PHONE: Denied = Denied {
+    status: 422,
+    code: "APPLY_PHONE",
+    zh: "请填写手机号码，以便联系核实",
+    en: "A phone number to reach you is needed",
+};
+
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
 pub const ALL: &[&Denied] = &[
@@ -298,6 +346,16 @@ pub const ALL: &[&Denied] = &[
     &IMPORT_EMPTY,
     &IMPORT_NOT_FOUND,
     &NO_NAME,
+    &APPLY_POSTER_UNKNOWN,
+    &APPLY_CONSENT,
+    &APPLY_INVALID,
+    &APPLY_QUEUE_FULL,
+    &APPLY_NOT_FOUND,
+    &APPLY_DECIDED,
+    &APPLY_REASON,
+    &APPLY_TOO_LONG,
+    &APPLY_CHOOSE,
+    &APPLY_PHONE,
     &WORKERS_NOT_A_NUMBER,
     &DUPLICATE_ROW,
 ];

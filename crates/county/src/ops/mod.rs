@@ -25,7 +25,9 @@
 //! - other offices' entity lists reconciled with the census: [`imports`]
 //! - the county's own sheets (area tree, entities, the four ledgers) brought in: [`intake`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
+//! - 由本人申请: the public application form and the area's queue of applications: [`applications`]
 
+pub mod applications;
 pub mod archive;
 pub mod areas;
 pub mod audit;
@@ -91,6 +93,12 @@ pub enum Guesses {
     Password,
     /// An enrolment code (counted per source).
     EnrolmentCode,
+    /// A public form sent without an account (an application to join):
+    /// every submission counts per source, accepted or refused, so a source
+    /// cannot flood the queues.
+    Submission,
+    /// An application's reference (failures counted per source).
+    Reference,
 }
 
 /// One action of the county's.
@@ -175,6 +183,12 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<imports::ReconcileTasks>();
     v.visit::<lists::ListEntities>();
     v.visit::<lists::ListMembers>();
+    v.visit::<applications::ApplyUnion>();
+    v.visit::<applications::Apply>();
+    v.visit::<applications::ApplicationStanding>();
+    v.visit::<applications::Applications>();
+    v.visit::<applications::DecideApplication>();
+    v.visit::<applications::ApplicationPoster>();
 }
 
 /// An operation's name, as the TypeScript declarations and the logs know

@@ -70,7 +70,7 @@ pub struct PageQuery {
 
 impl PageQuery {
     /// (page, size, how many to skip).
-    fn window(&self) -> (u32, u32, usize) {
+    pub(crate) fn window(&self) -> (u32, u32, usize) {
         super::lists::window(self.page, self.size)
     }
 }
