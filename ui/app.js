@@ -466,6 +466,7 @@ async function homeScreen() {
       h('div.actions',
         h('a.button.primary#home-door', { href: '#/door' }, t('doorStart')),
         h('a.button.secondary', { href: '#/new/member' }, `＋ ${kindLabel('member')}`),
+        d.enrolled ? h('a.button.secondary#home-applications', { href: '#/applications' }, t('applicationsButton')) : null,
       ),
       h('p.counts',
         w.returned.total ? h('span.count-chip.bad', t('todayReturned', w.returned.total)) : null,
@@ -1147,6 +1148,7 @@ async function recordScreen(id) {
       h('a.button.secondary#add-cadre', { href: `#/new/cadre?${prefill}` }, t('addCadre')),
     );
     fixes.CHAIR_VACANT = h('a.button.primary#add-chair', { href: `#/new/cadre?${prefill}&role=chair` }, t('addChair'));
+    if (appState.device && appState.device.enrolled) actions.append(h('a.button.secondary#union-poster', { href: `#/poster/${id}` }, t('posterButton')));
     for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
       extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(lists[k].length))), h('ul.rows', lists[k].map(rowNode))));
     }
@@ -1224,6 +1226,73 @@ async function recordScreen(id) {
   show(page);
   window.scrollTo(0, 0);
   fillRefNames(page);
+}
+
+// ---- applications to join (由本人申请) ----------------------------------------
+
+// The area's applications, kept at the county: each checked at the door or
+// on the phone, then confirmed (registered; the card next) or declined
+// with a reason the applicant sees.
+async function applicationsScreen() {
+  const mine = routeSeq;
+  let got;
+  try {
+    got = await call('applications');
+  } catch (e) {
+    if (mine !== routeSeq) return;
+    return show(h('section.card', h('h2', t('applicationsTitle')), h('p.muted', t('applicationsOffline')), errorBox(e)));
+  }
+  if (mine !== routeSeq) return;
+  const item = (a) => {
+    const out = h('div.out');
+    const reason = h('input', { type: 'text', id: `reason-${a.id}`, maxlength: 100 });
+    const declineBox = h('div.decline', { hidden: true },
+      h('label', { for: `reason-${a.id}` }, t('declineReason')), reason,
+      h('button.danger', { type: 'button', id: `decline-send-${a.id}`, on: { click: async () => {
+        try {
+          await call('decide_application', { id: a.id, decision: 'decline', reason: reason.value });
+          route();
+        } catch (e) { out.replaceChildren(errorBox(e)); }
+      } } }, t('declineSend')));
+    return h('li.card.application', { dataset: { application: a.id } },
+      h('h3', a.name, ' ', h('span.muted', a.masked_id)),
+      h('p', h('a', { href: `tel:${a.phone}` }, a.phone), a.employer_name ? ` · ${a.employer_name}` : ''),
+      h('p.muted', `${a.union_name} · ${t('appliedAt')} ${fmtDateTime(a.applied_at)}`,
+        a.migrant_worker ? ` · ${t('migrantWorker')}` : '', a.dispatched_worker ? ` · ${t('dispatchedWorker')}` : ''),
+      a.registered ? h('p.banner', t('registeredMerge')) : null,
+      a.others ? h('p.muted', t('otherApplications', a.others)) : null,
+      h('div.actions',
+        h('button.primary', { type: 'button', id: `confirm-${a.id}`, on: { click: async () => {
+          try {
+            const d = await call('decide_application', { id: a.id, decision: 'confirm' });
+            flash = { id: d.member_id, text: t('confirmedNotice') };
+            go(`#/record/${d.member_id}`);
+          } catch (e) { out.replaceChildren(errorBox(e)); }
+        } } }, t('confirmApplication')),
+        h('button.secondary', { type: 'button', id: `decline-${a.id}`, on: { click: () => { declineBox.hidden = false; reason.focus(); } } }, t('declineApplication'))),
+      declineBox,
+      out);
+  };
+  show(h('section.card#applications',
+    h('h2', t('applicationsTitle'), ' ', h('span.count', String(got.total))),
+    h('p.muted', t('applicationsHelp')),
+    got.items.length ? h('ul.rows.applications', got.items.map(item)) : h('p.muted#applications-none', t('applicationsNone'))));
+}
+
+// A union's poster: its name and the QR code of its public form, for A4.
+async function posterScreen(union) {
+  const mine = routeSeq;
+  const p = await call('application_poster', { union });
+  if (mine !== routeSeq) return;
+  const svg = new DOMParser().parseFromString(p.qr_svg, 'image/svg+xml').documentElement;
+  show(h('article.poster#poster',
+    h('h1', t('posterTitle')),
+    h('h2', p.union_name),
+    h('p.muted', p.township),
+    h('div.qr', document.importNode(svg, true)),
+    h('p', t('posterText')),
+    h('p.muted.url', p.url),
+    h('div.actions.no-print', h('button.primary#poster-print', { type: 'button', on: { click: () => window.print() } }, t('posterPrint')))));
 }
 
 function deleteDialog(id) {
@@ -1682,6 +1751,8 @@ async function route() {
       case 'verify': return verifyScreen();
       case 'door': return doorScreen();
       case 'map': return await mapScreen(params);
+      case 'applications': return await applicationsScreen();
+      case 'poster': return await posterScreen(parts[1]);
       default: return await homeScreen();
     }
   } catch (e) {

@@ -177,9 +177,19 @@ members: number, };
 
 export type ConflictItem = { id: RecordId, kind: string | null, township: string, name: string | null, conflicts: Array<ShownConflict>, };
 
+export type Counted = { ok: boolean, };
+
+export type CountsReport = { token: string, counts: Array<DayCount>, };
+
 export type CountyArea = { id: RecordId, name: string, };
 
 export type Day = { day: string, coverage: Rate, qualified: Rate, standard: Rate, new_unions: number, new_members: number, active_members: number, vacancies: number, };
+
+export type DayCount = { 
+/**
+ * `YYYY-MM-DD` (China Standard Time).
+ */
+day: string, accepted: number, refused: number, };
 
 export type DecideRequest = { 
 /**
@@ -322,6 +332,22 @@ resident_id: string, township: string, union: string, employer: string, joined_o
 
 export type MemberStatus = "all" | "active" | "left";
 
+export type Merchant = { id: string, 
+/**
+ * The verifier link's token.
+ */
+token: string, name: string, township: RecordId, township_name: string, benefit: string, withdrawn: boolean, 
+/**
+ * Its days with checks, newest first (at most `DAYS_BACK`).
+ */
+counts: Array<DayCount>, accepted: number, refused: number, };
+
+export type MerchantCreated = { id: string, token: string, };
+
+export type MerchantId = { id: string, };
+
+export type MerchantList = { items: Array<Merchant>, };
+
 export type Message = { zh: string, en: string, };
 
 export type Month = { 
@@ -335,6 +361,12 @@ export type NewEnrolment = {
  * Days the code stays valid (clamped to 1..=30; 7 if not said).
  */
 days: number, person: string, role: Role, all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, };
+
+export type NewMerchant = { name: string, township: string, 
+/**
+ * The benefit members get (e.g. "凭会员卡九折").
+ */
+benefit: string, };
 
 export type NewScope = { id: string, all: boolean, townships: Array<RecordId>, grids: Array<RecordId>, };
 
@@ -679,6 +711,14 @@ code?: string | null, message?: Message | null,
  */
 revocations_seq: number, revocations_issued: number, };
 
+export type VerifierInfo = { name: string, benefit: string, township: string, 
+/**
+ * The county's card root public key (hex), which signs the lists.
+ */
+root_key: string, };
+
+export type VerifierToken = { token: string, };
+
 export type Waiting = { 
 /**
  * The application's id (not the applicant's reference).
@@ -755,4 +795,9 @@ export interface CountyOperations {
   Applications: { request: PageQuery; response: Items<Waiting> };
   DecideApplication: { request: DecideRequest; response: Decided };
   ApplicationPoster: { request: PosterRequest; response: Poster };
+  ListMerchants: { request: Nothing; response: MerchantList };
+  CreateMerchant: { request: NewMerchant; response: MerchantCreated };
+  WithdrawMerchant: { request: MerchantId; response: Nothing };
+  MerchantInfo: { request: VerifierToken; response: VerifierInfo };
+  MerchantCounts: { request: CountsReport; response: Counted };
 }

@@ -51,4 +51,9 @@ export const routes = {
   Applications: ['GET', '/api/applications'],
   DecideApplication: ['POST', '/api/applications/{id}/decide'],
   ApplicationPoster: ['GET', '/api/applications/poster'],
+  ListMerchants: ['GET', '/api/console/merchants'],
+  CreateMerchant: ['POST', '/api/console/merchants'],
+  WithdrawMerchant: ['POST', '/api/console/merchants/{id}/withdraw'],
+  MerchantInfo: ['GET', '/api/merchants/{token}/info'],
+  MerchantCounts: ['POST', '/api/merchants/{token}/counts'],
 };

@@ -154,6 +154,7 @@ fn steps(d: Dialect) -> Vec<(&'static str, String)> {
         ("sync-v7-echo", sync::server::echo_schema()),
         ("console-v17-member-cards", sync::facts::schema_v12()),
         ("apply-v1-applications", crate::applications::schema(d)),
+        ("merchants-v1", crate::merchants::schema()),
     ]
 }
 

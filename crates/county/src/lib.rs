@@ -30,6 +30,7 @@ pub mod error;
 pub mod intake;
 pub mod keys;
 pub mod ledgers;
+pub mod merchants;
 pub mod ops;
 pub mod photos;
 pub mod reconcile;

@@ -236,6 +236,35 @@ impl App {
                 }
             }
             "sync_status" => Ok(self.sync_status()),
+            // 由本人申请: the area's applications to join, kept at the county
+            // (online only), decided here; a union's poster.
+            "applications" => self.county_json("/api/applications?size=200", None),
+            "decide_application" => {
+                let a: DecideArgs = args(a)?;
+                if a.id.len() != 64 || !a.id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(ApiError::bad_args("id"));
+                }
+                let body = match a.decision.as_str() {
+                    "confirm" => json!({"decision": "confirm"}),
+                    "decline" => json!({"decision": "decline", "reason": a.reason.unwrap_or_default()}),
+                    _ => return Err(ApiError::bad_args("decision")),
+                };
+                let decided = self.county_json(&format!("/api/applications/{}/decide", a.id), Some(&body))?;
+                if decided.get("member_id").is_some_and(|m| !m.is_null()) {
+                    // The member the county registered, here at once: the
+                    // surveyor issues the card next.
+                    let rt = self.rt.handle().clone();
+                    self.with_store(|s| device::sync_once(s, &rt, &mut |_| {}).map(|_| ()))?;
+                }
+                Ok(decided)
+            }
+            "application_poster" => {
+                let a: PosterArgs = args(a)?;
+                if !registry::keys::is_record_id(a.union.as_str()) {
+                    return Err(ApiError::bad_args("union"));
+                }
+                self.county_json(&format!("/api/applications/poster?union={}", a.union), None)
+            }
             "draft_get" => {
                 let a: DraftArgs = args(a)?;
                 let key = draft_key(&a.key)?;
@@ -466,6 +495,14 @@ impl App {
     }
 
     // ---- sync ------------------------------------------------------------
+
+    /// A county operation over JSON with this device's token (online only).
+    fn county_json(&self, path: &str, body: Option<&Value>) -> Result<Value> {
+        let connection = self.with_store(|s| device::connection(s))?;
+        let Some((endpoint, token)) = connection else { return Err(device::not_enrolled()) };
+        let client = endpoint.client(Duration::from_secs(30))?;
+        Ok(self.rt.block_on(sync::http::county_json(&client, &endpoint, &token, path, body))?)
+    }
 
     fn nudge_sync(&self) {
         if let Some(Open { sync: Some(s), .. }) = &*self.opened() {
@@ -937,6 +974,18 @@ struct TransferArgs {
     reason: registry::model::TransferReason,
     #[serde(default)]
     note: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DecideArgs {
+    id: String,
+    decision: String,
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PosterArgs {
+    union: RecordId,
 }
 
 #[derive(Deserialize)]

@@ -96,6 +96,8 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/api/cards/trust", get(card_trust))
         .route("/api/cards/revocations", get(card_revocations))
         .route("/verify", get(verify_page))
+        .route("/apply/{poster}", get(apply_page))
+        .route("/apply-status", get(apply_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
         .route("/console/vendor/chart.js", get(console_chart_js))
@@ -598,6 +600,13 @@ async fn console_lib(Path(file): Path<String>) -> Response {
     };
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")], body)
         .into_response()
+}
+
+/// The public application form (`/apply/<poster>`, what a union's poster's
+/// QR code opens) and the applicant's status page (`/apply-status`).
+async fn apply_page() -> Response {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    page(include_str!("apply.html"), &POLICY)
 }
 
 /// The public verify page: any phone can open it and scan or paste a card.

@@ -360,6 +360,27 @@ pub async fn lookup(
     serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("lookup answer: {e}")))
 }
 
+/// A county operation answered in JSON, asked with the device's token (the
+/// area's queue of applications to join, a union's poster): `body` POSTed,
+/// else a GET of `path` (with its query). The answer, or the county's
+/// refusal with its code.
+pub async fn county_json(
+    client: &reqwest::Client,
+    endpoint: &Endpoint,
+    token: &str,
+    path: &str,
+    body: Option<&serde_json::Value>,
+) -> Result<serde_json::Value, SyncError> {
+    let url = format!("{}{path}", endpoint.base);
+    let req = match body {
+        Some(b) => client.post(url).json(b),
+        None => client.get(url),
+    };
+    let resp = req.bearer_auth(token).send().await.map_err(network)?;
+    let bytes = answer(resp).await?;
+    serde_json::from_slice(&bytes).map_err(|e| SyncError::Wire(format!("county answer: {e}")))
+}
+
 /// The token a device holds in its store, if any.
 pub fn stored_token(store: &Store) -> Result<Option<String>, SyncError> {
     Ok(store.sync_value(TOKEN_KEY)?.and_then(|b| String::from_utf8(b).ok()))

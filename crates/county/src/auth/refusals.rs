@@ -297,6 +297,27 @@ pub const APPLY_PHONE: Denied = Denied {
     en: "A phone number to reach you is needed",
 };
 
+// 会员优惠基地: merchants and their verifiers (`crate::merchants`).
+
+pub const MERCHANT_FIELDS: Denied = Denied {
+    status: 422,
+    code: "MERCHANT_FIELDS",
+    zh: "请填写商户名称和优惠内容（各100字以内）",
+    en: "Give the merchant's name and benefit (up to 100 characters each)",
+};
+
+pub const MERCHANT_UNKNOWN: Denied = Denied {
+    status: 404,
+    code: "MERCHANT_UNKNOWN",
+    zh: "该查验链接无效或商户已撤销",
+    en: "This verifier link is not valid, or the merchant was withdrawn",
+};
+
+pub const MERCHANT_COUNTS: Denied =
+    Denied {
+        status: 422, code: "MERCHANT_COUNTS", zh: "查验次数报告无效", en: "The report of checks is not valid"
+    };
+
 /// Every refusal of the county layer's own, once: what the catalogue test
 /// checks (codes unique, both texts) and `ui/lib/county-codes.js` lists.
 pub const ALL: &[&Denied] = &[
@@ -356,6 +377,9 @@ pub const ALL: &[&Denied] = &[
     &APPLY_TOO_LONG,
     &APPLY_CHOOSE,
     &APPLY_PHONE,
+    &MERCHANT_FIELDS,
+    &MERCHANT_UNKNOWN,
+    &MERCHANT_COUNTS,
     &WORKERS_NOT_A_NUMBER,
     &DUPLICATE_ROW,
 ];

@@ -26,6 +26,7 @@
 //! - the county's own sheets (area tree, entities, the four ledgers) brought in: [`intake`]
 //! - the review queues (conflicts, near duplicates, kept credit codes) and 三个清楚: [`reviews`]
 //! - 由本人申请: the public application form and the area's queue of applications: [`applications`]
+//! - 会员优惠基地: merchants, their offline verifiers' reports, the 普惠制 report: [`merchants`]
 
 pub mod applications;
 pub mod archive;
@@ -40,6 +41,7 @@ pub mod figures;
 pub mod imports;
 pub mod intake;
 pub mod lists;
+pub mod merchants;
 pub mod quarantine;
 pub mod reviews;
 pub mod staff;
@@ -189,6 +191,11 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<applications::Applications>();
     v.visit::<applications::DecideApplication>();
     v.visit::<applications::ApplicationPoster>();
+    v.visit::<merchants::ListMerchants>();
+    v.visit::<merchants::CreateMerchant>();
+    v.visit::<merchants::WithdrawMerchant>();
+    v.visit::<merchants::MerchantInfo>();
+    v.visit::<merchants::MerchantCounts>();
 }
 
 /// An operation's name, as the TypeScript declarations and the logs know
