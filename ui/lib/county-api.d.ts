@@ -340,7 +340,12 @@ token: string, name: string, township: RecordId, township_name: string, benefit:
 /**
  * Its days with checks, newest first (at most `DAYS_BACK`).
  */
-counts: Array<DayCount>, accepted: number, refused: number, };
+counts: Array<DayCount>, accepted: number, refused: number, 
+/**
+ * The verifier's address and its QR code (SVG), filled by the edge
+ * that knows the server's address.
+ */
+url: string, qr_svg: string, };
 
 export type MerchantCreated = { id: string, token: string, };
 

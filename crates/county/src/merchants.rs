@@ -125,6 +125,10 @@ pub struct Merchant {
     pub counts: Vec<DayCount>,
     pub accepted: i64,
     pub refused: i64,
+    /// The verifier's address and its QR code (SVG), filled by the edge
+    /// that knows the server's address.
+    pub url: String,
+    pub qr_svg: String,
 }
 
 /// The merchants of `townships` (None: all), with their counts.
@@ -168,6 +172,8 @@ pub fn list(
             benefit: r[4].text().unwrap_or_default().to_owned(),
             withdrawn: !matches!(r[5], Val::Null),
             counts,
+            url: String::new(),
+            qr_svg: String::new(),
         });
     }
     Ok(out)

@@ -6,6 +6,7 @@ mod attacks;
 mod http;
 mod intake;
 mod lists;
+mod merchants;
 mod protocol;
 mod routes;
 mod sim;

@@ -176,9 +176,7 @@ impl Operation for ApplicationPoster {
             return Err(CountyError::Denied(crate::auth::APPLY_POSTER_UNKNOWN));
         }
         let url = format!("{}/apply/{segment}", cx.county.public_url.trim_end_matches('/'));
-        let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
-            .map_err(|e| sync::SyncError::Server(format!("poster QR: {e}")))?;
-        let qr_svg = qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(400, 400).quiet_zone(true).build();
+        let qr_svg = super::merchants::qr_svg(&url)?;
         Ok(Poster { union_name: info.name, township: info.township, url, qr_svg })
     }
 }

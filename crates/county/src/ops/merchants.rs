@@ -15,6 +15,13 @@ fn secret(cx: &Cx<'_>) -> CountySecret {
     CountySecret::from_bytes(cx.county.keys.county_secret)
 }
 
+/// A QR code of `text` as SVG.
+pub(crate) fn qr_svg(text: &str) -> Result<String, CountyError> {
+    let qr = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|e| sync::SyncError::Server(format!("QR code: {e}")))?;
+    Ok(qr.render::<qrcode::render::svg::Color<'_>>().min_dimensions(400, 400).quiet_zone(true).build())
+}
+
 #[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct MerchantList {
     pub items: Vec<Merchant>,
@@ -35,7 +42,12 @@ impl Operation for ListMerchants {
         let staff = cx.actor.staff()?;
         let townships = staff.sees().map(<[_]>::to_vec);
         let secret = secret(cx);
-        Ok(MerchantList { items: merchants::list(cx.db, &secret, townships.as_deref())? })
+        let mut items = merchants::list(cx.db, &secret, townships.as_deref())?;
+        for m in &mut items {
+            m.url = format!("{}/m/{}", cx.county.public_url.trim_end_matches('/'), m.token);
+            m.qr_svg = qr_svg(&m.url)?;
+        }
+        Ok(MerchantList { items })
     }
 }
 
