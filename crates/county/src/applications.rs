@@ -578,7 +578,7 @@ fn merge(old: &mut Member, new: &Member, today: Date) {
     }
     old.migrant_worker |= new.migrant_worker;
     old.dispatched_worker |= new.dispatched_worker;
-    if old.left_on.is_some_and(|d| d <= today) {
+    if !old.is_active(today) {
         old.left_on = None;
         old.union_id = new.union_id.clone();
         old.place = new.place.clone();

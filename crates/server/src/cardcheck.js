@@ -424,7 +424,7 @@ function lenientItem(r, depth) {
     }
     default:
       if (h.info === 31) throw new Invalid(); // a break where an item belongs
-      if (h.info >= 25) return { kind: "float" };
+      if (h.info > 24) return { kind: "float" };
       switch (Number(h.arg)) {
         case 20:
           return { kind: "bool", value: false };
@@ -798,8 +798,8 @@ export function decodeCard(text) {
 // key is unusable, as VerifyingKey::from_bytes says).
 // ---------------------------------------------------------------------------
 
-const P = (1n << 255n) - 19n;
-const ELL = (1n << 252n) + 27742317777372353535851937790883648493n;
+const P = (2n ** 255n) - 19n;
+const ELL = (2n ** 252n) + 27742317777372353535851937790883648493n;
 
 /** @param {bigint} a */
 function mod(a) {
@@ -836,7 +836,7 @@ function littleEndian(bytes) {
  * @param {Uint8Array} bytes 32 bytes
  */
 function decompress(bytes) {
-  const y = mod(littleEndian(bytes) & ((1n << 255n) - 1n));
+  const y = mod(littleEndian(bytes) & ((2n ** 255n) - 1n));
   const yy = (y * y) % P;
   const u = mod(yy - 1n);
   const v = mod(D * yy + 1n);
