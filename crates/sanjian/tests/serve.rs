@@ -33,6 +33,24 @@ fn browser_check(base: &str, card: &str, expected: &str) {
     );
 }
 
+/// A benefit merchant's offline verifier in Debian's chromium
+/// (`tests/e2e/merchant-offline.mjs`): installed online, used with the
+/// network cut, counts reported when it returns.
+fn merchant_check(base: &str, token: &str, admin: &str, card: &str, forged: &str, serial: &str) {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/e2e/merchant-offline.mjs");
+    let o = Command::new("node")
+        .arg(&script)
+        .args([base, token, admin, card, forged, serial])
+        .output()
+        .expect("node (scripts/setup.sh installs it)");
+    assert!(
+        o.status.success(),
+        "the merchant's verifier in chromium: {}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
 /// The JSON body of an answer.
 fn json_of(answer: &str) -> serde_json::Value {
     serde_json::from_str(answer.split_once("\r\n\r\n").unwrap().1).unwrap()
@@ -381,6 +399,21 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     // The county revokes the card; the next sync brings the new list to the
     // device, which then refuses the card offline; so does the page.
     let admin = json_of(&login)["token"].as_str().unwrap().to_owned();
+    // A benefit merchant's offline verifier, in chromium with the network
+    // cut: the card accepted, a forged one refused, the card refused once
+    // revoked and the lists refreshed; the console counts the checks. (The
+    // script revokes the card through the county's API.)
+    let progress = json_of(&http(&base, "GET", "/api/console/progress", Some(&admin), ""));
+    let township = progress["townships"][0]["id"].as_str().unwrap().to_owned();
+    let merchant = json_of(&http(
+        &base,
+        "POST",
+        "/api/console/merchants",
+        Some(&admin),
+        &serde_json::json!({"name": "幸福超市", "township": township, "benefit": "凭会员卡九折"}).to_string(),
+    ));
+    let merchant_token = merchant["token"].as_str().unwrap_or_else(|| panic!("{merchant}")).to_owned();
+    merchant_check(&base, &merchant_token, &admin, &card, std::str::from_utf8(&altered).unwrap(), &serial);
     let revoke = serde_json::json!({"serial": serial, "reason": "遗失补办"}).to_string();
     let answer = http(&base, "POST", "/api/cards/revoke", Some(&admin), &revoke);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");

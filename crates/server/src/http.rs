@@ -98,6 +98,12 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/verify", get(verify_page))
         .route("/apply/{poster}", get(apply_page))
         .route("/apply-status", get(apply_page))
+        .route("/m/", get(merchant_page))
+        .route("/m/sw.js", get(merchant_worker))
+        .route("/m/cardcheck.js", get(merchant_verifier))
+        .route("/m/manifest.webmanifest", get(merchant_manifest))
+        .route("/m/icon.svg", get(merchant_icon))
+        .route("/m/{token}", get(merchant_page))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
         .route("/console/vendor/chart.js", get(console_chart_js))
@@ -607,6 +613,38 @@ async fn console_lib(Path(file): Path<String>) -> Response {
 async fn apply_page() -> Response {
     static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     page(include_str!("apply.html"), &POLICY)
+}
+
+/// A merchant's offline card verifier (`/m/<token>`; `/m/`, the installed
+/// app's start, goes back to the token it keeps): one page for every token,
+/// which reads its own.
+async fn merchant_page() -> Response {
+    static POLICY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    page(include_str!("merchant/page.html"), &POLICY)
+}
+
+/// A static file of the merchant's verifier; `no-cache`, so the service
+/// worker finds a new version when there is one.
+fn merchant_file(mime: &'static str, body: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}
+
+/// The service worker that keeps the verifier and the signed lists offline.
+async fn merchant_worker() -> Response {
+    merchant_file("text/javascript; charset=utf-8", include_str!("merchant/sw.js"))
+}
+
+/// The card verifier in JavaScript (the `card` crate's verdicts).
+async fn merchant_verifier() -> Response {
+    merchant_file("text/javascript; charset=utf-8", include_str!("cardcheck.js"))
+}
+
+async fn merchant_manifest() -> Response {
+    merchant_file("application/manifest+json", include_str!("merchant/manifest.webmanifest"))
+}
+
+async fn merchant_icon() -> Response {
+    merchant_file("image/svg+xml", include_str!("merchant/icon.svg"))
 }
 
 /// The public verify page: any phone can open it and scan or paste a card.
