@@ -81,18 +81,14 @@ fn refused(code: registry::message::Code) -> CountyError {
     CountyError::Denied(code)
 }
 
-/// The poster path segment of a union: its id, `-`, and a tag of 12 hex
-/// digits keyed by the county's secret (which the server and every device
-/// hold).
+/// The poster path segment of a union (`CountySecret::poster`).
 pub fn poster(secret: &CountySecret, union: &RecordId) -> String {
-    format!("{}-{}", union.as_str(), sync::enrol::hex(&secret.search_token("apply-poster", union.as_str())[..6]))
+    secret.poster(union)
 }
 
 /// The union a poster segment names, if its tag is the county's.
 pub fn poster_union(secret: &CountySecret, segment: &str) -> Option<RecordId> {
-    let (id, _) = segment.split_once('-')?;
-    let union = RecordId::from(id);
-    (registry::keys::is_record_id(id) && poster(secret, &union) == segment).then_some(union)
+    secret.poster_union(segment)
 }
 
 /// What the applicant types.

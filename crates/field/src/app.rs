@@ -259,11 +259,27 @@ impl App {
                 Ok(decided)
             }
             "application_poster" => {
+                // Made here, offline: the poster's tag is keyed by the
+                // county's secret, which this device holds.
                 let a: PosterArgs = args(a)?;
-                if !registry::keys::is_record_id(a.union.as_str()) {
-                    return Err(ApiError::bad_args("union"));
-                }
-                self.county_json(&format!("/api/applications/poster?union={}", a.union), None)
+                self.with_store(|s| {
+                    let Some(base) = device::connection(s)?.map(|(e, _)| e.base) else {
+                        return Err(device::not_enrolled());
+                    };
+                    let Some(registry::model::Record::Union(u)) =
+                        s.get(&a.union)?.filter(|r| r.deleted.is_none()).map(|r| r.record)
+                    else {
+                        return Err(ApiError::from(sync::codes::NOT_FOUND));
+                    };
+                    let township = s
+                        .areas()?
+                        .into_iter()
+                        .find(|area| area.id == u.place.township)
+                        .map(|area| area.name)
+                        .unwrap_or_default();
+                    let url = format!("{}/apply/{}", base.trim_end_matches('/'), s.county_secret().poster(&a.union));
+                    Ok(json!({"union_name": u.name, "township": township, "qr_svg": cards::qr_svg(&url)?, "url": url}))
+                })
             }
             "draft_get" => {
                 let a: DraftArgs = args(a)?;

@@ -66,6 +66,24 @@ pub fn id_from_bytes(bytes: &[u8]) -> RecordId {
     RecordId(s)
 }
 
+impl CountySecret {
+    /// The path segment of a union's application poster (由本人申请): its
+    /// id, `-`, and 12 hex digits of a keyed tag, so only holders of the
+    /// county's secret (the server, and every enrolled device, offline)
+    /// print a poster that the county's form accepts.
+    pub fn poster(&self, union: &RecordId) -> String {
+        let tag = id_from_bytes(&self.search_token("apply-poster", union.as_str())[..6]);
+        format!("{}-{}", union.as_str(), tag.as_str())
+    }
+
+    /// The union a poster segment names, if its tag is the county's.
+    pub fn poster_union(&self, segment: &str) -> Option<RecordId> {
+        let (id, _) = segment.split_once('-')?;
+        let union = RecordId::from(id);
+        (is_record_id(id) && self.poster(&union) == segment).then_some(union)
+    }
+}
+
 /// Is this a well-formed record id (32 lowercase hex characters)?
 pub fn is_record_id(s: &str) -> bool {
     s.len() == 32 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))

@@ -790,3 +790,28 @@ fn id_from_bytes_and_is_record_id() {
     assert!(!is_record_id("abababababababababababababababa"), "31 characters");
     assert!(!is_record_id("gbababababababababababababababab"), "not hex");
 }
+
+/// A union's poster segment is its id and a tag only the county's secret
+/// makes: read back by the same secret; a changed tag, another county's
+/// secret, another union's id or a malformed segment names nothing.
+#[test]
+fn a_poster_names_its_union_only_under_the_countys_secret() {
+    use registry::keys::CountySecret;
+    use registry::model::RecordId;
+    let (ours, theirs) = (CountySecret::from_bytes([1; 32]), CountySecret::from_bytes([2; 32]));
+    let union = RecordId::from("0123456789abcdef0123456789abcdef");
+    let segment = ours.poster(&union);
+    assert_eq!(segment.len(), 32 + 1 + 12, "{segment}");
+    assert_eq!(ours.poster_union(&segment), Some(union.clone()));
+    assert_eq!(theirs.poster_union(&segment), None, "another county's secret");
+    let mut changed = segment.clone().into_bytes();
+    let last = changed.len() - 1;
+    changed[last] = if changed[last] == b'0' { b'1' } else { b'0' };
+    assert_eq!(ours.poster_union(std::str::from_utf8(&changed).unwrap()), None, "a changed tag");
+    let other = RecordId::from("f123456789abcdef0123456789abcdef");
+    let swapped = format!("{}{}", other.as_str(), &segment[32..]);
+    assert_eq!(ours.poster_union(&swapped), None, "another union's id with this tag");
+    for bad in ["", "-", "nothing", &segment[..40], &format!("{segment}-x"), &segment.to_uppercase()] {
+        assert_eq!(ours.poster_union(bad), None, "{bad}");
+    }
+}
