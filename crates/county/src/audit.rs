@@ -25,7 +25,7 @@ pub struct AuditEntry {
 }
 
 /// The kinds of entry, by the table each is kept in.
-pub const KINDS: &[&str] = &["export", "import", "review", "device", "configure"];
+pub const KINDS: &[&str] = &["export", "import", "review", "device", "configure", "application", "merchant"];
 
 /// The newest `limit` entries of every kind, merged newest first.
 pub fn entries(db: &mut dyn Sql, limit: usize) -> Result<Vec<AuditEntry>, SyncError> {
@@ -128,6 +128,40 @@ pub fn page(
             let action = format!("device:{}", r[2].text().unwrap_or_default());
             let what = format!("{} {}", r[4].text().unwrap_or_default(), r[3].text().unwrap_or_default());
             out.push(entry(r[0].int(), text(&r[1]), action, what));
+        }
+    }
+    if wants("application") {
+        // Decided applications to join: who decided, and how (the person is
+        // in the sealed application, not here).
+        count(db, "SELECT count(*) FROM applications WHERE decided_at IS NOT NULL")?;
+        for r in db.query(
+            "SELECT a.decided_at, a.decided_by, a.status, u.name, a.member_id, a.reason FROM applications a
+             LEFT JOIN f_unions u ON u.id = a.union_id WHERE a.decided_at IS NOT NULL AND a.decided_at < $1
+             ORDER BY a.decided_at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let action = format!("application:{}", r[2].text().unwrap_or_default());
+            let what = format!("{} {}", r[3].text().unwrap_or_default(), r[4].text().unwrap_or_default());
+            out.push(AuditEntry { note: text(&r[5]), ..entry(r[0].int(), text(&r[1]), action, what) });
+        }
+    }
+    if wants("merchant") {
+        count(db, "SELECT count(*) FROM merchants")?;
+        count(db, "SELECT count(*) FROM merchants WHERE withdrawn_at IS NOT NULL")?;
+        for r in db.query(
+            "SELECT created_at, created_by, name, township FROM merchants WHERE created_at < $1 ORDER BY created_at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let what = format!("{} {}", r[2].text().unwrap_or_default(), r[3].text().unwrap_or_default());
+            out.push(entry(r[0].int(), text(&r[1]), "merchant:register".into(), what));
+        }
+        for r in db.query(
+            "SELECT withdrawn_at, withdrawn_by, name, township FROM merchants WHERE withdrawn_at IS NOT NULL AND withdrawn_at < $1
+             ORDER BY withdrawn_at DESC LIMIT $2",
+            &[before.into(), n.into()],
+        )? {
+            let what = format!("{} {}", r[2].text().unwrap_or_default(), r[3].text().unwrap_or_default());
+            out.push(entry(r[0].int(), text(&r[1]), "merchant:withdraw".into(), what));
         }
     }
     if wants("configure") {

@@ -27,7 +27,8 @@ pub fn schema() -> String {
         benefit TEXT NOT NULL,
         created_at BIGINT NOT NULL,
         created_by TEXT NOT NULL,
-        withdrawn_at BIGINT
+        withdrawn_at BIGINT,
+        withdrawn_by TEXT
     );
     CREATE TABLE merchant_counts (
         merchant_id TEXT NOT NULL,
@@ -181,13 +182,13 @@ pub fn list(
 
 /// Withdraws a merchant (its link stops working); its counts stay. The
 /// merchant's township, for the caller's check.
-pub fn withdraw(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &str) -> Result<RecordId, CountyError> {
+pub fn withdraw(db: &mut dyn Sql, ctx: &Ctx<'_>, id: &str, by: &str) -> Result<RecordId, CountyError> {
     let rows = db.query("SELECT township FROM merchants WHERE id = $1", &[id.into()])?;
     let township =
         RecordId::from(rows.first().ok_or(refused(crate::auth::MERCHANT_UNKNOWN))?[0].text().unwrap_or_default());
     db.execute(
-        "UPDATE merchants SET withdrawn_at = $1 WHERE id = $2 AND withdrawn_at IS NULL",
-        &[ctx.now_ms.into(), id.into()],
+        "UPDATE merchants SET withdrawn_at = $1, withdrawn_by = $2 WHERE id = $3 AND withdrawn_at IS NULL",
+        &[ctx.now_ms.into(), by.into(), id.into()],
     )?;
     Ok(township)
 }

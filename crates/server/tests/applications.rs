@@ -212,6 +212,14 @@ fn application_flow(backend: Backend) {
     assert_eq!(st, 200);
     assert!(waiting(&s, &tablet.token).is_empty());
 
+    // The audit log: each decision, by whom (the tablet), with a decline's reason.
+    let (_, log) =
+        s.answer(s.http.get(format!("{}/api/console/audit?kind=application", s.endpoint.base)).bearer_auth(&s.admin));
+    let entries = log["entries"].as_array().unwrap_or_else(|| panic!("{log}"));
+    let of = |action: &str| entries.iter().filter(|e| e["action"] == action && e["who"] == tablet.id.as_str()).count();
+    assert_eq!((of("application:confirmed"), of("application:declined")), (3, 1), "{log}");
+    assert!(entries.iter().any(|e| e["note"] == "电话联系不上本人"));
+
     // Nothing personal in the clear: the applications table holds sealed
     // bytes and keyed hashes only.
     let rows = s

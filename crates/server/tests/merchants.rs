@@ -96,6 +96,18 @@ fn merchants_are_registered_counted_and_withdrawn_within_their_townships() {
     assert_eq!((st, v["code"].as_str()), (404, Some("MERCHANT_UNKNOWN")));
     assert_eq!(report(&s, &token, serde_json::json!([{"day": day(0), "accepted": 1, "refused": 0}])).0, 404);
     assert_eq!(merchants(&s, &clerk)[0]["accepted"].as_i64(), Some(10));
+    // The audit log names who registered and who withdrew.
+    let (st, log) =
+        s.answer(s.http.get(format!("{}/api/console/audit?kind=merchant", s.endpoint.base)).bearer_auth(&s.admin));
+    assert_eq!(st, 200, "{log}");
+    let actions: Vec<(&str, &str)> = log["entries"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{log}"))
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["who"].as_str().unwrap_or("")))
+        .collect();
+    assert!(actions.contains(&("merchant:withdraw", "clerk")), "{actions:?}");
+    assert_eq!(actions.iter().filter(|(a, _)| *a == "merchant:register").count(), 2, "{actions:?}");
 }
 
 /// Wrong tokens are guesses: a source that keeps trying waits.

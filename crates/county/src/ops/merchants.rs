@@ -94,7 +94,7 @@ impl Operation for WithdrawMerchant {
     type Response = super::Nothing;
     const ALLOWED: Allowed = Allowed::Staff;
     fn run(cx: &mut Cx<'_>, req: MerchantId) -> Result<super::Nothing, CountyError> {
-        let township = merchants::withdraw(cx.db, &cx.ctx, &req.id)?;
+        let township = merchants::withdraw(cx.db, &cx.ctx, &req.id, cx.actor.name())?;
         if cx.actor.townships(Some(township.as_str())).is_none() {
             // Rolled back with the refusal: another township's merchant.
             return Err(CountyError::Denied(auth::MERCHANT_UNKNOWN));
