@@ -500,6 +500,17 @@ async function homeScreen() {
       )),
     ),
   );
+  // How many applications to join wait in the area (kept at the county:
+  // asked when online, the button stays as it is when not).
+  if (d.enrolled) {
+    call('applications').then((got) => {
+      const b = document.getElementById('home-applications');
+      if (b && mine === routeSeq && got.total) {
+        b.replaceChildren(t('applicationsButton'), ' ', h('span.count', String(got.total)));
+        b.classList.replace('secondary', 'primary');
+      }
+    }, () => {});
+  }
 }
 
 // ---- records: lists and search ------------------------------------------------

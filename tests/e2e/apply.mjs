@@ -91,6 +91,8 @@ try {
 
   // ---- the surveyor confirms, then issues the card ------------------------------
   await tablet.goto(app.url + "/#/home");
+  await tablet.waitForSelector("#home-applications .count");
+  check((await tablet.textContent("#home-applications .count")) === "1", "the home screen counts the waiting application");
   await tablet.click("#home-applications");
   await tablet.waitForSelector("li.application");
   const item = await tablet.$("li.application");
