@@ -31,6 +31,12 @@ const EDGE: &[&str] = &[
     "basemap_tile",
     "console_lib",
     "verify_page",
+    "apply_page",
+    "merchant_page",
+    "merchant_worker",
+    "merchant_verifier",
+    "merchant_manifest",
+    "merchant_icon",
     "not_found",
 ];
 
