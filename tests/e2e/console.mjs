@@ -135,6 +135,15 @@ try {
   await page.click("#ml-find");
   await page.waitForFunction((t) => Number(document.querySelector("#ml-count").dataset.total) < t, memberTotal);
   check((await page.$$eval("#ml-list tbody tr[data-member] td:first-child", (ns) => ns.map((n) => n.textContent))).every((n) => n === someone), `found by name: ${someone}`);
+  // A union's join-by-QR poster, made in the console: its form's address.
+  await go(page, "review/applications");
+  await page.waitForSelector("#ap-union option", { state: "attached" });
+  await page.click("#ap-poster");
+  await page.waitForSelector("#ap-poster-view svg");
+  const posterUrl = await page.textContent("#ap-poster-view .url");
+  check(/\/apply\/[0-9a-f]{32}-[0-9a-f]{12}$/.test(posterUrl), `a union's poster holds its form's address: ${posterUrl}`);
+  const form = await (await fetch(posterUrl.replace(/^https?:\/\/[^/]+/, base).replace("/apply/", "/api/apply/"))).json();
+  check(form.name === (await page.textContent("#ap-poster-view h2")), `the county's form names the poster's union: ${form.name}`);
   // The door-to-door census of the first township: counts, map, lists.
   await go(page, "township");
   await sub(page, "census");

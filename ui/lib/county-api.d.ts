@@ -697,7 +697,13 @@ export type TownshipQuery = { id: string, year: number | null, };
 
 export type TownshipTarget = { new_unions: number, new_members_per_union: number, };
 
+export type TownshipUnions = { township: string, };
+
 export type TrendAnswer = { year: number, months: Array<Month>, };
+
+export type UnionChoice = { id: RecordId, name: string, };
+
+export type UnionChoices = { items: Array<UnionChoice>, };
 
 export type Username = { username: string, };
 
@@ -800,6 +806,7 @@ export interface CountyOperations {
   Applications: { request: PageQuery; response: Items<Waiting> };
   DecideApplication: { request: DecideRequest; response: Decided };
   ApplicationPoster: { request: PosterRequest; response: Poster };
+  PosterUnions: { request: TownshipUnions; response: UnionChoices };
   ListMerchants: { request: Nothing; response: MerchantList };
   CreateMerchant: { request: NewMerchant; response: MerchantCreated };
   WithdrawMerchant: { request: MerchantId; response: Nothing };

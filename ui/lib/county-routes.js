@@ -51,6 +51,7 @@ export const routes = {
   Applications: ['GET', '/api/applications'],
   DecideApplication: ['POST', '/api/applications/{id}/decide'],
   ApplicationPoster: ['GET', '/api/applications/poster'],
+  PosterUnions: ['GET', '/api/applications/unions'],
   ListMerchants: ['GET', '/api/console/merchants'],
   CreateMerchant: ['POST', '/api/console/merchants'],
   WithdrawMerchant: ['POST', '/api/console/merchants/{id}/withdraw'],

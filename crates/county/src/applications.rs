@@ -581,3 +581,31 @@ fn merge(old: &mut Member, new: &Member, today: Date) {
         old.joined_on = today;
     }
 }
+
+/// A union to print a poster for.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
+pub struct UnionChoice {
+    pub id: RecordId,
+    pub name: String,
+}
+
+/// The live unions of a township (not dissolved by `today`), by name: the
+/// unions a poster may be printed for.
+pub fn unions_of(db: &mut dyn Sql, township: &RecordId, today: Date) -> Result<Vec<UnionChoice>, SyncError> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    Ok(db
+        .query(
+            "SELECT id, name, dissolved_on FROM f_unions WHERE township = $1 ORDER BY name, id",
+            &[township.as_str().into()],
+        )?
+        .into_iter()
+        .filter(|r| {
+            let dissolved_on = r[2].text().and_then(|t| Date::parse(t, &fmt).ok());
+            !registry::rules::dissolved(dissolved_on, today)
+        })
+        .map(|r| UnionChoice {
+            id: RecordId::from(r[0].text().unwrap_or_default()),
+            name: r[1].text().unwrap_or_default().to_owned(),
+        })
+        .collect())
+}

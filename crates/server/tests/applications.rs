@@ -93,6 +93,22 @@ fn application_flow(backend: Backend) {
     let (st, v) = s.answer(s.http.get(format!("{}/api/apply/{forged}", s.endpoint.base)));
     assert_eq!((st, v["code"].as_str()), (404, Some("APPLY_POSTER_UNKNOWN")));
 
+    // The console's picker: the live unions of the clerk's own townships.
+    let (st, v) = s.answer(
+        s.http
+            .get(format!("{}/api/applications/unions?township={}", s.endpoint.base, s.county.townships[0]))
+            .bearer_auth(&s.admin),
+    );
+    assert_eq!(st, 200, "{v}");
+    assert!(v["items"].as_array().unwrap().iter().any(|u| u["id"] == union.as_str()), "{v}");
+    s.state.db.tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(&s.county.townships[1]))).unwrap();
+    let (st, _) = s.answer(
+        s.http
+            .get(format!("{}/api/applications/unions?township={}", s.endpoint.base, s.county.townships[0]))
+            .bearer_auth(login(&s, "clerk", "battery staple")),
+    );
+    assert_eq!(st, 403, "another township's unions");
+
     // Planted mistakes, each told by its field and code.
     let person = fresh_id(101);
     let mut bad = form("王小二", &person);

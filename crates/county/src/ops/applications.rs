@@ -5,7 +5,7 @@
 use super::reviews::{Items, PageQuery};
 use super::{Cx, Guesses, Method, Operation};
 use crate::actor::Allowed;
-use crate::applications::{self, Applicant, Decided, Decision, PosterUnion, Standing, Waiting};
+use crate::applications::{self, Applicant, Decided, Decision, PosterUnion, Standing, UnionChoice, Waiting};
 use crate::error::CountyError;
 use registry::keys::CountySecret;
 use registry::model::RecordId;
@@ -178,5 +178,37 @@ impl Operation for ApplicationPoster {
         let url = format!("{}/apply/{segment}", cx.county.public_url.trim_end_matches('/'));
         let qr_svg = super::merchants::qr_svg(&url)?;
         Ok(Poster { union_name: info.name, township: info.township, url, qr_svg })
+    }
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct TownshipUnions {
+    pub township: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
+pub struct UnionChoices {
+    pub items: Vec<UnionChoice>,
+}
+
+/// `GET /api/applications/unions?township=`: the live unions of one of
+/// the clerk's townships, by name, to print a poster for (the console's
+/// picker).
+#[derive(Debug)]
+pub struct PosterUnions;
+
+impl Operation for PosterUnions {
+    const METHOD: Method = Method::Get;
+    const PATH: &str = "/api/applications/unions";
+    type Request = TownshipUnions;
+    type Response = UnionChoices;
+    const ALLOWED: Allowed = Allowed::Staff;
+    fn run(cx: &mut Cx<'_>, req: TownshipUnions) -> Result<UnionChoices, CountyError> {
+        if cx.actor.townships(Some(&req.township)).is_none() {
+            return Err(CountyError::Denied(crate::auth::FORBIDDEN));
+        }
+        Ok(UnionChoices {
+            items: applications::unions_of(cx.db, &RecordId::from(req.township.as_str()), cx.ctx.today)?,
+        })
     }
 }

@@ -191,6 +191,7 @@ pub fn each(v: &mut impl OperationVisitor) {
     v.visit::<applications::Applications>();
     v.visit::<applications::DecideApplication>();
     v.visit::<applications::ApplicationPoster>();
+    v.visit::<applications::PosterUnions>();
     v.visit::<merchants::ListMerchants>();
     v.visit::<merchants::CreateMerchant>();
     v.visit::<merchants::WithdrawMerchant>();
