@@ -41,8 +41,11 @@ function startProxy(target) {
   const t = new URL(target);
   const client = t.protocol === "https:" ? https : http;
   const sockets = new Set();
-  const stats = { forwarded: 0, refused: 0 };
+  const stats = { forwarded: 0, refused: 0, lostAnswers: 0, countReports: 0 };
   let cut = false;
+  // Answers to count reports to lose on their way back (the county took
+  // the report; the phone never hears so).
+  let lose = 0;
   const server = http.createServer((req, res) => {
     if (cut) {
       stats.refused += 1;
@@ -63,6 +66,14 @@ function startProxy(target) {
         rejectUnauthorized: false,
       },
       (upRes) => {
+        if (req.method === "POST" && req.url.endsWith("/counts")) stats.countReports += 1;
+        if (lose > 0 && req.method === "POST" && req.url.endsWith("/counts")) {
+          lose -= 1;
+          stats.lostAnswers += 1;
+          upRes.resume();
+          upRes.on("end", () => req.socket.destroy());
+          return;
+        }
         const out = {};
         for (const [k, v] of Object.entries(upRes.headers)) if (!HOP_BY_HOP.has(k)) out[k] = v;
         res.writeHead(upRes.statusCode, upRes.statusMessage, out);
@@ -95,6 +106,9 @@ function startProxy(target) {
         },
         restore() {
           cut = false;
+        },
+        loseCountAnswers(n) {
+          lose = n;
         },
         close() {
           for (const s of sockets) s.destroy();
@@ -290,8 +304,21 @@ try {
   check((await page.textContent("#today-accepted")) === "1" && (await page.textContent("#today-refused")) === "2", "today's counts on the page: 1 valid, 2 refused");
   check(!(await page.isHidden("#counts-pending")), "offline, the count waiting to be sent is shown");
 
-  // Online: the counts reach the server, once.
+  // Online: the counts reach the server, once, though the answer to the
+  // first report is lost on its way back (the page sends the same report
+  // again; the county counts it once).
+  proxy.loseCountAnswers(1);
   await network.restore();
+  await until("a report whose answer is lost", async () => proxy.stats.lostAnswers === 1);
+  const taken = await until("the county to take the report", async () => {
+    const c = await serverCounts();
+    return c && c.accepted === 1 && c.refused === 2 ? c : null;
+  }).catch((e) => String(e));
+  check(typeof taken === "object", `the county took the report whose answer was lost: ${JSON.stringify(taken)}`);
+  // The page sends the same report again (at once, or at 刷新名单).
+  await page.click("#refresh");
+  await until("the report sent again", async () => proxy.stats.countReports >= 2).catch(() => {});
+  check(proxy.stats.countReports >= 2, `the report was sent again after its answer was lost (${proxy.stats.countReports} reports)`);
   const counts = await until("the counts", async () => {
     const c = await serverCounts();
     return c && c.accepted === 1 && c.refused === 2 ? c : null;

@@ -179,7 +179,11 @@ export type ConflictItem = { id: RecordId, kind: string | null, township: string
 
 export type Counted = { ok: boolean, };
 
-export type CountsReport = { token: string, counts: Array<DayCount>, };
+export type CountsReport = { token: string, 
+/**
+ * The report's id, the same when it is sent again (counted once).
+ */
+batch: string | null, counts: Array<DayCount>, };
 
 export type CountyArea = { id: RecordId, name: string, };
 

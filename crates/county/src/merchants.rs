@@ -36,6 +36,12 @@ pub fn schema() -> String {
         accepted BIGINT NOT NULL,
         refused BIGINT NOT NULL,
         PRIMARY KEY (merchant_id, day)
+    );
+    CREATE TABLE merchant_batches (
+        merchant_id TEXT NOT NULL,
+        batch TEXT NOT NULL,
+        at BIGINT NOT NULL,
+        PRIMARY KEY (merchant_id, batch)
     );"
     .into()
 }
@@ -225,9 +231,35 @@ pub fn info(db: &mut dyn Sql, ctx: &Ctx<'_>, root_key: &[u8; 32], token: &str) -
 
 /// Adds a verifier's counts to its days. Days more than `DAYS_BACK` ago or
 /// after tomorrow, negative counts, or more than `MAX_PER_REPORT` in one
-/// report are refused whole (`MERCHANT_COUNTS`).
-pub fn add_counts(db: &mut dyn Sql, ctx: &Ctx<'_>, token: &str, counts: &[DayCount]) -> Result<(), CountyError> {
+/// report are refused whole (`MERCHANT_COUNTS`). A report names its
+/// `batch` (the verifier sends a batch again, unchanged, until it is
+/// answered): a batch already taken is answered again and counted once.
+pub fn add_counts(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    token: &str,
+    batch: Option<&str>,
+    counts: &[DayCount],
+) -> Result<(), CountyError> {
     let (id, ..) = by_token(db, ctx, token)?;
+    if let Some(batch) = batch {
+        if batch.is_empty() || batch.len() > 64 || !batch.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(refused(crate::auth::MERCHANT_COUNTS));
+        }
+        // Batches are kept as long as a report may name its days.
+        let kept_from = ctx.now_ms - 2 * DAYS_BACK * 86_400_000;
+        db.execute(
+            "DELETE FROM merchant_batches WHERE merchant_id = $1 AND at < $2",
+            &[id.as_str().into(), kept_from.into()],
+        )?;
+        let new = db.execute(
+            "INSERT INTO merchant_batches (merchant_id, batch, at) VALUES ($1, $2, $3) ON CONFLICT (merchant_id, batch) DO NOTHING",
+            &[id.as_str().into(), batch.into(), ctx.now_ms.into()],
+        )?;
+        if new == 0 {
+            return Ok(());
+        }
+    }
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     let mut total = 0i64;
     for c in counts {

@@ -29,7 +29,16 @@ fn day(offset: i64) -> String {
 
 #[test]
 fn merchants_are_registered_counted_and_withdrawn_within_their_townships() {
-    let s = start(Backend::Sqlite);
+    merchants_flow(Backend::Sqlite);
+}
+
+#[test]
+fn merchants_on_postgresql() {
+    merchants_flow(Backend::Postgres);
+}
+
+fn merchants_flow(backend: Backend) {
+    let s = start(backend);
     let (mine, theirs) = (&s.county.townships[0], &s.county.townships[1]);
     s.state.db.tx(|db| auth::set_user_townships(db, "clerk", std::slice::from_ref(mine))).unwrap();
     let clerk = login(&s, "clerk", "battery staple");
@@ -76,9 +85,16 @@ fn merchants_are_registered_counted_and_withdrawn_within_their_townships() {
         let (st, v) = report(&s, &token, bad.clone());
         assert_eq!((st, v["code"].as_str()), (422, Some("MERCHANT_COUNTS")), "{bad}");
     }
+    // A report sent again after its answer was lost counts once.
+    let again = serde_json::json!({"batch": "5f1c0a", "counts": [{"day": day(0), "accepted": 1, "refused": 0}]});
+    for _ in 0..3 {
+        assert_eq!(s.post_json(&format!("/api/merchants/{token}/counts"), None, &again).0, 200);
+    }
+    let bad_batch = serde_json::json!({"batch": "a b", "counts": [{"day": day(0), "accepted": 1, "refused": 0}]});
+    assert_eq!(s.post_json(&format!("/api/merchants/{token}/counts"), None, &bad_batch).0, 422);
     let m = &merchants(&s, &clerk)[0];
-    assert_eq!((m["accepted"].as_i64(), m["refused"].as_i64()), (Some(10), Some(3)));
-    assert_eq!(m["counts"][0], serde_json::json!({"day": day(0), "accepted": 5, "refused": 1}));
+    assert_eq!((m["accepted"].as_i64(), m["refused"].as_i64()), (Some(11), Some(3)));
+    assert_eq!(m["counts"][0], serde_json::json!({"day": day(0), "accepted": 6, "refused": 1}));
 
     // Withdrawn by the clerk: the link is dead, the counts stay. Another
     // township's merchant cannot be withdrawn by them.
@@ -95,7 +111,7 @@ fn merchants_are_registered_counted_and_withdrawn_within_their_townships() {
     let (st, v) = s.answer(s.http.get(format!("{}/api/merchants/{token}/info", s.endpoint.base)));
     assert_eq!((st, v["code"].as_str()), (404, Some("MERCHANT_UNKNOWN")));
     assert_eq!(report(&s, &token, serde_json::json!([{"day": day(0), "accepted": 1, "refused": 0}])).0, 404);
-    assert_eq!(merchants(&s, &clerk)[0]["accepted"].as_i64(), Some(10));
+    assert_eq!(merchants(&s, &clerk)[0]["accepted"].as_i64(), Some(11));
     // The audit log names who registered and who withdrew.
     let (st, log) =
         s.answer(s.http.get(format!("{}/api/console/audit?kind=merchant", s.endpoint.base)).bearer_auth(&s.admin));

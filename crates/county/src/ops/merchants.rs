@@ -128,6 +128,9 @@ impl Operation for MerchantInfo {
 #[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct CountsReport {
     pub token: String,
+    /// The report's id, the same when it is sent again (counted once).
+    #[serde(default)]
+    pub batch: Option<String>,
     pub counts: Vec<DayCount>,
 }
 
@@ -150,7 +153,7 @@ impl Operation for MerchantCounts {
     const ALLOWED: Allowed = Allowed::Anyone;
     const GUESSES: Guesses = Guesses::Reference;
     fn run(cx: &mut Cx<'_>, req: CountsReport) -> Result<Counted, CountyError> {
-        merchants::add_counts(cx.db, &cx.ctx, &req.token, &req.counts)?;
+        merchants::add_counts(cx.db, &cx.ctx, &req.token, req.batch.as_deref(), &req.counts)?;
         Ok(Counted { ok: true })
     }
 }
