@@ -1160,6 +1160,18 @@ async function recordScreen(id) {
     );
     fixes.CHAIR_VACANT = h('a.button.primary#add-chair', { href: `#/new/cadre?${prefill}&role=chair` }, t('addChair'));
     if (appState.device && appState.device.enrolled) actions.append(h('a.button.secondary#union-poster', { href: `#/poster/${id}` }, t('posterButton')));
+    const figures = await call('union_figures', { union: id });
+    if (figures) {
+      extra.append(h('section.card#union-figures',
+        h('h3', t('unionFigures')),
+        h('p',
+          h('span.count-chip', `${t('activeMembersShort')} ${figures.active_members}`), ' ',
+          h('span.count-chip', { dataset: { col: 'membership' } }, `${t('membershipRate')} ${pct(figures.membership)}`), ' ',
+          h('span.count-chip', { dataset: { col: 'cards' } }, `${t('cardRate')} ${pct(figures.carded)}`), ' ',
+          figures.carded.denominator > figures.carded.numerator
+            ? h('span.count-chip.bad', t('uncardedMembers', figures.carded.denominator - figures.carded.numerator)) : null),
+        h('p.muted', t('unionFiguresHelp'))));
+    }
     for (const [k, title] of [['member', 'members'], ['cadre', 'cadres'], ['entity', 'coveredEntities']]) {
       extra.append(h('section.card', { dataset: { list: k } }, h('h3', t(title), ' ', h('span.count', String(lists[k].length))), h('ul.rows', lists[k].map(rowNode))));
     }

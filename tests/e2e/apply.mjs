@@ -46,6 +46,8 @@ try {
   await tablet.click("a.row");
   await tablet.waitForSelector('article.record[data-kind="union"]');
   const unionName = (await tablet.textContent("article.record h2")).replace(/\s*工会$|\s+\S+$/, "");
+  await tablet.waitForSelector('#union-figures [data-col="cards"]');
+  check((await tablet.textContent("#union-figures")).includes("发证率"), "the union's page shows its 入会率 and 发证率");
   await tablet.click("#union-poster");
   await tablet.waitForSelector("#poster .qr svg");
   const url = (await tablet.textContent("#poster .url")).trim();

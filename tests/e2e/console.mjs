@@ -67,6 +67,8 @@ try {
   await page.click(`#townships a[data-open="${first.id}"]`);
   await page.waitForSelector("#township-detail:not([hidden]) #td-grids tbody tr[data-grid]");
   check((await page.textContent("#td-title")) === first.name, "the township's detail opens");
+  const unionRows = await page.$$eval("#td-unions tbody tr[data-union]", (ns) => ns.map((n) => [n.querySelector('[data-col="membership"]').textContent, n.querySelector('[data-col="cards"]').textContent]));
+  check(unionRows.length > 0 && unionRows.some(([m, c]) => m.endsWith("%") && c.endsWith("%")), `each union's 入会率 and 发证率 (${unionRows.length} unions)`);
   check(page.url().endsWith(`#/township/${first.id}`), "at its own address");
   check(await page.isHidden("#goals"), "the overview is left: one view at a time");
   // The back button returns to the overview; the address opens the township again.

@@ -660,7 +660,12 @@ export type ThreeClears = { private_enterprises: Array<ClearsLine>, with_union: 
 
 export type ThreeClearsAnswer = { area: RecordId, name: string, level: AreaLevel, report: ThreeClears, };
 
-export type TownshipDetail = { township: RecordId, grids: Array<TownshipProgress>, surveyors: Array<Surveyor>, trend: Array<Month>, };
+export type TownshipDetail = { township: RecordId, grids: Array<TownshipProgress>, 
+/**
+ * Its live unions, each with the figures of what it covers and its
+ * members (a union's 入会率 and 发证率).
+ */
+unions: Array<TownshipProgress>, surveyors: Array<Surveyor>, trend: Array<Month>, };
 
 export type TownshipKind = "town" | "rural_township" | "urban_office" | "development_zone";
 

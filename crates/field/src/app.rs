@@ -157,6 +157,16 @@ impl App {
                 let today = self.today();
                 self.with_store(|s| to_json(s.worklist(today, a.limit.unwrap_or(200).clamp(1, 2000))?))
             }
+            "union_figures" => {
+                // A union's 入会率 and 发证率 from what this device holds.
+                let a: PosterArgs = args(a)?;
+                let today = self.today();
+                self.with_store(|s| {
+                    let config = s.campaign(today.year())?;
+                    let report = s.progress_by_union(&config, today)?;
+                    to_json(report.townships.into_iter().find(|u| u.id == a.union))
+                })
+            }
             "areas" => self.with_store(|s| to_json(s.areas()?)),
             "attach_photo" => self.attach_photo(args(a)?),
             "photo" => self.photo(args(a)?),

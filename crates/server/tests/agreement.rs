@@ -112,6 +112,7 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
         })
         .unwrap();
     let admin = console_progress(&s, &s.admin);
+    let mut unions_with_figures = 0;
     for (i, township) in c.townships.iter().enumerate() {
         // The township's tablet.
         let grant = serde_json::json!({"person": format!("员{i}"), "role": "township_staff", "townships": [township]});
@@ -148,6 +149,38 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
         assert_eq!(sorted_ids(&w.uncovered), uncovered, "{name}: uncovered");
         let carded = row(&admin, township).tally.carded;
         assert!(carded.numerator > 0 && carded.numerator < carded.denominator, "{name}: 发证率 {carded:?}");
+        // Each union's 入会率 and 发证率: the tablet's are the console's for
+        // every union whose covered entities and members all lie in the
+        // township (the tablet holds no more of a union that reaches beyond).
+        let (st, detail) = s.answer(
+            s.http.get(format!("{}/api/console/township?id={township}", s.endpoint.base)).bearer_auth(&s.admin),
+        );
+        assert_eq!(st, 200, "{detail}");
+        let console_unions: Vec<TownshipProgress> = serde_json::from_value(detail["unions"].clone()).unwrap();
+        let tablet_unions = tablet.store.progress_by_union(&config, today).unwrap();
+        let within = |u: &RecordId| {
+            c.records.iter().all(|(_, r)| match r {
+                Record::Entity(e) if e.union_id.as_ref() == Some(u) => &e.place.township == township,
+                Record::Member(m) if &m.union_id == u => &m.place.township == township,
+                _ => true,
+            })
+        };
+        let mut compared = 0;
+        for cu in &console_unions {
+            if !within(&cu.id) {
+                continue;
+            }
+            let tu = row(&tablet_unions, &cu.id);
+            assert_eq!(
+                (tu.tally.membership, tu.tally.carded),
+                (cu.tally.membership, cu.tally.carded),
+                "{name}: union {}",
+                cu.name
+            );
+            compared += 1;
+            unions_with_figures += usize::from(cu.tally.membership.denominator > 0 && cu.tally.carded.denominator > 0);
+        }
+        assert!(compared > 0 || console_unions.is_empty(), "{name}: no union to compare");
         // A grid's tablet, for its grid: its township row is the console's
         // row of that grid.
         if let Some(grid) = c.grids_in(township).first() {
@@ -171,6 +204,7 @@ fn figures_agree(backend: Backend, seed: u64, members: u64) {
             assert_eq!(sorted_ids(&w.uncovered), uncovered, "{name}: grid {grid}: uncovered");
         }
     }
+    assert!(unions_with_figures > 0, "unions with members and covered workers were compared");
 }
 
 #[test]

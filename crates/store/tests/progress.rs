@@ -3,7 +3,7 @@
 
 use crate::util::*;
 use registry::model::*;
-use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, UnionFacts};
+use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuilder, Rate, UnionFacts};
 use registry::rules;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -325,4 +325,60 @@ fn the_worklists_uncarded_unions_agree_with_the_registry() {
     s.set_revoked_cards(more.iter().map(String::as_str)).unwrap();
     *expected.entry(union).or_default() += 1;
     assert_eq!(got(&s), expected);
+}
+
+/// Each union's figures from the projections (`Store::progress_by_union`)
+/// equal the registry's over the records grouped by union: the entities it
+/// covers today (a dissolved union covers none), itself, its members.
+#[test]
+fn each_unions_figures_from_projections_match_the_registry() {
+    let config = synth::SynthConfig { seed: 17, members: 2_500, today: TODAY, year: 2026 };
+    let mut records = Vec::new();
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
+    let mut s = memory_store(1);
+    s.insert_many(records.clone(), TODAY).unwrap();
+    let campaign = CampaignConfig::default_for(2026);
+    let from_store = s.progress_by_union(&campaign, TODAY).unwrap();
+    let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
+        records.iter().filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None }).collect();
+    let mut b = ProgressBuilder::new(campaign);
+    let mut live: Vec<(&RecordId, &GrassrootsUnion)> =
+        unions.iter().filter(|(_, u)| !rules::dissolved(u.dissolved_on, TODAY)).map(|(id, u)| (*id, *u)).collect();
+    live.sort_by(|a, b| (&a.1.name, a.0).cmp(&(&b.1.name, b.0)));
+    for (id, u) in &live {
+        b.add_township((*id).clone(), u.name.clone(), TownshipKind::Town);
+    }
+    for (_, r) in &records {
+        match r {
+            Record::Entity(e) => {
+                let standing = e.union_id.as_ref().and_then(|u| unions.get(u)).map(|u| rules::UnionStanding::from(*u));
+                let covered_by = rules::covering(standing, TODAY);
+                if let (Some(_), Some(u)) = (covered_by, &e.union_id) {
+                    b.add_entity(&EntityFacts {
+                        township: u.clone(),
+                        workers: e.workers,
+                        closed: e.closed,
+                        covered_by,
+                        private: rules::private_enterprise(e),
+                    });
+                }
+            }
+            Record::Member(m) => {
+                let serial = rules::card_serial(m.card_number.as_deref());
+                b.add_member(&MemberFacts {
+                    township: m.union_id.clone(),
+                    joined_on: m.joined_on,
+                    active: m.is_active(TODAY),
+                    carded: rules::card_valid(serial.as_deref(), m.card_expires, false, TODAY),
+                });
+            }
+            _ => {}
+        }
+    }
+    let expected = b.finish(TODAY);
+    let rates = |r: &registry::progress::ProgressReport| -> Vec<(RecordId, Rate, Rate, u64)> {
+        r.townships.iter().map(|t| (t.id.clone(), t.tally.membership, t.tally.carded, t.tally.entities)).collect()
+    };
+    assert_eq!(rates(&from_store), rates(&expected));
+    assert!(from_store.townships.iter().filter(|u| u.tally.membership.denominator > 0).count() > 3);
 }

@@ -719,12 +719,17 @@ enum Group<'a> {
     Township(&'a Townships),
     /// The grids of one township; records with no grid go to the group "".
     Grid(&'a RecordId),
+    /// Each union: the entities it covers (wherever they are), itself, its
+    /// members. Only the groups registered with the builder are reported.
+    Union,
 }
 
 impl Group<'_> {
-    /// The group a row with this township and grid belongs to, if any.
-    fn of(&self, township: &Val, grid: &Val) -> Option<RecordId> {
+    /// The group a row with this township, grid and union (an entity's
+    /// covering union, a union's own id, a member's union) belongs to.
+    fn of(&self, township: &Val, grid: &Val, union: Option<&str>) -> Option<RecordId> {
         match self {
+            Group::Union => union.map(RecordId::from),
             Group::Township(ts) => {
                 let t = RecordId::from(township.text().unwrap_or_default());
                 ts.keeps(&t).then_some(t)
@@ -745,20 +750,21 @@ fn add_facts(
 ) -> Result<(), SyncError> {
     paged(
         db,
-        "SELECT e.id, e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on
+        "SELECT e.id, e.township, e.grid, e.workers, e.closed, u.kind, e.private_enterprise, u.dissolved_on, u.id
          FROM f_entities e LEFT JOIN f_unions u ON u.id = e.union_id WHERE e.id > $1 ORDER BY e.id LIMIT $2",
         &[],
         &mut |r| {
-            if let Some(g) = group.of(&r[1], &r[2]) {
-                let union = r[5]
-                    .text()
-                    .and_then(UnionKind::from_key)
-                    .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[7]) });
+            let union = r[5]
+                .text()
+                .and_then(UnionKind::from_key)
+                .map(|kind| UnionStanding { kind, dissolved_on: date_of(&r[7]) });
+            let covered_by = rules::covering(union, today);
+            if let Some(g) = group.of(&r[1], &r[2], covered_by.and(r[8].text())) {
                 b.add_entity(&EntityFacts {
                     township: g,
                     workers: r[3].int(),
                     closed: r[4].int() != 0,
-                    covered_by: rules::covering(union, today),
+                    covered_by,
                     private: r[6].int() != 0,
                 });
             }
@@ -776,7 +782,7 @@ fn add_facts(
          FROM f_unions u WHERE u.id > $2 ORDER BY u.id LIMIT $3",
         &[today_text.as_str().into()],
         &mut |r| {
-            let Some(g) = group.of(&r[1], &r[2]) else { return };
+            let Some(g) = group.of(&r[1], &r[2], r[0].text()) else { return };
             b.add_union(&UnionFacts {
                 township: g,
                 kind: r[3].text().and_then(UnionKind::from_key).unwrap_or(UnionKind::SingleUnit),
@@ -790,12 +796,12 @@ fn add_facts(
     )?;
     paged(
         db,
-        "SELECT id, township, grid, joined_on, left_on, card_serial, card_expires FROM f_members
+        "SELECT id, township, grid, joined_on, left_on, card_serial, card_expires, union_id FROM f_members
          WHERE id > $1 ORDER BY id LIMIT $2",
         &[],
         &mut |r| {
             let Some(joined_on) = date_of(&r[3]) else { return };
-            if let Some(g) = group.of(&r[1], &r[2]) {
+            if let Some(g) = group.of(&r[1], &r[2], r[7].text()) {
                 let left = date_of(&r[4]);
                 let serial = r[5].text();
                 let revoked = serial.is_some_and(|s| revoked.contains(s));
@@ -874,6 +880,40 @@ pub fn by_grid(
     b.add_township(RecordId::default(), "（未分网格）".into(), TownshipKind::Town);
     add_facts(db, &mut b, today, Group::Grid(township), revoked)?;
     Ok(b.finish(today))
+}
+
+/// The live unions of one township, each with the figures of the entities
+/// it covers (wherever they lie), itself and its members: a union's
+/// 入会率 (its active members ÷ its covered entities' workers) and 发证率.
+/// The registry's tallies, grouped by union; no targets.
+pub fn by_union(
+    db: &mut dyn Sql,
+    config: &CampaignConfig,
+    today: Date,
+    township: &RecordId,
+    revoked: &Revoked,
+) -> Result<ProgressReport, SyncError> {
+    let mut b = ProgressBuilder::new(config.clone());
+    let rows = db.query(
+        "SELECT id, name, dissolved_on FROM f_unions WHERE township = $1 ORDER BY name, id",
+        &[township.as_str().into()],
+    )?;
+    for r in rows {
+        if !rules::dissolved(date_of(&r[2]), today) {
+            b.add_township(
+                RecordId::from(r[0].text().unwrap_or_default()),
+                r[1].text().unwrap_or_default().to_owned(),
+                TownshipKind::Town,
+            );
+        }
+    }
+    add_facts(db, &mut b, today, Group::Union, revoked)?;
+    let mut report = b.finish(today);
+    for u in &mut report.townships {
+        u.tally.target_new_unions = 0;
+        u.tally.target_new_members = 0;
+    }
+    Ok(report)
 }
 
 /// New unions (by founding date) and new members (by joining date) month by

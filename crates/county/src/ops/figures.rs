@@ -105,6 +105,9 @@ pub struct Surveyor {
 pub struct TownshipDetail {
     pub township: RecordId,
     pub grids: Vec<registry::progress::TownshipProgress>,
+    /// Its live unions, each with the figures of what it covers and its
+    /// members (a union's 入会率 and 发证率).
+    pub unions: Vec<registry::progress::TownshipProgress>,
     pub surveyors: Vec<Surveyor>,
     pub trend: Vec<Month>,
 }
@@ -144,7 +147,8 @@ impl Operation for Township {
             surveyors.push(Surveyor { person, grids: names, tally });
         }
         let trend = facts::monthly(cx.db, year, &only)?;
-        Ok(TownshipDetail { township, grids: grids.townships, surveyors, trend })
+        let unions = facts::by_union(cx.db, &config, cx.ctx.today, &township, &revoked)?.townships;
+        Ok(TownshipDetail { township, grids: grids.townships, unions, surveyors, trend })
     }
 }
 
