@@ -81,6 +81,11 @@ fn refused(code: registry::message::Code) -> CountyError {
     CountyError::Denied(code)
 }
 
+/// A form with mistakes: `APPLY_INVALID` with each field's issue.
+fn invalid(issues: Vec<Issue>) -> CountyError {
+    CountyError::Invalid { code: INVALID.code, message: Message::new(INVALID.zh, INVALID.en), issues }
+}
+
 /// The poster path segment of a union (`CountySecret::poster`).
 pub fn poster(secret: &CountySecret, union: &RecordId) -> String {
     secret.poster(union)
@@ -277,11 +282,7 @@ pub fn submit(
 ) -> Result<Reference, CountyError> {
     let union_id = poster_union(secret, segment).ok_or(refused(POSTER_UNKNOWN))?;
     let union = live_union(db, ctx, &union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
-    let m = member_of(a, &union_id, &union, ctx.today).map_err(|issues| CountyError::Invalid {
-        code: INVALID.code,
-        message: Message::new(INVALID.zh, INVALID.en),
-        issues,
-    })?;
+    let m = member_of(a, &union_id, &union, ctx.today).map_err(invalid)?;
     let waiting = db.query(
         "SELECT count(*) FROM applications WHERE union_id = $1 AND status = 'pending'",
         &[union_id.as_str().into()],
@@ -537,11 +538,7 @@ pub fn decide(
             let a = open(ctx, id, &r[4])?;
             let union_id = RecordId::from(r[0].text().unwrap_or_default());
             let union = live_union(db, ctx, &union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
-            let m = member_of(&a, &union_id, &union, ctx.today).map_err(|issues| CountyError::Invalid {
-                code: INVALID.code,
-                message: Message::new(INVALID.zh, INVALID.en),
-                issues,
-            })?;
+            let m = member_of(&a, &union_id, &union, ctx.today).map_err(invalid)?;
             let member_id = secret.record_id(&format!("member:{}", m.resident_id));
             let merged = sync::server::record(db, ctx, &member_id)?.is_some();
             if merged {

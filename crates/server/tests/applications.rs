@@ -141,15 +141,7 @@ fn application_flow(backend: Backend) {
     assert_ne!(second, reference);
 
     // No oracle: a registered member's ID number is answered as anyone's.
-    let registered = s
-        .county
-        .records
-        .iter()
-        .find_map(|(_, r)| match r {
-            Record::Member(m) if m.left_on.is_none() => Some(m.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let registered = s.county.active_member();
     let (st, v) = apply(&s, &seg, &form(&registered.name, &registered.resident_id));
     assert_eq!(st, 200, "{v}");
     assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["reference"], "{v}");

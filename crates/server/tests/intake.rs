@@ -142,15 +142,7 @@ fn a_countys_own_member_ledger_reads_and_its_bad_rows_are_refused_one_by_one() {
                 _ => None,
             })
             .unwrap();
-        let existing = s
-            .county
-            .records
-            .iter()
-            .find_map(|(_, r)| match r {
-                Record::Member(m) if m.left_on.is_none() => Some(m.clone()),
-                _ => None,
-            })
-            .unwrap();
+        let existing = s.county.active_member();
         let existing_union = s
             .county
             .records

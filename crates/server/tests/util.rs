@@ -41,6 +41,17 @@ pub fn small_county(seed: u64) -> County {
 }
 
 impl County {
+    /// A member of the county who has not left (the first in its records).
+    pub fn active_member(&self) -> Member {
+        self.records
+            .iter()
+            .find_map(|(_, r)| match r {
+                Record::Member(m) if m.left_on.is_none() => Some(m.clone()),
+                _ => None,
+            })
+            .expect("the county has an active member")
+    }
+
     /// The grids of a township holding members, busiest first.
     pub fn grids_in(&self, township: &RecordId) -> Vec<RecordId> {
         let mut count: BTreeMap<RecordId, usize> = BTreeMap::new();

@@ -7,22 +7,32 @@ use registry::progress::{CampaignConfig, EntityFacts, MemberFacts, ProgressBuild
 use registry::rules;
 use std::collections::{BTreeMap, BTreeSet};
 
-#[test]
-fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
-    let secret = secret();
-    let config = synth::SynthConfig { seed: 7, members: 3_000, today: TODAY, year: 2026 };
+/// A synthetic county (`seed`, `members`) and a store holding all of it.
+fn synthetic_county(seed: u64, members: u64) -> (Vec<(RecordId, Record)>, store::Store) {
+    let config = synth::SynthConfig { seed, members, today: TODAY, year: 2026 };
     let mut records = Vec::new();
-    synth::generate(&config, &secret, |id, r| records.push((id, r)));
+    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
     let mut s = memory_store(1);
     s.insert_many(records.clone(), TODAY).unwrap();
-    // The county revoked every eleventh card of this system (as the kept
-    // revocation list says).
-    let serials: Vec<String> = records
+    (records, s)
+}
+
+/// The serials of the cards this system issued to the county's members.
+fn our_card_serials(records: &[(RecordId, Record)]) -> Vec<String> {
+    records
         .iter()
         .filter_map(
             |(_, r)| if let Record::Member(m) = r { rules::card_serial(m.card_number.as_deref()) } else { None },
         )
-        .collect();
+        .collect()
+}
+
+#[test]
+fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
+    let (records, mut s) = synthetic_county(7, 3_000);
+    // The county revoked every eleventh card of this system (as the kept
+    // revocation list says).
+    let serials = our_card_serials(&records);
     let revoked: BTreeSet<String> = serials.iter().step_by(11).cloned().collect();
     s.set_revoked_cards(revoked.iter().map(String::as_str)).unwrap();
     let campaign = CampaignConfig::default_for(2026);
@@ -104,11 +114,7 @@ fn progress_from_projections_matches_the_registry_on_a_synthetic_county() {
 
 #[test]
 fn three_clears_of_a_township_and_a_community_match_the_registry() {
-    let config = synth::SynthConfig { seed: 11, members: 2_000, today: TODAY, year: 2026 };
-    let mut records = Vec::new();
-    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
-    let mut s = memory_store(1);
-    s.insert_many(records.clone(), TODAY).unwrap();
+    let (records, s) = synthetic_county(11, 2_000);
     let township = records
         .iter()
         .find_map(|(id, r)| matches!(r, Record::Area(a) if a.level == AreaLevel::Township).then(|| id.clone()))
@@ -157,11 +163,7 @@ fn three_clears_of_a_township_and_a_community_match_the_registry() {
 /// dissolved this year and federations covering other townships' entities.
 #[test]
 fn the_worklists_union_lists_agree_with_the_registry() {
-    let config = synth::SynthConfig { seed: 5, members: 4_000, today: TODAY, year: 2026 };
-    let mut records = Vec::new();
-    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
-    let mut s = memory_store(1);
-    s.insert_many(records.clone(), TODAY).unwrap();
+    let (records, s) = synthetic_county(5, 4_000);
     let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
         records.iter().filter_map(|(id, r)| if let Record::Union(u) = r { Some((id, u)) } else { None }).collect();
     let dissolved = unions.values().filter(|u| rules::dissolved(u.dissolved_on, TODAY)).count();
@@ -203,11 +205,7 @@ fn the_worklists_union_lists_agree_with_the_registry() {
 /// visited and visit again (`rules::census_status`) for open entities.
 #[test]
 fn the_worklists_union_and_census_lists_agree_with_the_registry() {
-    let config = synth::SynthConfig { seed: 9, members: 3_000, today: TODAY, year: 2026 };
-    let mut records = Vec::new();
-    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
-    let mut s = memory_store(1);
-    s.insert_many(records.clone(), TODAY).unwrap();
+    let (records, s) = synthetic_county(9, 3_000);
     let cadres: Vec<&Cadre> =
         records.iter().filter_map(|(_, r)| if let Record::Cadre(c) = r { Some(c) } else { None }).collect();
     let (mut vacant, mut liuyou, mut not_visited, mut visit_again) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -267,17 +265,8 @@ fn the_worklists_union_and_census_lists_agree_with_the_registry() {
 /// documents (the columns' mark is gone, the list unchanged).
 #[test]
 fn the_worklists_uncarded_unions_agree_with_the_registry() {
-    let config = synth::SynthConfig { seed: 13, members: 3_000, today: TODAY, year: 2026 };
-    let mut records = Vec::new();
-    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
-    let mut s = memory_store(1);
-    s.insert_many(records.clone(), TODAY).unwrap();
-    let serials: Vec<String> = records
-        .iter()
-        .filter_map(
-            |(_, r)| if let Record::Member(m) = r { rules::card_serial(m.card_number.as_deref()) } else { None },
-        )
-        .collect();
+    let (records, mut s) = synthetic_county(13, 3_000);
+    let serials = our_card_serials(&records);
     let revoked: BTreeSet<String> = serials.iter().skip(3).step_by(7).cloned().collect();
     // Upper case in, as a list might carry it: the store keeps lower case.
     let upper: Vec<String> = revoked.iter().map(|s| s.to_ascii_uppercase()).collect();
@@ -332,11 +321,7 @@ fn the_worklists_uncarded_unions_agree_with_the_registry() {
 /// covers today (a dissolved union covers none), itself, its members.
 #[test]
 fn each_unions_figures_from_projections_match_the_registry() {
-    let config = synth::SynthConfig { seed: 17, members: 2_500, today: TODAY, year: 2026 };
-    let mut records = Vec::new();
-    synth::generate(&config, &secret(), |id, r| records.push((id, r)));
-    let mut s = memory_store(1);
-    s.insert_many(records.clone(), TODAY).unwrap();
+    let (records, s) = synthetic_county(17, 2_500);
     let campaign = CampaignConfig::default_for(2026);
     let from_store = s.progress_by_union(&campaign, TODAY).unwrap();
     let unions: BTreeMap<&RecordId, &GrassrootsUnion> =
