@@ -414,6 +414,13 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     ));
     let merchant_token = merchant["token"].as_str().unwrap_or_else(|| panic!("{merchant}")).to_owned();
     merchant_check(&base, &merchant_token, &admin, &card, std::str::from_utf8(&altered).unwrap(), &serial);
+    // Installed, the verifier starts at its own link (a home-screen app that
+    // keeps no browser storage still knows its merchant); a malformed token
+    // gets no manifest.
+    let manifest = http(&base, "GET", &format!("/m/{merchant_token}/manifest.webmanifest"), None, "");
+    assert!(manifest.contains(&format!(r#""start_url": "/m/{merchant_token}""#)), "{manifest}");
+    assert!(http(&base, "GET", "/m/../manifest.webmanifest", None, "").starts_with("HTTP/1.1 404"));
+    assert!(http(&base, "GET", "/m/ABCDEF/manifest.webmanifest", None, "").starts_with("HTTP/1.1 404"));
     let revoke = serde_json::json!({"serial": serial, "reason": "遗失补办"}).to_string();
     let answer = http(&base, "POST", "/api/cards/revoke", Some(&admin), &revoke);
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
@@ -455,6 +462,9 @@ fn a_county_serves_enrols_syncs_revokes_and_stops_cleanly() {
     assert!(digit_runs(&log, 11).is_empty(), "digits in the log: {:?}", digit_runs(&log, 11));
     assert!(!log.contains(&password));
     assert!(!log.contains("sjd_"), "a device token in the log");
+    // A poster's segment and a merchant's token are logged as `:id` too.
+    assert!(log.contains("/api/apply/:id") && log.contains("/m/:id"), "poster and verifier paths logged: {log}");
+    assert!(!log.contains(&merchant_token), "a merchant's token in the log");
 
     // A config file with a misspelt key is refused, with its name.
     let config = dir.path().join("sanjian.toml");

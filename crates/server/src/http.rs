@@ -104,6 +104,7 @@ pub fn router(state: Arc<AppState>) -> axum::Router {
         .route("/m/manifest.webmanifest", get(merchant_manifest))
         .route("/m/icon.svg", get(merchant_icon))
         .route("/m/{token}", get(merchant_page))
+        .route("/m/{token}/manifest.webmanifest", get(merchant_token_manifest))
         .route("/console", get(console_page))
         .route("/console/map.js", get(console_map_js))
         .route("/console/vendor/chart.js", get(console_chart_js))
@@ -165,13 +166,13 @@ async fn source(State(st): State<Arc<AppState>>, mut req: Request, next: axum::m
 /// or record contents.
 async fn log(req: Request, next: axum::middleware::Next) -> Response {
     let method = req.method().clone();
-    // Ids and hashes in paths are logged as `:id`: a log says what was
-    // done, not to which record.
+    // Ids, hashes and tokens in paths (a poster's `<union id>-<tag>` too)
+    // are logged as `:id`: a log says what was done, not to which record.
     let path = req
         .uri()
         .path()
         .split('/')
-        .map(|seg| if seg.len() >= 16 && seg.bytes().all(|b| b.is_ascii_hexdigit()) { ":id" } else { seg })
+        .map(|seg| if seg.len() >= 16 && seg.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-') { ":id" } else { seg })
         .collect::<Vec<_>>()
         .join("/");
     let started = std::time::Instant::now();
@@ -641,6 +642,16 @@ async fn merchant_verifier() -> Response {
 
 async fn merchant_manifest() -> Response {
     merchant_file("application/manifest+json", include_str!("merchant/manifest.webmanifest"))
+}
+
+/// The manifest of one merchant's verifier: it starts at the merchant's link.
+async fn merchant_token_manifest(Path(token): Path<String>) -> Response {
+    if token.len() != 32 || !token.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        return ApiError::from(auth::NOT_FOUND).into_response();
+    }
+    let body = include_str!("merchant/manifest.webmanifest")
+        .replace(r#""start_url": "/m/""#, &format!(r#""start_url": "/m/{token}""#));
+    ([(header::CONTENT_TYPE, "application/manifest+json"), (header::CACHE_CONTROL, "no-cache")], body).into_response()
 }
 
 async fn merchant_icon() -> Response {

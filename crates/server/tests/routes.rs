@@ -36,6 +36,7 @@ const EDGE: &[&str] = &[
     "merchant_worker",
     "merchant_verifier",
     "merchant_manifest",
+    "merchant_token_manifest",
     "merchant_icon",
     "not_found",
 ];
