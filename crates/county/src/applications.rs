@@ -86,16 +86,6 @@ fn invalid(issues: Vec<Issue>) -> CountyError {
     CountyError::Invalid { code: INVALID.code, message: Message::new(INVALID.zh, INVALID.en), issues }
 }
 
-/// The poster path segment of a union (`CountySecret::poster`).
-pub fn poster(secret: &CountySecret, union: &RecordId) -> String {
-    secret.poster(union)
-}
-
-/// The union a poster segment names, if its tag is the county's.
-pub fn poster_union(secret: &CountySecret, segment: &str) -> Option<RecordId> {
-    secret.poster_union(segment)
-}
-
 /// What the applicant types.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ts_rs::TS)]
 pub struct Applicant {
@@ -152,6 +142,19 @@ fn area_name(db: &mut dyn Sql, id: &RecordId) -> Result<String, SyncError> {
         .unwrap_or_default())
 }
 
+/// The live union a poster segment names (`CountySecret::poster`), or
+/// `APPLY_POSTER_UNKNOWN`.
+fn union_of_poster(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    secret: &CountySecret,
+    segment: &str,
+) -> Result<(RecordId, registry::model::GrassrootsUnion), CountyError> {
+    let union_id = secret.poster_union(segment).ok_or(refused(POSTER_UNKNOWN))?;
+    let union = live_union(db, ctx, &union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
+    Ok((union_id, union))
+}
+
 /// The union a poster segment names, for the form's heading.
 pub fn poster_info(
     db: &mut dyn Sql,
@@ -159,10 +162,26 @@ pub fn poster_info(
     secret: &CountySecret,
     segment: &str,
 ) -> Result<PosterUnion, CountyError> {
-    let union_id = poster_union(secret, segment).ok_or(refused(POSTER_UNKNOWN))?;
-    let u = live_union(db, ctx, &union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
+    let (union_id, u) = union_of_poster(db, ctx, secret, segment)?;
     let township = area_name(db, &u.place.township)?;
     Ok(PosterUnion { union_id, name: u.name, township })
+}
+
+/// The poster segment of a live union in `actor`'s area, with what the
+/// poster shows; another area's union is `APPLY_POSTER_UNKNOWN`.
+pub fn poster_for(
+    db: &mut dyn Sql,
+    ctx: &Ctx<'_>,
+    secret: &CountySecret,
+    actor: &Actor,
+    union_id: &RecordId,
+) -> Result<(String, PosterUnion), CountyError> {
+    let u = live_union(db, ctx, union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
+    if !sees(actor, &u.place.township, u.place.grid.as_ref()) {
+        return Err(refused(POSTER_UNKNOWN));
+    }
+    let township = area_name(db, &u.place.township)?;
+    Ok((secret.poster(union_id), PosterUnion { union_id: union_id.clone(), name: u.name, township }))
 }
 
 /// The member record an application would make in `union` on `today`,
@@ -280,8 +299,7 @@ pub fn submit(
     segment: &str,
     a: &Applicant,
 ) -> Result<Reference, CountyError> {
-    let union_id = poster_union(secret, segment).ok_or(refused(POSTER_UNKNOWN))?;
-    let union = live_union(db, ctx, &union_id)?.ok_or(refused(POSTER_UNKNOWN))?;
+    let (union_id, union) = union_of_poster(db, ctx, secret, segment)?;
     let m = member_of(a, &union_id, &union, ctx.today).map_err(invalid)?;
     let waiting = db.query(
         "SELECT count(*) FROM applications WHERE union_id = $1 AND status = 'pending'",
@@ -586,23 +604,8 @@ pub struct UnionChoice {
     pub name: String,
 }
 
-/// The live unions of a township (not dissolved by `today`), by name: the
-/// unions a poster may be printed for.
+/// The live unions of a township, by name: the unions a poster may be
+/// printed for.
 pub fn unions_of(db: &mut dyn Sql, township: &RecordId, today: Date) -> Result<Vec<UnionChoice>, SyncError> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    Ok(db
-        .query(
-            "SELECT id, name, dissolved_on FROM f_unions WHERE township = $1 ORDER BY name, id",
-            &[township.as_str().into()],
-        )?
-        .into_iter()
-        .filter(|r| {
-            let dissolved_on = r[2].text().and_then(|t| Date::parse(t, &fmt).ok());
-            !registry::rules::dissolved(dissolved_on, today)
-        })
-        .map(|r| UnionChoice {
-            id: RecordId::from(r[0].text().unwrap_or_default()),
-            name: r[1].text().unwrap_or_default().to_owned(),
-        })
-        .collect())
+    Ok(sync::facts::live_unions(db, township, today)?.into_iter().map(|(id, name)| UnionChoice { id, name }).collect())
 }

@@ -882,6 +882,19 @@ pub fn by_grid(
     Ok(b.finish(today))
 }
 
+/// The unions of one township not dissolved by `today`, by name: (id, name).
+pub fn live_unions(db: &mut dyn Sql, township: &RecordId, today: Date) -> Result<Vec<(RecordId, String)>, SyncError> {
+    Ok(db
+        .query(
+            "SELECT id, name, dissolved_on FROM f_unions WHERE township = $1 ORDER BY name, id",
+            &[township.as_str().into()],
+        )?
+        .into_iter()
+        .filter(|r| !rules::dissolved(date_of(&r[2]), today))
+        .map(|r| (RecordId::from(r[0].text().unwrap_or_default()), r[1].text().unwrap_or_default().to_owned()))
+        .collect())
+}
+
 /// The live unions of one township, each with the figures of the entities
 /// it covers (wherever they lie), itself and its members: a union's
 /// 入会率 (its active members ÷ its covered entities' workers) and 发证率.
@@ -894,18 +907,8 @@ pub fn by_union(
     revoked: &Revoked,
 ) -> Result<ProgressReport, SyncError> {
     let mut b = ProgressBuilder::new(config.clone());
-    let rows = db.query(
-        "SELECT id, name, dissolved_on FROM f_unions WHERE township = $1 ORDER BY name, id",
-        &[township.as_str().into()],
-    )?;
-    for r in rows {
-        if !rules::dissolved(date_of(&r[2]), today) {
-            b.add_township(
-                RecordId::from(r[0].text().unwrap_or_default()),
-                r[1].text().unwrap_or_default().to_owned(),
-                TownshipKind::Town,
-            );
-        }
+    for (id, name) in live_unions(db, township, today)? {
+        b.add_township(id, name, TownshipKind::Town);
     }
     add_facts(db, &mut b, today, Group::Union, revoked)?;
     let mut report = b.finish(today);

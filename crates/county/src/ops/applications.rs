@@ -17,7 +17,7 @@ fn secret(cx: &Cx<'_>) -> CountySecret {
 
 #[derive(Debug, Deserialize, Serialize, ts_rs::TS)]
 pub struct PosterQuery {
-    /// The poster's path segment (`applications::poster`).
+    /// The poster's path segment (`CountySecret::poster`).
     pub poster: String,
 }
 
@@ -169,12 +169,8 @@ impl Operation for ApplicationPoster {
             return Err(CountyError::bad_request());
         }
         let secret = secret(cx);
-        let segment = applications::poster(&secret, &RecordId::from(req.union.as_str()));
-        let info = applications::poster_info(cx.db, &cx.ctx, &secret, &segment)?;
-        let place = sync::server::record(cx.db, &cx.ctx, &info.union_id)?.and_then(|r| r.place().cloned());
-        if place.is_none_or(|p| !applications::sees(cx.actor, &p.township, p.grid.as_ref())) {
-            return Err(CountyError::Denied(crate::auth::APPLY_POSTER_UNKNOWN));
-        }
+        let union = RecordId::from(req.union.as_str());
+        let (segment, info) = applications::poster_for(cx.db, &cx.ctx, &secret, cx.actor, &union)?;
         let url = format!("{}/apply/{segment}", cx.county.public_url.trim_end_matches('/'));
         let qr_svg = super::merchants::qr_svg(&url)?;
         Ok(Poster { union_name: info.name, township: info.township, url, qr_svg })
