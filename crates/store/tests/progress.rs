@@ -260,9 +260,7 @@ fn the_worklists_union_and_census_lists_agree_with_the_registry() {
 
 /// "Unions whose members lack cards" says what `rules::card_valid` says, for
 /// each live union and its active members: cards revoked by the county,
-/// past their last day, numbers of an older system, none at all; and a
-/// store opened after the card columns were added fills them from the
-/// documents (the columns' mark is gone, the list unchanged).
+/// past their last day, numbers of an older system, none at all.
 #[test]
 fn the_worklists_uncarded_unions_agree_with_the_registry() {
     let (records, mut s) = synthetic_county(13, 3_000);

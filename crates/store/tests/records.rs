@@ -283,6 +283,35 @@ fn an_older_store_gets_its_near_duplicate_tokens_on_opening() {
     assert_eq!(near.iter().map(|r| &r.id).collect::<Vec<_>>(), vec![&first.id]);
 }
 
+/// A store written before the members' card columns existed
+/// (`members::V2` marks its rows `?`) fills them from the documents when it
+/// is next opened.
+#[test]
+fn an_older_store_gets_its_members_cards_on_opening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.db");
+    let mut s = store::Store::create(&path, &key(), &init(1)).unwrap();
+    let mut carded = member("张三", "11010519900101001", "u1");
+    if let Record::Member(m) = &mut carded {
+        m.card_number = Some("UC00A1B2C3D4E5F6A7".into());
+        m.card_expires = Some(registry::date!(2028 - 05 - 19));
+    }
+    let a = s.insert(carded, TODAY).unwrap();
+    let b = s.insert(member("李四", "11010519900101011", "u1"), TODAY).unwrap();
+    s.connection().execute("UPDATE members SET card_serial = '?', card_expires = NULL", []).unwrap();
+    drop(s);
+    let s = store::Store::open(&path, &key()).unwrap();
+    let row = |id: &RecordId| -> (Option<String>, Option<String>) {
+        s.connection()
+            .query_row("SELECT card_serial, card_expires FROM members WHERE id = ?1", [id.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap()
+    };
+    assert_eq!(row(&a.id), (Some("00a1b2c3d4e5f6a7".into()), Some("2028-05-19".into())));
+    assert_eq!(row(&b.id), (None, None));
+}
+
 /// A batch lands whole or not at all: a refused second write rolls the
 /// first back.
 #[test]

@@ -24,12 +24,14 @@ pub(crate) const V1: Step = Step {
 /// Each member's card serial and last valid day (发证率,
 /// `registry::rules::card_valid`). Rows written before are marked with the
 /// serial `?` and filled in from their documents when the store is next
-/// opened (`Store::fill_columns`).
+/// opened (`Store::fill_columns`); a partial index finds them, so opening
+/// a store with none left reads no member row.
 pub(crate) const V2: Step = Step {
     table: "members",
     sql: "ALTER TABLE members ADD COLUMN card_serial TEXT;
     ALTER TABLE members ADD COLUMN card_expires TEXT;
-    UPDATE members SET card_serial = '?';",
+    UPDATE members SET card_serial = '?';
+    CREATE INDEX members_unfilled ON members(id) WHERE card_serial = '?';",
 };
 
 /// The mark of a row written before `V2`.
