@@ -444,7 +444,7 @@ qr_svg: string, };
 
 export type PosterQuery = { 
 /**
- * The poster's path segment (`applications::poster`).
+ * The poster's path segment (`CountySecret::poster`).
  */
 poster: string, };
 
